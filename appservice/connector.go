@@ -1,0 +1,224 @@
+// Package appservice is the bridge's Matrix side: it serves the homeserver's transactions,
+// checks the connection at start-up, handles each event once and in order per room, and runs
+// the bot's commands. It is built on mautrix's plain appservice package.
+package appservice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.mau.fi/util/dbutil"
+	"maunium.net/go/mautrix"
+	mxas "maunium.net/go/mautrix/appservice"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+	"maunium.net/go/mautrix/sqlstatestore"
+
+	"github.com/telehealth-bridge/telehealth-bridge/config"
+	"github.com/telehealth-bridge/telehealth-bridge/database"
+)
+
+// Connector connects the bridge to the homeserver.
+type Connector struct {
+	cfg *config.Config
+	log zerolog.Logger
+	db  *database.Database
+
+	// AS is mautrix's appservice: the transaction endpoint, intents and the state store.
+	AS  *mxas.AppService
+	bot *mxas.IntentAPI
+
+	// RegistrationChecked says that the registration file was found and matches the config,
+	// which narrows down what a refused as_token means.
+	RegistrationChecked bool
+	// StartupTimeout bounds how long Start waits for the homeserver. Zero means one minute.
+	StartupTimeout time.Duration
+
+	commands *commandProcessor
+	queue    *dispatcher
+	probes   probeSet
+
+	server   *http.Server
+	listener net.Listener
+	ready    atomic.Bool
+	stopOnce sync.Once
+	stop     chan struct{}
+	loopDone chan struct{}
+}
+
+var _ mxas.QueryHandler = (*Connector)(nil)
+
+// New prepares the Matrix side. Nothing touches the network until Start.
+func New(cfg *config.Config, db *database.Database, log zerolog.Logger) (*Connector, error) {
+	stateDB := db.Child("telehealth_mx_version", sqlstatestore.UpgradeTable, dbutil.ZeroLogger(log.With().Str("db_section", "matrix_state").Logger()))
+	as, err := mxas.CreateFull(mxas.CreateOpts{
+		Registration:     cfg.Registration(),
+		HomeserverDomain: cfg.Homeserver.Domain,
+		HomeserverURL:    cfg.Homeserver.Address,
+		HostConfig:       mxas.HostConfig{Hostname: cfg.AppService.Hostname, Port: cfg.AppService.Port},
+		StateStore:       sqlstatestore.NewSQLStateStore(stateDB, dbutil.ZeroLogger(log), true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating appservice: %w", err)
+	}
+	as.Log = log.With().Str("component", "matrix").Logger()
+	as.UserAgent = "telehealth-bridge"
+	c := &Connector{
+		cfg:      cfg,
+		log:      log.With().Str("component", "matrix").Logger(),
+		db:       db,
+		AS:       as,
+		stop:     make(chan struct{}),
+		loopDone: make(chan struct{}),
+	}
+	as.QueryHandler = c
+	c.bot = as.BotIntent()
+	c.commands = newCommandProcessor(c)
+	c.queue = newDispatcher(c.handleEvent)
+	return c, nil
+}
+
+// Bot is the bot's user ID.
+func (c *Connector) Bot() id.UserID { return c.bot.UserID }
+
+// Start listens for the homeserver, checks the connection both ways, registers the bot and
+// starts handling events. It fails with a message saying what to fix.
+func (c *Connector) Start(ctx context.Context) error {
+	if err := c.AS.StateStore.(*sqlstatestore.SQLStateStore).Upgrade(ctx); err != nil {
+		return fmt.Errorf("upgrading the Matrix state store: %w", err)
+	}
+	// Listen before anything can cause the homeserver to send events: Dendrite blocks all later
+	// deliveries while one is failing.
+	addr := c.AS.Host.Address()
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening for the homeserver on %s (appservice.hostname and appservice.port): %w", addr, err)
+	}
+	c.listener = l
+	c.server = &http.Server{Handler: c.handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := c.server.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			c.log.Error().Err(err).Msg("Appservice listener failed")
+		}
+	}()
+	go c.readEvents()
+
+	timeout := c.StartupTimeout
+	if timeout == 0 {
+		timeout = time.Minute
+	}
+	checkCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err = c.checkConnection(checkCtx); err != nil {
+		return err
+	}
+	if err = c.bot.EnsureRegistered(ctx); err != nil {
+		return fmt.Errorf("registering the bot %s: %w", c.bot.UserID, err)
+	}
+	c.setBotProfile(ctx)
+	c.ready.Store(true)
+	c.AS.Ready = true
+	c.log.Info().Stringer("bot", c.bot.UserID).Msg("Connected to the homeserver")
+	return nil
+}
+
+// Stop stops listening and waits for the handlers that are running.
+func (c *Connector) Stop(ctx context.Context) {
+	c.stopOnce.Do(func() {
+		c.ready.Store(false)
+		if c.server != nil {
+			_ = c.server.Shutdown(ctx)
+		}
+		close(c.stop)
+		if c.listener != nil {
+			<-c.loopDone
+		}
+		c.queue.wait()
+	})
+}
+
+// Ready reports whether the connector finished starting.
+func (c *Connector) Ready() bool { return c.ready.Load() }
+
+func (c *Connector) setBotProfile(ctx context.Context) {
+	bot := c.cfg.AppService.Bot
+	if bot.Displayname != "" {
+		if err := c.bot.SetDisplayName(ctx, bot.Displayname); err != nil {
+			c.log.Warn().Err(err).Msg("Failed to set the bot's display name")
+		}
+	}
+	if bot.Avatar != "" {
+		if uri, err := id.ParseContentURI(bot.Avatar); err != nil {
+			c.log.Warn().Err(err).Msg("appservice.bot.avatar is not an mxc:// URI")
+		} else if err = c.bot.SetAvatarURL(ctx, uri); err != nil {
+			c.log.Warn().Err(err).Msg("Failed to set the bot's avatar")
+		}
+	}
+}
+
+// QueryAlias answers the homeserver's question about an alias in the bridge's namespace. The
+// bridge owns no aliases; a question about a probe alias proves the homeserver reaches it.
+func (c *Connector) QueryAlias(alias id.RoomAlias) bool {
+	c.probes.seen(alias.String())
+	return false
+}
+
+// QueryUser answers for users in the bridge's namespace: ghosts exist only once created.
+func (c *Connector) QueryUser(id.UserID) bool { return false }
+
+// readEvents moves events from mautrix's channel into the per-room queues.
+func (c *Connector) readEvents() {
+	defer close(c.loopDone)
+	for {
+		select {
+		case evt := <-c.AS.Events:
+			c.queue.push(evt)
+		case <-c.stop:
+			return
+		}
+	}
+}
+
+// handleEvent handles one event, once: redelivered events are skipped.
+func (c *Connector) handleEvent(evt *event.Event) {
+	log := c.log.With().
+		Stringer("event_id", evt.ID).
+		Stringer("room_id", evt.RoomID).
+		Str("event_type", evt.Type.Type).
+		Logger()
+	ctx := log.WithContext(context.Background())
+	if evt.Sender == c.bot.UserID {
+		return
+	}
+	handled, err := c.db.HandledEvent.IsHandled(ctx, evt.ID.String())
+	if err != nil {
+		log.Err(err).Msg("Failed to check whether the event was handled; handling it")
+	} else if handled {
+		log.Debug().Msg("Skipping an event handled before")
+		return
+	}
+	c.dispatch(ctx, evt)
+	if err = c.db.HandledEvent.MarkHandled(ctx, evt.ID.String(), evt.RoomID.String(), time.Now()); err != nil {
+		log.Err(err).Msg("Failed to record the event as handled")
+	}
+}
+
+// dispatch routes an event by type.
+func (c *Connector) dispatch(ctx context.Context, evt *event.Event) {
+	switch evt.Type {
+	case event.StateMember:
+		c.handleMember(ctx, evt)
+	case event.EventMessage:
+		c.commands.process(ctx, evt)
+	}
+}
+
+// noRetries makes a homeserver call fail at once instead of retrying, for start-up checks.
+func noRetries(ctx context.Context) context.Context { return mautrix.WithMaxRetries(ctx, 0) }

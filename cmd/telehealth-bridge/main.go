@@ -1,0 +1,106 @@
+// Command telehealth-bridge runs the telehealth Matrix application service.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	telehealthbridge "github.com/telehealth-bridge/telehealth-bridge"
+	"github.com/telehealth-bridge/telehealth-bridge/config"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/app"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/logging"
+)
+
+// Version is set at build time with -ldflags "-X main.Version=...".
+var Version = "dev"
+
+func main() {
+	configPath := flag.String("c", "config.yaml", "path to the config file")
+	registrationPath := flag.String("r", "registration.yaml", "path to the appservice registration file")
+	generate := flag.Bool("g", false, "generate the registration with fresh tokens (also written into the config) and exit")
+	writeExample := flag.Bool("e", false, "write the example config to the -c path and exit")
+	version := flag.Bool("version", false, "print the version and exit")
+	flag.Parse()
+
+	if err := run(*configPath, *registrationPath, *generate, *writeExample, *version); err != nil {
+		fmt.Fprintln(os.Stderr, "telehealth-bridge:", err)
+		os.Exit(1)
+	}
+}
+
+func run(configPath, registrationPath string, generate, writeExample, version bool) error {
+	switch {
+	case version:
+		fmt.Println("telehealth-bridge", Version)
+		return nil
+	case writeExample:
+		if _, err := os.Stat(configPath); err == nil {
+			return fmt.Errorf("%s exists already; remove it first or pick another path with -c", configPath)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if err := os.WriteFile(configPath, []byte(telehealthbridge.ExampleConfig), 0o600); err != nil {
+			return err
+		}
+		fmt.Printf("Wrote the example config to %s: edit it, then run with -g to generate the registration.\n", configPath)
+		return nil
+	}
+
+	cfg, err := config.Load(configPath)
+	if err != nil {
+		return err
+	}
+	if generate {
+		reg, err := cfg.GenerateRegistration()
+		if err != nil {
+			return err
+		}
+		if err = reg.Save(registrationPath); err != nil {
+			return fmt.Errorf("writing %s: %w", registrationPath, err)
+		}
+		fmt.Printf("Wrote %s and the new tokens into %s.\nGive %s to the homeserver and restart it.\n",
+			registrationPath, configPath, registrationPath)
+		return nil
+	}
+	if err = cfg.CheckTokens(); err != nil {
+		return err
+	}
+	if err = cfg.CheckRegistration(registrationPath); err != nil {
+		return err
+	}
+	log, err := logging.New(cfg.Logging)
+	if err != nil {
+		return fmt.Errorf("%s: %w", configPath, err)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	bridge, err := app.New(ctx, cfg, *log)
+	if err != nil {
+		return err
+	}
+	_, statErr := os.Stat(registrationPath)
+	bridge.Matrix.RegistrationChecked = statErr == nil
+	if err = bridge.Start(ctx); err != nil {
+		shutdown(bridge)
+		return err
+	}
+	log.Info().Str("version", Version).Msg("telehealth-bridge is running")
+	<-ctx.Done()
+	log.Info().Msg("Stopping")
+	shutdown(bridge)
+	return nil
+}
+
+func shutdown(bridge *app.App) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	bridge.Stop(ctx)
+}

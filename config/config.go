@@ -1,0 +1,180 @@
+// Package config loads telehealth-bridge's YAML configuration: it checks the user's file for
+// unknown and missing keys (naming the key and the file), upgrades it into the embedded example so
+// that new keys and comments arrive, applies environment overrides and validates the values.
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"go.mau.fi/zeroconfig"
+)
+
+// Placeholder is the token value of the example config and the registration template.
+// The bridge refuses to start while a token still has it.
+const Placeholder = "This value is generated when generating the registration"
+
+// Config is the whole configuration.
+type Config struct {
+	Homeserver  HomeserverConfig  `yaml:"homeserver"`
+	AppService  AppServiceConfig  `yaml:"appservice"`
+	Database    DatabaseConfig    `yaml:"database"`
+	Web         WebConfig         `yaml:"web"`
+	Permissions Permissions       `yaml:"permissions"`
+	Logging     zeroconfig.Config `yaml:"logging"`
+
+	// Path is the file the config was loaded from (not a YAML key).
+	Path string `yaml:"-"`
+}
+
+// HomeserverConfig says where the clinic's homeserver is.
+type HomeserverConfig struct {
+	Address string `yaml:"address"`
+	Domain  string `yaml:"domain"`
+}
+
+// AppServiceConfig says how the homeserver reaches the bridge and who the bridge is on Matrix.
+type AppServiceConfig struct {
+	Address     string    `yaml:"address"`
+	Hostname    string    `yaml:"hostname"`
+	Port        uint16    `yaml:"port"`
+	ID          string    `yaml:"id"`
+	Bot         BotConfig `yaml:"bot"`
+	GhostPrefix string    `yaml:"ghost_prefix"`
+	ASToken     string    `yaml:"as_token"`
+	HSToken     string    `yaml:"hs_token"`
+}
+
+// BotConfig is the bot's identity.
+type BotConfig struct {
+	Username    string `yaml:"username"`
+	Displayname string `yaml:"displayname"`
+	Avatar      string `yaml:"avatar"`
+}
+
+// DatabaseConfig selects and sizes the database.
+type DatabaseConfig struct {
+	Type         string `yaml:"type"`
+	URI          string `yaml:"uri"`
+	MaxOpenConns int    `yaml:"max_open_conns"`
+	MaxIdleConns int    `yaml:"max_idle_conns"`
+}
+
+// WebConfig is the public web server.
+type WebConfig struct {
+	PublicURL string `yaml:"public_url"`
+	Hostname  string `yaml:"hostname"`
+	Port      uint16 `yaml:"port"`
+}
+
+// Level is what a Matrix user may do with the bridge.
+type Level string
+
+const (
+	LevelNone      Level = ""
+	LevelClinician Level = "clinician"
+	LevelAdmin     Level = "admin"
+)
+
+// Permissions maps a user ID or a server name to a level.
+type Permissions map[string]Level
+
+// For returns the level of a user: their own entry, else their server's.
+func (p Permissions) For(userID string) Level {
+	if lvl, ok := p[userID]; ok {
+		return lvl
+	}
+	if i := strings.IndexByte(userID, ':'); i >= 0 {
+		return p[userID[i+1:]]
+	}
+	return LevelNone
+}
+
+// IsClinician reports whether the user may schedule and run sessions.
+func (p Permissions) IsClinician(userID string) bool {
+	lvl := p.For(userID)
+	return lvl == LevelClinician || lvl == LevelAdmin
+}
+
+// validate checks the values once the keys are known to be there. Each error names the key.
+func (c *Config) validate() error {
+	var errs []string
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Sprintf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	checkURL := func(key, value string) {
+		u, err := url.Parse(value)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad(key, "%q is not an http(s) URL", value)
+		}
+	}
+	checkURL("homeserver.address", c.Homeserver.Address)
+	if c.Homeserver.Domain == "" || strings.ContainsAny(c.Homeserver.Domain, "/@ ") {
+		bad("homeserver.domain", "%q is not a server name (the part after the colon in user IDs)", c.Homeserver.Domain)
+	}
+	checkURL("appservice.address", c.AppService.Address)
+	if c.AppService.Port == 0 {
+		bad("appservice.port", "must be a port number from 1 to 65535")
+	}
+	if c.AppService.ID == "" {
+		bad("appservice.id", "must not be empty")
+	}
+	if !validLocalpart(c.AppService.Bot.Username) {
+		bad("appservice.bot.username", "%q is not a valid user ID localpart (a-z, 0-9, ._=-/)", c.AppService.Bot.Username)
+	}
+	if !validLocalpart(c.AppService.GhostPrefix) {
+		bad("appservice.ghost_prefix", "%q is not a valid user ID localpart prefix", c.AppService.GhostPrefix)
+	} else if strings.HasPrefix(c.AppService.Bot.Username, c.AppService.GhostPrefix) {
+		bad("appservice.ghost_prefix", "%q must not be a prefix of the bot's username", c.AppService.GhostPrefix)
+	}
+	switch c.Database.Type {
+	case "sqlite", "pgx":
+	case "postgres", "postgresql":
+		c.Database.Type = "pgx"
+	default:
+		bad("database.type", "%q is not sqlite or pgx", c.Database.Type)
+	}
+	if c.Database.URI == "" {
+		bad("database.uri", "must not be empty")
+	}
+	checkURL("web.public_url", c.Web.PublicURL)
+	c.Web.PublicURL = strings.TrimRight(c.Web.PublicURL, "/")
+	if c.Web.Port == 0 {
+		bad("web.port", "must be a port number from 1 to 65535")
+	}
+	for key, lvl := range c.Permissions {
+		if lvl != LevelClinician && lvl != LevelAdmin {
+			bad("permissions."+key, "%q is not clinician or admin", lvl)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%s: %s", c.Path, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// CheckTokens refuses the placeholder tokens of the example config.
+func (c *Config) CheckTokens() error {
+	if c.AppService.ASToken == Placeholder || c.AppService.HSToken == Placeholder ||
+		c.AppService.ASToken == "" || c.AppService.HSToken == "" {
+		return fmt.Errorf("%s: appservice.as_token and appservice.hs_token are not set: "+
+			"run `telehealth-bridge -c %s -g -r registration.yaml` to generate them, "+
+			"then load registration.yaml into the homeserver", c.Path, c.Path)
+	}
+	return nil
+}
+
+func validLocalpart(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', strings.ContainsRune("._=-/", r):
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,234 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"maunium.net/go/mautrix/appservice"
+
+	telehealthbridge "github.com/telehealth-bridge/telehealth-bridge"
+)
+
+// userConfig is a small but complete config as a user would write it (no comments of ours).
+const userConfig = `homeserver:
+  address: http://hs.example.org:8008
+  domain: example.org
+appservice:
+  address: http://bridge.internal:29340
+  hostname: 0.0.0.0
+  port: 29340
+  id: telehealth
+  bot:
+    username: clinicbot
+  as_token: aaaa
+  hs_token: bbbb
+database:
+  type: sqlite
+  uri: clinic.db
+web:
+  public_url: https://video.example.org/
+permissions:
+  "@dr.martin:example.org": clinician
+`
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLoadKeepsValuesAndAddsNewKeysWithComments(t *testing.T) {
+	path := writeFile(t, "config.yaml", userConfig)
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Homeserver.Domain != "example.org" || cfg.AppService.Bot.Username != "clinicbot" || cfg.AppService.Port != 29340 {
+		t.Errorf("user values lost: %+v", cfg)
+	}
+	if cfg.Web.PublicURL != "https://video.example.org" {
+		t.Errorf("public_url = %q, want the trailing slash removed", cfg.Web.PublicURL)
+	}
+	if want := filepath.Join(filepath.Dir(path), "clinic.db"); cfg.Database.URI != want {
+		t.Errorf("sqlite uri = %q, want it next to the config: %q", cfg.Database.URI, want)
+	}
+	// Keys the user did not write come from the example, with its defaults.
+	if cfg.AppService.GhostPrefix != "telehealth_" || cfg.Database.MaxOpenConns != 5 {
+		t.Errorf("defaults missing: ghost_prefix=%q max_open_conns=%d", cfg.AppService.GhostPrefix, cfg.Database.MaxOpenConns)
+	}
+	if !cfg.Permissions.IsClinician("@dr.martin:example.org") || cfg.Permissions.IsClinician("@someone:example.org") {
+		t.Errorf("permissions not taken from the user: %v", cfg.Permissions)
+	}
+	// The file on disk was upgraded: the example's comments arrived, the values stayed.
+	data, _ := os.ReadFile(path)
+	text := string(data)
+	for _, want := range []string{"# The server name", "ghost_prefix: telehealth_", "domain: example.org", "username: clinicbot"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("upgraded file lacks %q", want)
+		}
+	}
+	// Upgrading again changes nothing.
+	again, err := Upgrade(data)
+	if err != nil || string(again) != text {
+		t.Errorf("second upgrade changed the file (err=%v)", err)
+	}
+}
+
+func TestLoadNamesUnknownAndMissingKeys(t *testing.T) {
+	cases := []struct {
+		name, config string
+		want         []string
+	}{
+		{"mistyped key", strings.Replace(userConfig, "  address: http://hs", "  adress: http://hs", 1),
+			[]string{"unknown key homeserver.adress (line 2)", "did you mean homeserver.address?", "config.yaml"}},
+		{"missing key", strings.Replace(userConfig, "  domain: example.org\n", "", 1),
+			[]string{"missing key homeserver.domain", "config.yaml"}},
+		{"bad value", strings.Replace(userConfig, "type: sqlite", "type: mysql", 1),
+			[]string{"database.type", `"mysql" is not sqlite or pgx`}},
+		{"wrong type", strings.Replace(userConfig, "port: 29340", "port: lots", 1),
+			[]string{"wrong value type", "config.yaml"}},
+		{"not yaml", "homeserver: [", []string{"not valid YAML"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(writeFile(t, "config.yaml", tc.config))
+			if err == nil {
+				t.Fatal("loaded")
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not contain %q", err, want)
+				}
+			}
+		})
+	}
+	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
+	if err == nil || !strings.Contains(err.Error(), "does not exist") || !strings.Contains(err.Error(), "-e") {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestEnvironmentOverrides(t *testing.T) {
+	path := writeFile(t, "config.yaml", userConfig)
+	t.Setenv("TELEHEALTH_DATABASE__TYPE", "pgx")
+	t.Setenv("TELEHEALTH_DATABASE__URI", "postgres://bridge:secret@db/telehealth")
+	t.Setenv("TELEHEALTH_APPSERVICE__PORT", "40000")
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Database.Type != "pgx" || cfg.Database.URI != "postgres://bridge:secret@db/telehealth" || cfg.AppService.Port != 40000 {
+		t.Errorf("overrides not applied: %+v %d", cfg.Database, cfg.AppService.Port)
+	}
+	data, _ := os.ReadFile(path)
+	if strings.Contains(string(data), "secret") {
+		t.Error("an environment override was written into the config file")
+	}
+
+	t.Setenv("TELEHEALTH_DATABASE__URL", "x")
+	if _, err = Load(path); err == nil || !strings.Contains(err.Error(), "TELEHEALTH_DATABASE__URL") {
+		t.Errorf("a mistyped variable was accepted: %v", err)
+	}
+}
+
+func TestEnvironmentSuppliesRequiredKey(t *testing.T) {
+	path := writeFile(t, "config.yaml", strings.Replace(userConfig, "  as_token: aaaa\n", "", 1))
+	t.Setenv("TELEHEALTH_APPSERVICE__AS_TOKEN", "from-env")
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AppService.ASToken != "from-env" {
+		t.Errorf("as_token = %q", cfg.AppService.ASToken)
+	}
+}
+
+func TestPlaceholdersRefused(t *testing.T) {
+	path := writeFile(t, "config.yaml", telehealthbridge.ExampleConfig)
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatalf("the example config does not load: %v", err)
+	}
+	if err = cfg.CheckTokens(); err == nil || !strings.Contains(err.Error(), "-g") {
+		t.Errorf("placeholder tokens accepted: %v", err)
+	}
+	// The committed registration template is refused too.
+	if err = cfg.CheckRegistration("../registration.yaml"); err == nil || !strings.Contains(err.Error(), "placeholder") {
+		t.Errorf("the registration template was accepted: %v", err)
+	}
+}
+
+func TestGenerateRegistration(t *testing.T) {
+	path := writeFile(t, "config.yaml", telehealthbridge.ExampleConfig)
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := cfg.GenerateRegistration()
+	if err != nil {
+		t.Fatal(err)
+	}
+	regPath := filepath.Join(filepath.Dir(path), "registration.yaml")
+	if err = reg.Save(regPath); err != nil {
+		t.Fatal(err)
+	}
+	// The tokens went into the config file, its comments intact, and the two files agree.
+	reloaded, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err = reloaded.CheckTokens(); err != nil {
+		t.Error(err)
+	}
+	if err = reloaded.CheckRegistration(regPath); err != nil {
+		t.Error(err)
+	}
+	data, _ := os.ReadFile(path)
+	if !strings.Contains(string(data), "# The homeserver the clinic already runs.") {
+		t.Error("generating the registration dropped the config's comments")
+	}
+	saved, err := appservice.LoadRegistration(regPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(saved.AppToken) < 32 || saved.AppToken == saved.ServerToken {
+		t.Error("weak or equal tokens")
+	}
+	if saved.Namespaces.UserIDs[1].Regex != `^@telehealth_.+:example\.com$` || !saved.Namespaces.UserIDs[1].Exclusive {
+		t.Errorf("ghost namespace = %+v", saved.Namespaces.UserIDs[1])
+	}
+	// Another config's tokens do not match this registration.
+	reloaded.AppService.HSToken = "other"
+	if err = reloaded.CheckRegistration(regPath); err == nil || !strings.Contains(err.Error(), "differ") {
+		t.Errorf("mismatched tokens accepted: %v", err)
+	}
+}
+
+func TestRegistrationTemplateMatchesGenerated(t *testing.T) {
+	// The committed template documents the same namespaces the bridge generates for example.com.
+	template, err := appservice.LoadRegistration("../registration.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(writeFile(t, "config.yaml", telehealthbridge.ExampleConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := cfg.Registration()
+	if template.ID != gen.ID || template.URL != gen.URL || template.SenderLocalpart != gen.SenderLocalpart {
+		t.Errorf("template %+v differs from generated %+v", template, gen)
+	}
+	for i, ns := range gen.Namespaces.UserIDs {
+		if template.Namespaces.UserIDs[i] != ns {
+			t.Errorf("user namespace %d: template %+v, generated %+v", i, template.Namespaces.UserIDs[i], ns)
+		}
+	}
+	if template.Namespaces.RoomAliases[0] != gen.Namespaces.RoomAliases[0] {
+		t.Errorf("alias namespace: template %+v, generated %+v", template.Namespaces.RoomAliases[0], gen.Namespaces.RoomAliases[0])
+	}
+}

@@ -1,0 +1,36 @@
+package config
+
+import (
+	up "go.mau.fi/util/configupgrade"
+)
+
+// upgradeConfig copies every key a user may have set into the example. A key that is renamed
+// in a later version is copied from its old name here, so that nobody's value is lost.
+func upgradeConfig(helper up.Helper) {
+	helper.Copy(up.Str, "homeserver", "address")
+	helper.Copy(up.Str, "homeserver", "domain")
+
+	helper.Copy(up.Str, "appservice", "address")
+	helper.Copy(up.Str, "appservice", "hostname")
+	helper.Copy(up.Int, "appservice", "port")
+	helper.Copy(up.Str, "appservice", "id")
+	helper.Copy(up.Str, "appservice", "bot", "username")
+	helper.Copy(up.Str, "appservice", "bot", "displayname")
+	helper.Copy(up.Str, "appservice", "bot", "avatar")
+	helper.Copy(up.Str, "appservice", "ghost_prefix")
+	helper.Copy(up.Str, "appservice", "as_token")
+	helper.Copy(up.Str, "appservice", "hs_token")
+
+	helper.Copy(up.Str, "database", "type")
+	helper.Copy(up.Str, "database", "uri")
+	helper.Copy(up.Int, "database", "max_open_conns")
+	helper.Copy(up.Int, "database", "max_idle_conns")
+
+	helper.Copy(up.Str, "web", "public_url")
+	helper.Copy(up.Str, "web", "hostname")
+	helper.Copy(up.Int, "web", "port")
+
+	helper.Copy(up.Map, "permissions")
+
+	helper.Copy(up.Map, "logging")
+}

@@ -1,0 +1,109 @@
+// Package database stores the bridge's sessions, participants, lobby and bookkeeping in SQLite
+// (embedded, the default) or PostgreSQL, through go.mau.fi/util/dbutil. Each table has its own
+// query file; the schema and its upgrades are in upgrades/.
+package database
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/rs/zerolog"
+	"go.mau.fi/util/dbutil"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver, pure Go
+
+	"github.com/telehealth-bridge/telehealth-bridge/database/upgrades"
+)
+
+// VersionTable records which schema upgrade the database is at.
+const VersionTable = "telehealth_version"
+
+// Database is the bridge's storage: one query helper per table.
+type Database struct {
+	*dbutil.Database
+
+	HandledEvent *HandledEventQuery
+	ControlRoom  *ControlRoomQuery
+}
+
+// Config says which database to open.
+type Config struct {
+	// Type is "sqlite" or "pgx".
+	Type string
+	// URI is a file path or SQLite URI, or a PostgreSQL URL.
+	URI          string
+	MaxOpenConns int
+	MaxIdleConns int
+}
+
+// Open connects, checks that the database answers and upgrades the schema.
+func Open(ctx context.Context, cfg Config, log zerolog.Logger) (*Database, error) {
+	uri := cfg.URI
+	if cfg.Type == "sqlite" {
+		uri = sqliteURI(uri)
+	}
+	raw, err := dbutil.NewFromConfig("telehealth-bridge", dbutil.Config{PoolConfig: dbutil.PoolConfig{
+		Type:         cfg.Type,
+		URI:          uri,
+		MaxOpenConns: max(cfg.MaxOpenConns, 1),
+		MaxIdleConns: max(cfg.MaxIdleConns, 1),
+	}}, dbutil.ZeroLogger(log.With().Str("db_section", "main").Logger()))
+	if err != nil {
+		return nil, fmt.Errorf("opening %s database %s: %w", cfg.Type, Redact(cfg.URI), err)
+	}
+	if err = raw.RawDB.PingContext(ctx); err != nil {
+		_ = raw.Close()
+		return nil, fmt.Errorf("database %s is unreachable: %w", Redact(cfg.URI), err)
+	}
+	db := New(raw)
+	if err = db.Upgrade(ctx); err != nil {
+		_ = raw.Close()
+		return nil, fmt.Errorf("upgrading database %s: %w", Redact(cfg.URI), err)
+	}
+	return db, nil
+}
+
+// New wraps an open dbutil database with the bridge's schema and queries.
+func New(db *dbutil.Database) *Database {
+	db.UpgradeTable = upgrades.Table
+	db.VersionTable = VersionTable
+	return &Database{
+		Database:     db,
+		HandledEvent: &HandledEventQuery{db: db},
+		ControlRoom:  &ControlRoomQuery{db: db},
+	}
+}
+
+// sqliteURI turns a file path into a modernc SQLite URI with the settings the bridge relies on:
+// foreign keys, WAL so readers do not block the writer, a busy timeout instead of immediate
+// "database is locked" errors, and write transactions that take the lock when they begin.
+func sqliteURI(uri string) string {
+	if !strings.HasPrefix(uri, "file:") {
+		uri = "file:" + uri
+	}
+	sep := "?"
+	if strings.Contains(uri, "?") {
+		sep = "&"
+	}
+	for _, p := range []string{"_pragma=foreign_keys(1)", "_pragma=journal_mode(WAL)", "_pragma=synchronous(NORMAL)", "_pragma=busy_timeout(10000)", "_txlock=immediate"} {
+		name, _, _ := strings.Cut(p, "(")
+		if !strings.Contains(uri, name) {
+			uri += sep + p
+			sep = "&"
+		}
+	}
+	return uri
+}
+
+var dsnPassword = regexp.MustCompile(`(password=)\S+`)
+
+// Redact hides the password of a database URL or DSN, for messages and logs.
+func Redact(uri string) string {
+	if u, err := url.Parse(uri); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return dsnPassword.ReplaceAllString(uri, "${1}xxxxx")
+}

@@ -1,0 +1,234 @@
+// Package bridgetest runs the whole bridge against a real Dendrite for integration tests:
+// a homeserver with the bridge's registration, a config written to disk and loaded the way
+// the binary loads it, and helpers to wait for what a user would see.
+package bridgetest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.mau.fi/util/random"
+	"gopkg.in/yaml.v3"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/telehealth-bridge/telehealth-bridge/config"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/app"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/dbtest"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/homeserver"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/hstest"
+)
+
+// Env is a homeserver and a bridge configured for it.
+type Env struct {
+	HS     *homeserver.Server
+	Config *config.Config
+	App    *app.App
+	Dir    string
+}
+
+// Options adjust the environment.
+type Options struct {
+	// DB is "sqlite" (default) or "pgx".
+	DB string
+	// Config edits the config text before it is loaded (YAML keys, as a user would).
+	Config func(cfg map[string]any)
+}
+
+// New writes a config, starts Dendrite with the matching registration and returns the
+// environment; the bridge is not started yet.
+func New(t testing.TB, opts Options) *Env {
+	t.Helper()
+	dir := t.TempDir()
+	asPort, err := homeserver.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	webPort, err := homeserver.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kind := opts.DB
+	if kind == "" {
+		kind = "sqlite"
+	}
+	dbCfg := dbtest.Config(t, kind)
+	values := map[string]any{
+		"homeserver.address":      "http://127.0.0.1:1", // replaced once Dendrite's port is known
+		"homeserver.domain":       hstest.ServerName,
+		"appservice.address":      fmt.Sprintf("http://127.0.0.1:%d", asPort),
+		"appservice.hostname":     "127.0.0.1",
+		"appservice.id":           "telehealth",
+		"appservice.bot.username": "telehealthbot",
+		"appservice.port":         asPort,
+		"appservice.as_token":     random.String(32),
+		"appservice.hs_token":     random.String(32),
+		"database.type":           dbCfg.Type,
+		"database.uri":            dbCfg.URI,
+		"web.public_url":          fmt.Sprintf("http://127.0.0.1:%d", webPort),
+		"web.hostname":            "127.0.0.1",
+		"web.port":                webPort,
+	}
+	env := &Env{Dir: dir}
+	env.Config = writeConfig(t, dir, values, opts.Config)
+	env.HS = hstest.Start(t, env.Config.Registration())
+	values["homeserver.address"] = env.HS.URL
+	env.Config = writeConfig(t, dir, values, opts.Config)
+	return env
+}
+
+// writeConfig writes a config file with the given keys (dotted paths) and loads it the way
+// the binary does, so the tests go through the same checks and upgrade.
+func writeConfig(t testing.TB, dir string, values map[string]any, edit func(map[string]any)) *config.Config {
+	t.Helper()
+	if edit != nil {
+		edit(values)
+	}
+	tree := map[string]any{
+		"permissions": map[string]any{hstest.ServerName: "clinician"},
+		"logging": map[string]any{
+			"min_level": "debug",
+			"writers":   []any{map[string]any{"type": "stderr", "format": "pretty"}},
+		},
+	}
+	for key, value := range values {
+		node := tree
+		parts := strings.Split(key, ".")
+		for _, p := range parts[:len(parts)-1] {
+			next, ok := node[p].(map[string]any)
+			if !ok {
+				next = map[string]any{}
+				node[p] = next
+			}
+			node = next
+		}
+		node[parts[len(parts)-1]] = value
+	}
+	data, err := yaml.Marshal(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "config.yaml")
+	if err = os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatalf("loading test config: %v", err)
+	}
+	return cfg
+}
+
+// Start starts the bridge and stops it when the test ends.
+func (e *Env) Start(t testing.TB) *app.App {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	a, err := e.TryStart(ctx, t)
+	if err != nil {
+		t.Fatalf("starting the bridge: %v", err)
+	}
+	return a
+}
+
+// TryStart starts the bridge and returns the start-up error, if any.
+func (e *Env) TryStart(ctx context.Context, t testing.TB) (*app.App, error) {
+	t.Helper()
+	log := zerolog.New(zerolog.NewTestWriter(t)).With().Timestamp().Logger().Level(zerolog.InfoLevel)
+	a, err := app.New(ctx, e.Config, log)
+	if err != nil {
+		return nil, err
+	}
+	a.Matrix.RegistrationChecked = true
+	a.Matrix.StartupTimeout = 5 * time.Second
+	if err = a.Start(ctx); err != nil {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		a.Stop(stopCtx)
+		cancel()
+		return nil, err
+	}
+	e.App = a
+	t.Cleanup(func() { e.Stop() })
+	return a, nil
+}
+
+// Stop stops the bridge if it runs.
+func (e *Env) Stop() {
+	if e.App == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e.App.Stop(ctx)
+	e.App = nil
+}
+
+// User creates a user on the homeserver.
+func (e *Env) User(t testing.TB, localpart string) *mautrix.Client {
+	return hstest.User(t, e.HS, localpart)
+}
+
+// Eventually polls cond until it holds or the deadline passes.
+func Eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(within)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline.C:
+			t.Fatalf("timed out after %s waiting for %s", within, what)
+		case <-tick.C:
+		}
+	}
+}
+
+// Messages returns the room's timeline events, oldest first, as the user sees them.
+func Messages(t testing.TB, cli *mautrix.Client, roomID id.RoomID) []*event.Event {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := cli.Messages(ctx, roomID, "", "", mautrix.DirectionBackward, nil, 200)
+	if err != nil {
+		t.Fatalf("reading messages: %v", err)
+	}
+	out := make([]*event.Event, 0, len(resp.Chunk))
+	for i := len(resp.Chunk) - 1; i >= 0; i-- {
+		evt := resp.Chunk[i]
+		_ = evt.Content.ParseRaw(evt.Type)
+		out = append(out, evt)
+	}
+	return out
+}
+
+// WaitMessage waits for a message in the room that matches and returns it.
+func WaitMessage(t testing.TB, cli *mautrix.Client, roomID id.RoomID, within time.Duration, what string, match func(*event.Event) bool) *event.Event {
+	t.Helper()
+	var found *event.Event
+	Eventually(t, within, what, func() bool {
+		for _, evt := range Messages(t, cli, roomID) {
+			if match(evt) {
+				found = evt
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// IsNoticeFrom matches a notice sent by sender whose text contains substr.
+func IsNoticeFrom(sender id.UserID, substr string) func(*event.Event) bool {
+	return func(evt *event.Event) bool {
+		msg := evt.Content.AsMessage()
+		return evt.Sender == sender && evt.Type == event.EventMessage && msg.MsgType == event.MsgNotice && strings.Contains(msg.Body, substr)
+	}
+}

@@ -183,9 +183,9 @@ func TestHealthEndpoints(t *testing.T) {
 // naming what to fix.
 func TestStartupMistakes(t *testing.T) {
 	cases := []struct {
-		name  string
+		name   string
 		break_ func(t *testing.T, env *bridgetest.Env)
-		want  string
+		want   string
 	}{{
 		name: "wrong as_token",
 		break_: func(t *testing.T, env *bridgetest.Env) {

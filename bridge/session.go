@@ -84,12 +84,12 @@ type Session struct {
 
 // Errors a caller may want to tell apart. Their texts are shown to clinicians.
 var (
-	ErrNotFound         = errors.New("no such session")
-	ErrNotYourSession   = errors.New("this is not your session")
-	ErrParticipantUnkn  = errors.New("no such participant in this session")
-	ErrSessionOver      = errors.New("the session is over")
-	ErrLobbyClosed      = errors.New("the lobby is not open")
-	ErrInvalidSchedule  = errors.New("invalid schedule")
+	ErrNotFound          = errors.New("no such session")
+	ErrNotYourSession    = errors.New("this is not your session")
+	ErrParticipantUnkn   = errors.New("no such participant in this session")
+	ErrSessionOver       = errors.New("the session is over")
+	ErrLobbyClosed       = errors.New("the lobby is not open")
+	ErrInvalidSchedule   = errors.New("invalid schedule")
 	ErrInvalidTransition = errors.New("not possible now")
 )
 

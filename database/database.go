@@ -27,6 +27,9 @@ type Database struct {
 
 	HandledEvent *HandledEventQuery
 	ControlRoom  *ControlRoomQuery
+	Session      *SessionQuery
+	Participant  *ParticipantQuery
+	LobbyLog     *LobbyLogQuery
 }
 
 // Config says which database to open.
@@ -74,6 +77,9 @@ func New(db *dbutil.Database) *Database {
 		Database:     db,
 		HandledEvent: &HandledEventQuery{db: db},
 		ControlRoom:  &ControlRoomQuery{db: db},
+		Session:      &SessionQuery{db: db},
+		Participant:  &ParticipantQuery{db: db},
+		LobbyLog:     &LobbyLogQuery{db: db},
 	}
 }
 

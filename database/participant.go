@@ -1,0 +1,83 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"go.mau.fi/util/dbutil"
+
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+)
+
+// ParticipantQuery stores the people booked on sessions.
+type ParticipantQuery struct {
+	db *dbutil.Database
+}
+
+const (
+	participantColumns = `id, session_id, number, name, matrix_id, email, phone, locale, time_zone, invite,
+		state, knock_name, admitted_by, admitted_at, updated_at`
+	insertParticipantQuery = `INSERT INTO telehealth_participant (session_id, number, name, matrix_id, email, phone,
+		locale, time_zone, invite, state, knock_name, admitted_by, admitted_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`
+	updateParticipantQuery = `UPDATE telehealth_participant SET name=$2, matrix_id=$3, email=$4, phone=$5, locale=$6,
+		time_zone=$7, invite=$8, state=$9, knock_name=$10, admitted_by=$11, admitted_at=$12, updated_at=$13
+		WHERE id=$1`
+	sessionParticipantsQuery = `SELECT ` + participantColumns + ` FROM telehealth_participant
+		WHERE session_id=$1 ORDER BY number`
+	nextParticipantNumber = `SELECT COALESCE(MAX(number), 0) + 1 FROM telehealth_participant WHERE session_id=$1`
+)
+
+func scanParticipant(row dbutil.Scannable) (*bridge.Participant, error) {
+	var p bridge.Participant
+	var matrixID sql.NullString
+	var admittedAt sql.NullInt64
+	var updated int64
+	var invite, state string
+	err := row.Scan(&p.ID, &p.SessionID, &p.Number, &p.Name, &matrixID, &p.Email, &p.Phone, &p.Locale, &p.TimeZone,
+		&invite, &state, &p.KnockName, &p.AdmittedBy, &admittedAt, &updated)
+	if err != nil {
+		return nil, err
+	}
+	p.MatrixID, p.Invite, p.State = matrixID.String, bridge.InviteMode(invite), bridge.LobbyState(state)
+	if admittedAt.Valid {
+		p.AdmittedAt = time.UnixMilli(admittedAt.Int64).UTC()
+	}
+	p.UpdatedAt = time.UnixMilli(updated).UTC()
+	return &p, nil
+}
+
+var participantRows = dbutil.ConvertRowFn[*bridge.Participant](scanParticipant)
+
+func admittedAt(p *bridge.Participant) *int64 {
+	if p.AdmittedAt.IsZero() {
+		return nil
+	}
+	return dbutil.UnixMilliPtr(p.AdmittedAt)
+}
+
+// Insert stores a new participant and sets its ID. A zero Number takes the next free one.
+func (q *ParticipantQuery) Insert(ctx context.Context, p *bridge.Participant) error {
+	if p.Number == 0 {
+		if err := q.db.QueryRow(ctx, nextParticipantNumber, p.SessionID).Scan(&p.Number); err != nil {
+			return err
+		}
+	}
+	return q.db.QueryRow(ctx, insertParticipantQuery, p.SessionID, p.Number, p.Name, dbutil.StrPtr(p.MatrixID),
+		p.Email, p.Phone, p.Locale, p.TimeZone, string(p.Invite), string(p.State), p.KnockName, p.AdmittedBy,
+		admittedAt(p), p.UpdatedAt.UnixMilli()).Scan(&p.ID)
+}
+
+// Update stores a participant's new state.
+func (q *ParticipantQuery) Update(ctx context.Context, p *bridge.Participant) error {
+	_, err := q.db.Exec(ctx, updateParticipantQuery, p.ID, p.Name, dbutil.StrPtr(p.MatrixID), p.Email, p.Phone,
+		p.Locale, p.TimeZone, string(p.Invite), string(p.State), p.KnockName, p.AdmittedBy, admittedAt(p),
+		p.UpdatedAt.UnixMilli())
+	return err
+}
+
+// ForSession returns a session's participants in booking order.
+func (q *ParticipantQuery) ForSession(ctx context.Context, sessionID string) ([]*bridge.Participant, error) {
+	return participantRows.NewRowIter(q.db.Query(ctx, sessionParticipantsQuery, sessionID)).AsList()
+}

@@ -2,10 +2,16 @@ package appservice
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
+	"time"
 
+	"go.mau.fi/util/shlex"
 	"maunium.net/go/mautrix/commands"
 	"maunium.net/go/mautrix/event"
+
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 )
 
 // commandEvent is a command with the connector that runs it.
@@ -16,14 +22,52 @@ type commandProcessor struct {
 	proc *commands.Processor[*Connector]
 }
 
+// command is one bot command: its usage line and what it does.
+type command struct {
+	name, args, help string
+	clinician        bool
+	run              func(ce *commandEvent)
+}
+
+// commandList is the bot's commands, in the order !help shows them.
+func commandList() []command {
+	return []command{
+		{"help", "", "this list", false, cmdHelp},
+		{"sessions", "", "your upcoming and ongoing sessions, next first", true, cmdSessions},
+		{"schedule", "<date> <time> <time zone> <name> <email|sms|none> [contact] [duration=50m] [kind=video|phone] [admission=manual|auto] [lang=en|fr] [tz=<participant's zone>] [matrix=@user:server]",
+			"book a session, e.g. `!schedule 2026-11-24 15:00 Europe/Paris \"J. D.\" email jd@example.org`", true, cmdSchedule},
+		{"lobby", "<session>", "who is booked, waiting and in the session", true, cmdLobby},
+		{"start", "<session>", "say you are in: with automatic admission, those waiting enter", true, cmdStart},
+		{"admit", "<session> [participant]", "let a participant in (their number, or the only one waiting)", true, cmdAdmit},
+		{"admit-all", "<session>", "let everyone waiting in", true, cmdAdmitAll},
+		{"deny", "<session> [participant]", "refuse someone waiting", true, cmdDeny},
+		{"remove", "<session> <participant>", "take someone out of the session", true, cmdRemove},
+		{"send-back", "<session> <participant>", "send someone back to the waiting room", true, cmdSendBack},
+		{"ban", "<session> <participant>", "remove and ban someone, for abuse", true, cmdBan},
+		{"message", "<session> <text>", "a message to those waiting, e.g. running 5 minutes late", true, cmdMessage},
+		{"reschedule", "<session> <date> <time> [time zone] [duration=50m]", "move a session", true, cmdReschedule},
+		{"cancel", "<session>", "call a session off", true, cmdCancel},
+		{"end", "<session>", "end the meeting for all", true, cmdEnd},
+	}
+}
+
 func newCommandProcessor(c *Connector) *commandProcessor {
 	proc := commands.NewProcessor[*Connector](c.bot.Client)
 	proc.Meta = c
-	proc.Register(&commands.Handler[*Connector]{
-		Name:        "help",
-		Func:        cmdHelp,
-		Description: event.MakeExtensibleText("Show the commands"),
-	})
+	for _, cmd := range commandList() {
+		run, clinicianOnly := cmd.run, cmd.clinician
+		proc.Register(&commands.Handler[*Connector]{
+			Name:        cmd.name,
+			Description: event.MakeExtensibleText(cmd.help),
+			Func: func(ce *commandEvent) {
+				if clinicianOnly && !ce.Meta.cfg.Permissions.IsClinician(ce.Sender.String()) {
+					reply(ce, (&notice{}).text("Only the clinic's clinicians can use this command."))
+					return
+				}
+				run(ce)
+			},
+		})
+	}
 	return &commandProcessor{proc: proc}
 }
 
@@ -31,13 +75,371 @@ func (p *commandProcessor) process(ctx context.Context, evt *event.Event) {
 	p.proc.Process(ctx, evt)
 }
 
-// helpText is the bot's answer to !help, one line per command.
-var helpText = []string{
-	"**Telehealth bridge commands**",
-	"",
-	"* `!help`: this list.",
+// reply answers a command with a notice.
+func reply(ce *commandEvent, n *notice) {
+	content := n.content()
+	content.SetReply(ce.Event)
+	if _, err := ce.Proc.Client.SendMessageEvent(ce.Ctx, ce.RoomID, event.EventMessage, content); err != nil {
+		ce.Log.Err(err).Msg("Failed to answer a command")
+	}
+}
+
+func replyText(ce *commandEvent, format string, args ...any) {
+	reply(ce, (&notice{}).text(fmt.Sprintf(format, args...)))
+}
+
+// replyErr answers with what went wrong, in words a clinician can act on.
+func replyErr(ce *commandEvent, doing string, err error) {
+	reply(ce, (&notice{}).text(fmt.Sprintf("Could not %s: %s.", doing, errText(err))))
 }
 
 func cmdHelp(ce *commandEvent) {
-	ce.Reply(strings.Join(helpText, "\n"))
+	n := (&notice{}).text("Telehealth bridge commands").line()
+	for _, cmd := range commandList() {
+		usage := "!" + cmd.name
+		if cmd.args != "" {
+			usage += " " + cmd.args
+		}
+		n.code(usage).text(": " + strings.ReplaceAll(cmd.help, "`", "")).line()
+	}
+	n.text("A session's commands also work without its ID inside its room.")
+	reply(ce, n)
+}
+
+// sessionArg takes the session a command is about: its ID as the first argument, or the
+// room's session when the command is sent in a session's room.
+func sessionArg(ce *commandEvent) (string, bool) {
+	c := ce.Meta
+	if len(ce.Args) > 0 {
+		if s, err := c.svc.Session(ce.Ctx, ce.Args[0]); err == nil {
+			ce.ShiftArg()
+			return s.ID, true
+		}
+	}
+	if s, err := c.svc.SessionByRoom(ce.Ctx, ce.RoomID.String()); err == nil {
+		return s.ID, true
+	}
+	if len(ce.Args) > 0 {
+		replyText(ce, "There is no session %q. Send !sessions to see yours.", ce.Args[0])
+	} else {
+		replyText(ce, "Which session? Give its ID (send !sessions to see them).")
+	}
+	return "", false
+}
+
+func cmdSessions(ce *commandEvent) {
+	sessions, err := ce.Meta.svc.Sessions(ce.Ctx, ce.Sender.String())
+	if err != nil {
+		replyErr(ce, "list your sessions", err)
+		return
+	}
+	if len(sessions) == 0 {
+		replyText(ce, "You have no upcoming sessions. Book one with !schedule.")
+		return
+	}
+	n := (&notice{}).text("Your upcoming and ongoing sessions, next first:").line()
+	for _, s := range sessions {
+		_, ps, err := ce.Meta.svc.Lobby(ce.Ctx, ce.Sender.String(), s.ID)
+		if err != nil {
+			continue
+		}
+		waiting := 0
+		for _, p := range ps {
+			if p.State == bridge.StateWaiting {
+				waiting++
+			}
+		}
+		n.code(s.ID).text(fmt.Sprintf(" · %s–%s · %s · %s", bridge.FormatTime(s.Start, s.Location()),
+			s.End.In(s.Location()).Format("15:04"), s.Kind, s.Status))
+		if waiting > 0 {
+			n.text(fmt.Sprintf(" · %d waiting", waiting))
+		}
+		n.line()
+	}
+	reply(ce, n)
+}
+
+func cmdLobby(ce *commandEvent) {
+	sessionID, ok := sessionArg(ce)
+	if !ok {
+		return
+	}
+	s, ps, err := ce.Meta.svc.Lobby(ce.Ctx, ce.Sender.String(), sessionID)
+	if err != nil {
+		replyErr(ce, "show the lobby", err)
+		return
+	}
+	n := (&notice{}).text(fmt.Sprintf("Session %s · %s · %s", s.ID, bridge.FormatTime(s.Start, s.Location()), s.Status)).line()
+	for _, p := range ps {
+		n.text(fmt.Sprintf("%d · ", p.Number)).user(p.DisplayName()).text(" · " + strings.ReplaceAll(string(p.State), "_", " ")).line()
+	}
+	if s.LobbyMessage != "" {
+		n.text("Message to those waiting: ").user(s.LobbyMessage)
+	}
+	reply(ce, n)
+}
+
+// participantCommand runs a lobby action on one participant.
+func participantCommand(ce *commandEvent, doing, done string, act func(ctx context.Context, actor, id, ref string) (*bridge.Participant, error)) {
+	sessionID, ok := sessionArg(ce)
+	if !ok {
+		return
+	}
+	p, err := act(ce.Ctx, ce.Sender.String(), sessionID, strings.Join(ce.Args, " "))
+	if err != nil {
+		replyErr(ce, doing, err)
+		return
+	}
+	reply(ce, (&notice{}).user(p.DisplayName()).text(fmt.Sprintf(" %s (session %s).", done, sessionID)))
+}
+
+func cmdAdmit(ce *commandEvent) {
+	participantCommand(ce, "admit", "is let in", ce.Meta.svc.Admit)
+}
+
+func cmdDeny(ce *commandEvent) {
+	participantCommand(ce, "deny", "was not admitted", ce.Meta.svc.Deny)
+}
+
+func cmdRemove(ce *commandEvent) {
+	participantCommand(ce, "remove", "was removed", ce.Meta.svc.Remove)
+}
+
+func cmdSendBack(ce *commandEvent) {
+	participantCommand(ce, "send back", "was sent back to the waiting room", ce.Meta.svc.SendBack)
+}
+
+func cmdBan(ce *commandEvent) {
+	participantCommand(ce, "ban", "was removed and banned", ce.Meta.svc.Ban)
+}
+
+func cmdAdmitAll(ce *commandEvent) {
+	sessionID, ok := sessionArg(ce)
+	if !ok {
+		return
+	}
+	admitted, err := ce.Meta.svc.AdmitAll(ce.Ctx, ce.Sender.String(), sessionID)
+	if err != nil {
+		replyErr(ce, "admit everyone", err)
+		return
+	}
+	if len(admitted) == 0 {
+		replyText(ce, "Nobody is waiting in session %s.", sessionID)
+		return
+	}
+	replyText(ce, "%d let in (session %s).", len(admitted), sessionID)
+}
+
+// sessionCommand runs an action on a whole session.
+func sessionCommand(ce *commandEvent, doing string, act func(ctx context.Context, actor, id string) (*bridge.Session, error), done func(*bridge.Session) string) {
+	sessionID, ok := sessionArg(ce)
+	if !ok {
+		return
+	}
+	s, err := act(ce.Ctx, ce.Sender.String(), sessionID)
+	if err != nil {
+		replyErr(ce, doing, err)
+		return
+	}
+	replyText(ce, "%s", done(s))
+}
+
+func cmdStart(ce *commandEvent) {
+	sessionCommand(ce, "start the session", ce.Meta.svc.Start, func(s *bridge.Session) string {
+		if s.Policy == bridge.PolicyAutoAdmit {
+			return fmt.Sprintf("Session %s is live: participants enter as they arrive.", s.ID)
+		}
+		return fmt.Sprintf("Session %s is live.", s.ID)
+	})
+}
+
+func cmdEnd(ce *commandEvent) {
+	sessionCommand(ce, "end the session", ce.Meta.svc.End, func(s *bridge.Session) string {
+		return fmt.Sprintf("Session %s has ended for all.", s.ID)
+	})
+}
+
+func cmdCancel(ce *commandEvent) {
+	sessionCommand(ce, "cancel the session", ce.Meta.svc.Cancel, func(s *bridge.Session) string {
+		return fmt.Sprintf("Session %s is cancelled.", s.ID)
+	})
+}
+
+func cmdMessage(ce *commandEvent) {
+	sessionID, ok := sessionArg(ce)
+	if !ok {
+		return
+	}
+	if _, err := ce.Meta.svc.PostLobbyMessage(ce.Ctx, ce.Sender.String(), sessionID, strings.Join(ce.Args, " ")); err != nil {
+		replyErr(ce, "send the message", err)
+		return
+	}
+	replyText(ce, "Those waiting for session %s will see your message.", sessionID)
+}
+
+// scheduleArgs are the parts of a schedule or reschedule command.
+type scheduleArgs struct {
+	positional []string
+	options    map[string]string
+}
+
+func splitArgs(raw string) (scheduleArgs, error) {
+	words, err := shlex.Split(raw)
+	if err != nil {
+		return scheduleArgs{}, fmt.Errorf("the quotes do not match: %w", err)
+	}
+	args := scheduleArgs{options: map[string]string{}}
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		if key, value, ok := strings.Cut(w, "="); ok && key != "" && !strings.ContainsAny(key, " @") {
+			args.options[strings.ToLower(key)] = value
+			continue
+		}
+		// "3:00 pm" is one time
+		if lw := strings.ToLower(w); (lw == "am" || lw == "pm") && len(args.positional) > 0 {
+			args.positional[len(args.positional)-1] += lw
+			continue
+		}
+		args.positional = append(args.positional, w)
+	}
+	return args, nil
+}
+
+func cmdSchedule(ce *commandEvent) {
+	c := ce.Meta
+	args, err := splitArgs(ce.RawArgs)
+	if err != nil {
+		replyErr(ce, "schedule", err)
+		return
+	}
+	const usage = "Usage: !schedule <date> <time> <time zone> <name> <email|sms|none> [contact] [duration=50m] [kind=video|phone] [admission=manual|auto] [lang=en|fr] [tz=<participant's zone>] [matrix=@user:server]"
+	if len(args.positional) < 5 {
+		replyText(ce, "%s", usage)
+		return
+	}
+	zone := args.positional[2]
+	start, err := ParseWhen(args.positional[0], args.positional[1], zone, c.svc.Now())
+	if err != nil {
+		replyErr(ce, "schedule", err)
+		return
+	}
+	duration := 50 * time.Minute
+	if d, ok := args.options["duration"]; ok {
+		if duration, err = time.ParseDuration(d); err != nil || duration <= 0 {
+			replyText(ce, "Could not schedule: duration=%s is not a duration such as 50m or 1h30m.", d)
+			return
+		}
+	}
+	p := bridge.ParticipantRequest{
+		Name: args.positional[3], Invite: bridge.InviteMode(strings.ToLower(args.positional[4])),
+		Locale: args.options["lang"], TimeZone: args.options["tz"], MatrixID: args.options["matrix"],
+	}
+	if len(args.positional) > 5 {
+		switch p.Invite {
+		case bridge.InviteEmail:
+			p.Email = args.positional[5]
+		case bridge.InviteSMS:
+			p.Phone = args.positional[5]
+		default:
+			replyText(ce, "Could not schedule: %q after %q is unexpected.\n%s", args.positional[5], p.Invite, usage)
+			return
+		}
+	}
+	if phone, ok := args.options["phone"]; ok {
+		p.Phone = phone
+	}
+	s, err := c.svc.Schedule(ce.Ctx, bridge.ScheduleRequest{
+		Clinician: ce.Sender.String(), Start: start, End: start.Add(duration), TimeZone: zone,
+		Kind: bridge.Kind(args.options["kind"]), Policy: bridge.Policy(args.options["admission"]),
+		Participants: []bridge.ParticipantRequest{p},
+	})
+	if err != nil {
+		replyErr(ce, "schedule", err)
+		return
+	}
+	loc := s.Location()
+	n := (&notice{}).text(fmt.Sprintf("Scheduled session %s on %s for ", s.ID, bridge.FormatTime(s.Start, loc))).
+		user(p.Name).text(fmt.Sprintf(". The waiting room opens at %s.", s.Opens(c.window).In(loc).Format("15:04")))
+	if s.RoomID != "" {
+		n.text(" Its room: https://matrix.to/#/" + s.RoomID)
+	}
+	reply(ce, n)
+}
+
+func cmdReschedule(ce *commandEvent) {
+	c := ce.Meta
+	sessionID, ok := sessionArg(ce)
+	if !ok {
+		return
+	}
+	args, err := splitArgs(strings.Join(ce.Args, " "))
+	if err != nil || len(args.positional) < 2 {
+		replyText(ce, "Usage: !reschedule <session> <date> <time> [time zone] [duration=50m]")
+		return
+	}
+	s, _, err := c.svc.Lobby(ce.Ctx, ce.Sender.String(), sessionID)
+	if err != nil {
+		replyErr(ce, "reschedule", err)
+		return
+	}
+	zone := s.TimeZone
+	if len(args.positional) > 2 {
+		zone = args.positional[2]
+	}
+	start, err := ParseWhen(args.positional[0], args.positional[1], zone, c.svc.Now())
+	if err != nil {
+		replyErr(ce, "reschedule", err)
+		return
+	}
+	duration := s.End.Sub(s.Start)
+	if d, ok := args.options["duration"]; ok {
+		if duration, err = time.ParseDuration(d); err != nil || duration <= 0 {
+			replyText(ce, "Could not reschedule: duration=%s is not a duration such as 50m.", d)
+			return
+		}
+	}
+	s, err = c.svc.Reschedule(ce.Ctx, ce.Sender.String(), sessionID, start, start.Add(duration), zone)
+	if err != nil {
+		replyErr(ce, "reschedule", err)
+		return
+	}
+	replyText(ce, "Session %s moved to %s.", s.ID, bridge.FormatTime(s.Start, s.Location()))
+}
+
+// ParseWhen reads a date ("2026-11-24", "today", "tomorrow") and a time ("15:00", "3pm",
+// "3:30pm") in an IANA zone.
+func ParseWhen(date, clock, zone string, now time.Time) (time.Time, error) {
+	loc, err := time.LoadLocation(zone)
+	if err != nil || zone == "" {
+		return time.Time{}, fmt.Errorf("%q is not a time zone such as Europe/Paris", zone)
+	}
+	var day time.Time
+	switch strings.ToLower(date) {
+	case "today":
+		day = now.In(loc)
+	case "tomorrow":
+		day = now.In(loc).AddDate(0, 0, 1)
+	default:
+		if day, err = time.ParseInLocation("2006-01-02", date, loc); err != nil {
+			return time.Time{}, fmt.Errorf("%q is not a date such as 2026-11-24", date)
+		}
+	}
+	var hm time.Time
+	for _, layout := range []string{"15:04", "3:04pm", "3pm", "15h04", "15h"} {
+		if hm, err = time.Parse(layout, strings.ToLower(clock)); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not a time such as 15:00 or 3:00pm", clock)
+	}
+	return time.Date(day.Year(), day.Month(), day.Day(), hm.Hour(), hm.Minute(), 0, 0, loc), nil
+}
+
+// errText is an error's message for a person.
+func errText(err error) string {
+	if errors.Is(err, bridge.ErrNotFound) {
+		return "there is no such session"
+	}
+	return err.Error()
 }

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/rs/zerolog"
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix"
@@ -21,6 +22,7 @@ import (
 	"maunium.net/go/mautrix/id"
 	"maunium.net/go/mautrix/sqlstatestore"
 
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"github.com/telehealth-bridge/telehealth-bridge/config"
 	"github.com/telehealth-bridge/telehealth-bridge/database"
 )
@@ -41,9 +43,15 @@ type Connector struct {
 	// StartupTimeout bounds how long Start waits for the homeserver. Zero means one minute.
 	StartupTimeout time.Duration
 
-	commands *commandProcessor
-	queue    *dispatcher
-	probes   probeSet
+	svc       *bridge.Service
+	clock     clockwork.Clock
+	window    bridge.Window
+	commands  *commandProcessor
+	queue     *dispatcher
+	probes    probeSet
+	published publishedState
+	throttle  noticeThrottle
+	controlMu sync.Mutex
 
 	server   *http.Server
 	listener net.Listener
@@ -55,8 +63,9 @@ type Connector struct {
 
 var _ mxas.QueryHandler = (*Connector)(nil)
 
-// New prepares the Matrix side. Nothing touches the network until Start.
-func New(cfg *config.Config, db *database.Database, log zerolog.Logger) (*Connector, error) {
+// New prepares the Matrix side. Nothing touches the network until Start. The clock is the
+// bridge's (a fake one in tests); the window is the sessions' join window.
+func New(cfg *config.Config, db *database.Database, log zerolog.Logger, clock clockwork.Clock, window bridge.Window) (*Connector, error) {
 	stateDB := db.Child("telehealth_mx_version", sqlstatestore.UpgradeTable, dbutil.ZeroLogger(log.With().Str("db_section", "matrix_state").Logger()))
 	as, err := mxas.CreateFull(mxas.CreateOpts{
 		Registration:     cfg.Registration(),
@@ -75,6 +84,9 @@ func New(cfg *config.Config, db *database.Database, log zerolog.Logger) (*Connec
 		log:      log.With().Str("component", "matrix").Logger(),
 		db:       db,
 		AS:       as,
+		clock:    clock,
+		window:   window,
+		throttle: noticeThrottle{clock: clock, interval: NoticeInterval},
 		stop:     make(chan struct{}),
 		loopDone: make(chan struct{}),
 	}
@@ -84,6 +96,10 @@ func New(cfg *config.Config, db *database.Database, log zerolog.Logger) (*Connec
 	c.queue = newDispatcher(c.handleEvent)
 	return c, nil
 }
+
+// SetService connects the session domain, which calls back into the connector as its Rooms
+// and Notifier.
+func (c *Connector) SetService(svc *bridge.Service) { c.svc = svc }
 
 // Bot is the bot's user ID.
 func (c *Connector) Bot() id.UserID { return c.bot.UserID }
@@ -212,11 +228,15 @@ func (c *Connector) handleEvent(evt *event.Event) {
 
 // dispatch routes an event by type.
 func (c *Connector) dispatch(ctx context.Context, evt *event.Event) {
-	switch evt.Type {
-	case event.StateMember:
+	switch evt.Type.Type {
+	case event.StateMember.Type:
 		c.handleMember(ctx, evt)
-	case event.EventMessage:
+	case event.EventMessage.Type:
 		c.commands.process(ctx, evt)
+	case SessionEventType.Type:
+		c.handleSessionState(ctx, evt)
+	case CommandEventType.Type:
+		c.handleCommandEvent(ctx, evt)
 	}
 }
 

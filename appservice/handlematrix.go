@@ -3,10 +3,16 @@ package appservice
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 )
 
 // member is what the bridge reads from a member event, taken from the event's own JSON:
@@ -16,7 +22,6 @@ type member struct {
 	membership event.Membership
 	prev       event.Membership
 	reason     string
-	name       string
 	isDirect   bool
 }
 
@@ -27,7 +32,6 @@ func parseMember(evt *event.Event) member {
 		target:     id.UserID(evt.GetStateKey()),
 		membership: content.Membership,
 		reason:     content.Reason,
-		name:       content.Displayname,
 		isDirect:   content.IsDirect,
 	}
 	if evt.Unsigned.PrevContent != nil {
@@ -40,17 +44,215 @@ func parseMember(evt *event.Event) member {
 
 func (c *Connector) handleMember(ctx context.Context, evt *event.Event) {
 	m := parseMember(evt)
-	if m.target == c.bot.UserID && m.membership == event.MembershipInvite {
-		c.acceptInvite(ctx, evt, m)
+	log := zerolog.Ctx(ctx)
+	if m.target == c.bot.UserID {
+		switch m.membership {
+		case event.MembershipInvite:
+			c.acceptInvite(ctx, evt, m)
+		case event.MembershipLeave, event.MembershipBan:
+			if err := c.db.ControlRoom.Delete(ctx, evt.RoomID.String()); err != nil {
+				log.Err(err).Msg("Failed to forget a control room")
+			}
+		}
+		return
+	}
+	err := c.svc.OnMembership(ctx, bridge.Membership{
+		RoomID: evt.RoomID.String(), Target: m.target.String(), Sender: evt.Sender.String(),
+		Membership: string(m.membership), Prev: string(m.prev), Reason: m.reason,
+	})
+	if err != nil && !errors.Is(err, bridge.ErrNotFound) {
+		log.Err(err).Str("membership", string(m.membership)).Msg("Failed to apply a membership change")
 	}
 }
 
-// acceptInvite joins a room the bot is invited to.
+// acceptInvite joins a room the bot is invited to. A clinician's direct room becomes their
+// control room.
 func (c *Connector) acceptInvite(ctx context.Context, evt *event.Event, m member) {
 	log := zerolog.Ctx(ctx)
 	if _, err := c.bot.JoinRoomByID(ctx, evt.RoomID); err != nil {
 		log.Err(err).Msg("Failed to accept an invite")
 		return
 	}
+	if m.isDirect && c.cfg.Permissions.IsClinician(evt.Sender.String()) {
+		c.adoptControlRoom(ctx, evt.Sender, evt.RoomID)
+	}
 	log.Info().Stringer("inviter", evt.Sender).Bool("direct", m.isDirect).Msg("Joined a room on invite")
+}
+
+// handleSessionState guards the session state event (the hookshot pattern): the bot writes it;
+// a change by the session's clinician is a request to reschedule or cancel; anyone else's is
+// rolled back to the bridge's version.
+func (c *Connector) handleSessionState(ctx context.Context, evt *event.Event) {
+	log := zerolog.Ctx(ctx)
+	s, err := c.svc.SessionByRoom(ctx, evt.RoomID.String())
+	if err != nil {
+		return
+	}
+	var wanted SessionContent
+	parseErr := rawContent(evt, &wanted)
+	level, _ := c.AS.StateStore.GetPowerLevel(ctx, evt.RoomID, evt.Sender)
+	if parseErr == nil && level >= 100 && evt.Sender.String() == s.Clinician {
+		current := sessionContent(s, c.window)
+		err = c.applySessionChange(ctx, evt.Sender.String(), s, current, &wanted)
+		if err == nil {
+			c.republish(ctx, s.ID) // the bridge's canonical version, with the derived fields
+			return
+		}
+		log.Info().Err(err).Msg("Refused a change to the session state")
+		c.sendResult(ctx, evt, ResultContent{SessionID: s.ID, Error: err.Error()})
+	} else {
+		log.Warn().Stringer("sender", evt.Sender).Int("power_level", level).Msg("Rolling back a change to the session state")
+	}
+	c.published.forget(evt.RoomID)
+	c.republish(ctx, s.ID)
+}
+
+// applySessionChange turns a clinician's edit of the session state into the matching action.
+func (c *Connector) applySessionChange(ctx context.Context, actor string, s *bridge.Session, current, wanted *SessionContent) error {
+	switch {
+	case wanted.Status == string(bridge.StatusCancelled) && current.Status != wanted.Status:
+		_, err := c.svc.Cancel(ctx, actor, s.ID)
+		return err
+	case wanted.Status == string(bridge.StatusEnded) && current.Status != wanted.Status:
+		_, err := c.svc.End(ctx, actor, s.ID)
+		return err
+	case wanted.Start != current.Start || wanted.End != current.End || (wanted.TimeZone != "" && wanted.TimeZone != current.TimeZone):
+		zone := wanted.TimeZone
+		if zone == "" {
+			zone = current.TimeZone
+		}
+		_, err := c.svc.Reschedule(ctx, actor, s.ID, time.UnixMilli(wanted.Start), time.UnixMilli(wanted.End), zone)
+		return err
+	case *wanted == *current:
+		return nil
+	}
+	return errors.New("only the start, end, time zone and a cancelled or ended status can be changed")
+}
+
+func (c *Connector) republish(ctx context.Context, sessionID string) {
+	s, err := c.svc.Session(ctx, sessionID)
+	if err != nil {
+		return
+	}
+	if err = c.PublishSession(ctx, s); err != nil {
+		zerolog.Ctx(ctx).Err(err).Msg("Failed to restore the session state")
+	}
+}
+
+// handleCommandEvent runs an integrator's command event, answering with a result event.
+func (c *Connector) handleCommandEvent(ctx context.Context, evt *event.Event) {
+	var cmd CommandContent
+	if err := rawContent(evt, &cmd); err != nil {
+		c.sendResult(ctx, evt, ResultContent{Error: "the content is not a command: " + err.Error()})
+		return
+	}
+	actor := evt.Sender.String()
+	if !c.cfg.Permissions.IsClinician(actor) {
+		c.sendResult(ctx, evt, ResultContent{Error: "only the clinic's clinicians can send commands"})
+		return
+	}
+	if cmd.Session == "" {
+		if s, err := c.svc.SessionByRoom(ctx, evt.RoomID.String()); err == nil {
+			cmd.Session = s.ID
+		}
+	}
+	result := ResultContent{SessionID: cmd.Session}
+	err := c.runCommand(ctx, actor, &cmd, &result)
+	if err != nil {
+		result.Error = errText(err)
+	}
+	c.sendResult(ctx, evt, result)
+}
+
+func (c *Connector) runCommand(ctx context.Context, actor string, cmd *CommandContent, result *ResultContent) error {
+	svc := c.svc
+	onParticipant := map[string]func(context.Context, string, string, string) (*bridge.Participant, error){
+		"admit": svc.Admit, "deny": svc.Deny, "remove": svc.Remove, "send_back": svc.SendBack, "ban": svc.Ban,
+	}
+	onSession := map[string]func(context.Context, string, string) (*bridge.Session, error){
+		"start": svc.Start, "end": svc.End, "cancel": svc.Cancel,
+	}
+	if cmd.Action != "schedule" && cmd.Session == "" {
+		return errors.New("say which session")
+	}
+	switch action := strings.ToLower(cmd.Action); {
+	case onParticipant[action] != nil:
+		_, err := onParticipant[action](ctx, actor, cmd.Session, cmd.Participant)
+		return err
+	case onSession[action] != nil:
+		_, err := onSession[action](ctx, actor, cmd.Session)
+		return err
+	case action == "admit_all":
+		_, err := svc.AdmitAll(ctx, actor, cmd.Session)
+		return err
+	case action == "message":
+		_, err := svc.PostLobbyMessage(ctx, actor, cmd.Session, cmd.Text)
+		return err
+	case action == "reschedule", action == "schedule":
+		start, err1 := time.Parse(time.RFC3339, cmd.Start)
+		end, err2 := time.Parse(time.RFC3339, cmd.End)
+		if err := errors.Join(err1, err2); err != nil {
+			return fmt.Errorf("start and end must be RFC 3339 times: %w", err)
+		}
+		if action == "reschedule" {
+			_, err := svc.Reschedule(ctx, actor, cmd.Session, start, end, cmd.TimeZone)
+			return err
+		}
+		req := bridge.ScheduleRequest{Clinician: actor, Start: start, End: end, TimeZone: cmd.TimeZone,
+			Kind: bridge.Kind(cmd.Kind), Policy: bridge.Policy(cmd.Policy)}
+		for _, p := range cmd.Participants {
+			req.Participants = append(req.Participants, bridge.ParticipantRequest{
+				Name: p.Name, MatrixID: p.UserID, Email: p.Email, Phone: p.Phone, Locale: p.Locale,
+				TimeZone: p.TimeZone, Invite: bridge.InviteMode(p.Invite),
+			})
+		}
+		s, err := svc.Schedule(ctx, req)
+		if s != nil {
+			result.SessionID, result.RoomID = s.ID, s.RoomID
+		}
+		return err
+	}
+	return fmt.Errorf("unknown action %q", cmd.Action)
+}
+
+func (c *Connector) sendResult(ctx context.Context, evt *event.Event, result ResultContent) {
+	result.Command, result.OK = evt.ID.String(), result.Error == ""
+	if _, err := c.bot.SendMessageEvent(ctx, evt.RoomID, ResultEventType, &result); err != nil {
+		zerolog.Ctx(ctx).Err(err).Msg("Failed to send a command result")
+	}
+}
+
+// Reconcile brings every open session in line with its room, for what happened while the
+// bridge was down: knocks, joins, leaves.
+func (c *Connector) Reconcile(ctx context.Context) error {
+	sessions, err := c.svc.ActiveSessions(ctx)
+	if err != nil {
+		return fmt.Errorf("listing sessions to reconcile: %w", err)
+	}
+	for _, s := range sessions {
+		log := c.log.With().Str("session_id", s.ID).Logger()
+		if s.RoomID == "" {
+			if err = c.svc.EnsureRoom(ctx, s.ID); err != nil {
+				log.Err(err).Msg("Failed to create a missing session room")
+			}
+			continue
+		}
+		resp, err := c.bot.Members(ctx, id.RoomID(s.RoomID))
+		if err != nil {
+			log.Err(err).Msg("Failed to read a session room's members")
+			continue
+		}
+		members := make(map[string]bridge.Membership, len(resp.Chunk))
+		for _, evt := range resp.Chunk {
+			m := parseMember(evt)
+			members[m.target.String()] = bridge.Membership{
+				RoomID: s.RoomID, Target: m.target.String(), Sender: evt.Sender.String(),
+				Membership: string(m.membership), Prev: string(m.prev), Reason: m.reason,
+			}
+		}
+		if err = c.svc.Reconcile(log.WithContext(ctx), s.ID, members); err != nil {
+			log.Err(err).Msg("Failed to reconcile a session")
+		}
+	}
+	return nil
 }

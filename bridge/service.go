@@ -109,7 +109,7 @@ func (svc *Service) Schedule(ctx context.Context, req ScheduleRequest) (*Session
 		return nil, fmt.Errorf("%w: book at least one participant", ErrInvalidSchedule)
 	}
 	s := &Session{
-		ID: NewSessionID(), Clinician: req.Clinician,
+		ID: svc.newSessionID(ctx), Clinician: req.Clinician,
 		Start: req.Start.UTC(), End: req.End.UTC(), TimeZone: req.TimeZone,
 		Kind: req.Kind, Policy: req.Policy, Status: StatusScheduled,
 		CreatedAt: now, UpdatedAt: now,
@@ -138,6 +138,37 @@ func (svc *Service) Schedule(ctx context.Context, req ScheduleRequest) (*Session
 	svc.replan(ctx, s)
 	zerolog.Ctx(ctx).Info().Str("session_id", s.ID).Stringer("start", s.Start).Msg("Session scheduled")
 	return s, nil
+}
+
+// EnsureRoom creates the room of a session that has none (its creation failed earlier).
+func (svc *Service) EnsureRoom(ctx context.Context, id string) error {
+	_, err := svc.withSession(ctx, "", id, func(s *Session, ps []*Participant) error {
+		if s.Over() {
+			return nil
+		}
+		if err := svc.ensureRoom(ctx, s); err != nil {
+			return err
+		}
+		svc.replan(ctx, s)
+		return nil
+	})
+	return err
+}
+
+// ActiveSessions are the sessions that are neither ended nor cancelled.
+func (svc *Service) ActiveSessions(ctx context.Context) ([]*Session, error) {
+	return svc.store.ActiveSessions(ctx)
+}
+
+// newSessionID returns an ID no session has yet.
+func (svc *Service) newSessionID(ctx context.Context) string {
+	for {
+		id := NewSessionID()
+		// Anything but "taken" (free, or a database error the insert will report) ends the search.
+		if _, err := svc.store.GetSession(ctx, id); err != nil {
+			return id
+		}
+	}
 }
 
 // ensureRoom creates the session's room if it has none yet (a failure is retried at start-up).
@@ -605,6 +636,16 @@ func (svc *Service) replan(ctx context.Context, s *Session) {
 	if err := svc.plan.Plan(ctx, s); err != nil {
 		zerolog.Ctx(ctx).Err(err).Str("session_id", s.ID).Msg("Failed to plan the session's timed work")
 	}
+}
+
+// Session returns a session by ID, whoever asks (for lookups, not for acting on it).
+func (svc *Service) Session(ctx context.Context, id string) (*Session, error) {
+	return svc.store.GetSession(ctx, id)
+}
+
+// SessionByRoom returns the session of a Matrix room, or ErrNotFound.
+func (svc *Service) SessionByRoom(ctx context.Context, roomID string) (*Session, error) {
+	return svc.store.GetSessionByRoom(ctx, roomID)
 }
 
 // Lobby returns a session and its participants, for the clinician.

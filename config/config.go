@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"go.mau.fi/zeroconfig"
 )
@@ -21,6 +22,7 @@ type Config struct {
 	AppService  AppServiceConfig  `yaml:"appservice"`
 	Database    DatabaseConfig    `yaml:"database"`
 	Web         WebConfig         `yaml:"web"`
+	Lobby       LobbyConfig       `yaml:"lobby"`
 	Permissions Permissions       `yaml:"permissions"`
 	Logging     zeroconfig.Config `yaml:"logging"`
 
@@ -66,6 +68,12 @@ type WebConfig struct {
 	PublicURL string `yaml:"public_url"`
 	Hostname  string `yaml:"hostname"`
 	Port      uint16 `yaml:"port"`
+}
+
+// LobbyConfig sets the sessions' join window.
+type LobbyConfig struct {
+	OpensBefore time.Duration `yaml:"opens_before"`
+	ClosesAfter time.Duration `yaml:"closes_after"`
 }
 
 // Level is what a Matrix user may do with the bridge.
@@ -142,6 +150,12 @@ func (c *Config) validate() error {
 	c.Web.PublicURL = strings.TrimRight(c.Web.PublicURL, "/")
 	if c.Web.Port == 0 {
 		bad("web.port", "must be a port number from 1 to 65535")
+	}
+	if c.Lobby.OpensBefore < 0 || c.Lobby.OpensBefore > 24*time.Hour {
+		bad("lobby.opens_before", "%s is not between 0 and 24h", c.Lobby.OpensBefore)
+	}
+	if c.Lobby.ClosesAfter < 0 || c.Lobby.ClosesAfter > 12*time.Hour {
+		bad("lobby.closes_after", "%s is not between 0 and 12h", c.Lobby.ClosesAfter)
 	}
 	for key, lvl := range c.Permissions {
 		if lvl != LevelClinician && lvl != LevelAdmin {

@@ -30,6 +30,9 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Str, "web", "hostname")
 	helper.Copy(up.Int, "web", "port")
 
+	helper.Copy(up.Str, "lobby", "opens_before")
+	helper.Copy(up.Str, "lobby", "closes_after")
+
 	helper.Copy(up.Map, "permissions")
 
 	helper.Copy(up.Map, "logging")

@@ -82,7 +82,7 @@ func run(configPath, registrationPath string, generate, writeExample, version bo
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	bridge, err := app.New(ctx, cfg, *log)
+	bridge, err := app.New(ctx, cfg, *log, app.Options{})
 	if err != nil {
 		return err
 	}

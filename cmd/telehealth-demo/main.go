@@ -85,7 +85,7 @@ func run(dir string, hsPort int) error {
 	if err != nil {
 		return err
 	}
-	bridge, err := app.New(ctx, cfg, *log)
+	bridge, err := app.New(ctx, cfg, *log, app.Options{})
 	if err != nil {
 		return err
 	}

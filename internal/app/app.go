@@ -1,31 +1,47 @@
-// Package app wires the bridge together from its configuration: database, Matrix side and,
-// as they arrive, the scheduler, the SFU and the web pages. cmd/telehealth-bridge and the demo
-// both run it.
+// Package app wires the bridge together from its configuration: database, session domain,
+// Matrix side, scheduler and, as they arrive, the SFU and the web pages. cmd/telehealth-bridge
+// and the demo both run it.
 package app
 
 import (
 	"context"
 	"fmt"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/rs/zerolog"
 
 	"github.com/telehealth-bridge/telehealth-bridge/appservice"
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"github.com/telehealth-bridge/telehealth-bridge/config"
 	"github.com/telehealth-bridge/telehealth-bridge/database"
+	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
 )
 
 // App is a running bridge.
 type App struct {
-	Config *config.Config
-	Log    zerolog.Logger
-	DB     *database.Database
-	Matrix *appservice.Connector
+	Config    *config.Config
+	Log       zerolog.Logger
+	Clock     clockwork.Clock
+	DB        *database.Database
+	Sessions  *bridge.Service
+	Matrix    *appservice.Connector
+	Scheduler *scheduler.Scheduler
+}
+
+// Options change how the bridge runs, for tests.
+type Options struct {
+	// Clock is the bridge's time; the real clock if nil.
+	Clock clockwork.Clock
 }
 
 // New opens the database and prepares every part; nothing is served yet.
-func New(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*App, error) {
+func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Options) (*App, error) {
 	if err := cfg.CheckTokens(); err != nil {
 		return nil, err
+	}
+	clock := opts.Clock
+	if clock == nil {
+		clock = clockwork.NewRealClock()
 	}
 	db, err := database.Open(ctx, database.Config{
 		Type:         cfg.Database.Type,
@@ -36,24 +52,45 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*App, err
 	if err != nil {
 		return nil, err
 	}
-	matrix, err := appservice.New(cfg, db, log)
+	window := bridge.Window{OpensBefore: cfg.Lobby.OpensBefore, ClosesAfter: cfg.Lobby.ClosesAfter}
+	matrix, err := appservice.New(cfg, db, log, clock, window)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, Log: log, DB: db, Matrix: matrix}, nil
+	sched, err := scheduler.New(clock, window, log)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	sessions := bridge.New(bridge.Options{
+		Store: db.Store(), Clock: clock, Window: window, Bot: matrix.Bot().String(),
+		IsAdmin: func(userID string) bool { return cfg.Permissions.For(userID) == config.LevelAdmin },
+	})
+	sessions.Use(matrix, matrix, sched, nil)
+	matrix.SetService(sessions)
+	sched.Use(sessions, db.Store())
+	return &App{Config: cfg, Log: log, Clock: clock, DB: db, Sessions: sessions, Matrix: matrix, Scheduler: sched}, nil
 }
 
-// Start connects to the homeserver and starts serving.
+// Start connects to the homeserver, plans the sessions' timed work, catches up with what
+// happened in their rooms while the bridge was down, and starts serving.
 func (a *App) Start(ctx context.Context) error {
 	if err := a.Matrix.Start(ctx); err != nil {
 		return fmt.Errorf("starting the Matrix side: %w", err)
+	}
+	if err := a.Scheduler.Start(ctx); err != nil {
+		return fmt.Errorf("starting the scheduler: %w", err)
+	}
+	if err := a.Matrix.Reconcile(ctx); err != nil {
+		return fmt.Errorf("reconciling sessions with their rooms: %w", err)
 	}
 	return nil
 }
 
 // Stop stops serving, lets running handlers finish and closes the database.
 func (a *App) Stop(ctx context.Context) {
+	_ = a.Scheduler.Stop()
 	a.Matrix.Stop(ctx)
 	_ = a.DB.Close()
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/rs/zerolog"
 	"go.mau.fi/util/random"
 	"gopkg.in/yaml.v3"
@@ -32,6 +33,7 @@ type Env struct {
 	Config *config.Config
 	App    *app.App
 	Dir    string
+	Clock  clockwork.Clock
 }
 
 // Options adjust the environment.
@@ -40,6 +42,8 @@ type Options struct {
 	DB string
 	// Config edits the config text before it is loaded (YAML keys, as a user would).
 	Config func(cfg map[string]any)
+	// Clock is the bridge's clock; tests move a fake one instead of waiting.
+	Clock clockwork.Clock
 }
 
 // New writes a config, starts Dendrite with the matching registration and returns the
@@ -76,7 +80,7 @@ func New(t testing.TB, opts Options) *Env {
 		"web.hostname":            "127.0.0.1",
 		"web.port":                webPort,
 	}
-	env := &Env{Dir: dir}
+	env := &Env{Dir: dir, Clock: opts.Clock}
 	env.Config = writeConfig(t, dir, values, opts.Config)
 	env.HS = hstest.Start(t, env.Config.Registration())
 	values["homeserver.address"] = env.HS.URL
@@ -142,7 +146,7 @@ func (e *Env) Start(t testing.TB) *app.App {
 func (e *Env) TryStart(ctx context.Context, t testing.TB) (*app.App, error) {
 	t.Helper()
 	log := zerolog.New(zerolog.NewTestWriter(t)).With().Timestamp().Logger().Level(zerolog.InfoLevel)
-	a, err := app.New(ctx, e.Config, log)
+	a, err := app.New(ctx, e.Config, log, app.Options{Clock: e.Clock})
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,207 @@
+package appservice
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+)
+
+var _ bridge.Notifier = (*Connector)(nil)
+
+// NoticeInterval is the least time between two lobby notices about one session: knocks that
+// arrive meanwhile are gathered into the next notice.
+const NoticeInterval = 10 * time.Second
+
+// controlRoom returns the clinician's direct room with the bot, creating it if needed.
+func (c *Connector) controlRoom(ctx context.Context, clinician id.UserID) (id.RoomID, error) {
+	c.controlMu.Lock()
+	defer c.controlMu.Unlock()
+	roomID, err := c.db.ControlRoom.Get(ctx, clinician.String())
+	if err != nil {
+		return "", fmt.Errorf("looking up the control room: %w", err)
+	}
+	if roomID != "" {
+		return id.RoomID(roomID), nil
+	}
+	resp, err := c.bot.CreateRoom(ctx, &mautrix.ReqCreateRoom{
+		Preset:   "trusted_private_chat",
+		IsDirect: true,
+		Invite:   []id.UserID{clinician},
+		Name:     c.cfg.AppService.Bot.Displayname,
+		Topic:    "Your telehealth sessions: who is waiting, and commands to let them in. Send !help.",
+		InitialState: []*event.Event{
+			{Type: event.StateHistoryVisibility, Content: event.Content{Parsed: &event.HistoryVisibilityEventContent{HistoryVisibility: event.HistoryVisibilityJoined}}},
+		},
+	})
+	if err != nil {
+		return "", fmt.Errorf("creating the control room: %w", err)
+	}
+	if err = c.db.ControlRoom.Set(ctx, clinician.String(), resp.RoomID.String(), time.Now()); err != nil {
+		return "", fmt.Errorf("storing the control room: %w", err)
+	}
+	return resp.RoomID, nil
+}
+
+// adoptControlRoom makes a direct room a clinician opened with the bot their control room.
+func (c *Connector) adoptControlRoom(ctx context.Context, clinician id.UserID, roomID id.RoomID) {
+	c.controlMu.Lock()
+	defer c.controlMu.Unlock()
+	if err := c.db.ControlRoom.Set(ctx, clinician.String(), roomID.String(), time.Now()); err != nil {
+		zerolog.Ctx(ctx).Err(err).Msg("Failed to store a control room")
+	}
+}
+
+// notice is a message from the bot: plain text for every client, HTML with escaped user data.
+type notice struct {
+	plain strings.Builder
+	html  strings.Builder
+}
+
+// text adds text written by the bridge.
+func (n *notice) text(s string) *notice {
+	n.plain.WriteString(s)
+	n.html.WriteString(html.EscapeString(s))
+	return n
+}
+
+// user adds text a user wrote (a name, a message): escaped, so it shows as text, never markup.
+func (n *notice) user(s string) *notice {
+	n.plain.WriteString(s)
+	n.html.WriteString("<b>" + html.EscapeString(s) + "</b>")
+	return n
+}
+
+// code adds a command to type.
+func (n *notice) code(s string) *notice {
+	n.plain.WriteString(s)
+	n.html.WriteString("<code>" + html.EscapeString(s) + "</code>")
+	return n
+}
+
+func (n *notice) line() *notice {
+	n.plain.WriteString("\n")
+	n.html.WriteString("<br>")
+	return n
+}
+
+func (n *notice) content() *event.MessageEventContent {
+	return &event.MessageEventContent{
+		MsgType: event.MsgNotice, Body: n.plain.String(),
+		Format: event.FormatHTML, FormattedBody: n.html.String(),
+		Mentions: &event.Mentions{},
+	}
+}
+
+func (c *Connector) send(ctx context.Context, roomID id.RoomID, n *notice) error {
+	_, err := c.bot.SendMessageEvent(ctx, roomID, event.EventMessage, n.content())
+	return err
+}
+
+// Waiting tells the clinician, in their control room, who is waiting and how to let them in.
+// At most one notice per session every NoticeInterval: knocks in between are gathered into the
+// next notice, which lists whoever is still waiting when it is sent.
+func (c *Connector) Waiting(ctx context.Context, s *bridge.Session, waiting []*bridge.Participant) {
+	if len(waiting) == 0 {
+		return
+	}
+	c.throttle.offer(s.ID, func(sessionID string) {
+		ctx := c.log.WithContext(context.Background())
+		s, ps, err := c.svc.Lobby(ctx, "", sessionID)
+		if err != nil {
+			c.log.Err(err).Str("session_id", sessionID).Msg("Failed to load the lobby for a notice")
+			return
+		}
+		var still []*bridge.Participant
+		for _, p := range ps {
+			if p.State == bridge.StateWaiting {
+				still = append(still, p)
+			}
+		}
+		if len(still) == 0 {
+			return
+		}
+		if err = c.sendWaitingNotice(ctx, s, still); err != nil {
+			c.log.Err(err).Str("session_id", sessionID).Msg("Failed to tell the clinician who is waiting")
+		}
+	})
+}
+
+func (c *Connector) sendWaitingNotice(ctx context.Context, s *bridge.Session, waiting []*bridge.Participant) error {
+	room, err := c.controlRoom(ctx, id.UserID(s.Clinician))
+	if err != nil {
+		return err
+	}
+	n := &notice{}
+	if len(waiting) == 1 {
+		n.user(waiting[0].DisplayName()).text(" is waiting")
+	} else {
+		n.text(fmt.Sprintf("%d people are waiting", len(waiting)))
+	}
+	n.text(fmt.Sprintf(" for session %s (%s).", s.ID, bridge.FormatTime(s.Start, s.Location()))).line()
+	for _, p := range waiting {
+		n.text(fmt.Sprintf("%d · ", p.Number)).user(p.DisplayName()).text(" — ").
+			code(fmt.Sprintf("!admit %s %d", s.ID, p.Number)).text(" or ").
+			code(fmt.Sprintf("!deny %s %d", s.ID, p.Number)).line()
+	}
+	if len(waiting) > 1 {
+		n.text("All at once: ").code("!admit-all " + s.ID).line()
+	}
+	n.text("You can also accept the request to join in the session's room.")
+	return c.send(ctx, room, n)
+}
+
+// noticeThrottle sends at most one notice per session per interval.
+type noticeThrottle struct {
+	clock    clockwork.Clock
+	interval time.Duration
+
+	mu       sync.Mutex
+	sessions map[string]*throttled
+}
+
+type throttled struct {
+	lastSent time.Time
+	pending  bool
+}
+
+// offer asks for a notice about a session: now, or at the end of the interval if one was sent
+// less than an interval ago (once, however many offers arrive meanwhile).
+func (t *noticeThrottle) offer(sessionID string, send func(sessionID string)) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.sessions == nil {
+		t.sessions = make(map[string]*throttled)
+	}
+	st := t.sessions[sessionID]
+	if st == nil {
+		st = &throttled{}
+		t.sessions[sessionID] = st
+	}
+	if st.pending {
+		return
+	}
+	now := t.clock.Now()
+	if wait := st.lastSent.Add(t.interval).Sub(now); !st.lastSent.IsZero() && wait > 0 {
+		st.pending = true
+		t.clock.AfterFunc(wait, func() {
+			t.mu.Lock()
+			st.pending, st.lastSent = false, t.clock.Now()
+			t.mu.Unlock()
+			send(sessionID)
+		})
+		return
+	}
+	st.lastSent = now
+	go send(sessionID)
+}

@@ -106,7 +106,7 @@ func (c *Connector) SetLobbyOpen(ctx context.Context, s *bridge.Session, open bo
 // or joined is not an error.
 func (c *Connector) Invite(ctx context.Context, roomID, userID string) error {
 	_, err := c.bot.InviteUser(ctx, id.RoomID(roomID), &mautrix.ReqInviteUser{UserID: id.UserID(userID)})
-	if err != nil && errors.Is(err, mautrix.MForbidden) {
+	if err != nil && forbidden(err) {
 		if m := c.currentMembership(ctx, roomID, userID); m == event.MembershipInvite || m == event.MembershipJoin {
 			return nil
 		}
@@ -119,7 +119,7 @@ func (c *Connector) Invite(ctx context.Context, roomID, userID string) error {
 // level allows and the room's rules still check.
 func (c *Connector) Kick(ctx context.Context, roomID, userID, reason string) error {
 	_, err := c.bot.KickUser(ctx, id.RoomID(roomID), &mautrix.ReqKickUser{UserID: id.UserID(userID), Reason: reason})
-	if err == nil || !errors.Is(err, mautrix.MForbidden) {
+	if err == nil || !forbidden(err) {
 		return err
 	}
 	_, fallbackErr := c.bot.SendStateEvent(ctx, id.RoomID(roomID), event.StateMember, userID,
@@ -185,6 +185,13 @@ func Knock(ctx context.Context, cli *mautrix.Client, roomID id.RoomID, reason st
 	_, err = cli.SendStateEvent(ctx, roomID, event.StateMember, cli.UserID.String(),
 		&event.MemberEventContent{Membership: event.MembershipKnock, Reason: reason})
 	return err
+}
+
+// forbidden is a 403, whatever the error code (Dendrite answers some with M_UNKNOWN).
+func forbidden(err error) bool {
+	var httpErr mautrix.HTTPError
+	return errors.Is(err, mautrix.MForbidden) ||
+		(errors.As(err, &httpErr) && httpErr.Response != nil && httpErr.Response.StatusCode == http.StatusForbidden)
 }
 
 func notImplemented(err error) bool {

@@ -1,0 +1,562 @@
+package appservice_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/telehealth-bridge/telehealth-bridge/appservice"
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/bridgetest"
+)
+
+const wait = 15 * time.Second
+
+// lobby is a running bridge with a clinician, their control room and a fake clock.
+type lobby struct {
+	t         *testing.T
+	env       *bridgetest.Env
+	clock     *clockwork.FakeClock
+	clinician *mautrix.Client
+	control   id.RoomID
+}
+
+func newLobby(t *testing.T, db string) *lobby {
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
+	env := bridgetest.New(t, bridgetest.Options{DB: db, Clock: clock})
+	env.Start(t)
+	l := &lobby{t: t, env: env, clock: clock, clinician: env.User(t, "dr.martin")}
+	l.control = roomWithBot(t, env, l.clinician)
+	return l
+}
+
+// schedule books a session through the control room's !schedule, as a clinician would, and
+// returns it once its room exists and the clinician has joined it.
+func (l *lobby) schedule(args string) *bridge.Session {
+	l.t.Helper()
+	cmd := "!schedule " + args
+	if _, err := l.clinician.SendText(context.Background(), l.control, cmd); err != nil {
+		l.t.Fatal(err)
+	}
+	idPattern := regexp.MustCompile(`Scheduled session ([a-z0-9]{6})`)
+	evt := bridgetest.WaitMessage(l.t, l.clinician, l.control, wait, "the schedule confirmation", func(evt *event.Event) bool {
+		return evt.Sender == l.bot() && idPattern.MatchString(evt.Content.AsMessage().Body)
+	})
+	sessionID := idPattern.FindStringSubmatch(evt.Content.AsMessage().Body)[1]
+	s, err := l.env.App.Sessions.Session(context.Background(), sessionID)
+	if err != nil || s.RoomID == "" {
+		l.t.Fatalf("session %s: %+v %v", sessionID, s, err)
+	}
+	if _, err = l.clinician.JoinRoomByID(context.Background(), id.RoomID(s.RoomID)); err != nil {
+		l.t.Fatalf("clinician joining the session room: %v", err)
+	}
+	return s
+}
+
+func (l *lobby) bot() id.UserID { return l.env.App.Matrix.Bot() }
+
+// command sends a command in the control room and waits for the bot's answer containing want.
+func (l *lobby) command(cmd, want string) {
+	l.t.Helper()
+	resp, err := l.clinician.SendText(context.Background(), l.control, cmd)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	bridgetest.WaitMessage(l.t, l.clinician, l.control, wait, fmt.Sprintf("the answer to %q", cmd), func(evt *event.Event) bool {
+		msg := evt.Content.AsMessage()
+		return evt.Sender == l.bot() && msg.RelatesTo.GetReplyTo() == resp.EventID && strings.Contains(msg.Body, want)
+	})
+}
+
+// openWindow moves the clock to the session's window and waits for the knock join rule.
+func (l *lobby) openWindow(s *bridge.Session) {
+	l.t.Helper()
+	l.clock.Advance(s.Opens(bridge.DefaultWindow).Sub(l.clock.Now()))
+	l.waitJoinRule(s, event.JoinRuleKnock)
+}
+
+func (l *lobby) waitJoinRule(s *bridge.Session, want event.JoinRule) {
+	l.t.Helper()
+	bridgetest.Eventually(l.t, wait, "join rule "+string(want), func() bool {
+		var rules event.JoinRulesEventContent
+		err := l.clinician.StateEvent(context.Background(), id.RoomID(s.RoomID), event.StateJoinRules, "", &rules)
+		return err == nil && rules.JoinRule == want
+	})
+}
+
+// membership reads a user's member event in a room, as the clinician sees it.
+func (l *lobby) membership(roomID string, user id.UserID) event.MemberEventContent {
+	var m event.MemberEventContent
+	_ = l.clinician.StateEvent(context.Background(), id.RoomID(roomID), event.StateMember, user.String(), &m)
+	return m
+}
+
+func (l *lobby) waitMembership(s *bridge.Session, user id.UserID, want event.Membership) event.MemberEventContent {
+	l.t.Helper()
+	var m event.MemberEventContent
+	bridgetest.Eventually(l.t, wait, fmt.Sprintf("%s to be %s", user, want), func() bool {
+		m = l.membership(s.RoomID, user)
+		return m.Membership == want
+	})
+	return m
+}
+
+// participant returns the session's participant number n as the bridge has it.
+func (l *lobby) participant(s *bridge.Session, n int) *bridge.Participant {
+	l.t.Helper()
+	_, ps, err := l.env.App.Sessions.Lobby(context.Background(), "", s.ID)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return ps[n-1]
+}
+
+func (l *lobby) waitState(s *bridge.Session, n int, want bridge.LobbyState) *bridge.Participant {
+	l.t.Helper()
+	var p *bridge.Participant
+	bridgetest.Eventually(l.t, wait, fmt.Sprintf("participant %d to be %s", n, want), func() bool {
+		p = l.participant(s, n)
+		return p.State == want
+	})
+	return p
+}
+
+func knock(t *testing.T, cli *mautrix.Client, roomID string, name string) error {
+	t.Helper()
+	return appservice.Knock(context.Background(), cli, id.RoomID(roomID), name)
+}
+
+// lifecycle returns the actions of the session room's lifecycle events, in order.
+func (l *lobby) lifecycle(s *bridge.Session) []string {
+	var actions []string
+	for _, evt := range bridgetest.Messages(l.t, l.clinician, id.RoomID(s.RoomID)) {
+		if evt.Type.Type == appservice.LifecycleEventType.Type && evt.Sender == l.bot() {
+			var c appservice.LifecycleContent
+			_ = json.Unmarshal(evt.Content.VeryRaw, &c)
+			actions = append(actions, c.Action)
+		}
+	}
+	return actions
+}
+
+func TestLobbyJourney(t *testing.T) {
+	for _, db := range []string{"sqlite", "pgx"} {
+		t.Run(db, func(t *testing.T) {
+			l := newLobby(t, db)
+			client := l.env.User(t, "jane")
+			s := l.schedule("2026-11-24 15:00 Europe/Paris \"Jane Doe\" none matrix=" + client.UserID.String())
+
+			// The room is opaque, members see history only from their join, and it is invite-only.
+			var name event.RoomNameEventContent
+			_ = l.clinician.StateEvent(context.Background(), id.RoomID(s.RoomID), event.StateRoomName, "", &name)
+			if strings.Contains(name.Name, "Jane") || !strings.Contains(name.Name, "15:00") {
+				t.Errorf("room name %q is not just a time", name.Name)
+			}
+			var hv event.HistoryVisibilityEventContent
+			_ = l.clinician.StateEvent(context.Background(), id.RoomID(s.RoomID), event.StateHistoryVisibility, "", &hv)
+			if hv.HistoryVisibility != event.HistoryVisibilityJoined {
+				t.Errorf("history visibility %q", hv.HistoryVisibility)
+			}
+			var pl event.PowerLevelsEventContent
+			_ = l.clinician.StateEvent(context.Background(), id.RoomID(s.RoomID), event.StatePowerLevels, "", &pl)
+			if pl.Invite() != 100 || pl.Kick() != 100 || pl.Ban() != 100 || pl.StateDefault() != 100 ||
+				pl.GetUserLevel(l.clinician.UserID) != 100 || pl.GetUserLevel(l.bot()) != 100 {
+				t.Errorf("power levels: invite %d kick %d ban %d state %d", pl.Invite(), pl.Kick(), pl.Ban(), pl.StateDefault())
+			}
+			l.waitJoinRule(s, event.JoinRuleInvite)
+
+			l.openWindow(s)
+			if err := knock(t, client, s.RoomID, "Jane"); err != nil {
+				t.Fatalf("knock in the window: %v", err)
+			}
+			l.waitState(s, 1, bridge.StateWaiting)
+			bridgetest.WaitMessage(t, l.clinician, l.control, wait, "the waiting notice",
+				bridgetest.IsNoticeFrom(l.bot(), "Jane is waiting for session "+s.ID))
+
+			// The clinician approves from their own client (Element's approve is an invite).
+			if _, err := l.clinician.InviteUser(context.Background(), id.RoomID(s.RoomID), &mautrix.ReqInviteUser{UserID: client.UserID}); err != nil {
+				t.Fatal(err)
+			}
+			p := l.waitState(s, 1, bridge.StateAdmitted)
+			if p.AdmittedBy != l.clinician.UserID.String() || p.KnockName != "Jane" {
+				t.Errorf("admitted by %q (want the clinician), knock name %q", p.AdmittedBy, p.KnockName)
+			}
+			if _, err := client.JoinRoomByID(context.Background(), id.RoomID(s.RoomID)); err != nil {
+				t.Fatal(err)
+			}
+			l.waitState(s, 1, bridge.StateInSession)
+
+			l.command("!end "+s.ID, "has ended for all")
+			m := l.waitMembership(s, client.UserID, event.MembershipLeave)
+			if m.Reason != "The session has ended" {
+				t.Errorf("reason %q", m.Reason)
+			}
+			if l.membership(s.RoomID, l.clinician.UserID).Membership != event.MembershipJoin {
+				t.Error("the clinician was taken out too")
+			}
+			l.waitJoinRule(s, event.JoinRuleInvite)
+
+			log, err := l.env.App.DB.LobbyLog.ForSession(context.Background(), s.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var seen []string
+			for _, e := range log {
+				seen = append(seen, string(e.Action)+" by "+e.Actor)
+			}
+			want := []string{"knock by " + client.UserID.String(), "admit by " + l.clinician.UserID.String(), "join by " + client.UserID.String()}
+			if len(seen) < 3 || strings.Join(seen[:3], ",") != strings.Join(want, ",") {
+				t.Errorf("lobby log %v, want it to start with %v", seen, want)
+			}
+			var got string
+			bridgetest.Eventually(t, wait, "the lifecycle events", func() bool {
+				got = strings.Join(l.lifecycle(s), ",")
+				return strings.Contains(got, "window_opened,participant_waiting,participant_admitted,participant_joined") &&
+					strings.HasSuffix(got, "session_ended")
+			})
+
+		})
+	}
+}
+
+func TestEarlyKnockRefusedByHomeserver(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	client := l.env.User(t, "jane")
+	s := l.schedule("2026-11-24 15:00 Europe/Paris JD none matrix=" + client.UserID.String())
+	l.clock.Advance(s.Opens(bridge.DefaultWindow).Sub(l.clock.Now()) - time.Minute) // a minute early
+	err := knock(t, client, s.RoomID, "JD")
+	if err == nil || !strings.Contains(err.Error(), "M_FORBIDDEN") {
+		t.Fatalf("an early knock got %v, want the homeserver's refusal", err)
+	}
+	if p := l.participant(s, 1); p.State != bridge.StateBooked {
+		t.Errorf("state %s after an early knock", p.State)
+	}
+}
+
+func TestDenyAndUnbookedKnocks(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	client, stranger := l.env.User(t, "jane"), l.env.User(t, "mallory")
+	s := l.schedule("2026-11-24 15:00 Europe/Paris JD none matrix=" + client.UserID.String())
+	l.openWindow(s)
+
+	if err := knock(t, stranger, s.RoomID, "Jane"); err != nil {
+		t.Fatal(err)
+	}
+	m := l.waitMembership(s, stranger.UserID, event.MembershipLeave)
+	if m.Reason != bridge.ReasonNotBooked {
+		t.Errorf("an unbooked knock was declined with %q", m.Reason)
+	}
+
+	if err := knock(t, client, s.RoomID, "Jane"); err != nil {
+		t.Fatal(err)
+	}
+	l.waitState(s, 1, bridge.StateWaiting)
+	l.command("!deny "+s.ID+" 1", "was not admitted")
+	m = l.waitMembership(s, client.UserID, event.MembershipLeave)
+	if !strings.Contains(m.Reason, "did not admit") {
+		t.Errorf("denial reason %q", m.Reason)
+	}
+	l.waitState(s, 1, bridge.StateDenied)
+	// A denied participant may ask again.
+	if err := knock(t, client, s.RoomID, "Jane"); err != nil {
+		t.Fatal(err)
+	}
+	l.waitState(s, 1, bridge.StateWaiting)
+}
+
+func TestAutoAdmitOnceClinicianIsIn(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	jane, john := l.env.User(t, "jane"), l.env.User(t, "john")
+	s, err := l.env.App.Sessions.Schedule(context.Background(), bridge.ScheduleRequest{
+		Clinician: l.clinician.UserID.String(), Start: time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC),
+		End: time.Date(2026, 11, 24, 14, 50, 0, 0, time.UTC), TimeZone: "Europe/Paris", Policy: bridge.PolicyAutoAdmit,
+		Participants: []bridge.ParticipantRequest{{Name: "Jane", MatrixID: jane.UserID.String()}, {Name: "John", MatrixID: john.UserID.String()}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = l.clinician.JoinRoomByID(context.Background(), id.RoomID(s.RoomID)); err != nil {
+		t.Fatal(err)
+	}
+	l.openWindow(s)
+	if err = knock(t, jane, s.RoomID, "Jane"); err != nil {
+		t.Fatal(err)
+	}
+	l.waitState(s, 1, bridge.StateWaiting)
+	// The member enters only when the provider is already in.
+	if m := l.membership(s.RoomID, jane.UserID); m.Membership != event.MembershipKnock {
+		t.Fatalf("before the clinician is in, Jane is %s", m.Membership)
+	}
+	l.command("!start "+s.ID, "is live")
+	l.waitMembership(s, jane.UserID, event.MembershipInvite)
+	if err = knock(t, john, s.RoomID, "John"); err != nil {
+		t.Fatal(err)
+	}
+	l.waitMembership(s, john.UserID, event.MembershipInvite)
+	if p := l.waitState(s, 2, bridge.StateAdmitted); p.AdmittedBy != l.bot().String() {
+		t.Errorf("John admitted by %q, want the bridge", p.AdmittedBy)
+	}
+}
+
+func TestSendBackThenKnockAgain(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	client := l.env.User(t, "jane")
+	s := l.schedule("2026-11-24 15:00 Europe/Paris JD none matrix=" + client.UserID.String())
+	l.openWindow(s)
+	if err := knock(t, client, s.RoomID, "Jane"); err != nil {
+		t.Fatal(err)
+	}
+	l.waitState(s, 1, bridge.StateWaiting)
+	l.command("!admit "+s.ID, "is let in")
+	l.waitMembership(s, client.UserID, event.MembershipInvite)
+	if _, err := client.JoinRoomByID(context.Background(), id.RoomID(s.RoomID)); err != nil {
+		t.Fatal(err)
+	}
+	l.waitState(s, 1, bridge.StateInSession)
+
+	l.command("!send-back "+s.ID+" 1", "sent back to the waiting room")
+	m := l.waitMembership(s, client.UserID, event.MembershipLeave)
+	if !strings.Contains(m.Reason, "waiting room") {
+		t.Errorf("send-back reason %q", m.Reason)
+	}
+	l.waitState(s, 1, bridge.StateBooked)
+	if err := knock(t, client, s.RoomID, "Jane"); err != nil {
+		t.Fatalf("knocking again after being sent back: %v", err)
+	}
+	l.waitState(s, 1, bridge.StateWaiting)
+
+	// Removed for good this time: a knock is then declined.
+	l.command("!admit "+s.ID, "is let in")
+	if _, err := client.JoinRoomByID(context.Background(), id.RoomID(s.RoomID)); err != nil {
+		t.Fatal(err)
+	}
+	l.waitState(s, 1, bridge.StateInSession)
+	l.command("!remove "+s.ID+" 1", "was removed")
+	l.waitState(s, 1, bridge.StateRemoved)
+	l.waitMembership(s, client.UserID, event.MembershipLeave)
+	if err := knock(t, client, s.RoomID, "Jane"); err != nil {
+		t.Fatal(err)
+	}
+	m = l.waitMembership(s, client.UserID, event.MembershipLeave)
+	if m.Reason != bridge.ReasonRemoved {
+		t.Errorf("a removed participant's knock was declined with %q", m.Reason)
+	}
+}
+
+func TestKnockWhileBridgeIsDown(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	client := l.env.User(t, "jane")
+	s := l.schedule("2026-11-24 15:00 Europe/Paris JD none matrix=" + client.UserID.String())
+	l.openWindow(s)
+
+	l.env.Stop()
+	if err := knock(t, client, s.RoomID, "Jane"); err != nil {
+		t.Fatal(err)
+	}
+	l.env.Start(t)
+	p := l.waitState(s, 1, bridge.StateWaiting)
+	if p.KnockName != "Jane" {
+		t.Errorf("knock name %q", p.KnockName)
+	}
+	bridgetest.WaitMessage(t, l.clinician, l.control, wait, "the waiting notice after the restart",
+		bridgetest.IsNoticeFrom(l.bot(), "is waiting for session "+s.ID))
+}
+
+func TestRestartReplansAndCatchesUpMissedSwitch(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	client := l.env.User(t, "jane")
+	s := l.schedule("2026-11-24 15:00 Europe/Paris JD none matrix=" + client.UserID.String())
+	l.env.Stop()
+	// The window opens while the bridge is down.
+	l.clock.Advance(s.Opens(bridge.DefaultWindow).Sub(l.clock.Now()) + time.Minute)
+	l.env.Start(t)
+	l.waitJoinRule(s, event.JoinRuleKnock)
+	// And the close is planned again from the database.
+	l.clock.Advance(s.End.Sub(l.clock.Now()))
+	l.waitJoinRule(s, event.JoinRuleInvite)
+	bridgetest.Eventually(t, wait, "the session to end", func() bool {
+		got, _ := l.env.App.Sessions.Session(context.Background(), s.ID)
+		return got.Status == bridge.StatusEnded
+	})
+}
+
+func TestCancelWhileSomeoneWaits(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	client := l.env.User(t, "jane")
+	s := l.schedule("2026-11-24 15:00 Europe/Paris JD none matrix=" + client.UserID.String())
+	l.openWindow(s)
+	if err := knock(t, client, s.RoomID, "Jane"); err != nil {
+		t.Fatal(err)
+	}
+	l.waitState(s, 1, bridge.StateWaiting)
+	l.command("!cancel "+s.ID, "is cancelled")
+	m := l.waitMembership(s, client.UserID, event.MembershipLeave)
+	if m.Reason != "The session was cancelled" {
+		t.Errorf("reason %q", m.Reason)
+	}
+	l.waitJoinRule(s, event.JoinRuleInvite)
+}
+
+func TestClinicianIsNeverLockedOut(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	s := l.schedule("2026-11-24 15:00 Europe/Paris JD none")
+	l.openWindow(s)
+	if _, err := l.clinician.LeaveRoom(context.Background(), id.RoomID(s.RoomID)); err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.Eventually(t, wait, "the clinician to be invited back", func() bool {
+		resp, err := l.clinician.JoinRoomByID(context.Background(), id.RoomID(s.RoomID))
+		return err == nil && resp.RoomID == id.RoomID(s.RoomID)
+	})
+}
+
+func TestSessionStateGuardedByTheBot(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	client := l.env.User(t, "jane")
+	s := l.schedule("2026-11-24 15:00 Europe/Paris JD none matrix=" + client.UserID.String())
+	l.openWindow(s)
+	if err := knock(t, client, s.RoomID, "Jane"); err != nil {
+		t.Fatal(err)
+	}
+	l.waitState(s, 1, bridge.StateWaiting)
+	l.command("!admit "+s.ID, "is let in")
+	l.waitMembership(s, client.UserID, event.MembershipInvite)
+	if _, err := client.JoinRoomByID(context.Background(), id.RoomID(s.RoomID)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	room := id.RoomID(s.RoomID)
+	forged := map[string]any{"session_id": s.ID, "status": "ended", "start": 0, "end": 1}
+	// The homeserver refuses it outright at the session's power levels.
+	if _, err := client.SendStateEvent(ctx, room, appservice.SessionEventType, "", forged); err == nil {
+		t.Fatal("a participant could change the session state")
+	}
+	// In a room whose levels were loosened, the bot rolls the change back.
+	var pl event.PowerLevelsEventContent
+	if err := l.clinician.StateEvent(ctx, room, event.StatePowerLevels, "", &pl); err != nil {
+		t.Fatal(err)
+	}
+	pl.Events[appservice.SessionEventType.Type] = 0
+	if _, err := l.clinician.SendStateEvent(ctx, room, event.StatePowerLevels, "", &pl); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.SendStateEvent(ctx, room, appservice.SessionEventType, "", forged); err != nil {
+		t.Fatalf("sending the forged state at level 0: %v", err)
+	}
+	bridgetest.Eventually(t, wait, "the bot to restore the session state", func() bool {
+		var content appservice.SessionContent
+		if err := l.clinician.StateEvent(ctx, room, appservice.SessionEventType, "", &content); err != nil {
+			return false
+		}
+		return content.Status == string(bridge.StatusOpen) && content.Start == s.Start.UnixMilli()
+	})
+	if got, _ := l.env.App.Sessions.Session(ctx, s.ID); got.Status != bridge.StatusOpen {
+		t.Errorf("the forged change reached the session: %s", got.Status)
+	}
+}
+
+func TestClinicianReschedulesThroughSessionState(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	s := l.schedule("2026-11-24 15:00 Europe/Paris JD none")
+	ctx := context.Background()
+	var content appservice.SessionContent
+	if err := l.clinician.StateEvent(ctx, id.RoomID(s.RoomID), appservice.SessionEventType, "", &content); err != nil {
+		t.Fatal(err)
+	}
+	content.Start += time.Hour.Milliseconds()
+	content.End += time.Hour.Milliseconds()
+	if _, err := l.clinician.SendStateEvent(ctx, id.RoomID(s.RoomID), appservice.SessionEventType, "", &content); err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.Eventually(t, wait, "the session to move", func() bool {
+		got, _ := l.env.App.Sessions.Session(ctx, s.ID)
+		return got.Start.Equal(s.Start.Add(time.Hour)) && got.Revision == 1
+	})
+}
+
+func TestIntegratorCommandEvents(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	client := l.env.User(t, "jane")
+	ctx := context.Background()
+	resp, err := l.clinician.SendMessageEvent(ctx, l.control, appservice.CommandEventType, &appservice.CommandContent{
+		Action: "schedule", Start: "2026-11-24T14:00:00Z", End: "2026-11-24T14:50:00Z", TimeZone: "Europe/Paris",
+		Participants: []appservice.CommandParticipant{{Name: "Jane", UserID: client.UserID.String()}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var result appservice.ResultContent
+	bridgetest.WaitMessage(t, l.clinician, l.control, wait, "the schedule result", func(evt *event.Event) bool {
+		if evt.Type.Type != appservice.ResultEventType.Type {
+			return false
+		}
+		_ = json.Unmarshal(evt.Content.VeryRaw, &result)
+		return result.Command == resp.EventID.String()
+	})
+	if !result.OK || result.SessionID == "" || result.RoomID == "" {
+		t.Fatalf("schedule result %+v", result)
+	}
+	s, _ := l.env.App.Sessions.Session(ctx, result.SessionID)
+	if _, err = l.clinician.JoinRoomByID(ctx, id.RoomID(s.RoomID)); err != nil {
+		t.Fatal(err)
+	}
+	l.openWindow(s)
+	if err = knock(t, client, s.RoomID, "Jane"); err != nil {
+		t.Fatal(err)
+	}
+	l.waitState(s, 1, bridge.StateWaiting)
+	// In the session's room the session is implied; a bad participant gets a clear error.
+	bad, _ := l.clinician.SendMessageEvent(ctx, id.RoomID(s.RoomID), appservice.CommandEventType, &appservice.CommandContent{Action: "admit", Participant: "7"})
+	bridgetest.WaitMessage(t, l.clinician, id.RoomID(s.RoomID), wait, "the failed admit's result", func(evt *event.Event) bool {
+		var r appservice.ResultContent
+		_ = json.Unmarshal(evt.Content.VeryRaw, &r)
+		return evt.Type.Type == appservice.ResultEventType.Type && r.Command == bad.EventID.String() && !r.OK && strings.Contains(r.Error, "no participant 7")
+	})
+	if _, err = l.clinician.SendMessageEvent(ctx, id.RoomID(s.RoomID), appservice.CommandEventType, &appservice.CommandContent{Action: "admit", Participant: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	l.waitMembership(s, client.UserID, event.MembershipInvite)
+}
+
+func TestCommandErrorsAreClear(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	l.command("!schedule 2026-11-24 15:00 Europe/Paris J none", "at least 2 characters")
+	l.command("!schedule 2026-11-24 15:00 Mars/Base JD none", "not a time zone")
+	l.command("!schedule 2026-11-24 15:00 Europe/Paris JD sms 12", "not a valid phone number")
+	l.command("!schedule 2026-11-24 15:00 Europe/Paris JD email nobody", "not a valid email")
+	l.command("!schedule 2026-11-24 15:00 Europe/Paris JD sms", "mobile number")
+	l.command("!schedule 2026-11-23 15:00 Europe/Paris JD none", "over already")
+	l.command("!admit zzzzzz", "no session")
+	l.command("!deny", "Which session?")
+	s := l.schedule("2026-11-24 15:00 Europe/Paris JD none")
+	l.command("!deny "+s.ID+" 1", "not waiting")
+	l.command("!end "+s.ID, "has ended")
+	l.command("!end "+s.ID, "the session is over")
+
+}
+
+func TestNonCliniciansAreRefused(t *testing.T) {
+	env := bridgetest.New(t, bridgetest.Options{Config: func(v map[string]any) {
+		v["permissions"] = map[string]any{"@dr.martin:localhost": "clinician"}
+	}})
+	env.Start(t)
+	other := env.User(t, "visitor")
+	room := roomWithBot(t, env, other)
+	resp, err := other.SendText(context.Background(), room, "!sessions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.WaitMessage(t, other, room, wait, "the refusal", func(evt *event.Event) bool {
+		return evt.Sender == env.App.Matrix.Bot() && evt.Content.AsMessage().RelatesTo.GetReplyTo() == resp.EventID &&
+			strings.Contains(evt.Content.AsMessage().Body, "Only the clinic's clinicians")
+	})
+}

@@ -19,3 +19,8 @@ test: deps-test
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) test -count=1 -timeout 30m ./...
+
+# Benchmarks, never part of `make test`.
+bench: deps-test
+	$(GO) test -run '^$$' -bench . -benchtime=2000x ./bridge/
+	$(GO) test -run '^$$' -bench . -benchtime=1x ./appservice/

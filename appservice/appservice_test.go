@@ -20,7 +20,7 @@ import (
 )
 
 // roomWithBot has alice create a room, invite the bot and wait until it joined.
-func roomWithBot(t *testing.T, env *bridgetest.Env, alice *mautrix.Client) id.RoomID {
+func roomWithBot(t testing.TB, env *bridgetest.Env, alice *mautrix.Client) id.RoomID {
 	t.Helper()
 	ctx := context.Background()
 	bot := env.App.Matrix.Bot()

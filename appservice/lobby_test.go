@@ -23,14 +23,14 @@ const wait = 15 * time.Second
 
 // lobby is a running bridge with a clinician, their control room and a fake clock.
 type lobby struct {
-	t         *testing.T
+	t         testing.TB
 	env       *bridgetest.Env
 	clock     *clockwork.FakeClock
 	clinician *mautrix.Client
 	control   id.RoomID
 }
 
-func newLobby(t *testing.T, db string) *lobby {
+func newLobby(t testing.TB, db string) *lobby {
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
 	env := bridgetest.New(t, bridgetest.Options{DB: db, Clock: clock})
 	env.Start(t)
@@ -130,7 +130,7 @@ func (l *lobby) waitState(s *bridge.Session, n int, want bridge.LobbyState) *bri
 	return p
 }
 
-func knock(t *testing.T, cli *mautrix.Client, roomID string, name string) error {
+func knock(t testing.TB, cli *mautrix.Client, roomID string, name string) error {
 	t.Helper()
 	return appservice.Knock(context.Background(), cli, id.RoomID(roomID), name)
 }

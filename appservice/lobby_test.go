@@ -560,3 +560,87 @@ func TestNonCliniciansAreRefused(t *testing.T) {
 			strings.Contains(evt.Content.AsMessage().Body, "Only the clinic's clinicians")
 	})
 }
+
+func TestWaitingNoticesAreThrottled(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	jane, john := l.env.User(t, "jane"), l.env.User(t, "john")
+	s, err := l.env.App.Sessions.Schedule(context.Background(), bridge.ScheduleRequest{
+		Clinician: l.clinician.UserID.String(), Start: time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC),
+		End: time.Date(2026, 11, 24, 14, 50, 0, 0, time.UTC), TimeZone: "Europe/Paris",
+		Participants: []bridge.ParticipantRequest{{Name: "Jane", MatrixID: jane.UserID.String()}, {Name: "John", MatrixID: john.UserID.String()}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = l.clinician.JoinRoomByID(context.Background(), id.RoomID(s.RoomID)); err != nil {
+		t.Fatal(err)
+	}
+	l.openWindow(s)
+	if err = knock(t, jane, s.RoomID, "Jane"); err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.WaitMessage(t, l.clinician, l.control, wait, "the first notice", bridgetest.IsNoticeFrom(l.bot(), "Jane is waiting"))
+	if err = knock(t, john, s.RoomID, "John"); err != nil {
+		t.Fatal(err)
+	}
+	l.waitState(s, 2, bridge.StateWaiting)
+	// Within the interval the second knock is held back, then both are named in one notice.
+	l.clock.Advance(appservice.NoticeInterval)
+	bridgetest.WaitMessage(t, l.clinician, l.control, wait, "the gathered notice", bridgetest.IsNoticeFrom(l.bot(), "2 people are waiting"))
+	notices := 0
+	for _, evt := range bridgetest.Messages(t, l.clinician, l.control) {
+		if evt.Sender == l.bot() && strings.Contains(evt.Content.AsMessage().Body, "waiting for session "+s.ID) {
+			notices++
+		}
+	}
+	if notices != 2 {
+		t.Errorf("%d notices for two knocks within the interval, want 2", notices)
+	}
+}
+
+func TestRedeliveredKnockIsHandledOnce(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	client := l.env.User(t, "jane")
+	s := l.schedule("2026-11-24 15:00 Europe/Paris JD none matrix=" + client.UserID.String())
+	l.openWindow(s)
+	if err := knock(t, client, s.RoomID, "Jane"); err != nil {
+		t.Fatal(err)
+	}
+	l.waitState(s, 1, bridge.StateWaiting)
+	// The homeserver delivers the knock again, twice, in transactions of its own.
+	var knockEvt *event.Event
+	for _, evt := range bridgetest.Messages(t, l.clinician, id.RoomID(s.RoomID)) {
+		if evt.Type.Type == event.StateMember.Type && evt.GetStateKey() == client.UserID.String() {
+			knockEvt = evt
+		}
+	}
+	if knockEvt == nil {
+		t.Fatal("knock event not found")
+	}
+	raw, _ := json.Marshal(map[string]any{"events": []any{map[string]any{
+		"event_id": knockEvt.ID, "room_id": knockEvt.RoomID, "sender": knockEvt.Sender, "type": "m.room.member",
+		"state_key": client.UserID, "origin_server_ts": knockEvt.Timestamp, "content": json.RawMessage(knockEvt.Content.VeryRaw),
+	}}})
+	for _, txn := range []string{"redeliver-1", "redeliver-2"} {
+		putTransaction(t, l.env, l.env.Config.AppService.HSToken, txn, raw)
+	}
+	// Events of one room are handled in order: once the clinician's later invite is handled,
+	// so are the redelivered knocks.
+	if _, err := l.clinician.InviteUser(context.Background(), id.RoomID(s.RoomID), &mautrix.ReqInviteUser{UserID: client.UserID}); err != nil {
+		t.Fatal(err)
+	}
+	l.waitState(s, 1, bridge.StateAdmitted)
+	log, err := l.env.App.DB.LobbyLog.ForSession(context.Background(), s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	knocks := 0
+	for _, e := range log {
+		if e.Action == bridge.ActKnock {
+			knocks++
+		}
+	}
+	if knocks != 1 {
+		t.Errorf("%d knocks logged for one knock delivered three times", knocks)
+	}
+}

@@ -76,6 +76,12 @@ type Calls interface {
 	EndCalls(sessionID string)
 }
 
+// Watcher hears about every change to a session or its lobby: the web pages and the call's
+// host panel follow the lobby through it. It must not block.
+type Watcher interface {
+	LobbyChanged(s *Session, ps []*Participant)
+}
+
 // Lifecycle is an event in the session's room that integrators can follow.
 type Lifecycle struct {
 	Action      LifecycleAction

@@ -24,10 +24,11 @@ type Service struct {
 	// Bot is the bridge's Matrix user: the actor of what the bridge does by itself.
 	bot string
 
-	rooms  Rooms
-	notify Notifier
-	plan   Planner
-	calls  Calls
+	rooms    Rooms
+	notify   Notifier
+	plan     Planner
+	calls    Calls
+	watchers []Watcher
 
 	locks keyedLocks
 }
@@ -58,6 +59,9 @@ func New(opts Options) *Service {
 func (svc *Service) Use(rooms Rooms, notify Notifier, plan Planner, calls Calls) {
 	svc.rooms, svc.notify, svc.plan, svc.calls = rooms, notify, plan, calls
 }
+
+// Watch adds a watcher of lobby changes. Call it before the service runs.
+func (svc *Service) Watch(w Watcher) { svc.watchers = append(svc.watchers, w) }
 
 // Window is the join window the service applies.
 func (svc *Service) Window() Window { return svc.window }
@@ -133,6 +137,9 @@ func (svc *Service) Schedule(ctx context.Context, req ScheduleRequest) (*Session
 	}
 	if err := svc.ensureRoom(ctx, s); err != nil {
 		return s, err
+	}
+	for _, w := range svc.watchers {
+		w.LobbyChanged(s, participants)
 	}
 	svc.emit(ctx, s, Lifecycle{Action: LifeScheduled, Actor: req.Clinician})
 	svc.replan(ctx, s)
@@ -453,10 +460,24 @@ func (svc *Service) withSession(ctx context.Context, actor, id string, f func(*S
 	if err != nil {
 		return nil, fmt.Errorf("loading participants: %w", err)
 	}
-	if err = f(s, ps); err != nil {
-		return s, err
+	before := fingerprint(s, ps)
+	err = f(s, ps)
+	if len(svc.watchers) > 0 && fingerprint(s, ps) != before {
+		for _, w := range svc.watchers {
+			w.LobbyChanged(s, ps)
+		}
 	}
-	return s, nil
+	return s, err
+}
+
+// fingerprint sums up what watchers care about, to tell whether an operation changed it.
+func fingerprint(s *Session, ps []*Participant) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s|%d|%d|%t|%s|%d|%s", s.Status, s.Start.UnixMilli(), s.End.UnixMilli(), s.ClinicianPresent, s.LobbyMessage, s.Revision, s.RoomID)
+	for _, p := range ps {
+		fmt.Fprintf(&b, "|%d:%s:%s:%s", p.Number, p.State, p.KnockName, p.MatrixID)
+	}
+	return b.String()
 }
 
 func (svc *Service) onParticipant(ctx context.Context, actor, id, ref string, f func(*Session, *Participant) error) (*Participant, error) {

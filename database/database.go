@@ -30,6 +30,8 @@ type Database struct {
 	Session      *SessionQuery
 	Participant  *ParticipantQuery
 	LobbyLog     *LobbyLogQuery
+	GuestLink    *GuestLinkQuery
+	WebSession   *WebSessionQuery
 }
 
 // Config says which database to open.
@@ -80,6 +82,8 @@ func New(db *dbutil.Database) *Database {
 		Session:      &SessionQuery{db: db},
 		Participant:  &ParticipantQuery{db: db},
 		LobbyLog:     &LobbyLogQuery{db: db},
+		GuestLink:    &GuestLinkQuery{db: db},
+		WebSession:   &WebSessionQuery{db: db},
 	}
 }
 

@@ -28,7 +28,7 @@ type GuestLinkQuery struct {
 
 const (
 	guestLinkColumns = `token_hash, session_id, participant_id, created_at, expires_at, revoked_at`
-	upsertGuestLink  = `INSERT INTO telehealth_guest_link (` + guestLinkColumns + `) VALUES ($1, $2, $3, $4, $5, NULL)
+	upsertGuestLink  = `INSERT INTO telehealth_guest_link (` + guestLinkColumns + `) VALUES ($1, $2, $3, $4, $5, $6, NULL)
 		ON CONFLICT (participant_id) DO UPDATE SET token_hash=excluded.token_hash, created_at=excluded.created_at,
 		expires_at=excluded.expires_at, revoked_at=NULL`
 	getGuestLinkByHash        = `SELECT ` + guestLinkColumns + ` FROM telehealth_guest_link WHERE token_hash=$1`

@@ -27,10 +27,10 @@ type GuestLinkQuery struct {
 }
 
 const (
-	guestLinkColumns = `token_hash, session_id, participant_id, created_at, expires_at, revoked_at`
+	guestLinkColumns = `token_hash, session_id, participant_id, generation, created_at, expires_at, revoked_at`
 	upsertGuestLink  = `INSERT INTO telehealth_guest_link (` + guestLinkColumns + `) VALUES ($1, $2, $3, $4, $5, $6, NULL)
-		ON CONFLICT (participant_id) DO UPDATE SET token_hash=excluded.token_hash, created_at=excluded.created_at,
-		expires_at=excluded.expires_at, revoked_at=NULL`
+		ON CONFLICT (participant_id) DO UPDATE SET token_hash=excluded.token_hash, generation=excluded.generation,
+		created_at=excluded.created_at, expires_at=excluded.expires_at, revoked_at=NULL`
 	getGuestLinkByHash        = `SELECT ` + guestLinkColumns + ` FROM telehealth_guest_link WHERE token_hash=$1`
 	getGuestLinkByParticipant = `SELECT ` + guestLinkColumns + ` FROM telehealth_guest_link WHERE participant_id=$1`
 	revokeGuestLink           = `UPDATE telehealth_guest_link SET revoked_at=$2 WHERE participant_id=$1 AND revoked_at IS NULL`

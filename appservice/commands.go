@@ -48,6 +48,8 @@ func commandList() []command {
 		{"reschedule", "<session> <date> <time> [time zone] [duration=50m]", "move a session", true, cmdReschedule},
 		{"cancel", "<session>", "call a session off", true, cmdCancel},
 		{"end", "<session>", "end the meeting for all", true, cmdEnd},
+		{"join", "<session>", "a one-time link to the session's call page, for apps without widgets (Element X)", false, cmdJoin},
+		{"login", "", "a one-time link that signs you in to the web panel", true, cmdLogin},
 	}
 }
 
@@ -318,7 +320,7 @@ func cmdSchedule(ce *commandEvent) {
 		return
 	}
 	zone := args.positional[2]
-	start, err := ParseWhen(args.positional[0], args.positional[1], zone, c.svc.Now())
+	start, err := bridge.ParseWhen(args.positional[0], args.positional[1], zone, c.svc.Now())
 	if err != nil {
 		replyErr(ce, "schedule", err)
 		return
@@ -386,7 +388,7 @@ func cmdReschedule(ce *commandEvent) {
 	if len(args.positional) > 2 {
 		zone = args.positional[2]
 	}
-	start, err := ParseWhen(args.positional[0], args.positional[1], zone, c.svc.Now())
+	start, err := bridge.ParseWhen(args.positional[0], args.positional[1], zone, c.svc.Now())
 	if err != nil {
 		replyErr(ce, "reschedule", err)
 		return
@@ -406,40 +408,46 @@ func cmdReschedule(ce *commandEvent) {
 	replyText(ce, "Session %s moved to %s.", s.ID, bridge.FormatTime(s.Start, s.Location()))
 }
 
-// ParseWhen reads a date ("2026-11-24", "today", "tomorrow") and a time ("15:00", "3pm",
-// "3:30pm") in an IANA zone.
-func ParseWhen(date, clock, zone string, now time.Time) (time.Time, error) {
-	loc, err := time.LoadLocation(zone)
-	if err != nil || zone == "" {
-		return time.Time{}, fmt.Errorf("%q is not a time zone such as Europe/Paris", zone)
-	}
-	var day time.Time
-	switch strings.ToLower(date) {
-	case "today":
-		day = now.In(loc)
-	case "tomorrow":
-		day = now.In(loc).AddDate(0, 0, 1)
-	default:
-		if day, err = time.ParseInLocation("2006-01-02", date, loc); err != nil {
-			return time.Time{}, fmt.Errorf("%q is not a date such as 2026-11-24", date)
-		}
-	}
-	var hm time.Time
-	for _, layout := range []string{"15:04", "3:04pm", "3pm", "15h04", "15h"} {
-		if hm, err = time.Parse(layout, strings.ToLower(clock)); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not a time such as 15:00 or 3:00pm", clock)
-	}
-	return time.Date(day.Year(), day.Month(), day.Day(), hm.Hour(), hm.Minute(), 0, 0, loc), nil
-}
-
 // errText is an error's message for a person.
 func errText(err error) string {
 	if errors.Is(err, bridge.ErrNotFound) {
 		return "there is no such session"
 	}
 	return err.Error()
+}
+
+func cmdJoin(ce *commandEvent) {
+	c := ce.Meta
+	sessionID, ok := sessionArg(ce)
+	if !ok {
+		return
+	}
+	s, ps, err := c.svc.Lobby(ce.Ctx, "", sessionID)
+	if err != nil {
+		replyErr(ce, "make a link", err)
+		return
+	}
+	booked := ce.Sender.String() == s.Clinician
+	for _, p := range ps {
+		booked = booked || p.MatrixID == ce.Sender.String()
+	}
+	if !booked {
+		replyText(ce, "You are not booked on session %s.", sessionID)
+		return
+	}
+	link, err := c.links.JoinLink(ce.Ctx, ce.Sender.String(), sessionID)
+	if err != nil {
+		replyErr(ce, "make a link", err)
+		return
+	}
+	reply(ce, (&notice{}).text(fmt.Sprintf("Your link to session %s (valid once, for 15 minutes): %s", sessionID, link)))
+}
+
+func cmdLogin(ce *commandEvent) {
+	link, err := ce.Meta.links.LoginLink(ce.Ctx, ce.Sender.String())
+	if err != nil {
+		replyErr(ce, "make a link", err)
+		return
+	}
+	reply(ce, (&notice{}).text("Your sign-in link to the web panel (valid once, for 15 minutes; do not share it): "+link))
 }

@@ -44,6 +44,7 @@ type Connector struct {
 	StartupTimeout time.Duration
 
 	svc       *bridge.Service
+	links     WebLinks
 	clock     clockwork.Clock
 	window    bridge.Window
 	commands  *commandProcessor
@@ -100,6 +101,19 @@ func New(cfg *config.Config, db *database.Database, log zerolog.Logger, clock cl
 // SetService connects the session domain, which calls back into the connector as its Rooms
 // and Notifier.
 func (c *Connector) SetService(svc *bridge.Service) { c.svc = svc }
+
+// WebLinks makes one-time links to the bridge's web pages for the bot to send.
+type WebLinks interface {
+	// LoginLink signs a clinician in to the web panel.
+	LoginLink(ctx context.Context, clinician string) (string, error)
+	// JoinLink opens a session's call page for a Matrix user.
+	JoinLink(ctx context.Context, userID, sessionID string) (string, error)
+	// WidgetURL is the call page's address as a widget of a session's room.
+	WidgetURL(sessionID string) string
+}
+
+// SetWebLinks connects the web pages.
+func (c *Connector) SetWebLinks(links WebLinks) { c.links = links }
 
 // Bot is the bot's user ID.
 func (c *Connector) Bot() id.UserID { return c.bot.UserID }

@@ -63,6 +63,11 @@ func (c *Connector) handleMember(ctx context.Context, evt *event.Event) {
 	if err != nil && !errors.Is(err, bridge.ErrNotFound) {
 		log.Err(err).Str("membership", string(m.membership)).Msg("Failed to apply a membership change")
 	}
+	if err == nil && m.membership == event.MembershipInvite && c.IsGhost(m.target.String()) {
+		if err = c.onGhostInvite(ctx, evt.RoomID, m.target); err != nil {
+			log.Err(err).Msg("Failed to bring a guest in")
+		}
+	}
 }
 
 // acceptInvite joins a room the bot is invited to. A clinician's direct room becomes their

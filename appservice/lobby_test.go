@@ -132,7 +132,7 @@ func (l *lobby) waitState(s *bridge.Session, n int, want bridge.LobbyState) *bri
 
 func knock(t testing.TB, cli *mautrix.Client, roomID string, name string) error {
 	t.Helper()
-	return appservice.Knock(context.Background(), cli, id.RoomID(roomID), name)
+	return appservice.Knock(context.Background(), cli, id.RoomID(roomID), name, "")
 }
 
 // lifecycle returns the actions of the session room's lifecycle events, in order.

@@ -60,19 +60,23 @@ func (c *Connector) sessionPowerLevels(clinician id.UserID) *event.PowerLevelsEv
 func (c *Connector) CreateRoom(ctx context.Context, s *bridge.Session) (string, error) {
 	clinician := id.UserID(s.Clinician)
 	content := sessionContent(s, c.window)
+	initial := []*event.Event{
+		{Type: event.StateHistoryVisibility, Content: event.Content{Parsed: &event.HistoryVisibilityEventContent{HistoryVisibility: event.HistoryVisibilityJoined}}},
+		// The private_chat preset lets guests in on some homeservers (Dendrite).
+		{Type: event.StateGuestAccess, Content: event.Content{Parsed: &event.GuestAccessEventContent{GuestAccess: event.GuestAccessForbidden}}},
+		{Type: event.StateJoinRules, Content: event.Content{Parsed: &event.JoinRulesEventContent{JoinRule: event.JoinRuleInvite}}},
+		{Type: SessionEventType, StateKey: ptr(""), Content: event.Content{Parsed: content}},
+	}
+	if c.links != nil {
+		initial = append(initial, c.widgetEvents(s)...)
+	}
 	resp, err := c.bot.CreateRoom(ctx, &mautrix.ReqCreateRoom{
 		Visibility:  "private",
 		Name:        roomName(s),
 		Preset:      "private_chat",
 		RoomVersion: RoomVersion,
-		Invite:      []id.UserID{clinician},
-		InitialState: []*event.Event{
-			{Type: event.StateHistoryVisibility, Content: event.Content{Parsed: &event.HistoryVisibilityEventContent{HistoryVisibility: event.HistoryVisibilityJoined}}},
-			// The private_chat preset lets guests in on some homeservers (Dendrite).
-			{Type: event.StateGuestAccess, Content: event.Content{Parsed: &event.GuestAccessEventContent{GuestAccess: event.GuestAccessForbidden}}},
-			{Type: event.StateJoinRules, Content: event.Content{Parsed: &event.JoinRulesEventContent{JoinRule: event.JoinRuleInvite}}},
-			{Type: SessionEventType, StateKey: ptr(""), Content: event.Content{Parsed: content}},
-		},
+		Invite:       []id.UserID{clinician},
+		InitialState: initial,
 		PowerLevelOverride: c.sessionPowerLevels(clinician),
 	})
 	if err != nil {
@@ -80,6 +84,25 @@ func (c *Connector) CreateRoom(ctx context.Context, s *bridge.Session) (string, 
 	}
 	c.published.set(resp.RoomID, content)
 	return resp.RoomID.String(), nil
+}
+
+// WidgetID is the state key of the call widget in session rooms.
+const WidgetID = "telehealth_call"
+
+// widgetEvents put the call page in the room as a widget (Element Web and Desktop), shown at
+// the top. Element fills in the $-variables and adds the widget API's parameters.
+func (c *Connector) widgetEvents(s *bridge.Session) []*event.Event {
+	widget := map[string]any{
+		"type": "m.custom", "id": WidgetID, "name": "Video session",
+		"url":           c.links.WidgetURL(s.ID),
+		"creatorUserId": c.bot.UserID, "waitForIframeLoad": true,
+		"data": map[string]any{"title": "Video session"},
+	}
+	layout := map[string]any{"widgets": map[string]any{WidgetID: map[string]any{"container": "top", "index": 0, "width": 100, "height": 60}}}
+	return []*event.Event{
+		{Type: event.Type{Type: "im.vector.modular.widgets", Class: event.StateEventType}, StateKey: ptr(WidgetID), Content: event.Content{Raw: widget}},
+		{Type: event.Type{Type: "io.element.widgets.layout", Class: event.StateEventType}, StateKey: ptr(""), Content: event.Content{Raw: layout}},
+	}
 }
 
 // SetLobbyOpen switches the join rule: knock while the lobby is open, invite otherwise. It
@@ -174,16 +197,16 @@ func (c *Connector) currentMembership(ctx context.Context, roomID, userID string
 	return content.Membership
 }
 
-// Knock knocks on a room as a user of the bridge (a guest's ghost) with a reason: the spec's
-// /knock, or, where the homeserver lacks it (Dendrite), the knock membership event itself,
-// which the homeserver checks against the join rule all the same.
-func Knock(ctx context.Context, cli *mautrix.Client, roomID id.RoomID, reason string) error {
+// Knock knocks on a room with a reason: the spec's /knock, or, where the homeserver lacks it
+// (Dendrite), the knock membership event itself, which the homeserver checks against the join
+// rule all the same. displayName goes into that event, as /knock would put it there.
+func Knock(ctx context.Context, cli *mautrix.Client, roomID id.RoomID, reason, displayName string) error {
 	_, err := cli.KnockRoom(ctx, roomID.String(), &mautrix.ReqKnockRoom{Reason: reason})
 	if err == nil || !notImplemented(err) {
 		return err
 	}
 	_, err = cli.SendStateEvent(ctx, roomID, event.StateMember, cli.UserID.String(),
-		&event.MemberEventContent{Membership: event.MembershipKnock, Reason: reason})
+		&event.MemberEventContent{Membership: event.MembershipKnock, Reason: reason, Displayname: displayName})
 	return err
 }
 

@@ -31,7 +31,7 @@ func NewParticipant(req ParticipantRequest, sessionZone string) (*Participant, e
 		}
 	}
 	if req.Phone != "" {
-		if p.Phone, err = ValidatePhone(req.Phone, ""); err != nil {
+		if p.Phone, err = ValidatePhone(req.Phone, req.PhoneRegion); err != nil {
 			return nil, err
 		}
 	}
@@ -66,13 +66,14 @@ func NewParticipant(req ParticipantRequest, sessionZone string) (*Participant, e
 	return p, nil
 }
 
-// ValidateEmail checks an email address and returns it without a display name.
+// ValidateEmail checks an email address and returns it without a display name, in lower case.
 func ValidateEmail(s string) (string, error) {
 	addr, err := mail.ParseAddress(strings.TrimSpace(s))
 	if err != nil || !strings.Contains(addr.Address[strings.LastIndexByte(addr.Address, '@')+1:], ".") {
 		return "", fmt.Errorf("%q is not a valid email address", s)
 	}
-	return addr.Address, nil
+	// Lower case, so that the same person's sessions are found whatever they typed.
+	return strings.ToLower(addr.Address), nil
 }
 
 // ValidatePhone parses a phone number to E.164. Without a leading + the number is read in

@@ -84,10 +84,12 @@ type ParticipantRequest struct {
 	Name     string
 	MatrixID string
 	Email    string
-	Phone    string
-	Locale   string
-	TimeZone string
-	Invite   InviteMode
+	// Phone is international (+33...), or national in PhoneRegion (an ISO country code).
+	Phone       string
+	PhoneRegion string
+	Locale      string
+	TimeZone    string
+	Invite      InviteMode
 }
 
 // Schedule books a session: it is stored, its room is created with the clinician invited,
@@ -657,6 +659,28 @@ func (svc *Service) replan(ctx context.Context, s *Session) {
 	if err := svc.plan.Plan(ctx, s); err != nil {
 		zerolog.Ctx(ctx).Err(err).Str("session_id", s.ID).Msg("Failed to plan the session's timed work")
 	}
+}
+
+// AttachMatrixID gives a participant the Matrix user who will knock for them (a web-link
+// guest's ghost). A participant who has one already keeps it.
+func (svc *Service) AttachMatrixID(ctx context.Context, id string, participantID int64, matrixID string) error {
+	_, err := svc.withSession(ctx, "", id, func(s *Session, ps []*Participant) error {
+		for _, p := range ps {
+			if p.ID != participantID {
+				continue
+			}
+			if p.MatrixID == matrixID {
+				return nil
+			}
+			if p.MatrixID != "" {
+				return fmt.Errorf("%w: participant %d already has %s", ErrInvalidTransition, p.Number, p.MatrixID)
+			}
+			p.MatrixID, p.UpdatedAt = matrixID, svc.clock.Now()
+			return svc.store.UpdateParticipant(ctx, p)
+		}
+		return ErrParticipantUnkn
+	})
+	return err
 }
 
 // Session returns a session by ID, whoever asks (for lookups, not for acting on it).

@@ -65,9 +65,12 @@ type DatabaseConfig struct {
 
 // WebConfig is the public web server.
 type WebConfig struct {
-	PublicURL string `yaml:"public_url"`
-	Hostname  string `yaml:"hostname"`
-	Port      uint16 `yaml:"port"`
+	PublicURL  string        `yaml:"public_url"`
+	Hostname   string        `yaml:"hostname"`
+	Port       uint16        `yaml:"port"`
+	SigningKey string        `yaml:"signing_key"`
+	LinkGrace  time.Duration `yaml:"link_grace"`
+	PanelIdle  time.Duration `yaml:"panel_idle"`
 }
 
 // LobbyConfig sets the sessions' join window.
@@ -150,6 +153,15 @@ func (c *Config) validate() error {
 	c.Web.PublicURL = strings.TrimRight(c.Web.PublicURL, "/")
 	if c.Web.Port == 0 {
 		bad("web.port", "must be a port number from 1 to 65535")
+	}
+	if len(c.Web.SigningKey) < 32 {
+		bad("web.signing_key", "must be at least 32 characters (or \"generate\")")
+	}
+	if c.Web.LinkGrace < 0 || c.Web.LinkGrace > 30*24*time.Hour {
+		bad("web.link_grace", "%s is not between 0 and 30 days", c.Web.LinkGrace)
+	}
+	if c.Web.PanelIdle < time.Minute || c.Web.PanelIdle > 24*time.Hour {
+		bad("web.panel_idle", "%s is not between 1m and 24h", c.Web.PanelIdle)
 	}
 	if c.Lobby.OpensBefore < 0 || c.Lobby.OpensBefore > 24*time.Hour {
 		bad("lobby.opens_before", "%s is not between 0 and 24h", c.Lobby.OpensBefore)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"go.mau.fi/util/configupgrade"
+	"go.mau.fi/util/random"
 	"gopkg.in/yaml.v3"
 
 	telehealthbridge "github.com/telehealth-bridge/telehealth-bridge"
@@ -79,6 +80,9 @@ func Load(path string) (*Config, error) {
 	upgraded, err := Upgrade(data)
 	if err != nil {
 		return nil, fmt.Errorf("upgrading %s: %w", path, err)
+	}
+	if upgraded, err = generateSecrets(upgraded); err != nil {
+		return nil, fmt.Errorf("generating secrets in %s: %w", path, err)
 	}
 	if !bytes.Equal(upgraded, data) {
 		// Keep the file current, as mautrix bridges do; a read-only file is fine.
@@ -316,4 +320,26 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// generated lists the keys whose "generate" value becomes a random secret on first load.
+var generated = [][]string{{"web", "signing_key"}}
+
+// generateSecrets replaces "generate" values with random secrets, kept in the file.
+func generateSecrets(data []byte) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 {
+		return data, err
+	}
+	changed := false
+	for _, path := range generated {
+		if node := lookup(doc.Content[0], path); node != nil && node.Value == "generate" {
+			node.Value = random.String(48)
+			changed = true
+		}
+	}
+	if !changed {
+		return data, nil
+	}
+	return marshal(&doc)
 }

@@ -29,6 +29,9 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Str, "web", "public_url")
 	helper.Copy(up.Str, "web", "hostname")
 	helper.Copy(up.Int, "web", "port")
+	helper.Copy(up.Str, "web", "signing_key")
+	helper.Copy(up.Str, "web", "link_grace")
+	helper.Copy(up.Str, "web", "panel_idle")
 
 	helper.Copy(up.Str, "lobby", "opens_before")
 	helper.Copy(up.Str, "lobby", "closes_after")

@@ -34,7 +34,6 @@ const (
 	getGuestLinkByHash        = `SELECT ` + guestLinkColumns + ` FROM telehealth_guest_link WHERE token_hash=$1`
 	getGuestLinkByParticipant = `SELECT ` + guestLinkColumns + ` FROM telehealth_guest_link WHERE participant_id=$1`
 	revokeGuestLink           = `UPDATE telehealth_guest_link SET revoked_at=$2 WHERE participant_id=$1 AND revoked_at IS NULL`
-	extendGuestLinks          = `UPDATE telehealth_guest_link SET expires_at=$2 WHERE session_id=$1`
 )
 
 func scanGuestLink(row dbutil.Scannable) (*GuestLink, error) {
@@ -73,11 +72,5 @@ func (q *GuestLinkQuery) ByParticipant(ctx context.Context, participantID int64)
 // Revoke makes the participant's link useless.
 func (q *GuestLinkQuery) Revoke(ctx context.Context, participantID int64, at time.Time) error {
 	_, err := q.db.Exec(ctx, revokeGuestLink, participantID, at.UnixMilli())
-	return err
-}
-
-// Extend moves the expiry of a session's links (the session was rescheduled).
-func (q *GuestLinkQuery) Extend(ctx context.Context, sessionID string, expires time.Time) error {
-	_, err := q.db.Exec(ctx, extendGuestLinks, sessionID, expires.UnixMilli())
 	return err
 }

@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"go.mau.fi/util/dbutil"
@@ -26,7 +27,12 @@ const (
 		WHERE id=$1`
 	sessionParticipantsQuery = `SELECT ` + participantColumns + ` FROM telehealth_participant
 		WHERE session_id=$1 ORDER BY number`
-	nextParticipantNumber = `SELECT COALESCE(MAX(number), 0) + 1 FROM telehealth_participant WHERE session_id=$1`
+	nextParticipantNumber  = `SELECT COALESCE(MAX(number), 0) + 1 FROM telehealth_participant WHERE session_id=$1`
+	clinicianContactsQuery = `SELECT DISTINCT p.name, p.email, p.phone, p.locale, p.time_zone, p.invite
+		FROM telehealth_participant p JOIN telehealth_session s ON s.id = p.session_id
+		WHERE s.clinician=$1 AND lower(p.name) LIKE $2 ESCAPE '\' ORDER BY p.name LIMIT 10`
+	contactParticipantsQuery = `SELECT ` + participantColumns + ` FROM telehealth_participant
+		WHERE (email<>'' AND email=$1) OR (phone<>'' AND phone=$2)`
 )
 
 func scanParticipant(row dbutil.Scannable) (*bridge.Participant, error) {
@@ -80,4 +86,34 @@ func (q *ParticipantQuery) Update(ctx context.Context, p *bridge.Participant) er
 // ForSession returns a session's participants in booking order.
 func (q *ParticipantQuery) ForSession(ctx context.Context, sessionID string) ([]*bridge.Participant, error) {
 	return participantRows.NewRowIter(q.db.Query(ctx, sessionParticipantsQuery, sessionID)).AsList()
+}
+
+// ByContact returns the participants, in any session, booked with this email address or phone
+// number (the same person's other sessions with the clinic).
+func (q *ParticipantQuery) ByContact(ctx context.Context, email, phone string) ([]*bridge.Participant, error) {
+	if email == "" && phone == "" {
+		return nil, nil
+	}
+	return participantRows.NewRowIter(q.db.Query(ctx, contactParticipantsQuery, email, phone)).AsList()
+}
+
+// Contact is how a clinician reached a past participant, for auto-filling a new booking.
+type Contact struct {
+	Name     string `json:"name"`
+	Email    string `json:"email,omitempty"`
+	Phone    string `json:"phone,omitempty"`
+	Locale   string `json:"locale"`
+	TimeZone string `json:"time_zone"`
+	Invite   string `json:"invite"`
+}
+
+// ClinicianContacts returns up to 10 of a clinician's past participants whose name starts with
+// prefix (case-insensitive).
+func (q *ParticipantQuery) ClinicianContacts(ctx context.Context, clinician, prefix string) ([]Contact, error) {
+	pattern := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(prefix)) + "%"
+	return dbutil.ConvertRowFn[Contact](func(row dbutil.Scannable) (Contact, error) {
+		var c Contact
+		err := row.Scan(&c.Name, &c.Email, &c.Phone, &c.Locale, &c.TimeZone, &c.Invite)
+		return c, err
+	}).NewRowIter(q.db.Query(ctx, clinicianContactsQuery, clinician, pattern)).AsList()
 }

@@ -6,6 +6,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"net"
+	"strconv"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/rs/zerolog"
@@ -15,6 +17,7 @@ import (
 	"github.com/telehealth-bridge/telehealth-bridge/config"
 	"github.com/telehealth-bridge/telehealth-bridge/database"
 	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
+	"github.com/telehealth-bridge/telehealth-bridge/web"
 )
 
 // App is a running bridge.
@@ -26,6 +29,7 @@ type App struct {
 	Sessions  *bridge.Service
 	Matrix    *appservice.Connector
 	Scheduler *scheduler.Scheduler
+	Web       *web.Server
 }
 
 // Options change how the bridge runs, for tests.
@@ -70,7 +74,17 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	sessions.Use(matrix, matrix, sched, nil)
 	matrix.SetService(sessions)
 	sched.Use(sessions, db.Store())
-	return &App{Config: cfg, Log: log, Clock: clock, DB: db, Sessions: sessions, Matrix: matrix, Scheduler: sched}, nil
+	pages := web.New(web.Config{
+		PublicURL:   cfg.Web.PublicURL,
+		Listen:      net.JoinHostPort(cfg.Web.Hostname, strconv.Itoa(int(cfg.Web.Port))),
+		SigningKey:  []byte(cfg.Web.SigningKey),
+		LinkGrace:   cfg.Web.LinkGrace,
+		PanelIdle:   cfg.Web.PanelIdle,
+		IsClinician: cfg.Permissions.IsClinician,
+	}, db, sessions, clock, log)
+	pages.Use(matrix, nil, nil, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain))
+	matrix.SetWebLinks(pages)
+	return &App{Config: cfg, Log: log, Clock: clock, DB: db, Sessions: sessions, Matrix: matrix, Scheduler: sched, Web: pages}, nil
 }
 
 // Start connects to the homeserver, plans the sessions' timed work, catches up with what
@@ -85,11 +99,12 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.Matrix.Reconcile(ctx); err != nil {
 		return fmt.Errorf("reconciling sessions with their rooms: %w", err)
 	}
-	return nil
+	return a.Web.Start()
 }
 
 // Stop stops serving, lets running handlers finish and closes the database.
 func (a *App) Stop(ctx context.Context) {
+	a.Web.Stop(ctx)
 	_ = a.Scheduler.Stop()
 	a.Matrix.Stop(ctx)
 	_ = a.DB.Close()

@@ -1,0 +1,107 @@
+package appservice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.mau.fi/util/random"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+)
+
+// A web-link guest is a ghost user in the bridge's exclusive namespace:
+// @<ghost_prefix>guest_<random>:<domain>, opaque (never the guest's name), with the name the
+// guest confirmed as display name. To the clinician it is an ordinary Matrix user who knocks.
+
+func (c *Connector) ghostPrefix() string { return "@" + c.cfg.AppService.GhostPrefix + "guest_" }
+
+// IsGhost reports whether a user is one of the bridge's guest ghosts.
+func (c *Connector) IsGhost(userID string) bool {
+	return strings.HasPrefix(userID, c.ghostPrefix()) && strings.HasSuffix(userID, ":"+c.cfg.Homeserver.Domain)
+}
+
+func (c *Connector) newGhostID() id.UserID {
+	return id.UserID(c.ghostPrefix() + strings.ToLower(random.String(10)) + ":" + c.cfg.Homeserver.Domain)
+}
+
+// GuestKnock makes a guest's ghost knock on the session room with the confirmed name, creating
+// the ghost the first time. A ghost already let in joins instead; one already in does nothing,
+// so a guest who reloads the page goes straight back in.
+func (c *Connector) GuestKnock(ctx context.Context, s *bridge.Session, p *bridge.Participant, name string) error {
+	ghost := id.UserID(p.MatrixID)
+	if ghost == "" {
+		ghost = c.newGhostID()
+		if err := c.svc.AttachMatrixID(ctx, s.ID, p.ID, ghost.String()); err != nil {
+			return fmt.Errorf("giving the guest a Matrix identity: %w", err)
+		}
+	} else if !c.IsGhost(ghost.String()) {
+		return fmt.Errorf("%s is not a guest of the bridge", ghost)
+	}
+	intent := c.AS.Intent(ghost)
+	if err := intent.EnsureRegistered(ctx); err != nil {
+		return fmt.Errorf("registering the guest's ghost: %w", err)
+	}
+	if err := intent.SetDisplayName(ctx, name); err != nil {
+		return fmt.Errorf("setting the guest's name: %w", err)
+	}
+	room := id.RoomID(s.RoomID)
+	switch c.currentMembership(ctx, s.RoomID, ghost.String()) {
+	case event.MembershipJoin, event.MembershipKnock:
+		return nil
+	case event.MembershipInvite:
+		return c.joinGhost(ctx, s, ghost)
+	}
+	if err := Knock(ctx, intent.Client, room, name, name); err != nil {
+		if forbidden(err) {
+			return fmt.Errorf("%w: the homeserver refused the request to join", bridge.ErrLobbyClosed)
+		}
+		return fmt.Errorf("knocking for the guest: %w", err)
+	}
+	return nil
+}
+
+// GuestLeave makes the guest's ghost leave the session room (or withdraw its knock).
+func (c *Connector) GuestLeave(ctx context.Context, s *bridge.Session, p *bridge.Participant) error {
+	if !c.IsGhost(p.MatrixID) {
+		return nil
+	}
+	intent := c.AS.Intent(id.UserID(p.MatrixID))
+	_, err := intent.LeaveRoom(ctx, id.RoomID(s.RoomID), &mautrix.ReqLeave{Reason: "Left the session"})
+	if err != nil && forbidden(err) {
+		// Withdrawing a knock: homeservers without the spec's /leave for knocks (Dendrite)
+		// accept the leave membership event.
+		_, err = intent.SendStateEvent(ctx, id.RoomID(s.RoomID), event.StateMember, p.MatrixID,
+			&event.MemberEventContent{Membership: event.MembershipLeave, Reason: "Left the session"})
+	}
+	if err != nil {
+		return fmt.Errorf("leaving the session room: %w", err)
+	}
+	return nil
+}
+
+// joinGhost accepts a guest's admission: the ghost joins the room. The join is applied to the
+// lobby at once, so the guest's page moves into the call without waiting for the echo.
+func (c *Connector) joinGhost(ctx context.Context, s *bridge.Session, ghost id.UserID) error {
+	if _, err := c.AS.Intent(ghost).JoinRoomByID(ctx, id.RoomID(s.RoomID)); err != nil {
+		return fmt.Errorf("joining for the guest: %w", err)
+	}
+	err := c.svc.OnMembership(ctx, bridge.Membership{RoomID: s.RoomID, Target: ghost.String(), Sender: ghost.String(), Membership: bridge.MemberJoin})
+	if err != nil && !errors.Is(err, bridge.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// onGhostInvite: a guest was let in; their ghost joins for them.
+func (c *Connector) onGhostInvite(ctx context.Context, roomID id.RoomID, ghost id.UserID) error {
+	s, err := c.svc.SessionByRoom(ctx, roomID.String())
+	if err != nil {
+		return err
+	}
+	return c.joinGhost(ctx, s, ghost)
+}

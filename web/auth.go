@@ -1,0 +1,279 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"html"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+	"github.com/telehealth-bridge/telehealth-bridge/database"
+)
+
+// Kinds of web sessions.
+const (
+	kindLogin = "login" // one-time link from !login, exchanged for a panel sign-in
+	kindJoin  = "join"  // one-time link from !join, exchanged for a call page sign-in
+	kindPanel = "panel" // a clinician signed in to the panel (a cookie)
+	kindCall  = "call"  // a Matrix user signed in to one session's call page (a bearer token)
+)
+
+const (
+	oneTimeLinkTTL = 15 * time.Minute
+	panelMaxAge    = 12 * time.Hour
+	panelCookie    = "telehealth_panel"
+)
+
+func newToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return b64.EncodeToString(b)
+}
+
+// newWebSession stores a web session and returns its token.
+func (srv *Server) newWebSession(ctx context.Context, kind, userID, sessionID string, ttl time.Duration) (string, error) {
+	token := newToken()
+	now := srv.clock.Now()
+	err := srv.db.WebSession.Insert(ctx, &database.WebSession{
+		TokenHash: hashToken(token), Kind: kind, UserID: userID, SessionID: sessionID,
+		CreatedAt: now, ExpiresAt: now.Add(ttl), LastSeen: now,
+	})
+	if err != nil {
+		return "", fmt.Errorf("storing a web session: %w", err)
+	}
+	return token, nil
+}
+
+// LoginLink is a one-time link that signs the clinician in to the panel (the bot sends it
+// in their control room).
+func (srv *Server) LoginLink(ctx context.Context, clinician string) (string, error) {
+	token, err := srv.newWebSession(ctx, kindLogin, clinician, "", oneTimeLinkTTL)
+	if err != nil {
+		return "", err
+	}
+	return srv.cfg.PublicURL + "/l/" + token, nil
+}
+
+// JoinLink is a one-time link to a session's call page for a Matrix user (for clients
+// without widgets, such as Element X).
+func (srv *Server) JoinLink(ctx context.Context, userID, sessionID string) (string, error) {
+	token, err := srv.newWebSession(ctx, kindJoin, userID, sessionID, oneTimeLinkTTL)
+	if err != nil {
+		return "", err
+	}
+	return srv.cfg.PublicURL + "/j/" + token, nil
+}
+
+// WidgetURL is the call page as a widget of a session's room. Element replaces the $-variables.
+func (srv *Server) WidgetURL(sessionID string) string {
+	return srv.cfg.PublicURL + "/widget?session=" + sessionID + "&user=$matrix_user_id&lang=$org.matrix.msc2873.client_language"
+}
+
+// serveLoginLink exchanges a one-time login link for a panel cookie.
+func (srv *Server) serveLoginLink(w http.ResponseWriter, r *http.Request) {
+	ws, err := srv.takeOneTime(r, kindLogin)
+	if err != nil {
+		srv.linkErrorPage(w, err)
+		return
+	}
+	if err = srv.signInPanel(w, r, ws.UserID); err != nil {
+		srv.log.Err(err).Msg("Failed to sign a clinician in")
+		http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
+		return
+	}
+	http.Redirect(w, r, "/panel", http.StatusSeeOther)
+}
+
+// serveJoinLink exchanges a one-time join link for a call page token, handed to the page in
+// the address's fragment (never sent to servers, never logged).
+func (srv *Server) serveJoinLink(w http.ResponseWriter, r *http.Request) {
+	ws, err := srv.takeOneTime(r, kindJoin)
+	if err != nil {
+		srv.linkErrorPage(w, err)
+		return
+	}
+	token, err := srv.callToken(r.Context(), ws.UserID, ws.SessionID)
+	if err != nil {
+		srv.log.Err(err).Msg("Failed to sign a Matrix user in to a call")
+		http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
+		return
+	}
+	http.Redirect(w, r, "/call/"+ws.SessionID+"#"+token, http.StatusSeeOther)
+}
+
+func (srv *Server) takeOneTime(r *http.Request, kind string) (*database.WebSession, error) {
+	ip := clientIP(r)
+	if !srv.limiter.allow(ip) {
+		return nil, errorf(http.StatusTooManyRequests, "rate_limited", "Too many attempts. Please wait a minute and try again.")
+	}
+	ws, err := srv.db.WebSession.Take(r.Context(), hashToken(r.PathValue("token")), kind)
+	if err != nil {
+		return nil, err
+	}
+	if ws == nil || srv.clock.Now().After(ws.ExpiresAt) {
+		srv.limiter.fail(ip)
+		return nil, errorf(http.StatusGone, "link_used", "This link was already used or has expired. Ask the bot for a new one.")
+	}
+	return ws, nil
+}
+
+// linkErrorPage shows a plain page for a link that does not work.
+func (srv *Server) linkErrorPage(w http.ResponseWriter, err error) {
+	status, msg := http.StatusInternalServerError, "Something went wrong on our side. Please try again."
+	if ae, ok := err.(*apiError); ok {
+		status, msg = ae.status, ae.msg
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = fmt.Fprintf(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">`+
+		`<title>Telehealth</title><link rel="stylesheet" href="/assets/style.css"></head><body><main class="card"><h1>Telehealth</h1><p id="message">%s</p></main></body></html>`,
+		html.EscapeString(msg))
+}
+
+// callToken signs a Matrix user in to one session's call page until the session's links expire.
+func (srv *Server) callToken(ctx context.Context, userID, sessionID string) (string, error) {
+	s, err := srv.svc.Session(ctx, sessionID)
+	if err != nil {
+		return "", err
+	}
+	ttl := s.End.Add(srv.cfg.LinkGrace).Sub(srv.clock.Now())
+	if ttl <= 0 {
+		return "", errorf(http.StatusGone, "session_over", "This session is over.")
+	}
+	return srv.newWebSession(ctx, kindCall, userID, sessionID, ttl)
+}
+
+func (srv *Server) signInPanel(w http.ResponseWriter, r *http.Request, clinician string) error {
+	token, err := srv.newWebSession(r.Context(), kindPanel, clinician, "", srv.cfg.PanelIdle)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: panelCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: strings.HasPrefix(srv.cfg.PublicURL, "https://"), MaxAge: int(panelMaxAge.Seconds()),
+	})
+	return nil
+}
+
+// panelUser returns the clinician signed in to the panel, keeping the sign-in alive while it
+// is used and ending it after PanelIdle without activity (or panelMaxAge in all).
+func (srv *Server) panelUser(r *http.Request) (string, string, error) {
+	// A cookie on the panel's own page; a bearer token when the panel is a widget in Element,
+	// whose frame does not get the site's cookies.
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if cookie, err := r.Cookie(panelCookie); err == nil && cookie.Value != "" {
+		token = cookie.Value
+	}
+	if token == "" {
+		return "", "", errorf(http.StatusUnauthorized, "signed_out", "Please sign in: send !login to the bot in your control room.")
+	}
+	hash := hashToken(token)
+	ws, err := srv.db.WebSession.Get(r.Context(), hash)
+	if err != nil {
+		return "", "", err
+	}
+	now := srv.clock.Now()
+	if ws == nil || ws.Kind != kindPanel || now.After(ws.ExpiresAt) || now.Sub(ws.CreatedAt) > panelMaxAge ||
+		srv.cfg.IsClinician == nil || !srv.cfg.IsClinician(ws.UserID) {
+		return "", "", errorf(http.StatusUnauthorized, "signed_out", "Your sign-in has expired. Send !login to the bot for a new link.")
+	}
+	if err = srv.db.WebSession.Touch(r.Context(), hash, now, now.Add(srv.cfg.PanelIdle)); err != nil {
+		return "", "", err
+	}
+	return ws.UserID, hash, nil
+}
+
+// viewer is who is on a call or participant page.
+type viewer struct {
+	session     *bridge.Session
+	participant *bridge.Participant // nil for the clinician
+	// userID is the Matrix user: the participant's account or ghost, or the clinician.
+	userID string
+	host   bool
+	guest  bool
+	status linkStatus
+}
+
+// viewerFrom identifies the page's visitor from its bearer token: a guest link token, or a
+// call token from a join link or the widget.
+func (srv *Server) viewerFrom(r *http.Request) (*viewer, error) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || token == "" {
+		return nil, errorf(http.StatusUnauthorized, "signed_out", "This page needs the link from your invitation.")
+	}
+	if strings.Count(token, ".") == 2 {
+		s, p, status, err := srv.guestFromToken(r, token)
+		if err != nil {
+			return &viewer{session: s, participant: p, status: status, guest: true}, err
+		}
+		return &viewer{session: s, participant: p, userID: p.MatrixID, guest: true}, nil
+	}
+	ws, err := srv.db.WebSession.Get(r.Context(), hashToken(token))
+	if err != nil {
+		return nil, err
+	}
+	if ws == nil || ws.Kind != kindCall || srv.clock.Now().After(ws.ExpiresAt) {
+		srv.limiter.fail(clientIP(r))
+		return nil, errorf(http.StatusUnauthorized, "signed_out", "Your link to this call has expired. Ask the bot for a new one.")
+	}
+	s, ps, err := srv.svc.Lobby(r.Context(), "", ws.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	v := &viewer{session: s, userID: ws.UserID, host: ws.UserID == s.Clinician}
+	for _, p := range ps {
+		if p.MatrixID == ws.UserID {
+			v.participant = p
+		}
+	}
+	return v, nil
+}
+
+// limiter counts failed attempts per address: past the limit in the window, an address is
+// refused until the window passes (guessing links is pointless anyway, but cheap to stop).
+type limiter struct {
+	clock  clockwork.Clock
+	limit  int
+	window time.Duration
+
+	mu    sync.Mutex
+	fails map[string][]time.Time
+}
+
+func newLimiter(clock clockwork.Clock, limit int, window time.Duration) *limiter {
+	return &limiter{clock: clock, limit: limit, window: window, fails: map[string][]time.Time{}}
+}
+
+func (l *limiter) recent(ip string) []time.Time {
+	cut := l.clock.Now().Add(-l.window)
+	kept := l.fails[ip][:0]
+	for _, t := range l.fails[ip] {
+		if t.After(cut) {
+			kept = append(kept, t)
+		}
+	}
+	if len(kept) == 0 {
+		delete(l.fails, ip)
+		return nil
+	}
+	l.fails[ip] = kept
+	return kept
+}
+
+func (l *limiter) allow(ip string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.recent(ip)) < l.limit
+}
+
+func (l *limiter) fail(ip string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.fails[ip] = append(l.recent(ip), l.clock.Now())
+}

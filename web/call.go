@@ -1,0 +1,350 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+)
+
+// SessionView is a session as the pages show it.
+type SessionView struct {
+	ID               string `json:"id"`
+	Status           string `json:"status"`
+	Kind             string `json:"kind"`
+	Start            int64  `json:"start"`
+	End              int64  `json:"end"`
+	Opens            int64  `json:"opens"`
+	TimeZone         string `json:"time_zone"`
+	Policy           string `json:"admission"`
+	ClinicianPresent bool   `json:"clinician_present"`
+	LobbyMessage     string `json:"lobby_message,omitempty"`
+	// Local is the schedule written for the viewer, in their zone and language.
+	Local LocalTime `json:"local"`
+}
+
+// LocalTime is a session's schedule in a person's zone and language.
+type LocalTime struct {
+	Date     string `json:"date"`
+	Start    string `json:"start"`
+	End      string `json:"end"`
+	Opens    string `json:"opens"`
+	Zone     string `json:"zone"`
+	ZoneAbbr string `json:"zone_abbr"`
+}
+
+// ParticipantView is a participant as the pages show them.
+type ParticipantView struct {
+	Number int    `json:"number"`
+	Name   string `json:"name"`
+	State  string `json:"state"`
+	// Link is the participant's guest link (the clinician's panel only).
+	Link string `json:"link,omitempty"`
+}
+
+// CallState is what a call or participant page shows, and the version to wait on for the next.
+type CallState struct {
+	Version uint64      `json:"version"`
+	Session SessionView `json:"session"`
+	Me      MeView      `json:"me"`
+	// Lobby is the waiting list and who is in, for the clinician.
+	Lobby []ParticipantView `json:"lobby,omitempty"`
+}
+
+// MeView is the viewer.
+type MeView struct {
+	Name     string `json:"name"`
+	Number   int    `json:"number,omitempty"`
+	State    string `json:"state"`
+	Host     bool   `json:"host"`
+	Guest    bool   `json:"guest"`
+	Locale   string `json:"locale"`
+	TimeZone string `json:"time_zone"`
+	// CanKnock: the lobby is open and they may ask to enter from this page.
+	CanKnock bool `json:"can_knock"`
+	// CanJoinCall: they are let in and may connect to the call now.
+	CanJoinCall bool `json:"can_join_call"`
+}
+
+func (srv *Server) sessionView(s *bridge.Session, zone, locale string) SessionView {
+	w := srv.svc.Window()
+	return SessionView{
+		ID: s.ID, Status: string(s.Status), Kind: string(s.Kind),
+		Start: s.Start.UnixMilli(), End: s.End.UnixMilli(), Opens: s.Opens(w).UnixMilli(),
+		TimeZone: s.TimeZone, Policy: string(s.Policy), ClinicianPresent: s.ClinicianPresent,
+		LobbyMessage: s.LobbyMessage, Local: localTime(s, w, zone, locale),
+	}
+}
+
+func participantView(p *bridge.Participant) ParticipantView {
+	return ParticipantView{Number: p.Number, Name: p.DisplayName(), State: string(p.State)}
+}
+
+// state builds the viewer's state from the session as it is now.
+func (srv *Server) state(ctx context.Context, v *viewer) (*CallState, error) {
+	version := srv.hub.version(v.session.ID)
+	s, ps, err := srv.svc.Lobby(ctx, "", v.session.ID)
+	if err != nil {
+		return nil, err
+	}
+	zone, locale := s.TimeZone, "en"
+	me := MeView{Host: v.host, Guest: v.guest}
+	if v.participant != nil {
+		for _, p := range ps {
+			if p.ID == v.participant.ID {
+				v.participant = p
+			}
+		}
+		p := v.participant
+		zone, locale = p.TimeZone, p.Locale
+		me.Name, me.Number, me.State = p.DisplayName(), p.Number, string(p.State)
+		me.CanKnock = v.guest && s.AcceptsKnocks(srv.clock.Now(), srv.svc.Window()) &&
+			slices.Contains([]bridge.LobbyState{bridge.StateBooked, bridge.StateDenied, bridge.StateLeft}, p.State)
+		me.CanJoinCall = p.State == bridge.StateInSession && !s.Over()
+	}
+	if v.host {
+		me.State, me.CanJoinCall = "host", !s.Over()
+	}
+	me.Locale, me.TimeZone = locale, zone
+	st := &CallState{Version: version, Session: srv.sessionView(s, zone, locale), Me: me}
+	if v.host {
+		for _, p := range ps {
+			st.Lobby = append(st.Lobby, participantView(p))
+		}
+	}
+	return st, nil
+}
+
+// callState answers GET /api/call/state?after=<version>: at once if the session changed since
+// that version, else when it changes (a long poll), so a waiting page moves on when admitted.
+func (srv *Server) callState(w http.ResponseWriter, r *http.Request) (any, error) {
+	v, err := srv.viewerFrom(r)
+	if err != nil {
+		return nil, err
+	}
+	if after, err := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64); err == nil {
+		srv.hub.wait(r.Context(), v.session.ID, after)
+	}
+	return srv.state(r.Context(), v)
+}
+
+type knockRequest struct {
+	Name string `json:"name"`
+}
+
+// callKnock puts a web-link guest in the waiting room under the name they confirmed: their
+// ghost knocks on the session room. The server checks the join window whatever the page says.
+func (srv *Server) callKnock(w http.ResponseWriter, r *http.Request) (any, error) {
+	v, err := srv.viewerFrom(r)
+	if err != nil {
+		return nil, err
+	}
+	var req knockRequest
+	if err = decode(r, &req); err != nil {
+		return nil, err
+	}
+	name, err := bridge.ValidateName(req.Name)
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "bad_name", "%s", capitalize(err.Error()))
+	}
+	if !v.guest {
+		return nil, errorf(http.StatusConflict, "use_matrix", "Ask to join from your Matrix app: open the session's room and request to join.")
+	}
+	s, p := v.session, v.participant
+	now := srv.clock.Now()
+	switch {
+	case s.Over():
+		return nil, errorf(http.StatusConflict, "session_over", "This session is over.")
+	case !s.AcceptsKnocks(now, srv.svc.Window()):
+		return nil, errorf(http.StatusConflict, "too_early", "The waiting room opens at %s.", localTime(s, srv.svc.Window(), p.TimeZone, p.Locale).Opens)
+	case p.State == bridge.StateRemoved:
+		return nil, errorf(http.StatusForbidden, "removed", "The clinician removed you from this session.")
+	case p.MatrixID != "" && !srv.guests.IsGhost(p.MatrixID):
+		return nil, errorf(http.StatusConflict, "use_matrix", "You are booked with your Matrix account: join from your Matrix app.")
+	}
+	if p.Active() {
+		// Already waiting or let in (a reload, a second tab): no second knock.
+		return srv.state(r.Context(), v)
+	}
+	before := p.State
+	if err = srv.guests.GuestKnock(r.Context(), s, p, name); err != nil {
+		return nil, err
+	}
+	return srv.waitFor(r.Context(), v, func(st *CallState) bool { return st.Me.State != string(before) })
+}
+
+// waitFor returns the viewer's state once cond holds, or after a short while: a page that
+// acted sees the result at once instead of on its next poll.
+func (srv *Server) waitFor(ctx context.Context, v *viewer, cond func(*CallState) bool) (*CallState, error) {
+	waitCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	for {
+		st, err := srv.state(ctx, v)
+		if err != nil || cond(st) || waitCtx.Err() != nil {
+			return st, err
+		}
+		srv.hub.wait(waitCtx, v.session.ID, st.Version)
+	}
+}
+
+// CallAccess is what a page needs to connect to the call.
+type CallAccess struct {
+	Credential string      `json:"credential"`
+	WebSocket  string      `json:"ws_url"`
+	ICEServers []ICEServer `json:"ice_servers"`
+	UserID     string      `json:"user_id"`
+	Host       bool        `json:"host"`
+}
+
+// callJoin gives a call credential to the clinician and to participants who are in the session
+// (joined members of its room): nobody else gets one.
+func (srv *Server) callJoin(w http.ResponseWriter, r *http.Request) (any, error) {
+	v, err := srv.viewerFrom(r)
+	if err != nil {
+		return nil, err
+	}
+	st, err := srv.state(r.Context(), v)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Me.CanJoinCall {
+		if v.session.Over() {
+			return nil, errorf(http.StatusConflict, "session_over", "This session is over.")
+		}
+		return nil, errorf(http.StatusForbidden, "not_admitted", "The clinician has not let you in yet.")
+	}
+	if srv.calls == nil {
+		return nil, errorf(http.StatusServiceUnavailable, "no_calls", "Calls are not available on this bridge.")
+	}
+	cred, err := srv.calls.Credential(v.session.ID, v.userID, v.host)
+	if err != nil {
+		return nil, err
+	}
+	ws := "ws" + srv.cfg.PublicURL[len("http"):] + "/call/ws"
+	return &CallAccess{Credential: cred, WebSocket: ws, ICEServers: srv.calls.ICEServers(v.userID), UserID: v.userID, Host: v.host}, nil
+}
+
+// callLeave takes a guest out of the session: their ghost leaves the room. Matrix users stay
+// members of the room; leaving the call only closes their connection.
+func (srv *Server) callLeave(w http.ResponseWriter, r *http.Request) (any, error) {
+	v, err := srv.viewerFrom(r)
+	if err != nil {
+		return nil, err
+	}
+	if v.guest && v.participant.MatrixID != "" && v.participant.Active() {
+		if err = srv.guests.GuestLeave(r.Context(), v.session, v.participant); err != nil {
+			return nil, err
+		}
+	}
+	return srv.state(r.Context(), v)
+}
+
+// SessionListItem is one of a participant's sessions on their "My sessions" page.
+type SessionListItem struct {
+	Session SessionView `json:"session"`
+	State   string      `json:"state"`
+	// CanJoin: its waiting room is open now.
+	CanJoin bool   `json:"can_join"`
+	Link    string `json:"link"`
+}
+
+// callSessions lists the guest's upcoming sessions with this clinic, next first: every
+// session booked with the same email address or phone number.
+func (srv *Server) callSessions(w http.ResponseWriter, r *http.Request) (any, error) {
+	v, err := srv.viewerFrom(r)
+	if err != nil {
+		return nil, err
+	}
+	if !v.guest {
+		return nil, errorf(http.StatusForbidden, "guests_only", "This list is for links from an invitation.")
+	}
+	p := v.participant
+	ctx := r.Context()
+	mine, err := srv.db.Participant.ByContact(ctx, p.Email, p.Phone)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(mine, func(q *bridge.Participant) bool { return q.ID == p.ID }) {
+		mine = append(mine, p)
+	}
+	now := srv.clock.Now()
+	var items []SessionListItem
+	for _, q := range mine {
+		s, err := srv.svc.Session(ctx, q.SessionID)
+		if errors.Is(err, bridge.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		if s.Over() || now.After(s.End) {
+			continue
+		}
+		link, err := srv.ParticipantLink(ctx, s, q)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, SessionListItem{
+			Session: srv.sessionView(s, q.TimeZone, q.Locale), State: string(q.State),
+			CanJoin: s.AcceptsKnocks(now, srv.svc.Window()), Link: link,
+		})
+	}
+	slices.SortFunc(items, func(a, b SessionListItem) int { return int(a.Session.Start - b.Session.Start) })
+	return map[string]any{"sessions": items}, nil
+}
+
+type hostRequest struct {
+	Participant string `json:"participant"`
+	Text        string `json:"text"`
+}
+
+// callHost runs the clinician's Attendees Access Panel actions from the call page.
+func (srv *Server) callHost(w http.ResponseWriter, r *http.Request) (any, error) {
+	v, err := srv.viewerFrom(r)
+	if err != nil {
+		return nil, err
+	}
+	if !v.host {
+		return nil, errorf(http.StatusForbidden, "host_only", "Only the clinician can do this.")
+	}
+	var req hostRequest
+	if err = decode(r, &req); err != nil {
+		return nil, err
+	}
+	if err = srv.hostAction(r.Context(), v.session.Clinician, v.session.ID, r.PathValue("action"), req); err != nil {
+		return nil, err
+	}
+	return srv.state(r.Context(), v)
+}
+
+// hostAction is an Attendees Access Panel action, from the call page or the panel.
+func (srv *Server) hostAction(ctx context.Context, actor, sessionID, action string, req hostRequest) error {
+	svc := srv.svc
+	var err error
+	switch action {
+	case "admit":
+		_, err = svc.Admit(ctx, actor, sessionID, req.Participant)
+	case "deny":
+		_, err = svc.Deny(ctx, actor, sessionID, req.Participant)
+	case "remove":
+		_, err = svc.Remove(ctx, actor, sessionID, req.Participant)
+	case "send-back":
+		_, err = svc.SendBack(ctx, actor, sessionID, req.Participant)
+	case "admit-all":
+		_, err = svc.AdmitAll(ctx, actor, sessionID)
+	case "message":
+		_, err = svc.PostLobbyMessage(ctx, actor, sessionID, req.Text)
+	case "start":
+		_, err = svc.Start(ctx, actor, sessionID)
+	case "end":
+		_, err = svc.End(ctx, actor, sessionID)
+	case "cancel":
+		_, err = svc.Cancel(ctx, actor, sessionID)
+	default:
+		return errorf(http.StatusNotFound, "unknown_action", "Unknown action %q.", action)
+	}
+	return err
+}

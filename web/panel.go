@@ -1,0 +1,271 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+)
+
+// panelAPI wraps a panel handler: the clinician must be signed in (a cookie from a one-time
+// login link or the widget); the handler gets their user ID.
+func (srv *Server) panelAPI(f func(r *http.Request, clinician string) (any, error)) http.HandlerFunc {
+	return srv.api(func(w http.ResponseWriter, r *http.Request) (any, error) {
+		clinician, hash, err := srv.panelUser(r)
+		if err != nil {
+			return nil, err
+		}
+		if r.URL.Path == "/api/panel/logout" {
+			http.SetCookie(w, &http.Cookie{Name: panelCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+			return nil, srv.db.WebSession.Delete(r.Context(), hash)
+		}
+		return f(r, clinician)
+	})
+}
+
+func (srv *Server) panelMe(r *http.Request, clinician string) (any, error) {
+	return map[string]any{"user_id": clinician, "idle_minutes": int(srv.cfg.PanelIdle.Minutes())}, nil
+}
+
+func (srv *Server) panelLogout(r *http.Request, clinician string) (any, error) { return nil, nil }
+
+// PanelSession is a session on the panel, with its participants and their links.
+type PanelSession struct {
+	Session      SessionView       `json:"session"`
+	Participants []ParticipantView `json:"participants"`
+	Waiting      int               `json:"waiting"`
+	Version      uint64            `json:"version"`
+	RoomID       string            `json:"room_id"`
+}
+
+func (srv *Server) panelSession(ctx context.Context, s *bridge.Session, ps []*bridge.Participant) (*PanelSession, error) {
+	out := &PanelSession{Session: srv.sessionView(s, s.TimeZone, "en"), Version: srv.hub.version(s.ID), RoomID: s.RoomID}
+	for _, p := range ps {
+		view := participantView(p)
+		if p.MatrixID == "" || srv.guests == nil || srv.guests.IsGhost(p.MatrixID) {
+			link, err := srv.ParticipantLink(ctx, s, p)
+			if err != nil {
+				return nil, err
+			}
+			if l, _ := srv.db.GuestLink.ByParticipant(ctx, p.ID); l == nil || l.RevokedAt.IsZero() {
+				view.Link = link
+			}
+		}
+		if p.State == bridge.StateWaiting {
+			out.Waiting++
+		}
+		out.Participants = append(out.Participants, view)
+	}
+	return out, nil
+}
+
+// panelSessions lists the clinician's upcoming and ongoing sessions, next first.
+func (srv *Server) panelSessions(r *http.Request, clinician string) (any, error) {
+	sessions, err := srv.svc.Sessions(r.Context(), clinician)
+	if err != nil {
+		return nil, err
+	}
+	out := []*PanelSession{}
+	for _, s := range sessions {
+		_, ps, err := srv.svc.Lobby(r.Context(), clinician, s.ID)
+		if err != nil {
+			return nil, err
+		}
+		view, err := srv.panelSession(r.Context(), s, ps)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, view)
+	}
+	return map[string]any{"sessions": out}, nil
+}
+
+// ScheduleForm is the New Scheduled Session form.
+type ScheduleForm struct {
+	Date            string `json:"date"`
+	Time            string `json:"time"`
+	TimeZone        string `json:"time_zone"`
+	DurationMinutes int    `json:"duration_minutes"`
+	Kind            string `json:"kind"`
+	Admission       string `json:"admission"`
+	Name            string `json:"name"`
+	Invite          string `json:"invite"`
+	Email           string `json:"email"`
+	Phone           string `json:"phone"`
+	PhoneRegion     string `json:"phone_region"`
+	Locale          string `json:"locale"`
+	ParticipantZone string `json:"participant_time_zone"`
+	MatrixID        string `json:"matrix_id"`
+}
+
+// fieldError is an error about one form field, which the panel shows next to it.
+func fieldError(field, msg string) error {
+	return &apiError{status: http.StatusBadRequest, code: "field:" + field, msg: capitalize(msg)}
+}
+
+func (f *ScheduleForm) when(now time.Time) (time.Time, time.Time, error) {
+	start, err := bridge.ParseWhen(f.Date, strings.ReplaceAll(f.Time, " ", ""), f.TimeZone, now)
+	if err != nil {
+		field := "time"
+		if strings.Contains(err.Error(), "date") {
+			field = "date"
+		} else if strings.Contains(err.Error(), "zone") {
+			field = "time_zone"
+		}
+		return time.Time{}, time.Time{}, fieldError(field, err.Error())
+	}
+	minutes := f.DurationMinutes
+	if minutes == 0 {
+		minutes = 50
+	}
+	if minutes < 5 || minutes > 720 {
+		return time.Time{}, time.Time{}, fieldError("duration_minutes", "the duration must be between 5 minutes and 12 hours")
+	}
+	return start, start.Add(time.Duration(minutes) * time.Minute), nil
+}
+
+// panelSchedule books a session from the form, checking each field.
+func (srv *Server) panelSchedule(r *http.Request, clinician string) (any, error) {
+	var f ScheduleForm
+	if err := decode(r, &f); err != nil {
+		return nil, err
+	}
+	start, end, err := f.when(srv.clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	p := bridge.ParticipantRequest{
+		Name: f.Name, MatrixID: f.MatrixID, Email: f.Email, Phone: f.Phone, PhoneRegion: f.PhoneRegion,
+		Locale: f.Locale, TimeZone: f.ParticipantZone, Invite: bridge.InviteMode(f.Invite),
+	}
+	// Check the participant first, to name the field that is wrong.
+	if _, err = bridge.NewParticipant(p, f.TimeZone); err != nil {
+		return nil, fieldError(participantField(err.Error()), err.Error())
+	}
+	s, err := srv.svc.Schedule(r.Context(), bridge.ScheduleRequest{
+		Clinician: clinician, Start: start, End: end, TimeZone: f.TimeZone,
+		Kind: bridge.Kind(f.Kind), Policy: bridge.Policy(f.Admission), Participants: []bridge.ParticipantRequest{p},
+	})
+	if err != nil {
+		return nil, err
+	}
+	_, ps, err := srv.svc.Lobby(r.Context(), clinician, s.ID)
+	if err != nil {
+		return nil, err
+	}
+	return srv.panelSession(r.Context(), s, ps)
+}
+
+// participantField guesses which form field a participant error is about.
+func participantField(msg string) string {
+	for _, f := range []struct{ word, field string }{
+		{"name", "name"}, {"email", "email"}, {"phone", "phone"}, {"mobile", "phone"},
+		{"time zone", "participant_time_zone"}, {"language", "locale"}, {"invitation", "invite"}, {"Matrix", "matrix_id"},
+	} {
+		if strings.Contains(msg, f.word) {
+			return f.field
+		}
+	}
+	return "name"
+}
+
+// panelLobby returns one session with its lobby; ?after=<version> waits for a change.
+func (srv *Server) panelLobby(r *http.Request, clinician string) (any, error) {
+	id := r.PathValue("id")
+	if _, _, err := srv.svc.Lobby(r.Context(), clinician, id); err != nil {
+		return nil, err
+	}
+	if after, err := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64); err == nil {
+		srv.hub.wait(r.Context(), id, after)
+	}
+	s, ps, err := srv.svc.Lobby(r.Context(), clinician, id)
+	if err != nil {
+		return nil, err
+	}
+	return srv.panelSession(r.Context(), s, ps)
+}
+
+// panelReschedule moves a session (Edit).
+func (srv *Server) panelReschedule(r *http.Request, clinician string) (any, error) {
+	var f ScheduleForm
+	if err := decode(r, &f); err != nil {
+		return nil, err
+	}
+	start, end, err := f.when(srv.clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	s, err := srv.svc.Reschedule(r.Context(), clinician, r.PathValue("id"), start, end, f.TimeZone)
+	if err != nil {
+		return nil, err
+	}
+	_, ps, err := srv.svc.Lobby(r.Context(), clinician, s.ID)
+	if err != nil {
+		return nil, err
+	}
+	return srv.panelSession(r.Context(), s, ps)
+}
+
+// panelAction runs an Attendees Access Panel action, or: enter (a call page token for the
+// clinician, to open the call in a new tab), link (a new link for a participant, the old one
+// stops working) and revoke (withdraw a participant's link).
+func (srv *Server) panelAction(r *http.Request, clinician string) (any, error) {
+	ctx := r.Context()
+	id, action := r.PathValue("id"), r.PathValue("action")
+	var req hostRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	switch action {
+	case "enter":
+		if _, _, err := srv.svc.Lobby(ctx, clinician, id); err != nil {
+			return nil, err
+		}
+		token, err := srv.callToken(ctx, clinician, id)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]string{"url": srv.cfg.PublicURL + "/call/" + id + "#" + token}, nil
+	case "link", "revoke":
+		s, ps, err := srv.svc.Lobby(ctx, clinician, id)
+		if err != nil {
+			return nil, err
+		}
+		p, err := bridge.FindParticipant(ps, req.Participant)
+		if err != nil {
+			return nil, err
+		}
+		if action == "revoke" {
+			if err = srv.RevokeParticipantLink(ctx, p); err != nil {
+				return nil, err
+			}
+		} else if _, err = srv.NewParticipantLink(ctx, s, p); err != nil {
+			return nil, err
+		}
+	default:
+		if err := srv.hostAction(ctx, clinician, id, action, req); err != nil {
+			return nil, err
+		}
+	}
+	s, ps, err := srv.svc.Lobby(ctx, clinician, id)
+	if err != nil {
+		return nil, err
+	}
+	return srv.panelSession(ctx, s, ps)
+}
+
+// panelContacts auto-fills the participant field from the clinician's past participants.
+func (srv *Server) panelContacts(r *http.Request, clinician string) (any, error) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if len([]rune(q)) < 1 {
+		return map[string]any{"contacts": []any{}}, nil
+	}
+	contacts, err := srv.db.Participant.ClinicianContacts(r.Context(), clinician, q)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"contacts": contacts}, nil
+}

@@ -1,0 +1,314 @@
+// Package web serves the bridge's public pages and their JSON API: the participant's page
+// from their guest link (session time, waiting room, call), the call page for Matrix users and
+// the clinician, the clinician's panel, and the Element widget. Pages are embedded static
+// files; everything they know comes from the API, which reads and acts through the session
+// domain.
+package web
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/rs/zerolog"
+
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+	"github.com/telehealth-bridge/telehealth-bridge/database"
+)
+
+//go:embed assets
+var assets embed.FS
+
+// Guests is the Matrix side of web-link guests: their ghost users.
+type Guests interface {
+	// GuestKnock makes the participant's ghost (created if needed) knock with the name.
+	GuestKnock(ctx context.Context, s *bridge.Session, p *bridge.Participant, name string) error
+	// GuestLeave makes the participant's ghost leave the session room.
+	GuestLeave(ctx context.Context, s *bridge.Session, p *bridge.Participant) error
+	// IsGhost reports whether a user is one of the bridge's guest ghosts.
+	IsGhost(userID string) bool
+}
+
+// Calls is the SFU, as the pages need it.
+type Calls interface {
+	// Credential issues a short-lived call credential for a member of a session.
+	Credential(sessionID, userID string, host bool) (string, error)
+	// ICEServers are the STUN/TURN servers to give this user's browser.
+	ICEServers(userID string) []ICEServer
+}
+
+// ICEServer is one entry of RTCConfiguration.iceServers.
+type ICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
+}
+
+// Config is the web server's part of the bridge config.
+type Config struct {
+	// PublicURL is how browsers reach the pages, without a trailing slash.
+	PublicURL string
+	// Listen is the address to listen on.
+	Listen string
+	// SigningKey signs guest links and derives their tokens.
+	SigningKey []byte
+	// LinkGrace is how long after a session's end its guest links keep working.
+	LinkGrace time.Duration
+	// PanelIdle is how long a panel sign-in lasts without activity.
+	PanelIdle time.Duration
+	// IsClinician says who may use the panel.
+	IsClinician func(userID string) bool
+}
+
+// Server is the public web server.
+type Server struct {
+	cfg    Config
+	log    zerolog.Logger
+	db     *database.Database
+	svc    *bridge.Service
+	clock  clockwork.Clock
+	guests Guests
+	calls  Calls
+	// Signalling is the SFU's WebSocket handler, mounted at /call/ws.
+	signalling http.Handler
+	// extra holds handlers other parts mount (the SMS provider's webhooks).
+	extra map[string]http.Handler
+	// openid verifies Element's OpenID tokens.
+	openid OpenIDVerifier
+
+	hub     *hub
+	limiter *limiter
+	server  *http.Server
+}
+
+var _ bridge.Watcher = (*hub)(nil)
+
+// New prepares the web server; Start serves it.
+func New(cfg Config, db *database.Database, svc *bridge.Service, clock clockwork.Clock, log zerolog.Logger) *Server {
+	if cfg.LinkGrace == 0 {
+		cfg.LinkGrace = 2 * time.Hour
+	}
+	if cfg.PanelIdle == 0 {
+		cfg.PanelIdle = 30 * time.Minute
+	}
+	srv := &Server{
+		cfg: cfg, log: log.With().Str("component", "web").Logger(), db: db, svc: svc, clock: clock,
+		hub: newHub(), limiter: newLimiter(clock, 20, time.Minute), extra: map[string]http.Handler{},
+	}
+	svc.Watch(srv.hub)
+	return srv
+}
+
+// Use connects the Matrix side, the SFU and its signalling handler, and the OpenID verifier.
+func (srv *Server) Use(guests Guests, calls Calls, signalling http.Handler, openid OpenIDVerifier) {
+	srv.guests, srv.calls, srv.signalling, srv.openid = guests, calls, signalling, openid
+}
+
+// Mount serves another part's handler at a path (before Start).
+func (srv *Server) Mount(path string, h http.Handler) { srv.extra[path] = h }
+
+// Handler is every route of the public site.
+func (srv *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(assets, "assets")
+	mux.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(static)))
+
+	// Pages. Each is a static file; the token stays in the address, read by the page's script.
+	mux.HandleFunc("GET /g/{token}", srv.page("guest.html"))
+	mux.HandleFunc("GET /g/{token}/sessions", srv.page("guest.html"))
+	mux.HandleFunc("GET /call/{session}", srv.page("call.html"))
+	mux.HandleFunc("GET /widget", srv.page("call.html"))
+	mux.HandleFunc("GET /panel", srv.page("panel.html"))
+	mux.HandleFunc("GET /j/{token}", srv.serveJoinLink)
+	mux.HandleFunc("GET /l/{token}", srv.serveLoginLink)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/panel", http.StatusFound) })
+
+	// The participant's and the call page's API.
+	mux.HandleFunc("GET /api/call/state", srv.api(srv.callState))
+	mux.HandleFunc("POST /api/call/knock", srv.api(srv.callKnock))
+	mux.HandleFunc("POST /api/call/join", srv.api(srv.callJoin))
+	mux.HandleFunc("POST /api/call/leave", srv.api(srv.callLeave))
+	mux.HandleFunc("GET /api/call/sessions", srv.api(srv.callSessions))
+	mux.HandleFunc("POST /api/call/host/{action}", srv.api(srv.callHost))
+	mux.HandleFunc("POST /api/widget/login", srv.api(srv.widgetLogin))
+
+	// The clinician's panel.
+	mux.HandleFunc("GET /api/panel/me", srv.panelAPI(srv.panelMe))
+	mux.HandleFunc("POST /api/panel/logout", srv.panelAPI(srv.panelLogout))
+	mux.HandleFunc("GET /api/panel/sessions", srv.panelAPI(srv.panelSessions))
+	mux.HandleFunc("POST /api/panel/sessions", srv.panelAPI(srv.panelSchedule))
+	mux.HandleFunc("GET /api/panel/sessions/{id}", srv.panelAPI(srv.panelLobby))
+	mux.HandleFunc("PUT /api/panel/sessions/{id}", srv.panelAPI(srv.panelReschedule))
+	mux.HandleFunc("POST /api/panel/sessions/{id}/{action}", srv.panelAPI(srv.panelAction))
+	mux.HandleFunc("GET /api/panel/contacts", srv.panelAPI(srv.panelContacts))
+
+	if srv.signalling != nil {
+		mux.Handle("GET /call/ws", srv.signalling)
+	}
+	for path, h := range srv.extra {
+		mux.Handle(path, h)
+	}
+	return securityHeaders(mux)
+}
+
+// Start listens and serves.
+func (srv *Server) Start() error {
+	l, err := net.Listen("tcp", srv.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listening for web pages on %s (web.hostname and web.port): %w", srv.cfg.Listen, err)
+	}
+	srv.server = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.server.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			srv.log.Err(err).Msg("Web server failed")
+		}
+	}()
+	srv.log.Info().Str("address", srv.cfg.Listen).Str("public_url", srv.cfg.PublicURL).Msg("Serving web pages")
+	return nil
+}
+
+// Stop stops serving; waiting long-polls end at once.
+func (srv *Server) Stop(ctx context.Context) {
+	srv.hub.close()
+	if srv.server != nil {
+		_ = srv.server.Shutdown(ctx)
+	}
+}
+
+// securityHeaders keeps the pages to themselves: no framing except by Matrix clients for the
+// widget, no inline scripts, no referrer (addresses carry tokens).
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self)")
+		frame := "'none'"
+		if r.URL.Path == "/widget" {
+			frame = "*" // Element embeds the widget from its own origin
+		}
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "+
+			"media-src 'self' blob: mediastream:; connect-src 'self' ws: wss:; frame-ancestors "+frame+"; base-uri 'none'; form-action 'self'")
+		if !strings.HasPrefix(r.URL.Path, "/assets/") {
+			h.Set("Cache-Control", "no-store")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (srv *Server) page(name string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		data, err := assets.ReadFile("assets/" + name)
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(data)
+	}
+}
+
+// apiError is an error with the HTTP status and the message a person reads.
+type apiError struct {
+	status int
+	code   string
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func errorf(status int, code, format string, args ...any) *apiError {
+	return &apiError{status: status, code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// api wraps a JSON handler: it decodes nothing itself, encodes the result, and turns errors
+// into {"error": "...", "code": "..."} with their status. Domain errors become 4xx with their
+// text; anything else is a 500 whose details stay in the log.
+func (srv *Server) api(f func(w http.ResponseWriter, r *http.Request) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		log := srv.log.With().Str("method", r.Method).Str("path", routePattern(r)).Logger()
+		r = r.WithContext(log.WithContext(r.Context()))
+		if r.Method != http.MethodGet && r.Header.Get("X-Requested-With") != "telehealth" {
+			// A header a cross-site form cannot send: the API's CSRF guard.
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "Missing X-Requested-With header", "code": "csrf"})
+			return
+		}
+		result, err := f(w, r)
+		if err != nil {
+			var ae *apiError
+			switch {
+			case errors.As(err, &ae):
+			case errors.Is(err, bridge.ErrNotFound):
+				ae = errorf(http.StatusNotFound, "not_found", "There is no such session.")
+			case errors.Is(err, bridge.ErrNotYourSession):
+				ae = errorf(http.StatusForbidden, "forbidden", "This is not your session.")
+			case errors.Is(err, bridge.ErrInvalidSchedule), errors.Is(err, bridge.ErrInvalidTransition),
+				errors.Is(err, bridge.ErrParticipantUnkn), errors.Is(err, bridge.ErrLobbyClosed), errors.Is(err, bridge.ErrSessionOver):
+				ae = errorf(http.StatusConflict, "refused", "%s", capitalize(err.Error()))
+			default:
+				log.Err(err).Msg("API request failed")
+				ae = errorf(http.StatusInternalServerError, "internal", "Something went wrong on our side. Please try again.")
+			}
+			writeJSON(w, ae.status, map[string]string{"error": ae.msg, "code": ae.code})
+			return
+		}
+		if result == nil {
+			result = map[string]any{}
+		}
+		writeJSON(w, http.StatusOK, result)
+	}
+}
+
+func routePattern(r *http.Request) string {
+	if r.Pattern != "" {
+		return r.Pattern
+	}
+	return r.URL.Path
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// decode reads a JSON body of at most 64 KiB.
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errorf(http.StatusBadRequest, "bad_request", "The request is not valid JSON: %v", err)
+	}
+	return nil
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// clientIP is the address a request came from, for rate limits: the last proxy's view if the
+// request came through a proxy on this machine.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		if fwd := r.Header.Get("X-Forwarded-For"); fwd != "" {
+			parts := strings.Split(fwd, ",")
+			return strings.TrimSpace(parts[len(parts)-1])
+		}
+	}
+	return host
+}

@@ -71,12 +71,12 @@ func (c *Connector) CreateRoom(ctx context.Context, s *bridge.Session) (string, 
 		initial = append(initial, c.widgetEvents(s)...)
 	}
 	resp, err := c.bot.CreateRoom(ctx, &mautrix.ReqCreateRoom{
-		Visibility:  "private",
-		Name:        roomName(s),
-		Preset:      "private_chat",
-		RoomVersion: RoomVersion,
-		Invite:       []id.UserID{clinician},
-		InitialState: initial,
+		Visibility:         "private",
+		Name:               roomName(s),
+		Preset:             "private_chat",
+		RoomVersion:        RoomVersion,
+		Invite:             []id.UserID{clinician},
+		InitialState:       initial,
 		PowerLevelOverride: c.sessionPowerLevels(clinician),
 	})
 	if err != nil {

@@ -304,6 +304,23 @@ func (svc *Service) Start(ctx context.Context, actor, id string) (*Session, erro
 	})
 }
 
+// ClinicianAway records that the clinician left the call: with automatic admission,
+// participants wait again until they are back. The session stays live.
+func (svc *Service) ClinicianAway(ctx context.Context, id string) error {
+	_, err := svc.withSession(ctx, "", id, func(s *Session, ps []*Participant) error {
+		if !s.ClinicianPresent {
+			return nil
+		}
+		s.ClinicianLeft(svc.clock.Now())
+		if err := svc.store.UpdateSession(ctx, s); err != nil {
+			return err
+		}
+		svc.publish(ctx, s)
+		return nil
+	})
+	return err
+}
+
 // Admit lets a participant in.
 func (svc *Service) Admit(ctx context.Context, actor, id, ref string) (*Participant, error) {
 	return svc.onParticipant(ctx, actor, id, ref, func(s *Session, p *Participant) error {

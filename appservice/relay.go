@@ -1,0 +1,49 @@
+package appservice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+)
+
+// RelaySMS carries a participant's text message reply ("running 5 minutes late") into the
+// session's room, where the clinician reads it in Element. A participant in the session speaks
+// as their ghost; one not in the room (they cannot post there before being let in) is quoted
+// by the bot, which names them. The clinician's control room gets the same notice.
+func (c *Connector) RelaySMS(ctx context.Context, sessionID string, participantID int64, text string) error {
+	s, ps, err := c.svc.Lobby(ctx, "", sessionID)
+	if err != nil {
+		return err
+	}
+	var p *bridge.Participant
+	for _, candidate := range ps {
+		if candidate.ID == participantID {
+			p = candidate
+		}
+	}
+	if p == nil {
+		return bridge.ErrParticipantUnkn
+	}
+	if s.RoomID == "" {
+		return errors.New("the session has no room")
+	}
+	if c.IsGhost(p.MatrixID) && p.State == bridge.StateInSession {
+		_, err = c.AS.Intent(id.UserID(p.MatrixID)).SendMessageEvent(ctx, id.RoomID(s.RoomID), event.EventMessage,
+			&event.MessageEventContent{MsgType: event.MsgText, Body: text, Mentions: &event.Mentions{}})
+		return err
+	}
+	n := (&notice{}).text("Text message from ").user(p.DisplayName()).text(fmt.Sprintf(" (participant %d): ", p.Number)).user(text)
+	if err = c.send(ctx, id.RoomID(s.RoomID), n); err != nil {
+		return fmt.Errorf("relaying a text message: %w", err)
+	}
+	if room, err := c.controlRoom(ctx, id.UserID(s.Clinician)); err == nil {
+		n = (&notice{}).text(fmt.Sprintf("Session %s: text message from ", s.ID)).user(p.DisplayName()).text(": ").user(text)
+		_ = c.send(ctx, room, n)
+	}
+	return nil
+}

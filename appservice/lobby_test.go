@@ -644,3 +644,18 @@ func TestRedeliveredKnockIsHandledOnce(t *testing.T) {
 		t.Errorf("%d knocks logged for one knock delivered three times", knocks)
 	}
 }
+
+func TestTextMessageRepliesReachTheClinician(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	s := l.schedule("2026-11-24 15:00 Europe/Paris \"Jane Doe\" sms +33612345678")
+	_, ps, _ := l.env.App.Sessions.Lobby(context.Background(), "", s.ID)
+	if err := l.env.App.Matrix.RelaySMS(context.Background(), s.ID, ps[0].ID, "Running 5 minutes late <b>sorry</b>"); err != nil {
+		t.Fatal(err)
+	}
+	for _, room := range []id.RoomID{id.RoomID(s.RoomID), l.control} {
+		evt := bridgetest.WaitMessage(t, l.clinician, room, wait, "the relayed text message", bridgetest.IsNoticeFrom(l.bot(), "Running 5 minutes late"))
+		if html := evt.Content.AsMessage().FormattedBody; strings.Contains(html, "<b>sorry") {
+			t.Errorf("the message's markup was not escaped: %s", html)
+		}
+	}
+}

@@ -258,6 +258,14 @@ func (c *Connector) Reconcile(ctx context.Context) error {
 		if err = c.svc.Reconcile(log.WithContext(ctx), s.ID, members); err != nil {
 			log.Err(err).Msg("Failed to reconcile a session")
 		}
+		// Guests let in while the bridge was down: their ghosts join now.
+		for user, m := range members {
+			if m.Membership == bridge.MemberInvite && c.IsGhost(user) {
+				if err = c.joinGhost(ctx, s, id.UserID(user)); err != nil {
+					log.Err(err).Msg("Failed to bring a guest in")
+				}
+			}
+		}
 	}
 	return nil
 }

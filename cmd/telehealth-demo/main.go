@@ -114,12 +114,15 @@ telehealth-bridge demo is running (Ctrl-C stops it; data in %s)
   Bridge bot      %s
   Clinician       @clinician:%s   password %s
   Client          @client:%s   password %s
+  Clinician panel %s/panel   (sign in with the link the bot sends for !login)
   Bridge log      %s
 
-Log in with any Matrix client (Element: "Edit" the homeserver, enter the URL above), start a
-direct chat with the bot and send !help.
+Log in with any Matrix client (Element: "Edit" the homeserver, enter the URL above) as the
+clinician, start a direct chat with the bot and send !help. To try a web-link guest:
+  !schedule today 23:00 Europe/Paris "J. D." none
+then open the panel (!login) and copy the participant's link.
 `, dir, hs.URL, serverName, bridge.Matrix.Bot(), serverName, clinicianPassword,
-		serverName, clientPassword, filepath.Join(dir, "telehealth-bridge.log"))
+		serverName, clientPassword, cfg.Web.PublicURL, filepath.Join(dir, "telehealth-bridge.log"))
 
 	<-ctx.Done()
 	fmt.Println("\nStopping the demo...")

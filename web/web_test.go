@@ -529,3 +529,32 @@ func TestWidgetOpenID(t *testing.T) {
 		t.Errorf("stranger: %d %+v", code, e)
 	}
 }
+
+func TestGuestDeniedThenSessionEnds(t *testing.T) {
+	s := newSite(t)
+	sess, token := s.guestSession(bridge.ParticipantRequest{Name: "JD"})
+	s.openWindow(sess)
+	var st web.CallState
+	if code := s.call("POST", "/api/call/knock", token, map[string]string{"name": "Jane"}, &st); code != 200 || st.Me.State != "waiting" {
+		t.Fatalf("knock: %d %+v", code, st.Me)
+	}
+	var e apiErr
+	if code := s.call("POST", "/api/call/join", token, struct{}{}, &e); code != http.StatusForbidden || e.Code != "not_admitted" {
+		t.Errorf("a waiting guest got a call credential: %d %+v", code, e)
+	}
+	if _, err := s.env.App.Sessions.Deny(context.Background(), "", sess.ID, "1"); err != nil {
+		t.Fatal(err)
+	}
+	if s.call("GET", fmt.Sprintf("/api/call/state?after=%d", st.Version), token, nil, &st); st.Me.State != "denied" || !st.Me.CanKnock {
+		t.Errorf("after the denial: %+v", st.Me)
+	}
+	if _, err := s.env.App.Sessions.End(context.Background(), "", sess.ID); err != nil {
+		t.Fatal(err)
+	}
+	if s.call("GET", fmt.Sprintf("/api/call/state?after=%d", st.Version), token, nil, &st); st.Session.Status != "ended" || st.Me.CanKnock || st.Me.CanJoinCall {
+		t.Errorf("after the end: %+v %+v", st.Session.Status, st.Me)
+	}
+	if code := s.call("POST", "/api/call/knock", token, map[string]string{"name": "Jane"}, &e); code != http.StatusConflict || e.Code != "session_over" {
+		t.Errorf("knock after the end: %d %+v", code, e)
+	}
+}

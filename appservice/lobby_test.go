@@ -130,6 +130,48 @@ func (l *lobby) waitState(s *bridge.Session, n int, want bridge.LobbyState) *bri
 	return p
 }
 
+// scheduleTwo books a session for two Matrix users directly (not through a command).
+func (l *lobby) scheduleTwo(a, b *mautrix.Client, policy bridge.Policy) *bridge.Session {
+	l.t.Helper()
+	s, err := l.env.App.Sessions.Schedule(context.Background(), bridge.ScheduleRequest{
+		Clinician: l.clinician.UserID.String(), Start: time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC),
+		End: time.Date(2026, 11, 24, 14, 50, 0, 0, time.UTC), TimeZone: "Europe/Paris", Policy: policy,
+		Participants: []bridge.ParticipantRequest{{Name: "Jane", MatrixID: a.UserID.String()}, {Name: "John", MatrixID: b.UserID.String()}},
+	})
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	if _, err = l.clinician.JoinRoomByID(context.Background(), id.RoomID(s.RoomID)); err != nil {
+		l.t.Fatal(err)
+	}
+	return s
+}
+
+// waitingClient books a session for the client, opens its lobby and has them knock.
+func (l *lobby) waitingClient(client *mautrix.Client) *bridge.Session {
+	l.t.Helper()
+	s := l.schedule("2026-11-24 15:00 Europe/Paris JD none matrix=" + client.UserID.String())
+	l.openWindow(s)
+	if err := knock(l.t, client, s.RoomID, "Jane"); err != nil {
+		l.t.Fatal(err)
+	}
+	l.waitState(s, 1, bridge.StateWaiting)
+	return s
+}
+
+// clientInSession is waitingClient, then the clinician admits them and they join.
+func (l *lobby) clientInSession(client *mautrix.Client) *bridge.Session {
+	l.t.Helper()
+	s := l.waitingClient(client)
+	l.command("!admit "+s.ID, "is let in")
+	l.waitMembership(s, client.UserID, event.MembershipInvite)
+	if _, err := client.JoinRoomByID(context.Background(), id.RoomID(s.RoomID)); err != nil {
+		l.t.Fatal(err)
+	}
+	l.waitState(s, 1, bridge.StateInSession)
+	return s
+}
+
 func knock(t testing.TB, cli *mautrix.Client, roomID string, name string) error {
 	t.Helper()
 	return appservice.Knock(context.Background(), cli, id.RoomID(roomID), name, "")
@@ -276,19 +318,9 @@ func TestDenyAndUnbookedKnocks(t *testing.T) {
 func TestAutoAdmitOnceClinicianIsIn(t *testing.T) {
 	l := newLobby(t, "sqlite")
 	jane, john := l.env.User(t, "jane"), l.env.User(t, "john")
-	s, err := l.env.App.Sessions.Schedule(context.Background(), bridge.ScheduleRequest{
-		Clinician: l.clinician.UserID.String(), Start: time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC),
-		End: time.Date(2026, 11, 24, 14, 50, 0, 0, time.UTC), TimeZone: "Europe/Paris", Policy: bridge.PolicyAutoAdmit,
-		Participants: []bridge.ParticipantRequest{{Name: "Jane", MatrixID: jane.UserID.String()}, {Name: "John", MatrixID: john.UserID.String()}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err = l.clinician.JoinRoomByID(context.Background(), id.RoomID(s.RoomID)); err != nil {
-		t.Fatal(err)
-	}
+	s := l.scheduleTwo(jane, john, bridge.PolicyAutoAdmit)
 	l.openWindow(s)
-	if err = knock(t, jane, s.RoomID, "Jane"); err != nil {
+	if err := knock(t, jane, s.RoomID, "Jane"); err != nil {
 		t.Fatal(err)
 	}
 	l.waitState(s, 1, bridge.StateWaiting)
@@ -298,7 +330,7 @@ func TestAutoAdmitOnceClinicianIsIn(t *testing.T) {
 	}
 	l.command("!start "+s.ID, "is live")
 	l.waitMembership(s, jane.UserID, event.MembershipInvite)
-	if err = knock(t, john, s.RoomID, "John"); err != nil {
+	if err := knock(t, john, s.RoomID, "John"); err != nil {
 		t.Fatal(err)
 	}
 	l.waitMembership(s, john.UserID, event.MembershipInvite)
@@ -310,18 +342,7 @@ func TestAutoAdmitOnceClinicianIsIn(t *testing.T) {
 func TestSendBackThenKnockAgain(t *testing.T) {
 	l := newLobby(t, "sqlite")
 	client := l.env.User(t, "jane")
-	s := l.schedule("2026-11-24 15:00 Europe/Paris JD none matrix=" + client.UserID.String())
-	l.openWindow(s)
-	if err := knock(t, client, s.RoomID, "Jane"); err != nil {
-		t.Fatal(err)
-	}
-	l.waitState(s, 1, bridge.StateWaiting)
-	l.command("!admit "+s.ID, "is let in")
-	l.waitMembership(s, client.UserID, event.MembershipInvite)
-	if _, err := client.JoinRoomByID(context.Background(), id.RoomID(s.RoomID)); err != nil {
-		t.Fatal(err)
-	}
-	l.waitState(s, 1, bridge.StateInSession)
+	s := l.clientInSession(client)
 
 	l.command("!send-back "+s.ID+" 1", "sent back to the waiting room")
 	m := l.waitMembership(s, client.UserID, event.MembershipLeave)
@@ -392,12 +413,7 @@ func TestRestartReplansAndCatchesUpMissedSwitch(t *testing.T) {
 func TestCancelWhileSomeoneWaits(t *testing.T) {
 	l := newLobby(t, "sqlite")
 	client := l.env.User(t, "jane")
-	s := l.schedule("2026-11-24 15:00 Europe/Paris JD none matrix=" + client.UserID.String())
-	l.openWindow(s)
-	if err := knock(t, client, s.RoomID, "Jane"); err != nil {
-		t.Fatal(err)
-	}
-	l.waitState(s, 1, bridge.StateWaiting)
+	s := l.waitingClient(client)
 	l.command("!cancel "+s.ID, "is cancelled")
 	m := l.waitMembership(s, client.UserID, event.MembershipLeave)
 	if m.Reason != "The session was cancelled" {
@@ -422,17 +438,7 @@ func TestClinicianIsNeverLockedOut(t *testing.T) {
 func TestSessionStateGuardedByTheBot(t *testing.T) {
 	l := newLobby(t, "sqlite")
 	client := l.env.User(t, "jane")
-	s := l.schedule("2026-11-24 15:00 Europe/Paris JD none matrix=" + client.UserID.String())
-	l.openWindow(s)
-	if err := knock(t, client, s.RoomID, "Jane"); err != nil {
-		t.Fatal(err)
-	}
-	l.waitState(s, 1, bridge.StateWaiting)
-	l.command("!admit "+s.ID, "is let in")
-	l.waitMembership(s, client.UserID, event.MembershipInvite)
-	if _, err := client.JoinRoomByID(context.Background(), id.RoomID(s.RoomID)); err != nil {
-		t.Fatal(err)
-	}
+	s := l.clientInSession(client)
 	ctx := context.Background()
 	room := id.RoomID(s.RoomID)
 	forged := map[string]any{"session_id": s.ID, "status": "ended", "start": 0, "end": 1}
@@ -564,23 +570,13 @@ func TestNonCliniciansAreRefused(t *testing.T) {
 func TestWaitingNoticesAreThrottled(t *testing.T) {
 	l := newLobby(t, "sqlite")
 	jane, john := l.env.User(t, "jane"), l.env.User(t, "john")
-	s, err := l.env.App.Sessions.Schedule(context.Background(), bridge.ScheduleRequest{
-		Clinician: l.clinician.UserID.String(), Start: time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC),
-		End: time.Date(2026, 11, 24, 14, 50, 0, 0, time.UTC), TimeZone: "Europe/Paris",
-		Participants: []bridge.ParticipantRequest{{Name: "Jane", MatrixID: jane.UserID.String()}, {Name: "John", MatrixID: john.UserID.String()}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err = l.clinician.JoinRoomByID(context.Background(), id.RoomID(s.RoomID)); err != nil {
-		t.Fatal(err)
-	}
+	s := l.scheduleTwo(jane, john, bridge.PolicyManual)
 	l.openWindow(s)
-	if err = knock(t, jane, s.RoomID, "Jane"); err != nil {
+	if err := knock(t, jane, s.RoomID, "Jane"); err != nil {
 		t.Fatal(err)
 	}
 	bridgetest.WaitMessage(t, l.clinician, l.control, wait, "the first notice", bridgetest.IsNoticeFrom(l.bot(), "Jane is waiting"))
-	if err = knock(t, john, s.RoomID, "John"); err != nil {
+	if err := knock(t, john, s.RoomID, "John"); err != nil {
 		t.Fatal(err)
 	}
 	l.waitState(s, 2, bridge.StateWaiting)
@@ -601,12 +597,7 @@ func TestWaitingNoticesAreThrottled(t *testing.T) {
 func TestRedeliveredKnockIsHandledOnce(t *testing.T) {
 	l := newLobby(t, "sqlite")
 	client := l.env.User(t, "jane")
-	s := l.schedule("2026-11-24 15:00 Europe/Paris JD none matrix=" + client.UserID.String())
-	l.openWindow(s)
-	if err := knock(t, client, s.RoomID, "Jane"); err != nil {
-		t.Fatal(err)
-	}
-	l.waitState(s, 1, bridge.StateWaiting)
+	s := l.waitingClient(client)
 	// The homeserver delivers the knock again, twice, in transactions of its own.
 	var knockEvt *event.Event
 	for _, evt := range bridgetest.Messages(t, l.clinician, id.RoomID(s.RoomID)) {

@@ -57,32 +57,30 @@ func hashToken(token string) string {
 // ParticipantLink returns the participant's link, creating it the first time. Notifications
 // and the panel call it whenever they need the link.
 func (srv *Server) ParticipantLink(ctx context.Context, s *bridge.Session, p *bridge.Participant) (string, error) {
-	link, err := srv.db.GuestLink.ByParticipant(ctx, p.ID)
-	if err != nil {
-		return "", fmt.Errorf("loading the guest link: %w", err)
-	}
-	if link == nil {
-		link = &database.GuestLink{SessionID: s.ID, ParticipantID: p.ID}
-		if err = srv.putLink(ctx, s, link); err != nil {
-			return "", err
-		}
-	}
-	return srv.cfg.PublicURL + "/g/" + srv.guestToken(s.ID, p.ID, link.Generation), nil
+	return srv.participantLink(ctx, s, p, false)
 }
 
 // NewParticipantLink replaces the participant's link with a new one: the old one stops working.
 func (srv *Server) NewParticipantLink(ctx context.Context, s *bridge.Session, p *bridge.Participant) (string, error) {
+	return srv.participantLink(ctx, s, p, true)
+}
+
+func (srv *Server) participantLink(ctx context.Context, s *bridge.Session, p *bridge.Participant, renew bool) (string, error) {
 	link, err := srv.db.GuestLink.ByParticipant(ctx, p.ID)
 	if err != nil {
 		return "", fmt.Errorf("loading the guest link: %w", err)
 	}
-	if link == nil {
+	switch {
+	case link == nil:
 		link = &database.GuestLink{SessionID: s.ID, ParticipantID: p.ID}
-	} else {
+		renew = true
+	case renew:
 		link.Generation++
 	}
-	if err = srv.putLink(ctx, s, link); err != nil {
-		return "", err
+	if renew {
+		if err = srv.putLink(ctx, s, link); err != nil {
+			return "", err
+		}
 	}
 	return srv.cfg.PublicURL + "/g/" + srv.guestToken(s.ID, p.ID, link.Generation), nil
 }

@@ -152,11 +152,16 @@ func (srv *Server) panelSchedule(r *http.Request, clinician string) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	_, ps, err := srv.svc.Lobby(r.Context(), clinician, s.ID)
+	return srv.panelView(r.Context(), clinician, s.ID)
+}
+
+// panelView is a session as the panel shows it, as it is now.
+func (srv *Server) panelView(ctx context.Context, clinician, id string) (*PanelSession, error) {
+	s, ps, err := srv.svc.Lobby(ctx, clinician, id)
 	if err != nil {
 		return nil, err
 	}
-	return srv.panelSession(r.Context(), s, ps)
+	return srv.panelSession(ctx, s, ps)
 }
 
 // participantField guesses which form field a participant error is about.
@@ -181,11 +186,7 @@ func (srv *Server) panelLobby(r *http.Request, clinician string) (any, error) {
 	if after, err := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64); err == nil {
 		srv.hub.wait(r.Context(), id, after)
 	}
-	s, ps, err := srv.svc.Lobby(r.Context(), clinician, id)
-	if err != nil {
-		return nil, err
-	}
-	return srv.panelSession(r.Context(), s, ps)
+	return srv.panelView(r.Context(), clinician, id)
 }
 
 // panelReschedule moves a session (Edit).
@@ -198,15 +199,10 @@ func (srv *Server) panelReschedule(r *http.Request, clinician string) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	s, err := srv.svc.Reschedule(r.Context(), clinician, r.PathValue("id"), start, end, f.TimeZone)
-	if err != nil {
+	if _, err = srv.svc.Reschedule(r.Context(), clinician, r.PathValue("id"), start, end, f.TimeZone); err != nil {
 		return nil, err
 	}
-	_, ps, err := srv.svc.Lobby(r.Context(), clinician, s.ID)
-	if err != nil {
-		return nil, err
-	}
-	return srv.panelSession(r.Context(), s, ps)
+	return srv.panelView(r.Context(), clinician, r.PathValue("id"))
 }
 
 // panelAction runs an Attendees Access Panel action, or: enter (a call page token for the
@@ -250,11 +246,7 @@ func (srv *Server) panelAction(r *http.Request, clinician string) (any, error) {
 			return nil, err
 		}
 	}
-	s, ps, err := srv.svc.Lobby(ctx, clinician, id)
-	if err != nil {
-		return nil, err
-	}
-	return srv.panelSession(ctx, s, ps)
+	return srv.panelView(ctx, clinician, id)
 }
 
 // panelContacts auto-fills the participant field from the clinician's past participants.

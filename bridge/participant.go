@@ -119,7 +119,7 @@ var transitions = map[LobbyState]map[Action]LobbyState{
 	StateInSession: {
 		// A reconnect is a join while joined: they stay in, no second knock.
 		ActAdmit: StateInSession, ActJoin: StateInSession, ActRemove: StateRemoved, ActSendBack: StateBooked,
-		ActLeave: StateLeft, ActBan: StateRemoved, ActEnd: StateLeft,
+		ActLeave: StateLeft, ActBan: StateRemoved, ActReset: StateBooked, ActEnd: StateLeft,
 	},
 	StateDenied: {
 		ActKnock: StateWaiting, ActAdmit: StateAdmitted, ActDeny: StateDenied, ActLeave: StateDenied,

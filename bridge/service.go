@@ -211,7 +211,7 @@ func (svc *Service) Reschedule(ctx context.Context, actor, id string, start, end
 		if wasOpen && s.Status == StatusScheduled {
 			reason := "The session moved to " + FormatTime(s.Start, s.Location())
 			for _, p := range ps {
-				if p.State == StateWaiting || p.State == StateAdmitted {
+				if p.Active() {
 					svc.kick(ctx, s, p, reason)
 					svc.applyAndLog(ctx, s, p, ActReset, svc.bot)
 				}

@@ -650,3 +650,23 @@ func TestTextMessageRepliesReachTheClinician(t *testing.T) {
 		}
 	}
 }
+
+func TestRescheduleWhileSomeoneWaits(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	client := l.env.User(t, "jane")
+	s := l.waitingClient(client)
+	l.command("!reschedule "+s.ID+" 2026-11-25 10:00", "moved to Wed 25 Nov 2026 10:00 CET")
+	m := l.waitMembership(s, client.UserID, event.MembershipLeave)
+	if !strings.Contains(m.Reason, "moved to Wed 25 Nov 2026 10:00") {
+		t.Errorf("reason %q", m.Reason)
+	}
+	l.waitState(s, 1, bridge.StateBooked)
+	l.waitJoinRule(s, event.JoinRuleInvite)
+	// The new window opens at the new time.
+	moved, _ := l.env.App.Sessions.Session(context.Background(), s.ID)
+	l.openWindow(moved)
+	if err := knock(t, client, s.RoomID, "Jane"); err != nil {
+		t.Fatalf("knocking in the new window: %v", err)
+	}
+	l.waitState(s, 1, bridge.StateWaiting)
+}

@@ -47,3 +47,18 @@ func (c *Connector) RelaySMS(ctx context.Context, sessionID string, participantI
 	}
 	return nil
 }
+
+// ClinicianName is the name a clinician shows participants: their Matrix display name, or
+// their user ID's localpart if they have none.
+func (c *Connector) ClinicianName(ctx context.Context, userID string) (string, error) {
+	user := id.UserID(userID)
+	resp, err := c.bot.GetDisplayName(ctx, user)
+	if err == nil && resp.DisplayName != "" {
+		return resp.DisplayName, nil
+	}
+	localpart, _, parseErr := user.Parse()
+	if parseErr != nil {
+		return "", fmt.Errorf("%q is not a user ID: %w", userID, parseErr)
+	}
+	return localpart, nil
+}

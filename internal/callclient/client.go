@@ -1,0 +1,325 @@
+// Package callclient is a synthetic call participant built on Pion: it speaks the SFU's
+// signalling (docs/signalling.md), publishes generated audio and video packets that carry their
+// send time and sequence, and counts what it receives. Tests and the load benchmark use it, on
+// loopback only.
+package callclient
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/logging"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// Packet is a received media packet, as the client saw it.
+type Packet struct {
+	From  string
+	Label string
+	// Sent is the send time written in the payload by the publishing client.
+	Sent time.Time
+	Seq  uint32
+	At   time.Time
+	Size int
+}
+
+// Options shape a client.
+type Options struct {
+	// Publish makes the client send a microphone and a camera track.
+	Publish bool
+	// OnPacket is called for every received media packet (from the client's read loops).
+	OnPacket func(Packet)
+	// IP is the only local address used for ICE (127.0.0.1 by default).
+	IP string
+}
+
+// Client is one participant.
+type Client struct {
+	ws   *websocket.Conn
+	pc   *webrtc.PeerConnection
+	opts Options
+
+	audio, video *webrtc.TrackLocalStaticRTP
+	// labels maps a remote track ID to its owner and label, from "track" messages.
+	mu     sync.Mutex
+	labels map[string][2]string
+	msgs   []map[string]any
+
+	received  atomic.Int64
+	connected chan struct{}
+	closed    chan struct{}
+	reason    atomic.Value
+	closeOnce sync.Once
+}
+
+var quiet = &logging.DefaultLoggerFactory{DefaultLogLevel: logging.LogLevelDisabled}
+
+// NewAPI is a Pion API for loopback clients: one address, no mDNS, the default interceptors.
+func NewAPI(ip string) (*webrtc.API, error) {
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		return nil, err
+	}
+	reg := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
+		return nil, err
+	}
+	only := net.ParseIP(ip)
+	se := webrtc.SettingEngine{LoggerFactory: quiet}
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetIPFilter(func(candidate net.IP) bool { return candidate.Equal(only) })
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
+}
+
+// Dial connects to the SFU with a credential and joins. It returns once the SFU accepted the
+// join (or refused it: the error says why).
+func Dial(ctx context.Context, api *webrtc.API, wsURL, session, credential string, opts Options) (*Client, error) {
+	if opts.IP == "" {
+		opts.IP = "127.0.0.1"
+	}
+	ws, _, err := websocket.Dial(ctx, wsURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("opening the signalling socket: %w", err)
+	}
+	ws.SetReadLimit(1 << 20)
+	pc, err := api.NewPeerConnection(webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle})
+	if err != nil {
+		_ = ws.CloseNow()
+		return nil, err
+	}
+	c := &Client{ws: ws, pc: pc, opts: opts, labels: map[string][2]string{}, connected: make(chan struct{}), closed: make(chan struct{})}
+	if opts.Publish {
+		c.audio, _ = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "me")
+		c.video, _ = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", "me")
+	}
+	pc.OnTrack(c.onTrack)
+	pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
+		if cand != nil {
+			init, _ := json.Marshal(cand.ToJSON())
+			c.send(map[string]any{"type": "candidate", "candidate": json.RawMessage(init)})
+		}
+	})
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateConnected {
+			select {
+			case <-c.connected:
+			default:
+				close(c.connected)
+			}
+		}
+	})
+	if err = c.write(ctx, map[string]any{"type": "join", "session": session, "credential": credential}); err != nil {
+		c.Close()
+		return nil, err
+	}
+	first, err := c.read(ctx)
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("joining: %w", err)
+	}
+	if first["type"] != "joined" {
+		c.Close()
+		return nil, fmt.Errorf("joining: got %v", first["type"])
+	}
+	go c.readLoop()
+	return c, nil
+}
+
+func (c *Client) write(ctx context.Context, m map[string]any) error {
+	data, _ := json.Marshal(m)
+	return c.ws.Write(ctx, websocket.MessageText, data)
+}
+
+func (c *Client) send(m map[string]any) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = c.write(ctx, m)
+}
+
+// SendRaw sends any text frame (tests of malformed messages).
+func (c *Client) SendRaw(ctx context.Context, data []byte) error {
+	return c.ws.Write(ctx, websocket.MessageText, data)
+}
+
+// Send sends a signalling message.
+func (c *Client) Send(m map[string]any) { c.send(m) }
+
+func (c *Client) read(ctx context.Context) (map[string]any, error) {
+	_, data, err := c.ws.Read(ctx)
+	if err != nil {
+		var ce websocket.CloseError
+		if errors.As(err, &ce) {
+			return nil, fmt.Errorf("closed %d: %s", ce.Code, ce.Reason)
+		}
+		return nil, err
+	}
+	var m map[string]any
+	if err = json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (c *Client) readLoop() {
+	defer c.finish("socket closed")
+	for {
+		m, err := c.read(context.Background())
+		if err != nil {
+			c.finish(err.Error())
+			return
+		}
+		c.mu.Lock()
+		c.msgs = append(c.msgs, m)
+		c.mu.Unlock()
+		switch m["type"] {
+		case "offer":
+			if err = c.answer(m["sdp"].(string)); err != nil {
+				c.finish("answering: " + err.Error())
+				return
+			}
+		case "candidate":
+			if raw, ok := m["candidate"].(map[string]any); ok {
+				data, _ := json.Marshal(raw)
+				var init webrtc.ICECandidateInit
+				if json.Unmarshal(data, &init) == nil {
+					_ = c.pc.AddICECandidate(init)
+				}
+			}
+		case "track":
+			c.mu.Lock()
+			c.labels[m["track_id"].(string)] = [2]string{m["user_id"].(string), m["label"].(string)}
+			c.mu.Unlock()
+		case "closed":
+			c.finish(fmt.Sprint(m["reason"]))
+		}
+	}
+}
+
+// answer answers the SFU's offer, sending the client's tracks on its receive-only m-lines.
+func (c *Client) answer(sdp string) error {
+	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
+		return err
+	}
+	if c.opts.Publish && len(c.pc.GetSenders()) == 0 {
+		for _, t := range []*webrtc.TrackLocalStaticRTP{c.audio, c.video} {
+			sender, err := c.pc.AddTrack(t)
+			if err != nil {
+				return err
+			}
+			go drainRTCP(sender)
+		}
+	}
+	answer, err := c.pc.CreateAnswer(nil)
+	if err != nil {
+		return err
+	}
+	if err = c.pc.SetLocalDescription(answer); err != nil {
+		return err
+	}
+	c.send(map[string]any{"type": "answer", "sdp": answer.SDP})
+	return nil
+}
+
+func drainRTCP(sender *webrtc.RTPSender) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := sender.Read(buf); err != nil {
+			return
+		}
+	}
+}
+
+func (c *Client) onTrack(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	buf := make([]byte, 1500)
+	var pkt rtp.Packet
+	for {
+		n, _, err := remote.Read(buf)
+		if err != nil {
+			return
+		}
+		now := time.Now()
+		c.received.Add(1)
+		if c.opts.OnPacket == nil || pkt.Unmarshal(buf[:n]) != nil {
+			continue
+		}
+		c.mu.Lock()
+		who := c.labels[remote.ID()]
+		c.mu.Unlock()
+		p := Packet{From: who[0], Label: who[1], At: now, Size: n}
+		if len(pkt.Payload) >= 12 {
+			p.Sent = time.Unix(0, int64(binary.BigEndian.Uint64(pkt.Payload[:8])))
+			p.Seq = binary.BigEndian.Uint32(pkt.Payload[8:12])
+		}
+		c.opts.OnPacket(p)
+	}
+}
+
+// Connected is closed once the media connection is up.
+func (c *Client) Connected() <-chan struct{} { return c.connected }
+
+// Closed is closed when the SFU closed the call; Reason then says why.
+func (c *Client) Closed() <-chan struct{} { return c.closed }
+
+// Reason is why the call closed.
+func (c *Client) Reason() string {
+	r, _ := c.reason.Load().(string)
+	return r
+}
+
+// Received is the number of media packets received so far.
+func (c *Client) Received() int64 { return c.received.Load() }
+
+// Messages returns the signalling messages received so far.
+func (c *Client) Messages() []map[string]any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]map[string]any(nil), c.msgs...)
+}
+
+func (c *Client) finish(reason string) {
+	c.closeOnce.Do(func() {
+		c.reason.Store(reason)
+		close(c.closed)
+	})
+}
+
+// Close leaves the call.
+func (c *Client) Close() {
+	c.finish("closed by the client")
+	_ = c.pc.Close()
+	_ = c.ws.Close(websocket.StatusNormalClosure, "bye")
+}
+
+// WriteVideo sends a video packet whose payload starts with the send time and seq, padded to
+// size bytes; marker ends a frame.
+func (c *Client) WriteVideo(seq uint16, ts uint32, marker bool, counter uint32, size int, buf []byte) error {
+	return writeStamped(c.video, 96, seq, ts, marker, counter, size, buf)
+}
+
+// WriteAudio sends an audio packet stamped like WriteVideo.
+func (c *Client) WriteAudio(seq uint16, ts uint32, counter uint32, size int, buf []byte) error {
+	return writeStamped(c.audio, 111, seq, ts, true, counter, size, buf)
+}
+
+func writeStamped(track *webrtc.TrackLocalStaticRTP, pt uint8, seq uint16, ts uint32, marker bool, counter uint32, size int, buf []byte) error {
+	if size < 12 {
+		size = 12
+	}
+	payload := buf[:size]
+	binary.BigEndian.PutUint64(payload[:8], uint64(time.Now().UnixNano()))
+	binary.BigEndian.PutUint32(payload[8:12], counter)
+	return track.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: seq, Timestamp: ts, Marker: marker, SSRC: 1}, Payload: payload})
+}

@@ -1,0 +1,304 @@
+package media_test
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/pion/webrtc/v4"
+	"github.com/rs/zerolog"
+
+	"github.com/telehealth-bridge/telehealth-bridge/internal/callclient"
+	"github.com/telehealth-bridge/telehealth-bridge/media"
+)
+
+var secret = []byte("test-secret-test-secret-test-secret")
+
+type sfu struct {
+	t     *testing.T
+	srv   *media.Server
+	ws    string
+	clock *clockwork.FakeClock
+	api   *webrtc.API
+	// admitted lists who may still connect; nil admits every valid credential.
+	mu       sync.Mutex
+	admitted map[string]bool
+	hosts    []string
+}
+
+func newSFU(t *testing.T) *sfu {
+	t.Helper()
+	clock := clockwork.NewFakeClock()
+	srv, err := media.New(media.Config{ListenIP: "127.0.0.1"}, secret, clock, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &sfu{t: t, srv: srv, clock: clock}
+	srv.SetHooks(media.Hooks{
+		Admitted: func(_ context.Context, session, user string, host bool) error {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.admitted != nil && !s.admitted[session+"/"+user] {
+				return errors.New("not let in")
+			}
+			return nil
+		},
+		Presence: func(session, user string, host, present bool) {
+			if host && present {
+				s.mu.Lock()
+				s.hosts = append(s.hosts, user)
+				s.mu.Unlock()
+			}
+		},
+	})
+	web := httptest.NewServer(srv)
+	s.ws = "ws" + strings.TrimPrefix(web.URL, "http")
+	if s.api, err = callclient.NewAPI("127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		web.Close()
+		_ = srv.Close()
+	})
+	return s
+}
+
+// join connects a publishing client to a session.
+func (s *sfu) join(session, user string, onPacket func(callclient.Packet)) *callclient.Client {
+	s.t.Helper()
+	c, err := s.dial(session, s.srv.Credential(session, user, false), onPacket)
+	if err != nil {
+		s.t.Fatalf("%s joining %s: %v", user, session, err)
+	}
+	s.t.Cleanup(c.Close)
+	return c
+}
+
+func (s *sfu) dial(session, credential string, onPacket func(callclient.Packet)) (*callclient.Client, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return callclient.Dial(ctx, s.api, s.ws, session, credential, callclient.Options{Publish: true, OnPacket: onPacket})
+}
+
+// stream publishes 50 packets a second of audio and video until stop is closed.
+func stream(c *callclient.Client, stop <-chan struct{}) {
+	go func() {
+		buf := make([]byte, 1200)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for i := uint32(0); ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			_ = c.WriteAudio(uint16(i), i*960, i, 160, buf)
+			_ = c.WriteVideo(uint16(i), i*3000, true, i, 1000, buf)
+		}
+	}()
+}
+
+// counter counts packets by sender and label.
+type counter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *counter) add(p callclient.Packet) {
+	c.mu.Lock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[p.From+" "+p.Label]++
+	c.mu.Unlock()
+}
+
+func (c *counter) get(key string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[key]
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-time.After(10 * time.Millisecond)
+	}
+}
+
+func TestMembersOfOneSessionOnlyHearEachOther(t *testing.T) {
+	s := newSFU(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	var got, other counter
+	alice := s.join("sess-a", "@alice:hs", nil)
+	bob := s.join("sess-a", "@bob:hs", got.add)
+	eve := s.join("sess-b", "@eve:hs", other.add)
+	stream(alice, stop)
+	stream(eve, stop)
+	eventually(t, "bob to get alice's audio and video", func() bool {
+		return got.get("@alice:hs audio") > 20 && got.get("@alice:hs camera") > 20
+	})
+	if got.get("@eve:hs audio")+got.get("@eve:hs camera") != 0 {
+		t.Error("bob received packets from another session")
+	}
+	if n := other.get("@alice:hs audio") + other.get("@alice:hs camera"); n != 0 {
+		t.Errorf("eve, in another session, received %d of alice's packets", n)
+	}
+	_ = bob
+}
+
+func TestCredentialsAreChecked(t *testing.T) {
+	s := newSFU(t)
+	good := s.srv.Credential("sess-a", "@alice:hs", false)
+	parts := strings.Split(good, ".")
+	expired := s.srv.Credential("sess-a", "@alice:hs", false)
+	s.clock.Advance(3 * time.Minute)
+	cases := map[string]struct{ session, credential string }{
+		"forged signature":         {"sess-a", parts[0] + "." + strings.Repeat("A", len(parts[1]))},
+		"altered claims":           {"sess-a", strings.Repeat("e", len(parts[0])) + "." + parts[1]},
+		"expired":                  {"sess-a", expired},
+		"another session's":        {"sess-b", s.srv.Credential("sess-a", "@alice:hs", false)},
+		"no longer let in (hooks)": {"sess-c", s.srv.Credential("sess-c", "@mallory:hs", false)},
+	}
+	s.admitted = map[string]bool{"sess-a/@alice:hs": true, "sess-b/@alice:hs": true}
+	for name, tc := range cases {
+		if _, err := s.dial(tc.session, tc.credential, nil); err == nil || !strings.Contains(err.Error(), "4403") {
+			t.Errorf("%s: joined (err %v)", name, err)
+		}
+	}
+	if _, err := s.dial("sess-a", s.srv.Credential("sess-a", "@alice:hs", false), nil); err != nil {
+		t.Errorf("a valid credential was refused: %v", err)
+	}
+}
+
+func TestRemovedParticipantGetsNothingMore(t *testing.T) {
+	s := newSFU(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	var received atomic.Int64
+	alice := s.join("sess-a", "@alice:hs", nil)
+	bob := s.join("sess-a", "@bob:hs", func(callclient.Packet) { received.Add(1) })
+	stream(alice, stop)
+	eventually(t, "bob to receive media", func() bool { return received.Load() > 20 })
+
+	start := time.Now()
+	s.srv.Hangup("sess-a", "@bob:hs")
+	select {
+	case <-bob.Closed():
+	case <-time.After(time.Second):
+		t.Fatal("bob's call was not closed within a second")
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("closing took %s", took)
+	}
+	if !strings.Contains(bob.Reason(), "taken out") {
+		t.Errorf("close reason %q", bob.Reason())
+	}
+	// Count from now: with the connection closed server-side, nothing more arrives.
+	after := received.Load()
+	deadline := time.Now().Add(500 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		<-time.After(50 * time.Millisecond)
+	}
+	if n := received.Load() - after; n != 0 {
+		t.Errorf("bob received %d packets after being removed", n)
+	}
+}
+
+func TestNeverAdmittedGetsZero(t *testing.T) {
+	s := newSFU(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	s.admitted = map[string]bool{"sess-a/@alice:hs": true}
+	alice := s.join("sess-a", "@alice:hs", nil)
+	stream(alice, stop)
+	var received atomic.Int64
+	c, err := s.dial("sess-a", s.srv.Credential("sess-a", "@mallory:hs", false), func(callclient.Packet) { received.Add(1) })
+	if err == nil {
+		c.Close()
+		t.Fatal("a participant never let in joined")
+	}
+	if received.Load() != 0 {
+		t.Errorf("received %d packets", received.Load())
+	}
+}
+
+func TestBadMessagesCloseOnlyTheirSocket(t *testing.T) {
+	s := newSFU(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	var got counter
+	alice := s.join("sess-a", "@alice:hs", nil)
+	bob := s.join("sess-a", "@bob:hs", got.add)
+	stream(alice, stop)
+	for name, msg := range map[string]string{
+		"not JSON":     "{nope",
+		"unknown type": `{"type":"fly"}`,
+		"oversized":    `{"type":"mute","kind":"` + strings.Repeat("x", 70<<10) + `"}`,
+	} {
+		c := s.join("sess-a", "@carol:hs", nil)
+		if err := c.SendRaw(context.Background(), []byte(msg)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		select {
+		case <-c.Closed():
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: the socket stayed open", name)
+		}
+	}
+	before := got.get("@alice:hs camera")
+	eventually(t, "bob to keep receiving", func() bool { return got.get("@alice:hs camera") > before+10 })
+	select {
+	case <-bob.Closed():
+		t.Errorf("bob's call closed: %s", bob.Reason())
+	default:
+	}
+}
+
+func TestEndCallsClosesEveryone(t *testing.T) {
+	s := newSFU(t)
+	a := s.join("sess-a", "@alice:hs", nil)
+	b := s.join("sess-a", "@bob:hs", nil)
+	s.srv.EndCalls("sess-a")
+	for _, c := range []*callclient.Client{a, b} {
+		select {
+		case <-c.Closed():
+			if c.Reason() != "The session has ended" {
+				t.Errorf("reason %q", c.Reason())
+			}
+		case <-time.After(time.Second):
+			t.Fatal("a call stayed open after the end")
+		}
+	}
+}
+
+func TestHostCommandsNeedTheHost(t *testing.T) {
+	s := newSFU(t)
+	c := s.join("sess-a", "@alice:hs", nil)
+	c.Send(map[string]any{"type": "host", "command": "end"})
+	eventually(t, "the refusal", func() bool {
+		for _, m := range c.Messages() {
+			if m["type"] == "error" && strings.Contains(m["message"].(string), "Only the clinician") {
+				return true
+			}
+		}
+		return false
+	})
+	select {
+	case <-c.Closed():
+		t.Error("a refused host command closed the socket")
+	default:
+	}
+}
+

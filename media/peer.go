@@ -1,0 +1,330 @@
+package media
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/pion/webrtc/v4"
+	"github.com/rs/zerolog"
+)
+
+// peer is one participant's connection: a WebSocket for signalling and a PeerConnection for
+// media. The SFU makes every offer; a renegotiation asked while one is under way runs after it.
+type peer struct {
+	room *room
+	user string
+	host bool
+	ws   *websocket.Conn
+	pc   *webrtc.PeerConnection
+	log  zerolog.Logger
+
+	out    chan []byte
+	closed chan struct{}
+	once   sync.Once
+
+	mu sync.Mutex
+	// labels names the transceivers the peer sends on: audio, camera, screen.
+	labels map[*webrtc.RTPTransceiver]string
+	// down holds the sender of each track the peer receives.
+	down map[*upTrack]*webrtc.RTPSender
+	// published are the peer's own tracks, by label.
+	published   map[string]*upTrack
+	offering    bool
+	needOffer   bool
+	iceRestart  bool
+	audioMuted  bool
+	videoMuted  bool
+	remoteSet   bool
+	pendingCand []webrtc.ICECandidateInit
+
+	negotiations atomic.Int64
+}
+
+func newPeer(r *room, user string, host bool, ws *websocket.Conn, log zerolog.Logger) (*peer, error) {
+	pc, err := r.srv.api.NewPeerConnection(webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle, RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire})
+	if err != nil {
+		return nil, fmt.Errorf("creating the peer connection: %w", err)
+	}
+	p := &peer{
+		room: r, user: user, host: host, ws: ws, pc: pc, log: log,
+		out: make(chan []byte, 256), closed: make(chan struct{}),
+		labels: map[*webrtc.RTPTransceiver]string{}, down: map[*upTrack]*webrtc.RTPSender{}, published: map[string]*upTrack{},
+	}
+	for _, label := range []string{"audio", "camera"} {
+		if err = p.addReceiver(label); err != nil {
+			_ = pc.Close()
+			return nil, err
+		}
+	}
+	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
+		if c == nil {
+			p.sendJSON(message{Type: "candidate", Candidate: json.RawMessage("null")})
+			return
+		}
+		init, _ := json.Marshal(c.ToJSON())
+		p.sendJSON(message{Type: "candidate", Candidate: init})
+	})
+	pc.OnTrack(p.onTrack)
+	pc.OnConnectionStateChange(func(state webrtc.PeerConnectionState) {
+		if state == webrtc.PeerConnectionStateFailed || state == webrtc.PeerConnectionStateClosed {
+			p.close(4002, "The connection was lost")
+		}
+	})
+	return p, nil
+}
+
+// addReceiver adds a transceiver on which the peer will send the labelled track.
+func (p *peer) addReceiver(label string) error {
+	kind := webrtc.RTPCodecTypeVideo
+	if label == "audio" {
+		kind = webrtc.RTPCodecTypeAudio
+	}
+	tr, err := p.pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
+	if err != nil {
+		return fmt.Errorf("adding a %s receiver: %w", label, err)
+	}
+	p.mu.Lock()
+	p.labels[tr] = label
+	p.mu.Unlock()
+	return nil
+}
+
+// onTrack starts forwarding a track the peer publishes.
+func (p *peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
+	p.mu.Lock()
+	label := ""
+	for tr, l := range p.labels {
+		if tr.Receiver() == receiver {
+			label = l
+		}
+	}
+	p.mu.Unlock()
+	if label == "" {
+		p.log.Warn().Msg("Ignoring a track on an unexpected transceiver")
+		return
+	}
+	srv := p.room.srv
+	srv.mu.Lock()
+	srv.trackSeq++
+	seq := srv.trackSeq
+	srv.mu.Unlock()
+	t := &upTrack{
+		owner: p, label: label, remote: remote,
+		id: label + "-" + strconv.FormatUint(seq, 10), streamID: "s-" + strconv.FormatUint(seq, 10),
+	}
+	local, err := webrtc.NewTrackLocalStaticRTP(remote.Codec().RTPCodecCapability, t.id, t.streamID)
+	if err != nil {
+		p.log.Err(err).Msg("Failed to create a forwarding track")
+		return
+	}
+	t.local = local
+	p.mu.Lock()
+	if old := p.published[label]; old != nil {
+		defer p.room.unpublish(old)
+	}
+	p.published[label] = t
+	p.mu.Unlock()
+	p.room.publish(t)
+	t.forward()
+	// The publisher stopped sending on this transceiver.
+	p.mu.Lock()
+	if p.published[label] == t {
+		delete(p.published, label)
+	}
+	p.mu.Unlock()
+	p.room.unpublish(t)
+}
+
+// subscribe sends another peer's track to this one.
+func (p *peer) subscribe(t *upTrack) error {
+	p.mu.Lock()
+	if _, ok := p.down[t]; ok {
+		p.mu.Unlock()
+		return nil
+	}
+	sender, err := p.pc.AddTrack(t.local)
+	if err != nil {
+		p.mu.Unlock()
+		return err
+	}
+	p.down[t] = sender
+	p.mu.Unlock()
+	go t.readRTCP(p, sender)
+	p.sendJSON(message{Type: "track", UserID: t.owner.user, StreamID: t.streamID, TrackID: t.id, Label: t.label})
+	p.negotiate(false)
+	// A new receiver cannot decode until the next keyframe: ask for one now.
+	t.requestKeyframe(true)
+	return nil
+}
+
+// unsubscribe stops sending a track to this peer.
+func (p *peer) unsubscribe(t *upTrack) {
+	p.mu.Lock()
+	sender, ok := p.down[t]
+	delete(p.down, t)
+	p.mu.Unlock()
+	if !ok {
+		return
+	}
+	if err := p.pc.RemoveTrack(sender); err == nil {
+		p.sendJSON(message{Type: "track_ended", UserID: t.owner.user, TrackID: t.id})
+		p.negotiate(false)
+	}
+}
+
+// negotiate sends a new offer now, or after the one under way is answered.
+func (p *peer) negotiate(iceRestart bool) {
+	p.mu.Lock()
+	p.iceRestart = p.iceRestart || iceRestart
+	if p.offering || p.pc.SignalingState() != webrtc.SignalingStateStable {
+		p.needOffer = true
+		p.mu.Unlock()
+		return
+	}
+	p.offering, p.needOffer = true, false
+	restart := p.iceRestart
+	p.iceRestart = false
+	p.mu.Unlock()
+	if err := p.offer(restart); err != nil {
+		p.log.Warn().Err(err).Msg("Failed to renegotiate")
+		p.close(4500, "The call could not be set up")
+	}
+}
+
+func (p *peer) offer(iceRestart bool) error {
+	offer, err := p.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: iceRestart})
+	if err != nil {
+		return fmt.Errorf("creating an offer: %w", err)
+	}
+	if err = p.pc.SetLocalDescription(offer); err != nil {
+		return fmt.Errorf("setting the offer: %w", err)
+	}
+	labels := map[string]string{}
+	p.mu.Lock()
+	for _, tr := range p.pc.GetTransceivers() {
+		if l, ok := p.labels[tr]; ok && tr.Mid() != "" {
+			labels[tr.Mid()] = l
+		} else if tr.Mid() != "" {
+			labels[tr.Mid()] = "remote"
+		}
+	}
+	p.mu.Unlock()
+	p.negotiations.Add(1)
+	p.sendJSON(message{Type: "offer", SDP: offer.SDP, Labels: labels})
+	return nil
+}
+
+// answered applies the page's answer and sends the next offer if one was asked meanwhile.
+func (p *peer) answered(sdp string) error {
+	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}); err != nil {
+		return fmt.Errorf("setting the answer: %w", err)
+	}
+	p.mu.Lock()
+	p.offering = false
+	p.remoteSet = true
+	pending := p.pendingCand
+	p.pendingCand = nil
+	again := p.needOffer
+	p.mu.Unlock()
+	for _, c := range pending {
+		_ = p.pc.AddICECandidate(c)
+	}
+	if again {
+		p.negotiate(false)
+	}
+	return nil
+}
+
+func (p *peer) addCandidate(c webrtc.ICECandidateInit) error {
+	p.mu.Lock()
+	if !p.remoteSet {
+		p.pendingCand = append(p.pendingCand, c)
+		p.mu.Unlock()
+		return nil
+	}
+	p.mu.Unlock()
+	return p.pc.AddICECandidate(c)
+}
+
+// startScreen adds a transceiver for the peer's screen and renegotiates.
+func (p *peer) startScreen() error {
+	p.mu.Lock()
+	for _, l := range p.labels {
+		if l == "screen" {
+			p.mu.Unlock()
+			p.negotiate(false)
+			return nil
+		}
+	}
+	p.mu.Unlock()
+	if err := p.addReceiver("screen"); err != nil {
+		return err
+	}
+	p.negotiate(false)
+	return nil
+}
+
+// stopScreen stops forwarding the peer's screen.
+func (p *peer) stopScreen() {
+	p.mu.Lock()
+	t := p.published["screen"]
+	delete(p.published, "screen")
+	p.mu.Unlock()
+	if t != nil {
+		p.room.unpublish(t)
+	}
+}
+
+// sendJSON queues a message for the page; a page too slow to keep up is disconnected.
+func (p *peer) sendJSON(m message) {
+	data, err := json.Marshal(m)
+	if err != nil {
+		return
+	}
+	select {
+	case p.out <- data:
+	case <-p.closed:
+	default:
+		go p.close(4008, "Too slow")
+	}
+}
+
+// writeLoop sends queued messages in order.
+func (p *peer) writeLoop(ctx context.Context) {
+	for {
+		select {
+		case data := <-p.out:
+			if err := p.ws.Write(ctx, websocket.MessageText, data); err != nil {
+				p.close(4002, "The connection was lost")
+				return
+			}
+		case <-p.closed:
+			return
+		}
+	}
+}
+
+// close ends the peer: a last message, the socket, the media, and its place in the room.
+func (p *peer) close(code websocket.StatusCode, reason string) {
+	p.once.Do(func() {
+		if data, err := json.Marshal(message{Type: "closed", Reason: reason}); err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			_ = p.ws.Write(ctx, websocket.MessageText, data)
+			cancel()
+		}
+		close(p.closed)
+		_ = p.pc.Close()
+		_ = p.ws.Close(code, reason)
+		p.room.remove(p)
+		if h := p.room.srv.hooks.Presence; h != nil {
+			go h(p.room.id, p.user, p.host, false)
+		}
+		p.log.Info().Str("reason", reason).Msg("Call connection closed")
+	})
+}

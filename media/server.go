@@ -1,0 +1,262 @@
+// Package media is the bridge's SFU, built on Pion: each participant has one PeerConnection,
+// and the tracks they publish (microphone, camera, screen) are forwarded to the other members
+// of their session and nowhere else. A participant connects with a short-lived call credential
+// that the bridge issues only to people the clinician let in; the bridge hangs up on people it
+// takes out. Signalling is JSON over a WebSocket (docs/signalling.md); ICE uses one UDP port,
+// with an optional embedded TURN server for locked-down networks.
+package media
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/pion/dtls/v3"
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+	"github.com/rs/zerolog"
+)
+
+// Config is the SFU's part of the bridge config.
+type Config struct {
+	// ListenIP is where the ICE UDP port listens (0.0.0.0 for all addresses).
+	ListenIP string `yaml:"listen_ip"`
+	// UDPPort is the single UDP port of all calls; 0 picks a free one (tests).
+	UDPPort int `yaml:"udp_port"`
+	// PublicIP is announced to browsers when the bridge is behind a 1:1 NAT.
+	PublicIP string `yaml:"public_ip"`
+	// CredentialTTL is how long a call credential may be used to connect.
+	CredentialTTL time.Duration `yaml:"credential_ttl"`
+	TURN          TURNConfig    `yaml:"turn"`
+}
+
+// Host carries the clinician's commands from the call page to the session domain.
+type Host interface {
+	HostCommand(ctx context.Context, sessionID, actor string, cmd HostCommand) error
+}
+
+// HostCommand is an Attendees Access Panel action sent over the signalling socket.
+type HostCommand struct {
+	Command     string `json:"command"`
+	Participant string `json:"participant,omitempty"`
+	Text        string `json:"text,omitempty"`
+}
+
+// LobbyView is what a host's page shows of the lobby.
+type LobbyView struct {
+	Participants []LobbyParticipant `json:"participants"`
+	LobbyMessage string             `json:"lobby_message,omitempty"`
+}
+
+// LobbyParticipant is one line of the lobby.
+type LobbyParticipant struct {
+	Number int    `json:"number"`
+	Name   string `json:"name"`
+	State  string `json:"state"`
+}
+
+// Hooks connect the SFU to the bridge.
+type Hooks struct {
+	// Admitted says whether the user may still be in the session's call (checked on joining,
+	// besides the credential). Nil lets every valid credential in.
+	Admitted func(ctx context.Context, sessionID, userID string, host bool) error
+	// Host runs host commands. Nil refuses them.
+	Host Host
+	// Lobby gives a host the lobby when they join.
+	Lobby func(ctx context.Context, sessionID string) (LobbyView, error)
+	// Presence hears who connects to and leaves a session's call.
+	Presence func(sessionID, userID string, host, present bool)
+}
+
+// Server is the SFU.
+type Server struct {
+	cfg    Config
+	secret []byte
+	log    zerolog.Logger
+	clock  clockwork.Clock
+	hooks  Hooks
+
+	api  *webrtc.API
+	udp  net.PacketConn
+	mux  ice.UDPMux
+	turn *turnServer
+
+	mu    sync.Mutex
+	rooms map[string]*room
+	// trackSeq numbers published tracks, for their IDs.
+	trackSeq uint64
+}
+
+// New opens the ICE UDP port (and the TURN server) and prepares the WebRTC stack.
+func New(cfg Config, secret []byte, clock clockwork.Clock, log zerolog.Logger) (*Server, error) {
+	if cfg.ListenIP == "" {
+		cfg.ListenIP = "0.0.0.0"
+	}
+	if cfg.CredentialTTL == 0 {
+		cfg.CredentialTTL = 2 * time.Minute
+	}
+	s := &Server{cfg: cfg, secret: secret, clock: clock, log: log.With().Str("component", "media").Logger(), rooms: map[string]*room{}}
+	udp, err := net.ListenPacket("udp", net.JoinHostPort(cfg.ListenIP, strconv.Itoa(cfg.UDPPort)))
+	if err != nil {
+		return nil, fmt.Errorf("opening the ICE UDP port %s:%d (media.listen_ip, media.udp_port): %w", cfg.ListenIP, cfg.UDPPort, err)
+	}
+	s.udp = udp
+	s.mux = webrtc.NewICEUDPMux(quietPion.NewLogger("ice"), udp)
+	if s.api, err = s.newAPI(); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	if cfg.TURN.Enabled {
+		if s.turn, err = startTURN(cfg.TURN, s.log); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// SetHooks connects the bridge (before calls start).
+func (s *Server) SetHooks(h Hooks) { s.hooks = h }
+
+// UDPAddr is where the ICE UDP port listens.
+func (s *Server) UDPAddr() net.Addr { return s.udp.LocalAddr() }
+
+// newAPI builds the WebRTC stack: Opus, VP8 and H.264; NACK (with a packet cache for
+// retransmissions), receiver reports and transport-wide congestion feedback; AES-GCM SRTP
+// first; every connection on the one UDP port.
+func (s *Server) newAPI() (*webrtc.API, error) {
+	m := &webrtc.MediaEngine{}
+	videoFeedback := []webrtc.RTCPFeedback{
+		{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"},
+	}
+	codecs := []struct {
+		kind  webrtc.RTPCodecType
+		codec webrtc.RTPCodecParameters
+	}{
+		{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}, PayloadType: 111}},
+		{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFeedback}, PayloadType: 96}},
+		{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000, SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f", RTCPFeedback: videoFeedback}, PayloadType: 102}},
+	}
+	for _, c := range codecs {
+		if err := m.RegisterCodec(c.codec, c.kind); err != nil {
+			return nil, fmt.Errorf("registering %s: %w", c.codec.MimeType, err)
+		}
+	}
+	reg := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
+		return nil, fmt.Errorf("registering interceptors: %w", err)
+	}
+	se := webrtc.SettingEngine{LoggerFactory: quietPion}
+	se.SetICEUDPMux(s.mux)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	se.SetSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AEAD_AES_256_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80)
+	if s.cfg.PublicIP != "" {
+		se.SetNAT1To1IPs([]string{s.cfg.PublicIP}, webrtc.ICECandidateTypeHost)
+	}
+	if ip := net.ParseIP(s.cfg.ListenIP); ip != nil && !ip.IsUnspecified() {
+		// Announce only the address we listen on (loopback in tests).
+		se.SetIPFilter(func(candidate net.IP) bool { return candidate.Equal(ip) })
+		se.SetIncludeLoopbackCandidate(ip.IsLoopback())
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
+}
+
+// Credential issues a call credential for a member of a session.
+func (s *Server) Credential(sessionID, userID string, host bool) string {
+	return Issue(s.secret, Claims{Session: sessionID, User: userID, Host: host, Expires: s.clock.Now().Add(s.cfg.CredentialTTL).Unix()})
+}
+
+// ICEServer is one entry of a browser's RTCConfiguration.iceServers.
+type ICEServer struct {
+	URLs       []string
+	Username   string
+	Credential string
+}
+
+// ICEServers are the TURN servers for a user's browser (none without TURN: the SFU's own
+// address is reachable directly).
+func (s *Server) ICEServers(userID string) []ICEServer {
+	if s.turn == nil {
+		return nil
+	}
+	return []ICEServer{s.turn.credentials(userID, s.clock.Now())}
+}
+
+// Hangup closes a participant's call at once: they were removed, sent back or left.
+func (s *Server) Hangup(sessionID, userID string) {
+	if r := s.room(sessionID, false); r != nil {
+		r.hangup(userID, "You were taken out of the session")
+	}
+}
+
+// EndCalls closes every call of a session that ended.
+func (s *Server) EndCalls(sessionID string) {
+	s.mu.Lock()
+	r := s.rooms[sessionID]
+	delete(s.rooms, sessionID)
+	s.mu.Unlock()
+	if r != nil {
+		r.closeAll("The session has ended")
+	}
+}
+
+// PublishLobby sends a session's lobby to its hosts' pages.
+func (s *Server) PublishLobby(sessionID string, view LobbyView) {
+	if r := s.room(sessionID, false); r != nil {
+		r.publishLobby(view)
+	}
+}
+
+// room returns a session's room, creating it if asked.
+func (s *Server) room(sessionID string, create bool) *room {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rooms[sessionID]
+	if r == nil && create {
+		r = newRoom(s, sessionID)
+		s.rooms[sessionID] = r
+	}
+	return r
+}
+
+// dropRoom forgets a room once its last peer left.
+func (s *Server) dropRoom(r *room) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rooms[r.id] == r && r.empty() {
+		delete(s.rooms, r.id)
+	}
+}
+
+// ServeHTTP is the signalling WebSocket (mounted at /call/ws).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.serveSignalling(w, r)
+}
+
+// Close stops the SFU: every call ends.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	rooms := s.rooms
+	s.rooms = map[string]*room{}
+	s.mu.Unlock()
+	for _, r := range rooms {
+		r.closeAll("The server is stopping")
+	}
+	if s.turn != nil {
+		s.turn.close()
+	}
+	if s.mux != nil {
+		_ = s.mux.Close()
+	}
+	if s.udp != nil {
+		return s.udp.Close()
+	}
+	return nil
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	"github.com/rs/zerolog"
 
@@ -302,3 +303,179 @@ func TestHostCommandsNeedTheHost(t *testing.T) {
 	}
 }
 
+func TestLostPacketsAreRetransmitted(t *testing.T) {
+	s := newSFU(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	// Bob's network loses the first copy of every tenth video packet after the 20th.
+	var mu sync.Mutex
+	dropped := map[uint16]bool{}
+	api, err := callclient.NewAPIDropping("127.0.0.1", func(h *rtp.Header) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if h.PayloadType >= 96 && h.SequenceNumber > 20 && h.SequenceNumber%10 == 0 && !dropped[h.SequenceNumber] {
+			dropped[h.SequenceNumber] = true
+			return true
+		}
+		return false
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[uint32]bool{}
+	var seenMu sync.Mutex
+	alice := s.join("sess-a", "@alice:hs", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	bob, err := callclient.Dial(ctx, api, s.ws, "sess-a", s.srv.Credential("sess-a", "@bob:hs", false), callclient.Options{Publish: true, OnPacket: func(p callclient.Packet) {
+		if p.Label == "camera" {
+			seenMu.Lock()
+			seen[p.Seq] = true
+			seenMu.Unlock()
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Close()
+	stream(alice, stop)
+	eventually(t, "dropped packets to be retransmitted", func() bool {
+		mu.Lock()
+		lost := make([]uint16, 0, len(dropped))
+		for seq := range dropped {
+			lost = append(lost, seq)
+		}
+		mu.Unlock()
+		if len(lost) < 3 {
+			return false
+		}
+		seenMu.Lock()
+		defer seenMu.Unlock()
+		for _, seq := range lost {
+			if !seen[uint32(seq)] { // the stream's counter equals its sequence number
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func TestNewSubscriberGetsAKeyframeRequest(t *testing.T) {
+	s := newSFU(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	alice := s.join("sess-a", "@alice:hs", nil)
+	stream(alice, stop)
+	eventually(t, "alice's connection", func() bool {
+		select {
+		case <-alice.Connected():
+			return true
+		default:
+			return false
+		}
+	})
+	before := alice.KeyframeRequests()
+	s.join("sess-a", "@bob:hs", nil)
+	eventually(t, "a keyframe request to alice when bob joins", func() bool { return alice.KeyframeRequests() > before })
+}
+
+func TestScreenShareReachesTheOthers(t *testing.T) {
+	s := newSFU(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	var got counter
+	alice := s.join("sess-a", "@alice:hs", nil)
+	s.join("sess-a", "@bob:hs", got.add)
+	stream(alice, stop)
+	alice.ShareScreen()
+	go func() {
+		buf := make([]byte, 1000)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for i := uint32(0); ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				_ = alice.WriteScreen(uint16(i), i*3000, i, 800, buf)
+			}
+		}
+	}()
+	eventually(t, "bob to receive alice's screen", func() bool { return got.get("@alice:hs screen") > 10 })
+	if got.get("@alice:hs camera") == 0 {
+		t.Error("the camera stopped when the screen started")
+	}
+}
+
+func TestICERestartKeepsTheCallGoing(t *testing.T) {
+	s := newSFU(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	var got counter
+	alice := s.join("sess-a", "@alice:hs", nil)
+	bob := s.join("sess-a", "@bob:hs", got.add)
+	stream(alice, stop)
+	eventually(t, "media", func() bool { return got.get("@alice:hs camera") > 10 })
+	offers := func() int {
+		n := 0
+		for _, m := range bob.Messages() {
+			if m["type"] == "offer" {
+				n++
+			}
+		}
+		return n
+	}
+	before := offers()
+	bob.Send(map[string]any{"type": "restart"})
+	eventually(t, "a new offer", func() bool { return offers() > before })
+	mark := got.get("@alice:hs camera")
+	eventually(t, "media after the restart", func() bool { return got.get("@alice:hs camera") > mark+20 })
+}
+
+func TestTURNRelaysCalls(t *testing.T) {
+	clock := clockwork.NewFakeClock()
+	srv, err := media.New(media.Config{ListenIP: "127.0.0.1", TURN: media.TURNConfig{
+		Enabled: true, ListenIP: "127.0.0.1", Secret: "turn-secret",
+	}}, secret, clock, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	web := httptest.NewServer(srv)
+	defer web.Close()
+	ws := "ws" + strings.TrimPrefix(web.URL, "http")
+	api, _ := callclient.NewAPI("127.0.0.1")
+	servers := srv.ICEServers("@bob:hs")
+	if len(servers) != 1 || len(servers[0].URLs) != 2 || !strings.Contains(servers[0].URLs[1], "transport=tcp") {
+		t.Fatalf("ICE servers %+v", servers)
+	}
+	for _, transport := range []string{"udp", "tcp"} {
+		t.Run(transport, func(t *testing.T) {
+			var iceServers []webrtc.ICEServer
+			for _, u := range servers[0].URLs {
+				if strings.HasSuffix(u, transport) {
+					iceServers = append(iceServers, webrtc.ICEServer{URLs: []string{u}, Username: servers[0].Username, Credential: servers[0].Credential})
+				}
+			}
+			var got counter
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			session := "turn-" + transport
+			alice, err := callclient.Dial(ctx, api, ws, session, srv.Credential(session, "@alice:hs", false), callclient.Options{Publish: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer alice.Close()
+			bob, err := callclient.Dial(ctx, api, ws, session, srv.Credential(session, "@bob:hs", false),
+				callclient.Options{Publish: true, OnPacket: got.add, ICEServers: iceServers, RelayOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer bob.Close()
+			stop := make(chan struct{})
+			defer close(stop)
+			stream(alice, stop)
+			eventually(t, "media through TURN over "+transport, func() bool { return got.get("@alice:hs camera") > 10 })
+		})
+	}
+}

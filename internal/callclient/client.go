@@ -19,6 +19,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/logging"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
@@ -42,6 +43,9 @@ type Options struct {
 	OnPacket func(Packet)
 	// IP is the only local address used for ICE (127.0.0.1 by default).
 	IP string
+	// ICEServers and RelayOnly make the client go through TURN.
+	ICEServers []webrtc.ICEServer
+	RelayOnly  bool
 }
 
 // Client is one participant.
@@ -50,7 +54,9 @@ type Client struct {
 	pc   *webrtc.PeerConnection
 	opts Options
 
-	audio, video *webrtc.TrackLocalStaticRTP
+	audio, video, screen *webrtc.TrackLocalStaticRTP
+	screenAdded          bool
+	plis                 atomic.Int64
 	// labels maps a remote track ID to its owner and label, from "track" messages.
 	mu     sync.Mutex
 	labels map[string][2]string
@@ -67,21 +73,7 @@ var quiet = &logging.DefaultLoggerFactory{DefaultLogLevel: logging.LogLevelDisab
 
 // NewAPI is a Pion API for loopback clients: one address, no mDNS, the default interceptors.
 func NewAPI(ip string) (*webrtc.API, error) {
-	m := &webrtc.MediaEngine{}
-	if err := m.RegisterDefaultCodecs(); err != nil {
-		return nil, err
-	}
-	reg := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
-		return nil, err
-	}
-	only := net.ParseIP(ip)
-	se := webrtc.SettingEngine{LoggerFactory: quiet}
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetIPFilter(func(candidate net.IP) bool { return candidate.Equal(only) })
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
+	return NewAPIDropping(ip, func(*rtp.Header) bool { return false })
 }
 
 // Dial connects to the SFU with a credential and joins. It returns once the SFU accepted the
@@ -95,7 +87,11 @@ func Dial(ctx context.Context, api *webrtc.API, wsURL, session, credential strin
 		return nil, fmt.Errorf("opening the signalling socket: %w", err)
 	}
 	ws.SetReadLimit(1 << 20)
-	pc, err := api.NewPeerConnection(webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle})
+	conf := webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle, ICEServers: opts.ICEServers}
+	if opts.RelayOnly {
+		conf.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	}
+	pc, err := api.NewPeerConnection(conf)
 	if err != nil {
 		_ = ws.CloseNow()
 		return nil, err
@@ -219,8 +215,19 @@ func (c *Client) answer(sdp string) error {
 			if err != nil {
 				return err
 			}
-			go drainRTCP(sender)
+			go c.readRTCP(sender)
 		}
+	}
+	c.mu.Lock()
+	addScreen := c.screen != nil && !c.screenAdded
+	c.screenAdded = c.screenAdded || addScreen
+	c.mu.Unlock()
+	if addScreen {
+		sender, err := c.pc.AddTrack(c.screen)
+		if err != nil {
+			return err
+		}
+		go c.readRTCP(sender)
 	}
 	answer, err := c.pc.CreateAnswer(nil)
 	if err != nil {
@@ -233,13 +240,41 @@ func (c *Client) answer(sdp string) error {
 	return nil
 }
 
-func drainRTCP(sender *webrtc.RTPSender) {
-	buf := make([]byte, 1500)
+// readRTCP reads what the SFU says about the client's tracks, counting keyframe requests.
+func (c *Client) readRTCP(sender *webrtc.RTPSender) {
 	for {
-		if _, _, err := sender.Read(buf); err != nil {
+		pkts, _, err := sender.ReadRTCP()
+		if err != nil {
 			return
 		}
+		for _, p := range pkts {
+			if _, ok := p.(*rtcp.PictureLossIndication); ok {
+				c.plis.Add(1)
+			}
+		}
 	}
+}
+
+// KeyframeRequests is how many keyframe requests (PLI) the SFU sent this client.
+func (c *Client) KeyframeRequests() int64 { return c.plis.Load() }
+
+// ShareScreen asks the SFU for a screen m-line; the client sends on it from the next offer.
+func (c *Client) ShareScreen() {
+	c.mu.Lock()
+	c.screen, _ = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "screen", "me")
+	c.mu.Unlock()
+	c.send(map[string]any{"type": "publish", "label": "screen"})
+}
+
+// WriteScreen sends a screen packet stamped like WriteVideo.
+func (c *Client) WriteScreen(seq uint16, ts uint32, counter uint32, size int, buf []byte) error {
+	c.mu.Lock()
+	t := c.screen
+	c.mu.Unlock()
+	if t == nil {
+		return errors.New("not sharing")
+	}
+	return writeStamped(t, 96, seq, ts, true, counter, size, buf)
 }
 
 func (c *Client) onTrack(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
@@ -322,4 +357,53 @@ func writeStamped(track *webrtc.TrackLocalStaticRTP, pt uint8, seq uint16, ts ui
 	binary.BigEndian.PutUint64(payload[:8], uint64(time.Now().UnixNano()))
 	binary.BigEndian.PutUint32(payload[8:12], counter)
 	return track.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: seq, Timestamp: ts, Marker: marker, SSRC: 1}, Payload: payload})
+}
+
+// NewAPIDropping is NewAPI with incoming RTP packets dropped where drop says so, before the
+// NACK generator sees them: a lossy network, for retransmission tests.
+func NewAPIDropping(ip string, drop func(*rtp.Header) bool) (*webrtc.API, error) {
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		return nil, err
+	}
+	reg := &interceptor.Registry{}
+	// Registered first, so that its reader is the one nearest the network.
+	reg.Add(dropFactory{drop})
+	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
+		return nil, err
+	}
+	only := net.ParseIP(ip)
+	se := webrtc.SettingEngine{LoggerFactory: quiet}
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetIPFilter(func(candidate net.IP) bool { return candidate.Equal(only) })
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
+}
+
+type dropFactory struct{ drop func(*rtp.Header) bool }
+
+func (f dropFactory) NewInterceptor(string) (interceptor.Interceptor, error) {
+	return &dropper{drop: f.drop}, nil
+}
+
+type dropper struct {
+	interceptor.NoOp
+	drop func(*rtp.Header) bool
+}
+
+func (d *dropper) BindRemoteStream(_ *interceptor.StreamInfo, reader interceptor.RTPReader) interceptor.RTPReader {
+	return interceptor.RTPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
+		for {
+			n, attr, err := reader.Read(b, a)
+			if err != nil {
+				return n, attr, err
+			}
+			var h rtp.Header
+			if _, perr := h.Unmarshal(b[:n]); perr == nil && d.drop(&h) {
+				continue
+			}
+			return n, attr, nil
+		}
+	})
 }

@@ -47,7 +47,10 @@ type peer struct {
 }
 
 func newPeer(r *room, user string, host bool, ws *websocket.Conn, log zerolog.Logger) (*peer, error) {
-	pc, err := r.srv.api.NewPeerConnection(webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle, RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire})
+	pc, err := r.srv.api.NewPeerConnection(webrtc.Configuration{
+		BundlePolicy: webrtc.BundlePolicyMaxBundle, RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire,
+		Certificates: []webrtc.Certificate{r.srv.cert},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the peer connection: %w", err)
 	}

@@ -8,6 +8,9 @@ package media
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"fmt"
 	"net"
 	"net/http"
@@ -83,6 +86,9 @@ type Server struct {
 	hooks  Hooks
 
 	api  *webrtc.API
+	// cert is the DTLS certificate of every connection: generating one per call costs the
+	// joining participant a key generation.
+	cert webrtc.Certificate
 	udp  net.PacketConn
 	mux  ice.UDPMux
 	turn *turnServer
@@ -112,6 +118,17 @@ func New(cfg Config, secret []byte, clock clockwork.Clock, log zerolog.Logger) (
 		_ = s.Close()
 		return nil, err
 	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("generating the DTLS key: %w", err)
+	}
+	cert, err := webrtc.GenerateCertificate(key)
+	if err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("generating the DTLS certificate: %w", err)
+	}
+	s.cert = *cert
 	if cfg.TURN.Enabled {
 		if s.turn, err = startTURN(cfg.TURN, s.log); err != nil {
 			_ = s.Close()
@@ -148,9 +165,16 @@ func (s *Server) newAPI() (*webrtc.API, error) {
 			return nil, fmt.Errorf("registering %s: %w", c.codec.MimeType, err)
 		}
 	}
+	// Only what forwarding needs, on the packet path: NACK (generated towards publishers,
+	// answered to subscribers from a packet cache) and RTCP reports. No transport-wide
+	// congestion feedback: publishers then estimate from the REMB the SFU passes on from their
+	// receivers. No stats interceptor: nobody reads the SFU's getStats.
 	reg := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
-		return nil, fmt.Errorf("registering interceptors: %w", err)
+	if err := webrtc.ConfigureNack(m, reg); err != nil {
+		return nil, fmt.Errorf("registering NACK: %w", err)
+	}
+	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
+		return nil, fmt.Errorf("registering RTCP reports: %w", err)
 	}
 	se := webrtc.SettingEngine{LoggerFactory: quietPion}
 	se.SetICEUDPMux(s.mux)

@@ -274,7 +274,7 @@ func (c *Client) WriteScreen(seq uint16, ts uint32, counter uint32, size int, bu
 	if t == nil {
 		return errors.New("not sharing")
 	}
-	return writeStamped(t, 96, seq, ts, true, counter, size, buf)
+	return WriteStamped(t, 96, seq, ts, true, counter, size, buf)
 }
 
 func (c *Client) onTrack(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
@@ -293,12 +293,7 @@ func (c *Client) onTrack(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		c.mu.Lock()
 		who := c.labels[remote.ID()]
 		c.mu.Unlock()
-		p := Packet{From: who[0], Label: who[1], At: now, Size: n}
-		if len(pkt.Payload) >= 12 {
-			p.Sent = time.Unix(0, int64(binary.BigEndian.Uint64(pkt.Payload[:8])))
-			p.Seq = binary.BigEndian.Uint32(pkt.Payload[8:12])
-		}
-		c.opts.OnPacket(p)
+		c.opts.OnPacket(Stamped(&pkt, who[0], who[1], now, n))
 	}
 }
 
@@ -341,15 +336,17 @@ func (c *Client) Close() {
 // WriteVideo sends a video packet whose payload starts with the send time and seq, padded to
 // size bytes; marker ends a frame.
 func (c *Client) WriteVideo(seq uint16, ts uint32, marker bool, counter uint32, size int, buf []byte) error {
-	return writeStamped(c.video, 96, seq, ts, marker, counter, size, buf)
+	return WriteStamped(c.video, 96, seq, ts, marker, counter, size, buf)
 }
 
 // WriteAudio sends an audio packet stamped like WriteVideo.
 func (c *Client) WriteAudio(seq uint16, ts uint32, counter uint32, size int, buf []byte) error {
-	return writeStamped(c.audio, 111, seq, ts, true, counter, size, buf)
+	return WriteStamped(c.audio, 111, seq, ts, true, counter, size, buf)
 }
 
-func writeStamped(track *webrtc.TrackLocalStaticRTP, pt uint8, seq uint16, ts uint32, marker bool, counter uint32, size int, buf []byte) error {
+// WriteStamped writes a packet whose payload starts with the send time and a counter, padded
+// to size bytes.
+func WriteStamped(track *webrtc.TrackLocalStaticRTP, pt uint8, seq uint16, ts uint32, marker bool, counter uint32, size int, buf []byte) error {
 	if size < 12 {
 		size = 12
 	}
@@ -406,4 +403,14 @@ func (d *dropper) BindRemoteStream(_ *interceptor.StreamInfo, reader interceptor
 			return n, attr, nil
 		}
 	})
+}
+
+// Stamped reads the send time and counter that WriteStamped put in a packet.
+func Stamped(pkt *rtp.Packet, from, label string, at time.Time, size int) Packet {
+	p := Packet{From: from, Label: label, At: at, Size: size}
+	if len(pkt.Payload) >= 12 {
+		p.Sent = time.Unix(0, int64(binary.BigEndian.Uint64(pkt.Payload[:8])))
+		p.Seq = binary.BigEndian.Uint32(pkt.Payload[8:12])
+	}
+	return p
 }

@@ -85,7 +85,7 @@ type Server struct {
 	clock  clockwork.Clock
 	hooks  Hooks
 
-	api  *webrtc.API
+	api *webrtc.API
 	// cert is the DTLS certificate of every connection: generating one per call costs the
 	// joining participant a key generation.
 	cert webrtc.Certificate

@@ -224,7 +224,9 @@ func (c *Connector) handleEvent(evt *event.Event) {
 		Str("event_type", evt.Type.Type).
 		Logger()
 	ctx := log.WithContext(context.Background())
-	if evt.Sender == c.bot.UserID {
+	// The bot's own events come back too; only its membership changes matter (an invite it
+	// sent a guest's ghost is the guest's admission).
+	if evt.Sender == c.bot.UserID && evt.Type != event.StateMember {
 		return
 	}
 	handled, err := c.db.HandledEvent.IsHandled(ctx, evt.ID.String())

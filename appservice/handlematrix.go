@@ -171,29 +171,12 @@ func (c *Connector) handleCommandEvent(ctx context.Context, evt *event.Event) {
 
 func (c *Connector) runCommand(ctx context.Context, actor string, cmd *CommandContent, result *ResultContent) error {
 	svc := c.svc
-	onParticipant := map[string]func(context.Context, string, string, string) (*bridge.Participant, error){
-		"admit": svc.Admit, "deny": svc.Deny, "remove": svc.Remove, "send_back": svc.SendBack, "ban": svc.Ban,
-	}
-	onSession := map[string]func(context.Context, string, string) (*bridge.Session, error){
-		"start": svc.Start, "end": svc.End, "cancel": svc.Cancel,
-	}
-	if cmd.Action != "schedule" && cmd.Session == "" {
+	action := strings.ToLower(cmd.Action)
+	if action != "schedule" && cmd.Session == "" {
 		return errors.New("say which session")
 	}
-	switch action := strings.ToLower(cmd.Action); {
-	case onParticipant[action] != nil:
-		_, err := onParticipant[action](ctx, actor, cmd.Session, cmd.Participant)
-		return err
-	case onSession[action] != nil:
-		_, err := onSession[action](ctx, actor, cmd.Session)
-		return err
-	case action == "admit_all":
-		_, err := svc.AdmitAll(ctx, actor, cmd.Session)
-		return err
-	case action == "message":
-		_, err := svc.PostLobbyMessage(ctx, actor, cmd.Session, cmd.Text)
-		return err
-	case action == "reschedule", action == "schedule":
+	switch action {
+	case "reschedule", "schedule":
 		start, err1 := time.Parse(time.RFC3339, cmd.Start)
 		end, err2 := time.Parse(time.RFC3339, cmd.End)
 		if err := errors.Join(err1, err2); err != nil {
@@ -217,7 +200,7 @@ func (c *Connector) runCommand(ctx context.Context, actor string, cmd *CommandCo
 		}
 		return err
 	}
-	return fmt.Errorf("unknown action %q", cmd.Action)
+	return svc.HostAction(ctx, actor, cmd.Session, action, cmd.Participant, cmd.Text)
 }
 
 func (c *Connector) sendResult(ctx context.Context, evt *event.Event, result ResultContent) {

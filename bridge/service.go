@@ -304,6 +304,41 @@ func (svc *Service) Start(ctx context.Context, actor, id string) (*Session, erro
 	})
 }
 
+// ErrUnknownAction is a host action the bridge does not know.
+var ErrUnknownAction = errors.New("unknown action")
+
+// HostAction runs one of the clinician's Attendees Access Panel actions by name, as the web
+// panel, the call page and the call's signalling send them: admit, deny, remove, send-back,
+// admit-all, message, start, end, cancel, ban.
+func (svc *Service) HostAction(ctx context.Context, actor, id, action, participant, text string) error {
+	var err error
+	switch action {
+	case "admit":
+		_, err = svc.Admit(ctx, actor, id, participant)
+	case "deny":
+		_, err = svc.Deny(ctx, actor, id, participant)
+	case "remove":
+		_, err = svc.Remove(ctx, actor, id, participant)
+	case "send-back", "send_back":
+		_, err = svc.SendBack(ctx, actor, id, participant)
+	case "ban":
+		_, err = svc.Ban(ctx, actor, id, participant)
+	case "admit-all", "admit_all":
+		_, err = svc.AdmitAll(ctx, actor, id)
+	case "message":
+		_, err = svc.PostLobbyMessage(ctx, actor, id, text)
+	case "start":
+		_, err = svc.Start(ctx, actor, id)
+	case "end":
+		_, err = svc.End(ctx, actor, id)
+	case "cancel":
+		_, err = svc.Cancel(ctx, actor, id)
+	default:
+		return fmt.Errorf("%w %q", ErrUnknownAction, action)
+	}
+	return err
+}
+
 // ClinicianAway records that the clinician left the call: with automatic admission,
 // participants wait again until they are back. The session stays live.
 func (svc *Service) ClinicianAway(ctx context.Context, id string) error {

@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -23,6 +24,7 @@ type Config struct {
 	Database    DatabaseConfig    `yaml:"database"`
 	Web         WebConfig         `yaml:"web"`
 	Lobby       LobbyConfig       `yaml:"lobby"`
+	Media       MediaConfig       `yaml:"media"`
 	Permissions Permissions       `yaml:"permissions"`
 	Logging     zeroconfig.Config `yaml:"logging"`
 
@@ -71,6 +73,28 @@ type WebConfig struct {
 	SigningKey string        `yaml:"signing_key"`
 	LinkGrace  time.Duration `yaml:"link_grace"`
 	PanelIdle  time.Duration `yaml:"panel_idle"`
+}
+
+// MediaConfig is the SFU's configuration (see media.Config, which it fills).
+type MediaConfig struct {
+	ListenIP         string        `yaml:"listen_ip"`
+	UDPPort          int           `yaml:"udp_port"`
+	PublicIP         string        `yaml:"public_ip"`
+	CredentialTTL    time.Duration `yaml:"credential_ttl"`
+	CredentialSecret string        `yaml:"credential_secret"`
+	TURN             TURNConfig    `yaml:"turn"`
+}
+
+// TURNConfig is the embedded TURN server's configuration.
+type TURNConfig struct {
+	Enabled  bool          `yaml:"enabled"`
+	ListenIP string        `yaml:"listen_ip"`
+	PublicIP string        `yaml:"public_ip"`
+	UDPPort  int           `yaml:"udp_port"`
+	TCPPort  int           `yaml:"tcp_port"`
+	Realm    string        `yaml:"realm"`
+	Secret   string        `yaml:"secret"`
+	TTL      time.Duration `yaml:"ttl"`
 }
 
 // LobbyConfig sets the sessions' join window.
@@ -168,6 +192,32 @@ func (c *Config) validate() error {
 	}
 	if c.Lobby.ClosesAfter < 0 || c.Lobby.ClosesAfter > 12*time.Hour {
 		bad("lobby.closes_after", "%s is not between 0 and 12h", c.Lobby.ClosesAfter)
+	}
+	if net.ParseIP(c.Media.ListenIP) == nil {
+		bad("media.listen_ip", "%q is not an IP address", c.Media.ListenIP)
+	}
+	if c.Media.PublicIP != "" && net.ParseIP(c.Media.PublicIP) == nil {
+		bad("media.public_ip", "%q is not an IP address", c.Media.PublicIP)
+	}
+	if c.Media.UDPPort < 0 || c.Media.UDPPort > 65535 {
+		bad("media.udp_port", "must be a port number (0 for any)")
+	}
+	if c.Media.CredentialTTL < 10*time.Second || c.Media.CredentialTTL > time.Hour {
+		bad("media.credential_ttl", "%s is not between 10s and 1h", c.Media.CredentialTTL)
+	}
+	if len(c.Media.CredentialSecret) < 32 {
+		bad("media.credential_secret", "must be at least 32 characters (or \"generate\")")
+	}
+	if t := c.Media.TURN; t.Enabled {
+		if net.ParseIP(t.ListenIP) == nil {
+			bad("media.turn.listen_ip", "%q is not an IP address", t.ListenIP)
+		}
+		if ip := net.ParseIP(t.ListenIP); ip != nil && ip.IsUnspecified() && net.ParseIP(t.PublicIP) == nil {
+			bad("media.turn.public_ip", "must be the address browsers reach when listen_ip is %s", t.ListenIP)
+		}
+		if len(t.Secret) < 32 {
+			bad("media.turn.secret", "must be at least 32 characters (or \"generate\")")
+		}
 	}
 	for key, lvl := range c.Permissions {
 		if lvl != LevelClinician && lvl != LevelAdmin {

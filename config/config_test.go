@@ -116,17 +116,17 @@ func TestLoadNamesUnknownAndMissingKeys(t *testing.T) {
 func TestEnvironmentOverrides(t *testing.T) {
 	path := writeFile(t, "config.yaml", userConfig)
 	t.Setenv("TELEHEALTH_DATABASE__TYPE", "pgx")
-	t.Setenv("TELEHEALTH_DATABASE__URI", "postgres://bridge:secret@db/telehealth")
+	t.Setenv("TELEHEALTH_DATABASE__URI", "postgres://bridge:pw-from-env@db/telehealth")
 	t.Setenv("TELEHEALTH_APPSERVICE__PORT", "40000")
 	cfg, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Database.Type != "pgx" || cfg.Database.URI != "postgres://bridge:secret@db/telehealth" || cfg.AppService.Port != 40000 {
+	if cfg.Database.Type != "pgx" || cfg.Database.URI != "postgres://bridge:pw-from-env@db/telehealth" || cfg.AppService.Port != 40000 {
 		t.Errorf("overrides not applied: %+v %d", cfg.Database, cfg.AppService.Port)
 	}
 	data, _ := os.ReadFile(path)
-	if strings.Contains(string(data), "secret") {
+	if strings.Contains(string(data), "pw-from-env") {
 		t.Error("an environment override was written into the config file")
 	}
 

@@ -323,7 +323,7 @@ func writeFileAtomic(path string, data []byte) error {
 }
 
 // generated lists the keys whose "generate" value becomes a random secret on first load.
-var generated = [][]string{{"web", "signing_key"}}
+var generated = [][]string{{"web", "signing_key"}, {"media", "credential_secret"}, {"media", "turn", "secret"}}
 
 // generateSecrets replaces "generate" values with random secrets, kept in the file.
 func generateSecrets(data []byte) ([]byte, error) {

@@ -33,6 +33,20 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Str, "web", "link_grace")
 	helper.Copy(up.Str, "web", "panel_idle")
 
+	helper.Copy(up.Str, "media", "listen_ip")
+	helper.Copy(up.Int, "media", "udp_port")
+	helper.Copy(up.Str, "media", "public_ip")
+	helper.Copy(up.Str, "media", "credential_ttl")
+	helper.Copy(up.Str, "media", "credential_secret")
+	helper.Copy(up.Bool, "media", "turn", "enabled")
+	helper.Copy(up.Str, "media", "turn", "listen_ip")
+	helper.Copy(up.Str, "media", "turn", "public_ip")
+	helper.Copy(up.Int, "media", "turn", "udp_port")
+	helper.Copy(up.Int, "media", "turn", "tcp_port")
+	helper.Copy(up.Str, "media", "turn", "realm")
+	helper.Copy(up.Str, "media", "turn", "secret")
+	helper.Copy(up.Str, "media", "turn", "ttl")
+
 	helper.Copy(up.Str, "lobby", "opens_before")
 	helper.Copy(up.Str, "lobby", "closes_after")
 

@@ -322,28 +322,8 @@ func (srv *Server) callHost(w http.ResponseWriter, r *http.Request) (any, error)
 
 // hostAction is an Attendees Access Panel action, from the call page or the panel.
 func (srv *Server) hostAction(ctx context.Context, actor, sessionID, action string, req hostRequest) error {
-	svc := srv.svc
-	var err error
-	switch action {
-	case "admit":
-		_, err = svc.Admit(ctx, actor, sessionID, req.Participant)
-	case "deny":
-		_, err = svc.Deny(ctx, actor, sessionID, req.Participant)
-	case "remove":
-		_, err = svc.Remove(ctx, actor, sessionID, req.Participant)
-	case "send-back":
-		_, err = svc.SendBack(ctx, actor, sessionID, req.Participant)
-	case "admit-all":
-		_, err = svc.AdmitAll(ctx, actor, sessionID)
-	case "message":
-		_, err = svc.PostLobbyMessage(ctx, actor, sessionID, req.Text)
-	case "start":
-		_, err = svc.Start(ctx, actor, sessionID)
-	case "end":
-		_, err = svc.End(ctx, actor, sessionID)
-	case "cancel":
-		_, err = svc.Cancel(ctx, actor, sessionID)
-	default:
+	err := srv.svc.HostAction(ctx, actor, sessionID, action, req.Participant, req.Text)
+	if errors.Is(err, bridge.ErrUnknownAction) {
 		return errorf(http.StatusNotFound, "unknown_action", "Unknown action %q.", action)
 	}
 	return err

@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/bridgetest"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/callclient"
 	"github.com/telehealth-bridge/telehealth-bridge/web"
 )
 
@@ -558,3 +560,49 @@ func TestGuestDeniedThenSessionEnds(t *testing.T) {
 		t.Errorf("knock after the end: %d %+v", code, e)
 	}
 }
+
+// counter counts received packets by sender and label.
+type counter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *counter) add(p callclient.Packet) {
+	c.mu.Lock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[p.From+" "+p.Label]++
+	c.mu.Unlock()
+}
+
+func (c *counter) get(key string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[key]
+}
+
+// stream publishes audio and video packets every 20 ms until stop is closed.
+func stream(c *callclient.Client, stop <-chan struct{}) {
+	go func() {
+		buf := make([]byte, 1200)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for i := uint32(0); ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			_ = c.WriteAudio(uint16(i), i*960, i, 160, buf)
+			_ = c.WriteVideo(uint16(i), i*3000, true, i, 1000, buf)
+		}
+	}()
+}
+
+func jsonText(v any) string {
+	data, _ := json.Marshal(v)
+	return string(data)
+}
+
+func itoa(v uint64) string { return fmt.Sprint(v) }

@@ -140,6 +140,7 @@ func writeConfig(path string, hsPort, asPort, webPort int) error {
 		},
 		"database":    map[string]any{"type": "sqlite", "uri": "telehealth-bridge.db"},
 		"web":         map[string]any{"public_url": fmt.Sprintf("http://127.0.0.1:%d", webPort), "hostname": "127.0.0.1", "port": webPort},
+		"media":       map[string]any{"listen_ip": "127.0.0.1", "udp_port": 0},
 		"permissions": map[string]any{serverName: "clinician"},
 		"logging": map[string]any{"min_level": "info", "writers": []any{
 			map[string]any{"type": "file", "format": "json", "filename": filepath.Join(filepath.Dir(path), "telehealth-bridge.log")},

@@ -16,6 +16,7 @@ import (
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"github.com/telehealth-bridge/telehealth-bridge/config"
 	"github.com/telehealth-bridge/telehealth-bridge/database"
+	"github.com/telehealth-bridge/telehealth-bridge/media"
 	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
 	"github.com/telehealth-bridge/telehealth-bridge/web"
 )
@@ -30,6 +31,7 @@ type App struct {
 	Matrix    *appservice.Connector
 	Scheduler *scheduler.Scheduler
 	Web       *web.Server
+	Calls     *media.Server
 }
 
 // Options change how the bridge runs, for tests.
@@ -71,8 +73,24 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		Store: db.Store(), Clock: clock, Window: window, Bot: matrix.Bot().String(),
 		IsAdmin: func(userID string) bool { return cfg.Permissions.For(userID) == config.LevelAdmin },
 	})
-	sessions.Use(matrix, matrix, sched, nil)
+	sfu, err := media.New(media.Config{
+		ListenIP: cfg.Media.ListenIP, UDPPort: cfg.Media.UDPPort, PublicIP: cfg.Media.PublicIP,
+		CredentialTTL: cfg.Media.CredentialTTL,
+		TURN: media.TURNConfig{
+			Enabled: cfg.Media.TURN.Enabled, ListenIP: cfg.Media.TURN.ListenIP, PublicIP: cfg.Media.TURN.PublicIP,
+			UDPPort: cfg.Media.TURN.UDPPort, TCPPort: cfg.Media.TURN.TCPPort, Realm: cfg.Media.TURN.Realm,
+			Secret: cfg.Media.TURN.Secret, TTL: cfg.Media.TURN.TTL,
+		},
+	}, []byte(cfg.Media.CredentialSecret), clock, log)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	sessions.Use(matrix, matrix, sched, sfu)
 	matrix.SetService(sessions)
+	callGlue := calls{sfu: sfu, svc: sessions}
+	sfu.SetHooks(media.Hooks{Admitted: callGlue.admitted, Host: callGlue, Lobby: callGlue.lobby, Presence: callGlue.presence})
+	sessions.Watch(callGlue)
 	sched.Use(sessions, db.Store())
 	pages := web.New(web.Config{
 		PublicURL:   cfg.Web.PublicURL,
@@ -82,9 +100,9 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		PanelIdle:   cfg.Web.PanelIdle,
 		IsClinician: cfg.Permissions.IsClinician,
 	}, db, sessions, clock, log)
-	pages.Use(matrix, nil, nil, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain))
+	pages.Use(matrix, callGlue, sfu, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain))
 	matrix.SetWebLinks(pages)
-	return &App{Config: cfg, Log: log, Clock: clock, DB: db, Sessions: sessions, Matrix: matrix, Scheduler: sched, Web: pages}, nil
+	return &App{Config: cfg, Log: log, Clock: clock, DB: db, Sessions: sessions, Matrix: matrix, Scheduler: sched, Web: pages, Calls: sfu}, nil
 }
 
 // Start connects to the homeserver, plans the sessions' timed work, catches up with what
@@ -105,6 +123,7 @@ func (a *App) Start(ctx context.Context) error {
 // Stop stops serving, lets running handlers finish and closes the database.
 func (a *App) Stop(ctx context.Context) {
 	a.Web.Stop(ctx)
+	_ = a.Calls.Close()
 	_ = a.Scheduler.Stop()
 	a.Matrix.Stop(ctx)
 	_ = a.DB.Close()

@@ -79,6 +79,8 @@ func New(t testing.TB, opts Options) *Env {
 		"web.public_url":          fmt.Sprintf("http://127.0.0.1:%d", webPort),
 		"web.hostname":            "127.0.0.1",
 		"web.port":                webPort,
+		"media.listen_ip":         "127.0.0.1",
+		"media.udp_port":          0,
 	}
 	env := &Env{Dir: dir, Clock: opts.Clock}
 	env.Config = writeConfig(t, dir, values, opts.Config)

@@ -1,0 +1,100 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+	"github.com/telehealth-bridge/telehealth-bridge/media"
+	"github.com/telehealth-bridge/telehealth-bridge/web"
+)
+
+// calls connects the SFU to the session domain and the web pages.
+type calls struct {
+	sfu *media.Server
+	svc *bridge.Service
+}
+
+var (
+	_ web.Calls      = calls{}
+	_ media.Host     = calls{}
+	_ bridge.Watcher = calls{}
+	_ bridge.Calls   = (*media.Server)(nil)
+)
+
+// Credential: the web page asks for one once the participant is let in.
+func (c calls) Credential(sessionID, userID string, host bool) (string, error) {
+	return c.sfu.Credential(sessionID, userID, host), nil
+}
+
+func (c calls) ICEServers(userID string) []web.ICEServer {
+	var out []web.ICEServer
+	for _, s := range c.sfu.ICEServers(userID) {
+		out = append(out, web.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	return out
+}
+
+// HostCommand runs the clinician's commands from the call.
+func (c calls) HostCommand(ctx context.Context, sessionID, actor string, cmd media.HostCommand) error {
+	return c.svc.HostAction(ctx, actor, sessionID, cmd.Command, cmd.Participant, cmd.Text)
+}
+
+// admitted checks, when someone connects to a call, that they are still let in: the
+// clinician, or a participant in the session. A credential alone is not enough once they
+// were removed.
+func (c calls) admitted(ctx context.Context, sessionID, userID string, host bool) error {
+	s, ps, err := c.svc.Lobby(ctx, "", sessionID)
+	if err != nil {
+		return err
+	}
+	if s.Over() {
+		return fmt.Errorf("the session is %s", s.Status)
+	}
+	if host {
+		if userID != s.Clinician {
+			return fmt.Errorf("%s is not the clinician", userID)
+		}
+		return nil
+	}
+	for _, p := range ps {
+		if p.MatrixID == userID && p.State == bridge.StateInSession {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s is not in the session", userID)
+}
+
+// presence: the clinician's connection to the call is their being in the session.
+func (c calls) presence(sessionID, userID string, host, present bool) {
+	if !host {
+		return
+	}
+	ctx := context.Background()
+	if present {
+		_, _ = c.svc.Start(ctx, userID, sessionID)
+	} else {
+		_ = c.svc.ClinicianAway(ctx, sessionID)
+	}
+}
+
+func (c calls) lobby(ctx context.Context, sessionID string) (media.LobbyView, error) {
+	s, ps, err := c.svc.Lobby(ctx, "", sessionID)
+	if err != nil {
+		return media.LobbyView{}, err
+	}
+	return lobbyView(s, ps), nil
+}
+
+// LobbyChanged sends the lobby to the clinician's call page.
+func (c calls) LobbyChanged(s *bridge.Session, ps []*bridge.Participant) {
+	c.sfu.PublishLobby(s.ID, lobbyView(s, ps))
+}
+
+func lobbyView(s *bridge.Session, ps []*bridge.Participant) media.LobbyView {
+	view := media.LobbyView{LobbyMessage: s.LobbyMessage}
+	for _, p := range ps {
+		view.Participants = append(view.Participants, media.LobbyParticipant{Number: p.Number, Name: p.DisplayName(), State: string(p.State)})
+	}
+	return view
+}

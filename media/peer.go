@@ -151,11 +151,14 @@ func (p *peer) subscribe(t *upTrack) error {
 		p.mu.Unlock()
 		return nil
 	}
-	sender, err := p.pc.AddTrack(t.local)
+	// A transceiver of its own: AddTrack would reuse the receive-only one the peer sends its
+	// own camera or microphone on.
+	tr, err := p.pc.AddTransceiverFromTrack(t.local, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
 		p.mu.Unlock()
 		return err
 	}
+	sender := tr.Sender()
 	p.down[t] = sender
 	p.mu.Unlock()
 	go t.readRTCP(p, sender)

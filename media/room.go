@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -191,14 +192,21 @@ const (
 )
 
 // forward is the packet path: read a packet from the publisher, write it to the subscribers.
+// The publisher's header extensions are dropped: their IDs were negotiated with the publisher,
+// not with the subscribers.
 func (t *upTrack) forward() {
 	buf := make([]byte, 1500)
+	var pkt rtp.Packet
 	for {
 		n, _, err := t.remote.Read(buf)
 		if err != nil {
 			return
 		}
-		if _, err = t.local.Write(buf[:n]); err != nil && !errors.Is(err, io.ErrClosedPipe) {
+		if err = pkt.Unmarshal(buf[:n]); err != nil {
+			continue
+		}
+		pkt.Header.Extension, pkt.Header.Extensions, pkt.Header.ExtensionProfile = false, pkt.Header.Extensions[:0], 0
+		if err = t.local.WriteRTP(&pkt); err != nil && !errors.Is(err, io.ErrClosedPipe) {
 			t.owner.room.srv.log.Debug().Err(err).Str("track", t.id).Msg("Forwarding a packet failed for a subscriber")
 		}
 	}

@@ -1,0 +1,188 @@
+// Package e2e runs the bridge's pages in Debian's Chromium, driven by playwright-core (the
+// scenarios are in e2e/ at the repository root), against a real homeserver and the whole
+// bridge with a test clock. A small control server lets a scenario book sessions, move the
+// clock and get one-time links.
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/bridgetest"
+)
+
+// start is the test clock's "now": a session booked for 14:00 UTC opens at 13:30.
+var start = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+
+type harness struct {
+	t         *testing.T
+	env       *bridgetest.Env
+	clock     *clockwork.FakeClock
+	clinician *mautrix.Client
+	control   string
+	next      int
+}
+
+func newHarness(t *testing.T) *harness {
+	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
+		t.Fatal("Chromium is missing: `make test` installs it (apt-get install chromium)")
+	}
+	root, _ := filepath.Abs("../..")
+	if _, err := os.Stat(filepath.Join(root, "e2e", "node_modules", "playwright-core")); err != nil {
+		t.Fatal("playwright-core is missing: `make test` installs it (npm ci in e2e/)")
+	}
+	clock := clockwork.NewFakeClockAt(start)
+	env := bridgetest.New(t, bridgetest.Options{Clock: clock})
+	env.Start(t)
+	h := &harness{t: t, env: env, clock: clock, clinician: env.User(t, "dr.martin")}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h.routes()}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	h.control = "http://" + l.Addr().String()
+	return h
+}
+
+func (h *harness) routes() http.Handler {
+	mux := http.NewServeMux()
+	reply := func(w http.ResponseWriter, v any, err error) {
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(v)
+	}
+	body := func(r *http.Request) map[string]any {
+		m := map[string]any{}
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		return m
+	}
+	str := func(m map[string]any, key, def string) string {
+		if v, ok := m[key].(string); ok && v != "" {
+			return v
+		}
+		return def
+	}
+	ctx := context.Background()
+	// POST /book {name, locale, time_zone, email, hour}: a session with one web-link guest.
+	mux.HandleFunc("POST /book", func(w http.ResponseWriter, r *http.Request) {
+		m := body(r)
+		h.next++
+		at := time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC).Add(time.Duration(h.next-1) * 24 * time.Hour)
+		if hour, ok := m["hour"].(float64); ok {
+			at = time.Date(2026, 11, 24, int(hour), 0, 0, 0, time.UTC)
+		}
+		s, err := h.env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{
+			Clinician: h.clinician.UserID.String(), Start: at, End: at.Add(50 * time.Minute), TimeZone: "Europe/Paris",
+			Participants: []bridge.ParticipantRequest{{
+				Name: str(m, "name", "Jane Doe"), Locale: str(m, "locale", "en"), TimeZone: str(m, "time_zone", "Europe/Paris"),
+				Email: str(m, "email", ""), Invite: bridge.InviteMode(str(m, "invite", "none")),
+			}},
+		})
+		if err != nil {
+			reply(w, nil, err)
+			return
+		}
+		if _, err = h.clinician.JoinRoomByID(ctx, id.RoomID(s.RoomID)); err != nil {
+			reply(w, nil, err)
+			return
+		}
+		_, ps, _ := h.env.App.Sessions.Lobby(ctx, "", s.ID)
+		link, err := h.env.App.Web.ParticipantLink(ctx, s, ps[0])
+		reply(w, map[string]any{"session_id": s.ID, "guest_link": link}, err)
+	})
+	// POST /open {session_id}: the clock reaches the session's join window.
+	mux.HandleFunc("POST /open", func(w http.ResponseWriter, r *http.Request) {
+		s, err := h.env.App.Sessions.Session(ctx, str(body(r), "session_id", ""))
+		if err != nil {
+			reply(w, nil, err)
+			return
+		}
+		if d := s.Opens(h.env.App.Sessions.Window()).Sub(h.clock.Now()); d > 0 {
+			h.clock.Advance(d)
+		}
+		err = waitFor(10*time.Second, func() bool {
+			got, _ := h.env.App.Sessions.Session(ctx, s.ID)
+			return got.Status != bridge.StatusScheduled
+		})
+		reply(w, map[string]any{"now": h.clock.Now()}, err)
+	})
+	// POST /advance {minutes}: move the clock.
+	mux.HandleFunc("POST /advance", func(w http.ResponseWriter, r *http.Request) {
+		minutes, _ := body(r)["minutes"].(float64)
+		h.clock.Advance(time.Duration(minutes * float64(time.Minute)))
+		reply(w, map[string]any{"now": h.clock.Now()}, nil)
+	})
+	// GET /login-link: the clinician's one-time sign-in link, as !login sends it.
+	mux.HandleFunc("GET /login-link", func(w http.ResponseWriter, r *http.Request) {
+		link, err := h.env.App.Web.LoginLink(ctx, h.clinician.UserID.String())
+		reply(w, map[string]any{"url": link}, err)
+	})
+	// GET /state?session_id=: the session and its lobby as the bridge has them.
+	mux.HandleFunc("GET /state", func(w http.ResponseWriter, r *http.Request) {
+		s, ps, err := h.env.App.Sessions.Lobby(ctx, "", r.URL.Query().Get("session_id"))
+		if err != nil {
+			reply(w, nil, err)
+			return
+		}
+		var states []string
+		for _, p := range ps {
+			states = append(states, string(p.State))
+		}
+		reply(w, map[string]any{"status": s.Status, "participants": states}, nil)
+	})
+	return mux
+}
+
+func waitFor(within time.Duration, cond func() bool) error {
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out")
+		}
+		<-time.After(20 * time.Millisecond)
+	}
+	return nil
+}
+
+// run runs one scenario file in Node and fails the test with its output if it fails.
+func (h *harness) run(scenario string) string {
+	h.t.Helper()
+	root, _ := filepath.Abs("../..")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", filepath.Join("e2e", scenario))
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(),
+		"BRIDGE_URL="+h.env.Config.Web.PublicURL,
+		"CONTROL_URL="+h.control,
+		"ARTIFACTS_DIR="+filepath.Join(root, "test-artifacts"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		h.t.Fatalf("%s failed: %v\n%s", scenario, err, out)
+	}
+	h.t.Logf("%s:\n%s", scenario, strings.TrimSpace(string(out)))
+	return string(out)
+}
+
+func TestCallInTheBrowser(t *testing.T) {
+	newHarness(t).run("call.mjs")
+}

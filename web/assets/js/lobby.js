@@ -1,0 +1,67 @@
+// lobby.js: the Attendees Access Panel, the clinician's view of the lobby. The same panel
+// serves the call page and the web panel; act(action, participant, text) does the work.
+
+import { h } from './dom.js';
+import { t } from './i18n.js';
+
+export class AttendeesPanel {
+  constructor(act) {
+    this.act = act;
+    this.el = h('section', { class: 'attendees', 'aria-label': t('attendees') });
+    this.status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
+  }
+
+  // render shows the participants and the message to those waiting.
+  render(participants, lobbyMessage = '') {
+    const waiting = participants.filter((p) => p.state === 'waiting');
+    const inside = participants.filter((p) => p.state === 'in_session' || p.state === 'admitted');
+    const row = (p, ...buttons) => h('li', { class: 'attendee', 'data-number': p.number, 'data-state': p.state },
+      h('span', { class: 'name' }, p.name), h('span', { class: 'buttons' }, ...buttons));
+    const button = (label, action, p, cls = '') => h('button', {
+      type: 'button', class: cls, 'data-action': action,
+      'aria-label': `${label} ${p ? p.name : ''}`.trim(),
+      onclick: () => this.run(action, p ? String(p.number) : ''),
+    }, label);
+
+    const msgInput = h('input', { id: 'lobby-message', type: 'text', maxlength: 500, value: lobbyMessage || '' });
+    const msgForm = h('form', {
+      class: 'message-form',
+      onsubmit: (e) => { e.preventDefault(); this.run('message', '', msgInput.value); },
+    }, h('label', { for: 'lobby-message' }, t('messageToWaiting')), msgInput, h('button', { type: 'submit' }, t('send')));
+
+    this.el.replaceChildren(...[
+      h('h2', {}, t('attendees')),
+      h('h3', {}, `${t('waitingList')} (${waiting.length})`),
+      waiting.length
+        ? h('ul', { class: 'waiting-list' }, waiting.map((p) => row(p, button(t('admit'), 'admit', p, 'primary'), button(t('deny'), 'deny', p))))
+        : h('p', { class: 'empty' }, t('nobodyWaiting')),
+      waiting.length > 1 ? button(t('admitAll'), 'admit-all', null) : null,
+      msgForm,
+      h('h3', {}, `${t('inSession')} (${inside.length})`),
+      h('ul', { class: 'inside-list' }, inside.map((p) => row(p, button(t('sendBack'), 'send-back', p), button(t('remove'), 'remove', p, 'danger')))),
+      this.status,
+    ].filter(Boolean));
+  }
+
+  async run(action, participant, text = '') {
+    this.status.textContent = '';
+    try {
+      await this.act(action, participant, text);
+    } catch (e) {
+      this.status.textContent = e.message || t('error');
+    }
+  }
+}
+
+// confirmDialog asks a yes/no question in a modal dialog and resolves to the answer.
+export function confirmDialog(question, yes) {
+  return new Promise((resolve) => {
+    const dialog = h('dialog', { class: 'confirm', 'aria-label': question },
+      h('p', {}, question),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', onclick: () => { dialog.close(); dialog.remove(); resolve(false); } }, t('cancel')),
+        h('button', { type: 'button', class: 'danger', 'data-action': 'confirm', onclick: () => { dialog.close(); dialog.remove(); resolve(true); } }, yes)));
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}

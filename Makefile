@@ -2,7 +2,7 @@
 GO ?= go
 export CGO_ENABLED ?= 0
 
-.PHONY: build demo test bench deps-test
+.PHONY: build demo test bench deps-test deps-e2e
 
 build:
 	$(GO) build -o bin/telehealth-bridge ./cmd/telehealth-bridge
@@ -10,10 +10,15 @@ build:
 demo:
 	$(GO) run ./cmd/telehealth-demo
 
-# What the tests need: PostgreSQL running and the test homeserver built (once, into the cache).
-deps-test:
+# What the tests need: PostgreSQL running, the test homeserver built (once, into the cache),
+# Chromium and the browser-driving npm package.
+deps-test: deps-e2e
 	./scripts/ensure-postgres.sh
 	$(GO) run ./internal/tools/ensure-dendrite
+
+deps-e2e:
+	@test -x /usr/bin/chromium || { echo "Installing Chromium..."; apt-get update -qq && apt-get install -y -qq chromium; }
+	@test -d e2e/node_modules/playwright-core || { echo "Installing playwright-core..."; cd e2e && npm ci --no-audit --no-fund; }
 
 test: deps-test
 	$(GO) vet ./...
@@ -24,3 +29,4 @@ test: deps-test
 bench: deps-test
 	$(GO) test -run '^$$' -bench . -benchtime=2000x ./bridge/
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./appservice/
+	$(GO) run ./cmd/sfu-loadtest

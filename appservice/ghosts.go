@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"go.mau.fi/util/random"
 	"maunium.net/go/mautrix"
@@ -50,13 +51,29 @@ func (c *Connector) GuestKnock(ctx context.Context, s *bridge.Session, p *bridge
 		return fmt.Errorf("setting the guest's name: %w", err)
 	}
 	room := id.RoomID(s.RoomID)
-	switch c.currentMembership(ctx, s.RoomID, ghost.String()) {
-	case event.MembershipJoin, event.MembershipKnock:
+	// The lobby's state says where the guest is; the homeserver's may still show a membership
+	// the bridge has just ended (sending someone back kicks them right before they knock).
+	switch p.State {
+	case bridge.StateInSession, bridge.StateWaiting:
 		return nil
-	case event.MembershipInvite:
+	case bridge.StateAdmitted:
 		return c.joinGhost(ctx, s, ghost)
 	}
-	if err := Knock(ctx, intent.Client, room, name, name); err != nil {
+	var err error
+	for attempt := 0; attempt < 10; attempt++ {
+		if err = Knock(ctx, intent.Client, room, name, name); err == nil || !forbidden(err) {
+			break
+		}
+		if c.currentMembership(ctx, s.RoomID, ghost.String()) != event.MembershipJoin {
+			break // refused for another reason: the room does not take knocks
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if err != nil {
 		if forbidden(err) {
 			return fmt.Errorf("%w: the homeserver refused the request to join", bridge.ErrLobbyClosed)
 		}

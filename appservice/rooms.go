@@ -126,13 +126,23 @@ func (c *Connector) SetLobbyOpen(ctx context.Context, s *bridge.Session, open bo
 }
 
 // Invite invites a user on the bot's behalf (an admission). Inviting someone already invited
-// or joined is not an error.
+// or joined is not an error. A guest's ghost joins at once, without waiting for the invite to
+// come back from the homeserver: the guest is waiting for their call.
 func (c *Connector) Invite(ctx context.Context, roomID, userID string) error {
 	_, err := c.bot.InviteUser(ctx, id.RoomID(roomID), &mautrix.ReqInviteUser{UserID: id.UserID(userID)})
 	if err != nil && forbidden(err) {
 		if m := c.currentMembership(ctx, roomID, userID); m == event.MembershipInvite || m == event.MembershipJoin {
 			return nil
 		}
+	}
+	if err == nil && c.IsGhost(userID) {
+		// Not under the caller's session lock: joining updates the session.
+		go func() {
+			joinCtx := c.log.WithContext(context.Background())
+			if err := c.onGhostInvite(joinCtx, id.RoomID(roomID), id.UserID(userID)); err != nil {
+				c.log.Warn().Err(err).Msg("Failed to bring a guest in")
+			}
+		}()
 	}
 	return err
 }

@@ -643,6 +643,8 @@ func (svc *Service) record(ctx context.Context, s *Session, p *Participant, a Ac
 	if err = svc.store.LogLobby(ctx, LobbyEntry{SessionID: s.ID, ParticipantID: p.ID, Action: a, Actor: actor, At: now}); err != nil {
 		zerolog.Ctx(ctx).Err(err).Msg("Failed to log a lobby action")
 	}
+	zerolog.Ctx(ctx).Info().Str("session_id", s.ID).Int("participant", p.Number).Str("action", string(a)).
+		Str("actor", actor).Str("state", string(p.State)).Msg("Lobby changed")
 	if life, ok := lifecycleFor[a]; ok {
 		svc.emit(ctx, s, Lifecycle{Action: life, Participant: p, Actor: actor, At: now})
 	}

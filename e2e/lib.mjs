@@ -77,13 +77,14 @@ export function check(cond, msg) {
 }
 
 // until polls f until it returns a truthy value, or fails after the deadline.
-export async function until(what, f, timeoutMs = 20000) {
+export async function until(what, f, timeoutMs = 20000, onTimeout = null) {
   const end = Date.now() + timeoutMs;
   let last;
   for (;;) {
     try { last = await f(); } catch (e) { last = undefined; }
     if (last) return last;
     if (Date.now() > end) {
+      if (onTimeout) await onTimeout();
       await dump();
       fail(`timed out waiting for ${what}`);
     }

@@ -75,7 +75,11 @@ func newPeer(r *room, user string, host bool, ws *websocket.Conn, log zerolog.Lo
 	})
 	pc.OnTrack(p.onTrack)
 	pc.OnConnectionStateChange(func(state webrtc.PeerConnectionState) {
-		if state == webrtc.PeerConnectionStateFailed || state == webrtc.PeerConnectionStateClosed {
+		switch state {
+		case webrtc.PeerConnectionStateConnected:
+			// Now the peer can receive: keyframes asked for before would have been lost.
+			p.requestKeyframes()
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 			p.close(4002, "The connection was lost")
 		}
 	})
@@ -164,9 +168,22 @@ func (p *peer) subscribe(t *upTrack) error {
 	go t.readRTCP(p, sender)
 	p.sendJSON(message{Type: "track", UserID: t.owner.user, StreamID: t.streamID, TrackID: t.id, Label: t.label})
 	p.negotiate(false)
-	// A new receiver cannot decode until the next keyframe: ask for one now.
-	t.requestKeyframe(true)
 	return nil
+}
+
+// requestKeyframes asks the publishers of every video track the peer receives for a keyframe:
+// a receiver cannot show anything before one. It runs when the connection comes up and after
+// each renegotiation that added tracks.
+func (p *peer) requestKeyframes() {
+	p.mu.Lock()
+	tracks := make([]*upTrack, 0, len(p.down))
+	for t := range p.down {
+		tracks = append(tracks, t)
+	}
+	p.mu.Unlock()
+	for _, t := range tracks {
+		t.requestKeyframe(true)
+	}
 }
 
 // unsubscribe stops sending a track to this peer.
@@ -240,6 +257,9 @@ func (p *peer) answered(sdp string) error {
 	p.mu.Unlock()
 	for _, c := range pending {
 		_ = p.pc.AddICECandidate(c)
+	}
+	if p.pc.ConnectionState() == webrtc.PeerConnectionStateConnected {
+		p.requestKeyframes() // tracks added by this renegotiation
 	}
 	if again {
 		p.negotiate(false)

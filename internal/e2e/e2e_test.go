@@ -29,7 +29,7 @@ import (
 var start = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 
 type harness struct {
-	t         *testing.T
+	t         testing.TB
 	env       *bridgetest.Env
 	clock     *clockwork.FakeClock
 	clinician *mautrix.Client
@@ -37,7 +37,7 @@ type harness struct {
 	next      int
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
 		t.Fatal("Chromium is missing: `make test` installs it (apt-get install chromium)")
 	}
@@ -82,13 +82,17 @@ func (h *harness) routes() http.Handler {
 		return def
 	}
 	ctx := context.Background()
-	// POST /book {name, locale, time_zone, email, hour}: a session with one web-link guest.
+	// POST /book {name, locale, time_zone, email, hour | in_minutes}: a session with one
+	// web-link guest, at 14:00 UTC (a day later for each new one), at an hour, or soon.
 	mux.HandleFunc("POST /book", func(w http.ResponseWriter, r *http.Request) {
 		m := body(r)
 		h.next++
 		at := time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC).Add(time.Duration(h.next-1) * 24 * time.Hour)
 		if hour, ok := m["hour"].(float64); ok {
 			at = time.Date(2026, 11, 24, int(hour), 0, 0, 0, time.UTC)
+		}
+		if minutes, ok := m["in_minutes"].(float64); ok {
+			at = h.clock.Now().Add(time.Duration(minutes) * time.Minute).Truncate(time.Minute)
 		}
 		s, err := h.env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{
 			Clinician: h.clinician.UserID.String(), Start: at, End: at.Add(50 * time.Minute), TimeZone: "Europe/Paris",
@@ -147,7 +151,16 @@ func (h *harness) routes() http.Handler {
 		for _, p := range ps {
 			states = append(states, string(p.State))
 		}
-		reply(w, map[string]any{"status": s.Status, "participants": states}, nil)
+		log, err := h.env.App.DB.LobbyLog.ForSession(ctx, s.ID)
+		knocks := 0
+		var actions []string
+		for _, e := range log {
+			if e.Action == bridge.ActKnock {
+				knocks++
+			}
+			actions = append(actions, string(e.Action)+" by "+e.Actor)
+		}
+		reply(w, map[string]any{"status": s.Status, "participants": states, "knocks": knocks, "log": actions}, err)
 	})
 	return mux
 }
@@ -185,4 +198,32 @@ func (h *harness) run(scenario string) string {
 
 func TestCallInTheBrowser(t *testing.T) {
 	newHarness(t).run("call.mjs")
+}
+
+func TestGuestInTheBrowser(t *testing.T) {
+	newHarness(t).run("guest.mjs")
+}
+
+func TestLinksAndNamesInTheBrowser(t *testing.T) {
+	newHarness(t).run("links.mjs")
+}
+
+// BenchmarkAdmitToFirstFrame measures, in real browsers through the whole bridge, the time
+// from the clinician's Admit click to the guest's first decoded video frame, over 10
+// admissions (make bench). It reports the p50 and p95 whatever b.N is.
+func BenchmarkAdmitToFirstFrame(b *testing.B) {
+	out := newHarness(b).run("admit.mjs")
+	var runs, p50, p95 float64
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "ADMIT_TO_FRAME_MS ") {
+			if _, err := fmt.Sscanf(line, "ADMIT_TO_FRAME_MS runs=%g p50=%g p95=%g", &runs, &p50, &p95); err != nil {
+				b.Fatalf("reading %q: %v", line, err)
+			}
+		}
+	}
+	if runs == 0 {
+		b.Fatal("no measurement in the scenario's output")
+	}
+	b.ReportMetric(p50, "p50_ms")
+	b.ReportMetric(p95, "p95_ms")
 }

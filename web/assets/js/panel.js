@@ -41,11 +41,16 @@ function signedOut() {
   message(words.panel, words.signedOut);
 }
 
+// api calls the panel API. A lapsed sign-in shows the signed-out page, and the call never
+// completes: whatever was under way stops there.
 async function api(method, path, body) {
   try {
     return await request(method, path, { body });
   } catch (e) {
-    if (e instanceof ApiError && e.status === 401) signedOut();
+    if (e instanceof ApiError && e.status === 401) {
+      signedOut();
+      return new Promise(() => {});
+    }
     throw e;
   }
 }
@@ -232,7 +237,9 @@ function sessionForm(existing) {
   }
 
   const formError = h('p', { class: 'error', role: 'alert', id: 'form-error' });
-  const form = h('form', { class: 'card session-form', id: 'session-form', onsubmit: async (e) => {
+  // The bridge checks every field and says what is wrong next to it (novalidate: the
+  // browser's own bubbles would hide those messages).
+  const form = h('form', { class: 'card session-form', id: 'session-form', novalidate: true, onsubmit: async (e) => {
     e.preventDefault();
     form.querySelectorAll('.error').forEach((el) => { el.textContent = ''; });
     const v = (id) => { const el = form.querySelector('#' + id); return el ? el.value : ''; };

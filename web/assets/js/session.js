@@ -42,16 +42,23 @@ export class SessionPage {
     this.route();
   }
 
-  // route moves the page to the step the state calls for, keeping the current step when it
-  // still fits (a waiting room stays while the lobby changes around it).
+  // route moves the page to the step the state calls for. Steps run one at a time: a state
+  // that arrives while the page is entering the call is looked at once it is in.
   route() {
+    this.routing = (this.routing || Promise.resolve()).then(() => this.routeNow()).catch((e) => this.fail(e));
+    return this.routing;
+  }
+
+  // routeNow keeps the current step when it still fits (a waiting room stays while the lobby
+  // changes around it).
+  async routeNow() {
     const { session, me } = this.state;
     if (session.status === 'ended' || session.status === 'cancelled') {
       if (this.call) this.call.close();
       return this.goto('over', () => message(t('title'), t(session.status === 'ended' ? 'ended' : 'cancelled')));
     }
     if (this.view === 'call') {
-      if (!me.can_join_call) this.leaveCall(me.state);
+      if (!me.can_join_call && !me.host) return this.leaveCall(me.state);
       else if (me.host && this.panel) this.panel.render(this.state.lobby || [], session.lobby_message);
       return;
     }
@@ -62,7 +69,7 @@ export class SessionPage {
       return this.goto('prejoin-call', () => this.prejoin());
     }
     switch (me.state) {
-      case 'waiting': return this.goto('waiting', () => this.waiting());
+      case 'waiting': case 'admitted': return this.goto('waiting', () => this.waiting());
       case 'denied': return this.goto('denied', () => message(t('title'), t('denied'), ...this.rejoinButton()));
       case 'removed': return this.goto('removed', () => message(t('title'), t('removed')));
       case 'left': return this.goto('left', () => message(t('title'), t('left'), ...this.rejoinButton()));
@@ -132,7 +139,7 @@ export class SessionPage {
     const nameError = h('p', { id: 'name-error', class: 'error', role: 'alert' });
     // The button is live once the camera and microphone are open.
     const go = h('button', { type: 'submit', class: 'primary', id: 'accept', disabled: true }, entering ? t('enterCall') : t('acceptAndJoin'));
-    const form = h('form', { class: 'card prejoin', onsubmit: (e) => { e.preventDefault(); this.accept(nameInput.value, nameError, go); } },
+    const form = h('form', { class: 'card prejoin', novalidate: true, onsubmit: (e) => { e.preventDefault(); this.accept(nameInput.value, nameError, go); } },
       h('h1', {}, t('prejoinTitle')),
       h('p', {}, t('prejoinIntro')),
       body,
@@ -225,7 +232,7 @@ export class SessionPage {
       access = await request('POST', '/api/call/join', { auth: this.auth, body: {} });
     } catch (e) {
       this.view = '';
-      if (e.code === 'not_admitted') return this.route();
+      if (e.code === 'not_admitted') return this.routeNow();
       return this.fail(e);
     }
     this.renderCall();
@@ -239,7 +246,10 @@ export class SessionPage {
       onError: (text) => { this.setStatus(text); if (this.panel) this.panel.status.textContent = text; },
       onClosed: (reason) => this.onCallClosed(reason),
     });
-    window.telehealthCall = { stats: () => this.call.stats(), state: () => this.state };
+    // For tests and support: what the connection receives and sends.
+    this.calls = (this.calls || 0) + 1;
+    const call = this.call;
+    window.telehealthCall = { generation: this.calls, stats: () => (this.call === call ? call.stats() : null), state: () => this.state };
   }
 
   renderCall() {
@@ -375,28 +385,30 @@ export class SessionPage {
       this.state = await request('POST', '/api/call/leave', { auth: this.auth, body: {} });
     } catch (e) { /* the page says they left either way */ }
     this.view = '';
-    this.leaveCall('left');
+    await this.leaveCall('left');
   }
 
-  leaveCall(state) {
+  async leaveCall(state) {
     if (this.call && !this.call.closed) this.call.close();
     this.call = null;
     this.panel = null;
-    if (this.stream) { this.stream.getTracks().forEach((tr) => tr.stop()); this.stream = null; }
+    window.telehealthCall = null;
     if (this.screen) { this.screen.getTracks().forEach((tr) => tr.stop()); this.screen = null; }
+    // Sent back to the waiting room, they keep their camera for when they are let in again.
+    if (this.stream && state !== 'booked') { this.stream.getTracks().forEach((tr) => tr.stop()); this.stream = null; }
     this.view = '';
     if (this.state.session.status === 'ended') return message(t('title'), t('ended'));
     if (state === 'booked') {
       // Sent back to the waiting room: a guest asks again at once, under the same name.
       if (this.guest && this.state.me.can_knock) return this.knockAgain();
-      return this.route();
+      return this.routeNow();
     }
     const pages = { left: 'left', removed: 'removed', denied: 'denied' };
     if (pages[state]) {
       this.view = state;
       return message(t('title'), t(pages[state]), ...this.rejoinButton());
     }
-    this.route();
+    return this.routeNow();
   }
 
   async knockAgain() {
@@ -405,7 +417,7 @@ export class SessionPage {
     } catch (e) {
       return this.fail(e);
     }
-    this.route();
+    return this.routeNow();
   }
 
   onCallClosed(reason) {

@@ -1,0 +1,54 @@
+// admit.mjs: how long from the clinician's Admit click on the panel to the guest's first
+// decoded video frame, over 10 admissions (the guest is sent back to the waiting room between
+// runs and asks again by themselves). Prints ADMIT_TO_FRAME_MS with p50 and p95.
+import { launch, open, watch, control, until, percentile, fail } from './lib.mjs';
+
+const runs = Number(process.env.RUNS || 10);
+const clinicianBrowser = await launch();
+const guestBrowser = await launch();
+const { guest_link: guestLink, session_id: sessionId } = await control('/book', { name: 'Jane Doe', in_minutes: 20 });
+await control('/open', { session_id: sessionId });
+const { url: loginLink } = await control('/login-link');
+
+const panel = await open(clinicianBrowser, loginLink, 'panel');
+const card = panel.locator(`[data-session="${sessionId}"]`);
+const [host] = await Promise.all([clinicianBrowser.waitForEvent('page'), card.locator('[data-action="enter"]').click()]);
+watch(host, 'clinician call');
+await host.locator('#accept:not([disabled])').click();
+await host.locator('#attendees').waitFor();
+await panel.bringToFront();
+await card.locator('[data-action="attendees"]').click();
+
+const guest = await open(guestBrowser, guestLink, 'guest');
+await guest.locator('#join:not([disabled])').click();
+await guest.locator('#accept:not([disabled])').click();
+
+const samples = [];
+for (let i = 0; i < runs; i++) {
+  const debug = async () => console.error(JSON.stringify(await control('/state?session_id=' + sessionId)));
+  await until('the guest in the waiting room', () => guest.locator('#waiting').isVisible(), 20000, debug);
+  await until('the guest on the panel\'s waiting list', () => panel.locator('.waiting-list [data-action="admit"]').isVisible(), 20000, debug);
+  const start = Date.now();
+  await panel.locator('.waiting-list [data-action="admit"]').click();
+  // The first decoded frame of a new call (each admission is a new connection), seen from
+  // inside the page every 10 ms.
+  const decoded = await guest.evaluate(async (n) => {
+    const end = Date.now() + 20000;
+    while (Date.now() < end) {
+      const c = window.telehealthCall;
+      const s = c && c.generation === n ? await c.stats() : null;
+      if (s && s.framesDecoded > 0) return Date.now();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return 0;
+  }, i + 1);
+  if (!decoded) fail(`no decoded frame after admission ${i + 1}`);
+  samples.push(decoded - start);
+  await panel.locator('.inside-list [data-action="send-back"]').click();
+  await until('the guest back in the waiting room', () => guest.locator('#waiting').isVisible(), 20000,
+    async () => console.error(JSON.stringify(await control('/state?session_id=' + sessionId))));
+}
+console.log(`samples_ms=${samples.join(',')}`);
+console.log(`ADMIT_TO_FRAME_MS runs=${runs} p50=${percentile(samples, 50)} p95=${percentile(samples, 95)}`);
+await clinicianBrowser.close();
+await guestBrowser.close();

@@ -30,3 +30,4 @@ bench: deps-test
 	$(GO) test -run '^$$' -bench . -benchtime=2000x ./bridge/
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./appservice/
 	$(GO) run ./cmd/sfu-loadtest
+	$(GO) test -run '^$$' -bench . -benchtime=1x ./internal/e2e/

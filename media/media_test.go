@@ -105,27 +105,6 @@ func stream(c *callclient.Client, stop <-chan struct{}) {
 	}()
 }
 
-// counter counts packets by sender and label.
-type counter struct {
-	mu sync.Mutex
-	n  map[string]int
-}
-
-func (c *counter) add(p callclient.Packet) {
-	c.mu.Lock()
-	if c.n == nil {
-		c.n = map[string]int{}
-	}
-	c.n[p.From+" "+p.Label]++
-	c.mu.Unlock()
-}
-
-func (c *counter) get(key string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n[key]
-}
-
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -141,19 +120,19 @@ func TestMembersOfOneSessionOnlyHearEachOther(t *testing.T) {
 	s := newSFU(t)
 	stop := make(chan struct{})
 	defer close(stop)
-	var got, other counter
+	var got, other callclient.Counter
 	alice := s.join("sess-a", "@alice:hs", nil)
-	bob := s.join("sess-a", "@bob:hs", got.add)
-	eve := s.join("sess-b", "@eve:hs", other.add)
+	bob := s.join("sess-a", "@bob:hs", got.Add)
+	eve := s.join("sess-b", "@eve:hs", other.Add)
 	stream(alice, stop)
 	stream(eve, stop)
 	eventually(t, "bob to get alice's audio and video", func() bool {
-		return got.get("@alice:hs audio") > 20 && got.get("@alice:hs camera") > 20
+		return got.Get("@alice:hs audio") > 20 && got.Get("@alice:hs camera") > 20
 	})
-	if got.get("@eve:hs audio")+got.get("@eve:hs camera") != 0 {
+	if got.Get("@eve:hs audio")+got.Get("@eve:hs camera") != 0 {
 		t.Error("bob received packets from another session")
 	}
-	if n := other.get("@alice:hs audio") + other.get("@alice:hs camera"); n != 0 {
+	if n := other.Get("@alice:hs audio") + other.Get("@alice:hs camera"); n != 0 {
 		t.Errorf("eve, in another session, received %d of alice's packets", n)
 	}
 	_ = bob
@@ -239,9 +218,9 @@ func TestBadMessagesCloseOnlyTheirSocket(t *testing.T) {
 	s := newSFU(t)
 	stop := make(chan struct{})
 	defer close(stop)
-	var got counter
+	var got callclient.Counter
 	alice := s.join("sess-a", "@alice:hs", nil)
-	bob := s.join("sess-a", "@bob:hs", got.add)
+	bob := s.join("sess-a", "@bob:hs", got.Add)
 	stream(alice, stop)
 	for name, msg := range map[string]string{
 		"not JSON":     "{nope",
@@ -258,8 +237,8 @@ func TestBadMessagesCloseOnlyTheirSocket(t *testing.T) {
 			t.Fatalf("%s: the socket stayed open", name)
 		}
 	}
-	before := got.get("@alice:hs camera")
-	eventually(t, "bob to keep receiving", func() bool { return got.get("@alice:hs camera") > before+10 })
+	before := got.Get("@alice:hs camera")
+	eventually(t, "bob to keep receiving", func() bool { return got.Get("@alice:hs camera") > before+10 })
 	select {
 	case <-bob.Closed():
 		t.Errorf("bob's call closed: %s", bob.Reason())
@@ -383,9 +362,9 @@ func TestScreenShareReachesTheOthers(t *testing.T) {
 	s := newSFU(t)
 	stop := make(chan struct{})
 	defer close(stop)
-	var got counter
+	var got callclient.Counter
 	alice := s.join("sess-a", "@alice:hs", nil)
-	s.join("sess-a", "@bob:hs", got.add)
+	s.join("sess-a", "@bob:hs", got.Add)
 	stream(alice, stop)
 	alice.ShareScreen()
 	go func() {
@@ -401,8 +380,8 @@ func TestScreenShareReachesTheOthers(t *testing.T) {
 			}
 		}
 	}()
-	eventually(t, "bob to receive alice's screen", func() bool { return got.get("@alice:hs screen") > 10 })
-	if got.get("@alice:hs camera") == 0 {
+	eventually(t, "bob to receive alice's screen", func() bool { return got.Get("@alice:hs screen") > 10 })
+	if got.Get("@alice:hs camera") == 0 {
 		t.Error("the camera stopped when the screen started")
 	}
 }
@@ -411,11 +390,11 @@ func TestICERestartKeepsTheCallGoing(t *testing.T) {
 	s := newSFU(t)
 	stop := make(chan struct{})
 	defer close(stop)
-	var got counter
+	var got callclient.Counter
 	alice := s.join("sess-a", "@alice:hs", nil)
-	bob := s.join("sess-a", "@bob:hs", got.add)
+	bob := s.join("sess-a", "@bob:hs", got.Add)
 	stream(alice, stop)
-	eventually(t, "media", func() bool { return got.get("@alice:hs camera") > 10 })
+	eventually(t, "media", func() bool { return got.Get("@alice:hs camera") > 10 })
 	offers := func() int {
 		n := 0
 		for _, m := range bob.Messages() {
@@ -428,8 +407,8 @@ func TestICERestartKeepsTheCallGoing(t *testing.T) {
 	before := offers()
 	bob.Send(map[string]any{"type": "restart"})
 	eventually(t, "a new offer", func() bool { return offers() > before })
-	mark := got.get("@alice:hs camera")
-	eventually(t, "media after the restart", func() bool { return got.get("@alice:hs camera") > mark+20 })
+	mark := got.Get("@alice:hs camera")
+	eventually(t, "media after the restart", func() bool { return got.Get("@alice:hs camera") > mark+20 })
 }
 
 func TestTURNRelaysCalls(t *testing.T) {
@@ -457,7 +436,7 @@ func TestTURNRelaysCalls(t *testing.T) {
 					iceServers = append(iceServers, webrtc.ICEServer{URLs: []string{u}, Username: servers[0].Username, Credential: servers[0].Credential})
 				}
 			}
-			var got counter
+			var got callclient.Counter
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			session := "turn-" + transport
@@ -467,7 +446,7 @@ func TestTURNRelaysCalls(t *testing.T) {
 			}
 			defer alice.Close()
 			bob, err := callclient.Dial(ctx, api, ws, session, srv.Credential(session, "@bob:hs", false),
-				callclient.Options{Publish: true, OnPacket: got.add, ICEServers: iceServers, RelayOnly: true})
+				callclient.Options{Publish: true, OnPacket: got.Add, ICEServers: iceServers, RelayOnly: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -475,7 +454,7 @@ func TestTURNRelaysCalls(t *testing.T) {
 			stop := make(chan struct{})
 			defer close(stop)
 			stream(alice, stop)
-			eventually(t, "media through TURN over "+transport, func() bool { return got.get("@alice:hs camera") > 10 })
+			eventually(t, "media through TURN over "+transport, func() bool { return got.Get("@alice:hs camera") > 10 })
 		})
 	}
 }

@@ -77,6 +77,9 @@ type Hooks struct {
 	Presence func(sessionID, userID string, host, present bool)
 }
 
+// socketBuffer is the size asked for the shared UDP socket's kernel buffers.
+const socketBuffer = 8 << 20
+
 // Server is the SFU.
 type Server struct {
 	cfg    Config
@@ -113,6 +116,17 @@ func New(cfg Config, secret []byte, clock clockwork.Clock, log zerolog.Logger) (
 		return nil, fmt.Errorf("opening the ICE UDP port %s:%d (media.listen_ip, media.udp_port): %w", cfg.ListenIP, cfg.UDPPort, err)
 	}
 	s.udp = udp
+	if c, ok := udp.(*net.UDPConn); ok {
+		// Every call shares this one socket: the kernel's default buffer (about 200 KB, some
+		// 150 video packets) overflows during a scheduling pause of a few milliseconds at a
+		// few dozen rooms. The kernel caps the request at net.core.rmem_max/wmem_max.
+		if err := c.SetReadBuffer(socketBuffer); err != nil {
+			s.log.Warn().Err(err).Msg("Could not enlarge the UDP receive buffer")
+		}
+		if err := c.SetWriteBuffer(socketBuffer); err != nil {
+			s.log.Warn().Err(err).Msg("Could not enlarge the UDP send buffer")
+		}
+	}
 	s.mux = webrtc.NewICEUDPMux(quietPion.NewLogger("ice"), udp)
 	if s.api, err = s.newAPI(); err != nil {
 		_ = s.Close()

@@ -44,8 +44,8 @@ func TestCallThroughTheBridge(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	var fromGuest counter
-	host, err := callclient.Dial(ctx, api, hostAccess.WebSocket, sess.ID, hostAccess.Credential, callclient.Options{Publish: true, OnPacket: fromGuest.add})
+	var fromGuest callclient.Counter
+	host, err := callclient.Dial(ctx, api, hostAccess.WebSocket, sess.ID, hostAccess.Credential, callclient.Options{Publish: true, OnPacket: fromGuest.Add})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,8 +81,8 @@ func TestCallThroughTheBridge(t *testing.T) {
 	if code := s.call("POST", "/api/call/join", token, struct{}{}, &access); code != 200 || access.Host {
 		t.Fatalf("the guest's credential: %d %+v", code, access)
 	}
-	var fromHost counter
-	guest, err := callclient.Dial(ctx, api, access.WebSocket, sess.ID, access.Credential, callclient.Options{Publish: true, OnPacket: fromHost.add})
+	var fromHost callclient.Counter
+	guest, err := callclient.Dial(ctx, api, access.WebSocket, sess.ID, access.Credential, callclient.Options{Publish: true, OnPacket: fromHost.Add})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestCallThroughTheBridge(t *testing.T) {
 	stream(host, stop)
 	stream(guest, stop)
 	bridgetest.Eventually(t, wait, "media both ways", func() bool {
-		return fromHost.get(s.clinician.UserID.String()+" camera") > 10 && fromGuest.get(access.UserID+" camera") > 10
+		return fromHost.Get(s.clinician.UserID.String()+" camera") > 10 && fromGuest.Get(access.UserID+" camera") > 10
 	})
 
 	// Removed: the guest's call closes within a second.

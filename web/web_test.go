@@ -10,7 +10,6 @@ import (
 	"net/http/cookiejar"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -559,27 +558,6 @@ func TestGuestDeniedThenSessionEnds(t *testing.T) {
 	if code := s.call("POST", "/api/call/knock", token, map[string]string{"name": "Jane"}, &e); code != http.StatusConflict || e.Code != "session_over" {
 		t.Errorf("knock after the end: %d %+v", code, e)
 	}
-}
-
-// counter counts received packets by sender and label.
-type counter struct {
-	mu sync.Mutex
-	n  map[string]int
-}
-
-func (c *counter) add(p callclient.Packet) {
-	c.mu.Lock()
-	if c.n == nil {
-		c.n = map[string]int{}
-	}
-	c.n[p.From+" "+p.Label]++
-	c.mu.Unlock()
-}
-
-func (c *counter) get(key string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n[key]
 }
 
 // stream publishes audio and video packets every 20 ms until stop is closed.

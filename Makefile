@@ -18,7 +18,7 @@ deps-test: deps-e2e
 
 deps-e2e:
 	@test -x /usr/bin/chromium || { echo "Installing Chromium..."; apt-get update -qq && apt-get install -y -qq chromium; }
-	@test -d e2e/node_modules/playwright-core || { echo "Installing playwright-core..."; cd e2e && npm ci --no-audit --no-fund; }
+	@test -d e2e/node_modules/playwright-core -a -d e2e/node_modules/@stoplight/prism-cli || { echo "Installing playwright-core and Prism..."; cd e2e && npm ci --no-audit --no-fund; }
 
 test: deps-test
 	$(GO) vet ./...

@@ -31,8 +31,14 @@ type lobby struct {
 }
 
 func newLobby(t testing.TB, db string) *lobby {
+	return newLobbyWith(t, bridgetest.Options{DB: db})
+}
+
+// newLobbyWith starts the bridge with its clock at 09:00 UTC on 24 November 2026.
+func newLobbyWith(t testing.TB, opts bridgetest.Options) *lobby {
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
-	env := bridgetest.New(t, bridgetest.Options{DB: db, Clock: clock})
+	opts.Clock = clock
+	env := bridgetest.New(t, opts)
 	env.Start(t)
 	l := &lobby{t: t, env: env, clock: clock, clinician: env.User(t, "dr.martin")}
 	l.control = roomWithBot(t, env, l.clinician)
@@ -44,12 +50,14 @@ func newLobby(t testing.TB, db string) *lobby {
 func (l *lobby) schedule(args string) *bridge.Session {
 	l.t.Helper()
 	cmd := "!schedule " + args
-	if _, err := l.clinician.SendText(context.Background(), l.control, cmd); err != nil {
+	resp, err := l.clinician.SendText(context.Background(), l.control, cmd)
+	if err != nil {
 		l.t.Fatal(err)
 	}
 	idPattern := regexp.MustCompile(`Scheduled session ([a-z0-9]{6})`)
 	evt := bridgetest.WaitMessage(l.t, l.clinician, l.control, wait, "the schedule confirmation", func(evt *event.Event) bool {
-		return evt.Sender == l.bot() && idPattern.MatchString(evt.Content.AsMessage().Body)
+		msg := evt.Content.AsMessage()
+		return evt.Sender == l.bot() && msg.RelatesTo.GetReplyTo() == resp.EventID && idPattern.MatchString(msg.Body)
 	})
 	sessionID := idPattern.FindStringSubmatch(evt.Content.AsMessage().Body)[1]
 	s, err := l.env.App.Sessions.Session(context.Background(), sessionID)
@@ -633,21 +641,6 @@ func TestRedeliveredKnockIsHandledOnce(t *testing.T) {
 	}
 	if knocks != 1 {
 		t.Errorf("%d knocks logged for one knock delivered three times", knocks)
-	}
-}
-
-func TestTextMessageRepliesReachTheClinician(t *testing.T) {
-	l := newLobby(t, "sqlite")
-	s := l.schedule("2026-11-24 15:00 Europe/Paris \"Jane Doe\" sms +33612345678")
-	_, ps, _ := l.env.App.Sessions.Lobby(context.Background(), "", s.ID)
-	if err := l.env.App.Matrix.RelaySMS(context.Background(), s.ID, ps[0].ID, "Running 5 minutes late <b>sorry</b>"); err != nil {
-		t.Fatal(err)
-	}
-	for _, room := range []id.RoomID{id.RoomID(s.RoomID), l.control} {
-		evt := bridgetest.WaitMessage(t, l.clinician, room, wait, "the relayed text message", bridgetest.IsNoticeFrom(l.bot(), "Running 5 minutes late"))
-		if html := evt.Content.AsMessage().FormattedBody; strings.Contains(html, "<b>sorry") {
-			t.Errorf("the message's markup was not escaped: %s", html)
-		}
 	}
 }
 

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
+	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
 )
 
 // RelaySMS carries a participant's text message reply ("running 5 minutes late") into the
@@ -61,4 +64,22 @@ func (c *Connector) ClinicianName(ctx context.Context, userID string) (string, e
 		return "", fmt.Errorf("%q is not a user ID: %w", userID, parseErr)
 	}
 	return localpart, nil
+}
+
+var _ scheduler.Clinicians = (*Connector)(nil)
+
+// NotificationProblem tells the clinician, in their control room, that a participant was not
+// notified and why, so that they can reach them another way. It names the participant by their
+// number and booked name only, and never quotes the message.
+func (c *Connector) NotificationProblem(ctx context.Context, s *bridge.Session, p *bridge.Participant, n *scheduler.Notification) {
+	room, err := c.controlRoom(ctx, id.UserID(s.Clinician))
+	if err != nil {
+		zerolog.Ctx(ctx).Err(err).Msg("Failed to find a control room to report a notification problem")
+		return
+	}
+	what := fmt.Sprintf("Session %s: the %s %s to participant %d (", s.ID, strings.ReplaceAll(string(n.Kind), "_", " "), n.Channel, p.Number)
+	msg := (&notice{}).text(what).user(p.DisplayName()).text(") was not sent: ").user(n.LastError)
+	if err = c.send(ctx, room, msg); err != nil {
+		zerolog.Ctx(ctx).Err(err).Msg("Failed to report a notification problem")
+	}
 }

@@ -25,6 +25,7 @@ type Config struct {
 	Web         WebConfig         `yaml:"web"`
 	Lobby       LobbyConfig       `yaml:"lobby"`
 	Media       MediaConfig       `yaml:"media"`
+	Notify      NotifyConfig      `yaml:"notifications"`
 	Permissions Permissions       `yaml:"permissions"`
 	Logging     zeroconfig.Config `yaml:"logging"`
 
@@ -101,6 +102,39 @@ type TURNConfig struct {
 type LobbyConfig struct {
 	OpensBefore time.Duration `yaml:"opens_before"`
 	ClosesAfter time.Duration `yaml:"closes_after"`
+}
+
+// NotifyConfig is the clinic's notification policy and its SMS and email providers.
+type NotifyConfig struct {
+	ClinicName       string        `yaml:"clinic_name"`
+	ClinicPhone      string        `yaml:"clinic_phone"`
+	Confirmation     bool          `yaml:"confirmation"`
+	ReminderBefore   time.Duration `yaml:"reminder_before"`
+	PhoneIntroBefore time.Duration `yaml:"phone_intro_before"`
+	Poll             time.Duration `yaml:"poll"`
+	SMS              SMSConfig     `yaml:"sms"`
+	Email            EmailConfig   `yaml:"email"`
+}
+
+// SMSConfig is the Twilio account that sends SMS.
+type SMSConfig struct {
+	AccountSID          string  `yaml:"account_sid"`
+	AuthToken           string  `yaml:"auth_token"`
+	From                string  `yaml:"from"`
+	MessagingServiceSID string  `yaml:"messaging_service_sid"`
+	APIURL              string  `yaml:"api_url"`
+	PerSecond           float64 `yaml:"per_second"`
+	StatusCallback      bool    `yaml:"status_callback"`
+}
+
+// EmailConfig is the SMTP server that sends email.
+type EmailConfig struct {
+	Host     string `yaml:"host"`
+	Port     int    `yaml:"port"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	From     string `yaml:"from"`
+	TLS      string `yaml:"tls"`
 }
 
 // Level is what a Matrix user may do with the bridge.
@@ -217,6 +251,47 @@ func (c *Config) validate() error {
 		}
 		if len(t.Secret) < 32 {
 			bad("media.turn.secret", "must be at least 32 characters (or \"generate\")")
+		}
+	}
+	n := &c.Notify
+	if strings.TrimSpace(n.ClinicName) == "" {
+		bad("notifications.clinic_name", "must not be empty: every message names the clinic")
+	}
+	if n.ClinicPhone != "" && !strings.HasPrefix(n.ClinicPhone, "+") {
+		bad("notifications.clinic_phone", "%q is not an E.164 number (+33123456789)", n.ClinicPhone)
+	}
+	if n.ReminderBefore < 0 || n.ReminderBefore > 14*24*time.Hour {
+		bad("notifications.reminder_before", "%s is not between 0 and 14 days", n.ReminderBefore)
+	}
+	if n.PhoneIntroBefore < 0 || n.PhoneIntroBefore > 24*time.Hour {
+		bad("notifications.phone_intro_before", "%s is not between 0 and 24h", n.PhoneIntroBefore)
+	}
+	if n.Poll < 10*time.Millisecond || n.Poll > time.Minute {
+		bad("notifications.poll", "%s is not between 10ms and 1m", n.Poll)
+	}
+	if sms := n.SMS; sms.AccountSID != "" {
+		if sms.AuthToken == "" {
+			bad("notifications.sms.auth_token", "must be set with account_sid")
+		}
+		if sms.From == "" && sms.MessagingServiceSID == "" {
+			bad("notifications.sms.from", "set a sender number or messaging_service_sid")
+		}
+		checkURL("notifications.sms.api_url", sms.APIURL)
+		if sms.PerSecond <= 0 {
+			bad("notifications.sms.per_second", "must be more than 0")
+		}
+	}
+	if mail := n.Email; mail.Host != "" {
+		if mail.Port <= 0 || mail.Port > 65535 {
+			bad("notifications.email.port", "must be a port number from 1 to 65535")
+		}
+		if !strings.Contains(mail.From, "@") {
+			bad("notifications.email.from", "%q is not an email address", mail.From)
+		}
+		switch mail.TLS {
+		case "starttls", "tls", "none":
+		default:
+			bad("notifications.email.tls", "%q is not starttls, tls or none", mail.TLS)
 		}
 	}
 	for key, lvl := range c.Permissions {

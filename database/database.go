@@ -32,6 +32,10 @@ type Database struct {
 	LobbyLog     *LobbyLogQuery
 	GuestLink    *GuestLinkQuery
 	WebSession   *WebSessionQuery
+	Outbox       *OutboxQuery
+	OptOut       *OptOutQuery
+
+	lock *instanceLock
 }
 
 // Config says which database to open.
@@ -47,7 +51,12 @@ type Config struct {
 // Open connects, checks that the database answers and upgrades the schema.
 func Open(ctx context.Context, cfg Config, log zerolog.Logger) (*Database, error) {
 	uri := cfg.URI
+	var lock *instanceLock
 	if cfg.Type == "sqlite" {
+		var err error
+		if lock, err = lockSQLite(uri); err != nil {
+			return nil, err
+		}
 		uri = sqliteURI(uri)
 	}
 	raw, err := dbutil.NewFromConfig("telehealth-bridge", dbutil.Config{PoolConfig: dbutil.PoolConfig{
@@ -57,18 +66,29 @@ func Open(ctx context.Context, cfg Config, log zerolog.Logger) (*Database, error
 		MaxIdleConns: max(cfg.MaxIdleConns, 1),
 	}}, dbutil.ZeroLogger(log.With().Str("db_section", "main").Logger()))
 	if err != nil {
+		lock.release()
 		return nil, fmt.Errorf("opening %s database %s: %w", cfg.Type, Redact(cfg.URI), err)
 	}
 	if err = raw.RawDB.PingContext(ctx); err != nil {
 		_ = raw.Close()
+		lock.release()
 		return nil, fmt.Errorf("database %s is unreachable: %w", Redact(cfg.URI), err)
 	}
 	db := New(raw)
+	db.lock = lock
 	if err = db.Upgrade(ctx); err != nil {
-		_ = raw.Close()
+		_ = db.Close()
 		return nil, fmt.Errorf("upgrading database %s: %w", Redact(cfg.URI), err)
 	}
 	return db, nil
+}
+
+// Close closes the database and lets another instance use it.
+func (db *Database) Close() error {
+	err := db.Database.Close()
+	db.lock.release()
+	db.lock = nil
+	return err
 }
 
 // New wraps an open dbutil database with the bridge's schema and queries.
@@ -84,6 +104,8 @@ func New(db *dbutil.Database) *Database {
 		LobbyLog:     &LobbyLogQuery{db: db},
 		GuestLink:    &GuestLinkQuery{db: db},
 		WebSession:   &WebSessionQuery{db: db},
+		Outbox:       &OutboxQuery{db: db},
+		OptOut:       &OptOutQuery{db: db},
 	}
 }
 

@@ -2,6 +2,7 @@ package database_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/telehealth-bridge/telehealth-bridge/database"
 	"github.com/telehealth-bridge/telehealth-bridge/database/upgrades"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/dbtest"
+	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
 )
 
 func TestSchemaIsAtLatestVersion(t *testing.T) {
@@ -99,4 +101,90 @@ func TestUnreachableDatabaseNamesURLWithoutPassword(t *testing.T) {
 	if strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("error shows the password: %v", err)
 	}
+}
+
+// A second bridge on the same SQLite file would send every reminder twice: it stops at once,
+// and starts once the first one has closed the database.
+func TestSecondInstanceOnSQLiteIsRefused(t *testing.T) {
+	ctx := context.Background()
+	cfg := dbtest.Config(t, "sqlite")
+	first, err := database.Open(ctx, cfg, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = database.Open(ctx, cfg, zerolog.Nop())
+	if !errors.Is(err, database.ErrSecondInstance) || !strings.Contains(err.Error(), "PostgreSQL") {
+		t.Fatalf("second instance: %v", err)
+	}
+	if err = first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := database.Open(ctx, cfg, zerolog.Nop())
+	if err != nil {
+		t.Fatalf("after the first closed: %v", err)
+	}
+	_ = again.Close()
+}
+
+func TestOutboxStorage(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.Database) {
+		ctx := context.Background()
+		start := time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC)
+		s, ps := sampleSession("out234", start)
+		if err := db.Store().InsertSession(ctx, s, ps); err != nil {
+			t.Fatal(err)
+		}
+		now := start.Add(-48 * time.Hour)
+		row := func(kind scheduler.NoticeKind, due time.Time) *scheduler.Notification {
+			return &scheduler.Notification{SessionID: s.ID, ParticipantID: ps[1].ID, Kind: kind, Channel: scheduler.ChannelSMS,
+				Due: due, Status: scheduler.StatusPending, CreatedAt: now, UpdatedAt: now}
+		}
+		early, late := row(scheduler.NoticeConfirmation, now), row(scheduler.NoticeReminder, start.Add(-24*time.Hour))
+		if err := db.Outbox.Insert(ctx, late, early); err != nil {
+			t.Fatal(err)
+		}
+		claimed, err := db.Outbox.ClaimDue(ctx, now, 10)
+		if err != nil || len(claimed) != 1 || claimed[0].ID != early.ID || claimed[0].Status != scheduler.StatusSending || claimed[0].Attempts != 1 {
+			t.Fatalf("claim at the booking: %+v, %v", claimed, err)
+		}
+		if again, _ := db.Outbox.ClaimDue(ctx, now, 10); len(again) != 0 {
+			t.Fatalf("a claimed row was claimed twice: %+v", again)
+		}
+		// A crash leaves it in flight; the next sender puts it back in line.
+		if n, err := db.Outbox.ReleaseSending(ctx, now); err != nil || n != 1 {
+			t.Fatalf("release: %d, %v", n, err)
+		}
+		claimed, _ = db.Outbox.ClaimDue(ctx, start, 10)
+		if len(claimed) != 2 || claimed[0].ID != early.ID || claimed[0].Attempts != 2 {
+			t.Fatalf("claim at the start, due order: %+v", claimed)
+		}
+		claimed[0].Status, claimed[0].ProviderID = scheduler.StatusSent, "SM123"
+		if err = db.Outbox.Update(ctx, claimed[0]); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.Outbox.ByProviderID(ctx, "SM123"); err != nil || got == nil || got.ID != early.ID {
+			t.Fatalf("by provider ID: %+v, %v", got, err)
+		}
+		if got, err := db.Outbox.ByProviderID(ctx, "SMnone"); err != nil || got != nil {
+			t.Fatalf("unknown provider ID: %+v, %v", got, err)
+		}
+
+		if out, _ := db.OptOut.OptedOut(ctx, "+33612345678"); out {
+			t.Fatal("opted out before STOP")
+		}
+		for range 2 { // STOP twice is one opt-out
+			if err = db.OptOut.OptOut(ctx, "+33612345678", now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if out, _ := db.OptOut.OptedOut(ctx, "+33612345678"); !out {
+			t.Fatal("not opted out after STOP")
+		}
+		if err = db.OptOut.OptIn(ctx, "+33612345678"); err != nil {
+			t.Fatal(err)
+		}
+		if out, _ := db.OptOut.OptedOut(ctx, "+33612345678"); out {
+			t.Fatal("still opted out after START")
+		}
+	})
 }

@@ -68,3 +68,8 @@ func (s *Store) UpdateParticipant(ctx context.Context, p *bridge.Participant) er
 func (s *Store) LogLobby(ctx context.Context, e bridge.LobbyEntry) error {
 	return s.db.LobbyLog.Insert(ctx, e)
 }
+
+// ByContact finds the participants booked with an email address or a phone number.
+func (s *Store) ByContact(ctx context.Context, email, phone string) ([]*bridge.Participant, error) {
+	return s.db.Participant.ByContact(ctx, email, phone)
+}

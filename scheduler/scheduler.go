@@ -1,13 +1,16 @@
 // Package scheduler runs the bridge's timed work with gocron: each session's join window
 // switches (the room's join rule goes to knock when the lobby opens and back to invite after
-// the session). Plans are rebuilt from the database on start, and a switch that was due while
-// the bridge was down runs at once.
+// the session), and the notification outbox (confirmations and reminders by SMS and email).
+// Window switches are rebuilt from the database on start, and a switch that was due while the
+// bridge was down runs at once. Notifications are rows of the outbox, so they survive restarts
+// by themselves; one job sends what is due, on one instance only (see Elector).
 package scheduler
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/go-co-op/gocron/v2"
@@ -36,7 +39,16 @@ type Scheduler struct {
 	log      zerolog.Logger
 	switcher WindowSwitcher
 	sessions Sessions
+	notifier *Notifier
+
+	mu sync.Mutex
+	// planned are the sessions whose window switches are gocron jobs now.
+	planned map[string]bool
 }
+
+// planAhead is how far ahead window switches are planned as gocron jobs; an hourly job plans
+// the ones that come within reach, so a clinic with months of bookings keeps few timers.
+const planAhead = 48 * time.Hour
 
 var _ bridge.Planner = (*Scheduler)(nil)
 
@@ -47,7 +59,8 @@ func New(clock clockwork.Clock, window bridge.Window, log zerolog.Logger, opts .
 	if err != nil {
 		return nil, fmt.Errorf("creating the scheduler: %w", err)
 	}
-	return &Scheduler{cron: cron, clock: clock, window: window, log: log.With().Str("component", "scheduler").Logger()}, nil
+	return &Scheduler{cron: cron, clock: clock, window: window, log: log.With().Str("component", "scheduler").Logger(),
+		planned: make(map[string]bool)}, nil
 }
 
 // Use connects what the jobs act on.
@@ -55,20 +68,58 @@ func (s *Scheduler) Use(switcher WindowSwitcher, sessions Sessions) {
 	s.switcher, s.sessions = switcher, sessions
 }
 
-// Start plans every active session from the database and starts running jobs.
+// Notify adds the notification outbox: Plan plans its rows and a job sends them.
+func (s *Scheduler) Notify(nt *Notifier) { s.notifier = nt }
+
+// Start plans the window switches of the active sessions from the database and starts running
+// jobs.
 func (s *Scheduler) Start(ctx context.Context) error {
-	active, err := s.sessions.ActiveSessions(ctx)
+	n, err := s.planWindows(ctx, false)
 	if err != nil {
-		return fmt.Errorf("loading sessions to plan: %w", err)
+		return err
 	}
-	for _, sess := range active {
-		if err = s.Plan(ctx, sess); err != nil {
-			return err
+	if _, err = s.cron.NewJob(gocron.DurationJob(time.Hour), gocron.NewTask(func(ctx context.Context) {
+		if _, err := s.planWindows(ctx, true); err != nil {
+			s.log.Err(err).Msg("Planning the next window switches failed")
+		}
+	}), gocron.WithName("plan-windows"), gocron.WithSingletonMode(gocron.LimitModeReschedule)); err != nil {
+		return fmt.Errorf("planning the window planner: %w", err)
+	}
+	if s.notifier != nil {
+		poll := s.notifier.cfg.Poll
+		if _, err = s.cron.NewJob(gocron.DurationJob(poll), gocron.NewTask(func(ctx context.Context) {
+			if err := s.notifier.SendDue(ctx); err != nil && ctx.Err() == nil {
+				s.log.Err(err).Msg("Sending due notifications failed")
+			}
+		}), gocron.WithName("send-notifications"), gocron.WithSingletonMode(gocron.LimitModeReschedule),
+			gocron.WithStartAt(gocron.WithStartImmediately())); err != nil {
+			return fmt.Errorf("planning the notification sender: %w", err)
 		}
 	}
 	s.cron.Start()
-	s.log.Info().Int("sessions", len(active)).Msg("Scheduler started")
+	s.log.Info().Int("sessions", n).Msg("Scheduler started")
 	return nil
+}
+
+// planWindows plans the window switches of every active session that opens within planAhead;
+// onlyNew leaves the sessions already planned alone.
+func (s *Scheduler) planWindows(ctx context.Context, onlyNew bool) (int, error) {
+	active, err := s.sessions.ActiveSessions(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("loading sessions to plan: %w", err)
+	}
+	for _, sess := range active {
+		s.mu.Lock()
+		skip := onlyNew && s.planned[sess.ID]
+		s.mu.Unlock()
+		if skip {
+			continue
+		}
+		if err = s.planWindow(sess); err != nil {
+			return 0, err
+		}
+	}
+	return len(active), nil
 }
 
 // Stop stops running jobs and waits for the ones running.
@@ -78,13 +129,32 @@ func (s *Scheduler) Stop() error {
 
 func sessionTag(id string) string { return "session:" + id }
 
-// Plan replaces the session's planned window switches with ones that follow its current
-// schedule: nothing for a session that is over; the opening while it is scheduled; the closing
-// otherwise. The switches are idempotent, so an opening re-asserts the join rule after a crash.
+// Plan re-plans the session's timed work after a change: its notifications and its window
+// switches.
 func (s *Scheduler) Plan(ctx context.Context, sess *bridge.Session) error {
+	if s.notifier != nil {
+		if err := s.notifier.Plan(ctx, sess); err != nil {
+			return err
+		}
+	}
+	return s.planWindow(sess)
+}
+
+// planWindow replaces the session's planned window switches with ones that follow its current
+// schedule: nothing for a session that is over or opens beyond planAhead; the opening and the
+// closing otherwise. The switches are idempotent, so an opening re-asserts the join rule after
+// a crash.
+func (s *Scheduler) planWindow(sess *bridge.Session) error {
 	tag := sessionTag(sess.ID)
 	s.cron.RemoveByTags(tag)
-	if sess.Over() {
+	later := sess.Opens(s.window).After(s.clock.Now().Add(planAhead))
+	s.mu.Lock()
+	s.planned[sess.ID] = !sess.Over() && !later
+	if !s.planned[sess.ID] {
+		delete(s.planned, sess.ID)
+	}
+	s.mu.Unlock()
+	if sess.Over() || later {
 		return nil
 	}
 	if err := s.at(tag, "open-window", sess.Opens(s.window), func(ctx context.Context) error {

@@ -24,17 +24,7 @@ type SessionView struct {
 	ClinicianPresent bool   `json:"clinician_present"`
 	LobbyMessage     string `json:"lobby_message,omitempty"`
 	// Local is the schedule written for the viewer, in their zone and language.
-	Local LocalTime `json:"local"`
-}
-
-// LocalTime is a session's schedule in a person's zone and language.
-type LocalTime struct {
-	Date     string `json:"date"`
-	Start    string `json:"start"`
-	End      string `json:"end"`
-	Opens    string `json:"opens"`
-	Zone     string `json:"zone"`
-	ZoneAbbr string `json:"zone_abbr"`
+	Local bridge.LocalTime `json:"local"`
 }
 
 // ParticipantView is a participant as the pages show them.
@@ -76,7 +66,7 @@ func (srv *Server) sessionView(s *bridge.Session, zone, locale string) SessionVi
 		ID: s.ID, Status: string(s.Status), Kind: string(s.Kind),
 		Start: s.Start.UnixMilli(), End: s.End.UnixMilli(), Opens: s.Opens(w).UnixMilli(),
 		TimeZone: s.TimeZone, Policy: string(s.Policy), ClinicianPresent: s.ClinicianPresent,
-		LobbyMessage: s.LobbyMessage, Local: localTime(s, w, zone, locale),
+		LobbyMessage: s.LobbyMessage, Local: bridge.LocalTimeOf(s, w, zone, locale),
 	}
 }
 
@@ -160,7 +150,7 @@ func (srv *Server) callKnock(w http.ResponseWriter, r *http.Request) (any, error
 	case s.Over():
 		return nil, errorf(http.StatusConflict, "session_over", "This session is over.")
 	case !s.AcceptsKnocks(now, srv.svc.Window()):
-		return nil, errorf(http.StatusConflict, "too_early", "The waiting room opens at %s.", localTime(s, srv.svc.Window(), p.TimeZone, p.Locale).Opens)
+		return nil, errorf(http.StatusConflict, "too_early", "The waiting room opens at %s.", bridge.LocalTimeOf(s, srv.svc.Window(), p.TimeZone, p.Locale).Opens)
 	case p.State == bridge.StateRemoved:
 		return nil, errorf(http.StatusForbidden, "removed", "The clinician removed you from this session.")
 	case p.MatrixID != "" && !srv.guests.IsGhost(p.MatrixID):

@@ -9,8 +9,10 @@ import (
 	"net"
 	"strconv"
 
+	"github.com/go-co-op/gocron/v2"
 	"github.com/jonboulle/clockwork"
 	"github.com/rs/zerolog"
+	"go.mau.fi/util/dbutil"
 
 	"github.com/telehealth-bridge/telehealth-bridge/appservice"
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
@@ -30,6 +32,7 @@ type App struct {
 	Sessions  *bridge.Service
 	Matrix    *appservice.Connector
 	Scheduler *scheduler.Scheduler
+	Notifier  *scheduler.Notifier
 	Web       *web.Server
 	Calls     *media.Server
 }
@@ -64,11 +67,22 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		_ = db.Close()
 		return nil, err
 	}
-	sched, err := scheduler.New(clock, window, log)
+	notifier, err := newNotifier(cfg, db, clock, window, log)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
 	}
+	var cronOpts []gocron.SchedulerOption
+	if db.Dialect == dbutil.Postgres {
+		// Several instances may share PostgreSQL: only the one holding the lock runs jobs.
+		cronOpts = append(cronOpts, gocron.WithDistributedElector(scheduler.NewElector(db.RawDB, scheduler.ElectorKey, notifier.Elected)))
+	}
+	sched, err := scheduler.New(clock, window, log, cronOpts...)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	sched.Notify(notifier)
 	sessions := bridge.New(bridge.Options{
 		Store: db.Store(), Clock: clock, Window: window, Bot: matrix.Bot().String(),
 		IsAdmin: func(userID string) bool { return cfg.Permissions.For(userID) == config.LevelAdmin },
@@ -102,7 +116,12 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	}, db, sessions, clock, log)
 	pages.Use(matrix, callGlue, sfu, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain))
 	matrix.SetWebLinks(pages)
-	return &App{Config: cfg, Log: log, Clock: clock, DB: db, Sessions: sessions, Matrix: matrix, Scheduler: sched, Web: pages, Calls: sfu}, nil
+	notifier.Use(pages, matrix)
+	if sms, ok := notifier.SMS().(*scheduler.SMS); ok {
+		pages.Mount("/sms/", sms.Webhooks(notifier, cfg.Web.PublicURL))
+	}
+	return &App{Config: cfg, Log: log, Clock: clock, DB: db, Sessions: sessions, Matrix: matrix, Scheduler: sched,
+		Notifier: notifier, Web: pages, Calls: sfu}, nil
 }
 
 // Start connects to the homeserver, plans the sessions' timed work, catches up with what

@@ -1,0 +1,59 @@
+package app
+
+import (
+	"fmt"
+	"net/url"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/rs/zerolog"
+
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+	"github.com/telehealth-bridge/telehealth-bridge/config"
+	"github.com/telehealth-bridge/telehealth-bridge/database"
+	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
+)
+
+// newNotifier creates the notification outbox with the SMS and email senders the config sets
+// up; a channel left unconfigured skips its rows with the reason, which the clinician sees.
+func newNotifier(cfg *config.Config, db *database.Database, clock clockwork.Clock, window bridge.Window, log zerolog.Logger) (*scheduler.Notifier, error) {
+	n := cfg.Notify
+	var sms scheduler.SMSSender
+	if n.SMS.AccountSID != "" {
+		smsCfg := scheduler.SMSConfig{
+			AccountSID: n.SMS.AccountSID, AuthToken: n.SMS.AuthToken, From: n.SMS.From,
+			MessagingServiceSID: n.SMS.MessagingServiceSID, APIURL: n.SMS.APIURL, ClinicName: n.ClinicName,
+		}
+		if n.SMS.StatusCallback {
+			smsCfg.StatusCallbackURL = cfg.Web.PublicURL + "/sms/status"
+		}
+		sender, err := scheduler.NewSMS(smsCfg, log)
+		if err != nil {
+			return nil, fmt.Errorf("setting up SMS (notifications.sms): %w", err)
+		}
+		sms = sender
+	}
+	var email scheduler.EmailSender
+	if n.Email.Host != "" {
+		mailer, err := scheduler.NewMailer(scheduler.SMTPConfig{
+			Host: n.Email.Host, Port: n.Email.Port, Username: n.Email.Username, Password: n.Email.Password,
+			From: n.Email.From, TLS: n.Email.TLS,
+		}, log)
+		if err != nil {
+			return nil, fmt.Errorf("setting up email (notifications.email): %w", err)
+		}
+		email = mailer
+	}
+	domain := cfg.Homeserver.Domain
+	if u, err := url.Parse(cfg.Web.PublicURL); err == nil && u.Hostname() != "" {
+		domain = u.Hostname()
+	}
+	return scheduler.NewNotifier(scheduler.NotifyConfig{
+		Clinic:           scheduler.Clinic{Name: n.ClinicName, Phone: n.ClinicPhone, Email: n.Email.From, Domain: domain},
+		Window:           window,
+		Confirmation:     n.Confirmation,
+		ReminderBefore:   n.ReminderBefore,
+		PhoneIntroBefore: n.PhoneIntroBefore,
+		SMSPerSecond:     n.SMS.PerSecond,
+		Poll:             n.Poll,
+	}, clock, log, db.Outbox, db.OptOut, db.Store(), sms, email), nil
+}

@@ -1,0 +1,556 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/rs/zerolog"
+	"golang.org/x/time/rate"
+
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+)
+
+// Outbox stores planned notifications (the database).
+type Outbox interface {
+	Insert(ctx context.Context, ns ...*Notification) error
+	Update(ctx context.Context, n *Notification) error
+	ForSession(ctx context.Context, sessionID string) ([]*Notification, error)
+	// ClaimDue marks up to limit rows due at now as being sent and returns them.
+	ClaimDue(ctx context.Context, now time.Time, limit int) ([]*Notification, error)
+	// ReleaseSending puts rows left in flight by a previous sender back in line.
+	ReleaseSending(ctx context.Context, now time.Time) (int64, error)
+	// ByProviderID returns nil when no notification has that provider message ID.
+	ByProviderID(ctx context.Context, providerID string) (*Notification, error)
+}
+
+// OptOuts is the SMS opt-out ledger.
+type OptOuts interface {
+	OptOut(ctx context.Context, phone string, at time.Time) error
+	OptIn(ctx context.Context, phone string) error
+	OptedOut(ctx context.Context, phone string) (bool, error)
+}
+
+// Bookings reads the sessions and participants that notifications are about.
+type Bookings interface {
+	GetSession(ctx context.Context, id string) (*bridge.Session, error)
+	Participants(ctx context.Context, sessionID string) ([]*bridge.Participant, error)
+	// ByContact finds the participants booked with an email address or a phone number.
+	ByContact(ctx context.Context, email, phone string) ([]*bridge.Participant, error)
+}
+
+// SMSSender sends one text message; errors are *SendError when the provider answered.
+type SMSSender interface {
+	Send(ctx context.Context, to, body string) (providerID string, err error)
+}
+
+// EmailSender sends one email.
+type EmailSender interface {
+	Send(ctx context.Context, to string, e Email) (messageID string, err error)
+}
+
+// Links gives a participant their own page (the guest link).
+type Links interface {
+	ParticipantLink(ctx context.Context, s *bridge.Session, p *bridge.Participant) (string, error)
+}
+
+// Clinicians tells the clinician what the outbox could not do, and names them in telephone
+// introductions (the Matrix side).
+type Clinicians interface {
+	// ClinicianName is the clinician's name as participants know it.
+	ClinicianName(ctx context.Context, userID string) (string, error)
+	// NotificationProblem says why a notification to a participant was not sent.
+	NotificationProblem(ctx context.Context, s *bridge.Session, p *bridge.Participant, n *Notification)
+	// RelaySMS carries a participant's SMS reply into the session's room.
+	RelaySMS(ctx context.Context, sessionID string, participantID int64, text string) error
+	// IsGhost reports whether a user is the bridge's ghost of a web-link guest.
+	IsGhost(userID string) bool
+}
+
+// NotifyConfig is the clinic's notification policy.
+type NotifyConfig struct {
+	Clinic Clinic
+	Window bridge.Window
+	// Confirmation sends a confirmation when a session is scheduled.
+	Confirmation bool
+	// ReminderBefore is how long before the start the reminder goes; 0 sends none.
+	ReminderBefore time.Duration
+	// PhoneIntroBefore is how long before a telephone session the introduction SMS goes.
+	PhoneIntroBefore time.Duration
+	// SMSPerSecond is the provider's rate limit for this sender.
+	SMSPerSecond float64
+	// Poll is how often the sender looks for due rows.
+	Poll time.Duration
+	// Workers is how many notifications are sent at once.
+	Workers int
+}
+
+// Notifier plans the outbox from sessions and sends what is due. Planning happens whenever a
+// session changes; sending is a gocron job that only the elected instance runs.
+type Notifier struct {
+	cfg        NotifyConfig
+	clock      clockwork.Clock
+	log        zerolog.Logger
+	outbox     Outbox
+	optOuts    OptOuts
+	bookings   Bookings
+	links      Links
+	clinicians Clinicians
+	sms        SMSSender
+	email      EmailSender
+	smsRate    *rate.Limiter
+
+	// released is false until the sender has put back what a crashed sender left in flight.
+	released atomic.Bool
+	// planning serialises plans of one session (the bridge may replan it from two handlers).
+	planning sync.Mutex
+}
+
+// NewNotifier creates the outbox's planner and sender. sms or email may be nil when the clinic
+// has not configured that channel: rows for it are skipped with the reason.
+func NewNotifier(cfg NotifyConfig, clock clockwork.Clock, log zerolog.Logger, outbox Outbox, optOuts OptOuts,
+	bookings Bookings, sms SMSSender, email EmailSender) *Notifier {
+	if cfg.Poll <= 0 {
+		cfg.Poll = 250 * time.Millisecond
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 4
+	}
+	limit := rate.Inf
+	if cfg.SMSPerSecond > 0 {
+		limit = rate.Limit(cfg.SMSPerSecond)
+	}
+	return &Notifier{
+		cfg: cfg, clock: clock, log: log.With().Str("component", "notifier").Logger(),
+		outbox: outbox, optOuts: optOuts, bookings: bookings, sms: sms, email: email,
+		smsRate: rate.NewLimiter(limit, max(1, int(cfg.SMSPerSecond))),
+	}
+}
+
+// Use connects the web links and the Matrix side, which are created after the scheduler.
+func (nt *Notifier) Use(links Links, clinicians Clinicians) {
+	nt.links, nt.clinicians = links, clinicians
+}
+
+// Elected is called when this instance becomes the one that sends: rows a previous sender left
+// in flight are sent again before anything else.
+func (nt *Notifier) Elected() { nt.released.Store(false) }
+
+// channels are the ways a participant hears from the clinic: their invitation mode.
+func channels(p *bridge.Participant) []Channel {
+	switch {
+	case p.Invite == bridge.InviteSMS && p.Phone != "":
+		return []Channel{ChannelSMS}
+	case p.Invite == bridge.InviteEmail && p.Email != "":
+		return []Channel{ChannelEmail}
+	}
+	return nil
+}
+
+// timed is a notification sent at an instant of the schedule.
+type timed struct {
+	kind    NoticeKind
+	channel Channel
+	due     time.Time
+}
+
+// timedFor lists the reminders a participant gets for the session's current schedule.
+func (nt *Notifier) timedFor(s *bridge.Session, p *bridge.Participant) []timed {
+	var out []timed
+	for _, ch := range channels(p) {
+		if nt.cfg.ReminderBefore > 0 {
+			out = append(out, timed{NoticeReminder, ch, s.Start.Add(-nt.cfg.ReminderBefore)})
+		}
+		if s.Kind == bridge.KindVideo {
+			out = append(out, timed{NoticeWindowOpen, ch, s.Opens(nt.cfg.Window)})
+		}
+	}
+	// A telephone session's client must recognise the caller, whatever their invitation mode.
+	if s.Kind == bridge.KindPhone && p.Phone != "" && nt.cfg.PhoneIntroBefore > 0 {
+		out = append(out, timed{NoticePhoneIntro, ChannelSMS, s.Start.Add(-nt.cfg.PhoneIntroBefore)})
+	}
+	return out
+}
+
+// Plan brings the session's outbox rows in line with its schedule and status: a confirmation
+// once, the timed reminders of the current schedule (the old ones cancelled), a reschedule notice
+// to whoever was told the old time, a cancellation notice to whoever was told anything, and
+// nothing more once the session is over. Planning twice changes nothing.
+func (nt *Notifier) Plan(ctx context.Context, s *bridge.Session) error {
+	nt.planning.Lock()
+	defer nt.planning.Unlock()
+	ps, err := nt.bookings.Participants(ctx, s.ID)
+	if err != nil {
+		return fmt.Errorf("loading the participants of session %s to plan notifications: %w", s.ID, err)
+	}
+	rows, err := nt.outbox.ForSession(ctx, s.ID)
+	if err != nil {
+		return fmt.Errorf("loading the notifications of session %s: %w", s.ID, err)
+	}
+	now := nt.clock.Now()
+	var add []*Notification
+	var change []*Notification
+	cancel := func(n *Notification, why string) {
+		if n.Status == StatusPending {
+			n.Status, n.LastError, n.UpdatedAt = StatusCancelled, why, now
+			change = append(change, n)
+		}
+	}
+	newRow := func(p *bridge.Participant, kind NoticeKind, ch Channel, due time.Time) {
+		add = append(add, &Notification{SessionID: s.ID, ParticipantID: p.ID, Kind: kind, Channel: ch, Due: due,
+			Status: StatusPending, Revision: s.Revision, CreatedAt: now, UpdatedAt: now})
+	}
+	for _, p := range ps {
+		mine := slices.DeleteFunc(slices.Clone(rows), func(n *Notification) bool { return n.ParticipantID != p.ID })
+		told := slices.ContainsFunc(mine, func(n *Notification) bool { return n.Status == StatusSent })
+		wanted := channels(p)
+		for _, n := range mine {
+			if n.Channel == ChannelEmail && !slices.Contains(wanted, ChannelEmail) ||
+				n.Channel == ChannelSMS && !slices.Contains(wanted, ChannelSMS) && n.Kind != NoticePhoneIntro {
+				cancel(n, "the participant's invitation mode changed")
+			}
+		}
+		if s.Over() {
+			for _, n := range mine {
+				if n.Kind != NoticeCancellation {
+					cancel(n, "the session is "+string(s.Status))
+				}
+			}
+			if s.Status == bridge.StatusCancelled && told {
+				for _, ch := range wanted {
+					if !has(mine, NoticeCancellation, ch, -1) {
+						newRow(p, NoticeCancellation, ch, now)
+						// A calendar CANCEL must carry a higher SEQUENCE than the last REQUEST.
+						add[len(add)-1].Revision = s.Revision + 1
+					}
+				}
+			}
+			continue
+		}
+		for _, ch := range wanted {
+			if nt.cfg.Confirmation && !has(mine, NoticeConfirmation, ch, -1) {
+				newRow(p, NoticeConfirmation, ch, now)
+			}
+			// Someone told the old time hears of the new one; a confirmation still waiting
+			// will say the new time by itself.
+			toldOld := slices.ContainsFunc(mine, func(n *Notification) bool {
+				return n.Channel == ch && n.Status == StatusSent && n.Revision < s.Revision && n.Kind != NoticePhoneIntro
+			})
+			if toldOld && !has(mine, NoticeReschedule, ch, s.Revision) {
+				newRow(p, NoticeReschedule, ch, now)
+			}
+		}
+		want := nt.timedFor(s, p)
+		for _, n := range mine {
+			if !isTimed(n.Kind) || n.Status != StatusPending {
+				continue
+			}
+			i := slices.IndexFunc(want, func(t timed) bool { return t.kind == n.Kind && t.channel == n.Channel })
+			if i < 0 {
+				cancel(n, "no longer planned")
+				continue
+			}
+			if !n.Due.Equal(want[i].due) || n.Revision != s.Revision {
+				n.Due, n.Revision, n.UpdatedAt = want[i].due, s.Revision, now
+				change = append(change, n)
+			}
+		}
+		for _, t := range want {
+			if has(mine, t.kind, t.channel, s.Revision) || slices.ContainsFunc(mine, func(n *Notification) bool {
+				return n.Kind == t.kind && n.Channel == t.channel && n.Status == StatusPending
+			}) {
+				continue
+			}
+			// A reminder whose moment passed before it was planned is not sent late: the
+			// confirmation said it all. The waiting room opening is still worth a message
+			// until the session starts.
+			late := t.due.Before(now.Add(-time.Minute))
+			if t.kind == NoticeWindowOpen {
+				late = !now.Before(s.Start)
+			}
+			if !late {
+				newRow(p, t.kind, t.channel, t.due)
+			}
+		}
+	}
+	for _, n := range change {
+		if err = nt.outbox.Update(ctx, n); err != nil {
+			return fmt.Errorf("re-planning notification %d: %w", n.ID, err)
+		}
+	}
+	if len(add) > 0 {
+		if err = nt.outbox.Insert(ctx, add...); err != nil {
+			return fmt.Errorf("planning the notifications of session %s: %w", s.ID, err)
+		}
+	}
+	if len(add)+len(change) > 0 {
+		nt.log.Debug().Str("session_id", s.ID).Int("planned", len(add)).Int("changed", len(change)).Msg("Notifications planned")
+	}
+	return nil
+}
+
+func isTimed(k NoticeKind) bool {
+	return k == NoticeReminder || k == NoticeWindowOpen || k == NoticePhoneIntro
+}
+
+// has reports whether a row of that kind and channel exists that is not cancelled, for the
+// given revision (any revision if rev < 0).
+func has(rows []*Notification, kind NoticeKind, ch Channel, rev int) bool {
+	return slices.ContainsFunc(rows, func(n *Notification) bool {
+		return n.Kind == kind && n.Channel == ch && n.Status != StatusCancelled && (rev < 0 || n.Revision == rev)
+	})
+}
+
+// claimBatch is how many due rows one claim takes.
+const claimBatch = 64
+
+// SendDue sends every notification due now, a batch at a time, until none is left or ctx ends.
+// It is the sender job's body.
+func (nt *Notifier) SendDue(ctx context.Context) error {
+	if !nt.released.Load() {
+		n, err := nt.outbox.ReleaseSending(ctx, nt.clock.Now())
+		if err != nil {
+			return fmt.Errorf("putting back notifications left in flight: %w", err)
+		}
+		if n > 0 {
+			nt.log.Warn().Int64("count", n).Msg("Sending again notifications that were in flight when the previous sender stopped")
+		}
+		nt.released.Store(true)
+	}
+	// The workers stay busy across batches: the next batch is claimed while the last
+	// notifications of the previous one are still being sent.
+	work := make(chan *Notification)
+	var wg sync.WaitGroup
+	for range nt.cfg.Workers {
+		wg.Go(func() {
+			for n := range work {
+				nt.deliver(ctx, n)
+			}
+		})
+	}
+	defer func() {
+		close(work)
+		wg.Wait()
+	}()
+	for ctx.Err() == nil {
+		batch, err := nt.outbox.ClaimDue(ctx, nt.clock.Now(), claimBatch)
+		if err != nil {
+			return fmt.Errorf("claiming due notifications: %w", err)
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		for _, n := range batch {
+			work <- n
+		}
+	}
+	return ctx.Err()
+}
+
+// deliver sends one claimed notification and records the outcome. It never leaves a row in
+// "sending" unless the process dies (or ctx ends) in the middle.
+func (nt *Notifier) deliver(ctx context.Context, n *Notification) {
+	log := nt.log.With().Int64("notification", n.ID).Str("session_id", n.SessionID).
+		Str("kind", string(n.Kind)).Str("channel", string(n.Channel)).Int("attempt", n.Attempts).Logger()
+	s, p, err := nt.booking(ctx, n)
+	now := nt.clock.Now()
+	finish := func(status Status, reason string) {
+		n.Status, n.LastError, n.UpdatedAt = status, reason, nt.clock.Now()
+		if err := nt.outbox.Update(ctx, n); err != nil {
+			log.Err(err).Msg("Failed to record a notification's outcome")
+			return
+		}
+		switch status {
+		case StatusFailed, StatusSkipped:
+			log.Warn().Str("status", string(status)).Str("reason", reason).Msg("Notification not sent")
+			if nt.clinicians != nil && s != nil && p != nil {
+				nt.clinicians.NotificationProblem(ctx, s, p, n)
+			}
+		case StatusSent:
+			log.Info().Str("provider_id", n.ProviderID).Msg("Notification sent")
+		}
+	}
+	switch {
+	case errors.Is(err, bridge.ErrNotFound):
+		finish(StatusCancelled, "the session or participant no longer exists")
+		return
+	case err != nil:
+		nt.retry(ctx, log, n, err, 0)
+		return
+	}
+	if reason := nt.stale(s, n, now); reason != "" {
+		status := StatusCancelled
+		if n.Attempts > 1 {
+			status = StatusFailed
+			reason += " (last error: " + n.LastError + ")"
+		}
+		finish(status, reason)
+		return
+	}
+	to := p.Phone
+	if n.Channel == ChannelEmail {
+		to = p.Email
+	}
+	switch {
+	case to == "":
+		finish(StatusSkipped, "the participant has no "+contactName(n.Channel)+" any more")
+		return
+	case n.Channel == ChannelSMS && nt.sms == nil, n.Channel == ChannelEmail && nt.email == nil:
+		finish(StatusSkipped, "the clinic has not configured "+contactName(n.Channel)+" sending")
+		return
+	}
+	if n.Channel == ChannelSMS {
+		out, err := nt.optOuts.OptedOut(ctx, p.Phone)
+		if err != nil {
+			nt.retry(ctx, log, n, err, 0)
+			return
+		} else if out {
+			finish(StatusSkipped, "the participant's number opted out of SMS (answered STOP)")
+			return
+		}
+		zone := p.TimeZone
+		if zone == "" {
+			zone = s.TimeZone
+		}
+		if next := NextSendTime(now, zone, n.Kind); next.After(now) {
+			if n.Kind == NoticeReminder && !next.Before(s.Start) {
+				finish(StatusSkipped, "quiet hours (no SMS from 21:00 to 08:00) until the session")
+				return
+			}
+			n.Status, n.Due, n.Attempts, n.UpdatedAt = StatusPending, next, n.Attempts-1, now
+			if err := nt.outbox.Update(ctx, n); err != nil {
+				log.Err(err).Msg("Failed to postpone a notification past quiet hours")
+			}
+			return
+		}
+	}
+	notice := Notice{Kind: n.Kind, Clinic: nt.cfg.Clinic, Session: s, Participant: p, Window: nt.cfg.Window,
+		Sequence: n.Revision, Now: now}
+	// Someone booked with their own Matrix account joins from Element, not from a guest link.
+	ownAccount := p.MatrixID != "" && (nt.clinicians == nil || !nt.clinicians.IsGhost(p.MatrixID))
+	if nt.links != nil && !ownAccount {
+		if notice.Link, err = nt.links.ParticipantLink(ctx, s, p); err != nil {
+			nt.retry(ctx, log, n, fmt.Errorf("making the participant's link: %w", err), 0)
+			return
+		}
+	}
+	if n.Kind == NoticePhoneIntro && nt.clinicians != nil {
+		if notice.ClinicianName, err = nt.clinicians.ClinicianName(ctx, s.Clinician); err != nil {
+			nt.retry(ctx, log, n, fmt.Errorf("looking up the clinician's name: %w", err), 0)
+			return
+		}
+	}
+	if n.Channel == ChannelSMS {
+		var body string
+		if body, err = RenderSMS(notice); err == nil {
+			if err = nt.smsRate.Wait(ctx); err != nil {
+				return // shutting down: the row is sent again by the next sender
+			}
+			n.ProviderID, err = nt.sms.Send(ctx, p.Phone, body)
+		}
+	} else {
+		var mail Email
+		if mail, err = RenderEmail(notice); err == nil {
+			n.ProviderID, err = nt.email.Send(ctx, p.Email, mail)
+		}
+	}
+	if err == nil {
+		finish(StatusSent, "")
+		return
+	}
+	var se *SendError
+	if errors.As(err, &se) && se.Permanent {
+		finish(StatusFailed, se.Reason)
+		return
+	}
+	retryAfter := time.Duration(0)
+	if se != nil {
+		retryAfter = se.RetryAfter
+	}
+	nt.retry(ctx, log, n, err, retryAfter)
+}
+
+// stale says why a notification is no longer worth sending, or "".
+func (nt *Notifier) stale(s *bridge.Session, n *Notification, now time.Time) string {
+	switch {
+	case s.Status == bridge.StatusCancelled && n.Kind != NoticeCancellation:
+		return "the session was cancelled"
+	case s.Status == bridge.StatusEnded && n.Kind != NoticeCancellation:
+		return "the session has ended"
+	case n.Kind == NoticeCancellation && s.Status != bridge.StatusCancelled:
+		return "the session is no longer cancelled"
+	case n.Kind != NoticeCancellation && !now.Before(s.End):
+		return "not delivered before the session ended"
+	case n.Kind == NoticeCancellation && now.Sub(n.CreatedAt) > 24*time.Hour:
+		return "not delivered within 24 hours"
+	}
+	return ""
+}
+
+func contactName(ch Channel) string {
+	if ch == ChannelSMS {
+		return "phone number"
+	}
+	return "email address"
+}
+
+// booking loads the notification's session and participant.
+func (nt *Notifier) booking(ctx context.Context, n *Notification) (*bridge.Session, *bridge.Participant, error) {
+	s, err := nt.bookings.GetSession(ctx, n.SessionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	ps, err := nt.bookings.Participants(ctx, n.SessionID)
+	if err != nil {
+		return s, nil, err
+	}
+	for _, p := range ps {
+		if p.ID == n.ParticipantID {
+			return s, p, nil
+		}
+	}
+	return s, nil, bridge.ErrNotFound
+}
+
+// Backoff is how long the sender waits before the given attempt's retry: 30 s doubling up to
+// 30 minutes.
+func Backoff(attempt int) time.Duration {
+	d := 30 * time.Second
+	for i := 1; i < attempt && d < 30*time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, 30*time.Minute)
+}
+
+// retry puts a notification back in line after a temporary failure.
+func (nt *Notifier) retry(ctx context.Context, log zerolog.Logger, n *Notification, cause error, after time.Duration) {
+	now := nt.clock.Now()
+	if after <= 0 {
+		after = Backoff(n.Attempts)
+	}
+	n.Status, n.Due, n.UpdatedAt = StatusPending, now.Add(after), now
+	n.LastError = reasonOf(cause)
+	if err := nt.outbox.Update(ctx, n); err != nil {
+		log.Err(err).Msg("Failed to put a notification back in line")
+		return
+	}
+	log.Warn().Str("reason", n.LastError).Dur("retry_in", after).Msg("Notification will be retried")
+}
+
+// reasonOf is the error's text for the clinician: the provider's reason when it gave one.
+func reasonOf(err error) string {
+	var se *SendError
+	if errors.As(err, &se) && se.Reason != "" {
+		return se.Reason
+	}
+	return strings.TrimSpace(err.Error())
+}
+
+// SMS is the SMS sender, nil when the clinic sends none.
+func (nt *Notifier) SMS() SMSSender { return nt.sms }

@@ -1,0 +1,386 @@
+package scheduler
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+)
+
+// Email is a rendered email notification.
+type Email struct {
+	Subject string
+	Text    string
+	HTML    string
+	// Invite is a text/calendar object (RFC 5546), nil when the notice carries none.
+	Invite []byte
+	// InviteMethod is the invite's METHOD: REQUEST or CANCEL.
+	InviteMethod string
+}
+
+// French short names for SMS dates: written in GSM-7 ("aout", not "août", which would switch
+// the whole message to UCS-2 and 70 characters per segment).
+var (
+	frShortDays   = []string{"dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."}
+	frShortMonths = []string{"janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "aout", "sept.", "oct.", "nov.", "déc."}
+)
+
+// when is a notice's session schedule as its participant reads it.
+type when struct {
+	fr    bool
+	start time.Time // in the participant's zone
+	local bridge.LocalTime
+}
+
+func (w when) zone() string { return w.local.ZoneAbbr }
+
+// smsDate is a short day for text messages: "Tue 3 Mar", "mar. 3 mars".
+func (w when) smsDate() string {
+	if w.fr {
+		return fmt.Sprintf("%s %d %s", frShortDays[w.start.Weekday()], w.start.Day(), frShortMonths[w.start.Month()-1])
+	}
+	return w.start.Format("Mon 2 Jan")
+}
+
+// subjectDate is the day in email subjects: "Tue 3 Mar", "mardi 3 mars".
+func (w when) subjectDate() string {
+	if w.fr {
+		return fmt.Sprintf("%s %d %s", bridge.FrenchDay(w.start.Weekday()), w.start.Day(), bridge.FrenchMonth(w.start.Month()))
+	}
+	return w.start.Format("Mon 2 Jan")
+}
+
+// whenOf checks a notice and writes its schedule in the participant's zone (the session's if
+// they have none) and language.
+func whenOf(n Notice) (when, error) {
+	if n.Session == nil || n.Participant == nil {
+		return when{}, fmt.Errorf("rendering a %s notice: no session or participant", n.Kind)
+	}
+	switch n.Kind {
+	case NoticeConfirmation, NoticeReminder, NoticeWindowOpen, NoticeReschedule, NoticeCancellation:
+	case NoticePhoneIntro:
+		if strings.TrimSpace(n.ClinicianName) == "" || n.Clinic.Phone == "" {
+			return when{}, fmt.Errorf("rendering a telephone introduction for session %s: the clinician's name and the clinic's phone number are needed", n.Session.ID)
+		}
+	default:
+		return when{}, fmt.Errorf("rendering a notice for session %s: unknown kind %q", n.Session.ID, n.Kind)
+	}
+	if strings.TrimSpace(n.Clinic.Name) == "" {
+		return when{}, fmt.Errorf("rendering a %s notice for session %s: the clinic has no name", n.Kind, n.Session.ID)
+	}
+	zone := n.Participant.TimeZone
+	loc, err := time.LoadLocation(zone)
+	if zone == "" || err != nil {
+		zone, loc = n.Session.TimeZone, n.Session.Location()
+	}
+	fr := n.Participant.Locale == "fr"
+	locale := "en"
+	if fr {
+		locale = "fr"
+	}
+	return when{fr: fr, start: n.Session.Start.In(loc), local: bridge.LocalTimeOf(n.Session, n.Window, zone, locale)}, nil
+}
+
+// RenderSMS writes a notice as a text message of one GSM-7 segment. It names the clinic and,
+// for a telephone introduction, the clinician; never the participant, a reason or a
+// specialty: a text message may be read by anyone holding the phone.
+func RenderSMS(n Notice) (string, error) {
+	w, err := whenOf(n)
+	if err != nil {
+		return "", err
+	}
+	clinic, err := gsmName(n.Clinic.Name)
+	if err != nil {
+		return "", fmt.Errorf("rendering a %s text message for session %s: the clinic name: %w", n.Kind, n.Session.ID, err)
+	}
+	at := w.local.Start + " " + w.zone()
+	day := w.smsDate()
+	link := ""
+	if n.Link != "" {
+		link = " " + n.Link
+	}
+	var msg string
+	switch {
+	case n.Kind == NoticeConfirmation && w.fr:
+		msg = fmt.Sprintf("%s: RDV le %s à %s.%s STOP pour ne plus recevoir", clinic, day, at, link)
+	case n.Kind == NoticeConfirmation:
+		msg = fmt.Sprintf("%s: appointment booked %s %s.%s Reply STOP to opt out", clinic, day, at, link)
+	case n.Kind == NoticeReminder && w.fr:
+		msg = fmt.Sprintf("%s: rappel, RDV le %s à %s.%s", clinic, day, at, link)
+	case n.Kind == NoticeReminder:
+		msg = fmt.Sprintf("%s: reminder, appointment %s %s.%s", clinic, day, at, link)
+	case n.Kind == NoticeWindowOpen && w.fr && n.Link != "":
+		msg = fmt.Sprintf("%s: votre salle d'attente est ouverte: %s (RDV à %s)", clinic, n.Link, at)
+	case n.Kind == NoticeWindowOpen && w.fr:
+		msg = fmt.Sprintf("%s: votre salle d'attente est ouverte (RDV à %s)", clinic, at)
+	case n.Kind == NoticeWindowOpen && n.Link != "":
+		msg = fmt.Sprintf("%s: your waiting room is open now: %s (appointment %s)", clinic, n.Link, at)
+	case n.Kind == NoticeWindowOpen:
+		msg = fmt.Sprintf("%s: your waiting room is open now (appointment %s)", clinic, at)
+	case n.Kind == NoticeReschedule && w.fr:
+		msg = fmt.Sprintf("%s: votre RDV est déplacé au %s à %s.%s", clinic, day, at, link)
+	case n.Kind == NoticeReschedule:
+		msg = fmt.Sprintf("%s: your appointment moved to %s %s.%s", clinic, day, at, link)
+	case n.Kind == NoticeCancellation && w.fr:
+		msg = fmt.Sprintf("%s: votre RDV du %s à %s est annulé.%s", clinic, day, at, link)
+	case n.Kind == NoticeCancellation:
+		msg = fmt.Sprintf("%s: your appointment %s %s is cancelled.%s", clinic, day, at, link)
+	case n.Kind == NoticePhoneIntro:
+		clinician, err := gsmName(n.ClinicianName)
+		if err != nil {
+			return "", fmt.Errorf("rendering a telephone introduction for session %s: the clinician's name: %w", n.Session.ID, err)
+		}
+		switch {
+		case w.fr && n.Clinic.Phone != "":
+			msg = fmt.Sprintf("%s de %s vous appellera vers %s depuis le %s.", clinician, clinic, at, n.Clinic.Phone)
+		case w.fr:
+			msg = fmt.Sprintf("%s de %s vous appellera vers %s.", clinician, clinic, at)
+		case n.Clinic.Phone != "":
+			msg = fmt.Sprintf("%s from %s will call you at about %s from %s.", clinician, clinic, at, n.Clinic.Phone)
+		default:
+			msg = fmt.Sprintf("%s from %s will call you at about %s.", clinician, clinic, at)
+		}
+	}
+	if !IsGSM7(msg) {
+		return "", fmt.Errorf("rendering a %s text message for session %s: it cannot be written in GSM-7 (check the link)", n.Kind, n.Session.ID)
+	}
+	return msg, nil
+}
+
+// emailTemplate is every notification email's HTML: paragraphs, a button-like link, a footer.
+// html/template escapes what comes from configuration or people (a clinic's or clinician's name).
+var emailTemplate = template.Must(template.New("email").Parse(`<!DOCTYPE html>
+<html lang="{{.Lang}}">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{{.Subject}}</title></head>
+<body style="font-family: sans-serif; line-height: 1.5; color: #1a1a1a; max-width: 36em; margin: 1em auto; padding: 0 1em;">
+{{range .Paragraphs}}<p>{{.}}</p>
+{{end}}{{if .Link}}<p><a href="{{.Link}}" style="display: inline-block; padding: 0.6em 1.2em; background: #1d4ed8; color: #ffffff; text-decoration: none; border-radius: 4px;">{{.LinkLabel}}</a></p>
+<p style="font-size: 0.9em; color: #555555;">{{.LinkHint}} <a href="{{.Link}}">{{.Link}}</a></p>
+{{end}}<hr style="border: none; border-top: 1px solid #dddddd;">
+<p style="font-size: 0.85em; color: #555555;">{{.Footer}}</p>
+</body>
+</html>
+`))
+
+// emailContent is what an email says, before it is laid out as text and HTML.
+type emailContent struct {
+	Lang, Subject                   string
+	Paragraphs                      []string
+	Link, LinkLabel, LinkHint       string
+	Footer                          string
+	inviteSummary, inviteLinkPrefix string
+}
+
+// RenderEmail writes a notice as an email with text and HTML parts and, for a confirmation,
+// reminder, reschedule or cancellation, a calendar invite. Subjects carry no names at all
+// (they show in lock-screen previews); bodies name the clinic, never the participant, a reason
+// or a specialty.
+func RenderEmail(n Notice) (Email, error) {
+	w, err := whenOf(n)
+	if err != nil {
+		return Email{}, err
+	}
+	c := emailContentOf(n, w)
+	var text strings.Builder
+	for _, p := range c.Paragraphs {
+		text.WriteString(p + "\n\n")
+	}
+	if c.Link != "" {
+		text.WriteString(c.LinkLabel + ": " + c.Link + "\n\n")
+	}
+	text.WriteString("-- \n" + c.Footer + "\n")
+	var html bytes.Buffer
+	if err = emailTemplate.Execute(&html, c); err != nil {
+		return Email{}, fmt.Errorf("rendering the %s email for session %s: %w", n.Kind, n.Session.ID, err)
+	}
+	e := Email{Subject: c.Subject, Text: text.String(), HTML: html.String()}
+	if e.Invite, e.InviteMethod, err = RenderInvite(n); err != nil {
+		return Email{}, err
+	}
+	return e, nil
+}
+
+func emailContentOf(n Notice, w when) emailContent {
+	clinic, lt := n.Clinic.Name, w.local
+	schedule := fmt.Sprintf("%s, %s – %s (%s, %s)", lt.Date, lt.Start, lt.End, lt.ZoneAbbr, lt.Zone)
+	c := emailContent{Lang: "en", Link: n.Link}
+	if w.fr {
+		c.Lang = "fr"
+		schedule = fmt.Sprintf("%s, de %s à %s (%s, %s)", lt.Date, lt.Start, lt.End, lt.ZoneAbbr, lt.Zone)
+		c.Paragraphs = []string{"Bonjour,"}
+		c.LinkLabel, c.LinkHint = "Voir mes rendez-vous", "Si le bouton ne fonctionne pas, copiez ce lien :"
+		c.Footer = fmt.Sprintf("Ce message vous est envoyé par %s. Ne le transférez pas : le lien est personnel.", clinic)
+		day := w.subjectDate()
+		switch n.Kind {
+		case NoticeConfirmation:
+			c.Subject = "Votre rendez-vous du " + day
+			c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("Votre rendez-vous avec %s est confirmé :", clinic), schedule,
+				fmt.Sprintf("La salle d'attente en ligne ouvre à %s.", lt.Opens))
+		case NoticeReminder:
+			c.Subject = "Rappel : votre rendez-vous du " + day
+			c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("Nous vous rappelons votre rendez-vous avec %s :", clinic), schedule,
+				fmt.Sprintf("La salle d'attente en ligne ouvre à %s.", lt.Opens))
+		case NoticeWindowOpen:
+			c.Subject = "Votre salle d'attente est ouverte"
+			c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("Votre salle d'attente avec %s est ouverte dès maintenant.", clinic),
+				fmt.Sprintf("Votre rendez-vous commence à %s (%s).", lt.Start, lt.ZoneAbbr))
+			c.LinkLabel = "Rejoindre la salle d'attente"
+		case NoticeReschedule:
+			c.Subject = "Votre rendez-vous est déplacé au " + day
+			c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("Votre rendez-vous avec %s a changé d'horaire. Nouvel horaire :", clinic), schedule)
+		case NoticeCancellation:
+			c.Subject = fmt.Sprintf("Votre rendez-vous du %s est annulé", day)
+			c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("Votre rendez-vous avec %s est annulé :", clinic), schedule,
+				"Contactez le cabinet pour en fixer un autre.")
+		case NoticePhoneIntro:
+			c.Subject = "Votre rendez-vous téléphonique du " + day
+			c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("%s de %s vous appellera vers %s (%s) depuis le %s.", n.ClinicianName, clinic, lt.Start, lt.ZoneAbbr, n.Clinic.Phone))
+		}
+		c.inviteSummary = "Rendez-vous avec " + clinic
+		return c
+	}
+	c.Paragraphs = []string{"Hello,"}
+	c.LinkLabel, c.LinkHint = "See my appointments", "If the button does not work, copy this link:"
+	c.Footer = fmt.Sprintf("This message is sent to you by %s. Please do not forward it: the link is personal.", clinic)
+	day := w.subjectDate()
+	switch n.Kind {
+	case NoticeConfirmation:
+		c.Subject = "Your appointment on " + day
+		c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("Your appointment with %s is booked:", clinic), schedule,
+			fmt.Sprintf("The online waiting room opens at %s.", lt.Opens))
+	case NoticeReminder:
+		c.Subject = "Reminder: your appointment on " + day
+		c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("This is a reminder of your appointment with %s:", clinic), schedule,
+			fmt.Sprintf("The online waiting room opens at %s.", lt.Opens))
+	case NoticeWindowOpen:
+		c.Subject = "Your waiting room is open"
+		c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("Your waiting room with %s is open now.", clinic),
+			fmt.Sprintf("Your appointment starts at %s (%s).", lt.Start, lt.ZoneAbbr))
+		c.LinkLabel = "Join the waiting room"
+	case NoticeReschedule:
+		c.Subject = "Your appointment has moved to " + day
+		c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("Your appointment with %s has moved. The new time is:", clinic), schedule)
+	case NoticeCancellation:
+		c.Subject = fmt.Sprintf("Your appointment on %s is cancelled", day)
+		c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("Your appointment with %s is cancelled:", clinic), schedule,
+			"Please contact the practice to book another.")
+	case NoticePhoneIntro:
+		c.Subject = "Your telephone appointment on " + day
+		c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("%s from %s will call you at about %s (%s) from %s.", n.ClinicianName, clinic, lt.Start, lt.ZoneAbbr, n.Clinic.Phone))
+	}
+	c.inviteSummary = "Appointment with " + clinic
+	return c
+}
+
+// NextSendTime is when a text message due at due may go out: not from 21:00 to 08:00 in the
+// recipient's zone, where it is held until 08:00. The waiting room opening and a telephone
+// introduction are about now, so they are never held. Email is not held (it does not ring).
+func NextSendTime(due time.Time, zone string, kind NoticeKind) time.Time {
+	if kind == NoticeWindowOpen || kind == NoticePhoneIntro {
+		return due
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		loc = time.UTC
+	}
+	local := due.In(loc)
+	y, m, d := local.Date()
+	switch {
+	case local.Hour() >= 21:
+		// time.Date in the location, not Add(24h): a day across a daylight-saving change
+		// lasts 23 or 25 hours.
+		return time.Date(y, m, d+1, 8, 0, 0, 0, loc)
+	case local.Hour() < 8:
+		return time.Date(y, m, d, 8, 0, 0, 0, loc)
+	}
+	return due
+}
+
+// The GSM 03.38 default alphabet and its extension table (each extension character costs two
+// septets: an escape and itself).
+const (
+	gsm7Basic = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+		"¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+	gsm7Extension = "\f^{}\\[~]|€"
+)
+
+// IsGSM7 reports whether a text message can be sent in the GSM 7-bit alphabet (160 characters
+// per segment rather than 70).
+func IsGSM7(s string) bool {
+	for _, r := range s {
+		if !strings.ContainsRune(gsm7Basic, r) && !strings.ContainsRune(gsm7Extension, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// SMSSegments is how many segments a text message is sent as: GSM-7 holds 160 septets in one
+// segment and 153 per segment once split; UCS-2 holds 70 UTF-16 units, 67 once split.
+func SMSSegments(s string) int {
+	if s == "" {
+		return 0
+	}
+	units, single, multi := 0, 160, 153
+	if IsGSM7(s) {
+		for _, r := range s {
+			units++
+			if strings.ContainsRune(gsm7Extension, r) {
+				units++
+			}
+		}
+	} else {
+		single, multi = 70, 67
+		for _, r := range s {
+			units++
+			if r > 0xFFFF {
+				units++ // a surrogate pair
+			}
+		}
+	}
+	if units <= single {
+		return 1
+	}
+	return (units + multi - 1) / multi
+}
+
+// gsmFolds writes letters that GSM-7 lacks with the nearest ones it has, so that a name with
+// "ô" or "ç" does not turn a message into UCS-2.
+var gsmFolds = map[rune]string{
+	'ç': "c", 'â': "a", 'ê': "e", 'î': "i", 'ô': "o", 'û': "u", 'ë': "e", 'ï': "i", 'ÿ': "y",
+	'á': "a", 'í': "i", 'ó': "o", 'ú': "u", 'ã': "a", 'õ': "o", 'œ': "oe", 'Œ': "OE",
+	'À': "A", 'Â': "A", 'È': "E", 'Ê': "E", 'Ë': "E", 'Î': "I", 'Ï': "I", 'Ô': "O", 'Ù': "U", 'Û': "U",
+	'’': "'", '‘': "'", '“': "\"", '”': "\"", '–': "-", '—': "-", '\u00a0': " ",
+}
+
+// gsmName writes a name (a clinic's, a clinician's) in GSM-7: folded letters, accents dropped
+// where GSM-7 has no accented form, and what cannot be written at all (emoji) left out.
+func gsmName(name string) (string, error) {
+	var b strings.Builder
+	for _, r := range strings.TrimSpace(name) {
+		switch {
+		case IsGSM7(string(r)) && r != '\n' && r != '\r' && r != '\f':
+			b.WriteRune(r)
+		case gsmFolds[r] != "":
+			b.WriteString(gsmFolds[r])
+		default:
+			// A base letter and combining marks: keep the letter if GSM-7 has it.
+			for _, d := range norm.NFD.String(string(r)) {
+				if !unicode.Is(unicode.Mn, d) && IsGSM7(string(d)) && d != '\n' && d != '\r' && d != '\f' {
+					b.WriteRune(d)
+				}
+			}
+		}
+	}
+	out := strings.Join(strings.Fields(b.String()), " ")
+	if out == "" {
+		return "", fmt.Errorf("%q has no character a text message can carry", name)
+	}
+	return out, nil
+}

@@ -29,5 +29,6 @@ test: deps-test
 bench: deps-test
 	$(GO) test -run '^$$' -bench . -benchtime=2000x ./bridge/
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./appservice/
+	$(GO) test -run '^$$' -bench . -benchtime=1x ./scheduler/
 	$(GO) run ./cmd/sfu-loadtest
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./internal/e2e/

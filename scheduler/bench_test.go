@@ -148,7 +148,7 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 // PostgreSQL: how late notifications go out one by one, how fast a burst of 10 000 due in the
 // same minute drains at the provider's rate limit, the bridge's start-up time and peak memory.
 func BenchmarkReminders(b *testing.B) {
-	const sessions, burst, trickle, perSecond = 100_000, 10_000, 300, 1000
+	const sessions, burst, trickle, perSecond = 100_000, 10_000, 300, 500
 	cfg := dbtest.Config(b, "pgx")
 	db, err := database.Open(context.Background(), cfg, zerolog.Nop())
 	if err != nil {

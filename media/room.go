@@ -265,6 +265,10 @@ func (t *upTrack) estimate(from *peer, bitrate uint64) {
 // its packet cache as they are read here.
 func (t *upTrack) readRTCP(sub *peer, sender *webrtc.RTPSender) {
 	defer t.estimate(sub, 0)
+	// A new receiver's first request always goes through: the keyframe asked for when it
+	// connected may have reached it before it could decode, and the throttle would then keep it
+	// waiting for pliInterval with nothing on screen.
+	first := true
 	for {
 		pkts, _, err := sender.ReadRTCP()
 		if err != nil {
@@ -273,7 +277,8 @@ func (t *upTrack) readRTCP(sub *peer, sender *webrtc.RTPSender) {
 		for _, pkt := range pkts {
 			switch p := pkt.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				t.requestKeyframe(false)
+				t.requestKeyframe(first)
+				first = false
 			case *rtcp.ReceiverEstimatedMaximumBitrate:
 				t.estimate(sub, uint64(p.Bitrate))
 			}

@@ -39,23 +39,11 @@ func (noSwitches) CloseWindow(context.Context, string) error { return nil }
 // it on PostgreSQL (elector, window planning, outbox sender). It prints READY once started and
 // its peak RSS when its input closes.
 func TestBenchBridge(t *testing.T) {
-	raw := os.Getenv(benchEnv)
-	if raw == "" {
+	if os.Getenv(benchEnv) == "" {
 		t.Skip("the bridge process of BenchmarkReminders")
 	}
-	var spec childSpec
-	if err := json.Unmarshal([]byte(raw), &spec); err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	db, err := database.Open(ctx, spec.DB, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sms, err := scheduler.NewSMS(scheduler.SMSConfig{AccountSID: childSID, AuthToken: childToken, From: "+33123456789", APIURL: spec.TwilioURL}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec, db, sms := childSetup(t, benchEnv)
 	clock := clockwork.NewRealClock()
 	nt := scheduler.NewNotifier(scheduler.NotifyConfig{
 		Clinic: scheduler.Clinic{Name: "Clinique du Parc"}, Window: bridge.DefaultWindow, ReminderBefore: 24 * time.Hour,

@@ -34,19 +34,15 @@ const (
 	childToken = "0123456789abcdef0123456789abcdef"
 )
 
-// TestSenderProcess is the sender the crash test starts and kills: a bridge's outbox sender in
-// a process of its own, sending until nothing is due.
-func TestSenderProcess(t *testing.T) {
-	raw := os.Getenv(childEnv)
-	if raw == "" {
-		t.Skip("the sender process of TestKilledSenderLosesNothing")
-	}
+// childSetup reads a child process's settings from the environment variable and opens what
+// it sends with: the database and an SMS sender pointed at the parent's loopback Twilio.
+func childSetup(t *testing.T, env string) (childSpec, *database.Database, *scheduler.SMS) {
+	t.Helper()
 	var spec childSpec
-	if err := json.Unmarshal([]byte(raw), &spec); err != nil {
+	if err := json.Unmarshal([]byte(os.Getenv(env)), &spec); err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	db, err := database.Open(ctx, spec.DB, zerolog.Nop())
+	db, err := database.Open(context.Background(), spec.DB, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,11 +50,22 @@ func TestSenderProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return spec, db, sms
+}
+
+// TestSenderProcess is the sender the crash test starts and kills: a bridge's outbox sender in
+// a process of its own, sending until nothing is due.
+func TestSenderProcess(t *testing.T) {
+	if os.Getenv(childEnv) == "" {
+		t.Skip("the sender process of TestKilledSenderLosesNothing")
+	}
+	ctx := context.Background()
+	spec, db, sms := childSetup(t, childEnv)
 	nt := scheduler.NewNotifier(scheduler.NotifyConfig{
 		Clinic: scheduler.Clinic{Name: "Clinique du Parc"}, Window: bridge.DefaultWindow,
 		SMSPerSecond: spec.PerSecond, Workers: spec.Workers,
 	}, clockwork.NewRealClock(), zerolog.Nop(), db.Outbox, db.OptOut, db.Store(), sms, nil)
-	if err = nt.SendDue(ctx); err != nil {
+	if err := nt.SendDue(ctx); err != nil {
 		t.Fatal(err)
 	}
 	_ = db.Close()

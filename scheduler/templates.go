@@ -240,7 +240,11 @@ func emailContentOf(n Notice, w when) emailContent {
 				"Contactez le cabinet pour en fixer un autre.")
 		case NoticePhoneIntro:
 			c.Subject = "Votre rendez-vous téléphonique du " + day
-			c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("%s de %s vous appellera vers %s (%s) depuis le %s.", n.ClinicianName, clinic, lt.Start, lt.ZoneAbbr, n.Clinic.Phone))
+			from := ""
+			if n.Clinic.Phone != "" {
+				from = " depuis le " + n.Clinic.Phone
+			}
+			c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("%s de %s vous appellera vers %s (%s)%s.", n.ClinicianName, clinic, lt.Start, lt.ZoneAbbr, from))
 		}
 		c.inviteSummary = "Rendez-vous avec " + clinic
 		return c
@@ -272,7 +276,11 @@ func emailContentOf(n Notice, w when) emailContent {
 			"Please contact the practice to book another.")
 	case NoticePhoneIntro:
 		c.Subject = "Your telephone appointment on " + day
-		c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("%s from %s will call you at about %s (%s) from %s.", n.ClinicianName, clinic, lt.Start, lt.ZoneAbbr, n.Clinic.Phone))
+		from := ""
+		if n.Clinic.Phone != "" {
+			from = " from " + n.Clinic.Phone
+		}
+		c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("%s from %s will call you at about %s (%s)%s.", n.ClinicianName, clinic, lt.Start, lt.ZoneAbbr, from))
 	}
 	c.inviteSummary = "Appointment with " + clinic
 	return c

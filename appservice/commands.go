@@ -12,6 +12,7 @@ import (
 	"maunium.net/go/mautrix/event"
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
 )
 
 // commandEvent is a command with the connector that runs it.
@@ -37,6 +38,7 @@ func commandList() []command {
 		{"schedule", "<date> <time> <time zone> <name> <email|sms|none> [contact] [duration=50m] [kind=video|phone] [admission=manual|auto] [lang=en|fr] [tz=<participant's zone>] [matrix=@user:server]",
 			"book a session, e.g. `!schedule 2026-11-24 15:00 Europe/Paris \"J. D.\" email jd@example.org`", true, cmdSchedule},
 		{"lobby", "<session>", "who is booked, waiting and in the session", true, cmdLobby},
+		{"notifications", "<session>", "the confirmations and reminders of a session: sent, planned, or why not sent", true, cmdNotifications},
 		{"start", "<session>", "say you are in: with automatic admission, those waiting enter", true, cmdStart},
 		{"admit", "<session> [participant]", "let a participant in (their number, or the only one waiting)", true, cmdAdmit},
 		{"admit-all", "<session>", "let everyone waiting in", true, cmdAdmitAll},
@@ -177,6 +179,46 @@ func cmdLobby(ce *commandEvent) {
 	}
 	if s.LobbyMessage != "" {
 		n.text("Message to those waiting: ").user(s.LobbyMessage)
+	}
+	reply(ce, n)
+}
+
+func cmdNotifications(ce *commandEvent) {
+	sessionID, ok := sessionArg(ce)
+	if !ok {
+		return
+	}
+	s, ps, err := ce.Meta.svc.Lobby(ce.Ctx, ce.Sender.String(), sessionID)
+	if err != nil {
+		replyErr(ce, "show the notifications", err)
+		return
+	}
+	rows, err := ce.Meta.db.Outbox.ForSession(ce.Ctx, s.ID)
+	if err != nil {
+		replyErr(ce, "show the notifications", err)
+		return
+	}
+	n := (&notice{}).text(fmt.Sprintf("Notifications of session %s", s.ID)).line()
+	if len(rows) == 0 {
+		n.text("None: no participant is told by SMS or email.")
+	}
+	for _, row := range rows {
+		name := ""
+		for _, p := range ps {
+			if p.ID == row.ParticipantID {
+				name = fmt.Sprintf("%d · %s", p.Number, p.DisplayName())
+			}
+		}
+		n.user(name).text(fmt.Sprintf(" · %s %s · ", row.Channel, strings.ReplaceAll(string(row.Kind), "_", " ")))
+		switch row.Status {
+		case scheduler.StatusPending, scheduler.StatusSending:
+			n.text("planned for " + bridge.FormatTime(row.Due, s.Location()))
+		case scheduler.StatusSent:
+			n.text("sent " + bridge.FormatTime(row.UpdatedAt, s.Location()))
+		default:
+			n.text(string(row.Status)).text(": ").user(row.LastError)
+		}
+		n.line()
 	}
 	reply(ce, n)
 }

@@ -64,12 +64,16 @@ func TestParticipantsHearFromTheClinic(t *testing.T) {
 
 	// Twilio refuses the next number: the clinician reads why in the control room.
 	sms.FailNext(1, 400, 21211, "The 'To' number is not a valid phone number.")
-	l.schedule(`2026-11-25 10:00 Europe/Paris JD sms +33698765432`)
+	refused := l.schedule(`2026-11-25 10:00 Europe/Paris JD sms +33698765432`)
 	l.clock.Advance(time.Second)
 	bridgetest.WaitMessage(t, l.clinician, l.control, wait, "the failed confirmation's notice", func(evt *event.Event) bool {
 		body := evt.Content.AsMessage().Body
 		return evt.Sender == l.bot() && strings.Contains(body, "was not sent") && strings.Contains(body, "not a valid phone number")
 	})
+	// The session's notifications, at a glance: what failed and why, what is planned.
+	l.command("!notifications "+refused.ID, "1 · JD · sms confirmation · failed: Twilio error 21211: The 'To' number is not a valid phone number.")
+	l.command("!notifications "+refused.ID, "sms window open · planned for Wed 25 Nov 2026 09:30 CET")
+	l.command("!notifications "+s.ID, "1 · Jane Doe · sms confirmation · sent")
 
 	// An email participant gets the confirmation with a calendar invite.
 	l.schedule(`2026-11-26 11:00 Europe/Paris "John Smith" email john@example.org`)

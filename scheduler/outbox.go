@@ -267,12 +267,15 @@ func (nt *Notifier) Plan(ctx context.Context, s *bridge.Session) error {
 			}) {
 				continue
 			}
-			// A reminder whose moment passed before it was planned is not sent late: the
-			// confirmation said it all. The waiting room opening is still worth a message
-			// until the session starts.
+			// A reminder whose moment passed before it was planned is not sent late, nor one
+			// that would follow the confirmation within the hour: the confirmation said it all.
+			// The waiting room opening is still worth a message until the session starts.
 			late := t.due.Before(now.Add(-time.Minute))
-			if t.kind == NoticeWindowOpen {
+			switch {
+			case t.kind == NoticeWindowOpen:
 				late = !now.Before(s.Start)
+			case t.kind == NoticeReminder && nt.cfg.Confirmation:
+				late = t.due.Before(now.Add(time.Hour))
 			}
 			if !late {
 				newRow(p, t.kind, t.channel, t.due)

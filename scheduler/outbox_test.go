@@ -157,6 +157,17 @@ func TestPlanSoonAndPhoneSessions(t *testing.T) {
 			p1+" confirmation sms pending 03-20T09:00", p1+" window_open sms pending 03-20T10:30",
 			p2+" confirmation email pending 03-20T09:00", p2+" window_open email pending 03-20T10:30")
 
+		// Booked a day and a half-hour ahead: the reminder would follow the confirmation
+		// within the hour, so the confirmation is all they get until the waiting room opens.
+		tomorrow, ps := book(t, db, "soon02", booked.Add(24*time.Hour+30*time.Minute), bridge.KindVideo)
+		if err := nt.Plan(ctx, tomorrow); err != nil {
+			t.Fatal(err)
+		}
+		p1, p2 = fmt.Sprintf("p%d", ps[0].ID), fmt.Sprintf("p%d", ps[1].ID)
+		expect(t, outline(t, db, tomorrow.ID),
+			p1+" confirmation sms pending 03-20T09:00", p1+" window_open sms pending 03-21T09:00",
+			p2+" confirmation email pending 03-20T09:00", p2+" window_open email pending 03-21T09:00")
+
 		// A telephone session: no waiting room link, but the caller is introduced by SMS to
 		// whoever has a phone number, whatever their invitation mode.
 		call, ps := book(t, db, "call01", booked.Add(48*time.Hour), bridge.KindPhone)

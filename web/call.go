@@ -34,6 +34,15 @@ type ParticipantView struct {
 	State  string `json:"state"`
 	// Link is the participant's guest link (the clinician's panel only).
 	Link string `json:"link,omitempty"`
+	// Problems are the notifications that did not reach them, and why (the panel only).
+	Problems []NoticeProblem `json:"problems,omitempty"`
+}
+
+// NoticeProblem is a confirmation or reminder that was not sent.
+type NoticeProblem struct {
+	Kind    string `json:"kind"`
+	Channel string `json:"channel"`
+	Reason  string `json:"reason"`
 }
 
 // CallState is what a call or participant page shows, and the version to wait on for the next.

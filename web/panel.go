@@ -2,12 +2,14 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
 )
 
 // panelAPI wraps a panel handler: the clinician must be signed in (a cookie from a one-time
@@ -43,8 +45,17 @@ type PanelSession struct {
 
 func (srv *Server) panelSession(ctx context.Context, s *bridge.Session, ps []*bridge.Participant) (*PanelSession, error) {
 	out := &PanelSession{Session: srv.sessionView(s, s.TimeZone, "en"), Version: srv.hub.version(s.ID), RoomID: s.RoomID}
+	notices, err := srv.db.Outbox.ForSession(ctx, s.ID)
+	if err != nil {
+		return nil, fmt.Errorf("loading the session's notifications: %w", err)
+	}
 	for _, p := range ps {
 		view := participantView(p)
+		for _, n := range notices {
+			if n.ParticipantID == p.ID && (n.Status == scheduler.StatusFailed || n.Status == scheduler.StatusSkipped) {
+				view.Problems = append(view.Problems, NoticeProblem{Kind: string(n.Kind), Channel: string(n.Channel), Reason: n.LastError})
+			}
+		}
 		if p.MatrixID == "" || srv.guests == nil || srv.guests.IsGhost(p.MatrixID) {
 			link, err := srv.ParticipantLink(ctx, s, p)
 			if err != nil {

@@ -386,6 +386,15 @@ func TestPanel(t *testing.T) {
 	if created.Session.Local.Start != "3:00 PM" || created.RoomID == "" || len(created.Participants) != 1 || created.Participants[0].Link == "" {
 		t.Errorf("created %+v", created)
 	}
+	// This clinic sends no SMS: the panel says why Jane's confirmation did not go.
+	s.clock.Advance(time.Second) // the sender's next round
+	bridgetest.Eventually(t, 15*time.Second, "the unsent confirmation on the panel", func() bool {
+		var view web.PanelSession
+		s.call("GET", "/api/panel/sessions/"+created.Session.ID, "", nil, &view)
+		ps := view.Participants
+		return len(ps) == 1 && len(ps[0].Problems) == 1 && ps[0].Problems[0].Kind == "confirmation" &&
+			strings.Contains(ps[0].Problems[0].Reason, "not configured")
+	})
 	// A second session: the past participant auto-fills.
 	var contacts struct {
 		Contacts []struct {

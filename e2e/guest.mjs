@@ -60,11 +60,11 @@ await guest.locator('#name').fill('Jane');
 await guest.locator('#accept').click();
 await guest.locator('#waiting').waitFor();
 await shot(guest, 'guest-waiting');
-// This test clinic sends no e-mail: reopened, the panel tells the clinician that Jane's
-// confirmation did not go, and why.
-await panel.reload();
+// This test clinic sends no e-mail: the panel, as it is, tells the clinician that Jane's
+// confirmation did not go, and why; and that she is waiting.
 await until('the unsent confirmation on the panel', async () =>
-  ((await panel.locator('.session-card .notice-problem[data-kind="confirmation"]').textContent({ timeout: 1000 })) || '').includes('Confirmation (e-mail) not sent: the clinic has not configured'), 10000,
+  ((await panel.locator('.session-card .notice-problem[data-kind="confirmation"]').textContent({ timeout: 1000 })) || '').includes('Confirmation (e-mail) not sent: the clinic has not configured') &&
+  ((await panel.locator('.session-card .participant').first().getAttribute('data-state', { timeout: 1000 })) === 'waiting'), 10000,
   async () => console.error(await text(panel, '.session-card')));
 
 // The clinician starts the session (Enter Meeting, a new tab) and admits Jane from the panel.

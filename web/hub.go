@@ -11,13 +11,14 @@ import (
 // longPoll is how long a state request waits for a change before answering anyway.
 const longPoll = 25 * time.Second
 
-// hub tells waiting pages that a session changed: each session has a version, and a channel
-// closed (and replaced) on every change. Pages long-poll with the version they have.
+// hub tells waiting pages that something changed: each session, and each clinician's list of
+// sessions (keyed by their user ID), has a version and a channel closed (and replaced) on every
+// change. Pages long-poll with the version they have.
 type hub struct {
-	mu       sync.Mutex
-	sessions map[string]*feed
-	done     chan struct{}
-	closed   bool
+	mu     sync.Mutex
+	feeds  map[string]*feed
+	done   chan struct{}
+	closed bool
 }
 
 type feed struct {
@@ -25,39 +26,41 @@ type feed struct {
 	changed chan struct{}
 }
 
-func newHub() *hub { return &hub{sessions: map[string]*feed{}, done: make(chan struct{})} }
+func newHub() *hub { return &hub{feeds: map[string]*feed{}, done: make(chan struct{})} }
 
-func (h *hub) feed(sessionID string) *feed {
-	f := h.sessions[sessionID]
+func (h *hub) feed(key string) *feed {
+	f := h.feeds[key]
 	if f == nil {
 		f = &feed{version: 1, changed: make(chan struct{})}
-		h.sessions[sessionID] = f
+		h.feeds[key] = f
 	}
 	return f
 }
 
-// LobbyChanged wakes the pages following the session.
+// LobbyChanged wakes the pages following the session, and its clinician's panel list.
 func (h *hub) LobbyChanged(s *bridge.Session, _ []*bridge.Participant) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	f := h.feed(s.ID)
-	f.version++
-	close(f.changed)
-	f.changed = make(chan struct{})
+	for _, key := range []string{s.ID, s.Clinician} {
+		f := h.feed(key)
+		f.version++
+		close(f.changed)
+		f.changed = make(chan struct{})
+	}
 }
 
-// version is the session's current version.
-func (h *hub) version(sessionID string) uint64 {
+// version is the current version of a session or of a clinician's list.
+func (h *hub) version(key string) uint64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.feed(sessionID).version
+	return h.feed(key).version
 }
 
-// wait returns once the session's version differs from after, or the context ends, or the
-// long-poll time passes, or the server stops.
-func (h *hub) wait(ctx context.Context, sessionID string, after uint64) {
+// wait returns once the version of a session or a clinician's list differs from after, or the
+// context ends, or the long-poll time passes, or the server stops.
+func (h *hub) wait(ctx context.Context, key string, after uint64) {
 	h.mu.Lock()
-	f := h.feed(sessionID)
+	f := h.feed(key)
 	if f.version != after || h.closed {
 		h.mu.Unlock()
 		return

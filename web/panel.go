@@ -73,8 +73,13 @@ func (srv *Server) panelSession(ctx context.Context, s *bridge.Session, ps []*br
 	return out, nil
 }
 
-// panelSessions lists the clinician's upcoming and ongoing sessions, next first.
+// panelSessions lists the clinician's upcoming and ongoing sessions, next first; ?after=<version>
+// waits for a change to any of them.
 func (srv *Server) panelSessions(r *http.Request, clinician string) (any, error) {
+	if after, err := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64); err == nil {
+		srv.hub.wait(r.Context(), clinician, after)
+	}
+	version := srv.hub.version(clinician)
 	sessions, err := srv.svc.Sessions(r.Context(), clinician)
 	if err != nil {
 		return nil, err
@@ -91,7 +96,7 @@ func (srv *Server) panelSessions(r *http.Request, clinician string) (any, error)
 		}
 		out = append(out, view)
 	}
-	return map[string]any{"sessions": out}, nil
+	return map[string]any{"sessions": out, "version": version}, nil
 }
 
 // ScheduleForm is the New Scheduled Session form.

@@ -112,6 +112,10 @@ func (srv *Server) Use(guests Guests, calls Calls, signalling http.Handler, open
 	srv.guests, srv.calls, srv.signalling, srv.openid = guests, calls, signalling, openid
 }
 
+// NotificationProblem shows the panels following the session that a notification to a
+// participant was not sent (the clinician's control room hears of it from the Matrix side).
+func (srv *Server) NotificationProblem(s *bridge.Session) { srv.hub.LobbyChanged(s, nil) }
+
 // Mount serves another part's handler at a path (before Start).
 func (srv *Server) Mount(path string, h http.Handler) { srv.extra[path] = h }
 

@@ -405,14 +405,18 @@ func TestPanel(t *testing.T) {
 	if code := s.call("GET", "/api/panel/contacts?q=ja", "", nil, &contacts); code != 200 || len(contacts.Contacts) != 1 || contacts.Contacts[0].Phone != "+33612345678" {
 		t.Errorf("contacts: %d %+v", code, contacts)
 	}
-	form.Date, form.Time = "2026-11-25", "09:30"
-	s.call("POST", "/api/panel/sessions", "", form, &web.PanelSession{})
 	var list struct {
 		Sessions []web.PanelSession `json:"sessions"`
+		Version  uint64             `json:"version"`
 	}
 	s.call("GET", "/api/panel/sessions", "", nil, &list)
-	if len(list.Sessions) != 2 || list.Sessions[0].Session.ID != created.Session.ID {
-		t.Fatalf("upcoming: %+v", list.Sessions)
+	before := list.Version
+	form.Date, form.Time = "2026-11-25", "09:30"
+	s.call("POST", "/api/panel/sessions", "", form, &web.PanelSession{})
+	// The list the panel follows moves on by itself: the long poll answers with the new session.
+	s.call("GET", fmt.Sprintf("/api/panel/sessions?after=%d", before), "", nil, &list)
+	if len(list.Sessions) != 2 || list.Sessions[0].Session.ID != created.Session.ID || list.Version == before {
+		t.Fatalf("upcoming: version %d after %d, %+v", list.Version, before, list.Sessions)
 	}
 
 	// Edit, then the Attendees Access Panel.

@@ -116,7 +116,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	}, db, sessions, clock, log)
 	pages.Use(matrix, callGlue, sfu, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain))
 	matrix.SetWebLinks(pages)
-	notifier.Use(pages, matrix)
+	notifier.Use(pages, clinicDesk{Connector: matrix, panel: pages})
 	if sms, ok := notifier.SMS().(*scheduler.SMS); ok {
 		pages.Mount("/sms/", sms.Webhooks(notifier, cfg.Web.PublicURL))
 	}

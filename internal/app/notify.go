@@ -1,16 +1,19 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/rs/zerolog"
 
+	"github.com/telehealth-bridge/telehealth-bridge/appservice"
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"github.com/telehealth-bridge/telehealth-bridge/config"
 	"github.com/telehealth-bridge/telehealth-bridge/database"
 	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
+	"github.com/telehealth-bridge/telehealth-bridge/web"
 )
 
 // newNotifier creates the notification outbox with the SMS and email senders the config sets
@@ -56,4 +59,16 @@ func newNotifier(cfg *config.Config, db *database.Database, clock clockwork.Cloc
 		SMSPerSecond:     n.SMS.PerSecond,
 		Poll:             n.Poll,
 	}, clock, log, db.Outbox, db.OptOut, db.Store(), sms, email), nil
+}
+
+// clinicDesk tells the clinician about unsent notifications in both places they look: the
+// control room (the Matrix side) and the panel, which re-renders at once.
+type clinicDesk struct {
+	*appservice.Connector
+	panel *web.Server
+}
+
+func (d clinicDesk) NotificationProblem(ctx context.Context, s *bridge.Session, p *bridge.Participant, n *scheduler.Notification) {
+	d.Connector.NotificationProblem(ctx, s, p, n)
+	d.panel.NotificationProblem(s)
 }

@@ -65,21 +65,27 @@ function header(me) {
 
 let me = null;
 
+// home is Upcoming & Ongoing. It follows the clinician's sessions: a knock, a status change or
+// an unsent reminder shows without a reload.
 async function home() {
   if (stopFollow) { stopFollow(); stopFollow = null; }
-  let list;
   try {
     me = me || await api('GET', '/api/panel/me');
-    list = await api('GET', '/api/panel/sessions');
   } catch (e) {
     if (e.status !== 401) message(words.panel, e.message || t('error'));
     return;
   }
-  const sessions = list.sessions || [];
-  show(header(me), h('main', { class: 'panel' },
-    h('h1', {}, words.upcoming),
-    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', id: 'new-session', onclick: () => sessionForm(null) }, words.newSession)),
-    sessions.length ? h('ol', { class: 'sessions', id: 'sessions' }, sessions.map(sessionCard)) : h('p', {}, words.none)));
+  if (stopFollow) stopFollow(); // another view may have started while we asked who we are
+  stopFollow = follow('/api/panel/sessions', {
+    onState: (list) => {
+      const sessions = list.sessions || [];
+      show(header(me), h('main', { class: 'panel' },
+        h('h1', {}, words.upcoming),
+        h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', id: 'new-session', onclick: () => sessionForm(null) }, words.newSession)),
+        sessions.length ? h('ol', { class: 'sessions', id: 'sessions' }, sessions.map(sessionCard)) : h('p', {}, words.none)));
+    },
+    onError: (e) => { if (e.status === 401) signedOut(); else message(words.panel, e.message || t('error')); },
+  });
 }
 
 function sessionCard(ps) {
@@ -129,6 +135,7 @@ async function cancelSession(id) {
 
 // attendees: one session's Attendees Access Panel, following its lobby.
 function attendees(id) {
+  if (stopFollow) { stopFollow(); stopFollow = null; }
   const panel = new AttendeesPanel(async (action, participant, text) => {
     const view = await act(id, action, participant, text);
     render(view);

@@ -114,11 +114,22 @@ func (c *Connector) joinGhost(ctx context.Context, s *bridge.Session, ghost id.U
 	return nil
 }
 
-// onGhostInvite: a guest was let in; their ghost joins for them.
+// onGhostInvite: a guest was let in; their ghost joins for them. The bridge usually joins the
+// ghost as soon as its own invite succeeds, so the invite's echo then finds it in the session
+// and does not ask the homeserver for a second join.
 func (c *Connector) onGhostInvite(ctx context.Context, roomID id.RoomID, ghost id.UserID) error {
 	s, err := c.svc.SessionByRoom(ctx, roomID.String())
 	if err != nil {
 		return err
+	}
+	_, ps, err := c.svc.Lobby(ctx, "", s.ID)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if p.MatrixID == ghost.String() && p.State == bridge.StateInSession {
+			return nil
+		}
 	}
 	return c.joinGhost(ctx, s, ghost)
 }

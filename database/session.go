@@ -28,6 +28,8 @@ const (
 	getSessionByRoomQuery = `SELECT ` + sessionColumns + ` FROM telehealth_session WHERE room_id=$1`
 	activeSessionsQuery   = `SELECT ` + sessionColumns + ` FROM telehealth_session
 		WHERE status NOT IN ('ended', 'cancelled') ORDER BY start_ts`
+	startingBeforeQuery = `SELECT ` + sessionColumns + ` FROM telehealth_session
+		WHERE status NOT IN ('ended', 'cancelled') AND start_ts < $1 ORDER BY start_ts`
 	clinicianSessionsQuery = `SELECT ` + sessionColumns + ` FROM telehealth_session
 		WHERE clinician=$1 AND status NOT IN ('ended', 'cancelled') AND end_ts > $2 ORDER BY start_ts`
 )
@@ -59,6 +61,11 @@ func scanSession(row dbutil.Scannable) (*bridge.Session, error) {
 }
 
 var sessionRows = dbutil.ConvertRowFn[*bridge.Session](scanSession)
+
+// StartingBefore returns the sessions not ended or cancelled that start before t, soonest first.
+func (q *SessionQuery) StartingBefore(ctx context.Context, t time.Time) ([]*bridge.Session, error) {
+	return sessionRows.NewRowIter(q.db.Query(ctx, startingBeforeQuery, t.UnixMilli())).AsList()
+}
 
 // Insert stores a new session.
 func (q *SessionQuery) Insert(ctx context.Context, s *bridge.Session) error {

@@ -49,6 +49,11 @@ func (s *Store) ActiveSessions(ctx context.Context) ([]*bridge.Session, error) {
 	return s.db.Session.Active(ctx)
 }
 
+// ActiveSessionsStartingBefore are the active sessions that start before t, soonest first.
+func (s *Store) ActiveSessionsStartingBefore(ctx context.Context, t time.Time) ([]*bridge.Session, error) {
+	return s.db.Session.StartingBefore(ctx, t)
+}
+
 func (s *Store) ClinicianSessions(ctx context.Context, clinician string, since time.Time) ([]*bridge.Session, error) {
 	return s.db.Session.ForClinician(ctx, clinician, since)
 }

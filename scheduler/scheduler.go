@@ -28,7 +28,8 @@ type WindowSwitcher interface {
 
 // Sessions lists the sessions whose timed work must be planned.
 type Sessions interface {
-	ActiveSessions(ctx context.Context) ([]*bridge.Session, error)
+	// ActiveSessionsStartingBefore are the sessions not ended or cancelled that start before t.
+	ActiveSessionsStartingBefore(ctx context.Context, t time.Time) ([]*bridge.Session, error)
 }
 
 // Scheduler plans timed work per session.
@@ -46,9 +47,14 @@ type Scheduler struct {
 	planned map[string]bool
 }
 
-// planAhead is how far ahead window switches are planned as gocron jobs; an hourly job plans
-// the ones that come within reach, so a clinic with months of bookings keeps few timers.
-const planAhead = 48 * time.Hour
+// planAhead is how far ahead window switches are planned as gocron jobs; a job every
+// planEvery plans the ones that come within reach, so a clinic with months of bookings keeps
+// few timers. The job also brings in sessions another bridge instance scheduled (only the
+// elected instance runs jobs).
+const (
+	planAhead = 48 * time.Hour
+	planEvery = time.Minute
+)
 
 var _ bridge.Planner = (*Scheduler)(nil)
 
@@ -78,7 +84,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err = s.cron.NewJob(gocron.DurationJob(time.Hour), gocron.NewTask(func(ctx context.Context) {
+	if _, err = s.cron.NewJob(gocron.DurationJob(planEvery), gocron.NewTask(func(ctx context.Context) {
 		if _, err := s.planWindows(ctx, true); err != nil {
 			s.log.Err(err).Msg("Planning the next window switches failed")
 		}
@@ -104,7 +110,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 // planWindows plans the window switches of every active session that opens within planAhead;
 // onlyNew leaves the sessions already planned alone.
 func (s *Scheduler) planWindows(ctx context.Context, onlyNew bool) (int, error) {
-	active, err := s.sessions.ActiveSessions(ctx)
+	active, err := s.sessions.ActiveSessionsStartingBefore(ctx, s.clock.Now().Add(planAhead+s.window.OpensBefore))
 	if err != nil {
 		return 0, fmt.Errorf("loading sessions to plan: %w", err)
 	}

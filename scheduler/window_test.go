@@ -34,7 +34,15 @@ func (s *switches) seen() []string {
 
 type sessionList []*bridge.Session
 
-func (l sessionList) ActiveSessions(context.Context) ([]*bridge.Session, error) { return l, nil }
+func (l sessionList) ActiveSessionsStartingBefore(_ context.Context, t time.Time) ([]*bridge.Session, error) {
+	var out []*bridge.Session
+	for _, s := range l {
+		if !s.Over() && s.Start.Before(t) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
 
 func waitCalls(t *testing.T, sw *switches, want ...string) {
 	t.Helper()
@@ -107,4 +115,43 @@ func TestWindowSwitches(t *testing.T) {
 	if len(got) != 5 || got[2] != "open later2" || !((got[3] == "open missed" && got[4] == "close missed") || (got[3] == "close missed" && got[4] == "open missed")) {
 		t.Fatalf("switches %v", got)
 	}
+}
+
+// A session booked days ahead gets no timer at start; the periodic planner brings it in once
+// it is within reach, and its waiting room opens on time.
+func TestFarSessionsArePlannedWhenInReach(t *testing.T) {
+	now := time.Date(2026, 3, 20, 9, 0, 0, 0, time.UTC)
+	clock := clockwork.NewFakeClockAt(now)
+	far := &bridge.Session{ID: "far234", Status: bridge.StatusScheduled, Start: now.Add(5 * 24 * time.Hour), TimeZone: "Europe/Paris"}
+	far.End = far.Start.Add(time.Hour)
+	sw := &switches{}
+	s, err := New(clock, bridge.DefaultWindow, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Use(sw, sessionList{far})
+	if err = s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	planned := func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.planned[far.ID]
+	}
+	if planned() {
+		t.Fatal("a session 5 days ahead was planned at start")
+	}
+	clock.Advance(far.Opens(bridge.DefaultWindow).Add(-time.Hour).Sub(clock.Now()))
+	for deadline := time.Now().Add(5 * time.Second); !planned(); {
+		if time.Now().After(deadline) {
+			t.Fatal("the session was not planned once within reach")
+		}
+		<-time.After(5 * time.Millisecond)
+	}
+	if got := sw.seen(); len(got) != 0 {
+		t.Fatalf("switches an hour before the window: %v", got)
+	}
+	clock.Advance(time.Hour)
+	waitCalls(t, sw, "open far234")
 }

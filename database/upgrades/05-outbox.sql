@@ -28,6 +28,9 @@ CREATE INDEX telehealth_outbox_due_idx ON telehealth_outbox (due_at) WHERE statu
 CREATE INDEX telehealth_outbox_session_idx ON telehealth_outbox (session_id, participant_id);
 CREATE INDEX telehealth_outbox_provider_idx ON telehealth_outbox (provider_id) WHERE provider_id <> '';
 
+-- The scheduler plans the join window switches of the sessions starting soon.
+CREATE INDEX telehealth_session_start_idx ON telehealth_session (start_ts);
+
 -- Phone numbers that answered STOP: no SMS goes to them until they answer START.
 CREATE TABLE telehealth_sms_optout (
     phone        TEXT   NOT NULL PRIMARY KEY,

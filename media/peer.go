@@ -34,7 +34,11 @@ type peer struct {
 	// down holds the sender of each track the peer receives.
 	down map[*upTrack]*webrtc.RTPSender
 	// published are the peer's own tracks, by label.
-	published   map[string]*upTrack
+	published map[string]*upTrack
+	// settingUp holds back offers until the peer has joined its room and subscribed to what
+	// is published there, so that one negotiation carries it all: media flows one round trip
+	// sooner than with an offer for the peer's own receivers first.
+	settingUp   bool
 	offering    bool
 	needOffer   bool
 	iceRestart  bool
@@ -55,7 +59,7 @@ func newPeer(r *room, user string, host bool, ws *websocket.Conn, log zerolog.Lo
 		return nil, fmt.Errorf("creating the peer connection: %w", err)
 	}
 	p := &peer{
-		room: r, user: user, host: host, ws: ws, pc: pc, log: log,
+		room: r, user: user, host: host, ws: ws, pc: pc, log: log, settingUp: true,
 		out: make(chan []byte, 256), closed: make(chan struct{}),
 		labels: map[*webrtc.RTPTransceiver]string{}, down: map[*upTrack]*webrtc.RTPSender{}, published: map[string]*upTrack{},
 	}
@@ -171,6 +175,14 @@ func (p *peer) subscribe(t *upTrack) error {
 	return nil
 }
 
+// setUp ends the set-up: the first offer goes out with everything the peer sends and receives.
+func (p *peer) setUp() {
+	p.mu.Lock()
+	p.settingUp = false
+	p.mu.Unlock()
+	p.negotiate(false)
+}
+
 // requestKeyframes asks the publishers of every video track the peer receives for a keyframe:
 // a receiver cannot show anything before one. It runs when the connection comes up and after
 // each renegotiation that added tracks.
@@ -205,7 +217,7 @@ func (p *peer) unsubscribe(t *upTrack) {
 func (p *peer) negotiate(iceRestart bool) {
 	p.mu.Lock()
 	p.iceRestart = p.iceRestart || iceRestart
-	if p.offering || p.pc.SignalingState() != webrtc.SignalingStateStable {
+	if p.settingUp || p.offering || p.pc.SignalingState() != webrtc.SignalingStateStable {
 		p.needOffer = true
 		p.mu.Unlock()
 		return

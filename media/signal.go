@@ -110,6 +110,7 @@ func (s *Server) serveSignalling(w http.ResponseWriter, r *http.Request) {
 		p.close(websocket.StatusInternalError, "The call could not be set up")
 		return
 	}
+	p.setUp()
 	if p.host {
 		if lobby == nil && s.hooks.Lobby != nil {
 			if view, err := s.hooks.Lobby(ctx, claims.Session); err == nil {

@@ -292,16 +292,15 @@ func TestNamesAreText(t *testing.T) {
 	if !strings.Contains(msg.Body, name) || strings.Contains(msg.FormattedBody, "<img") || !strings.Contains(msg.FormattedBody, "&lt;img src=x onerror=alert(1)&gt;") {
 		t.Errorf("notice body %q, html %q", msg.Body, msg.FormattedBody)
 	}
-	// The lifecycle event carries the name as data.
-	found := false
-	for _, e := range bridgetest.Messages(t, s.clinician, id.RoomID(sess.RoomID)) {
-		if e.Type.Type == "org.telehealthbridge.lifecycle" && strings.Contains(string(e.Content.VeryRaw), `\u003cimg src=x onerror=alert(1)\u003e`) {
-			found = true
+	// The lifecycle event (sent after the change, in order) carries the name as data.
+	bridgetest.Eventually(t, wait, "the lifecycle event with the name as an escaped string", func() bool {
+		for _, e := range bridgetest.Messages(t, s.clinician, id.RoomID(sess.RoomID)) {
+			if e.Type.Type == "org.telehealthbridge.lifecycle" && strings.Contains(string(e.Content.VeryRaw), `\u003cimg src=x onerror=alert(1)\u003e`) {
+				return true
+			}
 		}
-	}
-	if !found {
-		t.Error("the lifecycle event does not carry the name as an escaped string")
-	}
+		return false
+	})
 }
 
 func roomWithBot(t *testing.T, s *site) id.RoomID {

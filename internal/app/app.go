@@ -144,6 +144,7 @@ func (a *App) Stop(ctx context.Context) {
 	a.Web.Stop(ctx)
 	_ = a.Calls.Close()
 	_ = a.Scheduler.Stop()
+	a.Sessions.Close() // the lifecycle events still queued go out before the Matrix side stops
 	a.Matrix.Stop(ctx)
 	_ = a.DB.Close()
 }

@@ -23,6 +23,12 @@ const guest = await open(guestBrowser, guestLink, 'guest');
 await guest.locator('#join:not([disabled])').click();
 await guest.locator('#accept:not([disabled])').click();
 
+// The admission starts when the click reaches the panel's Admit button (not when the test
+// begins asking the browser to click, which waits for the button to be ready first).
+await panel.evaluate(() => document.addEventListener('click', (e) => {
+  if (e.target.closest && e.target.closest('[data-action="admit"]')) window.admitClickAt = Date.now();
+}, true));
+
 const samples = [];
 for (let i = 0; i < runs; i++) {
   const debug = async () => console.error(JSON.stringify(await control('/state?session_id=' + sessionId)));
@@ -43,7 +49,9 @@ for (let i = 0; i < runs; i++) {
     return 0;
   }, i + 1);
   if (!decoded) fail(`no decoded frame after admission ${i + 1}`);
-  samples.push(decoded - start);
+  const clickAt = await panel.evaluate(() => window.admitClickAt);
+  if (!clickAt || clickAt < start) fail(`the panel saw no click on Admit for admission ${i + 1}`);
+  samples.push(decoded - clickAt);
   await panel.locator('.inside-list [data-action="send-back"]').click();
   await until('the guest back in the waiting room', () => guest.locator('#waiting').isVisible(), 20000,
     async () => console.error(JSON.stringify(await control('/state?session_id=' + sessionId))));

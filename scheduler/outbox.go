@@ -363,6 +363,7 @@ func (nt *Notifier) deliver(ctx context.Context, n *Notification) {
 		Str("kind", string(n.Kind)).Str("channel", string(n.Channel)).Int("attempt", n.Attempts).Logger()
 	s, p, err := nt.booking(ctx, n)
 	now := nt.clock.Now()
+	var cause error // the provider's answer, for the log
 	finish := func(status Status, reason string) {
 		n.Status, n.LastError, n.UpdatedAt = status, reason, nt.clock.Now()
 		if err := nt.outbox.Update(ctx, n); err != nil {
@@ -371,7 +372,12 @@ func (nt *Notifier) deliver(ctx context.Context, n *Notification) {
 		}
 		switch status {
 		case StatusFailed, StatusSkipped:
-			log.Warn().Str("status", string(status)).Str("reason", reason).Msg("Notification not sent")
+			// A provider's reason may quote the number or address: the log keeps its code only.
+			ev := log.Warn().Str("status", string(status))
+			if status == StatusSkipped {
+				ev = ev.Str("reason", reason)
+			}
+			logProvider(ev, cause).Msg("Notification not sent")
 			if nt.clinicians != nil && s != nil && p != nil {
 				nt.clinicians.NotificationProblem(ctx, s, p, n)
 			}
@@ -469,6 +475,7 @@ func (nt *Notifier) deliver(ctx context.Context, n *Notification) {
 	}
 	var se *SendError
 	if errors.As(err, &se) && se.Permanent {
+		cause = err
 		finish(StatusFailed, se.Reason)
 		return
 	}
@@ -543,7 +550,20 @@ func (nt *Notifier) retry(ctx context.Context, log zerolog.Logger, n *Notificati
 		log.Err(err).Msg("Failed to put a notification back in line")
 		return
 	}
-	log.Warn().Str("reason", n.LastError).Dur("retry_in", after).Msg("Notification will be retried")
+	logProvider(log.Warn().Dur("retry_in", after), cause).Msg("Notification will be retried")
+}
+
+// logProvider adds what a provider said to a log line without its text, which may quote the
+// recipient's number or address: the HTTP or SMTP status and the provider's error code.
+func logProvider(ev *zerolog.Event, err error) *zerolog.Event {
+	var se *SendError
+	switch {
+	case err == nil:
+		return ev
+	case errors.As(err, &se):
+		return ev.Int("provider_status", se.Status).Int("provider_code", se.Code).Bool("permanent", se.Permanent)
+	}
+	return ev.Err(err)
 }
 
 // reasonOf is the error's text for the clinician: the provider's reason when it gave one.

@@ -1,6 +1,7 @@
 package scheduler_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -67,6 +68,26 @@ type clinic struct {
 	desk  *clinicDesk
 	nt    *scheduler.Notifier
 	hooks string
+	// logs is what the notifier logged, as JSON lines.
+	logs *lockedBuffer
+}
+
+// lockedBuffer is a log destination the sender's workers may write to at once.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func newClinic(t *testing.T, db *database.Database, at time.Time) *clinic {
@@ -82,7 +103,8 @@ func newClinic(t *testing.T, db *database.Database, at time.Time) *clinic {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.nt = newNotifier(db, c.clock, sms, mailer)
+	c.logs = &lockedBuffer{}
+	c.nt = newLoggingNotifier(db, c.clock, sms, mailer, zerolog.New(c.logs))
 	c.nt.Use(guestLinks{}, c.desk)
 	// Twilio signs the public URL it posts to: here, the test server's own.
 	var hooks http.Handler
@@ -232,6 +254,17 @@ func TestProviderFaultsLoseNothing(t *testing.T) {
 		}
 		if told := c.desk.told(); len(told) != 1 || !strings.Contains(told[0], "1 reminder failed: ") {
 			t.Errorf("the clinician was told %v", told)
+		}
+		// The log says what happened without the provider's text, which quotes numbers and
+		// addresses.
+		logs := c.logs.String()
+		if !strings.Contains(logs, `"provider_code":21211`) || !strings.Contains(logs, `"provider_status":429`) {
+			t.Errorf("the log lacks the providers' codes:\n%s", logs)
+		}
+		for _, secret := range []string{"+33612345678", "john@example.org", "not a valid phone number", "Dupont"} {
+			if strings.Contains(logs, secret) {
+				t.Errorf("the log contains %q", secret)
+			}
 		}
 	})
 }

@@ -38,10 +38,14 @@ func book(t *testing.T, db *database.Database, id string, start time.Time, kind 
 }
 
 func newNotifier(db *database.Database, clock clockwork.Clock, sms scheduler.SMSSender, email scheduler.EmailSender) *scheduler.Notifier {
+	return newLoggingNotifier(db, clock, sms, email, zerolog.Nop())
+}
+
+func newLoggingNotifier(db *database.Database, clock clockwork.Clock, sms scheduler.SMSSender, email scheduler.EmailSender, log zerolog.Logger) *scheduler.Notifier {
 	return scheduler.NewNotifier(scheduler.NotifyConfig{
 		Clinic: scheduler.Clinic{Name: "Clinique du Parc", Phone: "+33123456789", Email: "rdv@clinique.example", Domain: "clinique.example"},
 		Window: bridge.DefaultWindow, Confirmation: true, ReminderBefore: 24 * time.Hour, PhoneIntroBefore: 10 * time.Minute,
-	}, clock, zerolog.Nop(), db.Outbox, db.OptOut, db.Store(), sms, email)
+	}, clock, log, db.Outbox, db.OptOut, db.Store(), sms, email)
 }
 
 // outline lists a session's outbox as "participant kind channel status due" lines.

@@ -23,7 +23,7 @@ const ServerName = "localhost"
 // the test.
 func Start(t testing.TB, registrations ...*appservice.Registration) *homeserver.Server {
 	t.Helper()
-	dir := t.TempDir()
+	dir := memoryDir(t)
 	var files []string
 	for i, reg := range registrations {
 		path := filepath.Join(dir, "registration-"+string(rune('a'+i))+".yaml")
@@ -73,4 +73,17 @@ func tail(b []byte, n int) []byte {
 		return b[len(b)-n:]
 	}
 	return b
+}
+
+// memoryDir is a directory for the homeserver's databases in memory (/dev/shm) when the
+// machine has one, removed at the end of the test. Dendrite syncs every event to its SQLite
+// files: on a virtual machine's disk that costs it 100 ms or more per write, which would make
+// every test (and every latency measured through it) about the disk rather than the bridge.
+func memoryDir(t testing.TB) string {
+	dir, err := os.MkdirTemp("/dev/shm", "telehealth-hs-")
+	if err != nil {
+		return t.TempDir()
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
 }

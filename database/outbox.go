@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -29,15 +30,12 @@ const (
 	updateOutboxQuery = `UPDATE telehealth_outbox SET due_at=$2, status=$3, attempts=$4, revision=$5, provider_id=$6,
 		last_error=$7, updated_at=$8 WHERE id=$1`
 	sessionOutboxQuery = `SELECT ` + outboxColumns + ` FROM telehealth_outbox WHERE session_id=$1 ORDER BY due_at, id`
-	// claimDue takes the next due rows for this sender. SKIP LOCKED lets a second PostgreSQL
-	// instance (during a leader change) pass over rows another one holds; SQLite has one writer.
-	claimDuePostgres = `UPDATE telehealth_outbox SET status='sending', attempts=attempts+1, updated_at=$2
+	// claimDue takes the next due rows for this sender. On PostgreSQL the inner select adds
+	// FOR UPDATE SKIP LOCKED, so that a second instance (during a leader change) passes over
+	// rows another one holds; SQLite has one writer.
+	claimDueQuery = `UPDATE telehealth_outbox SET status='sending', attempts=attempts+1, updated_at=$2
 		WHERE id IN (SELECT id FROM telehealth_outbox WHERE status='pending' AND due_at <= $1
-			ORDER BY due_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
-		RETURNING ` + outboxColumns
-	claimDueSQLite = `UPDATE telehealth_outbox SET status='sending', attempts=attempts+1, updated_at=$2
-		WHERE id IN (SELECT id FROM telehealth_outbox WHERE status='pending' AND due_at <= $1
-			ORDER BY due_at, id LIMIT $3)
+			ORDER BY due_at, id LIMIT $3%s)
 		RETURNING ` + outboxColumns
 	releaseSendingQuery = `UPDATE telehealth_outbox SET status='pending', updated_at=$1 WHERE status='sending'`
 	nextDueQuery        = `SELECT MIN(due_at) FROM telehealth_outbox WHERE status='pending'`
@@ -89,10 +87,11 @@ func (q *OutboxQuery) ForSession(ctx context.Context, sessionID string) ([]*sche
 
 // ClaimDue marks up to limit rows due at now as being sent and returns them.
 func (q *OutboxQuery) ClaimDue(ctx context.Context, now time.Time, limit int) ([]*scheduler.Notification, error) {
-	query := claimDueSQLite
+	lock := ""
 	if q.db.Dialect == dbutil.Postgres {
-		query = claimDuePostgres
+		lock = " FOR UPDATE SKIP LOCKED"
 	}
+	query := fmt.Sprintf(claimDueQuery, lock)
 	rows, err := notificationRows.NewRowIter(q.db.Query(ctx, query, now.UnixMilli(), now.UnixMilli(), limit)).AsList()
 	// RETURNING keeps no order: the sender goes in due order.
 	slices.SortFunc(rows, func(a, b *scheduler.Notification) int {

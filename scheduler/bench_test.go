@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"slices"
@@ -14,62 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-co-op/gocron/v2"
-	"github.com/jonboulle/clockwork"
 	"github.com/rs/zerolog"
 
-	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"github.com/telehealth-bridge/telehealth-bridge/database"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/dbtest"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/twiliotest"
 	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
 )
-
-// benchEnv carries the benchmark's settings to the bridge process it measures.
-const benchEnv = "TELEHEALTH_BENCH_BRIDGE"
-
-// noSwitches stands in for the session domain's window switches, which the benchmark's
-// sessions never reach.
-type noSwitches struct{}
-
-func (noSwitches) OpenWindow(context.Context, string) error  { return nil }
-func (noSwitches) CloseWindow(context.Context, string) error { return nil }
-
-// TestBenchBridge is the process BenchmarkReminders measures: the scheduler as the bridge runs
-// it on PostgreSQL (elector, window planning, outbox sender). It prints READY once started and
-// its peak RSS when its input closes.
-func TestBenchBridge(t *testing.T) {
-	if os.Getenv(benchEnv) == "" {
-		t.Skip("the bridge process of BenchmarkReminders")
-	}
-	ctx := context.Background()
-	spec, db, sms := childSetup(t, benchEnv)
-	clock := clockwork.NewRealClock()
-	nt := scheduler.NewNotifier(scheduler.NotifyConfig{
-		Clinic: scheduler.Clinic{Name: "Clinique du Parc"}, Window: bridge.DefaultWindow, ReminderBefore: 24 * time.Hour,
-		SMSPerSecond: spec.PerSecond, Workers: spec.Workers,
-	}, clock, zerolog.Nop(), db.Outbox, db.OptOut, db.Store(), sms, nil)
-	sched, err := scheduler.New(clock, bridge.DefaultWindow, zerolog.Nop(),
-		gocron.WithDistributedElector(scheduler.NewElector(db.RawDB, scheduler.ElectorKey, nt.Elected)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sched.Use(noSwitches{}, db.Store())
-	sched.Notify(nt)
-	if err = sched.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	fmt.Println("READY")
-	_, _ = io.Copy(io.Discard, os.Stdin)
-	_ = sched.Stop()
-	status, _ := os.ReadFile("/proc/self/status")
-	for _, line := range strings.Split(string(status), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			fmt.Println("PEAK", strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")))
-		}
-	}
-	_ = db.Close()
-}
 
 // seedClinic books sessions over the next month, each with one SMS participant and three
 // notifications planned (a confirmation sent, a reminder and the waiting room's link pending),
@@ -149,8 +99,8 @@ func BenchmarkReminders(b *testing.B) {
 
 	// Outside the burst: one message every 50 ms from 3 s after start-up; then the burst.
 	startAt := time.Now()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchBridge$", "-test.count=1")
-	cmd.Env = append(os.Environ(), benchEnv+"="+string(spec))
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), bridgeEnv+"="+string(spec))
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jonboulle/clockwork"
 	"github.com/rs/zerolog"
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
@@ -18,58 +17,6 @@ import (
 	"github.com/telehealth-bridge/telehealth-bridge/internal/twiliotest"
 	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
 )
-
-// childEnv carries the crash test's settings to the sender process it kills.
-const childEnv = "TELEHEALTH_SENDER_CHILD"
-
-type childSpec struct {
-	DB        database.Config
-	TwilioURL string
-	Workers   int
-	PerSecond float64
-}
-
-const (
-	childSID   = "AC0123456789abcdef0123456789abcdef"
-	childToken = "0123456789abcdef0123456789abcdef"
-)
-
-// childSetup reads a child process's settings from the environment variable and opens what
-// it sends with: the database and an SMS sender pointed at the parent's loopback Twilio.
-func childSetup(t *testing.T, env string) (childSpec, *database.Database, *scheduler.SMS) {
-	t.Helper()
-	var spec childSpec
-	if err := json.Unmarshal([]byte(os.Getenv(env)), &spec); err != nil {
-		t.Fatal(err)
-	}
-	db, err := database.Open(context.Background(), spec.DB, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sms, err := scheduler.NewSMS(scheduler.SMSConfig{AccountSID: childSID, AuthToken: childToken, From: "+33123456789", APIURL: spec.TwilioURL}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return spec, db, sms
-}
-
-// TestSenderProcess is the sender the crash test starts and kills: a bridge's outbox sender in
-// a process of its own, sending until nothing is due.
-func TestSenderProcess(t *testing.T) {
-	if os.Getenv(childEnv) == "" {
-		t.Skip("the sender process of TestKilledSenderLosesNothing")
-	}
-	ctx := context.Background()
-	spec, db, sms := childSetup(t, childEnv)
-	nt := scheduler.NewNotifier(scheduler.NotifyConfig{
-		Clinic: scheduler.Clinic{Name: "Clinique du Parc"}, Window: bridge.DefaultWindow,
-		SMSPerSecond: spec.PerSecond, Workers: spec.Workers,
-	}, clockwork.NewRealClock(), zerolog.Nop(), db.Outbox, db.OptOut, db.Store(), sms, nil)
-	if err := nt.SendDue(ctx); err != nil {
-		t.Fatal(err)
-	}
-	_ = db.Close()
-}
 
 // seedBurst books sessions with one SMS participant each, all with a message due now.
 func seedBurst(t *testing.T, db *database.Database, n int) {
@@ -109,8 +56,8 @@ func TestKilledSenderLosesNothing(t *testing.T) {
 			fake := twiliotest.StartFake(t)
 			spec, _ := json.Marshal(childSpec{DB: cfg, TwilioURL: fake.URL, Workers: workers, PerSecond: 100})
 			start := func() *exec.Cmd {
-				cmd := exec.Command(os.Args[0], "-test.run=^TestSenderProcess$", "-test.count=1")
-				cmd.Env = append(os.Environ(), childEnv+"="+string(spec))
+				cmd := exec.Command(os.Args[0])
+				cmd.Env = append(os.Environ(), senderEnv+"="+string(spec))
 				if err := cmd.Start(); err != nil {
 					t.Fatal(err)
 				}

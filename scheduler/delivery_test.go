@@ -45,7 +45,6 @@ func (d *clinicDesk) RelaySMS(_ context.Context, sessionID string, participantID
 	d.relayed = append(d.relayed, fmt.Sprintf("%s %d %s", sessionID, participantID, text))
 	return nil
 }
-func (d *clinicDesk) IsGhost(userID string) bool { return strings.HasPrefix(userID, "@guest_") }
 func (d *clinicDesk) told() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -55,7 +54,7 @@ func (d *clinicDesk) told() []string {
 // guestLinks gives each participant a link of their own, as the web pages do.
 type guestLinks struct{}
 
-func (guestLinks) ParticipantLink(_ context.Context, _ *bridge.Session, p *bridge.Participant) (string, error) {
+func (guestLinks) GuestLink(_ context.Context, _ *bridge.Session, p *bridge.Participant) (string, error) {
 	return fmt.Sprintf("https://rdv.clinique.example/g/tok%08d", p.ID), nil
 }
 

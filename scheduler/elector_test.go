@@ -7,11 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-co-op/gocron/v2"
-	"github.com/jonboulle/clockwork"
 	"github.com/rs/zerolog"
 
-	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"github.com/telehealth-bridge/telehealth-bridge/database"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/dbtest"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/twiliotest"
@@ -59,16 +56,9 @@ func TestOneInstanceSends(t *testing.T) {
 	}
 	// PostgreSQL ends the backend (and frees its locks) shortly after it is told to: the second
 	// instance takes over at one of its next rounds.
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		err := second.IsLeader(ctx)
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the second instance after the first lost its connection: %v", err)
-		}
-		<-time.After(10 * time.Millisecond)
-	}
+	waitFor(t, 10*time.Second, "the second instance to lead after the first lost its connection", func() bool {
+		return second.IsLeader(ctx) == nil
+	})
 	if err := first.IsLeader(ctx); !errors.Is(err, scheduler.ErrNotLeader) {
 		t.Fatalf("the first instance came back while the second leads: %v", err)
 	}
@@ -95,36 +85,21 @@ func TestTwoInstancesSendOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = db.Close() })
-		sms, err := scheduler.NewSMS(scheduler.SMSConfig{AccountSID: childSID, AuthToken: childToken, From: "+33123456789", APIURL: fake.URL}, zerolog.Nop())
+		sms, err := loopbackSMS(fake.URL)
 		if err != nil {
 			t.Fatal(err)
 		}
-		clock := clockwork.NewRealClock()
-		nt := scheduler.NewNotifier(scheduler.NotifyConfig{Clinic: scheduler.Clinic{Name: "Clinique du Parc"}, Window: bridge.DefaultWindow,
-			Poll: 20 * time.Millisecond, SMSPerSecond: 200}, clock, zerolog.Nop(), db.Outbox, db.OptOut, db.Store(), sms, nil)
-		elector := scheduler.NewElector(db.RawDB, scheduler.ElectorKey, nt.Elected)
-		t.Cleanup(func() { _ = elector.Close() })
-		sched, err := scheduler.New(clock, bridge.DefaultWindow, zerolog.Nop(), gocron.WithDistributedElector(elector))
+		sched, err := startScheduler(ctx, db, sms, scheduler.NotifyConfig{Poll: 20 * time.Millisecond, SMSPerSecond: 200})
 		if err != nil {
-			t.Fatal(err)
-		}
-		sched.Use(noSwitches{}, db.Store())
-		sched.Notify(nt)
-		if err = sched.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = sched.Stop() })
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	waitFor(t, 30*time.Second, "every notification marked sent", func() bool {
 		var unsent int
-		if err = seed.QueryRow(ctx, "SELECT COUNT(*) FROM telehealth_outbox WHERE status<>'sent'").Scan(&unsent); err == nil && unsent == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d notifications not sent after 30 s", unsent)
-		}
-		<-time.After(10 * time.Millisecond)
-	}
+		err := seed.QueryRow(ctx, "SELECT COUNT(*) FROM telehealth_outbox WHERE status<>'sent'").Scan(&unsent)
+		return err == nil && unsent == 0
+	})
 	// Each row is marked sent after its send: a second send would already be here.
 	if got := len(fake.Messages()); got != burst {
 		t.Fatalf("%d messages for %d notifications", got, burst)

@@ -55,9 +55,10 @@ type EmailSender interface {
 	Send(ctx context.Context, to string, e Email) (messageID string, err error)
 }
 
-// Links gives a participant their own page (the guest link).
+// Links gives a participant their own page: the guest link, or "" for someone who joins from
+// their own Matrix account.
 type Links interface {
-	ParticipantLink(ctx context.Context, s *bridge.Session, p *bridge.Participant) (string, error)
+	GuestLink(ctx context.Context, s *bridge.Session, p *bridge.Participant) (string, error)
 }
 
 // Clinicians tells the clinician what the outbox could not do, and names them in telephone
@@ -69,8 +70,6 @@ type Clinicians interface {
 	NotificationProblem(ctx context.Context, s *bridge.Session, p *bridge.Participant, n *Notification)
 	// RelaySMS carries a participant's SMS reply into the session's room.
 	RelaySMS(ctx context.Context, sessionID string, participantID int64, text string) error
-	// IsGhost reports whether a user is the bridge's ghost of a web-link guest.
-	IsGhost(userID string) bool
 }
 
 // NotifyConfig is the clinic's notification policy.
@@ -441,10 +440,8 @@ func (nt *Notifier) deliver(ctx context.Context, n *Notification) {
 	}
 	notice := Notice{Kind: n.Kind, Clinic: nt.cfg.Clinic, Session: s, Participant: p, Window: nt.cfg.Window,
 		Sequence: n.Revision, Now: now}
-	// Someone booked with their own Matrix account joins from Element, not from a guest link.
-	ownAccount := p.MatrixID != "" && (nt.clinicians == nil || !nt.clinicians.IsGhost(p.MatrixID))
-	if nt.links != nil && !ownAccount {
-		if notice.Link, err = nt.links.ParticipantLink(ctx, s, p); err != nil {
+	if nt.links != nil {
+		if notice.Link, err = nt.links.GuestLink(ctx, s, p); err != nil {
 			nt.retry(ctx, log, n, fmt.Errorf("making the participant's link: %w", err), 0)
 			return
 		}
@@ -574,6 +571,3 @@ func reasonOf(err error) string {
 	}
 	return strings.TrimSpace(err.Error())
 }
-
-// SMS is the SMS sender, nil when the clinic sends none.
-func (nt *Notifier) SMS() SMSSender { return nt.sms }

@@ -153,14 +153,15 @@ func (s *Scheduler) Plan(ctx context.Context, sess *bridge.Session) error {
 func (s *Scheduler) planWindow(sess *bridge.Session) error {
 	tag := sessionTag(sess.ID)
 	s.cron.RemoveByTags(tag)
-	later := sess.Opens(s.window).After(s.clock.Now().Add(planAhead))
+	skip := sess.Over() || sess.Opens(s.window).After(s.clock.Now().Add(planAhead))
 	s.mu.Lock()
-	s.planned[sess.ID] = !sess.Over() && !later
-	if !s.planned[sess.ID] {
+	if skip {
 		delete(s.planned, sess.ID)
+	} else {
+		s.planned[sess.ID] = true
 	}
 	s.mu.Unlock()
-	if sess.Over() || later {
+	if skip {
 		return nil
 	}
 	if err := s.at(tag, "open-window", sess.Opens(s.window), func(ctx context.Context) error {

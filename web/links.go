@@ -60,6 +60,16 @@ func (srv *Server) ParticipantLink(ctx context.Context, s *bridge.Session, p *br
 	return srv.participantLink(ctx, s, p, false)
 }
 
+// GuestLink is the participant's link if they join as a web-link guest, and "" for someone
+// booked with their own Matrix account, who joins from their Matrix client. The panel shows it
+// and notifications carry it.
+func (srv *Server) GuestLink(ctx context.Context, s *bridge.Session, p *bridge.Participant) (string, error) {
+	if p.MatrixID != "" && srv.guests != nil && !srv.guests.IsGhost(p.MatrixID) {
+		return "", nil
+	}
+	return srv.ParticipantLink(ctx, s, p)
+}
+
 // NewParticipantLink replaces the participant's link with a new one: the old one stops working.
 func (srv *Server) NewParticipantLink(ctx context.Context, s *bridge.Session, p *bridge.Participant) (string, error) {
 	return srv.participantLink(ctx, s, p, true)

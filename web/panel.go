@@ -56,11 +56,11 @@ func (srv *Server) panelSession(ctx context.Context, s *bridge.Session, ps []*br
 				view.Problems = append(view.Problems, NoticeProblem{Kind: string(n.Kind), Channel: string(n.Channel), Reason: n.LastError})
 			}
 		}
-		if p.MatrixID == "" || srv.guests == nil || srv.guests.IsGhost(p.MatrixID) {
-			link, err := srv.ParticipantLink(ctx, s, p)
-			if err != nil {
-				return nil, err
-			}
+		link, err := srv.GuestLink(ctx, s, p)
+		if err != nil {
+			return nil, err
+		}
+		if link != "" {
 			if l, _ := srv.db.GuestLink.ByParticipant(ctx, p.ID); l == nil || l.RevokedAt.IsZero() {
 				view.Link = link
 			}

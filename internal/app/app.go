@@ -67,7 +67,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		_ = db.Close()
 		return nil, err
 	}
-	notifier, err := newNotifier(cfg, db, clock, window, log)
+	notifier, sms, err := newNotifier(cfg, db, clock, window, log)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
@@ -117,7 +117,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	pages.Use(matrix, callGlue, sfu, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain))
 	matrix.SetWebLinks(pages)
 	notifier.Use(pages, clinicDesk{Connector: matrix, panel: pages})
-	if sms, ok := notifier.SMS().(*scheduler.SMS); ok {
+	if sms != nil {
 		pages.Mount("/sms/", sms.Webhooks(notifier, cfg.Web.PublicURL))
 	}
 	return &App{Config: cfg, Log: log, Clock: clock, DB: db, Sessions: sessions, Matrix: matrix, Scheduler: sched,

@@ -17,10 +17,12 @@ import (
 )
 
 // newNotifier creates the notification outbox with the SMS and email senders the config sets
-// up; a channel left unconfigured skips its rows with the reason, which the clinician sees.
-func newNotifier(cfg *config.Config, db *database.Database, clock clockwork.Clock, window bridge.Window, log zerolog.Logger) (*scheduler.Notifier, error) {
+// up; a channel left unconfigured skips its rows with the reason, which the clinician sees. The
+// SMS sender, nil without one, also serves Twilio's webhooks.
+func newNotifier(cfg *config.Config, db *database.Database, clock clockwork.Clock, window bridge.Window, log zerolog.Logger) (*scheduler.Notifier, *scheduler.SMS, error) {
 	n := cfg.Notify
-	var sms scheduler.SMSSender
+	var sms *scheduler.SMS
+	var smsSender scheduler.SMSSender // a nil *SMS must stay a nil interface
 	if n.SMS.AccountSID != "" {
 		smsCfg := scheduler.SMSConfig{
 			AccountSID: n.SMS.AccountSID, AuthToken: n.SMS.AuthToken, From: n.SMS.From,
@@ -29,11 +31,11 @@ func newNotifier(cfg *config.Config, db *database.Database, clock clockwork.Cloc
 		if n.SMS.StatusCallback {
 			smsCfg.StatusCallbackURL = cfg.Web.PublicURL + "/sms/status"
 		}
-		sender, err := scheduler.NewSMS(smsCfg, log)
-		if err != nil {
-			return nil, fmt.Errorf("setting up SMS (notifications.sms): %w", err)
+		var err error
+		if sms, err = scheduler.NewSMS(smsCfg, log); err != nil {
+			return nil, nil, fmt.Errorf("setting up SMS (notifications.sms): %w", err)
 		}
-		sms = sender
+		smsSender = sms
 	}
 	var email scheduler.EmailSender
 	if n.Email.Host != "" {
@@ -42,7 +44,7 @@ func newNotifier(cfg *config.Config, db *database.Database, clock clockwork.Cloc
 			From: n.Email.From, TLS: n.Email.TLS,
 		}, log)
 		if err != nil {
-			return nil, fmt.Errorf("setting up email (notifications.email): %w", err)
+			return nil, nil, fmt.Errorf("setting up email (notifications.email): %w", err)
 		}
 		email = mailer
 	}
@@ -58,7 +60,7 @@ func newNotifier(cfg *config.Config, db *database.Database, clock clockwork.Cloc
 		PhoneIntroBefore: n.PhoneIntroBefore,
 		SMSPerSecond:     n.SMS.PerSecond,
 		Poll:             n.Poll,
-	}, clock, log, db.Outbox, db.OptOut, db.Store(), sms, email), nil
+	}, clock, log, db.Outbox, db.OptOut, db.Store(), smsSender, email), sms, nil
 }
 
 // clinicDesk tells the clinician about unsent notifications in both places they look: the

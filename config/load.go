@@ -86,7 +86,7 @@ func Load(path string) (*Config, error) {
 	}
 	if !bytes.Equal(upgraded, data) {
 		// Keep the file current, as mautrix bridges do; a read-only file is fine.
-		_ = writeFileAtomic(path, upgraded)
+		_ = writeFileAtomic(path, upgraded, configMode(path))
 	}
 	final, err := parseDocument(upgraded)
 	if err != nil {
@@ -298,21 +298,34 @@ func describeDecodeError(err error) error {
 	return err
 }
 
-func writeFileAtomic(path string, data []byte) error {
+// configMode is the mode a rewritten config file gets: the owner's bits of the old file, never
+// group or world access, since the file holds the appservice tokens and the signing keys.
+func configMode(path string) fs.FileMode {
 	info, err := os.Stat(path)
 	if err != nil {
-		return err
+		return 0o600
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".config-*.yaml")
+	return info.Mode().Perm()&0o700 | 0o600
+}
+
+// writeFileAtomic replaces path with data and the given mode: a new file renamed over the old one,
+// so a reader never sees half a file and the old file's mode (perhaps 0644) is not inherited.
+func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
+	// CreateTemp makes the file 0600 already; Chmod states the mode whatever the umask.
+	if err = tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
 	if _, err = tmp.Write(data); err != nil {
 		tmp.Close()
 		return err
 	}
-	if err = tmp.Chmod(info.Mode().Perm()); err != nil {
+	if err = tmp.Sync(); err != nil {
 		tmp.Close()
 		return err
 	}

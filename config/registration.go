@@ -51,10 +51,23 @@ func (c *Config) GenerateRegistration() (*appservice.Registration, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err = writeFileAtomic(c.Path, out); err != nil {
+	if err = writeFileAtomic(c.Path, out, configMode(c.Path)); err != nil {
 		return nil, fmt.Errorf("writing the tokens into %s: %w", c.Path, err)
 	}
 	return c.Registration(), nil
+}
+
+// SaveRegistration writes the registration for the homeserver. It holds both tokens, so the file
+// is 0600 whatever an older file at path allowed (the committed template is 0644).
+func SaveRegistration(reg *appservice.Registration, path string) error {
+	data, err := yaml.Marshal(reg)
+	if err != nil {
+		return fmt.Errorf("encoding the registration: %w", err)
+	}
+	if err = writeFileAtomic(path, data, 0o600); err != nil {
+		return fmt.Errorf("writing the registration to %s: %w", path, err)
+	}
+	return nil
 }
 
 // CheckRegistration compares a registration file with the config, so that a stale file is

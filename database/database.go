@@ -53,6 +53,9 @@ func Open(ctx context.Context, cfg Config, log zerolog.Logger) (*Database, error
 	uri := cfg.URI
 	var lock *instanceLock
 	if cfg.Type == "sqlite" {
+		if err := restrictSQLite(sqlitePath(uri)); err != nil {
+			return nil, err
+		}
 		var err error
 		if lock, err = lockSQLite(uri); err != nil {
 			return nil, err
@@ -73,6 +76,14 @@ func Open(ctx context.Context, cfg Config, log zerolog.Logger) (*Database, error
 		_ = raw.Close()
 		lock.release()
 		return nil, fmt.Errorf("database %s is unreachable: %w", Redact(cfg.URI), err)
+	}
+	if cfg.Type == "sqlite" {
+		// The -wal and -shm files exist now; one left from an older version may be 0644.
+		if err = restrictSQLite(sqlitePath(cfg.URI)); err != nil {
+			_ = raw.Close()
+			lock.release()
+			return nil, err
+		}
 	}
 	db := New(raw)
 	db.lock = lock

@@ -22,9 +22,8 @@ type instanceLock struct {
 
 // lockSQLite takes the lock for the SQLite database at uri; in-memory databases need none.
 func lockSQLite(uri string) (*instanceLock, error) {
-	path := strings.TrimPrefix(uri, "file:")
-	path, _, _ = strings.Cut(path, "?")
-	if path == "" || strings.Contains(path, ":memory:") || strings.Contains(uri, "mode=memory") {
+	path := sqlitePath(uri)
+	if path == "" {
 		return nil, nil
 	}
 	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)

@@ -62,8 +62,8 @@ func run(configPath, registrationPath string, generate, writeExample, version bo
 		if err != nil {
 			return err
 		}
-		if err = reg.Save(registrationPath); err != nil {
-			return fmt.Errorf("writing %s: %w", registrationPath, err)
+		if err = config.SaveRegistration(reg, registrationPath); err != nil {
+			return err
 		}
 		fmt.Printf("Wrote %s and the new tokens into %s.\nGive %s to the homeserver and restart it.\n",
 			registrationPath, configPath, registrationPath)

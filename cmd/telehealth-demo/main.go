@@ -69,7 +69,7 @@ func run(dir string, hsPort int) error {
 		return err
 	}
 	regPath := filepath.Join(dir, "registration.yaml")
-	if err = reg.Save(regPath); err != nil {
+	if err = config.SaveRegistration(reg, regPath); err != nil {
 		return err
 	}
 

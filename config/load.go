@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 
-	"go.mau.fi/util/configupgrade"
 	"go.mau.fi/util/random"
 	"gopkg.in/yaml.v3"
 
@@ -71,15 +70,14 @@ func Load(path string) (*Config, error) {
 			return nil, fmt.Errorf("%s: missing key %s (%s)", path, r.key, r.what)
 		}
 	}
-	// Type errors are caught on the user's own values: the upgrade would otherwise drop a
-	// wrongly typed value and quietly use the example's.
-	if err = user.Decode(&Config{}); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, describeDecodeError(err))
-	}
-
+	// The upgrade names a value it cannot keep by its key; the decode then catches the rest
+	// of the type errors on the user's own values (with the environment's).
 	upgraded, err := Upgrade(data)
 	if err != nil {
 		return nil, fmt.Errorf("upgrading %s: %w", path, err)
+	}
+	if err = user.Decode(&Config{}); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, describeDecodeError(err))
 	}
 	if upgraded, err = generateSecrets(upgraded); err != nil {
 		return nil, fmt.Errorf("generating secrets in %s: %w", path, err)
@@ -117,7 +115,11 @@ func Upgrade(data []byte) ([]byte, error) {
 	if err := yaml.Unmarshal(data, &cfg); err != nil {
 		return nil, err
 	}
-	upgradeConfig(configupgrade.NewHelper(&base, &cfg))
+	helper := newKeepingHelper(&base, &cfg)
+	upgradeConfig(helper)
+	if err := helper.err(); err != nil {
+		return nil, err
+	}
 	return marshal(&base)
 }
 

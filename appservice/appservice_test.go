@@ -189,7 +189,7 @@ func TestStartupMistakes(t *testing.T) {
 	}{{
 		name: "wrong as_token",
 		break_: func(t *testing.T, env *bridgetest.Env) {
-			env.Config.AppService.ASToken = "not-the-registered-token"
+			env.Config.AppService.ASToken = "not-the-registered-token-but-32-characters-long"
 		},
 		want: "does not accept the bridge's as_token",
 	}, {

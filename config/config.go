@@ -272,6 +272,10 @@ func (c *Config) validate() error {
 	if sms := n.SMS; sms.AccountSID != "" {
 		if sms.AuthToken == "" {
 			bad("notifications.sms.auth_token", "must be set with account_sid")
+		} else if len(sms.AuthToken) < MinTokenLength {
+			// Twilio's auth tokens are 32 characters; a shorter one is a typo or a test value,
+			// and it is what proves that a webhook comes from Twilio.
+			bad("notifications.sms.auth_token", "must be at least %d characters (Twilio's auth token)", MinTokenLength)
 		}
 		if sms.From == "" && sms.MessagingServiceSID == "" {
 			bad("notifications.sms.from", "set a sender number or messaging_service_sid")
@@ -305,13 +309,28 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// CheckTokens refuses the placeholder tokens of the example config.
+// MinTokenLength is the shortest token or shared secret the config accepts: shorter ones can
+// be guessed or were typed by hand.
+const MinTokenLength = 32
+
+// CheckTokens refuses the placeholder tokens of the example config, tokens short enough to
+// guess, and one token used for both directions. It is checked before the bridge starts, not
+// on load, so that -g can replace such tokens.
 func (c *Config) CheckTokens() error {
-	if c.AppService.ASToken == Placeholder || c.AppService.HSToken == Placeholder ||
-		c.AppService.ASToken == "" || c.AppService.HSToken == "" {
-		return fmt.Errorf("%s: appservice.as_token and appservice.hs_token are not set: "+
-			"run `telehealth-bridge -c %s -g -r registration.yaml` to generate them, "+
-			"then load registration.yaml into the homeserver", c.Path, c.Path)
+	as, hs := c.AppService.ASToken, c.AppService.HSToken
+	generate := fmt.Sprintf("run `telehealth-bridge -c %s -g -r registration.yaml` to generate new ones, "+
+		"then load registration.yaml into the homeserver", c.Path)
+	switch {
+	case as == Placeholder || hs == Placeholder || as == "" || hs == "":
+		return fmt.Errorf("%s: appservice.as_token and appservice.hs_token are not set: %s", c.Path, generate)
+	case len(as) < MinTokenLength:
+		return fmt.Errorf("%s: appservice.as_token must be at least %d characters: %s", c.Path, MinTokenLength, generate)
+	case len(hs) < MinTokenLength:
+		return fmt.Errorf("%s: appservice.hs_token must be at least %d characters: %s", c.Path, MinTokenLength, generate)
+	case as == hs:
+		// The homeserver would accept the bridge's own token as proof that a request comes
+		// from the homeserver, and the other way round.
+		return fmt.Errorf("%s: appservice.hs_token must differ from appservice.as_token: %s", c.Path, generate)
 	}
 	return nil
 }

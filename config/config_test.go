@@ -232,3 +232,50 @@ func TestRegistrationTemplateMatchesGenerated(t *testing.T) {
 		t.Errorf("alias namespace: template %+v, generated %+v", template.Namespaces.RoomAliases[0], gen.Namespaces.RoomAliases[0])
 	}
 }
+
+// Tokens an attacker could guess are refused before the bridge starts, each error naming the
+// key; the registration's two tokens must differ, since each proves a different side.
+func TestShortOrSharedTokensRefused(t *testing.T) {
+	long := strings.Repeat("k", 40)
+	withTokens := func(as, hs string) string {
+		return strings.Replace(strings.Replace(userConfig, "as_token: aaaa", "as_token: "+as, 1), "hs_token: bbbb", "hs_token: "+hs, 1)
+	}
+	for _, tc := range []struct {
+		name, config string
+		want         []string
+	}{
+		{"short as_token", withTokens("aaaa", long), []string{"appservice.as_token", "at least 32 characters", "-g"}},
+		{"short hs_token", withTokens(long, "bbbb"), []string{"appservice.hs_token", "at least 32 characters"}},
+		{"shared tokens", withTokens(long, long), []string{"appservice.hs_token", "differ from appservice.as_token"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Load(writeFile(t, "config.yaml", tc.config))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = cfg.CheckTokens()
+			if err == nil {
+				t.Fatal("the bridge would start with these tokens")
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not contain %q", err, want)
+				}
+			}
+		})
+	}
+	if cfg, err := Load(writeFile(t, "config.yaml", withTokens(long, strings.Repeat("h", 32)))); err != nil || cfg.CheckTokens() != nil {
+		t.Errorf("32-character tokens refused: %v", err)
+	}
+
+	sms := userConfig + `notifications:
+  sms:
+    account_sid: AC0123456789abcdef0123456789abcdef
+    auth_token: short
+    from: "+33123456789"
+`
+	_, err := Load(writeFile(t, "config.yaml", sms))
+	if err == nil || !strings.Contains(err.Error(), "notifications.sms.auth_token") || !strings.Contains(err.Error(), "32 characters") {
+		t.Errorf("a short Twilio auth_token: %v", err)
+	}
+}

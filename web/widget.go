@@ -48,7 +48,8 @@ func (srv *Server) widgetLogin(w http.ResponseWriter, r *http.Request) (any, err
 	userID, err := srv.openid.VerifyOpenID(r.Context(), req.AccessToken, req.MatrixServerName)
 	if err != nil {
 		srv.limiter.fail(ip)
-		srv.log.Info().Err(err).Str("server_name", req.MatrixServerName).Msg("Refused an OpenID token")
+		// A fixed reason, never err: the federation client's errors quote the URL with the token.
+		srv.log.Info().Str("reason", "the homeserver did not confirm the token").Str("server_name", req.MatrixServerName).Msg("Refused an OpenID token")
 		return nil, errorf(http.StatusForbidden, "openid_refused", "Element's sign-in could not be checked with your homeserver.")
 	}
 	out := &WidgetLogin{UserID: userID}

@@ -1,6 +1,7 @@
 // Package logging builds the bridge's zerolog logger from the config's writers (zeroconfig),
-// and strips from every line the fields that could carry a token or a message: the bridge must
-// never log them, and mautrix's request logs include request bodies.
+// strips from every line the fields that could carry a token or a message, and scrubs
+// token-like values from the rest: the bridge must never log them, mautrix's request logs
+// include request bodies, and wrapped errors quote URLs with tokens in them.
 package logging
 
 import (
@@ -51,7 +52,9 @@ func (r redactor) Write(p []byte) (int, error) {
 }
 
 func (r redactor) WriteLevel(level zerolog.Level, p []byte) (int, error) {
-	if clean, changed := strip(p); changed {
+	clean, stripped := strip(p)
+	clean, scrubbed := scrub(clean)
+	if stripped || scrubbed {
 		if _, err := r.next.WriteLevel(level, clean); err != nil {
 			return 0, err
 		}

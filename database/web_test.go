@@ -75,7 +75,7 @@ func TestWebSessions(t *testing.T) {
 		if got, _ = q.Get(ctx, "p"); !got.ExpiresAt.Equal(now.Add(31 * time.Minute)) {
 			t.Errorf("touch: %+v", got)
 		}
-		if err = q.Prune(ctx, now.Add(32*time.Minute)); err != nil {
+		if _, err = q.Prune(ctx, now.Add(32*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ = q.Get(ctx, "p"); got != nil {

@@ -80,8 +80,11 @@ func (q *WebSessionQuery) Delete(ctx context.Context, hash string) error {
 	return err
 }
 
-// Prune deletes expired web sessions.
-func (q *WebSessionQuery) Prune(ctx context.Context, now time.Time) error {
-	_, err := q.db.Exec(ctx, pruneWebSessions, now.UnixMilli())
-	return err
+// Prune deletes expired web sessions and returns how many.
+func (q *WebSessionQuery) Prune(ctx context.Context, now time.Time) (int64, error) {
+	res, err := q.db.Exec(ctx, pruneWebSessions, now.UnixMilli())
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }

@@ -32,6 +32,14 @@ type Sessions interface {
 	ActiveSessionsStartingBefore(ctx context.Context, t time.Time) ([]*bridge.Session, error)
 }
 
+// Pruner deletes rows the bridge no longer needs (the database).
+type Pruner interface {
+	Prune(ctx context.Context, now time.Time) (int64, error)
+}
+
+// pruneEvery is how often the pruner runs, and once at start.
+const pruneEvery = time.Hour
+
 // Scheduler plans timed work per session.
 type Scheduler struct {
 	cron     gocron.Scheduler
@@ -41,6 +49,7 @@ type Scheduler struct {
 	switcher WindowSwitcher
 	sessions Sessions
 	notifier *Notifier
+	pruner   Pruner
 
 	mu sync.Mutex
 	// planned are the sessions whose window switches are gocron jobs now.
@@ -77,6 +86,9 @@ func (s *Scheduler) Use(switcher WindowSwitcher, sessions Sessions) {
 // Notify adds the notification outbox: Plan plans its rows and a job sends them.
 func (s *Scheduler) Notify(nt *Notifier) { s.notifier = nt }
 
+// PruneWith adds an hourly job that deletes what the bridge no longer needs.
+func (s *Scheduler) PruneWith(p Pruner) { s.pruner = p }
+
 // Start plans the window switches of the active sessions from the database and starts running
 // jobs.
 func (s *Scheduler) Start(ctx context.Context) error {
@@ -100,6 +112,19 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		}), gocron.WithName("send-notifications"), gocron.WithSingletonMode(gocron.LimitModeReschedule),
 			gocron.WithStartAt(gocron.WithStartImmediately())); err != nil {
 			return fmt.Errorf("planning the notification sender: %w", err)
+		}
+	}
+	if s.pruner != nil {
+		if _, err = s.cron.NewJob(gocron.DurationJob(pruneEvery), gocron.NewTask(func(ctx context.Context) {
+			n, err := s.pruner.Prune(ctx, s.clock.Now())
+			if err != nil && ctx.Err() == nil {
+				s.log.Err(err).Msg("Pruning old rows failed")
+			} else if n > 0 {
+				s.log.Debug().Int64("rows", n).Msg("Pruned old rows")
+			}
+		}), gocron.WithName("prune"), gocron.WithSingletonMode(gocron.LimitModeReschedule),
+			gocron.WithStartAt(gocron.WithStartImmediately())); err != nil {
+			return fmt.Errorf("planning the pruner: %w", err)
 		}
 	}
 	s.cron.Start()

@@ -83,6 +83,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		return nil, err
 	}
 	sched.Notify(notifier)
+	sched.PruneWith(db)
 	sessions := bridge.New(bridge.Options{
 		Store: db.Store(), Clock: clock, Window: window, Bot: matrix.Bot().String(),
 		IsAdmin: func(userID string) bool { return cfg.Permissions.For(userID) == config.LevelAdmin },

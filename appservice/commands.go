@@ -7,9 +7,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
 	"go.mau.fi/util/shlex"
+	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/commands"
 	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
@@ -23,67 +26,142 @@ type commandProcessor struct {
 	proc *commands.Processor[*Connector]
 }
 
-// command is one bot command: its usage line and what it does.
+// command is one bot command: its usage line, who may use it, where it answers and what it does.
 type command struct {
 	name, args, help string
-	clinician        bool
-	run              func(ce *commandEvent)
+	// clinician: only the clinic's clinicians may use it.
+	clinician bool
+	// private: the answer holds a credential, a link or people's names, so it goes only to the
+	// sender's control room (their direct chat with the bot); typed elsewhere, the room reads
+	// only that it was sent there.
+	private bool
+	run     func(ce *commandEvent)
 }
 
 // commandList is the bot's commands, in the order !help shows them.
 func commandList() []command {
 	return []command{
-		{"help", "", "this list", false, cmdHelp},
-		{"sessions", "", "your upcoming and ongoing sessions, next first", true, cmdSessions},
+		{"help", "", "this list", false, false, cmdHelp},
+		{"sessions", "", "your upcoming and ongoing sessions, next first", true, true, cmdSessions},
 		{"schedule", "<date> <time> <time zone> <name> <email|sms|none> [contact] [duration=50m] [kind=video|phone] [admission=manual|auto] [lang=en|fr] [tz=<participant's zone>] [matrix=@user:server]",
-			"book a session, e.g. `!schedule 2026-11-24 15:00 Europe/Paris \"J. D.\" email jd@example.org`", true, cmdSchedule},
-		{"lobby", "<session>", "who is booked, waiting and in the session", true, cmdLobby},
-		{"notifications", "<session>", "the confirmations and reminders of a session: sent, planned, or why not sent", true, cmdNotifications},
-		{"start", "<session>", "say you are in: with automatic admission, those waiting enter", true, cmdStart},
-		{"admit", "<session> [participant]", "let a participant in (their number, or the only one waiting)", true, cmdAdmit},
-		{"admit-all", "<session>", "let everyone waiting in", true, cmdAdmitAll},
-		{"deny", "<session> [participant]", "refuse someone waiting", true, cmdDeny},
-		{"remove", "<session> <participant>", "take someone out of the session", true, cmdRemove},
-		{"send-back", "<session> <participant>", "send someone back to the waiting room", true, cmdSendBack},
-		{"ban", "<session> <participant>", "remove and ban someone, for abuse", true, cmdBan},
-		{"message", "<session> <text>", "a message to those waiting, e.g. running 5 minutes late", true, cmdMessage},
-		{"reschedule", "<session> <date> <time> [time zone] [duration=50m]", "move a session", true, cmdReschedule},
-		{"cancel", "<session>", "call a session off", true, cmdCancel},
-		{"end", "<session>", "end the meeting for all", true, cmdEnd},
-		{"join", "<session>", "a one-time link to the session's call page, for apps without widgets (Element X)", false, cmdJoin},
-		{"login", "", "a one-time link that signs you in to the web panel", true, cmdLogin},
+			"book a session, e.g. `!schedule 2026-11-24 15:00 Europe/Paris \"J. D.\" email jd@example.org`", true, true, cmdSchedule},
+		{"lobby", "<session>", "who is booked, waiting and in the session", true, true, cmdLobby},
+		{"notifications", "<session>", "the confirmations and reminders of a session: sent, planned, or why not sent", true, true, cmdNotifications},
+		{"start", "<session>", "say you are in: with automatic admission, those waiting enter", true, false, cmdStart},
+		{"admit", "<session> [participant]", "let a participant in (their number, or the only one waiting)", true, false, cmdAdmit},
+		{"admit-all", "<session>", "let everyone waiting in", true, false, cmdAdmitAll},
+		{"deny", "<session> [participant]", "refuse someone waiting", true, false, cmdDeny},
+		{"remove", "<session> <participant>", "take someone out of the session", true, false, cmdRemove},
+		{"send-back", "<session> <participant>", "send someone back to the waiting room", true, false, cmdSendBack},
+		{"ban", "<session> <participant>", "remove and ban someone, for abuse", true, false, cmdBan},
+		{"message", "<session> <text>", "a message to those waiting, e.g. running 5 minutes late", true, false, cmdMessage},
+		{"reschedule", "<session> <date> <time> [time zone] [duration=50m]", "move a session", true, false, cmdReschedule},
+		{"cancel", "<session>", "call a session off", true, false, cmdCancel},
+		{"end", "<session>", "end the meeting for all", true, false, cmdEnd},
+		{"join", "<session>", "a one-time link to the session's call page, for apps without widgets (Element X)", false, true, cmdJoin},
+		{"login", "", "a one-time link that signs you in to the web panel", true, true, cmdLogin},
 	}
 }
 
 func newCommandProcessor(c *Connector) *commandProcessor {
-	proc := commands.NewProcessor[*Connector](c.bot.Client)
+	proc := newProcessor(c.bot.Client)
 	proc.Meta = c
 	for _, cmd := range commandList() {
-		run, clinicianOnly := cmd.run, cmd.clinician
 		proc.Register(&commands.Handler[*Connector]{
 			Name:        cmd.name,
 			Description: event.MakeExtensibleText(cmd.help),
-			Func: func(ce *commandEvent) {
-				if clinicianOnly && !ce.Meta.cfg.Permissions.IsClinician(ce.Sender.String()) {
-					reply(ce, (&notice{}).text("Only the clinic's clinicians can use this command."))
-					return
-				}
-				run(ce)
-			},
+			Func:        func(ce *commandEvent) { ce.Meta.runBotCommand(ce, cmd) },
 		})
 	}
+	// mautrix's own fallback answers every unknown `!` word in every room.
+	proc.Unregister(proc.GetHandler(commands.UnknownCommandName))
+	proc.Register(&commands.Handler[*Connector]{Name: commands.UnknownCommandName, Func: cmdUnknown})
 	return &commandProcessor{proc: proc}
+}
+
+// newProcessor is the command parser: a message is a command when its first word starts with
+// `!`.
+func newProcessor(cli *mautrix.Client) *commands.Processor[*Connector] {
+	return commands.NewProcessor[*Connector](cli)
+}
+
+// runBotCommand checks who may run a command where, then runs it. Outside the sender's control
+// room only clinicians are answered: in a session room a participant's `!` words are
+// conversation, and the bot stays quiet.
+func (c *Connector) runBotCommand(ce *commandEvent, cmd command) {
+	sender := ce.Sender.String()
+	clinician := c.cfg.IsClinician(sender)
+	if !clinician && !c.isControlRoomOf(ce.Ctx, ce.RoomID, ce.Sender) {
+		return
+	}
+	if cmd.clinician && !clinician {
+		reply(ce, (&notice{}).text("Only the clinic's clinicians can use this command."))
+		return
+	}
+	if cmd.private && !c.answerPrivately(ce) {
+		return
+	}
+	cmd.run(ce)
+}
+
+// answerPrivately makes the command's answers go to the sender's control room, checked to hold
+// only the bot and them (a new one is made otherwise). Asked elsewhere, the room reads only
+// where the answer went.
+func (c *Connector) answerPrivately(ce *commandEvent) bool {
+	room, err := c.controlRoom(ce.Ctx, ce.Sender)
+	if err != nil {
+		ce.Log.Err(err).Msg("Failed to find a control room for a private answer")
+		reply(ce, (&notice{}).text("I could not reach our direct chat to answer; please try again."))
+		return false
+	}
+	if room != ce.RoomID {
+		reply(ce, (&notice{}).text("I sent it to our direct chat."))
+		ce.Ctx = context.WithValue(ce.Ctx, answerRoomKey{}, room)
+	}
+	return true
+}
+
+// answerRoomKey carries, in a command's context, the room its answers go to instead of the
+// room it was typed in.
+type answerRoomKey struct{}
+
+// isControlRoomOf reports whether the room is the user's control room.
+func (c *Connector) isControlRoomOf(ctx context.Context, room id.RoomID, user id.UserID) bool {
+	owner, err := c.db.ControlRoom.Owner(ctx, room.String())
+	if err != nil {
+		zerolog.Ctx(ctx).Err(err).Msg("Failed to look up a control room")
+		return false
+	}
+	return owner == user.String()
+}
+
+// cmdUnknown explains an unknown command, in the sender's control room only: elsewhere a `!`
+// word may be anything.
+func cmdUnknown(ce *commandEvent) {
+	if ce.Meta.isControlRoomOf(ce.Ctx, ce.RoomID, ce.Sender) {
+		reply(ce, (&notice{}).text("Unknown command ").code("!"+ce.Command).text(". Send !help for the list."))
+	}
 }
 
 func (p *commandProcessor) process(ctx context.Context, evt *event.Event) {
 	p.proc.Process(ctx, evt)
 }
 
-// reply answers a command with a notice.
+// reply answers a command with a notice: in the command's room, as a reply, or in the room
+// answerPrivately chose. A room past its share of answers (roomLimiter) gets none.
 func reply(ce *commandEvent, n *notice) {
 	content := n.content()
-	content.SetReply(ce.Event)
-	if _, err := ce.Proc.Client.SendMessageEvent(ce.Ctx, ce.RoomID, event.EventMessage, content); err != nil {
+	room := ce.RoomID
+	if private, ok := ce.Ctx.Value(answerRoomKey{}).(id.RoomID); ok {
+		room = private
+	} else {
+		content.SetReply(ce.Event)
+	}
+	if !ce.Meta.replies.allow(room.String(), time.Now()) {
+		ce.Log.Debug().Msg("Too many answers in the room; this one is dropped")
+		return
+	}
+	if _, err := ce.Proc.Client.SendMessageEvent(ce.Ctx, room, event.EventMessage, content); err != nil {
 		ce.Log.Err(err).Msg("Failed to answer a command")
 	}
 }
@@ -106,7 +184,7 @@ func cmdHelp(ce *commandEvent) {
 		}
 		n.code(usage).text(": " + strings.ReplaceAll(cmd.help, "`", "")).line()
 	}
-	n.text("A session's commands also work without its ID inside its room.")
+	n.text("A session's commands also work without its ID inside its room. Links, lists and names always come to our direct chat.")
 	reply(ce, n)
 }
 

@@ -49,6 +49,7 @@ type Connector struct {
 	window    bridge.Window
 	commands  *commandProcessor
 	queue     *dispatcher
+	replies   *roomLimiter
 	probes    probeSet
 	published publishedState
 	throttle  noticeThrottle
@@ -88,6 +89,7 @@ func New(cfg *config.Config, db *database.Database, log zerolog.Logger, clock cl
 		clock:    clock,
 		window:   window,
 		throttle: noticeThrottle{clock: clock, interval: NoticeInterval},
+		replies:  newRoomLimiter(replyBurst, replyRate),
 		stop:     make(chan struct{}),
 		loopDone: make(chan struct{}),
 	}
@@ -95,6 +97,11 @@ func New(cfg *config.Config, db *database.Database, log zerolog.Logger, clock cl
 	c.bot = as.BotIntent()
 	c.commands = newCommandProcessor(c)
 	c.queue = newDispatcher(c.handleEvent)
+	dropLog := c.log.Sample(&zerolog.BurstSampler{Burst: 5, Period: time.Minute})
+	c.queue.dropped = func(evt *event.Event) {
+		dropLog.Warn().Stringer("room_id", evt.RoomID).Stringer("sender", evt.Sender).
+			Msg("Dropped an event from a flooded room")
+	}
 	return c, nil
 }
 
@@ -242,17 +249,22 @@ func (c *Connector) handleEvent(evt *event.Event) {
 	}
 }
 
-// dispatch routes an event by type.
+// dispatch routes an event by type. Messages and command events of the bridge's own users are
+// never commands: a ghost speaks for a guest (their relayed SMS, for one), never for the clinic.
 func (c *Connector) dispatch(ctx context.Context, evt *event.Event) {
 	switch evt.Type.Type {
 	case event.StateMember.Type:
 		c.handleMember(ctx, evt)
 	case event.EventMessage.Type:
-		c.commands.process(ctx, evt)
+		if !c.cfg.IsBridgeUser(evt.Sender.String()) {
+			c.commands.process(ctx, evt)
+		}
 	case SessionEventType.Type:
 		c.handleSessionState(ctx, evt)
 	case CommandEventType.Type:
-		c.handleCommandEvent(ctx, evt)
+		if !c.cfg.IsBridgeUser(evt.Sender.String()) {
+			c.handleCommandEvent(ctx, evt)
+		}
 	}
 }
 

@@ -23,41 +23,80 @@ var _ bridge.Notifier = (*Connector)(nil)
 // arrive meanwhile are gathered into the next notice.
 const NoticeInterval = 10 * time.Second
 
-// controlRoom returns the clinician's direct room with the bot, creating it if needed.
-func (c *Connector) controlRoom(ctx context.Context, clinician id.UserID) (id.RoomID, error) {
+// controlRoom returns the user's control room (their direct room with the bot), checked to hold
+// only the bot and them, since what the bot posts there (links, names) is for them alone. A
+// room someone else is in or invited to, or that they left, is replaced by a new one.
+func (c *Connector) controlRoom(ctx context.Context, user id.UserID) (id.RoomID, error) {
 	c.controlMu.Lock()
 	defer c.controlMu.Unlock()
-	roomID, err := c.db.ControlRoom.Get(ctx, clinician.String())
+	roomID, err := c.db.ControlRoom.Get(ctx, user.String())
 	if err != nil {
 		return "", fmt.Errorf("looking up the control room: %w", err)
 	}
 	if roomID != "" {
-		return id.RoomID(roomID), nil
+		private, err := c.onlyBotAnd(ctx, id.RoomID(roomID), user)
+		if err != nil {
+			return "", fmt.Errorf("checking who is in the control room: %w", err)
+		}
+		if private {
+			return id.RoomID(roomID), nil
+		}
+		zerolog.Ctx(ctx).Warn().Str("control_room", roomID).Msg("The control room is not private any more; making a new one")
 	}
 	resp, err := c.bot.CreateRoom(ctx, &mautrix.ReqCreateRoom{
 		Preset:   "trusted_private_chat",
 		IsDirect: true,
-		Invite:   []id.UserID{clinician},
+		Invite:   []id.UserID{user},
 		Name:     c.cfg.AppService.Bot.Displayname,
-		Topic:    "Your telehealth sessions: who is waiting, and commands to let them in. Send !help.",
+		Topic:    "Your telehealth sessions: who is waiting, your links, and commands. Send !help.",
 		InitialState: []*event.Event{
-			{Type: event.StateHistoryVisibility, Content: event.Content{Parsed: &event.HistoryVisibilityEventContent{HistoryVisibility: event.HistoryVisibilityJoined}}},
+			// "invited": what the bot posts before the user accepts the invite (a link) is
+			// theirs to read; nobody invited later reads anything from before.
+			{Type: event.StateHistoryVisibility, Content: event.Content{Parsed: &event.HistoryVisibilityEventContent{HistoryVisibility: event.HistoryVisibilityInvited}}},
 		},
 	})
 	if err != nil {
 		return "", fmt.Errorf("creating the control room: %w", err)
 	}
-	if err = c.db.ControlRoom.Set(ctx, clinician.String(), resp.RoomID.String(), time.Now()); err != nil {
+	if err = c.db.ControlRoom.Set(ctx, user.String(), resp.RoomID.String(), time.Now()); err != nil {
 		return "", fmt.Errorf("storing the control room: %w", err)
 	}
 	return resp.RoomID, nil
 }
 
-// adoptControlRoom makes a direct room a clinician opened with the bot their control room.
-func (c *Connector) adoptControlRoom(ctx context.Context, clinician id.UserID, roomID id.RoomID) {
+// onlyBotAnd reports whether the user is in the room (joined or invited) with nobody but the
+// bot, as the homeserver has it now. A room the bot is no longer in is not private either.
+func (c *Connector) onlyBotAnd(ctx context.Context, room id.RoomID, user id.UserID) (bool, error) {
+	resp, err := c.bot.Members(ctx, room)
+	if forbidden(err) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	userIn, botIn := false, false
+	for _, evt := range resp.Chunk {
+		m := parseMember(evt)
+		if m.membership != event.MembershipJoin && m.membership != event.MembershipInvite {
+			continue
+		}
+		switch m.target {
+		case user:
+			userIn = true
+		case c.bot.UserID:
+			botIn = m.membership == event.MembershipJoin
+		default:
+			return false, nil
+		}
+	}
+	return userIn && botIn, nil
+}
+
+// adoptControlRoom makes a direct room a clinician or participant opened with the bot their
+// control room. Who is in it is checked whenever the bot posts there.
+func (c *Connector) adoptControlRoom(ctx context.Context, user id.UserID, roomID id.RoomID) {
 	c.controlMu.Lock()
 	defer c.controlMu.Unlock()
-	if err := c.db.ControlRoom.Set(ctx, clinician.String(), roomID.String(), time.Now()); err != nil {
+	if err := c.db.ControlRoom.Set(ctx, user.String(), roomID.String(), time.Now()); err != nil {
 		zerolog.Ctx(ctx).Err(err).Msg("Failed to store a control room")
 	}
 }

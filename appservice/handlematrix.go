@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
@@ -70,15 +71,33 @@ func (c *Connector) handleMember(ctx context.Context, evt *event.Event) {
 	}
 }
 
-// acceptInvite joins a room the bot is invited to. A clinician's direct room becomes their
-// control room.
+// acceptInvite decides on an invite for the bot: a clinician's to any room (their direct room
+// becomes their control room); a direct chat from someone booked on a session that is not over
+// (it becomes their control room, for their links); nobody else's. A refused invite is rejected,
+// so that strangers of any server cannot make the bot join and answer in their rooms.
 func (c *Connector) acceptInvite(ctx context.Context, evt *event.Event, m member) {
 	log := zerolog.Ctx(ctx)
+	inviter := evt.Sender.String()
+	allowed := c.cfg.IsClinician(inviter)
+	if !allowed && m.isDirect && !c.cfg.IsBridgeUser(inviter) {
+		booked, err := c.db.Participant.IsBooked(ctx, inviter)
+		if err != nil {
+			log.Err(err).Msg("Failed to check whether an inviter is booked; refusing the invite")
+		}
+		allowed = booked
+	}
+	if !allowed {
+		if _, err := c.bot.LeaveRoom(ctx, evt.RoomID, &mautrix.ReqLeave{Reason: "The bot takes invites from the clinic's clinicians and their participants only"}); err != nil {
+			log.Err(err).Msg("Failed to reject an invite")
+		}
+		log.Info().Stringer("inviter", evt.Sender).Bool("direct", m.isDirect).Msg("Refused an invite")
+		return
+	}
 	if _, err := c.bot.JoinRoomByID(ctx, evt.RoomID); err != nil {
 		log.Err(err).Msg("Failed to accept an invite")
 		return
 	}
-	if m.isDirect && c.cfg.Permissions.IsClinician(evt.Sender.String()) {
+	if m.isDirect {
 		c.adoptControlRoom(ctx, evt.Sender, evt.RoomID)
 	}
 	log.Info().Stringer("inviter", evt.Sender).Bool("direct", m.isDirect).Msg("Joined a room on invite")
@@ -96,7 +115,7 @@ func (c *Connector) handleSessionState(ctx context.Context, evt *event.Event) {
 	var wanted SessionContent
 	parseErr := rawContent(evt, &wanted)
 	level, _ := c.AS.StateStore.GetPowerLevel(ctx, evt.RoomID, evt.Sender)
-	if parseErr == nil && level >= 100 && evt.Sender.String() == s.Clinician {
+	if parseErr == nil && level >= 100 && evt.Sender.String() == s.Clinician && !c.cfg.IsBridgeUser(s.Clinician) {
 		current := sessionContent(s, c.window)
 		err = c.applySessionChange(ctx, evt.Sender.String(), s, current, &wanted)
 		if err == nil {
@@ -112,26 +131,51 @@ func (c *Connector) handleSessionState(ctx context.Context, evt *event.Event) {
 	c.republish(ctx, s.ID)
 }
 
-// applySessionChange turns a clinician's edit of the session state into the matching action.
-func (c *Connector) applySessionChange(ctx context.Context, actor string, s *bridge.Session, current, wanted *SessionContent) error {
+// sessionEdit is what a clinician's edit of the session state asks for.
+type sessionEdit int
+
+const (
+	editNone sessionEdit = iota
+	editCancel
+	editEnd
+	editReschedule
+)
+
+// classifySessionEdit compares the session state a clinician sent with the bridge's version:
+// only the start, end and time zone may change, or the status to cancelled or ended.
+func classifySessionEdit(current, wanted *SessionContent) (sessionEdit, error) {
 	switch {
 	case wanted.Status == string(bridge.StatusCancelled) && current.Status != wanted.Status:
-		_, err := c.svc.Cancel(ctx, actor, s.ID)
-		return err
+		return editCancel, nil
 	case wanted.Status == string(bridge.StatusEnded) && current.Status != wanted.Status:
-		_, err := c.svc.End(ctx, actor, s.ID)
-		return err
+		return editEnd, nil
 	case wanted.Start != current.Start || wanted.End != current.End || (wanted.TimeZone != "" && wanted.TimeZone != current.TimeZone):
+		return editReschedule, nil
+	case *wanted == *current:
+		return editNone, nil
+	}
+	return editNone, errors.New("only the start, end, time zone and a cancelled or ended status can be changed")
+}
+
+// applySessionChange turns a clinician's edit of the session state into the matching action.
+func (c *Connector) applySessionChange(ctx context.Context, actor string, s *bridge.Session, current, wanted *SessionContent) error {
+	edit, err := classifySessionEdit(current, wanted)
+	if err != nil {
+		return err
+	}
+	switch edit {
+	case editCancel:
+		_, err = c.svc.Cancel(ctx, actor, s.ID)
+	case editEnd:
+		_, err = c.svc.End(ctx, actor, s.ID)
+	case editReschedule:
 		zone := wanted.TimeZone
 		if zone == "" {
 			zone = current.TimeZone
 		}
-		_, err := c.svc.Reschedule(ctx, actor, s.ID, time.UnixMilli(wanted.Start), time.UnixMilli(wanted.End), zone)
-		return err
-	case *wanted == *current:
-		return nil
+		_, err = c.svc.Reschedule(ctx, actor, s.ID, time.UnixMilli(wanted.Start), time.UnixMilli(wanted.End), zone)
 	}
-	return errors.New("only the start, end, time zone and a cancelled or ended status can be changed")
+	return err
 }
 
 func (c *Connector) republish(ctx context.Context, sessionID string) {
@@ -146,14 +190,19 @@ func (c *Connector) republish(ctx context.Context, sessionID string) {
 
 // handleCommandEvent runs an integrator's command event, answering with a result event.
 func (c *Connector) handleCommandEvent(ctx context.Context, evt *event.Event) {
+	actor := evt.Sender.String()
 	var cmd CommandContent
 	if err := rawContent(evt, &cmd); err != nil {
-		c.sendResult(ctx, evt, ResultContent{Error: "the content is not a command: " + err.Error()})
+		if c.cfg.IsClinician(actor) {
+			c.sendResult(ctx, evt, ResultContent{Error: "the content is not a command: " + err.Error()})
+		}
 		return
 	}
-	actor := evt.Sender.String()
-	if !c.cfg.Permissions.IsClinician(actor) {
-		c.sendResult(ctx, evt, ResultContent{Error: "only the clinic's clinicians can send commands"})
+	if !c.cfg.IsClinician(actor) {
+		// Outside their control room a non-clinician gets no answer at all (see runBotCommand).
+		if c.isControlRoomOf(ctx, evt.RoomID, evt.Sender) {
+			c.sendResult(ctx, evt, ResultContent{Error: "only the clinic's clinicians can send commands"})
+		}
 		return
 	}
 	if cmd.Session == "" {
@@ -169,42 +218,64 @@ func (c *Connector) handleCommandEvent(ctx context.Context, evt *event.Event) {
 	c.sendResult(ctx, evt, result)
 }
 
+// commandRequest is a command event's content, checked: its action in lower case and, for
+// schedule and reschedule, its times.
+type commandRequest struct {
+	action     string
+	start, end time.Time
+}
+
+// checkCommand reads a command event's content without acting on it.
+func checkCommand(cmd *CommandContent) (commandRequest, error) {
+	req := commandRequest{action: strings.ToLower(cmd.Action)}
+	if req.action != "schedule" && cmd.Session == "" {
+		return req, errors.New("say which session")
+	}
+	if req.action == "schedule" || req.action == "reschedule" {
+		var err1, err2 error
+		req.start, err1 = time.Parse(time.RFC3339, cmd.Start)
+		req.end, err2 = time.Parse(time.RFC3339, cmd.End)
+		if err := errors.Join(err1, err2); err != nil {
+			return req, fmt.Errorf("start and end must be RFC 3339 times: %w", err)
+		}
+	}
+	return req, nil
+}
+
 func (c *Connector) runCommand(ctx context.Context, actor string, cmd *CommandContent, result *ResultContent) error {
 	svc := c.svc
-	action := strings.ToLower(cmd.Action)
-	if action != "schedule" && cmd.Session == "" {
-		return errors.New("say which session")
+	req, err := checkCommand(cmd)
+	if err != nil {
+		return err
 	}
-	switch action {
-	case "reschedule", "schedule":
-		start, err1 := time.Parse(time.RFC3339, cmd.Start)
-		end, err2 := time.Parse(time.RFC3339, cmd.End)
-		if err := errors.Join(err1, err2); err != nil {
-			return fmt.Errorf("start and end must be RFC 3339 times: %w", err)
-		}
-		if action == "reschedule" {
-			_, err := svc.Reschedule(ctx, actor, cmd.Session, start, end, cmd.TimeZone)
-			return err
-		}
-		req := bridge.ScheduleRequest{Clinician: actor, Start: start, End: end, TimeZone: cmd.TimeZone,
+	switch req.action {
+	case "reschedule":
+		_, err = svc.Reschedule(ctx, actor, cmd.Session, req.start, req.end, cmd.TimeZone)
+		return err
+	case "schedule":
+		sreq := bridge.ScheduleRequest{Clinician: actor, Start: req.start, End: req.end, TimeZone: cmd.TimeZone,
 			Kind: bridge.Kind(cmd.Kind), Policy: bridge.Policy(cmd.Policy)}
 		for _, p := range cmd.Participants {
-			req.Participants = append(req.Participants, bridge.ParticipantRequest{
+			sreq.Participants = append(sreq.Participants, bridge.ParticipantRequest{
 				Name: p.Name, MatrixID: p.UserID, Email: p.Email, Phone: p.Phone, Locale: p.Locale,
 				TimeZone: p.TimeZone, Invite: bridge.InviteMode(p.Invite),
 			})
 		}
-		s, err := svc.Schedule(ctx, req)
+		s, err := svc.Schedule(ctx, sreq)
 		if s != nil {
 			result.SessionID, result.RoomID = s.ID, s.RoomID
 		}
 		return err
 	}
-	return svc.HostAction(ctx, actor, cmd.Session, action, cmd.Participant, cmd.Text)
+	return svc.HostAction(ctx, actor, cmd.Session, req.action, cmd.Participant, cmd.Text)
 }
 
 func (c *Connector) sendResult(ctx context.Context, evt *event.Event, result ResultContent) {
 	result.Command, result.OK = evt.ID.String(), result.Error == ""
+	if !c.replies.allow(evt.RoomID.String(), time.Now()) {
+		zerolog.Ctx(ctx).Debug().Msg("Too many answers in the room; this result is dropped")
+		return
+	}
 	if _, err := c.bot.SendMessageEvent(ctx, evt.RoomID, ResultEventType, &result); err != nil {
 		zerolog.Ctx(ctx).Err(err).Msg("Failed to send a command result")
 	}

@@ -559,19 +559,57 @@ func TestCommandErrorsAreClear(t *testing.T) {
 }
 
 func TestNonCliniciansAreRefused(t *testing.T) {
-	env := bridgetest.New(t, bridgetest.Options{Config: func(v map[string]any) {
-		v["permissions"] = map[string]any{"@dr.martin:localhost": "clinician"}
-	}})
+	env := bridgetest.New(t, bridgetest.Options{Config: onlyDrMartin})
 	env.Start(t)
-	other := env.User(t, "visitor")
-	room := roomWithBot(t, env, other)
-	resp, err := other.SendText(context.Background(), room, "!sessions")
+	ctx := context.Background()
+	bot := env.App.Matrix.Bot()
+
+	// Someone the clinic does not know: the bot does not even join their direct chat.
+	visitor := env.User(t, "visitor")
+	dm, err := visitor.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "private_chat", Invite: []id.UserID{bot}, IsDirect: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bridgetest.WaitMessage(t, other, room, wait, "the refusal", func(evt *event.Event) bool {
-		return evt.Sender == env.App.Matrix.Bot() && evt.Content.AsMessage().RelatesTo.GetReplyTo() == resp.EventID &&
-			strings.Contains(evt.Content.AsMessage().Body, "Only the clinic's clinicians")
+	bridgetest.Eventually(t, wait, "the bot to refuse the visitor's invite", func() bool {
+		var m event.MemberEventContent
+		err := visitor.StateEvent(ctx, dm.RoomID, event.StateMember, bot.String(), &m)
+		return err == nil && m.Membership != event.MembershipInvite
+	})
+	var m event.MemberEventContent
+	_ = visitor.StateEvent(ctx, dm.RoomID, event.StateMember, bot.String(), &m)
+	if m.Membership == event.MembershipJoin {
+		t.Fatal("the bot joined an unknown visitor's direct chat")
+	}
+
+	// A booked patient has a direct chat with the bot, and is refused the clinicians' commands.
+	env.User(t, "dr.martin")
+	patient := env.User(t, "jane")
+	if _, err = env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{
+		Clinician: "@dr.martin:localhost", Start: time.Now().Add(48 * time.Hour), End: time.Now().Add(49 * time.Hour),
+		TimeZone: "Europe/Paris", Participants: []bridge.ParticipantRequest{{Name: "Jane", MatrixID: patient.UserID.String()}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	room := roomWithBot(t, env, patient)
+	for _, cmd := range []string{"!sessions", "!schedule 2026-11-25 10:00 Europe/Paris Eve none", "!login"} {
+		resp, err := patient.SendText(ctx, room, cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bridgetest.WaitMessage(t, patient, room, wait, "the refusal of "+cmd, func(evt *event.Event) bool {
+			return evt.Sender == bot && evt.Content.AsMessage().RelatesTo.GetReplyTo() == resp.EventID &&
+				strings.Contains(evt.Content.AsMessage().Body, "Only the clinic's clinicians")
+		})
+	}
+	resp, err := patient.SendMessageEvent(ctx, room, appservice.CommandEventType, &appservice.CommandContent{Action: "end", Session: "zzzzzz"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.WaitMessage(t, patient, room, wait, "the refused command event", func(evt *event.Event) bool {
+		var r appservice.ResultContent
+		_ = json.Unmarshal(evt.Content.VeryRaw, &r)
+		return evt.Type.Type == appservice.ResultEventType.Type && r.Command == resp.EventID.String() && !r.OK &&
+			strings.Contains(r.Error, "only the clinic's clinicians")
 	})
 }
 

@@ -37,7 +37,7 @@ func (c *Connector) RelaySMS(ctx context.Context, sessionID string, participantI
 	}
 	if c.IsGhost(p.MatrixID) && p.State == bridge.StateInSession {
 		_, err = c.AS.Intent(id.UserID(p.MatrixID)).SendMessageEvent(ctx, id.RoomID(s.RoomID), event.EventMessage,
-			&event.MessageEventContent{MsgType: event.MsgText, Body: text, Mentions: &event.Mentions{}})
+			&event.MessageEventContent{MsgType: event.MsgText, Body: relayedText(text), Mentions: &event.Mentions{}})
 		return err
 	}
 	n := (&notice{}).text("Text message from ").user(p.DisplayName()).text(fmt.Sprintf(" (participant %d): ", p.Number)).user(text)
@@ -50,6 +50,10 @@ func (c *Connector) RelaySMS(ctx context.Context, sessionID string, participantI
 	}
 	return nil
 }
+
+// relayedText is an SMS as its ghost posts it: marked as an SMS, so that it can never start
+// with `!` and read as a command, whoever's client or bot reads the room.
+func relayedText(text string) string { return "SMS: " + text }
 
 // ClinicianName is the name a clinician shows participants: their Matrix display name, or
 // their user ID's localpart if they have none.

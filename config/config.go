@@ -149,23 +149,6 @@ const (
 // Permissions maps a user ID or a server name to a level.
 type Permissions map[string]Level
 
-// For returns the level of a user: their own entry, else their server's.
-func (p Permissions) For(userID string) Level {
-	if lvl, ok := p[userID]; ok {
-		return lvl
-	}
-	if i := strings.IndexByte(userID, ':'); i >= 0 {
-		return p[userID[i+1:]]
-	}
-	return LevelNone
-}
-
-// IsClinician reports whether the user may schedule and run sessions.
-func (p Permissions) IsClinician(userID string) bool {
-	lvl := p.For(userID)
-	return lvl == LevelClinician || lvl == LevelAdmin
-}
-
 // validate checks the values once the keys are known to be there. Each error names the key.
 func (c *Config) validate() error {
 	var errs []string

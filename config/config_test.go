@@ -61,7 +61,7 @@ func TestLoadKeepsValuesAndAddsNewKeysWithComments(t *testing.T) {
 	if cfg.AppService.GhostPrefix != "telehealth_" || cfg.Database.MaxOpenConns != 5 {
 		t.Errorf("defaults missing: ghost_prefix=%q max_open_conns=%d", cfg.AppService.GhostPrefix, cfg.Database.MaxOpenConns)
 	}
-	if !cfg.Permissions.IsClinician("@dr.martin:example.org") || cfg.Permissions.IsClinician("@someone:example.org") {
+	if !cfg.IsClinician("@dr.martin:example.org") || cfg.IsClinician("@someone:example.org") {
 		t.Errorf("permissions not taken from the user: %v", cfg.Permissions)
 	}
 	// The file on disk was upgraded: the example's comments arrived, the values stayed.

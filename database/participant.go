@@ -33,6 +33,8 @@ const (
 		WHERE s.clinician=$1 AND lower(p.name) LIKE $2 ESCAPE '\' ORDER BY p.name LIMIT 10`
 	contactParticipantsQuery = `SELECT ` + participantColumns + ` FROM telehealth_participant
 		WHERE (email<>'' AND email=$1) OR (phone<>'' AND phone=$2)`
+	isBookedQuery = `SELECT EXISTS(SELECT 1 FROM telehealth_participant p JOIN telehealth_session s ON s.id = p.session_id
+		WHERE p.matrix_id=$1 AND p.state<>'removed' AND s.status NOT IN ('ended', 'cancelled'))`
 )
 
 func scanParticipant(row dbutil.Scannable) (*bridge.Participant, error) {
@@ -95,6 +97,14 @@ func (q *ParticipantQuery) ByContact(ctx context.Context, email, phone string) (
 		return nil, nil
 	}
 	return participantRows.NewRowIter(q.db.Query(ctx, contactParticipantsQuery, email, phone)).AsList()
+}
+
+// IsBooked reports whether the Matrix user is booked on a session that is not over and was
+// not removed from it: who may open a direct chat with the bot.
+func (q *ParticipantQuery) IsBooked(ctx context.Context, matrixID string) (bool, error) {
+	var booked bool
+	err := q.db.QueryRow(ctx, isBookedQuery, matrixID).Scan(&booked)
+	return booked, err
 }
 
 // Contact is how a clinician reached a past participant, for auto-filling a new booking.

@@ -86,7 +86,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	sched.PruneWith(db)
 	sessions := bridge.New(bridge.Options{
 		Store: db.Store(), Clock: clock, Window: window, Bot: matrix.Bot().String(),
-		IsAdmin: func(userID string) bool { return cfg.Permissions.For(userID) == config.LevelAdmin },
+		IsAdmin: cfg.IsAdmin,
 	})
 	sfu, err := media.New(media.Config{
 		ListenIP: cfg.Media.ListenIP, UDPPort: cfg.Media.UDPPort, PublicIP: cfg.Media.PublicIP,
@@ -113,7 +113,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		SigningKey:  []byte(cfg.Web.SigningKey),
 		LinkGrace:   cfg.Web.LinkGrace,
 		PanelIdle:   cfg.Web.PanelIdle,
-		IsClinician: cfg.Permissions.IsClinician,
+		IsClinician: cfg.IsClinician,
 	}, db, sessions, clock, log)
 	pages.Use(matrix, callGlue, sfu, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain))
 	matrix.SetWebLinks(pages)

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/net/html"
 
 	"github.com/telehealth-bridge/telehealth-bridge/internal/smtptest"
 	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
@@ -257,6 +259,51 @@ func TestEmailHeadersWithHostileClinicNames(t *testing.T) {
 			if got.From != "rdv@clinique.example" || !slices.Equal(got.To, []string{"j.d@example.org"}) {
 				t.Errorf("%s: envelope %s → %v", what, got.From, got.To)
 			}
+			// The HTML part shows the name as text: the same elements as for a plain name.
+			for _, p := range mimeParts(t, msg.Header, msg.Body) {
+				if p.contentType != "text/html" {
+					continue
+				}
+				n.Clinic.Name = "Clinique du Parc"
+				plain, err := scheduler.RenderEmail(n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantTags, _ := htmlShape(t, plain.HTML)
+				tags, text := htmlShape(t, p.body)
+				if !maps.Equal(tags, wantTags) {
+					t.Errorf("%s: HTML elements %v, want %v", what, tags, wantTags)
+				}
+				if !strings.Contains(text, " "+wantName+" ") {
+					t.Errorf("%s: the HTML does not show %q as text: %q", what, wantName, text)
+				}
+			}
 		}
 	}
+}
+
+// htmlShape parses HTML as a mail reader does and returns how many elements of each kind it
+// holds and its text, whitespace collapsed.
+func htmlShape(t *testing.T, s string) (map[string]int, string) {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags := map[string]int{}
+	var text strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		switch n.Type {
+		case html.ElementNode:
+			tags[n.Data]++
+		case html.TextNode:
+			text.WriteString(n.Data + " ")
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	return tags, strings.Join(strings.Fields(text.String()), " ")
 }

@@ -20,8 +20,8 @@ import (
 
 // hostileClinicNames are clinic names a clinic may well have, holding what the structured
 // formats the name reaches treat as syntax: iCalendar parameter and value separators, a double
-// quote, letters beyond ASCII, a line break that would start a new line of the format, and a
-// name long enough to fold.
+// quote, letters beyond ASCII, a line break that would start a new line of the format, HTML
+// markup, and a name long enough to fold.
 var hostileClinicNames = []string{
 	"Dupont, Martin et Associés",
 	"Clinique: Nord",
@@ -30,6 +30,7 @@ var hostileClinicNames = []string{
 	"Clinique Saint-Éloi",
 	"東京ファミリークリニック",
 	"Clinique du Parc\r\nATTENDEE:mailto:evil@attacker.example",
+	`Clinique <b>du Parc</b> & <a href="https://evil.example/">Fils</a>`,
 	"Centre hospitalier universitaire Saint-Éloi, pôle de télémédecine: consultations \"à distance\"; 東京",
 }
 

@@ -11,14 +11,16 @@ demo:
 	$(GO) run ./cmd/telehealth-demo
 
 # What the tests need: PostgreSQL running, the test homeserver built (once, into the cache),
-# Chromium and the browser-driving npm package.
+# Chromium and the browser-driving npm package, and the two calendar parsers the invite tests
+# read invites with (ical.js from npm, Debian's python3-icalendar).
 deps-test: deps-e2e
 	./scripts/ensure-postgres.sh
 	$(GO) run ./internal/tools/ensure-dendrite
 
 deps-e2e:
 	@test -x /usr/bin/chromium || { echo "Installing Chromium..."; apt-get update -qq && apt-get install -y -qq chromium; }
-	@test -d e2e/node_modules/playwright-core -a -d e2e/node_modules/@stoplight/prism-cli || { echo "Installing playwright-core and Prism..."; cd e2e && npm ci --no-audit --no-fund; }
+	@test -d e2e/node_modules/playwright-core -a -d e2e/node_modules/@stoplight/prism-cli -a -d e2e/node_modules/ical.js || { echo "Installing playwright-core, Prism and ical.js..."; cd e2e && npm ci --no-audit --no-fund; }
+	@/usr/bin/python3 -c 'import icalendar' 2>/dev/null || { echo "Installing python3-icalendar..."; apt-get update -qq && apt-get install -y -qq python3-icalendar; }
 
 test: deps-test
 	$(GO) vet ./...

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/rs/zerolog"
@@ -115,9 +116,25 @@ func (n *notice) text(s string) *notice {
 }
 
 // user adds text a user wrote (a name, a message): escaped, so it shows as text, never markup.
+// Its own directional controls are dropped and it is isolated (FSI … PDI) from the bridge's
+// text around it, so a right-to-left override in a name cannot reverse the command after it;
+// line breaks become spaces, so a name cannot start a line that looks like the bridge's.
 func (n *notice) user(s string) *notice {
-	n.plain.WriteString(s)
-	n.html.WriteString("<b>" + html.EscapeString(s) + "</b>")
+	var b strings.Builder
+	b.WriteRune('\u2068') // FIRST STRONG ISOLATE: the name's direction is its own
+	for _, r := range s {
+		switch {
+		case r >= '\u202A' && r <= '\u202E', r >= '\u2066' && r <= '\u2069':
+			// Embeddings, overrides and isolates: an unbalanced one would reach past the name.
+		case r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029' || unicode.IsControl(r):
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteRune('\u2069') // POP DIRECTIONAL ISOLATE
+	n.plain.WriteString(b.String())
+	n.html.WriteString("<b>" + html.EscapeString(b.String()) + "</b>")
 	return n
 }
 

@@ -81,7 +81,7 @@ func (l *lobby) command(cmd, want string) {
 	}
 	bridgetest.WaitMessage(l.t, l.clinician, l.control, wait, fmt.Sprintf("the answer to %q", cmd), func(evt *event.Event) bool {
 		msg := evt.Content.AsMessage()
-		return evt.Sender == l.bot() && msg.RelatesTo.GetReplyTo() == resp.EventID && strings.Contains(msg.Body, want)
+		return evt.Sender == l.bot() && msg.RelatesTo.GetReplyTo() == resp.EventID && strings.Contains(bridgetest.Shown(msg.Body), want)
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/textproto"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/rs/zerolog"
 	gomail "github.com/wneessen/go-mail"
@@ -25,6 +26,9 @@ type SMTPConfig struct {
 	Password string
 	// From is the sender: "Clinique du Parc <rdv@clinique.example>".
 	From string
+	// Name is the sender's display name: the clinic's name (notifications.clinic_name), which
+	// participants know it by. Empty keeps the name in From, if any.
+	Name string
 	// TLS is "starttls" (the default, required), "tls" (implicit TLS) or "none" (a relay on
 	// the loopback interface only: nothing else may see the messages in clear).
 	TLS string
@@ -33,7 +37,7 @@ type SMTPConfig struct {
 // Mailer sends notification emails.
 type Mailer struct {
 	client *gomail.Client
-	from   string
+	from   *mail.Address
 	domain string
 	log    zerolog.Logger
 }
@@ -71,8 +75,17 @@ func NewMailer(cfg SMTPConfig, log zerolog.Logger) (*Mailer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("configuring email: %w", err)
 	}
+	if name := strings.Join(strings.FieldsFunc(cfg.Name, isSpaceOrControl), " "); name != "" {
+		// One line of printable text: net/mail quotes or RFC 2047-encodes it as it needs.
+		from.Name = name
+	}
 	domain := from.Address[strings.LastIndexByte(from.Address, '@')+1:]
-	return &Mailer{client: c, from: cfg.From, domain: domain, log: log.With().Str("component", "email").Logger()}, nil
+	return &Mailer{client: c, from: from, domain: domain, log: log.With().Str("component", "email").Logger()}, nil
+}
+
+// isSpaceOrControl: what a one-line display name cannot hold (a line break above all).
+func isSpaceOrControl(r rune) bool {
+	return unicode.IsSpace(r) || unicode.IsControl(r)
 }
 
 func orDefault(port, fallback int) int {
@@ -97,9 +110,7 @@ func isLoopback(host string) bool {
 // (a recipient refused).
 func (m *Mailer) Send(ctx context.Context, to string, e Email) (string, error) {
 	msg := gomail.NewMsg()
-	if err := msg.From(m.from); err != nil {
-		return "", &SendError{Permanent: true, Reason: "the sender address is invalid", err: err}
-	}
+	msg.FromMailAddress(m.from)
 	if err := msg.To(to); err != nil {
 		return "", &SendError{Permanent: true, Reason: "the recipient address is invalid", err: err}
 	}

@@ -4,16 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/net/html"
 
 	"github.com/telehealth-bridge/telehealth-bridge/internal/smtptest"
 	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
@@ -198,4 +202,108 @@ func TestNewMailerChecksItsConfiguration(t *testing.T) {
 	if _, err := scheduler.NewMailer(scheduler.SMTPConfig{Host: "smtp.example.org", From: "rdv@clinique.example"}, zerolog.Nop()); err != nil {
 		t.Errorf("STARTTLS on the default port: %v", err)
 	}
+}
+
+// TestEmailHeadersWithHostileClinicNames: the clinic's name is the From display name of every
+// email; whatever it holds, a mail reader shows it as the sender's name, with the clinic's
+// address, the subject as written, and no header the bridge did not write.
+func TestEmailHeadersWithHostileClinicNames(t *testing.T) {
+	srv := smtptest.Start(t)
+	start := time.Date(2026, 3, 3, 15, 0, 0, 0, mustLoad(t, "Europe/Paris"))
+	sent := 0
+	for _, name := range hostileClinicNames {
+		m, err := scheduler.NewMailer(scheduler.SMTPConfig{Host: srv.Host, Port: srv.Port, TLS: "none",
+			From: "Clinique du Parc <rdv@clinique.example>", Name: name}, zerolog.Nop())
+		if err != nil {
+			t.Fatalf("%q: %v", name, err)
+		}
+		// A display name is one line: line breaks and runs of spaces show as one space.
+		wantName := strings.Join(strings.Fields(name), " ")
+		for _, c := range []struct {
+			kind   scheduler.NoticeKind
+			locale string
+		}{{scheduler.NoticeReschedule, "fr"}, {scheduler.NoticeCancellation, "en"}} {
+			n := testNotice(c.kind, c.locale, "", start)
+			n.Clinic.Name = name
+			e, err := scheduler.RenderEmail(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err = m.Send(context.Background(), n.Participant.Email, e); err != nil {
+				t.Fatalf("%s email for %q: %v", c.kind, name, err)
+			}
+			sent++
+			got := srv.WaitFor(t, sent, 5*time.Second)[sent-1]
+			what := fmt.Sprintf("%s email for %q", c.kind, name)
+			msg, err := mail.ReadMessage(bytes.NewReader(got.Data))
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", what, err, got.Data)
+			}
+			for key := range msg.Header {
+				if !slices.Contains([]string{"From", "To", "Subject", "Date", "Message-Id", "Mime-Version", "Content-Type", "User-Agent", "X-Mailer"}, key) {
+					t.Errorf("%s: header %q the bridge did not write: %q", what, key, msg.Header[key])
+				}
+			}
+			from, err := msg.Header.AddressList("From")
+			if err != nil || len(from) != 1 {
+				t.Errorf("%s: From %q: %v", what, msg.Header.Get("From"), err)
+			} else if from[0].Name != wantName || from[0].Address != "rdv@clinique.example" {
+				t.Errorf("%s: From name %q <%s>, want %q <rdv@clinique.example>", what, from[0].Name, from[0].Address, wantName)
+			}
+			if to, err := msg.Header.AddressList("To"); err != nil || len(to) != 1 || to[0].Address != "j.d@example.org" {
+				t.Errorf("%s: To %q: %v", what, msg.Header.Get("To"), err)
+			}
+			if subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); err != nil || subject != e.Subject {
+				t.Errorf("%s: Subject %q (%v), want %q", what, subject, err, e.Subject)
+			}
+			if got.From != "rdv@clinique.example" || !slices.Equal(got.To, []string{"j.d@example.org"}) {
+				t.Errorf("%s: envelope %s → %v", what, got.From, got.To)
+			}
+			// The HTML part shows the name as text: the same elements as for a plain name.
+			for _, p := range mimeParts(t, msg.Header, msg.Body) {
+				if p.contentType != "text/html" {
+					continue
+				}
+				n.Clinic.Name = "Clinique du Parc"
+				plain, err := scheduler.RenderEmail(n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantTags, _ := htmlShape(t, plain.HTML)
+				tags, text := htmlShape(t, p.body)
+				if !maps.Equal(tags, wantTags) {
+					t.Errorf("%s: HTML elements %v, want %v", what, tags, wantTags)
+				}
+				if !strings.Contains(text, " "+wantName+" ") {
+					t.Errorf("%s: the HTML does not show %q as text: %q", what, wantName, text)
+				}
+			}
+		}
+	}
+}
+
+// htmlShape parses HTML as a mail reader does and returns how many elements of each kind it
+// holds and its text, whitespace collapsed.
+func htmlShape(t *testing.T, s string) (map[string]int, string) {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags := map[string]int{}
+	var text strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		switch n.Type {
+		case html.ElementNode:
+			tags[n.Data]++
+		case html.TextNode:
+			text.WriteString(n.Data + " ")
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	return tags, strings.Join(strings.Fields(text.String()), " ")
 }

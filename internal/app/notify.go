@@ -41,7 +41,7 @@ func newNotifier(cfg *config.Config, db *database.Database, clock clockwork.Cloc
 	if n.Email.Host != "" {
 		mailer, err := scheduler.NewMailer(scheduler.SMTPConfig{
 			Host: n.Email.Host, Port: n.Email.Port, Username: n.Email.Username, Password: n.Email.Password,
-			From: n.Email.From, TLS: n.Email.TLS,
+			From: n.Email.From, Name: n.ClinicName, TLS: n.Email.TLS,
 		}, log)
 		if err != nil {
 			return nil, nil, fmt.Errorf("setting up email (notifications.email): %w", err)

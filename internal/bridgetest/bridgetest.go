@@ -235,6 +235,12 @@ func WaitMessage(t testing.TB, cli *mautrix.Client, roomID id.RoomID, within tim
 func IsNoticeFrom(sender id.UserID, substr string) func(*event.Event) bool {
 	return func(evt *event.Event) bool {
 		msg := evt.Content.AsMessage()
-		return evt.Sender == sender && evt.Type == event.EventMessage && msg.MsgType == event.MsgNotice && strings.Contains(msg.Body, substr)
+		return evt.Sender == sender && evt.Type == event.EventMessage && msg.MsgType == event.MsgNotice && strings.Contains(Shown(msg.Body), substr)
 	}
+}
+
+// Shown is a notice's text as a reader sees it: without the invisible isolation marks (FSI,
+// PDI) the bridge puts around names.
+func Shown(body string) string {
+	return strings.NewReplacer("\u2068", "", "\u2069", "").Replace(body)
 }

@@ -7,10 +7,7 @@ import (
 	"html"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/jonboulle/clockwork"
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"github.com/telehealth-bridge/telehealth-bridge/database"
@@ -108,7 +105,7 @@ func (srv *Server) serveJoinLink(w http.ResponseWriter, r *http.Request) {
 }
 
 func (srv *Server) takeOneTime(r *http.Request, kind string) (*database.WebSession, error) {
-	ip := clientIP(r)
+	ip := srv.limiter.key(r)
 	if !srv.limiter.allow(ip) {
 		return nil, errorf(http.StatusTooManyRequests, "rate_limited", "Too many attempts. Please wait a minute and try again.")
 	}
@@ -219,7 +216,7 @@ func (srv *Server) viewerFrom(r *http.Request) (*viewer, error) {
 		return nil, err
 	}
 	if ws == nil || ws.Kind != kindCall || srv.clock.Now().After(ws.ExpiresAt) {
-		srv.limiter.fail(clientIP(r))
+		srv.limiter.fail(srv.limiter.key(r))
 		return nil, errorf(http.StatusUnauthorized, "signed_out", "Your link to this call has expired. Ask the bot for a new one.")
 	}
 	s, ps, err := srv.svc.Lobby(r.Context(), "", ws.SessionID)
@@ -233,47 +230,4 @@ func (srv *Server) viewerFrom(r *http.Request) (*viewer, error) {
 		}
 	}
 	return v, nil
-}
-
-// limiter counts failed attempts per address: past the limit in the window, an address is
-// refused until the window passes (guessing links is pointless anyway, but cheap to stop).
-type limiter struct {
-	clock  clockwork.Clock
-	limit  int
-	window time.Duration
-
-	mu    sync.Mutex
-	fails map[string][]time.Time
-}
-
-func newLimiter(clock clockwork.Clock, limit int, window time.Duration) *limiter {
-	return &limiter{clock: clock, limit: limit, window: window, fails: map[string][]time.Time{}}
-}
-
-func (l *limiter) recent(ip string) []time.Time {
-	cut := l.clock.Now().Add(-l.window)
-	kept := l.fails[ip][:0]
-	for _, t := range l.fails[ip] {
-		if t.After(cut) {
-			kept = append(kept, t)
-		}
-	}
-	if len(kept) == 0 {
-		delete(l.fails, ip)
-		return nil
-	}
-	l.fails[ip] = kept
-	return kept
-}
-
-func (l *limiter) allow(ip string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.recent(ip)) < l.limit
-}
-
-func (l *limiter) fail(ip string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.fails[ip] = append(l.recent(ip), l.clock.Now())
 }

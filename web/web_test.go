@@ -35,9 +35,12 @@ type site struct {
 	http      *http.Client
 }
 
-func newSite(t *testing.T) *site {
+func newSite(t *testing.T) *site { return newSiteWith(t, nil) }
+
+// newSiteWith starts a site whose config keys are edited first.
+func newSiteWith(t *testing.T, edit func(cfg map[string]any)) *site {
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
-	env := bridgetest.New(t, bridgetest.Options{Clock: clock})
+	env := bridgetest.New(t, bridgetest.Options{Clock: clock, Config: edit})
 	env.Start(t)
 	jar, _ := cookiejar.New(nil)
 	return &site{t: t, env: env, clock: clock, clinician: env.User(t, "dr.martin"), http: &http.Client{Jar: jar, Timeout: 40 * time.Second}}
@@ -45,6 +48,12 @@ func newSite(t *testing.T) *site {
 
 // call makes an API request and decodes the answer into out; it returns the status.
 func (s *site) call(method, path, bearer string, body, out any) int {
+	s.t.Helper()
+	return s.callWith(method, path, bearer, nil, body, out)
+}
+
+// callWith is call with extra request headers.
+func (s *site) callWith(method, path, bearer string, header http.Header, body, out any) int {
 	s.t.Helper()
 	var reader io.Reader
 	if body != nil {
@@ -56,6 +65,9 @@ func (s *site) call(method, path, bearer string, body, out any) int {
 		s.t.Fatal(err)
 	}
 	req.Header.Set("X-Requested-With", "telehealth")
+	for k, v := range header {
+		req.Header[k] = v
+	}
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
@@ -246,31 +258,6 @@ func TestGuestLinkChecks(t *testing.T) {
 	s.clock.Advance(sess.End.Add(2*time.Hour + time.Minute).Sub(s.clock.Now()))
 	if code := s.call("GET", "/api/call/state", freshToken, nil, &e); code != http.StatusGone || e.Code != "link_expired" {
 		t.Errorf("expired link: %d %+v", code, e)
-	}
-}
-
-func TestForgedLinksAreRateLimited(t *testing.T) {
-	s := newSite(t)
-	_, token := s.guestSession(bridge.ParticipantRequest{Name: "JD"})
-	parts := strings.Split(token, ".")
-	limited := false
-	for i := range 40 {
-		f := fmt.Sprintf("%s.%s.%022d", parts[0], parts[1], i)
-		if code := s.call("GET", "/api/call/state", f, nil, &apiErr{}); code == http.StatusTooManyRequests {
-			limited = true
-			break
-		}
-	}
-	if !limited {
-		t.Fatal("40 forged links in a row were not rate-limited")
-	}
-	// Even the right link waits out the window from that address.
-	if code := s.call("GET", "/api/call/state", token, nil, &apiErr{}); code != http.StatusTooManyRequests {
-		t.Errorf("right link during the limit: %d", code)
-	}
-	s.clock.Advance(time.Minute + time.Second)
-	if code := s.call("GET", "/api/call/state", token, nil, &web.CallState{}); code != 200 {
-		t.Errorf("right link after the limit: %d", code)
 	}
 }
 

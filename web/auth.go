@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -72,8 +73,47 @@ func (srv *Server) WidgetURL(sessionID string) string {
 	return srv.cfg.PublicURL + "/widget?session=" + sessionID + "&user=$matrix_user_id&lang=$org.matrix.msc2873.client_language"
 }
 
+// linkPage is what a GET of a one-time link shows: a button that posts back to the same
+// address. Nothing is looked up or spent.
+func (srv *Server) linkPage(button, text string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = fmt.Fprintf(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">`+
+			`<meta name="robots" content="noindex"><title>Telehealth</title><link rel="stylesheet" href="/assets/style.css"></head>`+
+			`<body><main class="card"><h1>Telehealth</h1><p id="message">%s</p>`+
+			`<form method="post"><button id="continue" class="primary" type="submit">%s</button></form></main></body></html>`,
+			html.EscapeString(text), html.EscapeString(button))
+	}
+}
+
+// sameOrigin refuses a link's POST from another site: a page elsewhere could post its own
+// login link and sign the visitor in to the attacker's panel. Browsers send Sec-Fetch-Site
+// (or at least Origin) on every POST; a client sending neither is not a browser.
+func (srv *Server) sameOrigin(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin"
+	}
+	if origin := r.Header.Get("Origin"); origin != "" {
+		return origin == publicOrigin(srv.cfg.PublicURL)
+	}
+	return true
+}
+
+// publicOrigin is scheme://host[:port] of the public URL.
+func publicOrigin(publicURL string) string {
+	u, err := url.Parse(publicURL)
+	if err != nil {
+		return publicURL
+	}
+	return u.Scheme + "://" + u.Host
+}
+
 // serveLoginLink exchanges a one-time login link for a panel cookie.
 func (srv *Server) serveLoginLink(w http.ResponseWriter, r *http.Request) {
+	if !srv.sameOrigin(r) {
+		srv.linkErrorPage(w, errorf(http.StatusForbidden, "cross_site", "Open the link itself, not from another site."))
+		return
+	}
 	ws, err := srv.takeOneTime(r, kindLogin)
 	if err != nil {
 		srv.linkErrorPage(w, err)
@@ -90,6 +130,10 @@ func (srv *Server) serveLoginLink(w http.ResponseWriter, r *http.Request) {
 // serveJoinLink exchanges a one-time join link for a call page token, handed to the page in
 // the address's fragment (never sent to servers, never logged).
 func (srv *Server) serveJoinLink(w http.ResponseWriter, r *http.Request) {
+	if !srv.sameOrigin(r) {
+		srv.linkErrorPage(w, errorf(http.StatusForbidden, "cross_site", "Open the link itself, not from another site."))
+		return
+	}
 	ws, err := srv.takeOneTime(r, kindJoin)
 	if err != nil {
 		srv.linkErrorPage(w, err)

@@ -136,8 +136,12 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /call/{session}", srv.page("call.html"))
 	mux.HandleFunc("GET /widget", srv.page("call.html"))
 	mux.HandleFunc("GET /panel", srv.page("panel.html"))
-	mux.HandleFunc("GET /j/{token}", srv.serveJoinLink)
-	mux.HandleFunc("GET /l/{token}", srv.serveLoginLink)
+	// One-time links: a GET only shows a button (link previewers and mail scanners fetch
+	// links too); the person's click POSTs, and that spends the token.
+	mux.HandleFunc("GET /j/{token}", srv.linkPage("Open the call", "Open the session's call page. This link works once."))
+	mux.HandleFunc("GET /l/{token}", srv.linkPage("Sign in", "Sign in to the clinician's panel. This link works once."))
+	mux.HandleFunc("POST /j/{token}", srv.serveJoinLink)
+	mux.HandleFunc("POST /l/{token}", srv.serveLoginLink)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/panel", http.StatusFound) })
 
 	// The participant's and the call page's API.

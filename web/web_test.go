@@ -316,23 +316,55 @@ func (s *site) login(control id.RoomID) {
 		return linkPattern.MatchString(evt.Content.AsMessage().Body)
 	})
 	link := linkPattern.FindString(evt.Content.AsMessage().Body)
-	resp, err := s.http.Get(link)
-	if err != nil {
-		s.t.Fatal(err)
+	if page := s.open(link); !strings.Contains(page, `id="continue"`) {
+		s.t.Fatalf("login link page without its button: %s", page)
 	}
-	resp.Body.Close()
+	resp := s.click(link, s.env.Config.Web.PublicURL)
 	if resp.Request.URL.Path != "/panel" {
 		s.t.Fatalf("login link landed on %s (%d)", resp.Request.URL, resp.StatusCode)
 	}
 	// The link works once.
-	again, err := http.Get(link)
+	if again := s.click(link, s.env.Config.Web.PublicURL); again.StatusCode != http.StatusGone {
+		s.t.Errorf("a used login link answered %d", again.StatusCode)
+	}
+}
+
+// open GETs a page as a browser (or a link previewer) does and returns its text.
+func (s *site) open(link string) string {
+	s.t.Helper()
+	resp, err := s.http.Get(link)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	again.Body.Close()
-	if again.StatusCode != http.StatusGone {
-		s.t.Errorf("a used login link answered %d", again.StatusCode)
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		s.t.Fatalf("GET %s: %d %s", link, resp.StatusCode, data)
 	}
+	return string(data)
+}
+
+// click submits a one-time link's button, as a browser on the page at origin does, and
+// returns the answer after redirects.
+func (s *site) click(link, origin string) *http.Response {
+	s.t.Helper()
+	req, err := http.NewRequest("POST", link, nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Origin", origin)
+	if origin == s.env.Config.Web.PublicURL {
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+	} else {
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+	}
+	resp, err := s.http.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
 }
 
 func TestPanel(t *testing.T) {

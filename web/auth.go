@@ -202,9 +202,18 @@ func (srv *Server) signInPanel(w http.ResponseWriter, r *http.Request, clinician
 	return nil
 }
 
-// panelUser returns the clinician signed in to the panel, keeping the sign-in alive while it
-// is used and ending it after PanelIdle without activity (or panelMaxAge in all).
-func (srv *Server) panelUser(r *http.Request) (string, string, error) {
+// panelSignIn is a panel sign-in as a request found it.
+type panelSignIn struct {
+	clinician string
+	hash      string
+	expires   time.Time
+}
+
+// panelUser returns the clinician signed in to the panel, ending the sign-in after PanelIdle
+// without activity (or panelMaxAge in all). Only a person's requests renew it: a long poll
+// (a GET with ?after=) is the page following changes by itself, and an unattended panel must
+// not stay signed in because it is open.
+func (srv *Server) panelUser(r *http.Request) (*panelSignIn, error) {
 	// A cookie on the panel's own page; a bearer token when the panel is a widget in Element,
 	// whose frame does not get the site's cookies.
 	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -212,22 +221,27 @@ func (srv *Server) panelUser(r *http.Request) (string, string, error) {
 		token = cookie.Value
 	}
 	if token == "" {
-		return "", "", errorf(http.StatusUnauthorized, "signed_out", "Please sign in: send !login to the bot in your control room.")
+		return nil, errorf(http.StatusUnauthorized, "signed_out", "Please sign in: send !login to the bot in your control room.")
 	}
 	hash := hashToken(token)
 	ws, err := srv.db.WebSession.Get(r.Context(), hash)
 	if err != nil {
-		return "", "", err
+		return nil, err
 	}
 	now := srv.clock.Now()
-	if ws == nil || ws.Kind != kindPanel || now.After(ws.ExpiresAt) || now.Sub(ws.CreatedAt) > panelMaxAge ||
+	if ws == nil || ws.Kind != kindPanel || !now.Before(ws.ExpiresAt) || now.Sub(ws.CreatedAt) > panelMaxAge ||
 		srv.cfg.IsClinician == nil || !srv.cfg.IsClinician(ws.UserID) {
-		return "", "", errorf(http.StatusUnauthorized, "signed_out", "Your sign-in has expired. Send !login to the bot for a new link.")
+		return nil, errorf(http.StatusUnauthorized, "signed_out", "Your sign-in has expired. Send !login to the bot for a new link.")
 	}
-	if err = srv.db.WebSession.Touch(r.Context(), hash, now, now.Add(srv.cfg.PanelIdle)); err != nil {
-		return "", "", err
+	in := &panelSignIn{clinician: ws.UserID, hash: hash, expires: ws.ExpiresAt}
+	if r.Method == http.MethodGet && r.URL.Query().Has("after") {
+		return in, nil
 	}
-	return ws.UserID, hash, nil
+	in.expires = now.Add(srv.cfg.PanelIdle)
+	if err = srv.db.WebSession.Touch(r.Context(), hash, now, in.expires); err != nil {
+		return nil, err
+	}
+	return in, nil
 }
 
 // viewer is who is on a call or participant page.

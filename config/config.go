@@ -6,6 +6,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -74,6 +75,31 @@ type WebConfig struct {
 	SigningKey string        `yaml:"signing_key"`
 	LinkGrace  time.Duration `yaml:"link_grace"`
 	PanelIdle  time.Duration `yaml:"panel_idle"`
+	// TrustedProxies are the reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For
+	// the rate limits believe.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// TrustedProxyPrefixes is web.trusted_proxies as address ranges (validated on load).
+func (w WebConfig) TrustedProxyPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range w.TrustedProxies {
+		if p, ok := parseProxy(s); ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// parseProxy reads a CIDR range or a single address.
+func parseProxy(s string) (netip.Prefix, bool) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), true
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(a, a.BitLen()), true
+	}
+	return netip.Prefix{}, false
 }
 
 // MediaConfig is the SFU's configuration (see media.Config, which it fills).
@@ -200,6 +226,11 @@ func (c *Config) validate() error {
 	}
 	if c.Web.LinkGrace < 0 || c.Web.LinkGrace > 30*24*time.Hour {
 		bad("web.link_grace", "%s is not between 0 and 30 days", c.Web.LinkGrace)
+	}
+	for _, p := range c.Web.TrustedProxies {
+		if _, ok := parseProxy(p); !ok {
+			bad("web.trusted_proxies", "%q is not an address or a CIDR range such as 127.0.0.1/32", p)
+		}
 	}
 	if c.Web.PanelIdle < time.Minute || c.Web.PanelIdle > 24*time.Hour {
 		bad("web.panel_idle", "%s is not between 1m and 24h", c.Web.PanelIdle)

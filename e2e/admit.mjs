@@ -1,7 +1,7 @@
 // admit.mjs: how long from the clinician's Admit click on the panel to the guest's first
 // decoded video frame, over 10 admissions (the guest is sent back to the waiting room between
 // runs and asks again by themselves). Prints ADMIT_TO_FRAME_MS with p50 and p95.
-import { launch, open, watch, control, until, percentile, fail } from './lib.mjs';
+import { launch, open, signIn, watch, control, until, percentile, fail } from './lib.mjs';
 
 const runs = Number(process.env.RUNS || 10);
 const clinicianBrowser = await launch();
@@ -10,7 +10,7 @@ const { guest_link: guestLink, session_id: sessionId } = await control('/book', 
 await control('/open', { session_id: sessionId });
 const { url: loginLink } = await control('/login-link');
 
-const panel = await open(clinicianBrowser, loginLink, 'panel');
+const panel = await signIn(clinicianBrowser, loginLink);
 const card = panel.locator(`[data-session="${sessionId}"]`);
 const [host] = await Promise.all([clinicianBrowser.waitForEvent('page'), card.locator('[data-action="enter"]').click()]);
 watch(host, 'clinician call');

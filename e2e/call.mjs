@@ -2,7 +2,7 @@
 // SFU. The clinician starts from the panel; the client waits; the clinician admits them from
 // the call's Attendees Access Panel; both see each other; mute stops the client's audio; a
 // shared screen reaches the clinician; End meeting for all closes both calls.
-import { launch, open, watch, control, check, until, shot, stats, text } from './lib.mjs';
+import { launch, open, signIn, watch, control, check, until, shot, stats, text } from './lib.mjs';
 
 const { guest_link: guestLink, session_id: sessionId } = await control('/book', { name: 'Jane Doe' });
 await control('/open', { session_id: sessionId });
@@ -12,7 +12,7 @@ const clinicianBrowser = await launch();
 const clientBrowser = await launch();
 
 // The clinician signs in with the one-time link and starts the session in a new tab.
-const panel = await open(clinicianBrowser, loginLink, 'panel');
+const panel = await signIn(clinicianBrowser, loginLink);
 await panel.locator(`[data-session="${sessionId}"] [data-action="enter"]`).waitFor();
 const [host] = await Promise.all([
   clinicianBrowser.waitForEvent('page'),

@@ -4,14 +4,14 @@
 // knock), the clock reaches the window, the guest checks their devices, confirms their name and
 // waits; the clinician starts the session and admits them from the panel; both decode video;
 // the guest reloads and is straight back in, without knocking again.
-import { launch, open, watch, control, check, until, shot, stats, text } from './lib.mjs';
+import { launch, open, signIn, watch, control, check, until, shot, stats, text } from './lib.mjs';
 
 const clinicianBrowser = await launch();
 const guestBrowser = await launch();
 
 // The clinician signs in and books the session.
 const { url: loginLink } = await control('/login-link');
-const panel = await open(clinicianBrowser, loginLink, 'panel');
+const panel = await signIn(clinicianBrowser, loginLink);
 await panel.locator('#new-session').click();
 await panel.locator('#date').fill('2026-11-24');
 await panel.locator('#time').selectOption('10:45'); // 09:45 UTC; the test clock says 09:00

@@ -52,6 +52,17 @@ export async function open(context, url, name) {
   return page;
 }
 
+// signIn opens a one-time login link as a clinician does: a link previewer fetches it first
+// (as Element and mail scanners do), then the clinician clicks the page's button.
+export async function signIn(context, loginLink, name = 'panel') {
+  const preview = await fetch(loginLink);
+  check(preview.ok, `the link previewer's GET of the login link: ${preview.status}`);
+  const page = await open(context, loginLink, name);
+  await page.locator('#continue').click();
+  await page.waitForURL(/\/panel$/);
+  return page;
+}
+
 // watch fails the scenario on a page's uncaught errors and dialogs, and shows its console errors.
 export function watch(page, name) {
   watched.push({ page, name });

@@ -1,5 +1,5 @@
 // links.mjs: links that do not work say why, names are text everywhere, French is French.
-import { launch, open, control, check, until, shot, text } from './lib.mjs';
+import { launch, open, signIn, control, check, until, shot, text } from './lib.mjs';
 
 const browser = await launch();
 
@@ -15,7 +15,7 @@ check(await guest.locator('#name').inputValue() === evil, 'the booked name is no
 await guest.locator('#accept:not([disabled])').click();
 await guest.locator('#waiting').waitFor();
 const { url: loginLink } = await control('/login-link');
-const panel = await open(browser, loginLink, 'panel');
+const panel = await signIn(browser, loginLink);
 await panel.locator(`[data-session="${evilSession}"] .participant .name`).waitFor();
 check((await text(panel, `[data-session="${evilSession}"] .participant .name`)) === evil, 'the panel does not show the name as text');
 check((await text(panel, `[data-session="${evilSession}"] .waiting-names`)) === evil, 'the waiting list does not show the name as text');

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"net/url"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/jonboulle/clockwork"
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"github.com/telehealth-bridge/telehealth-bridge/database"
@@ -75,8 +73,47 @@ func (srv *Server) WidgetURL(sessionID string) string {
 	return srv.cfg.PublicURL + "/widget?session=" + sessionID + "&user=$matrix_user_id&lang=$org.matrix.msc2873.client_language"
 }
 
+// linkPage is what a GET of a one-time link shows: a button that posts back to the same
+// address. Nothing is looked up or spent.
+func (srv *Server) linkPage(button, text string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = fmt.Fprintf(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">`+
+			`<meta name="robots" content="noindex"><title>Telehealth</title><link rel="stylesheet" href="/assets/style.css"></head>`+
+			`<body><main class="card"><h1>Telehealth</h1><p id="message">%s</p>`+
+			`<form method="post"><button id="continue" class="primary" type="submit">%s</button></form></main></body></html>`,
+			html.EscapeString(text), html.EscapeString(button))
+	}
+}
+
+// sameOrigin refuses a link's POST from another site: a page elsewhere could post its own
+// login link and sign the visitor in to the attacker's panel. Browsers send Sec-Fetch-Site
+// (or at least Origin) on every POST; a client sending neither is not a browser.
+func (srv *Server) sameOrigin(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin"
+	}
+	if origin := r.Header.Get("Origin"); origin != "" {
+		return origin == publicOrigin(srv.cfg.PublicURL)
+	}
+	return true
+}
+
+// publicOrigin is scheme://host[:port] of the public URL.
+func publicOrigin(publicURL string) string {
+	u, err := url.Parse(publicURL)
+	if err != nil {
+		return publicURL
+	}
+	return u.Scheme + "://" + u.Host
+}
+
 // serveLoginLink exchanges a one-time login link for a panel cookie.
 func (srv *Server) serveLoginLink(w http.ResponseWriter, r *http.Request) {
+	if !srv.sameOrigin(r) {
+		srv.linkErrorPage(w, errorf(http.StatusForbidden, "cross_site", "Open the link itself, not from another site."))
+		return
+	}
 	ws, err := srv.takeOneTime(r, kindLogin)
 	if err != nil {
 		srv.linkErrorPage(w, err)
@@ -93,6 +130,10 @@ func (srv *Server) serveLoginLink(w http.ResponseWriter, r *http.Request) {
 // serveJoinLink exchanges a one-time join link for a call page token, handed to the page in
 // the address's fragment (never sent to servers, never logged).
 func (srv *Server) serveJoinLink(w http.ResponseWriter, r *http.Request) {
+	if !srv.sameOrigin(r) {
+		srv.linkErrorPage(w, errorf(http.StatusForbidden, "cross_site", "Open the link itself, not from another site."))
+		return
+	}
 	ws, err := srv.takeOneTime(r, kindJoin)
 	if err != nil {
 		srv.linkErrorPage(w, err)
@@ -108,7 +149,7 @@ func (srv *Server) serveJoinLink(w http.ResponseWriter, r *http.Request) {
 }
 
 func (srv *Server) takeOneTime(r *http.Request, kind string) (*database.WebSession, error) {
-	ip := clientIP(r)
+	ip := srv.limiter.key(r)
 	if !srv.limiter.allow(ip) {
 		return nil, errorf(http.StatusTooManyRequests, "rate_limited", "Too many attempts. Please wait a minute and try again.")
 	}
@@ -161,9 +202,18 @@ func (srv *Server) signInPanel(w http.ResponseWriter, r *http.Request, clinician
 	return nil
 }
 
-// panelUser returns the clinician signed in to the panel, keeping the sign-in alive while it
-// is used and ending it after PanelIdle without activity (or panelMaxAge in all).
-func (srv *Server) panelUser(r *http.Request) (string, string, error) {
+// panelSignIn is a panel sign-in as a request found it.
+type panelSignIn struct {
+	clinician string
+	hash      string
+	expires   time.Time
+}
+
+// panelUser returns the clinician signed in to the panel, ending the sign-in after PanelIdle
+// without activity (or panelMaxAge in all). Only a person's requests renew it: a long poll
+// (a GET with ?after=) is the page following changes by itself, and an unattended panel must
+// not stay signed in because it is open.
+func (srv *Server) panelUser(r *http.Request) (*panelSignIn, error) {
 	// A cookie on the panel's own page; a bearer token when the panel is a widget in Element,
 	// whose frame does not get the site's cookies.
 	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -171,22 +221,27 @@ func (srv *Server) panelUser(r *http.Request) (string, string, error) {
 		token = cookie.Value
 	}
 	if token == "" {
-		return "", "", errorf(http.StatusUnauthorized, "signed_out", "Please sign in: send !login to the bot in your control room.")
+		return nil, errorf(http.StatusUnauthorized, "signed_out", "Please sign in: send !login to the bot in your control room.")
 	}
 	hash := hashToken(token)
 	ws, err := srv.db.WebSession.Get(r.Context(), hash)
 	if err != nil {
-		return "", "", err
+		return nil, err
 	}
 	now := srv.clock.Now()
-	if ws == nil || ws.Kind != kindPanel || now.After(ws.ExpiresAt) || now.Sub(ws.CreatedAt) > panelMaxAge ||
+	if ws == nil || ws.Kind != kindPanel || !now.Before(ws.ExpiresAt) || now.Sub(ws.CreatedAt) > panelMaxAge ||
 		srv.cfg.IsClinician == nil || !srv.cfg.IsClinician(ws.UserID) {
-		return "", "", errorf(http.StatusUnauthorized, "signed_out", "Your sign-in has expired. Send !login to the bot for a new link.")
+		return nil, errorf(http.StatusUnauthorized, "signed_out", "Your sign-in has expired. Send !login to the bot for a new link.")
 	}
-	if err = srv.db.WebSession.Touch(r.Context(), hash, now, now.Add(srv.cfg.PanelIdle)); err != nil {
-		return "", "", err
+	in := &panelSignIn{clinician: ws.UserID, hash: hash, expires: ws.ExpiresAt}
+	if r.Method == http.MethodGet && r.URL.Query().Has("after") {
+		return in, nil
 	}
-	return ws.UserID, hash, nil
+	in.expires = now.Add(srv.cfg.PanelIdle)
+	if err = srv.db.WebSession.Touch(r.Context(), hash, now, in.expires); err != nil {
+		return nil, err
+	}
+	return in, nil
 }
 
 // viewer is who is on a call or participant page.
@@ -219,7 +274,7 @@ func (srv *Server) viewerFrom(r *http.Request) (*viewer, error) {
 		return nil, err
 	}
 	if ws == nil || ws.Kind != kindCall || srv.clock.Now().After(ws.ExpiresAt) {
-		srv.limiter.fail(clientIP(r))
+		srv.limiter.fail(srv.limiter.key(r))
 		return nil, errorf(http.StatusUnauthorized, "signed_out", "Your link to this call has expired. Ask the bot for a new one.")
 	}
 	s, ps, err := srv.svc.Lobby(r.Context(), "", ws.SessionID)
@@ -233,47 +288,4 @@ func (srv *Server) viewerFrom(r *http.Request) (*viewer, error) {
 		}
 	}
 	return v, nil
-}
-
-// limiter counts failed attempts per address: past the limit in the window, an address is
-// refused until the window passes (guessing links is pointless anyway, but cheap to stop).
-type limiter struct {
-	clock  clockwork.Clock
-	limit  int
-	window time.Duration
-
-	mu    sync.Mutex
-	fails map[string][]time.Time
-}
-
-func newLimiter(clock clockwork.Clock, limit int, window time.Duration) *limiter {
-	return &limiter{clock: clock, limit: limit, window: window, fails: map[string][]time.Time{}}
-}
-
-func (l *limiter) recent(ip string) []time.Time {
-	cut := l.clock.Now().Add(-l.window)
-	kept := l.fails[ip][:0]
-	for _, t := range l.fails[ip] {
-		if t.After(cut) {
-			kept = append(kept, t)
-		}
-	}
-	if len(kept) == 0 {
-		delete(l.fails, ip)
-		return nil
-	}
-	l.fails[ip] = kept
-	return kept
-}
-
-func (l *limiter) allow(ip string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.recent(ip)) < l.limit
-}
-
-func (l *limiter) fail(ip string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.fails[ip] = append(l.recent(ip), l.clock.Now())
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
@@ -251,8 +252,30 @@ type SessionListItem struct {
 	Link    string `json:"link"`
 }
 
+// samePerson says whether two participant records are the same person: the same name (case
+// and spacing aside) and a shared email address or phone number, and no contact that differs.
+// A shared contact alone is not enough: siblings booked with a parent's email address are
+// different people, and neither may see or use the other's sessions.
+func samePerson(a, b *bridge.Participant) bool {
+	if a.ID == b.ID {
+		return true
+	}
+	if normalName(a.Name) != normalName(b.Name) {
+		return false
+	}
+	emailShared := a.Email != "" && strings.EqualFold(a.Email, b.Email)
+	phoneShared := a.Phone != "" && a.Phone == b.Phone
+	emailDiffers := a.Email != "" && b.Email != "" && !strings.EqualFold(a.Email, b.Email)
+	phoneDiffers := a.Phone != "" && b.Phone != "" && a.Phone != b.Phone
+	return (emailShared || phoneShared) && !emailDiffers && !phoneDiffers
+}
+
+func normalName(name string) string {
+	return strings.ToLower(strings.Join(strings.Fields(name), " "))
+}
+
 // callSessions lists the guest's upcoming sessions with this clinic, next first: every
-// session booked with the same email address or phone number.
+// session of the same person (samePerson), never another's who shares a contact.
 func (srv *Server) callSessions(w http.ResponseWriter, r *http.Request) (any, error) {
 	v, err := srv.viewerFrom(r)
 	if err != nil {
@@ -267,6 +290,7 @@ func (srv *Server) callSessions(w http.ResponseWriter, r *http.Request) (any, er
 	if err != nil {
 		return nil, err
 	}
+	mine = slices.DeleteFunc(mine, func(q *bridge.Participant) bool { return !samePerson(p, q) })
 	if !slices.ContainsFunc(mine, func(q *bridge.Participant) bool { return q.ID == p.ID }) {
 		mine = append(mine, p)
 	}

@@ -120,15 +120,17 @@ const (
 )
 
 // guestFromToken resolves a guest token: a forged one is a 403 (counted against the
-// visitor's rate limit); a replaced, revoked or expired one says so.
+// visitor's rate limit); a replaced, revoked or expired one says so. A token that carries our
+// signature is never throttled: only we can make one, so it is not a guess, and the guest
+// must not be locked out by someone else's failures behind the same address.
 func (srv *Server) guestFromToken(r *http.Request, token string) (*bridge.Session, *bridge.Participant, linkStatus, error) {
-	ip := clientIP(r)
-	if !srv.limiter.allow(ip) {
-		return nil, nil, linkOK, errorf(http.StatusTooManyRequests, "rate_limited", "Too many attempts. Please wait a minute and try again.")
-	}
 	sessionID, ok := srv.verifyGuestToken(token)
 	if !ok {
-		srv.limiter.fail(ip)
+		key := srv.limiter.key(r)
+		if !srv.limiter.allow(key) {
+			return nil, nil, linkOK, errorf(http.StatusTooManyRequests, "rate_limited", "Too many attempts. Please wait a minute and try again.")
+		}
+		srv.limiter.fail(key)
 		return nil, nil, linkOK, errorf(http.StatusForbidden, "forged_link", "This link is not valid.")
 	}
 	link, err := srv.db.GuestLink.ByHash(r.Context(), hashToken(token))

@@ -16,16 +16,30 @@ import (
 // login link or the widget); the handler gets their user ID.
 func (srv *Server) panelAPI(f func(r *http.Request, clinician string) (any, error)) http.HandlerFunc {
 	return srv.api(func(w http.ResponseWriter, r *http.Request) (any, error) {
-		clinician, hash, err := srv.panelUser(r)
+		in, err := srv.panelUser(r)
 		if err != nil {
 			return nil, err
 		}
 		if r.URL.Path == "/api/panel/logout" {
 			http.SetCookie(w, &http.Cookie{Name: panelCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
-			return nil, srv.db.WebSession.Delete(r.Context(), hash)
+			return nil, srv.db.WebSession.Delete(r.Context(), in.hash)
 		}
-		return f(r, clinician)
+		return f(r.WithContext(context.WithValue(r.Context(), signInKey{}, in)), in.clinician)
 	})
+}
+
+type signInKey struct{}
+
+// waitPanel is a panel's long poll: it also ends when the sign-in does, so that the page's
+// next poll hears it is signed out then, not a long-poll later.
+func (srv *Server) waitPanel(r *http.Request, key string, after uint64) {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	if in, ok := r.Context().Value(signInKey{}).(*panelSignIn); ok {
+		timer := srv.clock.AfterFunc(in.expires.Sub(srv.clock.Now()), cancel)
+		defer timer.Stop()
+	}
+	srv.hub.wait(ctx, key, after)
 }
 
 func (srv *Server) panelMe(r *http.Request, clinician string) (any, error) {
@@ -77,7 +91,7 @@ func (srv *Server) panelSession(ctx context.Context, s *bridge.Session, ps []*br
 // waits for a change to any of them.
 func (srv *Server) panelSessions(r *http.Request, clinician string) (any, error) {
 	if after, err := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64); err == nil {
-		srv.hub.wait(r.Context(), clinician, after)
+		srv.waitPanel(r, clinician, after)
 	}
 	version := srv.hub.version(clinician)
 	sessions, err := srv.svc.Sessions(r.Context(), clinician)
@@ -200,7 +214,7 @@ func (srv *Server) panelLobby(r *http.Request, clinician string) (any, error) {
 		return nil, err
 	}
 	if after, err := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64); err == nil {
-		srv.hub.wait(r.Context(), id, after)
+		srv.waitPanel(r, id, after)
 	}
 	return srv.panelView(r.Context(), clinician, id)
 }

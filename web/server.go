@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -66,6 +67,8 @@ type Config struct {
 	PanelIdle time.Duration
 	// IsClinician says who may use the panel.
 	IsClinician func(userID string) bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed (none by default).
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the public web server.
@@ -87,6 +90,8 @@ type Server struct {
 	hub     *hub
 	limiter *limiter
 	server  *http.Server
+	// stop ends the background work Start began (the limiter's sweep).
+	stop context.CancelFunc
 }
 
 var _ bridge.Watcher = (*hub)(nil)
@@ -101,7 +106,7 @@ func New(cfg Config, db *database.Database, svc *bridge.Service, clock clockwork
 	}
 	srv := &Server{
 		cfg: cfg, log: log.With().Str("component", "web").Logger(), db: db, svc: svc, clock: clock,
-		hub: newHub(), limiter: newLimiter(clock, 20, time.Minute), extra: map[string]http.Handler{},
+		hub: newHub(), limiter: newLimiter(clock, 20, time.Minute, cfg.TrustedProxies), extra: map[string]http.Handler{},
 	}
 	svc.Watch(srv.hub)
 	return srv
@@ -131,8 +136,12 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /call/{session}", srv.page("call.html"))
 	mux.HandleFunc("GET /widget", srv.page("call.html"))
 	mux.HandleFunc("GET /panel", srv.page("panel.html"))
-	mux.HandleFunc("GET /j/{token}", srv.serveJoinLink)
-	mux.HandleFunc("GET /l/{token}", srv.serveLoginLink)
+	// One-time links: a GET only shows a button (link previewers and mail scanners fetch
+	// links too); the person's click POSTs, and that spends the token.
+	mux.HandleFunc("GET /j/{token}", srv.linkPage("Open the call", "Open the session's call page. This link works once."))
+	mux.HandleFunc("GET /l/{token}", srv.linkPage("Sign in", "Sign in to the clinician's panel. This link works once."))
+	mux.HandleFunc("POST /j/{token}", srv.serveJoinLink)
+	mux.HandleFunc("POST /l/{token}", srv.serveLoginLink)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/panel", http.StatusFound) })
 
 	// The participant's and the call page's API.
@@ -170,6 +179,9 @@ func (srv *Server) Start() error {
 		return fmt.Errorf("listening for web pages on %s (web.hostname and web.port): %w", srv.cfg.Listen, err)
 	}
 	srv.server = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv.stop = cancel
+	go srv.limiter.run(ctx)
 	go func() {
 		if err := srv.server.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			srv.log.Err(err).Msg("Web server failed")
@@ -182,6 +194,9 @@ func (srv *Server) Start() error {
 // Stop stops serving; waiting long-polls end at once.
 func (srv *Server) Stop(ctx context.Context) {
 	srv.hub.close()
+	if srv.stop != nil {
+		srv.stop()
+	}
 	if srv.server != nil {
 		_ = srv.server.Shutdown(ctx)
 	}
@@ -299,20 +314,4 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// clientIP is the address a request came from, for rate limits: the last proxy's view if the
-// request came through a proxy on this machine.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		if fwd := r.Header.Get("X-Forwarded-For"); fwd != "" {
-			parts := strings.Split(fwd, ",")
-			return strings.TrimSpace(parts[len(parts)-1])
-		}
-	}
-	return host
 }

@@ -35,7 +35,7 @@ func (srv *Server) widgetLogin(w http.ResponseWriter, r *http.Request) (any, err
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	ip := clientIP(r)
+	ip := srv.limiter.key(r)
 	if !srv.limiter.allow(ip) {
 		return nil, errorf(http.StatusTooManyRequests, "rate_limited", "Too many attempts. Please wait a minute and try again.")
 	}

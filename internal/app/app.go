@@ -108,12 +108,13 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	sessions.Watch(callGlue)
 	sched.Use(sessions, db.Store())
 	pages := web.New(web.Config{
-		PublicURL:   cfg.Web.PublicURL,
-		Listen:      net.JoinHostPort(cfg.Web.Hostname, strconv.Itoa(int(cfg.Web.Port))),
-		SigningKey:  []byte(cfg.Web.SigningKey),
-		LinkGrace:   cfg.Web.LinkGrace,
-		PanelIdle:   cfg.Web.PanelIdle,
-		IsClinician: cfg.IsClinician,
+		PublicURL:      cfg.Web.PublicURL,
+		Listen:         net.JoinHostPort(cfg.Web.Hostname, strconv.Itoa(int(cfg.Web.Port))),
+		SigningKey:     []byte(cfg.Web.SigningKey),
+		LinkGrace:      cfg.Web.LinkGrace,
+		PanelIdle:      cfg.Web.PanelIdle,
+		IsClinician:    cfg.IsClinician,
+		TrustedProxies: cfg.Web.TrustedProxyPrefixes(),
 	}, db, sessions, clock, log)
 	pages.Use(matrix, callGlue, sfu, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain))
 	matrix.SetWebLinks(pages)

@@ -37,7 +37,10 @@ type harness struct {
 	next      int
 }
 
-func newHarness(t testing.TB) *harness {
+func newHarness(t testing.TB) *harness { return newHarnessWith(t, nil) }
+
+// newHarnessWith is newHarness with config keys edited first.
+func newHarnessWith(t testing.TB, edit func(cfg map[string]any)) *harness {
 	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
 		t.Fatal("Chromium is missing: `make test` installs it (apt-get install chromium)")
 	}
@@ -46,7 +49,7 @@ func newHarness(t testing.TB) *harness {
 		t.Fatal("playwright-core is missing: `make test` installs it (npm ci in e2e/)")
 	}
 	clock := clockwork.NewFakeClockAt(start)
-	env := bridgetest.New(t, bridgetest.Options{Clock: clock})
+	env := bridgetest.New(t, bridgetest.Options{Clock: clock, Config: edit})
 	env.Start(t)
 	h := &harness{t: t, env: env, clock: clock, clinician: env.User(t, "dr.martin")}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -206,6 +209,12 @@ func TestGuestInTheBrowser(t *testing.T) {
 
 func TestLinksAndNamesInTheBrowser(t *testing.T) {
 	newHarness(t).run("links.mjs")
+}
+
+// TestPanelIdleWithLongPoll: an open panel whose long poll keeps answering still signs out
+// after web.panel_idle without a person's action.
+func TestPanelIdleWithLongPoll(t *testing.T) {
+	newHarnessWith(t, func(cfg map[string]any) { cfg["web.panel_idle"] = "2m" }).run("idle.mjs")
 }
 
 // BenchmarkAdmitToFirstFrame measures, in real browsers through the whole bridge, the time

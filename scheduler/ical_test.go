@@ -478,3 +478,13 @@ func FuzzInviteClinicName(f *testing.F) {
 		}
 	})
 }
+
+// TestCalendarInviteRefusesLineBreaksInURIs: URIs are not escaped in an invite, so one holding
+// a line break is refused rather than written as a property of its own.
+func TestCalendarInviteRefusesLineBreaksInURIs(t *testing.T) {
+	n := testNotice(scheduler.NoticeConfirmation, "en", "", time.Date(2026, 3, 30, 15, 0, 0, 0, mustLoad(t, "Europe/Paris")))
+	n.Link = testLink + "\r\nATTENDEE:mailto:evil@attacker.example"
+	if invite, _, err := scheduler.RenderInvite(n); err == nil {
+		t.Errorf("a link with a line break was written:\n%s", invite)
+	}
+}

@@ -53,8 +53,9 @@ func RenderInvite(n Notice) (invite []byte, method string, err error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("writing the calendar invite for session %s: the participant's email address: %w", n.Session.ID, err)
 	}
-	if strings.ContainsFunc(n.Link, isControl) {
-		return nil, "", fmt.Errorf("writing the calendar invite for session %s: the link holds a control character", n.Session.ID)
+	// URIs are written as they are: a line break in one would start a property of its own.
+	if strings.ContainsFunc(n.Link+organizer.Address+attendee.Address, isControl) {
+		return nil, "", fmt.Errorf("writing the calendar invite for session %s: a link or address holds a control character", n.Session.ID)
 	}
 	c := emailContentOf(n, w)
 	status := "CONFIRMED"

@@ -432,3 +432,59 @@ func TestCalendarInviteFoldsAtOctets(t *testing.T) {
 		}
 	}
 }
+
+// FuzzInviteClinicName: whatever the clinic's name, the invite is well-formed (our strict
+// reading accepts it, every line of at most 75 octets holding whole characters) and carries
+// the name as written, less the control characters a calendar cannot hold.
+func FuzzInviteClinicName(f *testing.F) {
+	for _, name := range hostileClinicNames {
+		f.Add(name)
+	}
+	f.Add("^n^'^^ \\, \\; \\: \t\x00\x1b\u0085")
+	f.Add("\xff\xfe invalid UTF-8")
+	start := time.Date(2026, 3, 30, 13, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, name string) {
+		if strings.TrimSpace(name) == "" {
+			return // refused: the clinic has no name
+		}
+		n := testNotice(scheduler.NoticeCancellation, "en", "", start)
+		n.Clinic.Name = name
+		invite, _, err := scheduler.RenderInvite(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cals, err := parseICS(invite)
+		if err != nil {
+			t.Fatalf("%q: %v\n%s", name, err, invite)
+		}
+		if len(cals) != 1 || len(cals[0].Events) != 1 {
+			t.Fatalf("%q: %d calendars", name, len(cals))
+		}
+		ev := cals[0].Events[0]
+		if !slices.Equal(ev.Props, []string{"UID", "SEQUENCE", "DTSTAMP", "DTSTART", "DTEND", "SUMMARY", "ORGANIZER", "ATTENDEE", "URL", "DESCRIPTION", "STATUS"}) {
+			t.Errorf("%q: properties %q", name, ev.Props)
+		}
+		if !utf8.ValidString(name) {
+			return
+		}
+		var want strings.Builder
+		for _, r := range strings.ReplaceAll(meant(name), "\r", "\n") {
+			if r == '\t' || r == '\n' || !(r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0)) {
+				want.WriteRune(r)
+			}
+		}
+		if ev.OrganizerCN != want.String() || ev.Summary != "Appointment with "+want.String() {
+			t.Errorf("%q: CN %q, SUMMARY %q, want %q", name, ev.OrganizerCN, ev.Summary, want.String())
+		}
+	})
+}
+
+// TestCalendarInviteRefusesLineBreaksInURIs: URIs are not escaped in an invite, so one holding
+// a line break is refused rather than written as a property of its own.
+func TestCalendarInviteRefusesLineBreaksInURIs(t *testing.T) {
+	n := testNotice(scheduler.NoticeConfirmation, "en", "", time.Date(2026, 3, 30, 15, 0, 0, 0, mustLoad(t, "Europe/Paris")))
+	n.Link = testLink + "\r\nATTENDEE:mailto:evil@attacker.example"
+	if invite, _, err := scheduler.RenderInvite(n); err == nil {
+		t.Errorf("a link with a line break was written:\n%s", invite)
+	}
+}

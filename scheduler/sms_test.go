@@ -3,6 +3,7 @@ package scheduler_test
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
 	"errors"
 	"net"
 	"net/http"
@@ -236,4 +237,38 @@ func TestSMSWebhooks(t *testing.T) {
 		http.StatusOK, "", "status SM0123 undelivered 30003")
 	expect("delivered", twiliotest.PostSigned(t, testAuthToken, statusURL, twiliotest.StatusCallback("SM0123", "delivered", "")),
 		http.StatusOK, "", "status SM0123 delivered ")
+}
+
+// TestHelpAnswerWithHostileClinicNames: the answer to HELP names the clinic inside TwiML (XML);
+// whatever the name holds, Twilio reads one message and nothing else.
+func TestHelpAnswerWithHostileClinicNames(t *testing.T) {
+	for _, name := range hostileClinicNames {
+		s, _ := newSMS(t, scheduler.SMSConfig{AccountSID: testAccountSID, AuthToken: testAuthToken, From: testFrom, ClinicName: name})
+		var h http.Handler
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+		h = s.Webhooks(&inbound{}, srv.URL+"/")
+		resp := twiliotest.PostSigned(t, testAuthToken, srv.URL+"/sms/inbound", twiliotest.InboundSMS(testTo, testFrom, "HELP"))
+		srv.Close()
+		var twiml struct {
+			XMLName  xml.Name
+			Messages []string `xml:"Message"`
+			Other    []struct {
+				XMLName xml.Name
+			} `xml:",any"`
+		}
+		if err := xml.Unmarshal([]byte(resp.Body), &twiml); err != nil || twiml.XMLName.Local != "Response" ||
+			len(twiml.Messages) != 1 || len(twiml.Other) != 0 {
+			t.Errorf("%q: HELP answered %d %q (%v)", name, resp.Status, resp.Body, err)
+			continue
+		}
+		msg := twiml.Messages[0]
+		if strings.ContainsAny(msg, "\r\n") || !strings.HasSuffix(msg, ": appointment messages. Reply STOP to opt out. / Messages de rendez-vous. STOP pour ne plus recevoir.") {
+			t.Errorf("%q: HELP answer %q", name, msg)
+		}
+		// A name GSM-7 carries as it is comes back as it is (on one line).
+		if ascii := strings.Join(strings.Fields(name), " "); !strings.ContainsFunc(ascii, func(r rune) bool { return r > 0x7e }) &&
+			!strings.ContainsAny(ascii, "<>&\"") && !strings.HasPrefix(msg, ascii+": ") {
+			t.Errorf("%q: HELP answer %q does not start with the name", name, msg)
+		}
+	}
 }

@@ -373,7 +373,9 @@ func gsmName(name string) (string, error) {
 	var b strings.Builder
 	for _, r := range strings.TrimSpace(name) {
 		switch {
-		case IsGSM7(string(r)) && r != '\n' && r != '\r' && r != '\f':
+		case r == '\n' || r == '\r' || r == '\f':
+			b.WriteByte(' ') // a name is one line; its words stay apart
+		case IsGSM7(string(r)):
 			b.WriteRune(r)
 		case gsmFolds[r] != "":
 			b.WriteString(gsmFolds[r])

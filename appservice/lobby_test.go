@@ -558,59 +558,80 @@ func TestCommandErrorsAreClear(t *testing.T) {
 
 }
 
+// Whoever the clinic does not know gets nothing from the bot; a booked patient gets their own
+// direct chat and is refused the clinicians' commands there. On both databases (who is booked).
 func TestNonCliniciansAreRefused(t *testing.T) {
-	env := bridgetest.New(t, bridgetest.Options{Config: onlyDrMartin})
-	env.Start(t)
-	ctx := context.Background()
-	bot := env.App.Matrix.Bot()
+	for _, db := range []string{"sqlite", "pgx"} {
+		t.Run(db, func(t *testing.T) {
+			env := bridgetest.New(t, bridgetest.Options{DB: db, Config: onlyDrMartin})
+			env.Start(t)
+			ctx := context.Background()
+			bot := env.App.Matrix.Bot()
 
-	// Someone the clinic does not know: the bot does not even join their direct chat.
-	visitor := env.User(t, "visitor")
-	dm, err := visitor.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "private_chat", Invite: []id.UserID{bot}, IsDirect: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bridgetest.Eventually(t, wait, "the bot to refuse the visitor's invite", func() bool {
-		var m event.MemberEventContent
-		err := visitor.StateEvent(ctx, dm.RoomID, event.StateMember, bot.String(), &m)
-		return err == nil && m.Membership != event.MembershipInvite
-	})
-	var m event.MemberEventContent
-	_ = visitor.StateEvent(ctx, dm.RoomID, event.StateMember, bot.String(), &m)
-	if m.Membership == event.MembershipJoin {
-		t.Fatal("the bot joined an unknown visitor's direct chat")
-	}
+			// Someone the clinic does not know: the bot does not even join their direct chat.
+			visitor := env.User(t, "visitor")
+			dm, err := visitor.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "private_chat", Invite: []id.UserID{bot}, IsDirect: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			bridgetest.Eventually(t, wait, "the bot to refuse the visitor's invite", func() bool {
+				var m event.MemberEventContent
+				err := visitor.StateEvent(ctx, dm.RoomID, event.StateMember, bot.String(), &m)
+				return err == nil && m.Membership != event.MembershipInvite
+			})
+			var m event.MemberEventContent
+			_ = visitor.StateEvent(ctx, dm.RoomID, event.StateMember, bot.String(), &m)
+			if m.Membership == event.MembershipJoin {
+				t.Fatal("the bot joined an unknown visitor's direct chat")
+			}
 
-	// A booked patient has a direct chat with the bot, and is refused the clinicians' commands.
-	env.User(t, "dr.martin")
-	patient := env.User(t, "jane")
-	if _, err = env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{
-		Clinician: "@dr.martin:localhost", Start: time.Now().Add(48 * time.Hour), End: time.Now().Add(49 * time.Hour),
-		TimeZone: "Europe/Paris", Participants: []bridge.ParticipantRequest{{Name: "Jane", MatrixID: patient.UserID.String()}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	room := roomWithBot(t, env, patient)
-	for _, cmd := range []string{"!sessions", "!schedule 2026-11-25 10:00 Europe/Paris Eve none", "!login"} {
-		resp, err := patient.SendText(ctx, room, cmd)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bridgetest.WaitMessage(t, patient, room, wait, "the refusal of "+cmd, func(evt *event.Event) bool {
-			return evt.Sender == bot && evt.Content.AsMessage().RelatesTo.GetReplyTo() == resp.EventID &&
-				strings.Contains(evt.Content.AsMessage().Body, "Only the clinic's clinicians")
+			// A booked patient has a direct chat with the bot, and is refused the clinicians' commands.
+			env.User(t, "dr.martin")
+			patient := env.User(t, "jane")
+			booked, err := env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{
+				Clinician: "@dr.martin:localhost", Start: time.Now().Add(48 * time.Hour), End: time.Now().Add(49 * time.Hour),
+				TimeZone: "Europe/Paris", Participants: []bridge.ParticipantRequest{{Name: "Jane", MatrixID: patient.UserID.String()}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			room := roomWithBot(t, env, patient)
+			for _, cmd := range []string{"!sessions", "!schedule 2026-11-25 10:00 Europe/Paris Eve none", "!login"} {
+				resp, err := patient.SendText(ctx, room, cmd)
+				if err != nil {
+					t.Fatal(err)
+				}
+				bridgetest.WaitMessage(t, patient, room, wait, "the refusal of "+cmd, func(evt *event.Event) bool {
+					return evt.Sender == bot && evt.Content.AsMessage().RelatesTo.GetReplyTo() == resp.EventID &&
+						strings.Contains(evt.Content.AsMessage().Body, "Only the clinic's clinicians")
+				})
+			}
+			resp, err := patient.SendMessageEvent(ctx, room, appservice.CommandEventType, &appservice.CommandContent{Action: "end", Session: "zzzzzz"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			bridgetest.WaitMessage(t, patient, room, wait, "the refused command event", func(evt *event.Event) bool {
+				var r appservice.ResultContent
+				_ = json.Unmarshal(evt.Content.VeryRaw, &r)
+				return evt.Type.Type == appservice.ResultEventType.Type && r.Command == resp.EventID.String() && !r.OK &&
+					strings.Contains(r.Error, "only the clinic's clinicians")
+			})
+
+			// Once the session is called off, Jane is nobody's participant: a new direct chat is refused.
+			if _, err = env.App.Sessions.Cancel(ctx, "@dr.martin:localhost", booked.ID); err != nil {
+				t.Fatal(err)
+			}
+			late, err := patient.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "private_chat", Invite: []id.UserID{bot}, IsDirect: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			bridgetest.Eventually(t, wait, "the bot to refuse the former patient's invite", func() bool {
+				var m event.MemberEventContent
+				err := patient.StateEvent(ctx, late.RoomID, event.StateMember, bot.String(), &m)
+				return err == nil && m.Membership == event.MembershipLeave
+			})
 		})
 	}
-	resp, err := patient.SendMessageEvent(ctx, room, appservice.CommandEventType, &appservice.CommandContent{Action: "end", Session: "zzzzzz"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bridgetest.WaitMessage(t, patient, room, wait, "the refused command event", func(evt *event.Event) bool {
-		var r appservice.ResultContent
-		_ = json.Unmarshal(evt.Content.VeryRaw, &r)
-		return evt.Type.Type == appservice.ResultEventType.Type && r.Command == resp.EventID.String() && !r.OK &&
-			strings.Contains(r.Error, "only the clinic's clinicians")
-	})
 }
 
 func TestWaitingNoticesAreThrottled(t *testing.T) {

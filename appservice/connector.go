@@ -178,6 +178,7 @@ func (c *Connector) Stop(ctx context.Context) {
 			<-c.loopDone
 		}
 		c.queue.wait()
+		c.throttle.close()
 	})
 }
 

@@ -224,6 +224,9 @@ type noticeThrottle struct {
 
 	mu       sync.Mutex
 	sessions map[string]*throttled
+	closed   bool
+	timers   map[clockwork.Timer]struct{}
+	running  sync.WaitGroup // sends in flight, waited for by close
 }
 
 type throttled struct {
@@ -244,20 +247,49 @@ func (t *noticeThrottle) offer(sessionID string, send func(sessionID string)) {
 		st = &throttled{}
 		t.sessions[sessionID] = st
 	}
-	if st.pending {
+	if st.pending || t.closed {
 		return
 	}
 	now := t.clock.Now()
 	if wait := st.lastSent.Add(t.interval).Sub(now); !st.lastSent.IsZero() && wait > 0 {
 		st.pending = true
-		t.clock.AfterFunc(wait, func() {
+		if t.timers == nil {
+			t.timers = make(map[clockwork.Timer]struct{})
+		}
+		var timer clockwork.Timer
+		timer = t.clock.AfterFunc(wait, func() {
 			t.mu.Lock()
+			delete(t.timers, timer)
+			if t.closed {
+				t.mu.Unlock()
+				return
+			}
 			st.pending, st.lastSent = false, t.clock.Now()
+			t.running.Add(1)
 			t.mu.Unlock()
+			defer t.running.Done()
 			send(sessionID)
 		})
+		t.timers[timer] = struct{}{}
 		return
 	}
 	st.lastSent = now
-	go send(sessionID)
+	t.running.Add(1)
+	go func() {
+		defer t.running.Done()
+		send(sessionID)
+	}()
+}
+
+// close drops the notices still planned and waits for those being sent, so that none is sent
+// by a bridge that has stopped.
+func (t *noticeThrottle) close() {
+	t.mu.Lock()
+	t.closed = true
+	for timer := range t.timers {
+		timer.Stop()
+	}
+	t.timers = nil
+	t.mu.Unlock()
+	t.running.Wait()
 }

@@ -119,4 +119,3 @@ func wellFormed(s string) bool {
 		}
 	}
 }
-

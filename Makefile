@@ -2,7 +2,7 @@
 GO ?= go
 export CGO_ENABLED ?= 0
 
-.PHONY: build demo test bench deps-test deps-e2e
+.PHONY: build demo test bench fuzz deps-test deps-e2e
 
 build:
 	$(GO) build -o bin/telehealth-bridge ./cmd/telehealth-bridge
@@ -30,7 +30,21 @@ test: deps-test
 # Benchmarks, never part of `make test`.
 bench: deps-test
 	$(GO) test -run '^$$' -bench . -benchtime=2000x ./bridge/
+	$(GO) test -run '^$$' -bench Audit -benchtime=2000x ./database/
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./appservice/
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./scheduler/
 	$(GO) run ./cmd/sfu-loadtest
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./internal/e2e/
+
+# Every Go fuzz target in the repository (func FuzzXxx), each for FUZZTIME; their seed corpora
+# already run in `make test`. A failing input is saved under the package's testdata/fuzz and
+# stops the run. Minimising an input found interesting is capped, or big inputs stall the run.
+FUZZTIME ?= 60s
+FUZZMINIMIZETIME ?= 5s
+fuzz:
+	@targets=$$($(GO) test -list '^Fuzz' ./... | awk '/^Fuzz/ { t[n++] = $$1 } /^ok/ { for (i = 0; i < n; i++) print $$2, t[i]; n = 0 }'); \
+	test -n "$$targets" || { echo "no fuzz targets found"; exit 1; }; \
+	echo "$$targets" | while read pkg target; do \
+		echo "== $$target ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $$pkg || exit 1; \
+	done

@@ -24,6 +24,7 @@ type Service struct {
 	// Bot is the bridge's Matrix user: the actor of what the bridge does by itself.
 	bot string
 
+	audit    Audit
 	rooms    Rooms
 	notify   Notifier
 	plan     Planner
@@ -55,6 +56,8 @@ type Options struct {
 	IsAdmin func(userID string) bool
 	// Bot is the bridge's own Matrix user ID.
 	Bot string
+	// Audit is the audit trail the service appends its decisions to; none if nil.
+	Audit Audit
 }
 
 // New makes a Service. Connect the transports with Use before it runs.
@@ -65,7 +68,7 @@ func New(opts Options) *Service {
 	if opts.IsAdmin == nil {
 		opts.IsAdmin = func(string) bool { return false }
 	}
-	return &Service{store: opts.Store, clock: opts.Clock, window: opts.Window, isAdmin: opts.IsAdmin, bot: opts.Bot}
+	return &Service{store: opts.Store, clock: opts.Clock, window: opts.Window, isAdmin: opts.IsAdmin, bot: opts.Bot, audit: opts.Audit}
 }
 
 // Use connects the transports. Calls and Planner may be nil.
@@ -188,6 +191,7 @@ func (svc *Service) Schedule(ctx context.Context, req ScheduleRequest) (*Session
 		w.LobbyChanged(s, participants)
 	}
 	svc.emit(ctx, s, Lifecycle{Action: LifeScheduled, Actor: req.Clinician})
+	svc.auditSession(ctx, s, AuditSchedule, req.Clinician, map[string]string{"participants": strconv.Itoa(len(participants))})
 	svc.replan(ctx, s)
 	zerolog.Ctx(ctx).Info().Str("session_id", s.ID).Stringer("start", s.Start).Msg("Session scheduled")
 	return s, nil
@@ -266,6 +270,7 @@ func (svc *Service) Reschedule(ctx context.Context, actor, id string, start, end
 		}
 		svc.publish(ctx, s)
 		svc.emit(ctx, s, Lifecycle{Action: LifeRescheduled, Actor: actor})
+		svc.auditSession(ctx, s, AuditReschedule, actor, nil)
 		svc.replan(ctx, s)
 		return nil
 	})
@@ -282,6 +287,7 @@ func (svc *Service) Cancel(ctx context.Context, actor, id string) (*Session, err
 		}
 		svc.clearRoom(ctx, s, ps, "The session was cancelled")
 		svc.emit(ctx, s, Lifecycle{Action: LifeCancelled, Actor: actor})
+		svc.auditSession(ctx, s, AuditCancel, actor, nil)
 		svc.replan(ctx, s)
 		return nil
 	})
@@ -299,6 +305,7 @@ func (svc *Service) End(ctx context.Context, actor, id string) (*Session, error)
 		}
 		svc.clearRoom(ctx, s, ps, "The session has ended")
 		svc.emit(ctx, s, Lifecycle{Action: LifeEnded, Actor: actor})
+		svc.auditSession(ctx, s, AuditEnd, actor, nil)
 		svc.replan(ctx, s)
 		return nil
 	})
@@ -337,6 +344,7 @@ func (svc *Service) Start(ctx context.Context, actor, id string) (*Session, erro
 		if !wasLive {
 			svc.emit(ctx, s, Lifecycle{Action: LifeStarted, Actor: actor})
 		}
+		svc.auditSession(ctx, s, AuditStart, actor, nil)
 		if s.Policy == PolicyAutoAdmit {
 			for _, p := range ps {
 				if p.State == StateWaiting {
@@ -537,6 +545,7 @@ func (svc *Service) CloseWindow(ctx context.Context, id string) error {
 		}
 		svc.clearRoom(ctx, s, ps, "The session has ended")
 		svc.emit(ctx, s, Lifecycle{Action: LifeWindowClose, Actor: svc.bot})
+		svc.auditSession(ctx, s, AuditEnd, svc.bot, map[string]string{"reason": "window_closed"})
 		return nil
 	})
 	return err
@@ -687,6 +696,7 @@ func (svc *Service) record(ctx context.Context, s *Session, p *Participant, a Ac
 	if err = svc.store.LogLobby(ctx, LobbyEntry{SessionID: s.ID, ParticipantID: p.ID, Action: a, Actor: actor, At: now}); err != nil {
 		zerolog.Ctx(ctx).Err(err).Msg("Failed to log a lobby action")
 	}
+	svc.auditParticipant(ctx, s, p, a, actor)
 	zerolog.Ctx(ctx).Info().Str("session_id", s.ID).Int("participant", p.Number).Str("action", string(a)).
 		Str("actor", actor).Str("state", string(p.State)).Msg("Lobby changed")
 	if life, ok := lifecycleFor[a]; ok {

@@ -34,6 +34,7 @@ type Database struct {
 	WebSession   *WebSessionQuery
 	Outbox       *OutboxQuery
 	OptOut       *OptOutQuery
+	Audit        *AuditQuery
 
 	lock *instanceLock
 }
@@ -46,6 +47,9 @@ type Config struct {
 	URI          string
 	MaxOpenConns int
 	MaxIdleConns int
+	// Beside opens a SQLite database next to a running bridge, without the instance lock: for
+	// the audit commands, which only read, and append nothing.
+	Beside bool
 }
 
 // Open connects, checks that the database answers and upgrades the schema.
@@ -57,8 +61,10 @@ func Open(ctx context.Context, cfg Config, log zerolog.Logger) (*Database, error
 			return nil, err
 		}
 		var err error
-		if lock, err = lockSQLite(uri); err != nil {
-			return nil, err
+		if !cfg.Beside {
+			if lock, err = lockSQLite(uri); err != nil {
+				return nil, err
+			}
 		}
 		uri = sqliteURI(uri)
 	}
@@ -117,6 +123,7 @@ func New(db *dbutil.Database) *Database {
 		WebSession:   &WebSessionQuery{db: db},
 		Outbox:       &OutboxQuery{db: db},
 		OptOut:       &OptOutQuery{db: db},
+		Audit:        &AuditQuery{db: db},
 	}
 }
 

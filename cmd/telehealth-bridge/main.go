@@ -15,6 +15,7 @@ import (
 	telehealthbridge "github.com/telehealth-bridge/telehealth-bridge"
 	"github.com/telehealth-bridge/telehealth-bridge/config"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/app"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/auditcmd"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/logging"
 )
 
@@ -27,15 +28,20 @@ func main() {
 	generate := flag.Bool("g", false, "generate the registration with fresh tokens (also written into the config) and exit")
 	writeExample := flag.Bool("e", false, "write the example config to the -c path and exit")
 	version := flag.Bool("version", false, "print the version and exit")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: telehealth-bridge [flags] [audit ...]\n")
+		flag.PrintDefaults()
+		fmt.Fprintln(flag.CommandLine.Output(), auditcmd.Usage)
+	}
 	flag.Parse()
 
-	if err := run(*configPath, *registrationPath, *generate, *writeExample, *version); err != nil {
+	if err := run(*configPath, *registrationPath, *generate, *writeExample, *version, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "telehealth-bridge:", err)
 		os.Exit(1)
 	}
 }
 
-func run(configPath, registrationPath string, generate, writeExample, version bool) error {
+func run(configPath, registrationPath string, generate, writeExample, version bool, args []string) error {
 	switch {
 	case version:
 		fmt.Println("telehealth-bridge", Version)
@@ -56,6 +62,12 @@ func run(configPath, registrationPath string, generate, writeExample, version bo
 	cfg, err := config.Load(configPath)
 	if err != nil {
 		return err
+	}
+	if len(args) > 0 {
+		if args[0] != "audit" {
+			return fmt.Errorf("unknown command %q (the one command is audit)\n%s", args[0], auditcmd.Usage)
+		}
+		return auditcmd.Run(context.Background(), cfg, args[1:], os.Stdout)
 	}
 	if generate {
 		reg, err := cfg.GenerateRegistration()

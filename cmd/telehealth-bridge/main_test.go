@@ -25,7 +25,7 @@ func TestGenerateWritesTokenFilesPrivately(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err = run(configPath, regPath, true, false, false); err != nil {
+	if err = run(configPath, regPath, true, false, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{regPath, configPath} {

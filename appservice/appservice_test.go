@@ -74,12 +74,16 @@ func putTransaction(t *testing.T, env *bridgetest.Env, token, txnID string, body
 
 // helpTransaction is a transaction holding one "!help" message from sender.
 func helpTransaction(eventID id.EventID, room id.RoomID, sender id.UserID) []byte {
+	return helpTransactionAt(eventID, room, sender, time.Now())
+}
+
+func helpTransactionAt(eventID id.EventID, room id.RoomID, sender id.UserID, sent time.Time) []byte {
 	txn := map[string]any{"events": []any{map[string]any{
 		"event_id":         eventID,
 		"room_id":          room,
 		"sender":           sender,
 		"type":             "m.room.message",
-		"origin_server_ts": time.Now().UnixMilli(),
+		"origin_server_ts": sent.UnixMilli(),
 		"content":          map[string]any{"msgtype": "m.text", "body": "!help"},
 	}}}
 	data, _ := json.Marshal(txn)
@@ -121,6 +125,28 @@ func TestTransactionsAreHandledOnce(t *testing.T) {
 	})
 	if n := repliesTo(t, alice, room, bot, dup); n != 1 {
 		t.Fatalf("the event delivered three times got %d replies, want 1", n)
+	}
+}
+
+// The bridge remembers handled events for a week; an event older than that, delivered again
+// (a homeserver restored from a backup), is dropped instead of being acted on a second time.
+func TestEventOlderThanTheHandledMemoryIsDropped(t *testing.T) {
+	env := bridgetest.New(t, bridgetest.Options{})
+	env.Start(t)
+	alice := env.User(t, "alice")
+	room := roomWithBot(t, env, alice)
+	bot := env.App.Matrix.Bot()
+	token := env.Config.AppService.HSToken
+
+	old := id.EventID("$old-" + random.String(12))
+	putTransaction(t, env, token, "txn-old", helpTransactionAt(old, room, alice.UserID, time.Now().Add(-8*24*time.Hour)))
+	sentinel := id.EventID("$sentinel-" + random.String(12))
+	putTransaction(t, env, token, "txn-new", helpTransaction(sentinel, room, alice.UserID))
+	bridgetest.Eventually(t, 10*time.Second, "the reply to the sentinel", func() bool {
+		return repliesTo(t, alice, room, bot, sentinel) == 1
+	})
+	if n := repliesTo(t, alice, room, bot, old); n != 0 {
+		t.Fatalf("an 8-day-old event was answered %d time(s), want 0", n)
 	}
 }
 

@@ -246,7 +246,7 @@ func cmdLobby(ce *commandEvent) {
 	if !ok {
 		return
 	}
-	s, ps, err := ce.Meta.svc.Lobby(ce.Ctx, ce.Sender.String(), sessionID)
+	s, ps, err := ce.Meta.svc.ShowLobby(ce.Ctx, ce.Sender.String(), sessionID, "lobby")
 	if err != nil {
 		replyErr(ce, "show the lobby", err)
 		return
@@ -266,7 +266,7 @@ func cmdNotifications(ce *commandEvent) {
 	if !ok {
 		return
 	}
-	s, ps, err := ce.Meta.svc.Lobby(ce.Ctx, ce.Sender.String(), sessionID)
+	s, ps, err := ce.Meta.svc.ShowLobby(ce.Ctx, ce.Sender.String(), sessionID, "notifications")
 	if err != nil {
 		replyErr(ce, "show the notifications", err)
 		return

@@ -231,10 +231,17 @@ func (c *Connector) handleEvent(evt *event.Event) {
 		Stringer("room_id", evt.RoomID).
 		Str("event_type", evt.Type.Type).
 		Logger()
-	ctx := log.WithContext(context.Background())
+	ctx := bridge.WithAuditVia(log.WithContext(context.Background()), "matrix")
 	// The bot's own events come back too; only its membership changes matter (an invite it
 	// sent a guest's ghost is the guest's admission).
 	if evt.Sender == c.bot.UserID && evt.Type != event.StateMember {
+		return
+	}
+	// Handled events are remembered for a week (database.HandledEventRetention): an older one
+	// delivered again could not be recognised, so it is dropped rather than acted on twice. The
+	// state it changed is read from the homeserver at start anyway.
+	if evt.Timestamp > 0 && time.Since(time.UnixMilli(evt.Timestamp)) > database.HandledEventRetention-time.Hour {
+		log.Warn().Time("sent", time.UnixMilli(evt.Timestamp)).Msg("Dropping an event older than the handled-event memory")
 		return
 	}
 	handled, err := c.db.HandledEvent.IsHandled(ctx, evt.ID.String())

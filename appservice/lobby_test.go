@@ -245,6 +245,16 @@ func TestLobbyJourney(t *testing.T) {
 			}
 			l.waitState(s, 1, bridge.StateInSession)
 
+			// The admission made in Element and the clinician's look at the lobby are in the audit
+			// trail, with the door they came through.
+			if !l.env.Audited(t, l.clinician.UserID.String(), bridge.AuditAdmit, s.ID, map[string]string{"via": "matrix"}) {
+				t.Error("the admission from Element is not in the audit trail")
+			}
+			l.command("!lobby "+s.ID, "Session "+s.ID)
+			if !l.env.Audited(t, l.clinician.UserID.String(), bridge.AuditParticipantDataViewed, s.ID, map[string]string{"view": "lobby", "via": "matrix"}) {
+				t.Error("showing the lobby is not in the audit trail")
+			}
+
 			l.command("!end "+s.ID, "has ended for all")
 			m := l.waitMembership(s, client.UserID, event.MembershipLeave)
 			if m.Reason != "The session has ended" {

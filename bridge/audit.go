@@ -146,3 +146,15 @@ func (svc *Service) auditSession(ctx context.Context, s *Session, action AuditAc
 	}
 	_ = svc.Audit(ctx, AuditEntry{Actor: actor, Action: action, SessionID: s.ID, Detail: detail})
 }
+
+// ShowLobby is Lobby for a person who is about to see the participants (names, contacts,
+// states): the viewing is recorded in the audit trail as participant_data_viewed, with what
+// showed it ("lobby", "notifications"...). Refreshes of a view already open use Lobby.
+func (svc *Service) ShowLobby(ctx context.Context, actor, id, view string) (*Session, []*Participant, error) {
+	s, ps, err := svc.Lobby(ctx, actor, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	_ = svc.Audit(ctx, AuditEntry{Actor: actor, Action: AuditParticipantDataViewed, SessionID: s.ID, Detail: map[string]string{"view": view}})
+	return s, ps, nil
+}

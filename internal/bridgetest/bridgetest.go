@@ -4,7 +4,9 @@
 package bridgetest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,7 +22,9 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"github.com/telehealth-bridge/telehealth-bridge/config"
+	"github.com/telehealth-bridge/telehealth-bridge/database"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/app"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/dbtest"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/homeserver"
@@ -243,4 +247,43 @@ func IsNoticeFrom(sender id.UserID, substr string) func(*event.Event) bool {
 // PDI) the bridge puts around names.
 func Shown(body string) string {
 	return strings.NewReplacer("\u2068", "", "\u2069", "").Replace(body)
+}
+
+// AuditTrail is the started bridge's audit trail, oldest first.
+func (e *Env) AuditTrail(t testing.TB) []*database.AuditRow {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := e.App.DB.Audit.Export(context.Background(), time.Unix(0, 0), time.Now().AddDate(10, 0, 0), &buf); err != nil {
+		t.Fatalf("reading the audit trail: %v", err)
+	}
+	var rows []*database.AuditRow
+	for dec := json.NewDecoder(&buf); dec.More(); {
+		var r database.AuditRow
+		if err := dec.Decode(&r); err != nil {
+			t.Fatalf("reading the audit trail: %v", err)
+		}
+		rows = append(rows, &r)
+	}
+	return rows
+}
+
+// Audited reports whether the audit trail holds an entry with this actor and action for the
+// session whose detail has every key and value of want.
+func (e *Env) Audited(t testing.TB, actor string, action bridge.AuditAction, sessionID string, want map[string]string) bool {
+	t.Helper()
+	for _, r := range e.AuditTrail(t) {
+		if r.Actor != actor || r.Action != string(action) || r.SessionID != sessionID {
+			continue
+		}
+		var detail map[string]string
+		_ = json.Unmarshal(r.Detail, &detail)
+		ok := true
+		for k, v := range want {
+			ok = ok && detail[k] == v
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
 }

@@ -33,10 +33,15 @@ type sfu struct {
 	hosts    []string
 }
 
-func newSFU(t *testing.T) *sfu {
+// newSFU starts an SFU on loopback; change adjusts its config.
+func newSFU(t *testing.T, change ...func(*media.Config)) *sfu {
 	t.Helper()
-	clock := clockwork.NewFakeClock()
-	srv, err := media.New(media.Config{ListenIP: "127.0.0.1"}, secret, clock, zerolog.Nop())
+	clock := clockwork.NewFakeClockAt(time.Now())
+	cfg := media.Config{ListenIP: "127.0.0.1"}
+	for _, f := range change {
+		f(&cfg)
+	}
+	srv, err := media.New(cfg, secret, clock, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,7 +429,7 @@ func TestTURNRelaysCalls(t *testing.T) {
 	defer web.Close()
 	ws := "ws" + strings.TrimPrefix(web.URL, "http")
 	api, _ := callclient.NewAPI("127.0.0.1")
-	servers := srv.ICEServers("@bob:hs")
+	servers := srv.ICEServers("@bob:hs", clock.Now().Add(time.Hour))
 	if len(servers) != 1 || len(servers[0].URLs) != 2 || !strings.Contains(servers[0].URLs[1], "transport=tcp") {
 		t.Fatalf("ICE servers %+v", servers)
 	}

@@ -66,6 +66,7 @@ type Client struct {
 	connected chan struct{}
 	closed    chan struct{}
 	reason    atomic.Value
+	closeCode atomic.Int32
 	closeOnce sync.Once
 }
 
@@ -158,6 +159,7 @@ func (c *Client) read(ctx context.Context) (map[string]any, error) {
 	if err != nil {
 		var ce websocket.CloseError
 		if errors.As(err, &ce) {
+			c.closeCode.Store(int32(ce.Code))
 			return nil, fmt.Errorf("closed %d: %s", ce.Code, ce.Reason)
 		}
 		return nil, err
@@ -308,6 +310,10 @@ func (c *Client) Reason() string {
 	r, _ := c.reason.Load().(string)
 	return r
 }
+
+// CloseCode is the WebSocket close code the SFU closed the call with (0 until then, or when
+// the connection dropped without one).
+func (c *Client) CloseCode() int { return int(c.closeCode.Load()) }
 
 // Received is the number of media packets received so far.
 func (c *Client) Received() int64 { return c.received.Load() }

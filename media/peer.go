@@ -474,7 +474,7 @@ func (p *peer) close(code websocket.StatusCode, reason string) {
 		}
 		p.mu.Unlock()
 		_ = p.pc.Close()
-		_ = p.ws.Close(code, reason)
+		_ = p.ws.Close(code, closeReason(reason))
 		p.log.Info().Str("reason", reason).Int("code", int(code)).Msg("Call connection closed")
 		if p.room == nil {
 			return // never entered a room (refused while joining)

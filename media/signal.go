@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"github.com/pion/webrtc/v4"
@@ -64,11 +65,11 @@ func (s *Server) serveSignalling(w http.ResponseWriter, r *http.Request) {
 	first, err := readMessage(joinCtx, ws)
 	cancel()
 	if err != nil {
-		_ = ws.Close(websocket.StatusPolicyViolation, err.Error())
+		_ = ws.Close(websocket.StatusPolicyViolation, closeReason(err.Error()))
 		return
 	}
 	if first.Type != "join" {
-		_ = ws.Close(websocket.StatusPolicyViolation, "The first message must be join")
+		_ = ws.Close(websocket.StatusPolicyViolation, closeReason("The first message must be join"))
 		return
 	}
 	claims, err := Verify(s.secret, first.Credential, s.clock.Now())
@@ -77,7 +78,7 @@ func (s *Server) serveSignalling(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.log.Info().Err(err).Msg("Refused a call connection")
-		_ = ws.Close(closeForbidden, "Not allowed in this call: "+err.Error())
+		_ = ws.Close(closeForbidden, closeReason("Not allowed in this call: "+err.Error()))
 		return
 	}
 	log := s.log.With().Str("session_id", claims.Session).Str("user_id", claims.User).Logger()
@@ -86,14 +87,14 @@ func (s *Server) serveSignalling(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &setUp):
 		log.Err(err).Msg("Failed to set up a call connection")
-		_ = ws.Close(websocket.StatusInternalError, "The call could not be set up")
+		_ = ws.Close(websocket.StatusInternalError, closeReason("The call could not be set up"))
 		return
 	case err != nil:
 		log.Info().Err(err).Msg("Refused a call connection")
 		if p != nil {
 			p.close(closeForbidden, "Not allowed in this call: "+err.Error())
 		} else {
-			_ = ws.Close(closeForbidden, "Not allowed in this call: "+err.Error())
+			_ = ws.Close(closeForbidden, closeReason("Not allowed in this call: "+err.Error()))
 		}
 		return
 	}
@@ -188,6 +189,22 @@ func readMessage(ctx context.Context, ws *websocket.Conn) (*message, error) {
 	return &m, nil
 }
 
+// closeReason fits a reason in a close frame (123 bytes): with a longer one, the socket would
+// drop without saying why.
+func closeReason(reason string) string { return clip(reason, 123) }
+
+// clip cuts s to at most n bytes, on a character boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
 // closeError is an error that closes the socket with its own code.
 type closeError struct {
 	code   websocket.StatusCode
@@ -271,7 +288,7 @@ func (p *peer) handle(ctx context.Context, m *message) error {
 		return p.addCandidate(c)
 	case "publish":
 		if m.Label != "screen" {
-			return fmt.Errorf("Only a screen can be published, not %q", m.Label)
+			return fmt.Errorf("Only a screen can be published, not %q", clip(m.Label, 20))
 		}
 		return p.startScreen()
 	case "unpublish":
@@ -300,7 +317,7 @@ func (p *peer) handle(ctx context.Context, m *message) error {
 		p.close(websocket.StatusNormalClosure, "Left the call")
 		return nil
 	}
-	return fmt.Errorf("Unknown message type %q", m.Type)
+	return fmt.Errorf("Unknown message type %q", clip(m.Type, 20))
 }
 
 // hostCommand passes a clinician's command to the bridge; a refusal goes back as an error

@@ -57,6 +57,11 @@ type peer struct {
 	candidates int
 	// answerTimer closes the peer if the offer under way is not answered in time.
 	answerTimer clockwork.Timer
+	// holding keeps the SFU's candidates back while an offer is being made: gathering starts
+	// with SetLocalDescription, and a candidate of an ICE restart sent before its offer would
+	// reach the page's previous generation and be lost.
+	holding bool
+	held    []message
 
 	// states are other participants' latest mute states not yet sent to this page, and
 	// stateReady wakes the write loop for them: a flood of toggles from one participant
@@ -108,12 +113,18 @@ func newPeer(srv *Server, user string, host bool, ws *websocket.Conn, log zerolo
 		}
 	}
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
-		if c == nil {
-			p.sendJSON(message{Type: "candidate", Candidate: json.RawMessage("null")})
+		m := message{Type: "candidate", Candidate: json.RawMessage("null")}
+		if c != nil {
+			m.Candidate, _ = json.Marshal(c.ToJSON())
+		}
+		p.mu.Lock()
+		if p.holding {
+			p.held = append(p.held, m)
+			p.mu.Unlock()
 			return
 		}
-		init, _ := json.Marshal(c.ToJSON())
-		p.sendJSON(message{Type: "candidate", Candidate: init})
+		p.mu.Unlock()
+		p.sendJSON(m)
 	})
 	pc.OnTrack(p.onTrack)
 	pc.OnConnectionStateChange(func(state webrtc.PeerConnectionState) {
@@ -271,11 +282,13 @@ func (p *peer) negotiate(iceRestart bool) {
 }
 
 func (p *peer) offer(iceRestart bool) error {
+	p.mu.Lock()
 	if iceRestart {
-		p.mu.Lock()
 		p.candidates = 0
-		p.mu.Unlock()
 	}
+	p.holding = true
+	p.mu.Unlock()
+	defer p.sendHeld()
 	offer, err := p.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: iceRestart})
 	if err != nil {
 		return fmt.Errorf("creating an offer: %w", err)
@@ -308,6 +321,17 @@ func (p *peer) offer(iceRestart bool) error {
 	p.mu.Unlock()
 	p.sendJSON(message{Type: "offer", SDP: offer.SDP, Labels: labels})
 	return nil
+}
+
+// sendHeld sends the candidates gathered while an offer was being made, after it.
+func (p *peer) sendHeld() {
+	p.mu.Lock()
+	held := p.held
+	p.held, p.holding = nil, false
+	p.mu.Unlock()
+	for _, m := range held {
+		p.sendJSON(m)
+	}
 }
 
 // answered applies the page's answer and sends the next offer if one was asked meanwhile.
@@ -346,7 +370,9 @@ func (p *peer) addCandidate(c webrtc.ICECandidateInit) error {
 		p.mu.Unlock()
 		return &closeError{closeTooLarge, fmt.Sprintf("More than %d candidates", maxCandidates)}
 	}
-	if !p.remoteSet {
+	// While an offer is out, a candidate may belong to the answer's ICE generation (a restart)
+	// and overtake the answer: it waits for it.
+	if !p.remoteSet || p.offering {
 		p.pendingCand = append(p.pendingCand, c)
 		p.mu.Unlock()
 		return nil

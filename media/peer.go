@@ -488,7 +488,8 @@ func (p *peer) writeLoop(ctx context.Context) {
 // close ends the peer: a last message, the socket, the media, and its place in the room.
 func (p *peer) close(code websocket.StatusCode, reason string) {
 	p.once.Do(func() {
-		if data, err := json.Marshal(message{Type: "closed", Reason: reason}); err == nil {
+		// A peer refused while joining closes like any refusal: with the close code alone.
+		if data, err := json.Marshal(message{Type: "closed", Reason: reason}); err == nil && p.room != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 			_ = p.ws.Write(ctx, websocket.MessageText, data)
 			cancel()

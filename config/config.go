@@ -78,13 +78,15 @@ type WebConfig struct {
 
 // MediaConfig is the SFU's configuration (see media.Config, which it fills).
 type MediaConfig struct {
-	ListenIP         string           `yaml:"listen_ip"`
-	UDPPort          int              `yaml:"udp_port"`
-	PublicIP         string           `yaml:"public_ip"`
-	CredentialTTL    time.Duration    `yaml:"credential_ttl"`
-	CredentialSecret string           `yaml:"credential_secret"`
-	Signalling       SignallingConfig `yaml:"signalling"`
-	TURN             TURNConfig       `yaml:"turn"`
+	ListenIP         string        `yaml:"listen_ip"`
+	UDPPort          int           `yaml:"udp_port"`
+	PublicIP         string        `yaml:"public_ip"`
+	CredentialTTL    time.Duration `yaml:"credential_ttl"`
+	CredentialSecret string        `yaml:"credential_secret"`
+	TURN             TURNConfig    `yaml:"turn"`
+
+	// Signalling bounds each call connection (media.SignallingConfig).
+	Signalling SignallingConfig `yaml:"signalling"`
 }
 
 // SignallingConfig bounds what one call connection may ask of the SFU.
@@ -95,14 +97,16 @@ type SignallingConfig struct {
 
 // TURNConfig is the embedded TURN server's configuration.
 type TURNConfig struct {
-	Enabled      bool          `yaml:"enabled"`
-	ListenIP     string        `yaml:"listen_ip"`
-	PublicIP     string        `yaml:"public_ip"`
-	UDPPort      int           `yaml:"udp_port"`
-	TCPPort      int           `yaml:"tcp_port"`
-	Realm        string        `yaml:"realm"`
-	Secret       string        `yaml:"secret"`
-	TTL          time.Duration `yaml:"ttl"`
+	Enabled  bool          `yaml:"enabled"`
+	ListenIP string        `yaml:"listen_ip"`
+	PublicIP string        `yaml:"public_ip"`
+	UDPPort  int           `yaml:"udp_port"`
+	TCPPort  int           `yaml:"tcp_port"`
+	Realm    string        `yaml:"realm"`
+	Secret   string        `yaml:"secret"`
+	TTL      time.Duration `yaml:"ttl"`
+
+	// SessionGrace is how long after a session's lobby closes its TURN credentials still work.
 	SessionGrace time.Duration `yaml:"session_grace"`
 }
 

@@ -110,6 +110,15 @@ type MediaConfig struct {
 	CredentialTTL    time.Duration `yaml:"credential_ttl"`
 	CredentialSecret string        `yaml:"credential_secret"`
 	TURN             TURNConfig    `yaml:"turn"`
+
+	// Signalling bounds each call connection (media.SignallingConfig).
+	Signalling SignallingConfig `yaml:"signalling"`
+}
+
+// SignallingConfig bounds what one call connection may ask of the SFU.
+type SignallingConfig struct {
+	AnswerTimeout time.Duration `yaml:"answer_timeout"`
+	MessageRate   int           `yaml:"message_rate"`
 }
 
 // TURNConfig is the embedded TURN server's configuration.
@@ -122,6 +131,9 @@ type TURNConfig struct {
 	Realm    string        `yaml:"realm"`
 	Secret   string        `yaml:"secret"`
 	TTL      time.Duration `yaml:"ttl"`
+
+	// SessionGrace is how long after a session's lobby closes its TURN credentials still work.
+	SessionGrace time.Duration `yaml:"session_grace"`
 }
 
 // LobbyConfig sets the sessions' join window.
@@ -256,7 +268,16 @@ func (c *Config) validate() error {
 	if len(c.Media.CredentialSecret) < 32 {
 		bad("media.credential_secret", "must be at least 32 characters (or \"generate\")")
 	}
+	if d := c.Media.Signalling.AnswerTimeout; d < time.Second || d > 5*time.Minute {
+		bad("media.signalling.answer_timeout", "%s is not between 1s and 5m", d)
+	}
+	if r := c.Media.Signalling.MessageRate; r < 5 || r > 1000 {
+		bad("media.signalling.message_rate", "%d is not between 5 and 1000 messages a second", r)
+	}
 	if t := c.Media.TURN; t.Enabled {
+		if t.SessionGrace < 0 || t.SessionGrace > 12*time.Hour {
+			bad("media.turn.session_grace", "%s is not between 0 and 12h", t.SessionGrace)
+		}
 		if net.ParseIP(t.ListenIP) == nil {
 			bad("media.turn.listen_ip", "%q is not an IP address", t.ListenIP)
 		}

@@ -39,6 +39,8 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Str, "media", "public_ip")
 	helper.Copy(up.Str, "media", "credential_ttl")
 	helper.Copy(up.Str, "media", "credential_secret")
+	helper.Copy(up.Str, "media", "signalling", "answer_timeout")
+	helper.Copy(up.Int, "media", "signalling", "message_rate")
 	helper.Copy(up.Bool, "media", "turn", "enabled")
 	helper.Copy(up.Str, "media", "turn", "listen_ip")
 	helper.Copy(up.Str, "media", "turn", "public_ip")
@@ -47,6 +49,7 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Str, "media", "turn", "realm")
 	helper.Copy(up.Str, "media", "turn", "secret")
 	helper.Copy(up.Str, "media", "turn", "ttl")
+	helper.Copy(up.Str, "media", "turn", "session_grace")
 
 	helper.Copy(up.Str, "lobby", "opens_before")
 	helper.Copy(up.Str, "lobby", "closes_after")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/jonboulle/clockwork"
 	"github.com/pion/webrtc/v4"
 	"github.com/rs/zerolog"
 )
@@ -23,6 +24,11 @@ type peer struct {
 	ws   *websocket.Conn
 	pc   *webrtc.PeerConnection
 	log  zerolog.Logger
+
+	// replaces is the same user's previous connection, closed once this one is set up.
+	replaces *peer
+	// lobbySent: a host got the lobby on entering the room.
+	lobbySent bool
 
 	out    chan []byte
 	closed chan struct{}
@@ -46,22 +52,59 @@ type peer struct {
 	videoMuted  bool
 	remoteSet   bool
 	pendingCand []webrtc.ICECandidateInit
+	// candidates counts the page's candidates since the last ICE restart: a browser has a
+	// few dozen at most, and each one makes the SFU send connectivity checks.
+	candidates int
+	// answerTimer closes the peer if the offer under way is not answered in time.
+	answerTimer clockwork.Timer
+	// holding keeps the SFU's candidates back while an offer is being made: gathering starts
+	// with SetLocalDescription, and a candidate of an ICE restart sent before its offer would
+	// reach the page's previous generation and be lost.
+	holding bool
+	held    []message
+
+	// states are other participants' latest mute states not yet sent to this page, and
+	// stateReady wakes the write loop for them: a flood of toggles from one participant
+	// replaces entries here instead of filling the queues of everyone else.
+	stateMu    sync.Mutex
+	states     map[stateKey]bool
+	stateReady chan struct{}
 
 	negotiations atomic.Int64
 }
 
-func newPeer(r *room, user string, host bool, ws *websocket.Conn, log zerolog.Logger) (*peer, error) {
-	pc, err := r.srv.api.NewPeerConnection(webrtc.Configuration{
+// stateKey names one participant's microphone or camera.
+type stateKey struct{ user, kind string }
+
+// Limits on what a page may ask of the SFU (docs/signalling.md); past them its socket closes.
+const (
+	// maxCandidates is how many candidates a page may send per ICE generation (and so queue
+	// before its answer).
+	maxCandidates = 50
+	// maxCandidateSize bounds one candidate (RTCIceCandidateInit JSON); real ones are about
+	// 100 to 200 bytes.
+	maxCandidateSize = 1 << 10
+	// closeTooLarge, closeAnswerTimeout and closeRateLimited are the close codes of a page that
+	// sent too many or too large candidates, never answered an offer, or sent too many messages.
+	closeTooLarge      websocket.StatusCode = 4413
+	closeAnswerTimeout websocket.StatusCode = 4408
+	closeRateLimited   websocket.StatusCode = 4429
+)
+
+// newPeer sets up a participant's connection; it has no room until Server.enter puts it in one.
+func newPeer(srv *Server, user string, host bool, ws *websocket.Conn, log zerolog.Logger) (*peer, error) {
+	pc, err := srv.api.NewPeerConnection(webrtc.Configuration{
 		BundlePolicy: webrtc.BundlePolicyMaxBundle, RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire,
-		Certificates: []webrtc.Certificate{r.srv.cert},
+		Certificates: []webrtc.Certificate{srv.cert},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the peer connection: %w", err)
 	}
 	p := &peer{
-		room: r, user: user, host: host, ws: ws, pc: pc, log: log, settingUp: true,
+		user: user, host: host, ws: ws, pc: pc, log: log, settingUp: true,
 		out: make(chan []byte, 256), closed: make(chan struct{}),
 		labels: map[*webrtc.RTPTransceiver]string{}, down: map[*upTrack]*webrtc.RTPSender{}, published: map[string]*upTrack{},
+		states: map[stateKey]bool{}, stateReady: make(chan struct{}, 1),
 	}
 	for _, label := range []string{"audio", "camera"} {
 		if err = p.addReceiver(label); err != nil {
@@ -70,12 +113,18 @@ func newPeer(r *room, user string, host bool, ws *websocket.Conn, log zerolog.Lo
 		}
 	}
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
-		if c == nil {
-			p.sendJSON(message{Type: "candidate", Candidate: json.RawMessage("null")})
+		m := message{Type: "candidate", Candidate: json.RawMessage("null")}
+		if c != nil {
+			m.Candidate, _ = json.Marshal(c.ToJSON())
+		}
+		p.mu.Lock()
+		if p.holding {
+			p.held = append(p.held, m)
+			p.mu.Unlock()
 			return
 		}
-		init, _ := json.Marshal(c.ToJSON())
-		p.sendJSON(message{Type: "candidate", Candidate: init})
+		p.mu.Unlock()
+		p.sendJSON(m)
 	})
 	pc.OnTrack(p.onTrack)
 	pc.OnConnectionStateChange(func(state webrtc.PeerConnectionState) {
@@ -233,6 +282,13 @@ func (p *peer) negotiate(iceRestart bool) {
 }
 
 func (p *peer) offer(iceRestart bool) error {
+	p.mu.Lock()
+	if iceRestart {
+		p.candidates = 0
+	}
+	p.holding = true
+	p.mu.Unlock()
+	defer p.sendHeld()
 	offer, err := p.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: iceRestart})
 	if err != nil {
 		return fmt.Errorf("creating an offer: %w", err)
@@ -249,10 +305,33 @@ func (p *peer) offer(iceRestart bool) error {
 			labels[tr.Mid()] = "remote"
 		}
 	}
+	n := p.negotiations.Add(1)
+	srv := p.room.srv
+	if p.answerTimer != nil {
+		p.answerTimer.Stop()
+	}
+	p.answerTimer = srv.clock.AfterFunc(srv.cfg.Signalling.AnswerTimeout, func() {
+		p.mu.Lock()
+		waiting := p.offering && p.negotiations.Load() == n
+		p.mu.Unlock()
+		if waiting {
+			p.close(closeAnswerTimeout, "No answer to the offer in time")
+		}
+	})
 	p.mu.Unlock()
-	p.negotiations.Add(1)
 	p.sendJSON(message{Type: "offer", SDP: offer.SDP, Labels: labels})
 	return nil
+}
+
+// sendHeld sends the candidates gathered while an offer was being made, after it.
+func (p *peer) sendHeld() {
+	p.mu.Lock()
+	held := p.held
+	p.held, p.holding = nil, false
+	p.mu.Unlock()
+	for _, m := range held {
+		p.sendJSON(m)
+	}
 }
 
 // answered applies the page's answer and sends the next offer if one was asked meanwhile.
@@ -263,6 +342,10 @@ func (p *peer) answered(sdp string) error {
 	p.mu.Lock()
 	p.offering = false
 	p.remoteSet = true
+	if p.answerTimer != nil {
+		p.answerTimer.Stop()
+		p.answerTimer = nil
+	}
 	pending := p.pendingCand
 	p.pendingCand = nil
 	again := p.needOffer
@@ -279,9 +362,17 @@ func (p *peer) answered(sdp string) error {
 	return nil
 }
 
+// addCandidate applies a page's candidate, or queues it until the first answer. The caller
+// checked its size.
 func (p *peer) addCandidate(c webrtc.ICECandidateInit) error {
 	p.mu.Lock()
-	if !p.remoteSet {
+	if p.candidates++; p.candidates > maxCandidates {
+		p.mu.Unlock()
+		return &closeError{closeTooLarge, fmt.Sprintf("More than %d candidates", maxCandidates)}
+	}
+	// While an offer is out, a candidate may belong to the answer's ICE generation (a restart)
+	// and overtake the answer: it waits for it.
+	if !p.remoteSet || p.offering {
 		p.pendingCand = append(p.pendingCand, c)
 		p.mu.Unlock()
 		return nil
@@ -333,14 +424,60 @@ func (p *peer) sendJSON(m message) {
 	}
 }
 
-// writeLoop sends queued messages in order.
+// queueState records another participant's mute state for this page; only the latest one
+// per participant and kind is sent.
+func (p *peer) queueState(user, kind string, muted bool) {
+	p.stateMu.Lock()
+	p.states[stateKey{user, kind}] = muted
+	p.stateMu.Unlock()
+	select {
+	case p.stateReady <- struct{}{}:
+	default:
+	}
+}
+
+// forgetState drops the unsent states of a participant who left.
+func (p *peer) forgetState(user string) {
+	p.stateMu.Lock()
+	for k := range p.states {
+		if k.user == user {
+			delete(p.states, k)
+		}
+	}
+	p.stateMu.Unlock()
+}
+
+// writeLoop sends queued messages in order, and the latest mute states after the messages
+// queued before them (a peer_joined comes before that peer's mute).
 func (p *peer) writeLoop(ctx context.Context) {
+	write := func(data []byte) bool {
+		if err := p.ws.Write(ctx, websocket.MessageText, data); err != nil {
+			p.close(4002, "The connection was lost")
+			return false
+		}
+		return true
+	}
 	for {
 		select {
 		case data := <-p.out:
-			if err := p.ws.Write(ctx, websocket.MessageText, data); err != nil {
-				p.close(4002, "The connection was lost")
+			if !write(data) {
 				return
+			}
+		case <-p.stateReady:
+			for queued := len(p.out); queued > 0; queued-- {
+				if !write(<-p.out) {
+					return
+				}
+			}
+			p.stateMu.Lock()
+			states := p.states
+			p.states = make(map[stateKey]bool, len(states))
+			p.stateMu.Unlock()
+			for k, muted := range states {
+				data, _ := json.Marshal(message{Type: "mute", UserID: k.user, Kind: k.kind, Muted: &muted})
+				if !write(data) {
+					return
+				}
 			}
 		case <-p.closed:
 			return
@@ -351,18 +488,27 @@ func (p *peer) writeLoop(ctx context.Context) {
 // close ends the peer: a last message, the socket, the media, and its place in the room.
 func (p *peer) close(code websocket.StatusCode, reason string) {
 	p.once.Do(func() {
-		if data, err := json.Marshal(message{Type: "closed", Reason: reason}); err == nil {
+		// A peer refused while joining closes like any refusal: with the close code alone.
+		if data, err := json.Marshal(message{Type: "closed", Reason: reason}); err == nil && p.room != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 			_ = p.ws.Write(ctx, websocket.MessageText, data)
 			cancel()
 		}
 		close(p.closed)
+		p.mu.Lock()
+		if p.answerTimer != nil {
+			p.answerTimer.Stop()
+		}
+		p.mu.Unlock()
 		_ = p.pc.Close()
-		_ = p.ws.Close(code, reason)
+		_ = p.ws.Close(code, closeReason(reason))
+		p.log.Info().Str("reason", reason).Int("code", int(code)).Msg("Call connection closed")
+		if p.room == nil {
+			return // never entered a room (refused while joining)
+		}
 		p.room.remove(p)
 		if h := p.room.srv.hooks.Presence; h != nil {
 			go h(p.room.id, p.user, p.host, false)
 		}
-		p.log.Info().Str("reason", reason).Msg("Call connection closed")
 	})
 }

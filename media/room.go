@@ -34,15 +34,37 @@ func (r *room) empty() bool {
 	return len(r.peers) == 0
 }
 
-// add puts a peer in the room, subscribed to every track already published. A second
-// connection of the same user (a reload) replaces the first.
-func (r *room) add(p *peer) error {
+// enter puts a peer in the room (Server.enter) and queues its joined message, with who is
+// there, before anyone else can send it anything; a host gets the lobby right after.
+func (r *room) enter(p *peer) {
 	r.mu.Lock()
-	old := r.peers[p.user]
+	defer r.mu.Unlock()
+	var peers []peerInfo
+	for _, o := range r.peers {
+		if o.user != p.user {
+			o.mu.Lock()
+			peers = append(peers, peerInfo{UserID: o.user, Host: o.host, AudioMuted: o.audioMuted, VideoMuted: o.videoMuted})
+			o.mu.Unlock()
+		}
+	}
+	p.replaces = r.peers[p.user]
 	r.peers[p.user] = p
+	host := p.host
+	p.sendJSON(message{Type: "joined", UserID: p.user, Host: &host, Peers: peers})
+	if p.host && r.lobby != nil {
+		p.sendJSON(message{Type: "lobby", Participants: r.lobby.Participants, LobbyMessage: r.lobby.LobbyMessage})
+		p.lobbySent = true
+	}
+}
+
+// subscribeAll subscribes a peer that just entered (Server.enter) to every track already
+// published. A second connection of the same user (a reload) replaces the first.
+func (r *room) subscribeAll(p *peer) error {
+	r.mu.Lock()
 	tracks := append([]*upTrack(nil), r.tracks...)
 	r.mu.Unlock()
-	if old != nil {
+	if old := p.replaces; old != nil {
+		p.replaces = nil
 		old.close(4001, "You opened the call elsewhere")
 	}
 	for _, t := range tracks {
@@ -80,15 +102,18 @@ func (r *room) remove(p *peer) {
 		}
 	}
 	for _, o := range others {
+		o.forgetState(p.user)
 		o.sendJSON(message{Type: "peer_left", UserID: p.user})
 	}
 	r.srv.dropRoom(r)
 }
 
+// peersExcept lists the room's peers but p's user (whose other connection, replacing p, hears
+// nothing about p). Nil lists them all.
 func (r *room) peersExcept(p *peer) []*peer {
 	out := make([]*peer, 0, len(r.peers))
 	for _, o := range r.peers {
-		if o != p {
+		if p == nil || (o != p && o.user != p.user) {
 			out = append(out, o)
 		}
 	}
@@ -131,6 +156,16 @@ func (r *room) broadcast(from *peer, m message) {
 	r.mu.Unlock()
 	for _, o := range others {
 		o.sendJSON(m)
+	}
+}
+
+// broadcastState gives a peer's mute state to every other peer, coalesced (peer.queueState).
+func (r *room) broadcastState(from *peer, kind string, muted bool) {
+	r.mu.Lock()
+	others := r.peersExcept(from)
+	r.mu.Unlock()
+	for _, o := range others {
+		o.queueState(from.user, kind, muted)
 	}
 }
 

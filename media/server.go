@@ -35,8 +35,17 @@ type Config struct {
 	// PublicIP is announced to browsers when the bridge is behind a 1:1 NAT.
 	PublicIP string `yaml:"public_ip"`
 	// CredentialTTL is how long a call credential may be used to connect.
-	CredentialTTL time.Duration `yaml:"credential_ttl"`
-	TURN          TURNConfig    `yaml:"turn"`
+	CredentialTTL time.Duration    `yaml:"credential_ttl"`
+	Signalling    SignallingConfig `yaml:"signalling"`
+	TURN          TURNConfig       `yaml:"turn"`
+}
+
+// SignallingConfig bounds what one call connection may ask of the SFU.
+type SignallingConfig struct {
+	// AnswerTimeout is how long a page has to answer an offer before it is disconnected.
+	AnswerTimeout time.Duration `yaml:"answer_timeout"`
+	// MessageRate is how many messages a second a page may send (one second's worth at once).
+	MessageRate int `yaml:"message_rate"`
 }
 
 // Host carries the clinician's commands from the call page to the session domain.
@@ -98,6 +107,8 @@ type Server struct {
 
 	mu    sync.Mutex
 	rooms map[string]*room
+	// gates count, per session with a join under way, the removals since (see admit).
+	gates map[string]*gate
 	// trackSeq numbers published tracks, for their IDs.
 	trackSeq uint64
 }
@@ -110,7 +121,16 @@ func New(cfg Config, secret []byte, clock clockwork.Clock, log zerolog.Logger) (
 	if cfg.CredentialTTL == 0 {
 		cfg.CredentialTTL = 2 * time.Minute
 	}
-	s := &Server{cfg: cfg, secret: secret, clock: clock, log: log.With().Str("component", "media").Logger(), rooms: map[string]*room{}}
+	if cfg.Signalling.AnswerTimeout == 0 {
+		cfg.Signalling.AnswerTimeout = 30 * time.Second
+	}
+	if cfg.Signalling.MessageRate == 0 {
+		cfg.Signalling.MessageRate = 50
+	}
+	s := &Server{
+		cfg: cfg, secret: secret, clock: clock, log: log.With().Str("component", "media").Logger(),
+		rooms: map[string]*room{}, gates: map[string]*gate{},
+	}
 	udp, err := net.ListenPacket("udp", net.JoinHostPort(cfg.ListenIP, strconv.Itoa(cfg.UDPPort)))
 	if err != nil {
 		return nil, fmt.Errorf("opening the ICE UDP port %s:%d (media.listen_ip, media.udp_port): %w", cfg.ListenIP, cfg.UDPPort, err)
@@ -144,7 +164,8 @@ func New(cfg Config, secret []byte, clock clockwork.Clock, log zerolog.Logger) (
 	}
 	s.cert = *cert
 	if cfg.TURN.Enabled {
-		if s.turn, err = startTURN(cfg.TURN, s.log); err != nil {
+		sfu := sfuAddresses(cfg, udp.LocalAddr().(*net.UDPAddr).Port)
+		if s.turn, err = startTURN(cfg.TURN, sfu, clock, s.log); err != nil {
 			_ = s.Close()
 			return nil, err
 		}
@@ -219,17 +240,23 @@ type ICEServer struct {
 }
 
 // ICEServers are the TURN servers for a user's browser (none without TURN: the SFU's own
-// address is reachable directly).
-func (s *Server) ICEServers(userID string) []ICEServer {
+// address is reachable directly). The credentials end at sessionEnd (when the session's lobby
+// closes) plus media.turn.session_grace, or after media.turn.ttl if that comes first.
+func (s *Server) ICEServers(userID string, sessionEnd time.Time) []ICEServer {
 	if s.turn == nil {
 		return nil
 	}
-	return []ICEServer{s.turn.credentials(userID, s.clock.Now())}
+	return []ICEServer{s.turn.credentials(userID, s.clock.Now(), sessionEnd)}
 }
 
-// Hangup closes a participant's call at once: they were removed, sent back or left.
+// Hangup closes a participant's call at once: they were removed, sent back or left. The
+// bridge has stored the removal before: a join under way sees it (admit).
 func (s *Server) Hangup(sessionID, userID string) {
-	if r := s.room(sessionID, false); r != nil {
+	s.mu.Lock()
+	s.removed(sessionID)
+	r := s.rooms[sessionID]
+	s.mu.Unlock()
+	if r != nil {
 		r.hangup(userID, "You were taken out of the session")
 	}
 }
@@ -237,6 +264,7 @@ func (s *Server) Hangup(sessionID, userID string) {
 // EndCalls closes every call of a session that ended.
 func (s *Server) EndCalls(sessionID string) {
 	s.mu.Lock()
+	s.removed(sessionID)
 	r := s.rooms[sessionID]
 	delete(s.rooms, sessionID)
 	s.mu.Unlock()
@@ -250,6 +278,63 @@ func (s *Server) PublishLobby(sessionID string, view LobbyView) {
 	if r := s.room(sessionID, false); r != nil {
 		r.publishLobby(view)
 	}
+}
+
+// gate is a session's count of removals while joins are under way.
+type gate struct {
+	removals uint64
+	joining  int
+}
+
+// joining starts a join into a session: it returns the session's removal count, to compare
+// in enter. Every joining is followed by a joined.
+func (s *Server) joining(sessionID string) uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.gates[sessionID]
+	if g == nil {
+		g = &gate{}
+		s.gates[sessionID] = g
+	}
+	g.joining++
+	return g.removals
+}
+
+// joined ends a join; the session's gate goes when no join is under way.
+func (s *Server) joined(sessionID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if g := s.gates[sessionID]; g != nil {
+		if g.joining--; g.joining <= 0 {
+			delete(s.gates, sessionID)
+		}
+	}
+}
+
+// removed counts a removal for the joins under way (s.mu held). Without one, nothing needs
+// to remember it: later joins ask for admission after the removal was stored.
+func (s *Server) removed(sessionID string) {
+	if g := s.gates[sessionID]; g != nil {
+		g.removals++
+	}
+}
+
+// enter puts a peer in its session's room unless a removal happened since seen was read. A
+// peer of the same user that it replaces is closed by subscribeAll, outside the locks.
+func (s *Server) enter(p *peer, sessionID string, seen uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if g := s.gates[sessionID]; g == nil || g.removals != seen {
+		return false
+	}
+	r := s.rooms[sessionID]
+	if r == nil {
+		r = newRoom(s, sessionID)
+		s.rooms[sessionID] = r
+	}
+	p.room = r
+	r.enter(p)
+	return true
 }
 
 // room returns a session's room, creating it if asked.

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"github.com/pion/webrtc/v4"
+	"github.com/rs/zerolog"
 )
 
 // message is every signalling message; each type uses some of the fields (docs/signalling.md).
@@ -63,64 +65,53 @@ func (s *Server) serveSignalling(w http.ResponseWriter, r *http.Request) {
 	first, err := readMessage(joinCtx, ws)
 	cancel()
 	if err != nil {
-		_ = ws.Close(websocket.StatusPolicyViolation, err.Error())
+		_ = ws.Close(websocket.StatusPolicyViolation, closeReason(err.Error()))
 		return
 	}
 	if first.Type != "join" {
-		_ = ws.Close(websocket.StatusPolicyViolation, "The first message must be join")
+		_ = ws.Close(websocket.StatusPolicyViolation, closeReason("The first message must be join"))
 		return
 	}
 	claims, err := Verify(s.secret, first.Credential, s.clock.Now())
 	if err == nil && claims.Session != first.Session {
 		err = errors.New("the credential is for another session")
 	}
-	if err == nil && s.hooks.Admitted != nil {
-		err = s.hooks.Admitted(ctx, claims.Session, claims.User, claims.Host)
-	}
 	if err != nil {
 		s.log.Info().Err(err).Msg("Refused a call connection")
-		_ = ws.Close(closeForbidden, "Not allowed in this call: "+err.Error())
+		_ = ws.Close(closeForbidden, closeReason("Not allowed in this call: "+err.Error()))
 		return
 	}
-
-	rm := s.room(claims.Session, true)
 	log := s.log.With().Str("session_id", claims.Session).Str("user_id", claims.User).Logger()
-	p, err := newPeer(rm, claims.User, claims.Host, ws, log)
-	if err != nil {
+	p, err := s.admit(ctx, claims, ws, log)
+	var setUp *setUpError
+	switch {
+	case errors.As(err, &setUp):
 		log.Err(err).Msg("Failed to set up a call connection")
-		_ = ws.Close(websocket.StatusInternalError, "The call could not be set up")
+		_ = ws.Close(websocket.StatusInternalError, closeReason("The call could not be set up"))
+		return
+	case err != nil:
+		log.Info().Err(err).Msg("Refused a call connection")
+		if p != nil {
+			p.close(closeForbidden, "Not allowed in this call: "+err.Error())
+		} else {
+			_ = ws.Close(closeForbidden, closeReason("Not allowed in this call: "+err.Error()))
+		}
 		return
 	}
+	rm := p.room
 	go p.writeLoop(ctx)
-	rm.mu.Lock()
-	var peers []peerInfo
-	for _, o := range rm.peers {
-		if o.user != p.user {
-			o.mu.Lock()
-			peers = append(peers, peerInfo{UserID: o.user, Host: o.host, AudioMuted: o.audioMuted, VideoMuted: o.videoMuted})
-			o.mu.Unlock()
-		}
-	}
-	lobby := rm.lobby
-	rm.mu.Unlock()
-	host := p.host
-	p.sendJSON(message{Type: "joined", UserID: p.user, Host: &host, Peers: peers})
-	if err = rm.add(p); err != nil {
+	if err = rm.subscribeAll(p); err != nil {
 		log.Err(err).Msg("Failed to join the call")
 		p.close(websocket.StatusInternalError, "The call could not be set up")
 		return
 	}
 	p.setUp()
-	if p.host {
-		if lobby == nil && s.hooks.Lobby != nil {
-			if view, err := s.hooks.Lobby(ctx, claims.Session); err == nil {
-				lobby = &view
-			}
-		}
-		if lobby != nil {
-			p.sendJSON(message{Type: "lobby", Participants: lobby.Participants, LobbyMessage: lobby.LobbyMessage})
+	if p.host && !p.lobbySent && s.hooks.Lobby != nil {
+		if view, err := s.hooks.Lobby(ctx, claims.Session); err == nil {
+			p.sendJSON(message{Type: "lobby", Participants: view.Participants, LobbyMessage: view.LobbyMessage})
 		}
 	}
+	host := p.host
 	rm.broadcast(p, message{Type: "peer_joined", UserID: p.user, Host: &host})
 	log.Info().Bool("host", p.host).Msg("Call connection opened")
 	if h := s.hooks.Presence; h != nil {
@@ -128,6 +119,51 @@ func (s *Server) serveSignalling(w http.ResponseWriter, r *http.Request) {
 	}
 	p.negotiate(false)
 	p.readLoop(ctx)
+}
+
+// admit checks that the credential's holder may be in the call and puts their new peer in the
+// session's room, atomically with respect to removals: the admission is asked after the
+// session's removal count is read, and the peer enters only if no removal (Hangup, EndCalls)
+// happened meanwhile; otherwise admission is asked again, up to three times. So a removal
+// either finds the peer in the room, or the peer's admission check saw the removal. On a
+// refusal, the peer if there is one is returned for closing.
+func (s *Server) admit(ctx context.Context, c Claims, ws *websocket.Conn, log zerolog.Logger) (*peer, error) {
+	var p *peer
+	for try := 1; ; try++ {
+		seen := s.joining(c.Session)
+		err := s.admitted(ctx, c)
+		if err == nil && p == nil {
+			if p, err = newPeer(s, c.User, c.Host, ws, log); err != nil {
+				s.joined(c.Session)
+				return nil, &setUpError{err}
+			}
+		}
+		entered := err == nil && s.enter(p, c.Session, seen)
+		s.joined(c.Session)
+		if entered {
+			return p, nil
+		}
+		if err == nil && try == 3 {
+			err = errors.New("the participants changed while joining; try again")
+		}
+		if err != nil {
+			return p, err
+		}
+	}
+}
+
+// setUpError is a failure of the SFU's own, not a refusal.
+type setUpError struct{ err error }
+
+func (e *setUpError) Error() string { return e.err.Error() }
+func (e *setUpError) Unwrap() error { return e.err }
+
+// admitted asks the bridge whether the credential's holder may still be in the call.
+func (s *Server) admitted(ctx context.Context, c Claims) error {
+	if s.hooks.Admitted == nil {
+		return nil
+	}
+	return s.hooks.Admitted(ctx, c.Session, c.User, c.Host)
 }
 
 // readMessage reads one JSON message; anything else is an error naming the problem.
@@ -153,12 +189,63 @@ func readMessage(ctx context.Context, ws *websocket.Conn) (*message, error) {
 	return &m, nil
 }
 
-// readLoop handles the page's messages until the socket closes. A bad message closes this
-// socket only.
+// closeReason fits a reason in a close frame (123 bytes): with a longer one, the socket would
+// drop without saying why.
+func closeReason(reason string) string { return clip(reason, 123) }
+
+// clip cuts s to at most n bytes, on a character boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// closeError is an error that closes the socket with its own code.
+type closeError struct {
+	code   websocket.StatusCode
+	reason string
+}
+
+func (e *closeError) Error() string { return e.reason }
+
+// bucket is a token bucket of messages: rate a second, up to rate at once.
+type bucket struct {
+	rate, tokens float64
+	last         time.Time
+}
+
+func (b *bucket) allow(now time.Time) bool {
+	b.tokens = min(b.rate, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// readLoop handles the page's messages until the socket closes. A bad message, or more than
+// media.signalling.message_rate of them a second, closes this socket only.
 func (p *peer) readLoop(ctx context.Context) {
 	defer p.close(websocket.StatusNormalClosure, "Left the call")
+	rate := float64(p.room.srv.cfg.Signalling.MessageRate)
+	// Wall time, not the server's clock: this is about the machine's load.
+	limit := bucket{rate: rate, tokens: rate, last: time.Now()}
 	for {
 		m, err := readMessage(ctx, p.ws)
+		if err == nil && !limit.allow(time.Now()) {
+			err = &closeError{closeRateLimited, "Too many messages"}
+		}
+		var limited *closeError
+		if errors.As(err, &limited) {
+			p.close(limited.code, limited.reason)
+			return
+		}
 		if err != nil {
 			var ce websocket.CloseError
 			if !errors.As(err, &ce) && !errors.Is(err, context.Canceled) {
@@ -171,7 +258,12 @@ func (p *peer) readLoop(ctx context.Context) {
 			return
 		}
 		if err = p.handle(ctx, m); err != nil {
-			p.close(websocket.StatusPolicyViolation, err.Error())
+			code := websocket.StatusPolicyViolation
+			var ce *closeError
+			if errors.As(err, &ce) {
+				code = ce.code
+			}
+			p.close(code, err.Error())
 			return
 		}
 	}
@@ -186,6 +278,9 @@ func (p *peer) handle(ctx context.Context, m *message) error {
 		if string(m.Candidate) == "null" || len(m.Candidate) == 0 {
 			return nil
 		}
+		if len(m.Candidate) > maxCandidateSize {
+			return &closeError{closeTooLarge, fmt.Sprintf("A candidate must be at most %d bytes", maxCandidateSize)}
+		}
 		var c webrtc.ICECandidateInit
 		if err := json.Unmarshal(m.Candidate, &c); err != nil {
 			return errors.New("A candidate must be an RTCIceCandidateInit")
@@ -193,7 +288,7 @@ func (p *peer) handle(ctx context.Context, m *message) error {
 		return p.addCandidate(c)
 	case "publish":
 		if m.Label != "screen" {
-			return fmt.Errorf("Only a screen can be published, not %q", m.Label)
+			return fmt.Errorf("Only a screen can be published, not %q", clip(m.Label, 20))
 		}
 		return p.startScreen()
 	case "unpublish":
@@ -210,7 +305,7 @@ func (p *peer) handle(ctx context.Context, m *message) error {
 			p.videoMuted = *m.Muted
 		}
 		p.mu.Unlock()
-		p.room.broadcast(p, message{Type: "mute", UserID: p.user, Kind: m.Kind, Muted: m.Muted})
+		p.room.broadcastState(p, m.Kind, *m.Muted)
 		return nil
 	case "restart":
 		p.negotiate(true)
@@ -222,7 +317,7 @@ func (p *peer) handle(ctx context.Context, m *message) error {
 		p.close(websocket.StatusNormalClosure, "Left the call")
 		return nil
 	}
-	return fmt.Errorf("Unknown message type %q", m.Type)
+	return fmt.Errorf("Unknown message type %q", clip(m.Type, 20))
 }
 
 // hostCommand passes a clinician's command to the bridge; a refusal goes back as an error

@@ -225,7 +225,7 @@ func (srv *Server) callJoin(w http.ResponseWriter, r *http.Request) (any, error)
 		return nil, err
 	}
 	ws := "ws" + srv.cfg.PublicURL[len("http"):] + "/call/ws"
-	return &CallAccess{Credential: cred, WebSocket: ws, ICEServers: srv.calls.ICEServers(v.userID), UserID: v.userID, Host: v.host}, nil
+	return &CallAccess{Credential: cred, WebSocket: ws, ICEServers: srv.calls.ICEServers(v.session, v.userID), UserID: v.userID, Host: v.host}, nil
 }
 
 // callLeave takes a guest out of the session: their ghost leaves the room. Matrix users stay

@@ -42,8 +42,9 @@ type Guests interface {
 type Calls interface {
 	// Credential issues a short-lived call credential for a member of a session.
 	Credential(sessionID, userID string, host bool) (string, error)
-	// ICEServers are the STUN/TURN servers to give this user's browser.
-	ICEServers(userID string) []ICEServer
+	// ICEServers are the STUN/TURN servers to give this user's browser, with credentials
+	// that end with the session.
+	ICEServers(s *bridge.Session, userID string) []ICEServer
 }
 
 // ICEServer is one entry of RTCConfiguration.iceServers.

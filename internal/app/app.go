@@ -92,10 +92,11 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	sfu, err := media.New(media.Config{
 		ListenIP: cfg.Media.ListenIP, UDPPort: cfg.Media.UDPPort, PublicIP: cfg.Media.PublicIP,
 		CredentialTTL: cfg.Media.CredentialTTL,
+		Signalling:    media.SignallingConfig{AnswerTimeout: cfg.Media.Signalling.AnswerTimeout, MessageRate: cfg.Media.Signalling.MessageRate},
 		TURN: media.TURNConfig{
 			Enabled: cfg.Media.TURN.Enabled, ListenIP: cfg.Media.TURN.ListenIP, PublicIP: cfg.Media.TURN.PublicIP,
 			UDPPort: cfg.Media.TURN.UDPPort, TCPPort: cfg.Media.TURN.TCPPort, Realm: cfg.Media.TURN.Realm,
-			Secret: cfg.Media.TURN.Secret, TTL: cfg.Media.TURN.TTL,
+			Secret: cfg.Media.TURN.Secret, TTL: cfg.Media.TURN.TTL, SessionGrace: cfg.Media.TURN.SessionGrace,
 		},
 	}, []byte(cfg.Media.CredentialSecret), clock, log)
 	if err != nil {
@@ -104,7 +105,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	}
 	sessions.Use(matrix, matrix, sched, sfu)
 	matrix.SetService(sessions)
-	callGlue := calls{sfu: sfu, svc: sessions}
+	callGlue := calls{sfu: sfu, svc: sessions, window: window}
 	sfu.SetHooks(media.Hooks{Admitted: callGlue.admitted, Host: callGlue, Lobby: callGlue.lobby, Presence: callGlue.presence})
 	sessions.Watch(callGlue)
 	sched.Use(sessions, db.Store())

@@ -11,8 +11,9 @@ import (
 
 // calls connects the SFU to the session domain and the web pages.
 type calls struct {
-	sfu *media.Server
-	svc *bridge.Service
+	sfu    *media.Server
+	svc    *bridge.Service
+	window bridge.Window
 }
 
 var (
@@ -27,9 +28,10 @@ func (c calls) Credential(sessionID, userID string, host bool) (string, error) {
 	return c.sfu.Credential(sessionID, userID, host), nil
 }
 
-func (c calls) ICEServers(userID string) []web.ICEServer {
+// ICEServers: TURN credentials for a member of a session, ending with the session's lobby.
+func (c calls) ICEServers(s *bridge.Session, userID string) []web.ICEServer {
 	var out []web.ICEServer
-	for _, s := range c.sfu.ICEServers(userID) {
+	for _, s := range c.sfu.ICEServers(userID, s.Closes(c.window)) {
 		out = append(out, web.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
 	}
 	return out

@@ -66,6 +66,7 @@ type Client struct {
 	connected chan struct{}
 	closed    chan struct{}
 	reason    atomic.Value
+	closeCode atomic.Int32
 	closeOnce sync.Once
 }
 
@@ -73,7 +74,7 @@ var quiet = &logging.DefaultLoggerFactory{DefaultLogLevel: logging.LogLevelDisab
 
 // NewAPI is a Pion API for loopback clients: one address, no mDNS, the default interceptors.
 func NewAPI(ip string) (*webrtc.API, error) {
-	return NewAPIDropping(ip, func(*rtp.Header) bool { return false })
+	return newAPI(ip, nil)
 }
 
 // Dial connects to the SFU with a credential and joins. It returns once the SFU accepted the
@@ -158,6 +159,7 @@ func (c *Client) read(ctx context.Context) (map[string]any, error) {
 	if err != nil {
 		var ce websocket.CloseError
 		if errors.As(err, &ce) {
+			c.closeCode.Store(int32(ce.Code))
 			return nil, fmt.Errorf("closed %d: %s", ce.Code, ce.Reason)
 		}
 		return nil, err
@@ -309,6 +311,10 @@ func (c *Client) Reason() string {
 	return r
 }
 
+// CloseCode is the WebSocket close code the SFU closed the call with (0 until then, or when
+// the connection dropped without one).
+func (c *Client) CloseCode() int { return int(c.closeCode.Load()) }
+
 // Received is the number of media packets received so far.
 func (c *Client) Received() int64 { return c.received.Load() }
 
@@ -359,13 +365,19 @@ func WriteStamped(track *webrtc.TrackLocalStaticRTP, pt uint8, seq uint16, ts ui
 // NewAPIDropping is NewAPI with incoming RTP packets dropped where drop says so, before the
 // NACK generator sees them: a lossy network, for retransmission tests.
 func NewAPIDropping(ip string, drop func(*rtp.Header) bool) (*webrtc.API, error) {
+	return newAPI(ip, drop)
+}
+
+func newAPI(ip string, drop func(*rtp.Header) bool) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, err
 	}
 	reg := &interceptor.Registry{}
-	// Registered first, so that its reader is the one nearest the network.
-	reg.Add(dropFactory{drop})
+	if drop != nil {
+		// Registered first, so that its reader is the one nearest the network.
+		reg.Add(dropFactory{drop})
+	}
 	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
 		return nil, err
 	}
@@ -375,6 +387,12 @@ func NewAPIDropping(ip string, drop func(*rtp.Header) bool) (*webrtc.API, error)
 	se.SetIPFilter(func(candidate net.IP) bool { return candidate.Equal(only) })
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	if drop != nil {
+		// The drop happens after decryption: the retransmission of a dropped packet carries
+		// the same SRTP index as the copy that was decrypted, and replay protection would
+		// discard it.
+		se.DisableSRTPReplayProtection(true)
+	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
 }
 

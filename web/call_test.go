@@ -95,6 +95,15 @@ func TestCallThroughTheBridge(t *testing.T) {
 		return fromHost.Get(s.clinician.UserID.String()+" camera") > 10 && fromGuest.Get(access.UserID+" camera") > 10
 	})
 
+	// Both connections and the admission made from the call are in the audit trail.
+	bridgetest.Eventually(t, wait, "the call's connections in the audit trail", func() bool {
+		return s.env.Audited(t, s.clinician.UserID.String(), bridge.AuditCallJoined, sess.ID, map[string]string{"role": "host", "via": "call"}) &&
+			s.env.Audited(t, access.UserID, bridge.AuditCallJoined, sess.ID, map[string]string{"role": "participant"})
+	})
+	if !s.env.Audited(t, s.clinician.UserID.String(), bridge.AuditAdmit, sess.ID, map[string]string{"via": "call"}) {
+		t.Error("the admission from the call is not in the audit trail")
+	}
+
 	// Removed: the guest's call closes within a second.
 	start := time.Now()
 	if _, err = s.env.App.Sessions.Remove(ctx, s.clinician.UserID.String(), sess.ID, "1"); err != nil {

@@ -39,7 +39,7 @@ func (c calls) ICEServers(s *bridge.Session, userID string) []web.ICEServer {
 
 // HostCommand runs the clinician's commands from the call.
 func (c calls) HostCommand(ctx context.Context, sessionID, actor string, cmd media.HostCommand) error {
-	return c.svc.HostAction(ctx, actor, sessionID, cmd.Command, cmd.Participant, cmd.Text)
+	return c.svc.HostAction(bridge.WithAuditVia(ctx, "call"), actor, sessionID, cmd.Command, cmd.Participant, cmd.Text)
 }
 
 // admitted checks, when someone connects to a call, that they are still let in: the
@@ -69,10 +69,17 @@ func (c calls) admitted(ctx context.Context, sessionID, userID string, host bool
 
 // presence: the clinician's connection to the call is their being in the session.
 func (c calls) presence(sessionID, userID string, host, present bool) {
+	ctx := context.Background()
+	if present {
+		role := "participant"
+		if host {
+			role = "host"
+		}
+		_ = c.svc.Audit(bridge.WithAuditVia(ctx, "call"), bridge.AuditEntry{Actor: userID, Action: bridge.AuditCallJoined, SessionID: sessionID, Detail: map[string]string{"role": role}})
+	}
 	if !host {
 		return
 	}
-	ctx := context.Background()
 	if present {
 		_, _ = c.svc.Start(ctx, userID, sessionID)
 	} else {

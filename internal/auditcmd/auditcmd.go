@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -20,8 +22,10 @@ import (
 
 // Usage describes the subcommands.
 const Usage = `usage:
-  telehealth-bridge [-c config.yaml] audit verify
+  telehealth-bridge [-c config.yaml] audit verify [--anchor ID:HASH]
       Checks the audit trail's hash chain and names the first row that was changed or removed.
+      It prints the last row as an anchor (ID:HASH): keep it outside the bridge (a ticket, an
+      email) and give it back with --anchor to find rows removed from the end too.
   telehealth-bridge [-c config.yaml] audit export [--from DATE] [--to DATE] [--out FILE]
       Writes the entries from --from (included) to --to as JSON lines, oldest first, to FILE or
       standard output. DATE is 2026-11-24 (UTC; a --to date includes that whole day) or
@@ -38,10 +42,13 @@ func Run(ctx context.Context, cfg *config.Config, args []string, stdout io.Write
 	}
 	switch args[0] {
 	case "verify":
-		if len(args) > 1 {
-			return fmt.Errorf("audit verify takes no arguments\n%s", Usage)
+		fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		anchor := fs.String("anchor", "", "ID:HASH printed by an earlier verify")
+		if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 {
+			return fmt.Errorf("audit verify takes only --anchor ID:HASH\n%s", Usage)
 		}
-		return withDatabase(ctx, db, func(d *database.Database) error { return verify(ctx, d, stdout) })
+		return withDatabase(ctx, db, func(d *database.Database) error { return verify(ctx, d, *anchor, stdout) })
 	case "export":
 		from, to, out, err := exportFlags(args[1:], time.Now())
 		if err != nil {
@@ -63,7 +70,17 @@ func withDatabase(ctx context.Context, cfg database.Config, f func(*database.Dat
 	return f(db)
 }
 
-func verify(ctx context.Context, db *database.Database, stdout io.Writer) error {
+func verify(ctx context.Context, db *database.Database, anchor string, stdout io.Writer) error {
+	var anchorID int64
+	var anchorHash string
+	if anchor != "" {
+		idText, hash, ok := strings.Cut(anchor, ":")
+		id, err := strconv.ParseInt(idText, 10, 64)
+		if !ok || err != nil || id < 1 || hash == "" {
+			return fmt.Errorf("audit verify --anchor: %q is not ID:HASH as printed by verify", anchor)
+		}
+		anchorID, anchorHash = id, hash
+	}
 	n, broken, err := db.Audit.Verify(ctx)
 	if err != nil {
 		return err
@@ -71,7 +88,29 @@ func verify(ctx context.Context, db *database.Database, stdout io.Writer) error 
 	if broken != nil {
 		return fmt.Errorf("%w at row %d: %s (the %d rows before it are intact)", ErrBroken, broken.ID, broken.Reason, n)
 	}
-	_, err = fmt.Fprintf(stdout, "The audit trail holds: %d rows checked, each chained to the one before.\n", n)
+	if anchorID > 0 {
+		// Every row up to the last is intact and chained, so the anchor row still having its
+		// hash proves nothing before it changed; its absence means rows were cut off the end.
+		row, err := db.Audit.Row(ctx, anchorID)
+		if err != nil {
+			return err
+		}
+		if row == nil {
+			return fmt.Errorf("%w: the anchor row %d is gone: the trail ends at row %d, so rows were removed from its end", ErrBroken, anchorID, n)
+		}
+		if row.Hash != anchorHash {
+			return fmt.Errorf("%w at row %d: its hash is not the anchor's (the trail was rewritten from there or before)", ErrBroken, anchorID)
+		}
+	}
+	if n == 0 {
+		_, err = fmt.Fprintln(stdout, "The audit trail is empty.")
+		return err
+	}
+	last, err := db.Audit.Row(ctx, n)
+	if err != nil || last == nil {
+		return fmt.Errorf("reading the last audit row: %w", err)
+	}
+	_, err = fmt.Fprintf(stdout, "The audit trail holds: %d rows checked, each chained to the one before.\nAnchor (keep it elsewhere, pass it as --anchor next time): %d:%s\n", n, last.ID, last.Hash)
 	return err
 }
 

@@ -48,8 +48,19 @@ func TestVerifyFindsTheTamperedRow(t *testing.T) {
 				err := auditcmd.Run(ctx, cfg, []string{"verify"}, &out)
 				return out.String(), err
 			}
-			if out, err := verify(); err != nil || !strings.Contains(out, "10 rows checked") {
+			out, err := verify()
+			if err != nil || !strings.Contains(out, "10 rows checked") {
 				t.Fatalf("verify of an intact trail: %q %v", out, err)
+			}
+			anchor := out[strings.LastIndex(out, " ")+1 : len(out)-1]
+			if !strings.HasPrefix(anchor, "10:") {
+				t.Fatalf("verify printed the anchor %q, want 10:<hash>", anchor)
+			}
+			verifyAnchor := func() error {
+				return auditcmd.Run(ctx, cfg, []string{"verify", "--anchor", anchor}, &bytes.Buffer{})
+			}
+			if err = verifyAnchor(); err != nil {
+				t.Fatalf("verify with its own anchor: %v", err)
 			}
 
 			dropTriggers(t, db)
@@ -70,6 +81,17 @@ func TestVerifyFindsTheTamperedRow(t *testing.T) {
 			_, err = verify()
 			if !errors.Is(err, auditcmd.ErrBroken) || !strings.Contains(err.Error(), "row 7:") || !strings.Contains(err.Error(), "row 6 before it is missing") {
 				t.Errorf("verify after row 6 was deleted: %v", err)
+			}
+			// Cutting rows off the end leaves a chain that holds: only the anchor shows it.
+			if _, err = db.Exec(ctx, `DELETE FROM telehealth_audit WHERE id >= 6`); err != nil {
+				t.Fatal(err)
+			}
+			if _, err = verify(); err != nil {
+				t.Fatalf("verify without the anchor after the end was cut: %v", err)
+			}
+			err = verifyAnchor()
+			if !errors.Is(err, auditcmd.ErrBroken) || !strings.Contains(err.Error(), "anchor row 10 is gone") {
+				t.Errorf("verify --anchor after rows 6 to 10 were deleted: %v", err)
 			}
 		})
 	}

@@ -115,7 +115,9 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		IsClinician:    cfg.Permissions.IsClinician,
 		TrustedProxies: cfg.Web.TrustedProxyPrefixes(),
 	}, db, sessions, clock, log)
-	pages.Use(matrix, callGlue, sfu, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain))
+	pages.Use(matrix, callGlue, sfu, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain,
+		net.JoinHostPort(cfg.Web.Hostname, strconv.Itoa(int(cfg.Web.Port))),
+		net.JoinHostPort(cfg.AppService.Hostname, strconv.Itoa(int(cfg.AppService.Port)))))
 	matrix.SetWebLinks(pages)
 	notifier.Use(pages, clinicDesk{Connector: matrix, panel: pages})
 	if sms != nil {

@@ -164,7 +164,7 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/panel/contacts", srv.panelAPI(srv.panelContacts))
 
 	if srv.signalling != nil {
-		mux.Handle("GET /call/ws", srv.signalling)
+		mux.Handle("GET /call/ws", keepOpen(srv.signalling))
 	}
 	for path, h := range srv.extra {
 		mux.Handle(path, h)
@@ -178,7 +178,7 @@ func (srv *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("listening for web pages on %s (web.hostname and web.port): %w", srv.cfg.Listen, err)
 	}
-	srv.server = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv.server = newHTTPServer(srv.Handler())
 	ctx, cancel := context.WithCancel(context.Background())
 	srv.stop = cancel
 	go srv.limiter.run(ctx)
@@ -189,6 +189,36 @@ func (srv *Server) Start() error {
 	}()
 	srv.log.Info().Str("address", srv.cfg.Listen).Str("public_url", srv.cfg.PublicURL).Msg("Serving web pages")
 	return nil
+}
+
+// Timeouts of the public server: a client that sends its request slowly, or holds an idle
+// connection, is cut off. Writing allows for the longest answer, a long poll (longPoll) and
+// the wait after an action (waitFor).
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 15 * time.Second
+	writeTimeout      = longPoll + 30*time.Second
+	idleTimeout       = 90 * time.Second
+	maxHeaderBytes    = 64 << 10
+)
+
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
+		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes,
+	}
+}
+
+// keepOpen lifts the server's read and write deadlines for a WebSocket: a call lasts as long
+// as it lasts, and the SFU has its own keep-alive and rate limits. (The WebSocket library
+// clears them on its own today; this keeps it so whatever library the SFU uses.)
+func keepOpen(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Time{})
+		_ = rc.SetWriteDeadline(time.Time{})
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Stop stops serving; waiting long-polls end at once.

@@ -69,6 +69,8 @@ type Config struct {
 	IsClinician func(userID string) bool
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed (none by default).
 	TrustedProxies []netip.Prefix
+	// ElementOrigins are the Matrix clients' origins that may frame the widget.
+	ElementOrigins []string
 }
 
 // Server is the public web server.
@@ -169,7 +171,7 @@ func (srv *Server) Handler() http.Handler {
 	for path, h := range srv.extra {
 		mux.Handle(path, h)
 	}
-	return securityHeaders(mux)
+	return securityHeaders(srv.cfg.PublicURL, srv.cfg.ElementOrigins, mux)
 }
 
 // Start listens and serves.
@@ -232,9 +234,15 @@ func (srv *Server) Stop(ctx context.Context) {
 	}
 }
 
-// securityHeaders keeps the pages to themselves: no framing except by Matrix clients for the
-// widget, no inline scripts, no referrer (addresses carry tokens).
-func securityHeaders(next http.Handler) http.Handler {
+// securityHeaders keeps the pages to themselves: no framing except of the widget by the
+// configured Matrix clients, no inline scripts, connections only to this site and its call
+// socket, no referrer (addresses carry tokens).
+func securityHeaders(publicURL string, elementOrigins []string, next http.Handler) http.Handler {
+	socket := "ws" + strings.TrimPrefix(publicURL, "http") + "/call/ws"
+	widgetFrame := "'none'"
+	if len(elementOrigins) > 0 {
+		widgetFrame = strings.Join(elementOrigins, " ")
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Referrer-Policy", "no-referrer")
@@ -242,10 +250,10 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self)")
 		frame := "'none'"
 		if r.URL.Path == "/widget" {
-			frame = "*" // Element embeds the widget from its own origin
+			frame = widgetFrame
 		}
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "+
-			"media-src 'self' blob: mediastream:; connect-src 'self' ws: wss:; frame-ancestors "+frame+"; base-uri 'none'; form-action 'self'")
+			"media-src 'self' blob: mediastream:; connect-src 'self' "+socket+"; frame-ancestors "+frame+"; base-uri 'none'; form-action 'self'")
 		if !strings.HasPrefix(r.URL.Path, "/assets/") {
 			h.Set("Cache-Control", "no-store")
 		}

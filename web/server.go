@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -164,6 +165,10 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /api/panel/sessions/{id}", srv.panelAPI(srv.panelReschedule))
 	mux.HandleFunc("POST /api/panel/sessions/{id}/{action}", srv.panelAPI(srv.panelAction))
 	mux.HandleFunc("GET /api/panel/contacts", srv.panelAPI(srv.panelContacts))
+	// Anything else under /api/ is an API client's mistake: say so in JSON, like every answer there.
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "There is no such API endpoint.", "code": "no_endpoint"})
+	})
 
 	if srv.signalling != nil {
 		mux.Handle("GET /call/ws", keepOpen(srv.signalling))
@@ -337,14 +342,48 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// decode reads a JSON body of at most 64 KiB.
+// maxBody is the largest JSON body the API reads.
+const maxBody = 64 << 10
+
+// decode reads a JSON body of at most maxBody bytes into v. Its errors say what is wrong in
+// words a developer of a client can act on, without echoing the body.
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxBody))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return errorf(http.StatusBadRequest, "bad_request", "The request is not valid JSON: %v", err)
+	err := dec.Decode(v)
+	var tooLarge *http.MaxBytesError
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &tooLarge):
+		return errorf(http.StatusRequestEntityTooLarge, "too_large", "The request is larger than %d KiB.", maxBody>>10)
+	case errors.As(err, &typeErr):
+		if typeErr.Field == "" {
+			return errorf(http.StatusBadRequest, "bad_request", "The request must be a JSON object.")
+		}
+		return errorf(http.StatusBadRequest, "bad_request", "The field %q must be a JSON %s, not %s.", typeErr.Field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
+	case errors.As(err, &syntaxErr), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return errorf(http.StatusBadRequest, "bad_request", "The request is not valid JSON.")
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return errorf(http.StatusBadRequest, "bad_request", "The request has an %s.", strings.TrimPrefix(err.Error(), "json: "))
 	}
-	return nil
+	return errorf(http.StatusBadRequest, "bad_request", "The request is not valid JSON.")
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "struct", "map":
+		return "object"
+	case "slice", "array":
+		return "array"
+	}
+	return "number"
 }
 
 func capitalize(s string) string {

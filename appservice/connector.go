@@ -139,7 +139,12 @@ func (c *Connector) Start(ctx context.Context) error {
 		return fmt.Errorf("listening for the homeserver on %s (appservice.hostname and appservice.port): %w", addr, err)
 	}
 	c.listener = l
-	c.server = &http.Server{Handler: c.handler(), ReadHeaderTimeout: 10 * time.Second}
+	// Timeouts so that nothing (the homeserver, or anyone who reaches the port) holds a
+	// connection open: a transaction is read within a minute, idle connections close.
+	c.server = &http.Server{
+		Handler: c.handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+	}
 	go func() {
 		if err := c.server.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			c.log.Error().Err(err).Msg("Appservice listener failed")

@@ -166,8 +166,11 @@ func (p *Participant) Apply(a Action, s *Session, now time.Time, w Window) (bool
 }
 
 // ValidateName checks a participant's name or initials: 2 characters at least, 64 at most,
-// no control characters. It returns the name trimmed.
+// and nothing invisible. It returns the name with its spaces collapsed.
 func ValidateName(name string) (string, error) {
+	if err := visibleText(name); err != nil {
+		return "", err
+	}
 	name = strings.Join(strings.Fields(name), " ")
 	n := utf8.RuneCountInString(name)
 	if n < 2 {
@@ -176,10 +179,28 @@ func ValidateName(name string) (string, error) {
 	if n > 64 {
 		return "", fmt.Errorf("the name must have at most 64 characters")
 	}
+	return name, nil
+}
+
+// visibleText refuses characters that show nothing, or change how the text around them shows,
+// in Element, the panel, e-mails and calendar invites: control characters (Cc) other than the
+// spaces that are collapsed anyway, format characters (Cf: bidi overrides and isolates,
+// zero-width characters, tags), private use (Co), unassigned code points (Cn) and line and
+// paragraph separators (Zl, Zp). A name holding one could pass for another's. The code point
+// is named so that the person can find it.
+func visibleText(name string) error {
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("the name is not valid text (UTF-8)")
+	}
 	for _, r := range name {
-		if unicode.IsControl(r) {
-			return "", fmt.Errorf("the name must not contain control characters")
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+		case unicode.Is(unicode.Cc, r):
+			return fmt.Errorf("the name contains a control character U+%04X", r)
+		case unicode.In(r, unicode.Cf, unicode.Co, unicode.Zl, unicode.Zp),
+			!unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Z): // unassigned (Cn)
+			return fmt.Errorf("the name contains an invisible character U+%04X", r)
 		}
 	}
-	return name, nil
+	return nil
 }

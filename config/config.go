@@ -78,6 +78,8 @@ type WebConfig struct {
 	// TrustedProxies are the reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For
 	// the rate limits believe.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// ElementOrigins are the Matrix clients' origins that may show the call page as a widget.
+	ElementOrigins []string `yaml:"element_origins"`
 }
 
 // TrustedProxyPrefixes is web.trusted_proxies as address ranges (validated on load).
@@ -242,6 +244,12 @@ func (c *Config) validate() error {
 	for _, p := range c.Web.TrustedProxies {
 		if _, ok := parseProxy(p); !ok {
 			bad("web.trusted_proxies", "%q is not an address or a CIDR range such as 127.0.0.1/32", p)
+		}
+	}
+	for _, o := range c.Web.ElementOrigins {
+		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" ||
+			strings.ContainsAny(o, " ;,'*") {
+			bad("web.element_origins", "%q is not an origin such as https://app.element.io", o)
 		}
 	}
 	if c.Web.PanelIdle < time.Minute || c.Web.PanelIdle > 24*time.Hour {

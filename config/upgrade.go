@@ -33,6 +33,7 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Str, "web", "link_grace")
 	helper.Copy(up.Str, "web", "panel_idle")
 	helper.Copy(up.List, "web", "trusted_proxies")
+	helper.Copy(up.List, "web", "element_origins")
 
 	helper.Copy(up.Str, "media", "listen_ip")
 	helper.Copy(up.Int, "media", "udp_port")

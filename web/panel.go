@@ -260,6 +260,11 @@ func (srv *Server) panelAction(r *http.Request, clinician string) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		// A new or withdrawn link locks the participant out of their old one: never by
+		// default, always for the participant named.
+		if strings.TrimSpace(req.Participant) == "" {
+			return nil, errorf(http.StatusBadRequest, "bad_request", "Say which participant (their number).")
+		}
 		p, err := bridge.FindParticipant(ps, req.Participant)
 		if err != nil {
 			return nil, err

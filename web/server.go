@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -70,6 +71,8 @@ type Config struct {
 	IsClinician func(userID string) bool
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed (none by default).
 	TrustedProxies []netip.Prefix
+	// ElementOrigins are the Matrix clients' origins that may frame the widget.
+	ElementOrigins []string
 }
 
 // Server is the public web server.
@@ -163,14 +166,18 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /api/panel/sessions/{id}", srv.panelAPI(srv.panelReschedule))
 	mux.HandleFunc("POST /api/panel/sessions/{id}/{action}", srv.panelAPI(srv.panelAction))
 	mux.HandleFunc("GET /api/panel/contacts", srv.panelAPI(srv.panelContacts))
+	// Anything else under /api/ is an API client's mistake: say so in JSON, like every answer there.
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "There is no such API endpoint.", "code": "no_endpoint"})
+	})
 
 	if srv.signalling != nil {
-		mux.Handle("GET /call/ws", srv.signalling)
+		mux.Handle("GET /call/ws", keepOpen(srv.signalling))
 	}
 	for path, h := range srv.extra {
 		mux.Handle(path, h)
 	}
-	return securityHeaders(mux)
+	return securityHeaders(srv.cfg.PublicURL, srv.cfg.ElementOrigins, mux)
 }
 
 // Start listens and serves.
@@ -179,7 +186,7 @@ func (srv *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("listening for web pages on %s (web.hostname and web.port): %w", srv.cfg.Listen, err)
 	}
-	srv.server = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv.server = newHTTPServer(srv.Handler())
 	ctx, cancel := context.WithCancel(context.Background())
 	srv.stop = cancel
 	go srv.limiter.run(ctx)
@@ -190,6 +197,36 @@ func (srv *Server) Start() error {
 	}()
 	srv.log.Info().Str("address", srv.cfg.Listen).Str("public_url", srv.cfg.PublicURL).Msg("Serving web pages")
 	return nil
+}
+
+// Timeouts of the public server: a client that sends its request slowly, or holds an idle
+// connection, is cut off. Writing allows for the longest answer, a long poll (longPoll) and
+// the wait after an action (waitFor).
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 15 * time.Second
+	writeTimeout      = longPoll + 30*time.Second
+	idleTimeout       = 90 * time.Second
+	maxHeaderBytes    = 64 << 10
+)
+
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
+		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes,
+	}
+}
+
+// keepOpen lifts the server's read and write deadlines for a WebSocket: a call lasts as long
+// as it lasts, and the SFU has its own keep-alive and rate limits. (The WebSocket library
+// clears them on its own today; this keeps it so whatever library the SFU uses.)
+func keepOpen(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Time{})
+		_ = rc.SetWriteDeadline(time.Time{})
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Stop stops serving; waiting long-polls end at once.
@@ -203,9 +240,15 @@ func (srv *Server) Stop(ctx context.Context) {
 	}
 }
 
-// securityHeaders keeps the pages to themselves: no framing except by Matrix clients for the
-// widget, no inline scripts, no referrer (addresses carry tokens).
-func securityHeaders(next http.Handler) http.Handler {
+// securityHeaders keeps the pages to themselves: no framing except of the widget by the
+// configured Matrix clients, no inline scripts, connections only to this site and its call
+// socket, no referrer (addresses carry tokens).
+func securityHeaders(publicURL string, elementOrigins []string, next http.Handler) http.Handler {
+	socket := "ws" + strings.TrimPrefix(publicURL, "http") + "/call/ws"
+	widgetFrame := "'none'"
+	if len(elementOrigins) > 0 {
+		widgetFrame = strings.Join(elementOrigins, " ")
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Referrer-Policy", "no-referrer")
@@ -213,10 +256,10 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self)")
 		frame := "'none'"
 		if r.URL.Path == "/widget" {
-			frame = "*" // Element embeds the widget from its own origin
+			frame = widgetFrame
 		}
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "+
-			"media-src 'self' blob: mediastream:; connect-src 'self' ws: wss:; frame-ancestors "+frame+"; base-uri 'none'; form-action 'self'")
+			"media-src 'self' blob: mediastream:; connect-src 'self' "+socket+"; frame-ancestors "+frame+"; base-uri 'none'; form-action 'self'")
 		if !strings.HasPrefix(r.URL.Path, "/assets/") {
 			h.Set("Cache-Control", "no-store")
 		}
@@ -300,14 +343,48 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// decode reads a JSON body of at most 64 KiB.
+// maxBody is the largest JSON body the API reads.
+const maxBody = 64 << 10
+
+// decode reads a JSON body of at most maxBody bytes into v. Its errors say what is wrong in
+// words a developer of a client can act on, without echoing the body.
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxBody))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return errorf(http.StatusBadRequest, "bad_request", "The request is not valid JSON: %v", err)
+	err := dec.Decode(v)
+	var tooLarge *http.MaxBytesError
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &tooLarge):
+		return errorf(http.StatusRequestEntityTooLarge, "too_large", "The request is larger than %d KiB.", maxBody>>10)
+	case errors.As(err, &typeErr):
+		if typeErr.Field == "" {
+			return errorf(http.StatusBadRequest, "bad_request", "The request must be a JSON object.")
+		}
+		return errorf(http.StatusBadRequest, "bad_request", "The field %q must be a JSON %s, not %s.", typeErr.Field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
+	case errors.As(err, &syntaxErr), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return errorf(http.StatusBadRequest, "bad_request", "The request is not valid JSON.")
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return errorf(http.StatusBadRequest, "bad_request", "The request has an %s.", strings.TrimPrefix(err.Error(), "json: "))
 	}
-	return nil
+	return errorf(http.StatusBadRequest, "bad_request", "The request is not valid JSON.")
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "struct", "map":
+		return "object"
+	case "slice", "array":
+		return "array"
+	}
+	return "number"
 }
 
 func capitalize(s string) string {

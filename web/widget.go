@@ -2,7 +2,10 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
+
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 )
 
 // OpenIDVerifier checks an OpenID token that Element handed to the widget and returns the
@@ -54,8 +57,14 @@ func (srv *Server) widgetLogin(w http.ResponseWriter, r *http.Request) (any, err
 	}
 	out := &WidgetLogin{UserID: userID}
 	if req.SessionID != "" {
+		// An unknown session is answered as one the user is not booked on: the answer must
+		// not tell which session IDs exist.
+		notBooked := errorf(http.StatusForbidden, "not_booked", "You are not booked on this session.")
 		s, ps, err := srv.svc.Lobby(r.Context(), "", req.SessionID)
-		if err != nil {
+		if errors.Is(err, bridge.ErrNotFound) {
+			srv.limiter.fail(ip)
+			return nil, notBooked
+		} else if err != nil {
 			return nil, err
 		}
 		allowed := userID == s.Clinician
@@ -63,7 +72,8 @@ func (srv *Server) widgetLogin(w http.ResponseWriter, r *http.Request) (any, err
 			allowed = allowed || p.MatrixID == userID
 		}
 		if !allowed {
-			return nil, errorf(http.StatusForbidden, "not_booked", "You are not booked on this session.")
+			srv.limiter.fail(ip)
+			return nil, notBooked
 		}
 		if out.CallToken, err = srv.callToken(r.Context(), userID, s.ID); err != nil {
 			return nil, err

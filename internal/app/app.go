@@ -117,8 +117,11 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		PanelIdle:      cfg.Web.PanelIdle,
 		IsClinician:    cfg.IsClinician,
 		TrustedProxies: cfg.Web.TrustedProxyPrefixes(),
+		ElementOrigins: cfg.Web.ElementOrigins,
 	}, db, sessions, clock, log)
-	pages.Use(matrix, callGlue, sfu, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain))
+	pages.Use(matrix, callGlue, sfu, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain,
+		net.JoinHostPort(cfg.Web.Hostname, strconv.Itoa(int(cfg.Web.Port))),
+		net.JoinHostPort(cfg.AppService.Hostname, strconv.Itoa(int(cfg.AppService.Port)))))
 	matrix.SetWebLinks(pages)
 	notifier.Use(pages, clinicDesk{Connector: matrix, panel: pages})
 	if sms != nil {

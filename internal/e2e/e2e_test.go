@@ -8,8 +8,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,8 +41,9 @@ type harness struct {
 
 func newHarness(t testing.TB) *harness { return newHarnessWith(t, nil) }
 
-// newHarnessWith is newHarness with config keys edited first.
-func newHarnessWith(t testing.TB, edit func(cfg map[string]any)) *harness {
+// newHarnessWith is newHarness with config keys edited first; control is the control
+// server's origin (which a scenario may use as a Matrix client's).
+func newHarnessWith(t testing.TB, edit func(cfg map[string]any, control string)) *harness {
 	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
 		t.Fatal("Chromium is missing: `make test` installs it (apt-get install chromium)")
 	}
@@ -48,18 +51,22 @@ func newHarnessWith(t testing.TB, edit func(cfg map[string]any)) *harness {
 	if _, err := os.Stat(filepath.Join(root, "e2e", "node_modules", "playwright-core")); err != nil {
 		t.Fatal("playwright-core is missing: `make test` installs it (npm ci in e2e/)")
 	}
-	clock := clockwork.NewFakeClockAt(start)
-	env := bridgetest.New(t, bridgetest.Options{Clock: clock, Config: edit})
-	env.Start(t)
-	h := &harness{t: t, env: env, clock: clock, clinician: env.User(t, "dr.martin")}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	control := "http://" + l.Addr().String()
+	clock := clockwork.NewFakeClockAt(start)
+	var editConfig func(cfg map[string]any)
+	if edit != nil {
+		editConfig = func(cfg map[string]any) { edit(cfg, control) }
+	}
+	env := bridgetest.New(t, bridgetest.Options{Clock: clock, Config: editConfig})
+	env.Start(t)
+	h := &harness{t: t, env: env, clock: clock, clinician: env.User(t, "dr.martin"), control: control}
 	srv := &http.Server{Handler: h.routes()}
 	go func() { _ = srv.Serve(l) }()
 	t.Cleanup(func() { _ = srv.Close() })
-	h.control = "http://" + l.Addr().String()
 	return h
 }
 
@@ -143,6 +150,47 @@ func (h *harness) routes() http.Handler {
 		link, err := h.env.App.Web.LoginLink(ctx, h.clinician.UserID.String())
 		reply(w, map[string]any{"url": link}, err)
 	})
+	// POST /book-matrix {user}: a session tomorrow for a Matrix user (created), with an OpenID
+	// token of theirs, as Element would hand the widget.
+	mux.HandleFunc("POST /book-matrix", func(w http.ResponseWriter, r *http.Request) {
+		user := h.env.User(h.t, str(body(r), "user", "jane"))
+		at := time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC)
+		s, err := h.env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{
+			Clinician: h.clinician.UserID.String(), Start: at, End: at.Add(50 * time.Minute), TimeZone: "Europe/Paris",
+			Participants: []bridge.ParticipantRequest{{Name: "Jane Doe", MatrixID: user.UserID.String()}},
+		})
+		if err != nil {
+			reply(w, nil, err)
+			return
+		}
+		openid, err := user.RequestOpenIDToken(ctx)
+		reply(w, map[string]any{"session_id": s.ID, "access_token": openid.AccessToken, "matrix_server_name": openid.MatrixServerName}, err)
+	})
+	// GET /element?session=&access_token=&server=&parent=self|none: a stand-in for Element that
+	// shows the session's widget and answers its requests (the OpenID one with the token).
+	// parent=none leaves parentUrl out of the widget's address. It keeps what it receives in
+	// window.received.
+	mux.HandleFunc("GET /element", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		src := h.env.Config.Web.PublicURL + "/widget?session=" + url.QueryEscape(q.Get("session")) + "&widgetId=w1"
+		if q.Get("parent") != "none" {
+			src += "&parentUrl=" + url.QueryEscape("http://"+r.Host+"/element")
+		}
+		creds, _ := json.Marshal(map[string]string{"state": "allowed", "access_token": q.Get("access_token"), "matrix_server_name": q.Get("server"), "token_type": "Bearer"})
+		bridgeOrigin, _ := json.Marshal(h.env.Config.Web.PublicURL)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = fmt.Fprintf(w, `<!doctype html><html><body><h1>Element</h1><iframe src="%s" width="800" height="600"></iframe><script>
+window.received = [];
+const creds = %s;
+window.addEventListener('message', (ev) => {
+  const m = ev.data || {};
+  window.received.push({ origin: ev.origin, action: m.action });
+  if (m.api !== 'fromWidget' || m.response) return;
+  const reply = { ...m, response: m.action === 'get_openid' ? creds : {} };
+  document.querySelector('iframe').contentWindow.postMessage(reply, %s);
+});
+</script></body></html>`, html.EscapeString(src), creds, bridgeOrigin)
+	})
 	// GET /state?session_id=: the session and its lobby as the bridge has them.
 	mux.HandleFunc("GET /state", func(w http.ResponseWriter, r *http.Request) {
 		s, ps, err := h.env.App.Sessions.Lobby(ctx, "", r.URL.Query().Get("session_id"))
@@ -214,7 +262,15 @@ func TestLinksAndNamesInTheBrowser(t *testing.T) {
 // TestPanelIdleWithLongPoll: an open panel whose long poll keeps answering still signs out
 // after web.panel_idle without a person's action.
 func TestPanelIdleWithLongPoll(t *testing.T) {
-	newHarnessWith(t, func(cfg map[string]any) { cfg["web.panel_idle"] = "2m" }).run("idle.mjs")
+	newHarnessWith(t, func(cfg map[string]any, _ string) { cfg["web.panel_idle"] = "2m" }).run("idle.mjs")
+}
+
+// TestWidgetInTheBrowser: the widget signs in inside an allowed Matrix client, tells nothing
+// to a page that does not say who it is, and cannot be framed by any other site.
+func TestWidgetInTheBrowser(t *testing.T) {
+	newHarnessWith(t, func(cfg map[string]any, control string) {
+		cfg["web.element_origins"] = []any{control}
+	}).run("widget.mjs")
 }
 
 // BenchmarkAdmitToFirstFrame measures, in real browsers through the whole bridge, the time

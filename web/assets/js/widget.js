@@ -6,8 +6,14 @@ import { setLocale, t } from './i18n.js';
 
 const params = new URLSearchParams(location.search);
 const widgetId = params.get('widgetId') || '';
+// parentOrigin is the origin of the Matrix client around the widget (Element says it in
+// parentUrl). Messages go to that origin only, never to '*' (any page framing the widget
+// would read them), and only messages from it are heard. Without it the widget stays silent.
 const parentOrigin = (() => {
-  try { return new URL(params.get('parentUrl') || '').origin; } catch (e) { return '*'; }
+  try {
+    const origin = new URL(params.get('parentUrl') || '').origin;
+    return origin && origin !== 'null' ? origin : null;
+  } catch (e) { return null; }
 })();
 
 let nextRequest = 0;
@@ -15,12 +21,12 @@ const pending = new Map();
 let openidWaiter = null;
 
 function post(msg) {
-  window.parent.postMessage(msg, parentOrigin);
+  if (parentOrigin) window.parent.postMessage(msg, parentOrigin);
 }
 
 window.addEventListener('message', (ev) => {
   const msg = ev.data;
-  if (!msg || typeof msg !== 'object' || (parentOrigin !== '*' && ev.origin !== parentOrigin)) return;
+  if (!msg || typeof msg !== 'object' || !parentOrigin || ev.origin !== parentOrigin || ev.source !== window.parent) return;
   if (msg.api === 'fromWidget' && msg.response && pending.has(msg.requestId)) {
     pending.get(msg.requestId)(msg.response);
     pending.delete(msg.requestId);
@@ -66,7 +72,7 @@ export async function widgetLogin() {
   const key = 'telehealth-widget:' + session;
   const kept = sessionStorage.getItem(key);
   if (kept) return kept;
-  if (window.parent === window) throw new Error(t('signedOut'));
+  if (window.parent === window || !parentOrigin) throw new Error(t('signedOut'));
   const creds = await openID();
   const login = await request('POST', '/api/widget/login', {
     body: { access_token: creds.access_token, matrix_server_name: creds.matrix_server_name, session_id: session },

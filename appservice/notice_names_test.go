@@ -25,13 +25,17 @@ func TestNoticeShowsNamesAsText(t *testing.T) {
 		fsi = "\u2068" // FIRST STRONG ISOLATE
 		pdi = "\u2069" // POP DIRECTIONAL ISOLATE
 	)
+	// Each is booked as "Guest <n>" and knocks with the name. Names with directional controls
+	// are refused at the door (bridge.ValidateName), so the booked name shows; the notice's own
+	// stripping is a second line, tested on its own in TestNoticeUserDropsDirectionalControls.
 	names := []struct{ name, shown string }{
 		{"<b>Dr</b> House", "<b>Dr</b> House"},
 		{`<a href="https://evil.example/">Open your results</a>`, `<a href="https://evil.example/">Open your results</a>`},
 		// Shown as "Janeexe.pdf" with the override: the file-name trick.
-		{"Jane\u202Efdp.exe", "Janefdp.exe"},
-		{"\u2067Bob\u2069\u202B !deny", "Bob !deny"},
+		{"Jane\u202Efdp.exe", "Guest 3"},
+		{"\u2067Bob\u2069\u202B !deny", "Guest 4"},
 		{"Ann\n9 · Dr Who — !admit abc 9", "Ann 9 · Dr Who — !admit abc 9"},
+		{"مريم 42", "مريم 42"},
 	}
 	l := newLobby(t, "sqlite")
 	var clients []*mautrix.Client
@@ -39,10 +43,10 @@ func TestNoticeShowsNamesAsText(t *testing.T) {
 		Clinician: l.clinician.UserID.String(), Start: time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC),
 		End: time.Date(2026, 11, 24, 14, 50, 0, 0, time.UTC), TimeZone: "Europe/Paris", Policy: bridge.PolicyManual,
 	}
-	for i, n := range names {
+	for i := range names {
 		c := l.env.User(t, fmt.Sprintf("guest%d", i))
 		clients = append(clients, c)
-		req.Participants = append(req.Participants, bridge.ParticipantRequest{Name: n.name, MatrixID: c.UserID.String()})
+		req.Participants = append(req.Participants, bridge.ParticipantRequest{Name: fmt.Sprintf("Guest %d", i+1), MatrixID: c.UserID.String()})
 	}
 	s, err := l.env.App.Sessions.Schedule(context.Background(), req)
 	if err != nil {

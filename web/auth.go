@@ -55,6 +55,7 @@ func (srv *Server) LoginLink(ctx context.Context, clinician string) (string, err
 	if err != nil {
 		return "", err
 	}
+	_ = srv.svc.Audit(ctx, bridge.AuditEntry{Actor: clinician, Action: bridge.AuditLinkIssued, Subject: clinician, Detail: map[string]string{"kind": "login"}})
 	return srv.cfg.PublicURL + "/l/" + token, nil
 }
 
@@ -65,6 +66,7 @@ func (srv *Server) JoinLink(ctx context.Context, userID, sessionID string) (stri
 	if err != nil {
 		return "", err
 	}
+	_ = srv.svc.Audit(ctx, bridge.AuditEntry{Actor: userID, Action: bridge.AuditLinkIssued, SessionID: sessionID, Subject: userID, Detail: map[string]string{"kind": "join"}})
 	return srv.cfg.PublicURL + "/j/" + token, nil
 }
 
@@ -124,6 +126,7 @@ func (srv *Server) serveLoginLink(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
 		return
 	}
+	_ = srv.svc.Audit(bridge.WithAuditVia(r.Context(), "link"), bridge.AuditEntry{Actor: ws.UserID, Action: bridge.AuditSignIn, Detail: map[string]string{"kind": "panel"}})
 	http.Redirect(w, r, "/panel", http.StatusSeeOther)
 }
 
@@ -145,6 +148,7 @@ func (srv *Server) serveJoinLink(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
 		return
 	}
+	_ = srv.svc.Audit(bridge.WithAuditVia(r.Context(), "link"), bridge.AuditEntry{Actor: ws.UserID, Action: bridge.AuditSignIn, SessionID: ws.SessionID, Detail: map[string]string{"kind": "call"}})
 	http.Redirect(w, r, "/call/"+ws.SessionID+"#"+token, http.StatusSeeOther)
 }
 

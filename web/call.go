@@ -337,7 +337,7 @@ func (srv *Server) callHost(w http.ResponseWriter, r *http.Request) (any, error)
 	if err = decode(r, &req); err != nil {
 		return nil, err
 	}
-	if err = srv.hostAction(r.Context(), v.session.Clinician, v.session.ID, r.PathValue("action"), req); err != nil {
+	if err = srv.hostAction(bridge.WithAuditVia(r.Context(), "call"), v.session.Clinician, v.session.ID, r.PathValue("action"), req); err != nil {
 		return nil, err
 	}
 	return srv.state(r.Context(), v)

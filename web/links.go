@@ -80,8 +80,9 @@ func (srv *Server) participantLink(ctx context.Context, s *bridge.Session, p *br
 	if err != nil {
 		return "", fmt.Errorf("loading the guest link: %w", err)
 	}
+	first := link == nil
 	switch {
-	case link == nil:
+	case first:
 		link = &database.GuestLink{SessionID: s.ID, ParticipantID: p.ID}
 		renew = true
 	case renew:
@@ -91,6 +92,9 @@ func (srv *Server) participantLink(ctx context.Context, s *bridge.Session, p *br
 		if err = srv.putLink(ctx, s, link); err != nil {
 			return "", err
 		}
+	}
+	if first { // by the bridge, for the notifications or the panel; replacements are the clinician's
+		_ = srv.svc.Audit(ctx, bridge.AuditEntry{Action: bridge.AuditLinkIssued, SessionID: s.ID, Subject: bridge.ParticipantSubject(p), Detail: map[string]string{"kind": "guest"}})
 	}
 	return srv.cfg.PublicURL + "/g/" + srv.guestToken(s.ID, p.ID, link.Generation), nil
 }

@@ -20,9 +20,14 @@ func (srv *Server) panelAPI(f func(r *http.Request, clinician string) (any, erro
 		if err != nil {
 			return nil, err
 		}
+		r = r.WithContext(bridge.WithAuditVia(r.Context(), "panel"))
 		if r.URL.Path == "/api/panel/logout" {
 			http.SetCookie(w, &http.Cookie{Name: panelCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
-			return nil, srv.db.WebSession.Delete(r.Context(), in.hash)
+			if err = srv.db.WebSession.Delete(r.Context(), in.hash); err != nil {
+				return nil, err
+			}
+			_ = srv.svc.Audit(r.Context(), bridge.AuditEntry{Actor: in.clinician, Action: bridge.AuditSignOut, Detail: map[string]string{"kind": "panel"}})
+			return nil, nil
 		}
 		return f(r.WithContext(context.WithValue(r.Context(), signInKey{}, in)), in.clinician)
 	})
@@ -215,6 +220,10 @@ func (srv *Server) panelLobby(r *http.Request, clinician string) (any, error) {
 	}
 	if after, err := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64); err == nil {
 		srv.waitPanel(r, id, after)
+	} else {
+		// Opening the Attendees Access Panel shows the participants; its refreshes do not
+		// count again.
+		_ = srv.svc.Audit(r.Context(), bridge.AuditEntry{Actor: clinician, Action: bridge.AuditParticipantDataViewed, SessionID: id, Detail: map[string]string{"view": "lobby"}})
 	}
 	return srv.panelView(r.Context(), clinician, id)
 }
@@ -269,13 +278,16 @@ func (srv *Server) panelAction(r *http.Request, clinician string) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		entry := bridge.AuditEntry{Actor: clinician, Action: bridge.AuditLinkIssued, SessionID: s.ID, Subject: bridge.ParticipantSubject(p), Detail: map[string]string{"kind": "guest"}}
 		if action == "revoke" {
 			if err = srv.RevokeParticipantLink(ctx, p); err != nil {
 				return nil, err
 			}
+			entry.Action = bridge.AuditLinkWithdrawn
 		} else if _, err = srv.NewParticipantLink(ctx, s, p); err != nil {
 			return nil, err
 		}
+		_ = srv.svc.Audit(ctx, entry)
 	default:
 		if err := srv.hostAction(ctx, clinician, id, action, req); err != nil {
 			return nil, err
@@ -293,6 +305,9 @@ func (srv *Server) panelContacts(r *http.Request, clinician string) (any, error)
 	contacts, err := srv.db.Participant.ClinicianContacts(r.Context(), clinician, q)
 	if err != nil {
 		return nil, err
+	}
+	if len(contacts) > 0 {
+		_ = srv.svc.Audit(r.Context(), bridge.AuditEntry{Actor: clinician, Action: bridge.AuditParticipantDataViewed, Detail: map[string]string{"view": "contacts"}})
 	}
 	return map[string]any{"contacts": contacts}, nil
 }

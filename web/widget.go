@@ -56,6 +56,9 @@ func (srv *Server) widgetLogin(w http.ResponseWriter, r *http.Request) (any, err
 		return nil, errorf(http.StatusForbidden, "openid_refused", "Element's sign-in could not be checked with your homeserver.")
 	}
 	out := &WidgetLogin{UserID: userID}
+	// Who signs in, or is refused, once the homeserver has said who they are. Refusals of
+	// unverified tokens are not recorded: anyone can send those, and the trail is never pruned.
+	ctx := bridge.WithAuditVia(r.Context(), "widget")
 	if req.SessionID != "" {
 		// An unknown session is answered as one the user is not booked on: the answer must
 		// not tell which session IDs exist.
@@ -73,14 +76,17 @@ func (srv *Server) widgetLogin(w http.ResponseWriter, r *http.Request) (any, err
 		}
 		if !allowed {
 			srv.limiter.fail(ip)
+			_ = srv.svc.Audit(ctx, bridge.AuditEntry{Actor: userID, Action: bridge.AuditSignInRefused, SessionID: s.ID, Detail: map[string]string{"kind": "call", "reason": "not_booked"}})
 			return nil, notBooked
 		}
 		if out.CallToken, err = srv.callToken(r.Context(), userID, s.ID); err != nil {
 			return nil, err
 		}
+		_ = srv.svc.Audit(ctx, bridge.AuditEntry{Actor: userID, Action: bridge.AuditSignIn, SessionID: s.ID, Detail: map[string]string{"kind": "call"}})
 	}
 	if req.Panel {
 		if srv.cfg.IsClinician == nil || !srv.cfg.IsClinician(userID) {
+			_ = srv.svc.Audit(ctx, bridge.AuditEntry{Actor: userID, Action: bridge.AuditSignInRefused, Detail: map[string]string{"kind": "panel", "reason": "not_clinician"}})
 			return nil, errorf(http.StatusForbidden, "not_clinician", "Only the clinic's clinicians can use the panel.")
 		}
 		token, err := srv.newWebSession(r.Context(), kindPanel, userID, "", srv.cfg.PanelIdle)
@@ -88,6 +94,7 @@ func (srv *Server) widgetLogin(w http.ResponseWriter, r *http.Request) (any, err
 			return nil, err
 		}
 		out.PanelToken = token
+		_ = srv.svc.Audit(ctx, bridge.AuditEntry{Actor: userID, Action: bridge.AuditSignIn, Detail: map[string]string{"kind": "panel"}})
 	}
 	return out, nil
 }

@@ -55,13 +55,18 @@ func (c *Connector) sessionPowerLevels(clinician id.UserID) *event.PowerLevelsEv
 }
 
 // CreateRoom creates a session's room: version 10, an opaque name, history visible to members
-// from when they joined, no guest access, the join rule at invite until the window opens, and
-// the clinician invited.
+// from when they were invited, no guest access, the join rule at invite until the window opens,
+// and the clinician invited.
+//
+// History from the invite, not the join: the clinician is invited with the room, so every
+// lifecycle event (session_scheduled, window_opened, ...) reaches them, however late they
+// join. A participant is invited when admitted, so they read the room only from their
+// admission: not the chat or the lobby before it, and nothing while they knock or wait.
 func (c *Connector) CreateRoom(ctx context.Context, s *bridge.Session) (string, error) {
 	clinician := id.UserID(s.Clinician)
 	content := sessionContent(s, c.window)
 	initial := []*event.Event{
-		{Type: event.StateHistoryVisibility, Content: event.Content{Parsed: &event.HistoryVisibilityEventContent{HistoryVisibility: event.HistoryVisibilityJoined}}},
+		{Type: event.StateHistoryVisibility, Content: event.Content{Parsed: &event.HistoryVisibilityEventContent{HistoryVisibility: event.HistoryVisibilityInvited}}},
 		// The private_chat preset lets guests in on some homeservers (Dendrite).
 		{Type: event.StateGuestAccess, Content: event.Content{Parsed: &event.GuestAccessEventContent{GuestAccess: event.GuestAccessForbidden}}},
 		{Type: event.StateJoinRules, Content: event.Content{Parsed: &event.JoinRulesEventContent{JoinRule: event.JoinRuleInvite}}},

@@ -154,7 +154,9 @@ func (c *Connector) Invite(ctx context.Context, roomID, userID string) error {
 
 // Kick takes a user out with a reason. The spec's /kick works on knocking users; Dendrite
 // refuses it for them, so the bot then writes the leave membership itself, which its power
-// level allows and the room's rules still check.
+// level allows and the room's rules still check. Such a homeserver has no knocks in /sync
+// either: a Matrix user's client never shows the decline, which the error then says
+// (bridge.ErrNotTold). A guest's ghost needs no telling: the web page follows the lobby.
 func (c *Connector) Kick(ctx context.Context, roomID, userID, reason string) error {
 	_, err := c.bot.KickUser(ctx, id.RoomID(roomID), &mautrix.ReqKickUser{UserID: id.UserID(userID), Reason: reason})
 	if err == nil || !forbidden(err) {
@@ -164,6 +166,9 @@ func (c *Connector) Kick(ctx context.Context, roomID, userID, reason string) err
 		&event.MemberEventContent{Membership: event.MembershipLeave, Reason: reason})
 	if fallbackErr != nil {
 		return fmt.Errorf("kicking: %w (and setting leave: %v)", err, fallbackErr)
+	}
+	if !c.IsGhost(userID) {
+		return fmt.Errorf("declined with a leave membership after the homeserver refused the kick (%v): %w", err, bridge.ErrNotTold)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,6 +129,33 @@ func readsNothingButTheirKnock(t *testing.T, cli *mautrix.Client, room id.RoomID
 	for _, evt := range resp.Chunk {
 		if evt.Type.Type != event.StateMember.Type || evt.GetStateKey() != cli.UserID.String() {
 			t.Errorf("%s, waiting, read a %s from %s", cli.UserID, evt.Type.Type, evt.Sender)
+		}
+	}
+}
+
+// TestUnseenDeclineIsToldToTheClinician: on Dendrite the bot cannot kick someone knocking and
+// the knocker's client never sees the decline; the clinician is told in their control room, so
+// that they reach the participant another way. A stranger's declined knock says nothing there.
+func TestUnseenDeclineIsToldToTheClinician(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	jane, stranger := l.env.User(t, "jane"), l.env.User(t, "mallory")
+	s := l.schedule("2026-11-24 15:00 Europe/Paris JD none matrix=" + jane.UserID.String())
+	l.openWindow(s)
+	if err := knock(t, stranger, s.RoomID, "Mallory"); err != nil {
+		t.Fatal(err)
+	}
+	l.waitMembership(s, stranger.UserID, event.MembershipLeave)
+	if err := knock(t, jane, s.RoomID, "Jane"); err != nil {
+		t.Fatal(err)
+	}
+	l.waitState(s, 1, bridge.StateWaiting)
+	l.command("!deny "+s.ID+" 1", "was not admitted")
+	l.waitMembership(s, jane.UserID, event.MembershipLeave)
+	bridgetest.WaitMessage(t, l.clinician, l.control, wait, "the notice that Jane was not told",
+		bridgetest.IsNoticeFrom(l.bot(), "Session "+s.ID+": Jane (participant 1) is out of the room, but their Matrix client will not show it"))
+	for _, evt := range bridgetest.Messages(t, l.clinician, l.control) {
+		if evt.Sender == l.bot() && strings.Contains(evt.Content.AsMessage().Body, "mallory") {
+			t.Errorf("the control room speaks of the stranger: %s", evt.Content.AsMessage().Body)
 		}
 	}
 }

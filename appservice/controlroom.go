@@ -2,6 +2,7 @@ package appservice
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html"
 	"strings"
@@ -191,6 +192,30 @@ func (c *Connector) Waiting(ctx context.Context, s *bridge.Session, waiting []*b
 			c.log.Err(err).Str("session_id", sessionID).Msg("Failed to tell the clinician who is waiting")
 		}
 	})
+}
+
+// Unreached tells the clinician, in their control room, that a participant's decline (or
+// removal) may not have reached them, so that they reach the participant another way. It
+// names the participant by number and name, as the waiting notice does; the reason quoted is
+// the bridge's own text.
+func (c *Connector) Unreached(ctx context.Context, s *bridge.Session, p *bridge.Participant, reason string, err error) {
+	room, roomErr := c.controlRoom(ctx, id.UserID(s.Clinician))
+	if roomErr != nil {
+		zerolog.Ctx(ctx).Err(roomErr).Msg("Failed to find a control room to say a participant was not told")
+		return
+	}
+	n := (&notice{}).text(fmt.Sprintf("Session %s: ", s.ID)).user(p.DisplayName()).text(fmt.Sprintf(" (participant %d) ", p.Number))
+	if errors.Is(err, bridge.ErrNotTold) {
+		n.text("is out of the room, but their Matrix client will not show it: this homeserver cannot " +
+			"refuse a request to join in a way clients see. They were not told: “" + reason + "”. " +
+			"Please tell them another way.")
+	} else {
+		n.text("could not be taken out of the room (" + err.Error() + "), so they were not told: “" + reason + "”. " +
+			"Their client may still show them waiting; please tell them another way.")
+	}
+	if err := c.send(ctx, room, n); err != nil {
+		zerolog.Ctx(ctx).Err(err).Msg("Failed to say a participant was not told")
+	}
 }
 
 func (c *Connector) sendWaitingNotice(ctx context.Context, s *bridge.Session, waiting []*bridge.Participant) error {

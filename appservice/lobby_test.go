@@ -205,7 +205,7 @@ func TestLobbyJourney(t *testing.T) {
 			client := l.env.User(t, "jane")
 			s := l.schedule("2026-11-24 15:00 Europe/Paris \"Jane Doe\" none matrix=" + client.UserID.String())
 
-			// The room is opaque, members see history only from their join, and it is invite-only.
+			// The room is opaque, members see history only from their invite, and it is invite-only.
 			var name event.RoomNameEventContent
 			_ = l.clinician.StateEvent(context.Background(), id.RoomID(s.RoomID), event.StateRoomName, "", &name)
 			if strings.Contains(name.Name, "Jane") || !strings.Contains(name.Name, "15:00") {
@@ -213,7 +213,7 @@ func TestLobbyJourney(t *testing.T) {
 			}
 			var hv event.HistoryVisibilityEventContent
 			_ = l.clinician.StateEvent(context.Background(), id.RoomID(s.RoomID), event.StateHistoryVisibility, "", &hv)
-			if hv.HistoryVisibility != event.HistoryVisibilityJoined {
+			if hv.HistoryVisibility != event.HistoryVisibilityInvited {
 				t.Errorf("history visibility %q", hv.HistoryVisibility)
 			}
 			var pl event.PowerLevelsEventContent

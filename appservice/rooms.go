@@ -55,13 +55,18 @@ func (c *Connector) sessionPowerLevels(clinician id.UserID) *event.PowerLevelsEv
 }
 
 // CreateRoom creates a session's room: version 10, an opaque name, history visible to members
-// from when they joined, no guest access, the join rule at invite until the window opens, and
-// the clinician invited.
+// from when they were invited, no guest access, the join rule at invite until the window opens,
+// and the clinician invited.
+//
+// History from the invite, not the join: the clinician is invited with the room, so every
+// lifecycle event (session_scheduled, window_opened, ...) reaches them, however late they
+// join. A participant is invited when admitted, so they read the room only from their
+// admission: not the chat or the lobby before it, and nothing while they knock or wait.
 func (c *Connector) CreateRoom(ctx context.Context, s *bridge.Session) (string, error) {
 	clinician := id.UserID(s.Clinician)
 	content := sessionContent(s, c.window)
 	initial := []*event.Event{
-		{Type: event.StateHistoryVisibility, Content: event.Content{Parsed: &event.HistoryVisibilityEventContent{HistoryVisibility: event.HistoryVisibilityJoined}}},
+		{Type: event.StateHistoryVisibility, Content: event.Content{Parsed: &event.HistoryVisibilityEventContent{HistoryVisibility: event.HistoryVisibilityInvited}}},
 		// The private_chat preset lets guests in on some homeservers (Dendrite).
 		{Type: event.StateGuestAccess, Content: event.Content{Parsed: &event.GuestAccessEventContent{GuestAccess: event.GuestAccessForbidden}}},
 		{Type: event.StateJoinRules, Content: event.Content{Parsed: &event.JoinRulesEventContent{JoinRule: event.JoinRuleInvite}}},
@@ -149,7 +154,9 @@ func (c *Connector) Invite(ctx context.Context, roomID, userID string) error {
 
 // Kick takes a user out with a reason. The spec's /kick works on knocking users; Dendrite
 // refuses it for them, so the bot then writes the leave membership itself, which its power
-// level allows and the room's rules still check.
+// level allows and the room's rules still check. Such a homeserver has no knocks in /sync
+// either: a Matrix user's client never shows the decline, which the error then says
+// (bridge.ErrNotTold). A guest's ghost needs no telling: the web page follows the lobby.
 func (c *Connector) Kick(ctx context.Context, roomID, userID, reason string) error {
 	_, err := c.bot.KickUser(ctx, id.RoomID(roomID), &mautrix.ReqKickUser{UserID: id.UserID(userID), Reason: reason})
 	if err == nil || !forbidden(err) {
@@ -159,6 +166,9 @@ func (c *Connector) Kick(ctx context.Context, roomID, userID, reason string) err
 		&event.MemberEventContent{Membership: event.MembershipLeave, Reason: reason})
 	if fallbackErr != nil {
 		return fmt.Errorf("kicking: %w (and setting leave: %v)", err, fallbackErr)
+	}
+	if !c.IsGhost(userID) {
+		return fmt.Errorf("declined with a leave membership after the homeserver refused the kick (%v): %w", err, bridge.ErrNotTold)
 	}
 	return nil
 }

@@ -19,13 +19,14 @@ type quietRooms struct{}
 func (quietRooms) CreateRoom(context.Context, *bridge.Session) (string, error) {
 	return "!room:hs", nil
 }
-func (quietRooms) SetLobbyOpen(context.Context, *bridge.Session, bool) error       { return nil }
-func (quietRooms) Invite(context.Context, string, string) error                    { return nil }
-func (quietRooms) Kick(context.Context, string, string, string) error              { return nil }
-func (quietRooms) Ban(context.Context, string, string, string) error               { return nil }
-func (quietRooms) PublishSession(context.Context, *bridge.Session) error           { return nil }
-func (quietRooms) Emit(context.Context, *bridge.Session, bridge.Lifecycle) error   { return nil }
-func (quietRooms) Waiting(context.Context, *bridge.Session, []*bridge.Participant) {}
+func (quietRooms) SetLobbyOpen(context.Context, *bridge.Session, bool) error                      { return nil }
+func (quietRooms) Invite(context.Context, string, string) error                                   { return nil }
+func (quietRooms) Kick(context.Context, string, string, string) error                             { return nil }
+func (quietRooms) Ban(context.Context, string, string, string) error                              { return nil }
+func (quietRooms) PublishSession(context.Context, *bridge.Session) error                          { return nil }
+func (quietRooms) Emit(context.Context, *bridge.Session, bridge.Lifecycle) error                  { return nil }
+func (quietRooms) Waiting(context.Context, *bridge.Session, []*bridge.Participant)                {}
+func (quietRooms) Unreached(context.Context, *bridge.Session, *bridge.Participant, string, error) {}
 
 // BenchmarkLobbyMembershipEvent is the lobby's handling of one membership event (knock,
 // invite, join or leave, in turn) with SQLite storage and no network. Reported as µs/event.

@@ -69,7 +69,10 @@ func (svc *Service) applyMembership(ctx context.Context, s *Session, ps []*Parti
 	if p == nil {
 		if m.Membership == MemberKnock {
 			log.Info().Msg("Declining a knock from someone not booked on the session")
-			return svc.rooms.Kick(ctx, s.RoomID, m.Target, ReasonNotBooked)
+			// Nobody the clinician knows: a decline they may not see is not worth a notice.
+			if err := svc.rooms.Kick(ctx, s.RoomID, m.Target, ReasonNotBooked); !errors.Is(err, ErrNotTold) {
+				return err
+			}
 		}
 		return nil
 	}
@@ -115,7 +118,8 @@ func (svc *Service) onKnock(ctx context.Context, s *Session, ps []*Participant, 
 		if p.State == StateAdmitted || p.State == StateInSession {
 			return nil // a knock cannot follow an invite in Matrix; nothing to undo
 		}
-		return svc.rooms.Kick(ctx, s.RoomID, p.MatrixID, why)
+		svc.kickTelling(ctx, s, p, why, svc.rooms.Kick(ctx, s.RoomID, p.MatrixID, why))
+		return nil
 	}
 	if name, err := ValidateName(reason); err == nil {
 		p.KnockName = name

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -46,7 +47,8 @@ type Rooms interface {
 	SetLobbyOpen(ctx context.Context, s *Session, open bool) error
 	// Invite lets a user in (admits a knock).
 	Invite(ctx context.Context, roomID, userID string) error
-	// Kick takes a user out: denies a knock, rescinds an invite or removes a member.
+	// Kick takes a user out: denies a knock, rescinds an invite or removes a member. An error
+	// wrapping ErrNotTold means the user is out but may not learn it from their own client.
 	Kick(ctx context.Context, roomID, userID, reason string) error
 	// Ban removes a user for good.
 	Ban(ctx context.Context, roomID, userID, reason string) error
@@ -56,10 +58,20 @@ type Rooms interface {
 	Emit(ctx context.Context, s *Session, e Lifecycle) error
 }
 
+// ErrNotTold: a knock was declined (the user is out of the room), but the homeserver could
+// not do it the way clients show: Dendrite refuses to kick someone knocking and has no knocks
+// in /sync, so a Matrix user's client may still say they are waiting.
+var ErrNotTold = errors.New("their homeserver cannot show them that their request to join was declined")
+
 // Notifier tells the clinician about their lobby (the control room).
 type Notifier interface {
 	// Waiting says that participants are waiting to be let in.
 	Waiting(ctx context.Context, s *Session, waiting []*Participant)
+	// Unreached says that taking a participant out of the room (declining their knock, a
+	// removal, the end) may not have reached them: err wraps ErrNotTold when they are out but
+	// their client may not show it, and is the homeserver's refusal otherwise. reason is the
+	// bridge's own text that the kick carried.
+	Unreached(ctx context.Context, s *Session, p *Participant, reason string, err error)
 }
 
 // Planner plans what happens at set times: the join window switches and reminders.

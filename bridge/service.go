@@ -719,8 +719,20 @@ func (svc *Service) kick(ctx context.Context, s *Session, p *Participant, reason
 	if p.MatrixID == "" || s.RoomID == "" {
 		return
 	}
-	if err := svc.rooms.Kick(ctx, s.RoomID, p.MatrixID, reason); err != nil {
+	svc.kickTelling(ctx, s, p, reason, svc.rooms.Kick(ctx, s.RoomID, p.MatrixID, reason))
+}
+
+// kickTelling handles the outcome of kicking a participant: a kick that may not have reached
+// them is said in the clinician's control room, so that they reach the participant another way.
+func (svc *Service) kickTelling(ctx context.Context, s *Session, p *Participant, reason string, err error) {
+	if err == nil {
+		return
+	}
+	if !errors.Is(err, ErrNotTold) {
 		zerolog.Ctx(ctx).Err(err).Str("session_id", s.ID).Int("participant", p.Number).Msg("Failed to take a participant out of the room")
+	}
+	if svc.notify != nil {
+		svc.notify.Unreached(ctx, s, p, reason, err)
 	}
 }
 

@@ -470,3 +470,51 @@ func TestTURNRelaysCalls(t *testing.T) {
 		})
 	}
 }
+
+// A join takes one offer and one answer, with everything already published in the call: a
+// second offer would cost the page another round trip for nothing.
+func TestAJoinTakesOneOffer(t *testing.T) {
+	s := newSFU(t)
+	alice := s.join("sess-a", "@alice:hs", nil)
+	stop := make(chan struct{})
+	defer close(stop)
+	stream(alice, stop)
+	// Carol sees alice's tracks once they are published: bob joins a call that has them.
+	carol := s.join("sess-a", "@carol:hs", nil)
+	eventually(t, "alice's tracks published", func() bool { return countType(carol, "track") == 2 })
+	bob := s.join("sess-a", "@bob:hs", nil)
+	eventually(t, "bob's answer", func() bool { return bob.Answers() >= 1 })
+	// The SFU reads bob's messages in order and would send a second offer right after his
+	// answer: the reply to a message sent after the answer comes after any such offer.
+	bob.Send(map[string]any{"type": "host", "command": "end"})
+	eventually(t, "the reply to the message after the answer", func() bool {
+		for _, m := range bob.Messages() {
+			if m["type"] == "error" {
+				return true
+			}
+		}
+		return false
+	})
+	if n := bob.Offers(); n != 1 {
+		t.Errorf("bob's join took %d offers, want 1", n)
+	}
+	if tracks := countType(bob, "track"); tracks != 2 {
+		t.Errorf("bob's one offer announced %d of alice's tracks, want 2 (audio and camera)", tracks)
+	}
+	select {
+	case <-bob.Connected():
+	case <-time.After(10 * time.Second):
+		t.Fatal("bob's call did not connect")
+	}
+}
+
+// countType counts the signalling messages of one type a client received.
+func countType(c *callclient.Client, typ string) int {
+	n := 0
+	for _, m := range c.Messages() {
+		if m["type"] == typ {
+			n++
+		}
+	}
+	return n
+}

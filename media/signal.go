@@ -117,7 +117,8 @@ func (s *Server) serveSignalling(w http.ResponseWriter, r *http.Request) {
 	if h := s.hooks.Presence; h != nil {
 		go h(claims.Session, p.user, p.host, true)
 	}
-	p.negotiate(false)
+	// No negotiation here: setUp sent the one offer that carries everything; another would
+	// cost the page a second round trip for nothing.
 	p.readLoop(ctx)
 }
 

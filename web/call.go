@@ -225,7 +225,13 @@ func (srv *Server) callJoin(w http.ResponseWriter, r *http.Request) (any, error)
 		return nil, err
 	}
 	ws := "ws" + srv.cfg.PublicURL[len("http"):] + "/call/ws"
-	return &CallAccess{Credential: cred, WebSocket: ws, ICEServers: srv.calls.ICEServers(v.session, v.userID), UserID: v.userID, Host: v.host}, nil
+	// Always a list, empty without TURN: a page passes it as RTCConfiguration.iceServers,
+	// which refuses null.
+	ice := srv.calls.ICEServers(v.session, v.userID)
+	if ice == nil {
+		ice = []ICEServer{}
+	}
+	return &CallAccess{Credential: cred, WebSocket: ws, ICEServers: ice, UserID: v.userID, Host: v.host}, nil
 }
 
 // callLeave takes a guest out of the session: their ghost leaves the room. Matrix users stay

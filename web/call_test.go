@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -127,5 +128,29 @@ func TestCallThroughTheBridge(t *testing.T) {
 	case <-host.Closed():
 	case <-time.After(time.Second):
 		t.Fatal("the clinician's call stayed open after the end")
+	}
+}
+
+// TestCallJoinGivesAListOfICEServers: without TURN, ice_servers is an empty list, never null
+// (docs/web-api.md; RTCConfiguration.iceServers does not take null).
+func TestCallJoinGivesAListOfICEServers(t *testing.T) {
+	s := newSite(t)
+	if s.env.Config.Media.TURN.Enabled {
+		t.Fatal("this test needs TURN off, the default")
+	}
+	sess, _ := s.guestSession(bridge.ParticipantRequest{Name: "JD"})
+	s.openWindow(sess)
+	s.login(roomWithBot(t, s))
+	var enter struct {
+		URL string `json:"url"`
+	}
+	s.call("POST", "/api/panel/sessions/"+sess.ID+"/enter", "", struct{}{}, &enter)
+	hostToken := enter.URL[strings.Index(enter.URL, "#")+1:]
+	var raw map[string]json.RawMessage
+	if code := s.call("POST", "/api/call/join", hostToken, struct{}{}, &raw); code != 200 {
+		t.Fatalf("the clinician's credential: %d", code)
+	}
+	if got := string(raw["ice_servers"]); got != "[]" {
+		t.Errorf(`ice_servers is %s, want []`, got)
 	}
 }

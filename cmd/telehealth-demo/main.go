@@ -123,6 +123,7 @@ clinician, start a direct chat with the bot and send !help. To try a web-link gu
 then open the panel (!login) and copy the participant's link.
 `, dir, hs.URL, serverName, bridge.Matrix.Bot(), serverName, clinicianPassword,
 		serverName, clientPassword, cfg.Web.PublicURL, filepath.Join(dir, "telehealth-bridge.log"))
+	fmt.Print(dendriteLimits)
 
 	<-ctx.Done()
 	fmt.Println("\nStopping the demo...")
@@ -164,3 +165,17 @@ func portOrFree(port int) int {
 	}
 	return free
 }
+
+// dendriteLimits says what the demo's homeserver cannot do for a client with a Matrix account,
+// and what works instead (README, "Homeservers and the lobby").
+const dendriteLimits = `
+This demo's homeserver is Dendrite, which cannot run the lobby for a Matrix account in Element:
+it has no /knock (Element's "Ask to join" fails), it never shows a knock or its decline to the
+person who knocked, and it refuses the clinician's own Deny of a knock in Element. What works:
+  - clients without a Matrix account: their web link (the panel shows it), knocking from the page;
+  - a client booked with a Matrix account (like @client here): the clinician lets them in
+    directly with !admit <session> <number> (an invite they accept in Element);
+  - clinicians: !admit and !deny in the bot's chat, or the panel; Element's Approve works;
+  - Element users who want to knock: a Synapse homeserver.
+When a decline cannot reach the person, the bot says so in the clinician's chat.
+`

@@ -68,6 +68,10 @@ type Client struct {
 	reason    atomic.Value
 	closeCode atomic.Int32
 	closeOnce sync.Once
+
+	// offers and answers count the SFU's offers and the answers sent to them: a join should
+	// take one of each.
+	offers, answers atomic.Int64
 }
 
 var quiet = &logging.DefaultLoggerFactory{DefaultLogLevel: logging.LogLevelDisabled}
@@ -184,6 +188,7 @@ func (c *Client) readLoop() {
 		c.mu.Unlock()
 		switch m["type"] {
 		case "offer":
+			c.offers.Add(1)
 			if err = c.answer(m["sdp"].(string)); err != nil {
 				c.finish("answering: " + err.Error())
 				return
@@ -239,8 +244,15 @@ func (c *Client) answer(sdp string) error {
 		return err
 	}
 	c.send(map[string]any{"type": "answer", "sdp": answer.SDP})
+	c.answers.Add(1)
 	return nil
 }
+
+// Offers is how many offers the SFU has sent so far.
+func (c *Client) Offers() int64 { return c.offers.Load() }
+
+// Answers is how many answers the client has sent (written on the socket) so far.
+func (c *Client) Answers() int64 { return c.answers.Load() }
 
 // readRTCP reads what the SFU says about the client's tracks, counting keyframe requests.
 func (c *Client) readRTCP(sender *webrtc.RTPSender) {

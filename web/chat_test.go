@@ -289,3 +289,92 @@ func TestChatRefusals(t *testing.T) {
 	}
 	refused("a removed guest", token, http.StatusForbidden, "not_in_session")
 }
+
+// TestChatForMatrixParticipantsAndAfterRestart: a participant booked with their Matrix account
+// reads the chat as of their own join and writes from the call page (the bot relays them by
+// name); after a restart the bridge reads the same history back from the homeserver.
+func TestChatForMatrixParticipantsAndAfterRestart(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	pat := s.env.User(t, "pat")
+	if err := pat.SetDisplayName(ctx, "Pat Q"); err != nil {
+		t.Fatal(err)
+	}
+	sess, err := s.env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{
+		Clinician: s.clinician.UserID.String(), Start: time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC),
+		End: time.Date(2026, 11, 24, 14, 50, 0, 0, time.UTC), TimeZone: "Europe/Paris",
+		Participants: []bridge.ParticipantRequest{{Name: "Jane Doe"}, {Name: "Pat Quinn", MatrixID: pat.UserID.String()}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := id.RoomID(sess.RoomID)
+	if _, err = s.clinician.JoinRoomByID(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	_, ps, _ := s.env.App.Sessions.Lobby(ctx, "", sess.ID)
+	link, err := s.env.App.Web.ParticipantLink(ctx, sess, ps[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := link[strings.LastIndex(link, "/")+1:]
+	s.openWindow(sess)
+	patToken := s.callTokenFor(pat.UserID.String(), sess)
+	refusedCode := func(token string) int { return s.call("GET", "/api/call/chat", token, nil, nil) }
+	if code := refusedCode(patToken); code != http.StatusForbidden {
+		t.Errorf("a Matrix participant not in the room reads the chat: %d", code)
+	}
+
+	if _, err = s.clinician.SendText(ctx, room, "Before Pat"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = s.clinician.InviteUser(ctx, room, &mautrix.ReqInviteUser{UserID: pat.UserID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = pat.JoinRoomByID(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.Eventually(t, wait, "Pat to be in the session", func() bool {
+		var st web.CallState
+		s.call("GET", "/api/call/state", patToken, nil, &st)
+		return st.Me.State == "in_session"
+	})
+	if _, err = pat.SendText(ctx, room, "Pat from Element"); err != nil {
+		t.Fatal(err)
+	}
+	chat := s.chatShows(patToken, "Pat from Element")
+	if hasText(chat, "Before Pat") {
+		t.Error("the Matrix participant reads what was said before they joined")
+	}
+	if code := s.call("POST", "/api/call/chat", patToken, map[string]string{"text": "Pat from the call page"}, nil); code != 200 {
+		t.Fatalf("Pat's send: %d", code)
+	}
+	bridgetest.WaitMessage(t, s.clinician, room, wait, "Pat's relayed message", func(evt *event.Event) bool {
+		return evt.Sender == s.env.App.Matrix.Bot() && evt.Content.AsMessage().Body == "Pat Q: Pat from the call page"
+	})
+	for _, m := range s.chatShows(patToken, "Pat from the call page").Messages {
+		if strings.HasPrefix(m.Text, "Pat from") && (!m.Mine || m.Host) {
+			t.Errorf("Pat's message shows to Pat as %+v", m)
+		}
+	}
+
+	s.admitGuest(sess, token, "Jane")
+	if _, err = pat.SendText(ctx, room, "Hi Jane"); err != nil {
+		t.Fatal(err)
+	}
+	before := s.chatShows(token, "Hi Jane")
+	if hasText(before, "Pat from Element") || hasText(before, "Before Pat") {
+		t.Error("the guest reads what was said before they were let in")
+	}
+
+	// A restart: nothing was stored, the history comes back from the homeserver.
+	s.env.Stop()
+	s.env.Start(t)
+	after := s.chatShows(token, "Hi Jane")
+	if len(after.Messages) != len(before.Messages) {
+		t.Errorf("after a restart the guest reads %d messages, before %d", len(after.Messages), len(before.Messages))
+	}
+	if !hasText(s.chatShows(patToken, "Hi Jane"), "Pat from the call page") {
+		t.Error("Pat's history changed with the restart")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -52,7 +53,7 @@ func (c *Connector) ChatSend(ctx context.Context, s *bridge.Session, sender, tex
 	room := id.RoomID(s.RoomID)
 	if c.IsGhost(sender) {
 		content := &event.MessageEventContent{MsgType: event.MsgText, Body: text, Mentions: &event.Mentions{}}
-		if _, err := c.AS.Intent(id.UserID(sender)).SendMessageEvent(ctx, room, event.EventMessage, content); err != nil {
+		if err := sendPrivately(ctx, c.AS.Intent(id.UserID(sender)).Client, room, content); err != nil {
 			return fmt.Errorf("sending a guest's chat message: %w", err)
 		}
 		return nil
@@ -65,10 +66,20 @@ func (c *Connector) ChatSend(ctx context.Context, s *bridge.Session, sender, tex
 		"msgtype": event.MsgText, "body": name + ": " + text, "m.mentions": map[string]any{},
 		chatRelayKey: chatRelay{Sender: sender, Text: text},
 	}
-	if _, err := c.bot.SendMessageEvent(ctx, room, event.EventMessage, content); err != nil {
+	if err := sendPrivately(ctx, c.bot.Client, room, content); err != nil {
 		return fmt.Errorf("relaying a chat message from the call page: %w", err)
 	}
 	return nil
+}
+
+// sendPrivately sends an m.room.message whose content stays out of the logs: mautrix logs
+// request bodies with each request at debug level, and with a failed request at error level.
+func sendPrivately(ctx context.Context, cli *mautrix.Client, room id.RoomID, content any) error {
+	url := cli.BuildClientURL("v3", "rooms", room, "send", event.EventMessage.Type, cli.TxnID())
+	_, err := cli.MakeFullRequest(ctx, mautrix.FullRequest{
+		Method: http.MethodPut, URL: url, RequestJSON: content, ResponseJSON: &mautrix.RespSendEvent{}, SensitiveContent: true,
+	})
+	return err
 }
 
 // ChatHistory reads the session room's chat from the homeserver, newest first, with the

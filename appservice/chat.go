@@ -23,7 +23,7 @@ import (
 
 // chatRelayKey is the content key of a message the bot relayed from a call page: who wrote it
 // and their text without the name. Only the bot's own messages are read for it.
-const chatRelayKey = "org.telehealth.chat"
+const chatRelayKey = "org.telehealthbridge.chat"
 
 type chatRelay struct {
 	Sender string `json:"sender"`
@@ -135,7 +135,7 @@ func (c *Connector) chatEvent(evt *event.Event, names map[string]string) (bridge
 		MsgType   string          `json:"msgtype"`
 		Body      string          `json:"body"`
 		RelatesTo json.RawMessage `json:"m.relates_to"`
-		Relay     *chatRelay      `json:"org.telehealth.chat"`
+		Relay     *chatRelay      `json:"org.telehealthbridge.chat"`
 	}
 	if err := json.Unmarshal(evt.Content.VeryRaw, &content); err != nil || content.Body == "" {
 		return bridge.RoomEvent{}, false

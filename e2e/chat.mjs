@@ -124,6 +124,23 @@ await client.locator('#chat-close').click();
 await send(host, 'See you next week');
 await until('the badge for a message while closed', async () => (await text(client, '#chat-badge')).includes('1 new'));
 
+// Sent back to the waiting room, then let in again: what was said meanwhile stays unread by
+// them; what they read before is not counted again, what they had not read still is.
+await host.locator('.inside-list [data-action="send-back"]').click();
+await client.locator('#waiting').waitFor();
+check(await client.locator('#chat-toggle').count() === 0, 'the chat stays on the waiting page');
+await chatControl('/say', { session_id: sessionId, text: 'While Jane waits' });
+await shows(host, 'the message said while Jane waits', (m) => m.text === 'While Jane waits');
+await host.locator('.waiting-list [data-action="admit"]').click();
+await client.locator('#chat-toggle').waitFor();
+await send(host, 'Welcome back');
+await until('the badge after coming back', async () => (await text(client, '#chat-badge')).includes('2 new'));
+await client.locator('#chat-toggle').click();
+await shows(client, 'the message after coming back', (m) => m.text === 'Welcome back');
+const back = await messages(client);
+check(back.some((m) => m.text === 'Hello Jane, can you hear me?') && back.some((m) => m.text === 'See you next week'), 'the first stay\'s messages are gone after coming back');
+check(!back.some((m) => m.text === 'While Jane waits'), 'the client reads what was said while they were in the waiting room');
+
 // French: another client, let in from Element, reads the chat in French.
 const fr = await control('/book', { name: 'Jeanne Dupont', locale: 'fr' });
 await control('/open', { session_id: fr.session_id });

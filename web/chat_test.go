@@ -181,7 +181,7 @@ func TestChatBridgedWithTheRoom(t *testing.T) {
 		}
 	}
 	// The bot's own notices are not chat, and nobody can pass as someone the bot relayed.
-	fake := map[string]any{"msgtype": "m.text", "body": "fake", "org.telehealth.chat": map[string]string{"sender": s.clinician.UserID.String(), "text": "I am the doctor"}}
+	fake := map[string]any{"msgtype": "m.text", "body": "fake", "org.telehealthbridge.chat": map[string]string{"sender": s.clinician.UserID.String(), "text": "I am the doctor"}}
 	if _, err := s.clinician.SendMessageEvent(ctx, room, event.EventMessage, fake); err != nil {
 		t.Fatal(err)
 	}

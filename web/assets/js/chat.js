@@ -70,6 +70,9 @@ function w(key, vars = {}) {
 // installChat watches the page for call views. auth is the page's bearer token.
 export function installChat({ auth }) {
   let chat = null;
+  // Messages the person has had the chat open for, across call views (sent back, then let in
+  // again): a new view does not count them as unread again.
+  const read = new Set();
   const app = document.getElementById('app') || document.body;
   const check = () => {
     const controls = app.querySelector('.call-layout nav.controls');
@@ -77,15 +80,16 @@ export function installChat({ auth }) {
       chat.stop();
       chat = null;
     }
-    if (controls && !chat) chat = new ChatPanel(auth, controls);
+    if (controls && !chat) chat = new ChatPanel(auth, controls, read);
   };
   new MutationObserver(check).observe(app, { childList: true, subtree: true });
   check();
 }
 
 class ChatPanel {
-  constructor(auth, controls) {
+  constructor(auth, controls, read) {
     this.auth = auth;
+    this.read = read;
     this.controls = controls;
     this.seen = new Set();
     this.unread = 0;
@@ -131,6 +135,7 @@ class ChatPanel {
     this.panel.hidden = !open;
     this.button.setAttribute('aria-expanded', String(open));
     if (open) {
+      this.seen.forEach((id) => this.read.add(id));
       this.unread = 0;
       this.showBadge();
       this.list.lastElementChild?.scrollIntoView({ block: 'end' });
@@ -154,7 +159,8 @@ class ChatPanel {
       if (this.seen.has(m.id)) continue;
       this.seen.add(m.id);
       this.list.append(this.item(m));
-      if (!m.mine && !this.open) this.unread++;
+      if (this.open) this.read.add(m.id);
+      else if (!m.mine && !this.read.has(m.id)) this.unread++;
     }
     this.empty.hidden = this.seen.size > 0;
     this.showBadge();

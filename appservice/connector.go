@@ -54,6 +54,8 @@ type Connector struct {
 	published publishedState
 	throttle  noticeThrottle
 	controlMu sync.Mutex
+	// chatWatcher hears of new messages in session rooms (the call pages' chat).
+	chatWatcher ChatWatcher
 
 	server   *http.Server
 	listener net.Listener
@@ -237,6 +239,10 @@ func (c *Connector) handleEvent(evt *event.Event) {
 		Str("event_type", evt.Type.Type).
 		Logger()
 	ctx := bridge.WithAuditVia(log.WithContext(context.Background()), "matrix")
+	if evt.Type == event.EventMessage {
+		// Every message, the bot's relays included, is news for the call pages' chat.
+		c.chatMessageArrived(ctx, evt)
+	}
 	// The bot's own events come back too; only its membership changes matter (an invite it
 	// sent a guest's ghost is the guest's admission).
 	if evt.Sender == c.bot.UserID && evt.Type != event.StateMember {

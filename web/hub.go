@@ -49,6 +49,16 @@ func (h *hub) LobbyChanged(s *bridge.Session, _ []*bridge.Participant) {
 	}
 }
 
+// bump wakes the pages following one key (a session's chat).
+func (h *hub) bump(key string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	f := h.feed(key)
+	f.version++
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
 // version is the current version of a session or of a clinician's list.
 func (h *hub) version(key string) uint64 {
 	h.mu.Lock()

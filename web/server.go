@@ -93,7 +93,10 @@ type Server struct {
 
 	hub     *hub
 	limiter *limiter
-	server  *http.Server
+	// chat is the in-call chat's Matrix side; chatLimit counts each sender's messages.
+	chat      Chat
+	chatLimit *limiter
+	server    *http.Server
 	// stop ends the background work Start began (the limiter's sweep).
 	stop context.CancelFunc
 }
@@ -110,7 +113,8 @@ func New(cfg Config, db *database.Database, svc *bridge.Service, clock clockwork
 	}
 	srv := &Server{
 		cfg: cfg, log: log.With().Str("component", "web").Logger(), db: db, svc: svc, clock: clock,
-		hub: newHub(), limiter: newLimiter(clock, 20, time.Minute, cfg.TrustedProxies), extra: map[string]http.Handler{},
+		hub: newHub(), limiter: newLimiter(clock, 20, time.Minute, cfg.TrustedProxies),
+		chatLimit: newLimiter(clock, chatBurst, chatWindow, nil), extra: map[string]http.Handler{},
 	}
 	svc.Watch(srv.hub)
 	return srv
@@ -155,6 +159,8 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/call/leave", srv.api(srv.callLeave))
 	mux.HandleFunc("GET /api/call/sessions", srv.api(srv.callSessions))
 	mux.HandleFunc("POST /api/call/host/{action}", srv.api(srv.callHost))
+	mux.HandleFunc("GET /api/call/chat", srv.api(srv.callChat))
+	mux.HandleFunc("POST /api/call/chat", srv.api(srv.callChatSend))
 	mux.HandleFunc("POST /api/widget/login", srv.api(srv.widgetLogin))
 
 	// The clinician's panel.
@@ -190,6 +196,7 @@ func (srv *Server) Start() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	srv.stop = cancel
 	go srv.limiter.run(ctx)
+	go srv.chatLimit.run(ctx)
 	go func() {
 		if err := srv.server.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			srv.log.Err(err).Msg("Web server failed")

@@ -123,6 +123,8 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		net.JoinHostPort(cfg.Web.Hostname, strconv.Itoa(int(cfg.Web.Port))),
 		net.JoinHostPort(cfg.AppService.Hostname, strconv.Itoa(int(cfg.AppService.Port)))))
 	matrix.SetWebLinks(pages)
+	pages.UseChat(matrix) // the in-call chat: the session room's thread on the call pages
+	matrix.SetChatWatcher(pages)
 	notifier.Use(pages, clinicDesk{Connector: matrix, panel: pages})
 	if sms != nil {
 		pages.Mount("/sms/", sms.Webhooks(notifier, cfg.Web.PublicURL))

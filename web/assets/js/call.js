@@ -4,6 +4,7 @@ import { SessionPage } from './session.js';
 import { widgetLogin } from './widget.js';
 import { message } from './dom.js';
 import { t } from './i18n.js';
+import { installChat } from './chat.js';
 
 async function main() {
   let token = '';
@@ -24,6 +25,7 @@ async function main() {
   }
   if (!token) return message(t('title'), t('signedOut'));
   new SessionPage({ auth: token, guest: false }).start();
+  installChat({ auth: token }); // the call view gets its chat panel
 }
 
 main();

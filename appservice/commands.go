@@ -486,7 +486,7 @@ func cmdSchedule(ce *commandEvent) {
 		return
 	}
 	loc := s.Location()
-	n := (&notice{}).text(fmt.Sprintf("Scheduled %s session %s on %s for ", strings.ToLower(s.Kind.Label()), s.ID, bridge.FormatTime(s.Start, loc))).user(p.Name)
+	n := (&notice{}).text(fmt.Sprintf("Scheduled session %s (%s) on %s for ", s.ID, strings.ToLower(s.Kind.Label()), bridge.FormatTime(s.Start, loc))).user(p.Name)
 	if s.Kind == bridge.KindPhone {
 		_, booked, _ := c.svc.Lobby(ce.Ctx, ce.Sender.String(), s.ID)
 		for _, bp := range booked {

@@ -77,4 +77,12 @@ func TestTelephoneSessionFromThePanel(t *testing.T) {
 		body := evt.Content.AsMessage().Body
 		return strings.Contains(body, sess.ID+" · ") && strings.Contains(body, "Telephone") && strings.Contains(body, "call 1 at +33 6 12 34 56 12")
 	})
+	// !schedule books one too, and says whom to call.
+	if _, err := s.clinician.SendText(ctx, control, `!schedule 2026-11-25 10:00 Europe/Paris "J. D." none phone=+33612345699 kind=phone`); err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.WaitMessage(t, s.clinician, control, wait, "the schedule answer", func(evt *event.Event) bool {
+		body := evt.Content.AsMessage().Body
+		return strings.Contains(body, "(telephone)") && strings.Contains(body, "call them at +33 6 12 34 56 99")
+	})
 }

@@ -232,7 +232,13 @@ func cmdSessions(ce *commandEvent) {
 			}
 		}
 		n.code(s.ID).text(fmt.Sprintf(" · %s–%s · %s · %s", bridge.FormatTime(s.Start, s.Location()),
-			s.End.In(s.Location()).Format("15:04"), s.Kind, s.Status))
+			s.End.In(s.Location()).Format("15:04"), s.Kind.Label(), s.Status))
+		if s.Kind == bridge.KindPhone {
+			// The number to call: this answer goes only to the clinician's control room.
+			for _, p := range ps {
+				n.text(fmt.Sprintf(" · call %d at %s", p.Number, bridge.ReadablePhone(p.Phone)))
+			}
+		}
 		if waiting > 0 {
 			n.text(fmt.Sprintf(" · %d waiting", waiting))
 		}
@@ -480,8 +486,15 @@ func cmdSchedule(ce *commandEvent) {
 		return
 	}
 	loc := s.Location()
-	n := (&notice{}).text(fmt.Sprintf("Scheduled session %s on %s for ", s.ID, bridge.FormatTime(s.Start, loc))).
-		user(p.Name).text(fmt.Sprintf(". The waiting room opens at %s.", s.Opens(c.window).In(loc).Format("15:04")))
+	n := (&notice{}).text(fmt.Sprintf("Scheduled session %s (%s) on %s for ", s.ID, strings.ToLower(s.Kind.Label()), bridge.FormatTime(s.Start, loc))).user(p.Name)
+	if s.Kind == bridge.KindPhone {
+		_, booked, _ := c.svc.Lobby(ce.Ctx, ce.Sender.String(), s.ID)
+		for _, bp := range booked {
+			n.text(fmt.Sprintf(". Telephone: call them at %s.", bridge.ReadablePhone(bp.Phone)))
+		}
+	} else {
+		n.text(fmt.Sprintf(". The waiting room opens at %s.", s.Opens(c.window).In(loc).Format("15:04")))
+	}
 	if s.RoomID != "" {
 		n.text(" Its room: https://matrix.to/#/" + s.RoomID)
 	}

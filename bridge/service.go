@@ -174,7 +174,7 @@ func (svc *Service) Schedule(ctx context.Context, req ScheduleRequest) (*Session
 			return nil, fmt.Errorf("participant %d: %w", i+1, err)
 		}
 		if req.Kind == KindPhone && p.Phone == "" {
-			return nil, fmt.Errorf("participant %d: a telephone session needs their phone number", i+1)
+			return nil, fmt.Errorf("%w: participant %d: a telephone session needs their phone number", ErrInvalidSchedule, i+1)
 		}
 		p.SessionID, p.Number, p.State, p.UpdatedAt = s.ID, i+1, StateBooked, now
 		participants = append(participants, p)

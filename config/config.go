@@ -8,11 +8,15 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
 	"go.mau.fi/zeroconfig"
 )
+
+// e164 is an international phone number as Twilio takes it.
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 
 // Placeholder is the token value of the example config and the registration template.
 // The bridge refuses to start while a token still has it.
@@ -27,6 +31,7 @@ type Config struct {
 	Lobby       LobbyConfig       `yaml:"lobby"`
 	Media       MediaConfig       `yaml:"media"`
 	Notify      NotifyConfig      `yaml:"notifications"`
+	Telephone   TelephoneConfig   `yaml:"telephone"`
 	Permissions Permissions       `yaml:"permissions"`
 	Logging     zeroconfig.Config `yaml:"logging"`
 
@@ -165,6 +170,32 @@ type SMSConfig struct {
 	APIURL              string  `yaml:"api_url"`
 	PerSecond           float64 `yaml:"per_second"`
 	StatusCallback      bool    `yaml:"status_callback"`
+}
+
+// TelephoneConfig is how the bridge places telephone sessions' calls through Twilio Voice,
+// with the Twilio account of notifications.sms and notifications.clinic_phone as caller ID.
+type TelephoneConfig struct {
+	// Clinicians maps a clinician's user ID to their own phone (E.164), which the bridge rings
+	// first; a clinician who is not listed cannot place calls from the bridge.
+	Clinicians map[string]string `yaml:"clinicians"`
+	// RingTimeout is how long a phone rings before the attempt counts as not answered.
+	RingTimeout time.Duration `yaml:"ring_timeout"`
+}
+
+// TelephoneProblems says why the bridge cannot place telephone sessions' calls, or nothing
+// when it can. It is not an error: a clinic without it dials its clients itself.
+func (c *Config) TelephoneProblems() []string {
+	var out []string
+	if c.Notify.SMS.AccountSID == "" {
+		out = append(out, "no Twilio account (notifications.sms.account_sid is empty)")
+	}
+	if c.Notify.ClinicPhone == "" {
+		out = append(out, "no caller ID (notifications.clinic_phone is empty; the introduction SMS goes without a number)")
+	}
+	if len(c.Telephone.Clinicians) == 0 {
+		out = append(out, "no clinician's own phone (telephone.clinicians is empty)")
+	}
+	return out
 }
 
 // EmailConfig is the SMTP server that sends email.
@@ -327,6 +358,19 @@ func (c *Config) validate() error {
 		if sms.PerSecond <= 0 {
 			bad("notifications.sms.per_second", "must be more than 0")
 		}
+	}
+	for user, phone := range c.Telephone.Clinicians {
+		if !strings.HasPrefix(user, "@") || !strings.Contains(user, ":") {
+			bad("telephone.clinicians", "%q is not a user ID (@name:server)", user)
+		} else if !c.IsClinician(user) {
+			bad("telephone.clinicians", "%s is not a clinician in permissions", user)
+		}
+		if !e164.MatchString(phone) {
+			bad("telephone.clinicians", "the phone of %s is not an E.164 number (+33612345678)", user)
+		}
+	}
+	if t := c.Telephone.RingTimeout; t < 5*time.Second || t > 2*time.Minute {
+		bad("telephone.ring_timeout", "%s is not between 5s and 2m", t)
 	}
 	if mail := n.Email; mail.Host != "" {
 		if mail.Port <= 0 || mail.Port > 65535 {

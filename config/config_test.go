@@ -279,3 +279,46 @@ func TestShortOrSharedTokensRefused(t *testing.T) {
 		t.Errorf("a short Twilio auth_token: %v", err)
 	}
 }
+
+// A config that cannot place telephone calls says what is missing; a wrong clinician phone is
+// refused at load.
+func TestTelephoneConfig(t *testing.T) {
+	cfg, err := Load(writeFile(t, "config.yaml", userConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems := strings.Join(cfg.TelephoneProblems(), "\n")
+	for _, want := range []string{"notifications.sms.account_sid", "notifications.clinic_phone", "telephone.clinicians"} {
+		if !strings.Contains(problems, want) {
+			t.Errorf("the startup check does not name %s:\n%s", want, problems)
+		}
+	}
+	if cfg.Telephone.RingTimeout.Seconds() != 30 {
+		t.Errorf("ring_timeout default %s", cfg.Telephone.RingTimeout)
+	}
+	ready := userConfig + `notifications:
+  clinic_phone: "+33123456789"
+  sms:
+    account_sid: AC0123456789abcdef0123456789abcdef
+    auth_token: 0123456789abcdef0123456789abcdef
+    from: "+33123456789"
+telephone:
+  clinicians:
+    "@dr.martin:example.org": "+33612345678"
+`
+	if cfg, err = Load(writeFile(t, "config.yaml", ready)); err != nil {
+		t.Fatal(err)
+	}
+	if p := cfg.TelephoneProblems(); len(p) != 0 || cfg.Telephone.Clinicians["@dr.martin:example.org"] != "+33612345678" {
+		t.Errorf("a ready config: %v %v", p, cfg.Telephone.Clinicians)
+	}
+	for bad, want := range map[string]string{
+		`"@dr.martin:example.org": "06 12 34 56 78"`: "not an E.164 number",
+		`"@someone:elsewhere.org": "+33612345678"`:   "not a clinician",
+	} {
+		_, err := Load(writeFile(t, "config.yaml", strings.Replace(ready, `"@dr.martin:example.org": "+33612345678"`, bad, 1)))
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "telephone.clinicians") {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}

@@ -36,7 +36,7 @@ var required = []struct{ key, what string }{
 }
 
 // freeForm lists the sections whose keys are the user's own (not checked against the example).
-var freeForm = []string{"permissions", "logging.writers", "logging.metadata"}
+var freeForm = []string{"permissions", "telephone.clinicians", "logging.writers", "logging.metadata"}
 
 // Load reads the config at path, upgrades the file in place (new keys and comments from the
 // example; the user's values kept), applies environment overrides and validates the result.

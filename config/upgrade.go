@@ -75,6 +75,9 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Str, "notifications", "email", "from")
 	helper.Copy(up.Str, "notifications", "email", "tls")
 
+	helper.Copy(up.Map, "telephone", "clinicians")
+	helper.Copy(up.Str, "telephone", "ring_timeout")
+
 	helper.Copy(up.Map, "permissions")
 
 	helper.Copy(up.Map, "logging")

@@ -25,6 +25,7 @@ func InviteUID(n Notice) string {
 // comma, colon or double quote gave calendars a broken or missing ORGANIZER, and a newline in
 // a name started a new property.
 func RenderInvite(n Notice) (invite []byte, method string, err error) {
+	n = withoutVideoLink(n)
 	switch n.Kind {
 	case NoticeConfirmation, NoticeReminder, NoticeReschedule:
 		method = "REQUEST"
@@ -81,6 +82,9 @@ func RenderInvite(n Notice) (invite []byte, method string, err error) {
 	if n.Link != "" {
 		cal.line("URL", n.Link)
 		cal.line("DESCRIPTION", icalText(c.LinkLabel+": "+n.Link))
+	} else if c.inviteDescription != "" {
+		cal.line("LOCATION", icalText(map[bool]string{true: "Téléphone", false: "Telephone"}[w.fr]))
+		cal.line("DESCRIPTION", icalText(c.inviteDescription))
 	}
 	cal.line("STATUS", status)
 	cal.line("END", "VEVENT")

@@ -255,8 +255,9 @@ func (nt *Notifier) Plan(ctx context.Context, s *bridge.Session) error {
 				cancel(n, "no longer planned")
 				continue
 			}
-			if !n.Due.Equal(want[i].due) || n.Revision != s.Revision {
-				n.Due, n.Revision, n.UpdatedAt = want[i].due, s.Revision, now
+			due := want[i].due
+			if !n.Due.Equal(due) || n.Revision != s.Revision {
+				n.Due, n.Revision, n.UpdatedAt = due, s.Revision, now
 				change = append(change, n)
 			}
 		}
@@ -273,6 +274,11 @@ func (nt *Notifier) Plan(ctx context.Context, s *bridge.Session) error {
 			switch {
 			case t.kind == NoticeWindowOpen:
 				late = !now.Before(s.Start)
+			case t.kind == NoticePhoneIntro:
+				// Booked less than phone_intro_before ahead: the client still hears who will
+				// call, now.
+				late = !now.Before(s.Start)
+				t.due = maxTime(t.due, now)
 			case t.kind == NoticeReminder && nt.cfg.Confirmation:
 				late = t.due.Before(now.Add(time.Hour))
 			}
@@ -295,6 +301,13 @@ func (nt *Notifier) Plan(ctx context.Context, s *bridge.Session) error {
 		nt.log.Debug().Str("session_id", s.ID).Int("planned", len(add)).Int("changed", len(change)).Msg("Notifications planned")
 	}
 	return nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func isTimed(k NoticeKind) bool {
@@ -452,19 +465,27 @@ func (nt *Notifier) deliver(ctx context.Context, n *Notification) {
 			return
 		}
 	}
+	// A notice that cannot be written now cannot be written later either: the clinician hears
+	// it at once, not after the session when its retries run out.
+	var body string
+	var mail Email
 	if n.Channel == ChannelSMS {
-		var body string
-		if body, err = RenderSMS(notice); err == nil {
-			if err = nt.smsRate.Wait(ctx); err != nil {
-				return // shutting down: the row is sent again by the next sender
-			}
-			n.ProviderID, err = nt.sms.Send(ctx, p.Phone, body)
-		}
+		body, err = RenderSMS(notice)
 	} else {
-		var mail Email
-		if mail, err = RenderEmail(notice); err == nil {
-			n.ProviderID, err = nt.email.Send(ctx, p.Email, mail)
+		mail, err = RenderEmail(notice)
+	}
+	if err != nil {
+		cause = err
+		finish(StatusFailed, reasonOf(err))
+		return
+	}
+	if n.Channel == ChannelSMS {
+		if err = nt.smsRate.Wait(ctx); err != nil {
+			return // shutting down: the row is sent again by the next sender
 		}
+		n.ProviderID, err = nt.sms.Send(ctx, p.Phone, body)
+	} else {
+		n.ProviderID, err = nt.email.Send(ctx, p.Email, mail)
 	}
 	if err == nil {
 		finish(StatusSent, "")

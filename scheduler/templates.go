@@ -65,8 +65,9 @@ func whenOf(n Notice) (when, error) {
 	switch n.Kind {
 	case NoticeConfirmation, NoticeReminder, NoticeWindowOpen, NoticeReschedule, NoticeCancellation:
 	case NoticePhoneIntro:
-		if strings.TrimSpace(n.ClinicianName) == "" || n.Clinic.Phone == "" {
-			return when{}, fmt.Errorf("rendering a telephone introduction for session %s: the clinician's name and the clinic's phone number are needed", n.Session.ID)
+		// Without a clinic caller ID the introduction still says who will call, without a number.
+		if strings.TrimSpace(n.ClinicianName) == "" {
+			return when{}, fmt.Errorf("rendering a telephone introduction for session %s: the clinician's name is needed", n.Session.ID)
 		}
 	default:
 		return when{}, fmt.Errorf("rendering a notice for session %s: unknown kind %q", n.Session.ID, n.Kind)
@@ -91,6 +92,7 @@ func whenOf(n Notice) (when, error) {
 // for a telephone introduction, the clinician; never the participant, a reason or a
 // specialty: a text message may be read by anyone holding the phone.
 func RenderSMS(n Notice) (string, error) {
+	n = withoutVideoLink(n)
 	w, err := whenOf(n)
 	if err != nil {
 		return "", err
@@ -106,7 +108,26 @@ func RenderSMS(n Notice) (string, error) {
 		link = " " + n.Link
 	}
 	var msg string
+	phone := n.Session.Kind == bridge.KindPhone
 	switch {
+	// A telephone session's client is called on this very number: the texts say so and
+	// carry no link (there is no waiting room to open).
+	case phone && n.Kind == NoticeConfirmation && w.fr:
+		msg = fmt.Sprintf("%s: RDV téléphonique le %s à %s, nous appellerons ce numéro. STOP pour ne plus recevoir", clinic, day, at)
+	case phone && n.Kind == NoticeConfirmation:
+		msg = fmt.Sprintf("%s: telephone appointment booked %s %s, we will call this number. Reply STOP to opt out", clinic, day, at)
+	case phone && n.Kind == NoticeReminder && w.fr:
+		msg = fmt.Sprintf("%s: rappel, RDV téléphonique le %s à %s, nous appellerons ce numéro.", clinic, day, at)
+	case phone && n.Kind == NoticeReminder:
+		msg = fmt.Sprintf("%s: reminder, telephone appointment %s %s, we will call this number.", clinic, day, at)
+	case phone && n.Kind == NoticeReschedule && w.fr:
+		msg = fmt.Sprintf("%s: votre RDV téléphonique est déplacé au %s à %s.", clinic, day, at)
+	case phone && n.Kind == NoticeReschedule:
+		msg = fmt.Sprintf("%s: your telephone appointment moved to %s %s.", clinic, day, at)
+	case phone && n.Kind == NoticeCancellation && w.fr:
+		msg = fmt.Sprintf("%s: votre RDV téléphonique du %s à %s est annulé.", clinic, day, at)
+	case phone && n.Kind == NoticeCancellation:
+		msg = fmt.Sprintf("%s: your telephone appointment %s %s is cancelled.", clinic, day, at)
 	case n.Kind == NoticeConfirmation && w.fr:
 		msg = fmt.Sprintf("%s: RDV le %s à %s.%s STOP pour ne plus recevoir", clinic, day, at, link)
 	case n.Kind == NoticeConfirmation:
@@ -140,17 +161,26 @@ func RenderSMS(n Notice) (string, error) {
 		case w.fr && n.Clinic.Phone != "":
 			msg = fmt.Sprintf("%s de %s vous appellera vers %s depuis le %s.", clinician, clinic, at, n.Clinic.Phone)
 		case w.fr:
-			msg = fmt.Sprintf("%s de %s vous appellera vers %s.", clinician, clinic, at)
+			msg = fmt.Sprintf("%s: votre praticien %s vous appellera vers %s.", clinic, clinician, at)
 		case n.Clinic.Phone != "":
 			msg = fmt.Sprintf("%s from %s will call you at about %s from %s.", clinician, clinic, at, n.Clinic.Phone)
 		default:
-			msg = fmt.Sprintf("%s from %s will call you at about %s.", clinician, clinic, at)
+			msg = fmt.Sprintf("%s: your clinician %s will call you at about %s.", clinic, clinician, at)
 		}
 	}
 	if !IsGSM7(msg) {
 		return "", fmt.Errorf("rendering a %s text message for session %s: it cannot be written in GSM-7 (check the link)", n.Kind, n.Session.ID)
 	}
 	return msg, nil
+}
+
+// withoutVideoLink drops the link from a telephone session's notices: the client is called,
+// there is no waiting room to join.
+func withoutVideoLink(n Notice) Notice {
+	if n.Session != nil && n.Session.Kind == bridge.KindPhone {
+		n.Link = ""
+	}
+	return n
 }
 
 // emailTemplate is every notification email's HTML: paragraphs, a button-like link, a footer.
@@ -175,6 +205,9 @@ type emailContent struct {
 	Link, LinkLabel, LinkHint       string
 	Footer                          string
 	inviteSummary, inviteLinkPrefix string
+	// inviteDescription is the calendar event's description when it has no link (a telephone
+	// session: who calls which number).
+	inviteDescription string
 }
 
 // RenderEmail writes a notice as an email with text and HTML parts and, for a confirmation,
@@ -182,6 +215,7 @@ type emailContent struct {
 // (they show in lock-screen previews); bodies name the clinic, never the participant, a reason
 // or a specialty.
 func RenderEmail(n Notice) (Email, error) {
+	n = withoutVideoLink(n)
 	w, err := whenOf(n)
 	if err != nil {
 		return Email{}, err
@@ -247,6 +281,9 @@ func emailContentOf(n Notice, w when) emailContent {
 			c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("%s de %s vous appellera vers %s (%s)%s.", n.ClinicianName, clinic, lt.Start, lt.ZoneAbbr, from))
 		}
 		c.inviteSummary = "Rendez-vous avec " + clinic
+		if n.Session.Kind == bridge.KindPhone {
+			phoneEmailFr(&c, n, clinic, schedule, day)
+		}
 		return c
 	}
 	c.Paragraphs = []string{"Hello,"}
@@ -283,7 +320,64 @@ func emailContentOf(n Notice, w when) emailContent {
 		c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("%s from %s will call you at about %s (%s)%s.", n.ClinicianName, clinic, lt.Start, lt.ZoneAbbr, from))
 	}
 	c.inviteSummary = "Appointment with " + clinic
+	if n.Session.Kind == bridge.KindPhone {
+		phoneEmail(&c, n, clinic, schedule, day)
+	}
 	return c
+}
+
+// phoneEmail rewrites an email about a telephone session: it says "telephone", tells the
+// client the clinician will call their number (masked: emails are forwarded and previewed)
+// and carries no link.
+func phoneEmail(c *emailContent, n Notice, clinic, schedule, day string) {
+	c.Link, c.inviteSummary = "", "Telephone appointment with "+clinic
+	c.inviteDescription = "Your clinician will call you."
+	if masked := bridge.MaskPhone(n.Participant.Phone); masked != "" {
+		c.inviteDescription = fmt.Sprintf("Your clinician will call you at %s.", masked)
+	}
+	call := c.inviteDescription
+	switch n.Kind {
+	case NoticeConfirmation:
+		c.Subject = "Your telephone appointment on " + day
+		c.Paragraphs = []string{"Hello,", fmt.Sprintf("Your telephone appointment with %s is booked:", clinic), schedule, call}
+	case NoticeReminder:
+		c.Subject = "Reminder: your telephone appointment on " + day
+		c.Paragraphs = []string{"Hello,", fmt.Sprintf("This is a reminder of your telephone appointment with %s:", clinic), schedule, call}
+	case NoticeReschedule:
+		c.Subject = "Your telephone appointment has moved to " + day
+		c.Paragraphs = []string{"Hello,", fmt.Sprintf("Your telephone appointment with %s has moved. The new time is:", clinic), schedule, call}
+	case NoticeCancellation:
+		c.Subject = fmt.Sprintf("Your telephone appointment on %s is cancelled", day)
+		c.Paragraphs = []string{"Hello,", fmt.Sprintf("Your telephone appointment with %s is cancelled:", clinic), schedule,
+			"Please contact the practice to book another."}
+	}
+	c.Footer = fmt.Sprintf("This message is sent to you by %s.", clinic)
+}
+
+// phoneEmailFr is phoneEmail in French.
+func phoneEmailFr(c *emailContent, n Notice, clinic, schedule, day string) {
+	c.Link, c.inviteSummary = "", "Rendez-vous téléphonique avec "+clinic
+	c.inviteDescription = "Votre praticien vous appellera."
+	if masked := bridge.MaskPhone(n.Participant.Phone); masked != "" {
+		c.inviteDescription = fmt.Sprintf("Votre praticien vous appellera au %s.", masked)
+	}
+	call := c.inviteDescription
+	switch n.Kind {
+	case NoticeConfirmation:
+		c.Subject = "Votre rendez-vous téléphonique du " + day
+		c.Paragraphs = []string{"Bonjour,", fmt.Sprintf("Votre rendez-vous téléphonique avec %s est confirmé :", clinic), schedule, call}
+	case NoticeReminder:
+		c.Subject = "Rappel : votre rendez-vous téléphonique du " + day
+		c.Paragraphs = []string{"Bonjour,", fmt.Sprintf("Nous vous rappelons votre rendez-vous téléphonique avec %s :", clinic), schedule, call}
+	case NoticeReschedule:
+		c.Subject = "Votre rendez-vous téléphonique est déplacé au " + day
+		c.Paragraphs = []string{"Bonjour,", fmt.Sprintf("Votre rendez-vous téléphonique avec %s a changé d'horaire. Nouvel horaire :", clinic), schedule, call}
+	case NoticeCancellation:
+		c.Subject = fmt.Sprintf("Votre rendez-vous téléphonique du %s est annulé", day)
+		c.Paragraphs = []string{"Bonjour,", fmt.Sprintf("Votre rendez-vous téléphonique avec %s est annulé :", clinic), schedule,
+			"Contactez le cabinet pour en fixer un autre."}
+	}
+	c.Footer = fmt.Sprintf("Ce message vous est envoyé par %s.", clinic)
 }
 
 // NextSendTime is when a text message due at due may go out: not from 21:00 to 08:00 in the

@@ -35,6 +35,8 @@ type ParticipantView struct {
 	State  string `json:"state"`
 	// Link is the participant's guest link (the clinician's panel only).
 	Link string `json:"link,omitempty"`
+	// Phone is the number to call in a telephone session, readable (the clinician's panel only).
+	Phone string `json:"phone,omitempty"`
 	// Problems are the notifications that did not reach them, and why (the panel only).
 	Problems []NoticeProblem `json:"problems,omitempty"`
 }
@@ -68,6 +70,9 @@ type MeView struct {
 	CanKnock bool `json:"can_knock"`
 	// CanJoinCall: they are let in and may connect to the call now.
 	CanJoinCall bool `json:"can_join_call"`
+	// PhoneMasked is the number a telephone session calls, masked ("+33 6 •• •• •• 12"): the
+	// participant's own, so that they recognise it; a forwarded link does not give it away.
+	PhoneMasked string `json:"phone_masked,omitempty"`
 }
 
 func (srv *Server) sessionView(s *bridge.Session, zone, locale string) SessionView {
@@ -102,9 +107,13 @@ func (srv *Server) state(ctx context.Context, v *viewer) (*CallState, error) {
 		p := v.participant
 		zone, locale = p.TimeZone, p.Locale
 		me.Name, me.Number, me.State = p.DisplayName(), p.Number, string(p.State)
-		me.CanKnock = v.guest && s.AcceptsKnocks(srv.clock.Now(), srv.svc.Window()) &&
+		// A telephone session has no waiting room to enter: the clinician calls.
+		me.CanKnock = v.guest && s.Kind != bridge.KindPhone && s.AcceptsKnocks(srv.clock.Now(), srv.svc.Window()) &&
 			slices.Contains([]bridge.LobbyState{bridge.StateBooked, bridge.StateDenied, bridge.StateLeft}, p.State)
 		me.CanJoinCall = p.State == bridge.StateInSession && !s.Over()
+		if s.Kind == bridge.KindPhone {
+			me.PhoneMasked = bridge.MaskPhone(p.Phone)
+		}
 	}
 	if v.host {
 		me.State, me.CanJoinCall = "host", !s.Over()
@@ -159,6 +168,8 @@ func (srv *Server) callKnock(w http.ResponseWriter, r *http.Request) (any, error
 	switch {
 	case s.Over():
 		return nil, errorf(http.StatusConflict, "session_over", "This session is over.")
+	case s.Kind == bridge.KindPhone:
+		return nil, errorf(http.StatusConflict, "phone_session", "This is a telephone session: your clinician will call you.")
 	case !s.AcceptsKnocks(now, srv.svc.Window()):
 		return nil, errorf(http.StatusConflict, "too_early", "The waiting room opens at %s.", bridge.LocalTimeOf(s, srv.svc.Window(), p.TimeZone, p.Locale).Opens)
 	case p.State == bridge.StateRemoved:
@@ -318,7 +329,7 @@ func (srv *Server) callSessions(w http.ResponseWriter, r *http.Request) (any, er
 		}
 		items = append(items, SessionListItem{
 			Session: srv.sessionView(s, q.TimeZone, q.Locale), State: string(q.State),
-			CanJoin: s.AcceptsKnocks(now, srv.svc.Window()), Link: link,
+			CanJoin: s.Kind != bridge.KindPhone && s.AcceptsKnocks(now, srv.svc.Window()), Link: link,
 		})
 	}
 	slices.SortFunc(items, func(a, b SessionListItem) int { return int(a.Session.Start - b.Session.Start) })

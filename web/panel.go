@@ -70,6 +70,9 @@ func (srv *Server) panelSession(ctx context.Context, s *bridge.Session, ps []*br
 	}
 	for _, p := range ps {
 		view := participantView(p)
+		if s.Kind == bridge.KindPhone {
+			view.Phone = bridge.ReadablePhone(p.Phone)
+		}
 		for _, n := range notices {
 			if n.ParticipantID == p.ID && (n.Status == scheduler.StatusFailed || n.Status == scheduler.StatusSkipped) {
 				view.Problems = append(view.Problems, NoticeProblem{Kind: string(n.Kind), Channel: string(n.Channel), Reason: n.LastError})
@@ -179,6 +182,11 @@ func (srv *Server) panelSchedule(r *http.Request, clinician string) (any, error)
 	// Check the participant first, to name the field that is wrong.
 	if _, err = bridge.NewParticipant(p, f.TimeZone); err != nil {
 		return nil, fieldError(participantField(err.Error()), err.Error())
+	}
+	// Whatever the invitation, the clinician calls a telephone session's client: the number is
+	// needed, and the form shows the field for it.
+	if bridge.Kind(f.Kind) == bridge.KindPhone && strings.TrimSpace(f.Phone) == "" {
+		return nil, fieldError("phone", "a telephone session needs the participant's phone number")
 	}
 	s, err := srv.svc.Schedule(r.Context(), bridge.ScheduleRequest{
 		Clinician: clinician, Start: start, End: end, TimeZone: f.TimeZone,

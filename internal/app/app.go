@@ -62,6 +62,9 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		return nil, err
 	}
 	window := bridge.Window{OpensBefore: cfg.Lobby.OpensBefore, ClosesAfter: cfg.Lobby.ClosesAfter}
+	if problems := cfg.TelephoneProblems(); len(problems) > 0 {
+		log.Warn().Strs("missing", problems).Msg("Telephone sessions: the bridge cannot place calls; clinicians call their clients from their own phones")
+	}
 	matrix, err := appservice.New(cfg, db, log, clock, window)
 	if err != nil {
 		_ = db.Close()

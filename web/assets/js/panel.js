@@ -95,6 +95,7 @@ function sessionCard(ps) {
   return h('li', { class: 'session-card', 'data-session': s.id },
     h('h2', {}, `${l.date} · ${l.start}–${l.end} (${l.zone_abbr})`),
     h('p', { class: 'status' }, (words.status[s.status] || s.status) + (waiting.length ? ' · ' + w('waitingNow', { n: waiting.length }) + ': ' : '')),
+    s.kind === 'phone' ? h('p', { class: 'kind', 'data-kind': 'phone' }, [words.phoneKind, ...ps.participants.map((p) => p.phone).filter(Boolean)].join(' · ')) : null,
     waiting.length ? h('p', { class: 'waiting-names' }, waiting.map((p) => p.name).join(', ')) : null,
     h('ul', { class: 'participants' }, ps.participants.map((p) => participantRow(s, p))),
     h('div', { class: 'actions' },
@@ -211,14 +212,18 @@ function sessionForm(existing) {
     const inviteBox = h('fieldset', { id: 'invite' }, h('legend', {}, words.invite), radio('email', words.byEmail), radio('sms', words.bySMS), radio('none', words.noInvite));
     const emailField = field('email', words.email, email);
     const phoneFields = h('div', {}, field('phone', words.phone, phone), field('phone_region', words.region, region));
+    const kind = h('select', { id: 'kind' }, h('option', { value: 'video' }, words.video), h('option', { value: 'phone' }, words.phoneKind));
+    // A telephone session needs the number to call, whatever the invitation.
     const updateInvite = () => {
       const mode = inviteBox.querySelector('input:checked').value;
+      const needsPhone = mode === 'sms' || kind.value === 'phone';
       emailField.hidden = mode !== 'email';
-      phoneFields.hidden = mode !== 'sms';
+      phoneFields.hidden = !needsPhone;
       email.required = mode === 'email';
-      phone.required = mode === 'sms';
+      phone.required = needsPhone;
     };
     inviteBox.addEventListener('change', updateInvite);
+    kind.addEventListener('change', updateInvite);
     let found = [];
     name.addEventListener('input', async () => {
       const q = name.value.trim();
@@ -239,7 +244,6 @@ function sessionForm(existing) {
       if (radioEl) radioEl.checked = true;
       updateInvite();
     };
-    const kind = h('select', { id: 'kind' }, h('option', { value: 'video' }, words.video), h('option', { value: 'phone' }, words.phoneKind));
     const admission = h('select', { id: 'admission' }, h('option', { value: 'manual' }, words.manual), h('option', { value: 'auto' }, words.auto));
     fields.push(field('name', words.name, h('div', {}, name, contacts), t('nameHint')), inviteBox, emailField, phoneFields,
       field('participant_time_zone', words.participantZone, participantZone), field('locale', words.language, lang),

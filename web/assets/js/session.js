@@ -75,6 +75,7 @@ export class SessionPage {
       case 'left': return this.goto('left', () => message(t('title'), t('left'), ...this.rejoinButton()));
     }
     if (!this.guest) return this.goto('waiting-matrix', () => this.waiting());
+    if (session.kind === 'phone') return this.phoneOverview();
     return this.overview();
   }
 
@@ -108,6 +109,23 @@ export class SessionPage {
     const text = this.state.session.lobby_message;
     return text ? h('aside', { class: 'lobby-message', 'aria-label': t('messageFromClinician') },
       h('strong', {}, t('messageFromClinician') + ': '), h('span', { id: 'lobby-message-text' }, text)) : null;
+  }
+
+  // phoneOverview: a telephone session has no Join and asks for no camera: it says who calls
+  // which number (masked), and when.
+  phoneOverview() {
+    const { me, session } = this.state;
+    const key = `phone:${session.lobby_message}:${session.start}`;
+    if (this.view === key) return;
+    this.view = key;
+    const time = session.local.start;
+    show(h('main', { class: 'card' },
+      h('h1', {}, t('phoneSession')),
+      h('p', { id: 'when', class: 'when' }, this.sessionLine()),
+      h('p', { id: 'phone-call', class: 'phone-call' }, me.phone_masked ? t('phoneCallAt', { phone: me.phone_masked, time }) : t('phoneCallAtNoNumber', { time })),
+      h('p', {}, t('phoneNoApp')),
+      this.lobbyMessage(),
+      h('p', {}, h('a', { href: location.pathname.replace(/\/sessions$/, '') + '/sessions', id: 'my-sessions' }, t('mySessions')))));
   }
 
   // overview: the session's time and the Join button, live from the opening of the window.

@@ -1,0 +1,75 @@
+package scheduler_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+	"github.com/telehealth-bridge/telehealth-bridge/database"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/dbtest"
+	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
+)
+
+// namelessDesk is a Matrix side whose clinician has no display name.
+type namelessDesk struct{ clinicDesk }
+
+func (d *namelessDesk) ClinicianName(context.Context, string) (string, error) { return " ", nil }
+
+// The introduction SMS goes without a clinic caller ID (notifications.clinic_phone empty, the
+// default), also for a session booked less than phone_intro_before ahead; one that cannot be
+// written is reported to the clinician at once, not after the session.
+func TestPhoneIntroWithoutCallerID(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.Database) {
+		ctx := context.Background()
+		c := newClinic(t, db, booked)
+		c.nt = scheduler.NewNotifier(scheduler.NotifyConfig{
+			Clinic: scheduler.Clinic{Name: "Clinique du Parc", Email: "rdv@clinique.example", Domain: "clinique.example"},
+			Window: bridge.DefaultWindow, PhoneIntroBefore: 10 * time.Minute,
+		}, c.clock, zerolog.Nop(), db.Outbox, db.OptOut, db.Store(), mustSMS(t, c), nil)
+		c.nt.Use(guestLinks{}, c.desk)
+
+		// Booked 5 minutes ahead: the introduction goes now.
+		s, _ := book(t, db, "intro1", booked.Add(5*time.Minute), bridge.KindPhone)
+		if err := c.nt.Plan(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		c.sendDue(t)
+		sms := c.sms.WaitFor(t, 1, 5*time.Second)
+		if sms[0].To != "+33612345678" || !strings.Contains(sms[0].Body, "praticien Dr Martin vous appellera vers 10:05") || strings.Contains(sms[0].Body, "+33") {
+			t.Errorf("introduction SMS to %s: %q", sms[0].To, sms[0].Body)
+		}
+		if n := c.status(t, s.ID, scheduler.NoticePhoneIntro, scheduler.ChannelSMS); n.Status != scheduler.StatusSent {
+			t.Errorf("introduction row: %+v", n)
+		}
+
+		// A clinician without a name: the introduction cannot be written, and they are told now.
+		desk := &namelessDesk{}
+		c.nt.Use(guestLinks{}, desk)
+		s2, _ := book(t, db, "intro2", booked.Add(time.Hour), bridge.KindPhone)
+		if err := c.nt.Plan(ctx, s2); err != nil {
+			t.Fatal(err)
+		}
+		c.setClock(t, s2.Start.Add(-10*time.Minute))
+		c.sendDue(t)
+		if n := c.status(t, s2.ID, scheduler.NoticePhoneIntro, scheduler.ChannelSMS); n.Status != scheduler.StatusFailed || !strings.Contains(n.LastError, "clinician's name") {
+			t.Errorf("unwritable introduction: %+v", n)
+		}
+		if told := desk.told(); len(told) != 1 || !strings.Contains(told[0], "phone_intro failed") {
+			t.Errorf("the clinician was told %v", told)
+		}
+	})
+}
+
+func mustSMS(t *testing.T, c *clinic) *scheduler.SMS {
+	t.Helper()
+	sms, err := scheduler.NewSMS(scheduler.SMSConfig{AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: authToken,
+		From: "+33123456789", APIURL: c.sms.URL, ClinicName: "Clinique du Parc"}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sms
+}

@@ -255,6 +255,12 @@ func TestGuestInTheBrowser(t *testing.T) {
 	newHarness(t).run("guest.mjs")
 }
 
+// TestVoiceOnlyInTheBrowser: a client whose camera is blocked joins with audio only, told which
+// device was refused and how to allow it; one who allows neither joins to listen.
+func TestVoiceOnlyInTheBrowser(t *testing.T) {
+	newHarness(t).run("voiceonly.mjs")
+}
+
 func TestLinksAndNamesInTheBrowser(t *testing.T) {
 	newHarness(t).run("links.mjs")
 }

@@ -6,7 +6,8 @@
 import { request, follow, ApiError } from './api.js';
 import { h, show, message } from './dom.js';
 import { t, setLocale, stateName } from './i18n.js';
-import { openMedia, mediaError, LevelMeter, devicePicker, currentDevice } from './devices.js';
+import { openMedia, probeMedia, deviceProblem, LevelMeter, devicePicker, currentDevice } from './devices.js';
+import './callwords.js';
 import { connectCall } from './callmedia.js';
 import { AttendeesPanel, confirmDialog } from './lobby.js';
 
@@ -137,7 +138,7 @@ export class SessionPage {
     const body = h('div', { class: 'prejoin-media' });
     const nameInput = h('input', { id: 'name', type: 'text', minlength: 2, maxlength: 64, required: true, value: me.name || '', autocomplete: 'name', 'aria-describedby': 'name-hint name-error' });
     const nameError = h('p', { id: 'name-error', class: 'error', role: 'alert' });
-    // The button is live once the camera and microphone are open.
+    // The button is live once the browser answered for the camera and microphone.
     const go = h('button', { type: 'submit', class: 'primary', id: 'accept', disabled: true }, entering ? t('enterCall') : t('acceptAndJoin'));
     const form = h('form', { class: 'card prejoin', novalidate: true, onsubmit: (e) => { e.preventDefault(); this.accept(nameInput.value, nameError, go); } },
       h('h1', {}, t('prejoinTitle')),
@@ -147,36 +148,58 @@ export class SessionPage {
         h('label', { for: 'name' }, t('yourName')), nameInput, h('p', { id: 'name-hint', class: 'hint' }, t('nameHint')), nameError) : null,
       h('div', { class: 'actions' }, go));
     show(form);
-    await this.setupDevices(body, retry);
-    go.disabled = !this.stream;
+    await this.setupDevices(body, retry, go);
   }
 
-  async setupDevices(body, retry) {
-    if (this.stream && !retry) return this.renderDevices(body);
-    try {
-      this.stream = await openMedia();
-    } catch (err) {
-      this.stream = null;
-      const [what, help] = mediaError(err);
-      body.replaceChildren(h('div', { class: 'permission', role: 'alert' },
-        h('p', { id: 'permission-error' }, what), help ? h('p', {}, help) : null,
-        h('button', { type: 'button', onclick: () => this.prejoin(true) }, t('tryAgain'))));
-      return;
+  // setupDevices opens the camera and microphone (again on retry). What did not open is said
+  // with how to allow it; the person may go on with what they have: audio only, video only,
+  // or neither (to listen).
+  async setupDevices(body, retry, go) {
+    if (!this.stream || retry) {
+      if (this.stream) this.stream.getTracks().forEach((tr) => tr.stop());
+      this.probe = await probeMedia();
+      this.stream = this.probe.stream;
     }
-    this.renderDevices(body);
+    await this.renderDevices(body, go);
   }
 
-  async renderDevices(body) {
-    const preview = h('video', { id: 'preview', class: 'preview', autoplay: true, muted: true, playsinline: true });
-    preview.srcObject = this.stream;
-    if (this.meter) this.meter.stop();
-    this.meter = new LevelMeter(this.stream);
+  async renderDevices(body, go) {
+    const hasVideo = this.stream.getVideoTracks().length > 0;
+    const hasAudio = this.stream.getAudioTracks().length > 0;
+    const problem = deviceProblem({ camera: hasVideo ? 'ok' : this.probe.camera, microphone: hasAudio ? 'ok' : this.probe.microphone });
+    if (this.meter) { this.meter.stop(); this.meter = null; }
+    const parts = [];
+    if (hasVideo) {
+      const preview = h('video', { id: 'preview', class: 'preview', autoplay: true, muted: true, playsinline: true });
+      preview.srcObject = this.stream;
+      parts.push(preview);
+    }
+    if (hasAudio) {
+      this.meter = new LevelMeter(this.stream);
+      parts.push(h('div', { class: 'field' }, h('span', { class: 'label' }, t('micLevel')), this.meter.el));
+    }
+    if (problem) {
+      parts.push(h('div', { class: 'permission', id: 'device-problem', role: 'alert' },
+        problem.lines.map((line) => h('p', { class: 'device-line' }, line)),
+        problem.help ? h('p', { id: 'device-help' }, problem.help) : null,
+        h('p', { class: 'hint', id: 'device-note' }, !hasVideo && !hasAudio ? t('listenOnlyNote') : !hasVideo ? t('audioOnlyNote') : t('noMicNote')),
+        h('button', { type: 'button', id: 'retry-devices', onclick: () => this.prejoin(true) }, t('tryAgain'))));
+    }
     const pickers = h('div', { class: 'pickers' });
-    body.replaceChildren(preview, h('div', { class: 'field' }, h('span', { class: 'label' }, t('micLevel')), this.meter.el), pickers);
+    parts.push(pickers);
+    body.replaceChildren(...parts);
+    if (go) {
+      const { me } = this.state;
+      const entering = me.host || me.can_join_call;
+      go.textContent = !problem ? (entering ? t('enterCall') : t('acceptAndJoin'))
+        : !hasVideo && !hasAudio ? t('joinToListen') : !hasVideo ? t('continueWithoutCamera') : t('continueWithoutMic');
+      go.disabled = false;
+    }
     await this.fillPickers(pickers, async (camera, microphone) => {
       this.stream.getTracks().forEach((tr) => tr.stop());
-      this.stream = await openMedia({ camera, microphone });
-      this.renderDevices(body);
+      this.probe = await probeMedia({ camera, microphone });
+      this.stream = this.probe.stream;
+      this.renderDevices(body, go);
     });
   }
 
@@ -184,8 +207,9 @@ export class SessionPage {
     const cam = currentDevice(this.stream, 'video');
     const mic = currentDevice(this.stream, 'audio');
     const items = await Promise.all([
-      devicePicker('videoinput', t('camera'), cam, (id) => reopen(id, mic)),
-      devicePicker('audioinput', t('microphone'), mic, (id) => reopen(cam, id)),
+      // A device the browser refused has no usable list (no labels, no IDs): Try again instead.
+      cam ? devicePicker('videoinput', t('camera'), cam, (id) => reopen(id, mic)) : null,
+      mic ? devicePicker('audioinput', t('microphone'), mic, (id) => reopen(cam, id)) : null,
       'setSinkId' in HTMLMediaElement.prototype ? devicePicker('audiooutput', t('speaker'), this.sink || '', (id) => { this.sink = id; }) : null,
     ]);
     box.replaceChildren(...items.filter(Boolean));
@@ -259,6 +283,7 @@ export class SessionPage {
     this.grid = h('div', { class: 'remote-grid', id: 'remotes', 'aria-live': 'polite' });
     this.self = h('video', { id: 'self', class: 'self-view', autoplay: true, muted: true, playsinline: true });
     this.self.srcObject = this.stream;
+    this.self.hidden = this.stream.getVideoTracks().length === 0;
     this.statusLine = h('p', { class: 'status', role: 'status', id: 'call-status' }, t('connecting'));
     const toggle = (id, offLabel, onLabel, f) => {
       let on = false;
@@ -271,9 +296,10 @@ export class SessionPage {
       });
       return b;
     };
+    const missing = (id, label) => h('button', { type: 'button', id, disabled: true, 'aria-pressed': 'true' }, label);
     const controls = h('nav', { class: 'controls', 'aria-label': t('settings') },
-      toggle('mute', t('mute'), t('unmute'), (on) => this.call.setMuted(on)),
-      toggle('camera', t('cameraOff'), t('cameraOn'), (on) => this.call.setCameraOff(on)),
+      this.stream.getAudioTracks().length ? toggle('mute', t('mute'), t('unmute'), (on) => this.call.setMuted(on)) : missing('mute', t('noMic')),
+      this.stream.getVideoTracks().length ? toggle('camera', t('cameraOff'), t('cameraOn'), (on) => this.call.setCameraOff(on)) : missing('camera', t('noCamera')),
       toggle('hide-self', t('hideSelf'), t('showSelf'), (on) => { this.self.hidden = on; }),
       toggle('share', t('shareScreen'), t('stopShare'), (on) => this.toggleShare(on)),
       h('button', { type: 'button', id: 'settings', onclick: () => this.settings() }, t('settings')),
@@ -342,7 +368,7 @@ export class SessionPage {
     document.body.append(dialog);
     dialog.showModal();
     await this.fillPickers(box, async (camera, microphone) => {
-      const fresh = await openMedia({ camera, microphone });
+      const fresh = (await probeMedia({ camera, microphone })).stream;
       for (const kind of ['audio', 'video']) {
         const track = kind === 'audio' ? fresh.getAudioTracks()[0] : fresh.getVideoTracks()[0];
         const old = kind === 'audio' ? this.stream.getAudioTracks()[0] : this.stream.getVideoTracks()[0];

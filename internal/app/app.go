@@ -118,11 +118,14 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		IsClinician:    cfg.IsClinician,
 		TrustedProxies: cfg.Web.TrustedProxyPrefixes(),
 		ElementOrigins: cfg.Web.ElementOrigins,
+		ClinicName:     cfg.Notify.ClinicName,
+		ClinicPhone:    cfg.Notify.ClinicPhone,
 	}, db, sessions, clock, log)
 	pages.Use(matrix, callGlue, sfu, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain,
 		net.JoinHostPort(cfg.Web.Hostname, strconv.Itoa(int(cfg.Web.Port))),
 		net.JoinHostPort(cfg.AppService.Hostname, strconv.Itoa(int(cfg.AppService.Port)))))
 	matrix.SetWebLinks(pages)
+	pages.UseNames(matrix)
 	notifier.Use(pages, clinicDesk{Connector: matrix, panel: pages})
 	if sms != nil {
 		pages.Mount("/sms/", sms.Webhooks(notifier, cfg.Web.PublicURL))

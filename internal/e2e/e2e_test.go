@@ -261,6 +261,12 @@ func TestVoiceOnlyInTheBrowser(t *testing.T) {
 	newHarness(t).run("voiceonly.mjs")
 }
 
+// TestTilesInTheBrowser: tiles carry display names; a microphone or camera turned off shows on
+// the others' pages at once (a sign, the initials instead of a frozen frame).
+func TestTilesInTheBrowser(t *testing.T) {
+	newHarness(t).run("tiles.mjs")
+}
+
 func TestLinksAndNamesInTheBrowser(t *testing.T) {
 	newHarness(t).run("links.mjs")
 }

@@ -27,6 +27,10 @@ addStrings({
     listenOnlyNote: 'You will join without camera or microphone: you can listen and read the chat.',
     noCamera: 'No camera',
     noMic: 'No microphone',
+    micOffBadge: 'Microphone off',
+    camOffBadge: 'Camera off',
+    clinicianSoon: 'You\'re in. Your clinician will join shortly.',
+    rehearsal: 'The waiting room opens at {opens}: until then nobody can join, and the session does not start. You can check your camera, microphone and the call.',
   },
   fr: {
     device_camera: 'la caméra',
@@ -50,5 +54,9 @@ addStrings({
     listenOnlyNote: 'Vous entrerez sans caméra ni micro : vous pourrez écouter et lire la discussion.',
     noCamera: 'Pas de caméra',
     noMic: 'Pas de micro',
+    micOffBadge: 'Micro coupé',
+    camOffBadge: 'Caméra coupée',
+    clinicianSoon: 'Vous êtes dans la séance. Votre praticien va vous rejoindre.',
+    rehearsal: 'La salle d\'attente ouvre à {opens} : d\'ici là personne ne peut entrer et la séance ne commence pas. Vous pouvez vérifier votre caméra, votre micro et l\'appel.',
   },
 });

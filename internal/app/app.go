@@ -105,7 +105,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	}
 	sessions.Use(matrix, matrix, sched, sfu)
 	matrix.SetService(sessions)
-	callGlue := calls{sfu: sfu, svc: sessions, window: window}
+	callGlue := calls{sfu: sfu, svc: sessions, window: window, log: log.With().Str("component", "calls").Logger()}
 	sfu.SetHooks(media.Hooks{Admitted: callGlue.admitted, Host: callGlue, Lobby: callGlue.lobby, Presence: callGlue.presence})
 	sessions.Watch(callGlue)
 	sched.Use(sessions, db.Store())

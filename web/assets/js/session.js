@@ -72,12 +72,17 @@ export class SessionPage {
       return this.goto('prejoin-call', () => this.prejoin());
     }
     switch (me.state) {
-      case 'waiting': case 'admitted': return this.goto('waiting', () => this.waiting());
+      case 'waiting': case 'admitted':
+        this.goto('waiting:' + me.state, () => this.waiting());
+        return this.showLobbyMessage();
       case 'denied': return this.goto('denied', () => message(t('title'), t('denied'), ...this.rejoinButton()));
       case 'removed': return this.goto('removed', () => message(t('title'), t('removed')));
       case 'left': return this.goto('left', () => message(t('title'), t('left'), ...this.rejoinButton()));
     }
-    if (!this.guest) return this.goto('waiting-matrix', () => this.waiting());
+    if (!this.guest) {
+      this.goto('waiting-matrix', () => this.waiting());
+      return this.showLobbyMessage();
+    }
     return this.overview();
   }
 
@@ -111,6 +116,17 @@ export class SessionPage {
     const text = this.state.session.lobby_message;
     return text ? h('aside', { class: 'lobby-message', 'aria-label': t('messageFromClinician') },
       h('strong', {}, t('messageFromClinician') + ': '), h('span', { id: 'lobby-message-text' }, text)) : null;
+  }
+
+  // showLobbyMessage puts the clinician's latest message on an open waiting page as it comes,
+  // without redrawing the page (the focus stays where it is).
+  showLobbyMessage() {
+    const box = document.getElementById('lobby-message-box');
+    if (!box) return;
+    const text = this.state.session.lobby_message || '';
+    if (box.dataset.text === text) return;
+    box.dataset.text = text;
+    box.replaceChildren(...[this.lobbyMessage()].filter(Boolean));
   }
 
   // overview: the session's time and the Join button, live from the opening of the window.
@@ -245,7 +261,7 @@ export class SessionPage {
       h('h1', {}, t('waitingTitle')),
       h('p', { id: 'when', class: 'when' }, this.sessionLine()),
       h('p', { id: 'waiting', class: 'status', role: 'status' }, this.guest ? t('waiting') : t('waitingMatrix')),
-      this.lobbyMessage(),
+      h('div', { id: 'lobby-message-box', 'aria-live': 'polite' }, this.lobbyMessage()),
       this.guest && me.state === 'waiting' ? h('div', { class: 'actions' },
         h('button', { type: 'button', onclick: () => this.leave() }, t('leaveWaiting'))) : null));
   }

@@ -33,6 +33,11 @@ type Service struct {
 
 	locks keyedLocks
 
+	// early holds the sessions whose clinician is connected to the call before the window
+	// opened (trying the call out): the session goes live when the window opens, not before.
+	earlyMu sync.Mutex
+	early   map[string]bool
+
 	// Lifecycle events leave through one goroutine, in the order they happened, so that the
 	// Matrix write is not on the path of the change itself: a guest's page moves into the call
 	// as soon as the join is stored, not one homeserver round trip later.
@@ -391,9 +396,34 @@ func (svc *Service) HostAction(ctx context.Context, actor, id, action, participa
 	return err
 }
 
+// ErrBeforeWindow is the clinician connecting to the call before the session's window opened:
+// they may try the call out; the session goes live when the window opens, if they are still in.
+var ErrBeforeWindow = errors.New("the clinician is in the call before the waiting room opens")
+
+// ClinicianConnected records that the clinician connected to the call: the session is live
+// and they are present (Start). Before the window opens the session stays as it is, nobody
+// can enter, and it returns ErrBeforeWindow; if they are still connected when the window
+// opens, the session goes live then (OpenWindow).
+func (svc *Service) ClinicianConnected(ctx context.Context, actor, id string) error {
+	_, err := svc.Start(ctx, actor, id)
+	if errors.Is(err, ErrLobbyClosed) {
+		svc.earlyMu.Lock()
+		if svc.early == nil {
+			svc.early = map[string]bool{}
+		}
+		svc.early[id] = true
+		svc.earlyMu.Unlock()
+		return fmt.Errorf("%w: %w", ErrBeforeWindow, err)
+	}
+	return err
+}
+
 // ClinicianAway records that the clinician left the call: with automatic admission,
 // participants wait again until they are back. The session stays live.
 func (svc *Service) ClinicianAway(ctx context.Context, id string) error {
+	svc.earlyMu.Lock()
+	delete(svc.early, id)
+	svc.earlyMu.Unlock()
 	_, err := svc.withSession(ctx, "", id, func(s *Session, ps []*Participant) error {
 		if !s.ClinicianPresent {
 			return nil
@@ -523,7 +553,24 @@ func (svc *Service) OpenWindow(ctx context.Context, id string) error {
 		}
 		return nil
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	// A clinician who opened the call early and is still in it starts the session now.
+	svc.earlyMu.Lock()
+	early := svc.early[id]
+	delete(svc.early, id)
+	svc.earlyMu.Unlock()
+	if early {
+		s, err := svc.store.GetSession(ctx, id)
+		if err != nil {
+			return err
+		}
+		if _, err = svc.Start(ctx, s.Clinician, id); err != nil {
+			return fmt.Errorf("starting the session the clinician was already in: %w", err)
+		}
+	}
+	return nil
 }
 
 // CloseWindow closes the lobby after the session. A session that never went live ends; a live

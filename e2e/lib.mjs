@@ -10,15 +10,19 @@ export const CONTROL = process.env.CONTROL_URL;
 export const ARTIFACTS = process.env.ARTIFACTS_DIR || 'test-artifacts';
 mkdirSync(ARTIFACTS, { recursive: true });
 
-// launch starts Chromium with a new, empty profile.
-export async function launch() {
+// launch starts Chromium with a new, empty profile. permissions are the devices the person
+// allows; any other is refused as a person's "Block" would (without the fake prompt that
+// accepts everything).
+export async function launch({ permissions = ['camera', 'microphone'] } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'telehealth-chromium-'));
+  const allowAll = permissions.includes('camera') && permissions.includes('microphone');
   return chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
-    permissions: ['camera', 'microphone'],
+    permissions,
+    viewport: { width: 1280, height: 800 },
     args: [
-      '--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      '--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream', ...(allowAll ? ['--use-fake-ui-for-media-stream'] : []),
       '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
       '--disable-features=WebRtcHideLocalIpsWithMdns', '--allow-loopback-in-peer-connection',
       '--auto-select-desktop-capture-source=Entire screen', '--autoplay-policy=no-user-gesture-required',
@@ -105,6 +109,16 @@ export async function until(what, f, timeoutMs = 20000, onTimeout = null) {
 
 export async function shot(page, name) {
   await page.screenshot({ path: join(ARTIFACTS, name + '.png'), fullPage: true });
+}
+
+// shots keeps what a person sees of a page on a 1280x800 laptop and on a 390x844 phone
+// (name-1280.png, name-390.png), then puts the laptop size back.
+export async function shots(page, name) {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.screenshot({ path: join(ARTIFACTS, name + '-1280.png') });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: join(ARTIFACTS, name + '-390.png') });
+  await page.setViewportSize({ width: 1280, height: 800 });
 }
 
 // stats reads the call page's connection summary.

@@ -24,6 +24,8 @@ type SessionView struct {
 	Policy           string `json:"admission"`
 	ClinicianPresent bool   `json:"clinician_present"`
 	LobbyMessage     string `json:"lobby_message,omitempty"`
+	// ClinicianName is the clinician's display name, as clients see it.
+	ClinicianName string `json:"clinician_name,omitempty"`
 	// Local is the schedule written for the viewer, in their zone and language.
 	Local bridge.LocalTime `json:"local"`
 }
@@ -55,6 +57,24 @@ type CallState struct {
 	Me      MeView      `json:"me"`
 	// Lobby is the waiting list and who is in, for the clinician.
 	Lobby []ParticipantView `json:"lobby,omitempty"`
+	// People name the call's members by their user IDs (the IDs the signalling speaks of),
+	// for those who may be in the call: tiles carry names, never roles.
+	People []PersonView `json:"people,omitempty"`
+	// Clinic is whom to contact: every client page shows it.
+	Clinic ClinicView `json:"clinic"`
+}
+
+// PersonView is someone who may be in the call.
+type PersonView struct {
+	UserID string `json:"user_id"`
+	Name   string `json:"name"`
+	Host   bool   `json:"host,omitempty"`
+}
+
+// ClinicView is the clinic as its clients see it (notifications.clinic_name and clinic_phone).
+type ClinicView struct {
+	Name  string `json:"name"`
+	Phone string `json:"phone,omitempty"`
 }
 
 // MeView is the viewer.
@@ -119,10 +139,21 @@ func (srv *Server) state(ctx context.Context, v *viewer) (*CallState, error) {
 		me.State, me.CanJoinCall = "host", !s.Over()
 	}
 	me.Locale, me.TimeZone = locale, zone
-	st := &CallState{Version: version, Session: srv.sessionView(s, zone, locale), Me: me}
+	st := &CallState{Version: version, Session: srv.sessionView(s, zone, locale), Me: me,
+		Clinic: ClinicView{Name: srv.cfg.ClinicName, Phone: srv.cfg.ClinicPhone}}
+	st.Session.ClinicianName = srv.clinicianName(ctx, s.Clinician)
 	if v.host {
 		for _, p := range ps {
 			st.Lobby = append(st.Lobby, participantView(p))
+		}
+	}
+	if me.CanJoinCall {
+		// Only those let in see who else is: the names of people let in, and the clinician's.
+		st.People = append(st.People, PersonView{UserID: s.Clinician, Name: st.Session.ClinicianName, Host: true})
+		for _, p := range ps {
+			if p.MatrixID != "" && (p.State == bridge.StateAdmitted || p.State == bridge.StateInSession) {
+				st.People = append(st.People, PersonView{UserID: p.MatrixID, Name: p.DisplayName()})
+			}
 		}
 	}
 	return st, nil

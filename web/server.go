@@ -73,6 +73,14 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// ElementOrigins are the Matrix clients' origins that may frame the widget.
 	ElementOrigins []string
+	// ClinicName and ClinicPhone are whom clients are told to contact (notifications.clinic_name
+	// and clinic_phone); the phone may be empty.
+	ClinicName, ClinicPhone string
+}
+
+// ClinicianNames gives the name a clinician shows participants (their Matrix display name).
+type ClinicianNames interface {
+	ClinicianName(ctx context.Context, userID string) (string, error)
 }
 
 // Server is the public web server.
@@ -90,6 +98,9 @@ type Server struct {
 	extra map[string]http.Handler
 	// openid verifies Element's OpenID tokens.
 	openid OpenIDVerifier
+	// names gives clinicians' display names, cached in nameCache (every long poll shows one).
+	names     ClinicianNames
+	nameCache nameCache
 
 	hub     *hub
 	limiter *limiter
@@ -124,6 +135,9 @@ func New(cfg Config, db *database.Database, svc *bridge.Service, clock clockwork
 func (srv *Server) Use(guests Guests, calls Calls, signalling http.Handler, openid OpenIDVerifier) {
 	srv.guests, srv.calls, srv.signalling, srv.openid = guests, calls, signalling, openid
 }
+
+// UseNames connects where clinicians' display names come from (the Matrix side).
+func (srv *Server) UseNames(names ClinicianNames) { srv.names = names }
 
 // NotificationProblem shows the panels following the session that a notification to a
 // participant was not sent (the clinician's control room hears of it from the Matrix side).

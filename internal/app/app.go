@@ -108,7 +108,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	}
 	sessions.Use(matrix, matrix, sched, sfu)
 	matrix.SetService(sessions)
-	callGlue := calls{sfu: sfu, svc: sessions, window: window}
+	callGlue := calls{sfu: sfu, svc: sessions, window: window, log: log.With().Str("component", "calls").Logger()}
 	sfu.SetHooks(media.Hooks{Admitted: callGlue.admitted, Host: callGlue, Lobby: callGlue.lobby, Presence: callGlue.presence})
 	sessions.Watch(callGlue)
 	sched.Use(sessions, db.Store())
@@ -121,6 +121,8 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		IsClinician:    cfg.IsClinician,
 		TrustedProxies: cfg.Web.TrustedProxyPrefixes(),
 		ElementOrigins: cfg.Web.ElementOrigins,
+		ClinicName:     cfg.Notify.ClinicName,
+		ClinicPhone:    cfg.Notify.ClinicPhone,
 	}, db, sessions, clock, log)
 	pages.Use(matrix, callGlue, sfu, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain,
 		net.JoinHostPort(cfg.Web.Hostname, strconv.Itoa(int(cfg.Web.Port))),
@@ -128,6 +130,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	matrix.SetWebLinks(pages)
 	pages.UseChat(matrix) // the in-call chat: the session room's thread on the call pages
 	matrix.SetChatWatcher(pages)
+	pages.UseNames(matrix)
 	notifier.Use(pages, clinicDesk{Connector: matrix, panel: pages})
 	if sms != nil {
 		pages.Mount("/sms/", sms.Webhooks(notifier, cfg.Web.PublicURL))

@@ -2,7 +2,10 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	"github.com/rs/zerolog"
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"github.com/telehealth-bridge/telehealth-bridge/media"
@@ -14,6 +17,7 @@ type calls struct {
 	sfu    *media.Server
 	svc    *bridge.Service
 	window bridge.Window
+	log    zerolog.Logger
 }
 
 var (
@@ -80,10 +84,19 @@ func (c calls) presence(sessionID, userID string, host, present bool) {
 	if !host {
 		return
 	}
+	log := c.log.With().Str("session_id", sessionID).Logger()
 	if present {
-		_, _ = c.svc.Start(ctx, userID, sessionID)
-	} else {
-		_ = c.svc.ClinicianAway(ctx, sessionID)
+		err := c.svc.ClinicianConnected(ctx, userID, sessionID)
+		switch {
+		case errors.Is(err, bridge.ErrBeforeWindow):
+			// Trying the call out before the window: the page says so; the session goes
+			// live when the window opens if they are still in.
+			log.Info().Msg("The clinician is in the call before the waiting room opens")
+		case err != nil:
+			log.Err(err).Msg("Failed to start the session as the clinician connected")
+		}
+	} else if err := c.svc.ClinicianAway(ctx, sessionID); err != nil {
+		log.Err(err).Msg("Failed to record that the clinician left the call")
 	}
 }
 

@@ -92,7 +92,7 @@ func (h *harness) routes() http.Handler {
 		return def
 	}
 	ctx := context.Background()
-	// POST /book {name, locale, time_zone, email, hour | in_minutes}: a session with one
+	// POST /book {name, locale, time_zone, email, admission, hour | in_minutes}: a session with one
 	// web-link guest, at 14:00 UTC (a day later for each new one), at an hour, or soon.
 	mux.HandleFunc("POST /book", func(w http.ResponseWriter, r *http.Request) {
 		m := body(r)
@@ -106,6 +106,7 @@ func (h *harness) routes() http.Handler {
 		}
 		s, err := h.env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{
 			Clinician: h.clinician.UserID.String(), Start: at, End: at.Add(50 * time.Minute), TimeZone: "Europe/Paris",
+			Policy: bridge.Policy(str(m, "admission", string(bridge.PolicyManual))),
 			Participants: []bridge.ParticipantRequest{{
 				Name: str(m, "name", "Jane Doe"), Locale: str(m, "locale", "en"), TimeZone: str(m, "time_zone", "Europe/Paris"),
 				Email: str(m, "email", ""), Invite: bridge.InviteMode(str(m, "invite", "none")),
@@ -253,6 +254,26 @@ func TestCallInTheBrowser(t *testing.T) {
 
 func TestGuestInTheBrowser(t *testing.T) {
 	newHarness(t).run("guest.mjs")
+}
+
+// TestVoiceOnlyInTheBrowser: a client whose camera is blocked joins with audio only, told which
+// device was refused and how to allow it; one who allows neither joins to listen.
+func TestVoiceOnlyInTheBrowser(t *testing.T) {
+	newHarness(t).run("voiceonly.mjs")
+}
+
+// TestTilesInTheBrowser: tiles carry display names; a microphone or camera turned off shows on
+// the others' pages at once (a sign, the initials instead of a frozen frame).
+func TestTilesInTheBrowser(t *testing.T) {
+	newHarness(t).run("tiles.mjs")
+}
+
+// TestLobbyInTheBrowser: the clinician tries the call before the window without making the
+// session live early; with admission=auto nobody enters before the clinician; the message to
+// those waiting reaches an open waiting page; a client let in before the clinician is told
+// they will join shortly.
+func TestLobbyInTheBrowser(t *testing.T) {
+	newHarness(t).run("lobby.mjs")
 }
 
 func TestLinksAndNamesInTheBrowser(t *testing.T) {

@@ -14,7 +14,8 @@ class Call {
   constructor(access, session, localStream, handlers) {
     this.h = handlers;
     this.local = { audio: localStream.getAudioTracks()[0] || null, camera: localStream.getVideoTracks()[0] || null, screen: null };
-    this.muted = { audio: false, camera: false };
+    // A device the person joined without counts as muted, so the others see it at once.
+    this.muted = { audio: !this.local.audio, camera: !this.local.camera };
     this.senders = {};
     this.infos = new Map();
     this.closed = false;
@@ -45,6 +46,8 @@ class Call {
   async receive(msg) {
     switch (msg.type) {
       case 'joined':
+        if (this.muted.audio) this.send({ type: 'mute', kind: 'audio', muted: true });
+        if (this.muted.camera) this.send({ type: 'mute', kind: 'video', muted: true });
         this.h.onJoined(msg);
         for (const p of msg.peers || []) this.h.onPeer(p.user_id, true, p.host, p);
         break;
@@ -170,11 +173,12 @@ class Call {
 
   // stats sums up the connection for the page's tests: decoded frames, audio sent.
   async stats() {
-    const out = { framesDecoded: 0, inboundVideo: 0, audioPacketsSent: 0, audioBytesSent: 0, videoPacketsSent: 0, screenTracks: 0 };
+    const out = { framesDecoded: 0, inboundVideo: 0, audioPacketsReceived: 0, audioPacketsSent: 0, audioBytesSent: 0, videoPacketsSent: 0, screenTracks: 0 };
     if (this.closed) return out;
     const report = await this.pc.getStats();
     report.forEach((s) => {
       if (s.type === 'inbound-rtp' && s.kind === 'video') { out.framesDecoded += s.framesDecoded || 0; out.inboundVideo++; }
+      if (s.type === 'inbound-rtp' && s.kind === 'audio') out.audioPacketsReceived += s.packetsReceived || 0;
       if (s.type === 'outbound-rtp' && s.kind === 'audio') { out.audioPacketsSent += s.packetsSent || 0; out.audioBytesSent += s.bytesSent || 0; }
       if (s.type === 'outbound-rtp' && s.kind === 'video') out.videoPacketsSent += s.packetsSent || 0;
     });

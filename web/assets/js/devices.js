@@ -14,15 +14,78 @@ export async function openMedia({ camera = '', microphone = '', video = true } =
 
 // mediaError turns a getUserMedia error into the help to show.
 export function mediaError(err) {
-  switch (err && err.name) {
-    case 'NotAllowedError': case 'SecurityError':
-      return [t('permissionDenied'), t('permissionHelp')];
-    case 'NotFoundError': case 'OverconstrainedError':
-      return [t('noDevice'), ''];
-    case 'NotReadableError': case 'AbortError':
-      return [t('deviceBusy'), ''];
+  switch (problemOf(err)) {
+    case 'denied': return [t('permissionDenied'), t('permissionHelp')];
+    case 'missing': return [t('noDevice'), ''];
+    case 'busy': return [t('deviceBusy'), ''];
   }
   return [t('error'), ''];
+}
+
+// problemOf sorts a getUserMedia error: refused by the person or the browser, no such device,
+// device held by another application, or anything else.
+function problemOf(err) {
+  switch (err && err.name) {
+    case 'NotAllowedError': case 'SecurityError': return 'denied';
+    case 'NotFoundError': case 'OverconstrainedError': return 'missing';
+    case 'NotReadableError': case 'AbortError': return 'busy';
+  }
+  return 'error';
+}
+
+// probeMedia opens what the browser gives of the camera and the microphone. When asking for
+// both fails, each is asked for alone, so the page can say exactly which one was refused and
+// still let the person in with the other (or to listen only). It answers
+// {stream, camera, microphone}, each device 'ok', 'denied', 'missing', 'busy' or 'error'.
+export async function probeMedia({ camera = '', microphone = '' } = {}) {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    return { stream: new MediaStream(), camera: 'error', microphone: 'error' };
+  }
+  try {
+    return { stream: await openMedia({ camera, microphone }), camera: 'ok', microphone: 'ok' };
+  } catch (err) { /* ask for each alone below */ }
+  const out = { camera: 'ok', microphone: 'ok' };
+  const tracks = [];
+  try {
+    const s = await navigator.mediaDevices.getUserMedia({ audio: microphone ? { deviceId: { exact: microphone } } : true });
+    tracks.push(...s.getTracks());
+  } catch (err) { out.microphone = problemOf(err); }
+  try {
+    const s = await navigator.mediaDevices.getUserMedia({ video: camera ? { deviceId: { exact: camera } } : { width: 640, height: 480 } });
+    tracks.push(...s.getTracks());
+  } catch (err) { out.camera = problemOf(err); }
+  out.stream = new MediaStream(tracks);
+  return out;
+}
+
+// browserName is the browser the help speaks of.
+export function browserName() {
+  const ua = navigator.userAgent;
+  if (/Edg\//.test(ua)) return 'edge';
+  if (/Firefox\//.test(ua)) return 'firefox';
+  if (/iPhone|iPad/.test(ua)) return 'ios';
+  if (/Safari\//.test(ua) && !/Chrom(e|ium)\//.test(ua)) return 'safari';
+  if (/Chrom(e|ium)\//.test(ua)) return 'chrome';
+  return 'other';
+}
+
+// deviceProblem is what to tell about the devices that did not open: which one, why, and how
+// to allow it in this browser. Empty when both opened.
+export function deviceProblem(probe) {
+  const bad = ['camera', 'microphone'].filter((d) => probe[d] !== 'ok');
+  if (bad.length === 0) return null;
+  // One sentence per cause, naming the devices it hit.
+  const lines = [];
+  for (const why of ['denied', 'missing', 'busy', 'error']) {
+    const hit = bad.filter((d) => probe[d] === why);
+    if (hit.length === 0) continue;
+    const device = hit.length === 2 ? t('deviceBoth') : t('device_' + hit[0]);
+    lines.push(t('device_' + why, { device }));
+  }
+  const help = bad.some((d) => probe[d] === 'denied')
+    ? t('allowHelp_' + browserName(), { device: bad.length === 2 ? t('deviceBoth') : t('device_' + bad[0]) })
+    : '';
+  return { lines, help, camera: probe.camera === 'ok', microphone: probe.microphone === 'ok' };
 }
 
 // LevelMeter shows the microphone's level from an AnalyserNode.

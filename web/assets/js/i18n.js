@@ -195,3 +195,11 @@ export function t(key, vars = {}) {
 export function stateName(state) {
   return strings[current].states[state] || state;
 }
+
+// addStrings adds a module's own words ({en: {...}, fr: {...}}), so that the call page's
+// words can live beside it (callwords.js) and other modules add theirs without editing here.
+export function addStrings(more) {
+  for (const [lang, table] of Object.entries(more)) {
+    if (strings[lang]) Object.assign(strings[lang], table);
+  }
+}

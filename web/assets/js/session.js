@@ -6,7 +6,8 @@
 import { request, follow, ApiError } from './api.js';
 import { h, show, message } from './dom.js';
 import { t, setLocale, stateName } from './i18n.js';
-import { openMedia, mediaError, LevelMeter, devicePicker, currentDevice } from './devices.js';
+import { openMedia, probeMedia, deviceProblem, LevelMeter, devicePicker, currentDevice } from './devices.js';
+import './callwords.js';
 import { connectCall } from './callmedia.js';
 import { AttendeesPanel, confirmDialog } from './lobby.js';
 
@@ -60,6 +61,8 @@ export class SessionPage {
     if (this.view === 'call') {
       if (!me.can_join_call && !me.host) return this.leaveCall(me.state);
       else if (me.host && this.panel) this.panel.render(this.state.lobby || [], session.lobby_message);
+      this.nameTiles();
+      this.showPresence();
       return;
     }
     if (this.view === 'prejoin') return;
@@ -69,12 +72,17 @@ export class SessionPage {
       return this.goto('prejoin-call', () => this.prejoin());
     }
     switch (me.state) {
-      case 'waiting': case 'admitted': return this.goto('waiting', () => this.waiting());
+      case 'waiting': case 'admitted':
+        this.goto('waiting:' + me.state, () => this.waiting());
+        return this.showLobbyMessage();
       case 'denied': return this.goto('denied', () => message(t('title'), t('denied'), ...this.rejoinButton()));
       case 'removed': return this.goto('removed', () => message(t('title'), t('removed')));
       case 'left': return this.goto('left', () => message(t('title'), t('left'), ...this.rejoinButton()));
     }
-    if (!this.guest) return this.goto('waiting-matrix', () => this.waiting());
+    if (!this.guest) {
+      this.goto('waiting-matrix', () => this.waiting());
+      return this.showLobbyMessage();
+    }
     if (session.kind === 'phone') return this.phoneOverview();
     return this.overview();
   }
@@ -128,6 +136,17 @@ export class SessionPage {
       h('p', {}, h('a', { href: location.pathname.replace(/\/sessions$/, '') + '/sessions', id: 'my-sessions' }, t('mySessions')))));
   }
 
+  // showLobbyMessage puts the clinician's latest message on an open waiting page as it comes,
+  // without redrawing the page (the focus stays where it is).
+  showLobbyMessage() {
+    const box = document.getElementById('lobby-message-box');
+    if (!box) return;
+    const text = this.state.session.lobby_message || '';
+    if (box.dataset.text === text) return;
+    box.dataset.text = text;
+    box.replaceChildren(...[this.lobbyMessage()].filter(Boolean));
+  }
+
   // overview: the session's time and the Join button, live from the opening of the window.
   overview() {
     const { me, session } = this.state;
@@ -155,7 +174,7 @@ export class SessionPage {
     const body = h('div', { class: 'prejoin-media' });
     const nameInput = h('input', { id: 'name', type: 'text', minlength: 2, maxlength: 64, required: true, value: me.name || '', autocomplete: 'name', 'aria-describedby': 'name-hint name-error' });
     const nameError = h('p', { id: 'name-error', class: 'error', role: 'alert' });
-    // The button is live once the camera and microphone are open.
+    // The button is live once the browser answered for the camera and microphone.
     const go = h('button', { type: 'submit', class: 'primary', id: 'accept', disabled: true }, entering ? t('enterCall') : t('acceptAndJoin'));
     const form = h('form', { class: 'card prejoin', novalidate: true, onsubmit: (e) => { e.preventDefault(); this.accept(nameInput.value, nameError, go); } },
       h('h1', {}, t('prejoinTitle')),
@@ -165,36 +184,58 @@ export class SessionPage {
         h('label', { for: 'name' }, t('yourName')), nameInput, h('p', { id: 'name-hint', class: 'hint' }, t('nameHint')), nameError) : null,
       h('div', { class: 'actions' }, go));
     show(form);
-    await this.setupDevices(body, retry);
-    go.disabled = !this.stream;
+    await this.setupDevices(body, retry, go);
   }
 
-  async setupDevices(body, retry) {
-    if (this.stream && !retry) return this.renderDevices(body);
-    try {
-      this.stream = await openMedia();
-    } catch (err) {
-      this.stream = null;
-      const [what, help] = mediaError(err);
-      body.replaceChildren(h('div', { class: 'permission', role: 'alert' },
-        h('p', { id: 'permission-error' }, what), help ? h('p', {}, help) : null,
-        h('button', { type: 'button', onclick: () => this.prejoin(true) }, t('tryAgain'))));
-      return;
+  // setupDevices opens the camera and microphone (again on retry). What did not open is said
+  // with how to allow it; the person may go on with what they have: audio only, video only,
+  // or neither (to listen).
+  async setupDevices(body, retry, go) {
+    if (!this.stream || retry) {
+      if (this.stream) this.stream.getTracks().forEach((tr) => tr.stop());
+      this.probe = await probeMedia();
+      this.stream = this.probe.stream;
     }
-    this.renderDevices(body);
+    await this.renderDevices(body, go);
   }
 
-  async renderDevices(body) {
-    const preview = h('video', { id: 'preview', class: 'preview', autoplay: true, muted: true, playsinline: true });
-    preview.srcObject = this.stream;
-    if (this.meter) this.meter.stop();
-    this.meter = new LevelMeter(this.stream);
+  async renderDevices(body, go) {
+    const hasVideo = this.stream.getVideoTracks().length > 0;
+    const hasAudio = this.stream.getAudioTracks().length > 0;
+    const problem = deviceProblem({ camera: hasVideo ? 'ok' : this.probe.camera, microphone: hasAudio ? 'ok' : this.probe.microphone });
+    if (this.meter) { this.meter.stop(); this.meter = null; }
+    const parts = [];
+    if (hasVideo) {
+      const preview = h('video', { id: 'preview', class: 'preview', autoplay: true, muted: true, playsinline: true });
+      preview.srcObject = this.stream;
+      parts.push(preview);
+    }
+    if (hasAudio) {
+      this.meter = new LevelMeter(this.stream);
+      parts.push(h('div', { class: 'field' }, h('span', { class: 'label' }, t('micLevel')), this.meter.el));
+    }
+    if (problem) {
+      parts.push(h('div', { class: 'permission', id: 'device-problem', role: 'alert' },
+        problem.lines.map((line) => h('p', { class: 'device-line' }, line)),
+        problem.help ? h('p', { id: 'device-help' }, problem.help) : null,
+        h('p', { class: 'hint', id: 'device-note' }, !hasVideo && !hasAudio ? t('listenOnlyNote') : !hasVideo ? t('audioOnlyNote') : t('noMicNote')),
+        h('button', { type: 'button', id: 'retry-devices', onclick: () => this.prejoin(true) }, t('tryAgain'))));
+    }
     const pickers = h('div', { class: 'pickers' });
-    body.replaceChildren(preview, h('div', { class: 'field' }, h('span', { class: 'label' }, t('micLevel')), this.meter.el), pickers);
+    parts.push(pickers);
+    body.replaceChildren(...parts);
+    if (go) {
+      const { me } = this.state;
+      const entering = me.host || me.can_join_call;
+      go.textContent = !problem ? (entering ? t('enterCall') : t('acceptAndJoin'))
+        : !hasVideo && !hasAudio ? t('joinToListen') : !hasVideo ? t('continueWithoutCamera') : t('continueWithoutMic');
+      go.disabled = false;
+    }
     await this.fillPickers(pickers, async (camera, microphone) => {
       this.stream.getTracks().forEach((tr) => tr.stop());
-      this.stream = await openMedia({ camera, microphone });
-      this.renderDevices(body);
+      this.probe = await probeMedia({ camera, microphone });
+      this.stream = this.probe.stream;
+      this.renderDevices(body, go);
     });
   }
 
@@ -202,8 +243,9 @@ export class SessionPage {
     const cam = currentDevice(this.stream, 'video');
     const mic = currentDevice(this.stream, 'audio');
     const items = await Promise.all([
-      devicePicker('videoinput', t('camera'), cam, (id) => reopen(id, mic)),
-      devicePicker('audioinput', t('microphone'), mic, (id) => reopen(cam, id)),
+      // A device the browser refused has no usable list (no labels, no IDs): Try again instead.
+      cam ? devicePicker('videoinput', t('camera'), cam, (id) => reopen(id, mic)) : null,
+      mic ? devicePicker('audioinput', t('microphone'), mic, (id) => reopen(cam, id)) : null,
       'setSinkId' in HTMLMediaElement.prototype ? devicePicker('audiooutput', t('speaker'), this.sink || '', (id) => { this.sink = id; }) : null,
     ]);
     box.replaceChildren(...items.filter(Boolean));
@@ -237,7 +279,7 @@ export class SessionPage {
       h('h1', {}, t('waitingTitle')),
       h('p', { id: 'when', class: 'when' }, this.sessionLine()),
       h('p', { id: 'waiting', class: 'status', role: 'status' }, this.guest ? t('waiting') : t('waitingMatrix')),
-      this.lobbyMessage(),
+      h('div', { id: 'lobby-message-box', 'aria-live': 'polite' }, this.lobbyMessage()),
       this.guest && me.state === 'waiting' ? h('div', { class: 'actions' },
         h('button', { type: 'button', onclick: () => this.leave() }, t('leaveWaiting'))) : null));
   }
@@ -255,11 +297,11 @@ export class SessionPage {
     }
     this.renderCall();
     this.call = connectCall(access, this.state.session.id, this.stream, {
-      onJoined: () => { this.setStatus(''); },
+      onJoined: () => { this.joined = true; this.setStatus(''); this.showPresence(); },
       onRemoteTrack: (track, stream, info) => this.addRemote(track, stream, info),
       onRemoteGone: (trackId) => this.removeRemote(trackId),
-      onPeer: (userId, present, host) => { if (!present) this.removePeer(userId); else this.hosts[userId] = host; },
-      onMute: () => {},
+      onPeer: (userId, present, host, p) => this.onPeer(userId, present, host, p),
+      onMute: (userId, kind, muted) => this.onMute(userId, kind, muted),
       onLobby: (msg) => { if (this.panel) this.panel.render(msg.participants || [], msg.lobby_message); },
       onError: (text) => { this.setStatus(text); if (this.panel) this.panel.status.textContent = text; },
       onClosed: (reason) => this.onCallClosed(reason),
@@ -274,10 +316,15 @@ export class SessionPage {
     const { me } = this.state;
     this.hosts = {};
     this.remotes = new Map();
+    this.tiles = new Map();
+    this.joined = false;
     this.grid = h('div', { class: 'remote-grid', id: 'remotes', 'aria-live': 'polite' });
     this.self = h('video', { id: 'self', class: 'self-view', autoplay: true, muted: true, playsinline: true });
     this.self.srcObject = this.stream;
+    this.self.hidden = this.stream.getVideoTracks().length === 0;
     this.statusLine = h('p', { class: 'status', role: 'status', id: 'call-status' }, t('connecting'));
+    // Said in place of an empty screen while the clinician is not in the call.
+    this.presence = h('p', { class: 'presence', id: 'presence', role: 'status', hidden: true });
     const toggle = (id, offLabel, onLabel, f) => {
       let on = false;
       const b = h('button', { type: 'button', id, 'aria-pressed': 'false' }, offLabel);
@@ -289,9 +336,10 @@ export class SessionPage {
       });
       return b;
     };
+    const missing = (id, label) => h('button', { type: 'button', id, disabled: true, 'aria-pressed': 'true' }, label);
     const controls = h('nav', { class: 'controls', 'aria-label': t('settings') },
-      toggle('mute', t('mute'), t('unmute'), (on) => this.call.setMuted(on)),
-      toggle('camera', t('cameraOff'), t('cameraOn'), (on) => this.call.setCameraOff(on)),
+      this.stream.getAudioTracks().length ? toggle('mute', t('mute'), t('unmute'), (on) => this.call.setMuted(on)) : missing('mute', t('noMic')),
+      this.stream.getVideoTracks().length ? toggle('camera', t('cameraOff'), t('cameraOn'), (on) => this.call.setCameraOff(on)) : missing('camera', t('noCamera')),
       toggle('hide-self', t('hideSelf'), t('showSelf'), (on) => { this.self.hidden = on; }),
       toggle('share', t('shareScreen'), t('stopShare'), (on) => this.toggleShare(on)),
       h('button', { type: 'button', id: 'settings', onclick: () => this.settings() }, t('settings')),
@@ -305,7 +353,7 @@ export class SessionPage {
       aside = h('aside', { class: 'host-panel', id: 'attendees' }, this.panel.el);
     }
     show(h('div', { class: 'call-layout' },
-      h('main', { class: 'call' }, h('h1', { class: 'visually-hidden' }, t('title')), this.statusLine, this.grid, this.self, controls),
+      h('main', { class: 'call' }, h('h1', { class: 'visually-hidden' }, t('title')), this.statusLine, this.presence, this.grid, this.self, controls),
       aside));
   }
 
@@ -322,23 +370,133 @@ export class SessionPage {
       this.remotes.set(track.id, { el: audio, user: info.user_id });
       return;
     }
-    const name = this.hosts[info.user_id] ? t('clinician') : t('participant');
-    const video = h('video', { autoplay: true, playsinline: true, muted: true });
-    video.srcObject = new MediaStream([track]);
-    const tile = h('figure', { class: 'tile ' + info.label, 'data-user': info.user_id, 'data-label': info.label },
-      video, h('figcaption', {}, info.label === 'screen' ? t('screenOf', { name }) : name));
-    this.grid.append(tile);
-    this.remotes.set(track.id, { el: tile, user: info.user_id });
+    if (info.label === 'screen') {
+      const video = h('video', { autoplay: true, playsinline: true, muted: true });
+      video.srcObject = new MediaStream([track]);
+      const caption = h('figcaption', {});
+      const tile = h('figure', { class: 'tile screen', 'data-user': info.user_id, 'data-label': 'screen' }, video, caption);
+      tile.caption = caption;
+      this.grid.append(tile);
+      this.remotes.set(track.id, { el: tile, user: info.user_id, screen: true });
+      this.nameTiles();
+      track.addEventListener('ended', () => this.removeRemote(track.id));
+      return;
+    }
+    const tile = this.tileFor(info.user_id);
+    tile.video.srcObject = new MediaStream([track]);
+    tile.hasVideo = true;
+    this.remotes.set(track.id, { tile, user: info.user_id });
+    this.paintTile(tile);
     track.addEventListener('ended', () => this.removeRemote(track.id));
+  }
+
+  // tileFor is a person's tile: their camera, or their initials when it is off or absent; their
+  // name; a sign when their microphone or camera is off. One per person, from when they join
+  // the call, so someone without a camera is seen too.
+  tileFor(userId) {
+    let tile = this.tiles.get(userId);
+    if (tile) return tile;
+    const video = h('video', { autoplay: true, playsinline: true, muted: true });
+    const avatar = h('div', { class: 'avatar', 'aria-hidden': 'true' });
+    const name = h('span', { class: 'name' });
+    const micOff = h('span', { class: 'badge mic-off', role: 'img', 'aria-label': t('micOffBadge'), title: t('micOffBadge') }, icon('mic-off'));
+    const camOff = h('span', { class: 'badge cam-off', role: 'img', 'aria-label': t('camOffBadge'), title: t('camOffBadge') }, icon('cam-off'));
+    tile = h('figure', { class: 'tile camera', 'data-user': userId, 'data-label': 'camera' }, video, avatar, h('figcaption', {}, name, micOff, camOff));
+    Object.assign(tile, { video, avatar, nameEl: name, userId, hasVideo: false, audioMuted: false, videoMuted: false });
+    this.tiles.set(userId, tile);
+    this.grid.prepend(tile);
+    this.paintTile(tile);
+    return tile;
+  }
+
+  // paintTile shows a tile's state: the video only while the camera sends (never a frozen
+  // frame), the initials otherwise, and the name.
+  paintTile(tile) {
+    const name = this.nameOf(tile.userId);
+    const off = tile.videoMuted || !tile.hasVideo;
+    tile.nameEl.textContent = name;
+    tile.avatar.textContent = initials(name);
+    tile.video.hidden = off;
+    tile.avatar.hidden = !off;
+    tile.dataset.name = name;
+    tile.dataset.videoOff = String(off);
+    tile.dataset.audioMuted = String(tile.audioMuted);
+    tile.querySelector('.mic-off').hidden = !tile.audioMuted;
+    tile.querySelector('.cam-off').hidden = !off;
+  }
+
+  // nameOf is a person's display name from the state's people; '' until it is known.
+  nameOf(userId) {
+    const person = (this.state.people || []).find((p) => p.user_id === userId);
+    if (person && person.name) return person.name;
+    return this.hosts && this.hosts[userId] ? (this.state.session.clinician_name || '') : '';
+  }
+
+  // nameTiles names every tile again from the latest state (someone let in since).
+  nameTiles() {
+    if (!this.tiles) return;
+    for (const tile of this.tiles.values()) this.paintTile(tile);
+    for (const r of this.remotes.values()) {
+      if (r.screen) r.el.caption.textContent = t('screenOf', { name: this.nameOf(r.user) });
+    }
+  }
+
+  onPeer(userId, present, host, info) {
+    if (!present) {
+      this.removePeer(userId);
+    } else {
+      this.hosts[userId] = host;
+      const tile = this.tileFor(userId);
+      if (info) {
+        tile.audioMuted = !!info.audio_muted;
+        tile.videoMuted = !!info.video_muted;
+      }
+      this.paintTile(tile);
+    }
+    this.showPresence();
+  }
+
+  onMute(userId, kind, muted) {
+    const tile = this.tileFor(userId);
+    if (kind === 'audio') tile.audioMuted = muted;
+    else tile.videoMuted = muted;
+    this.paintTile(tile);
+  }
+
+  // showPresence tells a participant let in before the clinician that they are in, and that
+  // the clinician will come, instead of an empty screen; and the clinician who opened the call
+  // before its window that nobody can join yet.
+  showPresence() {
+    if (!this.presence) return;
+    const { me, session } = this.state;
+    let text = '';
+    if (me.host && session.status === 'scheduled') {
+      text = t('rehearsal', { opens: session.local.opens });
+    } else if (!me.host && this.joined && !Object.values(this.hosts).some(Boolean)) {
+      text = t('clinicianSoon', { name: session.clinician_name || '' });
+    }
+    this.presence.textContent = text;
+    this.presence.hidden = !text;
   }
 
   removeRemote(trackId) {
     const r = this.remotes && this.remotes.get(trackId);
-    if (r) { r.el.remove(); this.remotes.delete(trackId); }
+    if (!r) return;
+    this.remotes.delete(trackId);
+    if (r.tile) {
+      r.tile.hasVideo = false;
+      r.tile.video.srcObject = null;
+      this.paintTile(r.tile);
+    } else {
+      r.el.remove();
+    }
   }
 
   removePeer(userId) {
     for (const [id, r] of this.remotes || []) if (r.user === userId) this.removeRemote(id);
+    const tile = this.tiles && this.tiles.get(userId);
+    if (tile) { tile.remove(); this.tiles.delete(userId); }
+    if (this.hosts) delete this.hosts[userId];
   }
 
   async toggleShare(on) {
@@ -360,7 +518,7 @@ export class SessionPage {
     document.body.append(dialog);
     dialog.showModal();
     await this.fillPickers(box, async (camera, microphone) => {
-      const fresh = await openMedia({ camera, microphone });
+      const fresh = (await probeMedia({ camera, microphone })).stream;
       for (const kind of ['audio', 'video']) {
         const track = kind === 'audio' ? fresh.getAudioTracks()[0] : fresh.getVideoTracks()[0];
         const old = kind === 'audio' ? this.stream.getAudioTracks()[0] : this.stream.getVideoTracks()[0];
@@ -443,6 +601,34 @@ export class SessionPage {
     // The state tells why (removed, sent back, ended); the next poll moves the page.
     this.setStatus(reason === 'left' ? '' : reason);
   }
+}
+
+// initials are the first letters of a name's first two words ("Jane Doe" → "JD").
+function initials(name) {
+  return (name || '').split(/\s+/).filter(Boolean).slice(0, 2).map((w) => [...w][0].toUpperCase()).join('');
+}
+
+// icon draws a small crossed-out microphone or camera (SVG, no image file, nothing inline to run).
+function icon(name) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('width', '18');
+  svg.setAttribute('height', '18');
+  svg.setAttribute('aria-hidden', 'true');
+  const shapes = name === 'mic-off'
+    ? ['M12 3a3 3 0 0 1 3 3v5a3 3 0 0 1-6 0V6a3 3 0 0 1 3-3z', 'M6 11a6 6 0 0 0 12 0', 'M12 17v4', 'M4 4l16 16']
+    : ['M3 7h11a1 1 0 0 1 1 1v8a1 1 0 0 1-1 1H3a1 1 0 0 1-1-1V8a1 1 0 0 1 1-1z', 'M15 11l6-3v8l-6-3', 'M2 3l19 18'];
+  for (const d of shapes) {
+    const path = document.createElementNS(ns, 'path');
+    path.setAttribute('d', d);
+    path.setAttribute('fill', 'none');
+    path.setAttribute('stroke', 'currentColor');
+    path.setAttribute('stroke-width', '2');
+    path.setAttribute('stroke-linecap', 'round');
+    svg.append(path);
+  }
+  return svg;
 }
 
 export { stateName };

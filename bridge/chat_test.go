@@ -42,6 +42,19 @@ func TestVisibleChatFollowsTheViewersMembership(t *testing.T) {
 	if got := texts(bridge.VisibleChat(newestFirst, "@dr", true)); got != "before,while waiting,first stay,still in,sent back,back in" {
 		t.Errorf("the clinician reads %q", got)
 	}
+	// Fail closed: someone whose join is not in the timeline (not served yet, or never) reads
+	// nothing; neither does someone whose latest change is a leave.
+	if got := texts(bridge.VisibleChat(newestFirst, "@stranger", false)); got != "" {
+		t.Errorf("someone without a join reads %q", got)
+	}
+	notYet := newestFirst[2:] // the guest's latest join not served yet: only their first stay shows
+	if got := texts(bridge.VisibleChat(append([]bridge.RoomEvent{msg("new")}, notYet...), "@g", false)); got != "first stay,still in" {
+		t.Errorf("before their join is served, the guest reads %q", got)
+	}
+	left := append([]bridge.RoomEvent{msg("after leaving"), member("@g", "leave", "join")}, newestFirst...)
+	if got := texts(bridge.VisibleChat(left, "@g", false)); got != "first stay,still in,back in" {
+		t.Errorf("after leaving, the guest reads %q", got)
+	}
 }
 
 func TestValidateChatText(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 )
@@ -76,4 +78,27 @@ func TestValidateChatText(t *testing.T) {
 	if _, err := bridge.ValidateChatText(strings.Repeat("é", bridge.ChatMaxLength)); err != nil {
 		t.Errorf("a message of the largest size: %v", err)
 	}
+}
+
+// Whatever is typed, an accepted message is valid text of at most ChatMaxLength characters,
+// not blank, and without a character that reorders or hides text.
+func FuzzValidateChatText(f *testing.F) {
+	for _, seed := range []string{"hello", " \n", "a\u202eb", "👨‍👩‍👧", "\xff", "x\r\ny", strings.Repeat("é", bridge.ChatMaxLength)} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		got, err := bridge.ValidateChatText(text)
+		if err != nil {
+			return
+		}
+		if !utf8.ValidString(got) || strings.TrimSpace(got) == "" || utf8.RuneCountInString(got) > bridge.ChatMaxLength {
+			t.Fatalf("accepted %q", got)
+		}
+		for _, r := range got {
+			if (unicode.Is(unicode.Bidi_Control, r) && r != '\u200e' && r != '\u200f' && r != '\u061c') ||
+				(unicode.Is(unicode.Cc, r) && r != '\n' && r != '\t') {
+				t.Fatalf("accepted %q with U+%04X", got, r)
+			}
+		}
+	})
 }

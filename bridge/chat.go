@@ -51,19 +51,33 @@ type RoomEvent struct {
 
 // VisibleChat applies the room's history visibility ("joined") to its timeline, newest event
 // first: the viewer reads the messages sent while they were a joined member, as their Matrix
-// client would. The viewer is joined now (only people in the session read the chat); going back
-// in time, each of their membership changes says what it was before. all skips the rule (the
-// session's clinician). The result is oldest first.
+// client would. It fails closed: messages count only once the viewer's own join is in the
+// timeline read (a homeserver may serve a new join from /messages a moment after the bridge
+// heard of it, and meanwhile nothing is shown rather than everything), and going back in time,
+// each membership change of theirs says what it was before. all skips the rule (the session's
+// clinician). The result is oldest first.
 func VisibleChat(newestFirst []RoomEvent, viewer string, all bool) []ChatMessage {
-	var out []ChatMessage
-	joined := true
+	var out, newest []ChatMessage
+	// found: the viewer's latest membership change was met; until then messages wait in newest.
+	found, joined := false, false
 	for _, e := range newestFirst {
 		switch {
+		case e.Message != nil && all:
+			out = append(out, *e.Message)
+		case e.Message != nil && !found:
+			newest = append(newest, *e.Message)
 		case e.Message != nil:
-			if joined || all {
+			if joined {
 				out = append(out, *e.Message)
 			}
 		case e.Member == viewer:
+			if !found {
+				found = true
+				if e.Membership == MemberJoin {
+					out = append(out, newest...)
+				}
+				newest = nil
+			}
 			joined = e.Prev == MemberJoin
 		}
 	}

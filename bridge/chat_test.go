@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 )
@@ -42,6 +44,19 @@ func TestVisibleChatFollowsTheViewersMembership(t *testing.T) {
 	if got := texts(bridge.VisibleChat(newestFirst, "@dr", true)); got != "before,while waiting,first stay,still in,sent back,back in" {
 		t.Errorf("the clinician reads %q", got)
 	}
+	// Fail closed: someone whose join is not in the timeline (not served yet, or never) reads
+	// nothing; neither does someone whose latest change is a leave.
+	if got := texts(bridge.VisibleChat(newestFirst, "@stranger", false)); got != "" {
+		t.Errorf("someone without a join reads %q", got)
+	}
+	notYet := newestFirst[2:] // the guest's latest join not served yet: only their first stay shows
+	if got := texts(bridge.VisibleChat(append([]bridge.RoomEvent{msg("new")}, notYet...), "@g", false)); got != "first stay,still in" {
+		t.Errorf("before their join is served, the guest reads %q", got)
+	}
+	left := append([]bridge.RoomEvent{msg("after leaving"), member("@g", "leave", "join")}, newestFirst...)
+	if got := texts(bridge.VisibleChat(left, "@g", false)); got != "first stay,still in,back in" {
+		t.Errorf("after leaving, the guest reads %q", got)
+	}
 }
 
 func TestValidateChatText(t *testing.T) {
@@ -63,4 +78,27 @@ func TestValidateChatText(t *testing.T) {
 	if _, err := bridge.ValidateChatText(strings.Repeat("é", bridge.ChatMaxLength)); err != nil {
 		t.Errorf("a message of the largest size: %v", err)
 	}
+}
+
+// Whatever is typed, an accepted message is valid text of at most ChatMaxLength characters,
+// not blank, and without a character that reorders or hides text.
+func FuzzValidateChatText(f *testing.F) {
+	for _, seed := range []string{"hello", " \n", "a\u202eb", "👨‍👩‍👧", "\xff", "x\r\ny", strings.Repeat("é", bridge.ChatMaxLength)} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		got, err := bridge.ValidateChatText(text)
+		if err != nil {
+			return
+		}
+		if !utf8.ValidString(got) || strings.TrimSpace(got) == "" || utf8.RuneCountInString(got) > bridge.ChatMaxLength {
+			t.Fatalf("accepted %q", got)
+		}
+		for _, r := range got {
+			if (unicode.Is(unicode.Bidi_Control, r) && r != '\u200e' && r != '\u200f' && r != '\u061c') ||
+				(unicode.Is(unicode.Cc, r) && r != '\n' && r != '\t') {
+				t.Fatalf("accepted %q with U+%04X", got, r)
+			}
+		}
+	})
 }

@@ -47,6 +47,8 @@ await host.locator('#chat-toggle').click();
 await shows(host, 'the note in the clinician\'s chat', (m) => m.text === 'Private note before the visit' && m.host);
 
 const client = await open(clientBrowser, guestLink, 'client');
+await client.setViewportSize({ width: 1280, height: 800 }); // a laptop
+await host.setViewportSize({ width: 1280, height: 800 });
 await client.locator('#join:not([disabled])').click();
 await client.locator('#name').fill('Jane');
 await until('the client\'s camera', () => client.locator('#accept:not([disabled])').count());
@@ -145,6 +147,7 @@ check(!back.some((m) => m.text === 'While Jane waits'), 'the client reads what w
 const fr = await control('/book', { name: 'Jeanne Dupont', locale: 'fr' });
 await control('/open', { session_id: fr.session_id });
 const frClient = await open(clientBrowser, fr.guest_link, 'French client');
+await frClient.setViewportSize({ width: 1280, height: 800 });
 await frClient.locator('#join:not([disabled])').click();
 await frClient.locator('#name').fill('Jeanne');
 await until('the French client\'s camera', () => frClient.locator('#accept:not([disabled])').count());

@@ -180,6 +180,36 @@ func TestChatBridgedWithTheRoom(t *testing.T) {
 			t.Errorf("the clinician's relayed message shows as %+v", m)
 		}
 	}
+	// Emotes and notices of members show with their kind; images, edits and the bot's own
+	// notices do not.
+	if _, err := s.env.App.Matrix.AS.BotIntent().SendNotice(ctx, room, "The bridge speaking"); err != nil {
+		t.Fatal(err)
+	}
+	for _, content := range []map[string]any{
+		{"msgtype": "m.emote", "body": "waves"},
+		{"msgtype": "m.image", "body": "scan.png", "url": "mxc://localhost/abc"},
+		{"msgtype": "m.text", "body": "* edited", "m.new_content": map[string]any{"msgtype": "m.text", "body": "edited"},
+			"m.relates_to": map[string]any{"rel_type": "m.replace", "event_id": evt.ID.String()}},
+		{"msgtype": "m.notice", "body": "Reminder from the clinician's client"}, // last: the others are in when it shows
+	} {
+		if _, err := s.clinician.SendMessageEvent(ctx, room, event.EventMessage, content); err != nil {
+			t.Fatal(err)
+		}
+	}
+	chat = s.chatShows(token, "Reminder from the clinician's client")
+	kinds := map[string]string{}
+	for _, m := range chat.Messages {
+		kinds[m.Text] = m.Kind
+	}
+	if kinds["waves"] != "emote" || kinds["Reminder from the clinician's client"] != "notice" {
+		t.Errorf("emote and notice show as %v", kinds)
+	}
+	for _, hidden := range []string{"scan.png", "* edited", "The bridge speaking"} {
+		if _, shown := kinds[hidden]; shown {
+			t.Errorf("%q shows in the chat", hidden)
+		}
+	}
+
 	// The bot's own notices are not chat, and nobody can pass as someone the bot relayed.
 	fake := map[string]any{"msgtype": "m.text", "body": "fake", "org.telehealthbridge.chat": map[string]string{"sender": s.clinician.UserID.String(), "text": "I am the doctor"}}
 	if _, err := s.clinician.SendMessageEvent(ctx, room, event.EventMessage, fake); err != nil {

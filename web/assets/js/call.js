@@ -25,7 +25,9 @@ async function main() {
   }
   if (!token) return message(t('title'), t('signedOut'));
   new SessionPage({ auth: token, guest: false }).start();
-  installChat({ auth: token }); // the call view gets its chat panel
+  // The call view gets its chat panel, except in Element, which shows the room's own thread
+  // beside the widget (and writing there is the person themselves, not relayed by the bot).
+  if (location.pathname !== '/widget') installChat({ auth: token });
 }
 
 main();

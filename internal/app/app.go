@@ -124,6 +124,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		net.JoinHostPort(cfg.AppService.Hostname, strconv.Itoa(int(cfg.AppService.Port)))))
 	matrix.SetWebLinks(pages)
 	notifier.Use(pages, clinicDesk{Connector: matrix, panel: pages})
+	notifier.UseMatrix(matrix)
 	if sms != nil {
 		pages.Mount("/sms/", sms.Webhooks(notifier, cfg.Web.PublicURL))
 	}

@@ -188,18 +188,10 @@ func TestMatrixParticipantsHearFromTheClinic(t *testing.T) {
 		t.Errorf("the opening does not carry the room's link %s and how to ask to join: %q", link, opening)
 	}
 
-	l.command("!cancel "+s.ID, "cancelled")
-	l.clock.Advance(time.Second)
-	bridgetest.Eventually(t, wait, "the cancellation", func() bool {
-		texts = botTexts(t, jane, dm, bot)
-		return countContaining(texts, "est annulé") == 1
-	})
 	// Each once, nothing else.
-	l.clock.Advance(time.Minute)
-	l.command("!notifications "+s.ID, "1 · Jane Doe · matrix cancellation · sent")
 	texts = botTexts(t, jane, dm, bot)
-	if len(texts) != 4 {
-		t.Errorf("Jane got %d messages, want 4 (confirmation, reschedule, opening, cancellation): %q", len(texts), texts)
+	if len(texts) != 3 {
+		t.Errorf("Jane got %d messages, want 3 (confirmation, reschedule, opening): %q", len(texts), texts)
 	}
 
 	// Mallory, not booked, has no chat with the bot and no invite at all.
@@ -212,5 +204,39 @@ func TestMatrixParticipantsHearFromTheClinic(t *testing.T) {
 	}
 	if len(resp.Rooms.Invite)+len(resp.Rooms.Join) > 0 {
 		t.Errorf("someone not booked was invited to %d rooms and is in %d", len(resp.Rooms.Invite), len(resp.Rooms.Join))
+	}
+
+	// Jane brings Mallory into her chat with the bot: the cancellation goes to a new chat with
+	// Jane alone, and Mallory reads none of it.
+	if _, err = jane.InviteUser(ctx, dm, &mautrix.ReqInviteUser{UserID: mallory.UserID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = mallory.JoinRoomByID(ctx, dm); err != nil {
+		t.Fatal(err)
+	}
+	l.command("!cancel "+s.ID, "cancelled")
+	l.clock.Advance(time.Second)
+	var second id.RoomID
+	bridgetest.Eventually(t, wait, "a new direct chat", func() bool {
+		room, _ := l.env.App.DB.ControlRoom.Get(ctx, jane.UserID.String())
+		second = id.RoomID(room)
+		return second != "" && second != dm
+	})
+	if _, err = jane.JoinRoomByID(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.Eventually(t, wait, "the cancellation in the new chat", func() bool {
+		return countContaining(botTexts(t, jane, second, bot), "est annulé") == 1
+	})
+	if n := countContaining(botTexts(t, mallory, dm, bot), "est annulé"); n != 0 {
+		t.Errorf("Mallory read the cancellation in Jane's old chat")
+	}
+	if resp, err := mallory.Messages(ctx, second, "", "", mautrix.DirectionBackward, nil, 10); err == nil && len(resp.Chunk) > 0 {
+		t.Errorf("Mallory reads %d events of Jane's new chat", len(resp.Chunk))
+	}
+	l.clock.Advance(time.Minute)
+	l.command("!notifications "+s.ID, "1 · Jane Doe · matrix cancellation · sent")
+	if texts = botTexts(t, jane, second, bot); len(texts) != 1 {
+		t.Errorf("Jane's new chat has %d messages, want the cancellation alone: %q", len(texts), texts)
 	}
 }

@@ -284,7 +284,7 @@ func cmdNotifications(ce *commandEvent) {
 	}
 	n := (&notice{}).text(fmt.Sprintf("Notifications of session %s", s.ID)).line()
 	if len(rows) == 0 {
-		n.text("None: no participant is told by SMS or email.")
+		n.text("None: no participant is told by SMS, email or Matrix.")
 	}
 	for _, row := range rows {
 		name := ""
@@ -297,6 +297,9 @@ func cmdNotifications(ce *commandEvent) {
 		switch row.Status {
 		case scheduler.StatusPending, scheduler.StatusSending:
 			n.text("planned for " + bridge.FormatTime(row.Due, s.Location()))
+			if row.LastError != "" && row.Attempts > 0 {
+				n.text(fmt.Sprintf(", attempt %d failed: ", row.Attempts)).user(row.LastError)
+			}
 		case scheduler.StatusSent:
 			n.text("sent " + bridge.FormatTime(row.UpdatedAt, s.Location()))
 		default:

@@ -50,7 +50,7 @@ func (c *Connector) controlRoom(ctx context.Context, user id.UserID) (id.RoomID,
 		IsDirect: true,
 		Invite:   []id.UserID{user},
 		Name:     c.cfg.AppService.Bot.Displayname,
-		Topic:    "Your telehealth sessions: who is waiting, your links, and commands. Send !help.",
+		Topic:    "Your telehealth sessions: notices, your links, and commands. Send !help.",
 		InitialState: []*event.Event{
 			// "invited": what the bot posts before the user accepts the invite (a link) is
 			// theirs to read; nobody invited later reads anything from before.

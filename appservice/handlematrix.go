@@ -296,6 +296,7 @@ func (c *Connector) Reconcile(ctx context.Context) error {
 			}
 			continue
 		}
+		c.upgradeHistoryVisibility(log.WithContext(ctx), id.RoomID(s.RoomID))
 		resp, err := c.bot.Members(ctx, id.RoomID(s.RoomID))
 		if err != nil {
 			log.Err(err).Msg("Failed to read a session room's members")
@@ -322,4 +323,26 @@ func (c *Connector) Reconcile(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// upgradeHistoryVisibility moves a session room that earlier versions created with history
+// visible from the join to history visible from the invite (CreateRoom says why). Only the
+// bot's own setting is changed: one the clinician chose stays. Events already sent keep the
+// visibility they were sent under.
+func (c *Connector) upgradeHistoryVisibility(ctx context.Context, room id.RoomID) {
+	evt, err := c.bot.FullStateEvent(ctx, room, event.StateHistoryVisibility, "")
+	if err != nil {
+		zerolog.Ctx(ctx).Err(err).Msg("Failed to read a session room's history visibility")
+		return
+	}
+	var hv event.HistoryVisibilityEventContent
+	if rawContent(evt, &hv) != nil || hv.HistoryVisibility != event.HistoryVisibilityJoined || evt.Sender != c.bot.UserID {
+		return
+	}
+	if _, err = c.bot.SendStateEvent(ctx, room, event.StateHistoryVisibility, "",
+		&event.HistoryVisibilityEventContent{HistoryVisibility: event.HistoryVisibilityInvited}); err != nil {
+		zerolog.Ctx(ctx).Err(err).Msg("Failed to make a session room's history visible from the invite")
+		return
+	}
+	zerolog.Ctx(ctx).Info().Msg("Session room's history now visible from the invite")
 }

@@ -159,3 +159,33 @@ func TestUnseenDeclineIsToldToTheClinician(t *testing.T) {
 		}
 	}
 }
+
+// TestOlderRoomsGetHistoryFromTheInvite: a session room made by an earlier version (history
+// from the join, set by the bot) is moved to history from the invite when the bridge starts; a
+// visibility the clinician chose is left alone.
+func TestOlderRoomsGetHistoryFromTheInvite(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	ctx := context.Background()
+	older := l.schedule("2026-11-24 15:00 Europe/Paris JD none")
+	chosen := l.schedule("2026-11-24 16:00 Europe/Paris JD none")
+	joined := &event.HistoryVisibilityEventContent{HistoryVisibility: event.HistoryVisibilityJoined}
+	if _, err := l.env.App.Matrix.AS.BotIntent().SendStateEvent(ctx, id.RoomID(older.RoomID), event.StateHistoryVisibility, "", joined); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.clinician.SendStateEvent(ctx, id.RoomID(chosen.RoomID), event.StateHistoryVisibility, "", joined); err != nil {
+		t.Fatal(err)
+	}
+	l.env.Stop()
+	l.env.Start(t)
+	visibility := func(s *bridge.Session) event.HistoryVisibility {
+		var hv event.HistoryVisibilityEventContent
+		_ = l.clinician.StateEvent(ctx, id.RoomID(s.RoomID), event.StateHistoryVisibility, "", &hv)
+		return hv.HistoryVisibility
+	}
+	bridgetest.Eventually(t, wait, "the older room's history from the invite", func() bool {
+		return visibility(older) == event.HistoryVisibilityInvited
+	})
+	if got := visibility(chosen); got != event.HistoryVisibilityJoined {
+		t.Errorf("the clinician's choice became %q", got)
+	}
+}

@@ -103,6 +103,7 @@ type Notifier struct {
 	clinicians Clinicians
 	sms        SMSSender
 	email      EmailSender
+	matrix     MatrixSender
 	smsRate    *rate.Limiter
 
 	// released is false until the sender has put back what a crashed sender left in flight.
@@ -141,15 +142,21 @@ func (nt *Notifier) Use(links Links, clinicians Clinicians) {
 // in flight are sent again before anything else.
 func (nt *Notifier) Elected() { nt.released.Store(false) }
 
-// channels are the ways a participant hears from the clinic: their invitation mode.
-func channels(p *bridge.Participant) []Channel {
+// channels are the ways a participant hears from the clinic: their invitation mode, and their
+// own Matrix account if they were booked with one (the only way they learn where the session's
+// room is, whatever the invitation mode).
+func (nt *Notifier) channels(p *bridge.Participant) []Channel {
+	var out []Channel
 	switch {
 	case p.Invite == bridge.InviteSMS && p.Phone != "":
-		return []Channel{ChannelSMS}
+		out = append(out, ChannelSMS)
 	case p.Invite == bridge.InviteEmail && p.Email != "":
-		return []Channel{ChannelEmail}
+		out = append(out, ChannelEmail)
 	}
-	return nil
+	if nt.ownMatrixAccount(p.MatrixID) {
+		out = append(out, ChannelMatrix)
+	}
+	return out
 }
 
 // timed is a notification sent at an instant of the schedule.
@@ -162,7 +169,7 @@ type timed struct {
 // timedFor lists the reminders a participant gets for the session's current schedule.
 func (nt *Notifier) timedFor(s *bridge.Session, p *bridge.Participant) []timed {
 	var out []timed
-	for _, ch := range channels(p) {
+	for _, ch := range nt.channels(p) {
 		if nt.cfg.ReminderBefore > 0 {
 			out = append(out, timed{NoticeReminder, ch, s.Start.Add(-nt.cfg.ReminderBefore)})
 		}
@@ -208,9 +215,10 @@ func (nt *Notifier) Plan(ctx context.Context, s *bridge.Session) error {
 	for _, p := range ps {
 		mine := slices.DeleteFunc(slices.Clone(rows), func(n *Notification) bool { return n.ParticipantID != p.ID })
 		told := slices.ContainsFunc(mine, func(n *Notification) bool { return n.Status == StatusSent })
-		wanted := channels(p)
+		wanted := nt.channels(p)
 		for _, n := range mine {
 			if n.Channel == ChannelEmail && !slices.Contains(wanted, ChannelEmail) ||
+				n.Channel == ChannelMatrix && !slices.Contains(wanted, ChannelMatrix) ||
 				n.Channel == ChannelSMS && !slices.Contains(wanted, ChannelSMS) && n.Kind != NoticePhoneIntro {
 				cancel(n, "the participant's invitation mode changed")
 			}
@@ -415,8 +423,13 @@ func (nt *Notifier) deliver(ctx context.Context, n *Notification) {
 		return
 	}
 	to := p.Phone
-	if n.Channel == ChannelEmail {
+	switch n.Channel {
+	case ChannelEmail:
 		to = p.Email
+	case ChannelMatrix:
+		if to = p.MatrixID; !nt.ownMatrixAccount(to) {
+			to = "" // a guest's ghost, or no Matrix side: nobody to write to
+		}
 	}
 	switch {
 	case to == "":
@@ -469,9 +482,13 @@ func (nt *Notifier) deliver(ctx context.Context, n *Notification) {
 	// it at once, not after the session when its retries run out.
 	var body string
 	var mail Email
-	if n.Channel == ChannelSMS {
+	var msg MatrixMessage
+	switch n.Channel {
+	case ChannelMatrix:
+		msg, err = RenderMatrix(notice, nt.matrix.RoomLink(s.RoomID))
+	case ChannelSMS:
 		body, err = RenderSMS(notice)
-	} else {
+	default:
 		mail, err = RenderEmail(notice)
 	}
 	if err != nil {
@@ -479,12 +496,15 @@ func (nt *Notifier) deliver(ctx context.Context, n *Notification) {
 		finish(StatusFailed, reasonOf(err))
 		return
 	}
-	if n.Channel == ChannelSMS {
+	switch n.Channel {
+	case ChannelMatrix:
+		n.ProviderID, err = nt.matrix.SendDirect(ctx, to, msg)
+	case ChannelSMS:
 		if err = nt.smsRate.Wait(ctx); err != nil {
 			return // shutting down: the row is sent again by the next sender
 		}
 		n.ProviderID, err = nt.sms.Send(ctx, p.Phone, body)
-	} else {
+	default:
 		n.ProviderID, err = nt.email.Send(ctx, p.Email, mail)
 	}
 	if err == nil {
@@ -522,8 +542,11 @@ func (nt *Notifier) stale(s *bridge.Session, n *Notification, now time.Time) str
 }
 
 func contactName(ch Channel) string {
-	if ch == ChannelSMS {
+	switch ch {
+	case ChannelSMS:
 		return "phone number"
+	case ChannelMatrix:
+		return "Matrix account"
 	}
 	return "email address"
 }

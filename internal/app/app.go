@@ -132,6 +132,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	matrix.SetChatWatcher(pages)
 	pages.UseNames(matrix)
 	notifier.Use(pages, clinicDesk{Connector: matrix, panel: pages})
+	notifier.UseMatrix(matrix)
 	if sms != nil {
 		pages.Mount("/sms/", sms.Webhooks(notifier, cfg.Web.PublicURL))
 	}

@@ -112,7 +112,7 @@ function participantRow(s, p) {
   return h('li', { class: 'participant', 'data-number': p.number, 'data-state': p.state },
     h('span', { class: 'name' }, p.name), ' · ', h('span', { class: 'state' }, stateName(p.state)),
     ...(p.problems || []).map((n) => h('p', { class: 'notice-problem', 'data-kind': n.kind },
-      w('notSent', { what: `${words.kinds[n.kind] || n.kind} (${n.channel === 'sms' ? 'SMS' : 'e-mail'})`, why: n.reason }))),
+      w('notSent', { what: `${words.kinds[n.kind] || n.kind} (${{ sms: 'SMS', matrix: 'Matrix' }[n.channel] || 'e-mail'})`, why: n.reason }))),
     p.link ? h('input', { class: 'link', type: 'text', readonly: true, value: p.link, 'aria-label': `${words.link} ${p.name}` }) : null,
     copy,
     h('button', { type: 'button', 'data-action': 'new-link', onclick: () => act(s.id, 'link', String(p.number)).then(home) }, words.newLink),

@@ -257,6 +257,8 @@ type viewer struct {
 	host   bool
 	guest  bool
 	status linkStatus
+	// lang is the page's language (?lang=en|fr), for a viewer without a booked one.
+	lang string
 }
 
 // viewerFrom identifies the page's visitor from its bearer token: a guest link token, or a
@@ -286,6 +288,9 @@ func (srv *Server) viewerFrom(r *http.Request) (*viewer, error) {
 		return nil, err
 	}
 	v := &viewer{session: s, userID: ws.UserID, host: ws.UserID == s.Clinician}
+	if lang := r.URL.Query().Get("lang"); lang == "en" || lang == "fr" {
+		v.lang = lang
+	}
 	for _, p := range ps {
 		if p.MatrixID == ws.UserID {
 			v.participant = p

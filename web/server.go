@@ -73,6 +73,8 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// ElementOrigins are the Matrix clients' origins that may frame the widget.
 	ElementOrigins []string
+	// ClinicTimeZone is offered first when booking (empty: the clinician's browser zone).
+	ClinicTimeZone string
 }
 
 // Server is the public web server.

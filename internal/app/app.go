@@ -118,6 +118,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		IsClinician:    cfg.IsClinician,
 		TrustedProxies: cfg.Web.TrustedProxyPrefixes(),
 		ElementOrigins: cfg.Web.ElementOrigins,
+		ClinicTimeZone: cfg.Notify.ClinicTimeZone,
 	}, db, sessions, clock, log)
 	pages.Use(matrix, callGlue, sfu, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain,
 		net.JoinHostPort(cfg.Web.Hostname, strconv.Itoa(int(cfg.Web.Port))),

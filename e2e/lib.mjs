@@ -10,10 +10,12 @@ export const CONTROL = process.env.CONTROL_URL;
 export const ARTIFACTS = process.env.ARTIFACTS_DIR || 'test-artifacts';
 mkdirSync(ARTIFACTS, { recursive: true });
 
-// launch starts Chromium with a new, empty profile.
-export async function launch() {
+// launch starts Chromium with a new, empty profile; options such as { locale: 'fr-FR' } or a
+// viewport go to playwright.
+export async function launch({ args = [], ...options } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'telehealth-chromium-'));
   return chromium.launchPersistentContext(profile, {
+    ...options,
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     permissions: ['camera', 'microphone'],
@@ -22,6 +24,7 @@ export async function launch() {
       '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
       '--disable-features=WebRtcHideLocalIpsWithMdns', '--allow-loopback-in-peer-connection',
       '--auto-select-desktop-capture-source=Entire screen', '--autoplay-policy=no-user-gesture-required',
+      ...args,
     ],
   });
 }

@@ -18,12 +18,14 @@ async function main() {
     // The token arrives in the fragment (never sent to a server); keep it for reloads only.
     if (location.hash.length > 1) {
       sessionStorage.setItem(key, location.hash.slice(1));
-      history.replaceState(null, '', location.pathname);
+      history.replaceState(null, '', location.pathname + location.search);
     }
     token = sessionStorage.getItem(key) || '';
   }
   if (!token) return message(t('title'), t('signedOut'));
-  new SessionPage({ auth: token, guest: false }).start();
+  // The panel opens the call in its own language (?lang=fr); Element passes its own.
+  const lang = new URLSearchParams(location.search).get('lang') || '';
+  new SessionPage({ auth: token, guest: false, lang: lang.slice(0, 2) }).start();
 }
 
 main();

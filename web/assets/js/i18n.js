@@ -54,6 +54,7 @@ const strings = {
     screenOf: 'Screen of {name}',
     participant: 'Participant',
     clinician: 'Clinician',
+    joinedAs: 'joined as {name}',
     // host panel
     attendees: 'Attendees',
     waitingList: 'Waiting',
@@ -135,6 +136,7 @@ const strings = {
     screenOf: 'Écran de {name}',
     participant: 'Participant',
     clinician: 'Praticien',
+    joinedAs: 'a rejoint sous le nom {name}',
     attendees: 'Participants',
     waitingList: 'En attente',
     inSession: 'Dans la séance',

@@ -58,7 +58,9 @@ func TestDemoBothSides(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &lockedBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, options{dir: t.TempDir(), hsPort: hsPort, startIn: 5 * time.Minute, out: out}) }()
+	go func() {
+		done <- run(ctx, options{dir: t.TempDir(), hsPort: hsPort, startIn: 5 * time.Minute, out: out})
+	}()
 	began := time.Now()
 	t.Cleanup(func() {
 		t.Logf("played both sides %s after the start", time.Since(began).Round(time.Millisecond))

@@ -5,18 +5,18 @@
 // clinic's first; dates and reasons in the panel's language; a waiting client shows in the tab's
 // title and icon, with a sound if turned on; the booked name stays, with the name typed beside
 // it; the call page opens in the panel's language; the cancel dialog says what each button does.
-import { launch, signIn, watch, control, check, until, shot, text, BRIDGE } from './lib.mjs';
+import { launch, open, signIn, watch, control, check, until, shot, text, BRIDGE } from './lib.mjs';
 
 const expect = {
   en: {
-    locale: 'en-US', title: 'Telehealth', waitingTitle: '(1) Waiting — Telehealth', clinicZone: 'Paris — UTC+01:00',
+    locale: 'en-US', signIn: 'Sign in', title: 'Telehealth', waitingTitle: '(1) Waiting — Telehealth', clinicZone: 'Paris — UTC+01:00',
     search: 'london', londonLabel: 'London — UTC+00:00', badEmail: 'This is not a valid email address.', formProblem: 'The session was not saved',
     phoneMissing: 'Enter the participant\'s mobile number', past: 'This date and time are already past.', month: 'November',
     notSent: 'Confirmation (SMS) not sent: the clinic has not configured phone number sending',
     joinedAs: 'Jane Doe — joined as Jane', keep: 'Keep session', cancel: 'Cancel session',
   },
   fr: {
-    locale: 'fr-FR', title: 'Téléconsultation', waitingTitle: '(1) En attente — Téléconsultation', clinicZone: 'Paris — UTC+01:00',
+    locale: 'fr-FR', signIn: 'Se connecter', title: 'Téléconsultation', waitingTitle: '(1) En attente — Téléconsultation', clinicZone: 'Paris — UTC+01:00',
     search: 'Londres', londonLabel: 'Londres — UTC+00:00', badEmail: 'Cette adresse e-mail n\'est pas valide.', formProblem: 'La séance n\'a pas été enregistrée',
     phoneMissing: 'Indiquez le numéro de mobile du participant', past: 'Cette date et cette heure sont déjà passées.', month: 'novembre',
     notSent: 'Confirmation (SMS) non envoyée : le cabinet n\'a pas configuré l\'envoi de SMS',
@@ -35,6 +35,14 @@ for (const lang of ['en', 'fr']) {
   const x = expect[lang];
   const browser = await launch({ locale: x.locale, viewport: laptop, args: [`--lang=${x.locale}`] });
   const { url: loginLink } = await control('/login-link');
+  // The sign-in link's page speaks the browser's language (looking at it spends nothing).
+  const signInPage = await open(browser, loginLink, `sign-in ${lang}`);
+  check(await text(signInPage, '#continue') === x.signIn, `${lang}: the sign-in button reads ${await text(signInPage, '#continue')}`);
+  check(await signInPage.evaluate(() => document.documentElement.lang) === lang, `${lang}: the sign-in page is not marked ${lang}`);
+  await shot(signInPage, `panel-sign-in-${lang}-1280`);
+  await resize(signInPage, phone);
+  await shot(signInPage, `panel-sign-in-${lang}-390`);
+  await signInPage.close();
   const panel = await signIn(browser, loginLink, `panel ${lang}`);
   await panel.locator('#new-session').waitFor();
   check(await panel.title() === x.title, `${lang}: the tab says ${await panel.title()}`);

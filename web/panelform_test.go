@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -121,5 +122,42 @@ func TestPanelFormAndNames(t *testing.T) {
 	got, _ := s.env.App.Sessions.Session(context.Background(), otherSess.ID)
 	if !got.Start.Equal(otherSess.Start) || got.Status != otherSess.Status {
 		t.Errorf("another clinician's session changed: %+v", got)
+	}
+}
+
+// TestSignInPageSpeaksTheBrowsersLanguage: the one-time sign-in link's page, and the page of a
+// spent link, are in French for a French browser and in English otherwise.
+func TestSignInPageSpeaksTheBrowsersLanguage(t *testing.T) {
+	s := newSite(t)
+	link, err := s.env.App.Web.LoginLink(context.Background(), s.clinician.UserID.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(method, lang string) (int, string) {
+		req, _ := http.NewRequest(method, link, nil)
+		req.Header.Set("Accept-Language", lang)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(data)
+	}
+	for _, c := range []struct{ lang, want, button string }{
+		{"fr-FR,fr;q=0.9,en;q=0.8", `lang="fr"`, ">Se connecter<"},
+		{"en-GB,fr;q=0.5", `lang="en"`, ">Sign in<"},
+		{"", `lang="en"`, ">Sign in<"},
+	} {
+		if code, page := get("GET", c.lang); code != 200 || !strings.Contains(page, c.want) || !strings.Contains(page, c.button) {
+			t.Errorf("Accept-Language %q: %d %s", c.lang, code, page)
+		}
+	}
+	if code, _ := get("POST", "fr"); code != http.StatusSeeOther {
+		t.Fatalf("signing in: %d", code)
+	}
+	if code, page := get("POST", "fr"); code != http.StatusGone || !strings.Contains(page, "Ce lien a déjà servi") {
+		t.Errorf("a spent link for a French browser: %d %s", code, page)
 	}
 }

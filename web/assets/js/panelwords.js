@@ -88,6 +88,8 @@ const fr = {
     internal: 'Un problème est survenu de notre côté. Veuillez réessayer.',
     network: 'Le serveur ne répond pas. Vérifiez la connexion puis réessayez.',
     rate_limited: 'Trop de tentatives. Patientez une minute puis réessayez.',
+    refused: 'Ce n\'est pas possible maintenant (la séance ou la personne a changé d\'état).',
+    session_over: 'Cette séance est terminée.',
   },
   reasons: [
     ['the clinic has not configured email address sending', 'le cabinet n\'a pas configuré l\'envoi d\'e-mails'],

@@ -51,6 +51,14 @@ window.telehealthPanel = alerts; // read by the browser tests
 
 function soundOn() { return localStorage.getItem(soundKey) === 'on'; }
 
+// Browsers let a page play sound only once the person has acted on it: after a reload the
+// first click anywhere on the panel makes the chosen sound audible again.
+function wakeSound() {
+  if (!soundOn()) return;
+  try { alerts.audio = alerts.audio || new AudioContext(); alerts.audio.resume(); } catch (e) { /* no sound */ }
+}
+document.addEventListener('click', wakeSound, { capture: true });
+
 function beep() {
   alerts.beeps++;
   try {
@@ -110,8 +118,7 @@ function followSessions() {
 function header() {
   const sound = h('input', { type: 'checkbox', id: 'sound', checked: soundOn(), onchange: () => {
     localStorage.setItem(soundKey, sound.checked ? 'on' : 'off');
-    // Browsers let a page play sound once the person has acted on it: this click is that.
-    if (sound.checked) { try { alerts.audio = alerts.audio || new AudioContext(); alerts.audio.resume(); } catch (e) { /* no sound */ } }
+    wakeSound(); // this click is the person acting on the page
   } });
   return h('header', { class: 'panel-header' },
     h('strong', {}, words.panel), h('span', { class: 'user' }, me ? me.user_id : ''),

@@ -147,7 +147,7 @@ async function home() {
   }
   onSessions = () => {
     show(header(), h('main', { class: 'panel' },
-      h('h1', {}, words.upcoming),
+      h('h1', {}, words.upcoming), problemBar,
       h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', id: 'new-session', onclick: () => sessionForm(null) }, words.newSession)),
       sessions.length ? h('ol', { class: 'sessions', id: 'sessions' }, sessions.map(sessionCard)) : h('p', {}, words.none)));
   };
@@ -163,10 +163,10 @@ function sessionCard(ps) {
     waiting.length ? h('p', { class: 'waiting-names' }, waiting.map((p) => bookedAndJoined(p)).join(', ')) : null,
     h('ul', { class: 'participants' }, ps.participants.map((p) => participantRow(s, p))),
     h('div', { class: 'actions' },
-      h('button', { type: 'button', class: 'primary', 'data-action': 'enter', onclick: () => enter(s.id) }, s.status === 'live' ? words.enter : words.start),
+      h('button', { type: 'button', class: 'primary', 'data-action': 'enter', onclick: () => attempt(() => enter(s.id)) }, s.status === 'live' ? words.enter : words.start),
       h('button', { type: 'button', 'data-action': 'attendees', onclick: () => attendees(s.id) }, words.attendees),
       h('button', { type: 'button', 'data-action': 'edit', onclick: () => sessionForm(ps) }, words.edit),
-      h('button', { type: 'button', class: 'danger', 'data-action': 'cancel', onclick: () => cancelSession(s.id) }, words.cancelSession)));
+      h('button', { type: 'button', class: 'danger', 'data-action': 'cancel', onclick: () => attempt(() => cancelSession(s.id)) }, words.cancelSession)));
 }
 
 function participantRow(s, p) {
@@ -181,8 +181,22 @@ function participantRow(s, p) {
     ...(p.problems || []).map((n) => h('p', { class: 'notice-problem', 'data-kind': n.kind }, notSent(n.kind, n.channel, n.reason))),
     p.link ? h('input', { class: 'link', type: 'text', readonly: true, value: p.link, 'aria-label': `${words.link} ${booked}` }) : null,
     copy,
-    h('button', { type: 'button', 'data-action': 'new-link', onclick: () => act(s.id, 'link', String(p.number)).then(home) }, words.newLink),
-    p.link ? h('button', { type: 'button', 'data-action': 'revoke', onclick: () => act(s.id, 'revoke', String(p.number)).then(home) }, words.revoke) : null);
+    h('button', { type: 'button', 'data-action': 'new-link', onclick: () => attempt(() => act(s.id, 'link', String(p.number)).then(home)) }, words.newLink),
+    p.link ? h('button', { type: 'button', 'data-action': 'revoke', onclick: () => attempt(() => act(s.id, 'revoke', String(p.number)).then(home)) }, words.revoke) : null);
+}
+
+// problemBar says why the last action on a session did not work (it stays across the
+// list's refreshes until the next action).
+const problemBar = h('p', { class: 'error', id: 'panel-error', role: 'alert' });
+
+// attempt runs a button's action; a refusal shows in the problem bar, in the panel's language.
+async function attempt(action) {
+  problemBar.textContent = '';
+  try {
+    await action();
+  } catch (e) {
+    problemBar.textContent = refusal(e, t('error'));
+  }
 }
 
 function act(id, action, participant = '', text = '') {
@@ -215,7 +229,7 @@ function attendees(id) {
   });
   const title = h('h1', {});
   const endButton = h('button', { type: 'button', class: 'danger', id: 'end-for-all', onclick: async () => {
-    if (await confirmDialog(t('endConfirm'), t('endForAll'))) { await act(id, 'end'); home(); }
+    attempt(async () => { if (await confirmDialog(t('endConfirm'), t('endForAll'))) { await act(id, 'end'); home(); } });
   } }, t('endForAll'));
   const render = (view) => {
     title.textContent = when(view.session);
@@ -223,8 +237,8 @@ function attendees(id) {
   };
   show(header(), h('main', { class: 'panel' },
     h('p', {}, h('button', { type: 'button', onclick: home }, words.back)),
-    title, panel.el,
-    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', onclick: () => enter(id) }, words.enter), endButton)));
+    title, problemBar, panel.el,
+    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', onclick: () => attempt(() => enter(id)) }, words.enter), endButton)));
   stopFollow = follow(`/api/panel/sessions/${encodeURIComponent(id)}`, {
     onState: render,
     onError: (e) => { if (e.status === 401) signedOut(); else message(words.panel, refusal(e, t('error'))); },

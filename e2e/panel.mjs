@@ -9,14 +9,14 @@ import { launch, open, signIn, watch, control, check, until, shot, text, BRIDGE 
 
 const expect = {
   en: {
-    locale: 'en-US', signIn: 'Sign in', title: 'Telehealth', waitingTitle: '(1) Waiting — Telehealth', clinicZone: 'Paris — UTC+01:00',
+    locale: 'en-US', signIn: 'Sign in', moved: '4:00 PM–4:50 PM', title: 'Telehealth', waitingTitle: '(1) Waiting — Telehealth', clinicZone: 'Paris — UTC+01:00',
     search: 'london', londonLabel: 'London — UTC+00:00', badEmail: 'This is not a valid email address.', formProblem: 'The session was not saved',
     phoneMissing: 'Enter the participant\'s mobile number', past: 'This date and time are already past.', month: 'November',
     notSent: 'Confirmation (SMS) not sent: the clinic has not configured phone number sending',
     joinedAs: 'Jane Doe — joined as Jane', keep: 'Keep session', cancel: 'Cancel session',
   },
   fr: {
-    locale: 'fr-FR', signIn: 'Se connecter', title: 'Téléconsultation', waitingTitle: '(1) En attente — Téléconsultation', clinicZone: 'Paris — UTC+01:00',
+    locale: 'fr-FR', signIn: 'Se connecter', moved: '16:00–16:50', title: 'Téléconsultation', waitingTitle: '(1) En attente — Téléconsultation', clinicZone: 'Paris — UTC+01:00',
     search: 'Londres', londonLabel: 'Londres — UTC+00:00', badEmail: 'Cette adresse e-mail n\'est pas valide.', formProblem: 'La séance n\'a pas été enregistrée',
     phoneMissing: 'Indiquez le numéro de mobile du participant', past: 'Cette date et cette heure sont déjà passées.', month: 'novembre',
     notSent: 'Confirmation (SMS) non envoyée : le cabinet n\'a pas configuré l\'envoi de SMS',
@@ -104,6 +104,14 @@ for (const lang of ['en', 'fr']) {
   await until(`${lang}: the unsent confirmation, in the panel's language`, async () =>
     (await bookedCard.locator('.notice-problem[data-kind="confirmation"]').textContent({ timeout: 500 })) === x.notSent, 10000,
   async () => console.error(await text(bookedCard, '.participants')));
+
+  // Edit moves the session; the form starts from its time and zone.
+  await bookedCard.locator('[data-action="edit"]').click();
+  check(await panel.locator('#time').inputValue() === '15:00' && await panel.locator('#time_zone').inputValue() === 'Europe/Paris',
+    `${lang}: the edit form starts at ${await panel.locator('#time').inputValue()} ${await panel.locator('#time_zone').inputValue()}`);
+  await panel.locator('#time').selectOption('16:00');
+  await panel.locator('#save').click();
+  await until(`${lang}: the moved session`, async () => (await text(bookedCard, 'h2')).includes(x.moved));
 
   // Jane, booked as "Jane Doe", asks to join as "Jane".
   const { guest_link: guestLink, session_id: sessionId } = await control('/book', { name: 'Jane Doe', in_minutes: 20 });

@@ -83,7 +83,7 @@ func (srv *Server) linkPage(button, text string) http.HandlerFunc {
 		title := inLang(lang, "Telehealth")
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = fmt.Fprintf(w, `<!doctype html><html lang="%s"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">`+
-			`<meta name="robots" content="noindex"><title>%s</title><link rel="stylesheet" href="/assets/style.css"></head>`+
+			`<meta name="robots" content="noindex"><title>%s</title><link rel="stylesheet" href="/assets/style.css"><link rel="icon" href="data:,"></head>`+
 			`<body><main class="card"><h1>%s</h1><p id="message">%s</p>`+
 			`<form method="post"><button id="continue" class="primary" type="submit">%s</button></form></main></body></html>`,
 			lang, html.EscapeString(title), html.EscapeString(title), html.EscapeString(inLang(lang, text)), html.EscapeString(inLang(lang, button)))
@@ -181,7 +181,7 @@ func (srv *Server) linkErrorPage(w http.ResponseWriter, r *http.Request, err err
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = fmt.Fprintf(w, `<!doctype html><html lang="%s"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">`+
-		`<title>%s</title><link rel="stylesheet" href="/assets/style.css"></head><body><main class="card"><h1>%s</h1><p id="message">%s</p></main></body></html>`,
+		`<title>%s</title><link rel="stylesheet" href="/assets/style.css"><link rel="icon" href="data:,"></head><body><main class="card"><h1>%s</h1><p id="message">%s</p></main></body></html>`,
 		lang, title, title, html.EscapeString(inLang(lang, msg)))
 }
 

@@ -142,6 +142,11 @@ export function zonePicker(id, selected, { first, locale, words }) {
   showDetail();
   const box = h('div', { class: 'zone-picker' }, search, select, none, detail);
   // The form reads the select; fill() sets it like this.
-  box.setZone = (z) => { select.value = z; showDetail(); };
+  box.setZone = (z) => {
+    // A zone the browser lists under another name (Asia/Kolkata, Asia/Calcutta) is added as it is.
+    if (z && ![...select.options].some((o) => o.value === z)) select.prepend(option(entry(z)));
+    select.value = z;
+    showDetail();
+  };
   return box;
 }

@@ -153,6 +153,7 @@ type LobbyConfig struct {
 type NotifyConfig struct {
 	ClinicName       string        `yaml:"clinic_name"`
 	ClinicPhone      string        `yaml:"clinic_phone"`
+	ClinicTimeZone   string        `yaml:"clinic_time_zone"`
 	Confirmation     bool          `yaml:"confirmation"`
 	ReminderBefore   time.Duration `yaml:"reminder_before"`
 	PhoneIntroBefore time.Duration `yaml:"phone_intro_before"`
@@ -333,6 +334,11 @@ func (c *Config) validate() error {
 	}
 	if n.ClinicPhone != "" && !strings.HasPrefix(n.ClinicPhone, "+") {
 		bad("notifications.clinic_phone", "%q is not an E.164 number (+33123456789)", n.ClinicPhone)
+	}
+	if n.ClinicTimeZone != "" {
+		if _, err := time.LoadLocation(n.ClinicTimeZone); err != nil || n.ClinicTimeZone == "Local" {
+			bad("notifications.clinic_time_zone", "%q is not an IANA time zone such as Europe/Paris", n.ClinicTimeZone)
+		}
 	}
 	if n.ReminderBefore < 0 || n.ReminderBefore > 14*24*time.Hour {
 		bad("notifications.reminder_before", "%s is not between 0 and 14 days", n.ReminderBefore)

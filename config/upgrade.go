@@ -57,6 +57,7 @@ func upgradeConfig(helper up.Helper) {
 
 	helper.Copy(up.Str, "notifications", "clinic_name")
 	helper.Copy(up.Str, "notifications", "clinic_phone")
+	helper.Copy(up.Str, "notifications", "clinic_time_zone")
 	helper.Copy(up.Bool, "notifications", "confirmation")
 	helper.Copy(up.Str, "notifications", "reminder_before")
 	helper.Copy(up.Str, "notifications", "phone_intro_before")

@@ -79,12 +79,14 @@ func (srv *Server) WidgetURL(sessionID string) string {
 // address. Nothing is looked up or spent.
 func (srv *Server) linkPage(button, text string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		lang := browserLang(r)
+		title := inLang(lang, "Telehealth")
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = fmt.Fprintf(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">`+
-			`<meta name="robots" content="noindex"><title>Telehealth</title><link rel="stylesheet" href="/assets/style.css"></head>`+
-			`<body><main class="card"><h1>Telehealth</h1><p id="message">%s</p>`+
+		_, _ = fmt.Fprintf(w, `<!doctype html><html lang="%s"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">`+
+			`<meta name="robots" content="noindex"><title>%s</title><link rel="stylesheet" href="/assets/style.css"><link rel="icon" href="data:,"></head>`+
+			`<body><main class="card"><h1>%s</h1><p id="message">%s</p>`+
 			`<form method="post"><button id="continue" class="primary" type="submit">%s</button></form></main></body></html>`,
-			html.EscapeString(text), html.EscapeString(button))
+			lang, html.EscapeString(title), html.EscapeString(title), html.EscapeString(inLang(lang, text)), html.EscapeString(inLang(lang, button)))
 	}
 }
 
@@ -113,12 +115,12 @@ func publicOrigin(publicURL string) string {
 // serveLoginLink exchanges a one-time login link for a panel cookie.
 func (srv *Server) serveLoginLink(w http.ResponseWriter, r *http.Request) {
 	if !srv.sameOrigin(r) {
-		srv.linkErrorPage(w, errorf(http.StatusForbidden, "cross_site", "Open the link itself, not from another site."))
+		srv.linkErrorPage(w, r, errorf(http.StatusForbidden, "cross_site", "Open the link itself, not from another site."))
 		return
 	}
 	ws, err := srv.takeOneTime(r, kindLogin)
 	if err != nil {
-		srv.linkErrorPage(w, err)
+		srv.linkErrorPage(w, r, err)
 		return
 	}
 	if err = srv.signInPanel(w, r, ws.UserID); err != nil {
@@ -134,12 +136,12 @@ func (srv *Server) serveLoginLink(w http.ResponseWriter, r *http.Request) {
 // the address's fragment (never sent to servers, never logged).
 func (srv *Server) serveJoinLink(w http.ResponseWriter, r *http.Request) {
 	if !srv.sameOrigin(r) {
-		srv.linkErrorPage(w, errorf(http.StatusForbidden, "cross_site", "Open the link itself, not from another site."))
+		srv.linkErrorPage(w, r, errorf(http.StatusForbidden, "cross_site", "Open the link itself, not from another site."))
 		return
 	}
 	ws, err := srv.takeOneTime(r, kindJoin)
 	if err != nil {
-		srv.linkErrorPage(w, err)
+		srv.linkErrorPage(w, r, err)
 		return
 	}
 	token, err := srv.callToken(r.Context(), ws.UserID, ws.SessionID)
@@ -169,16 +171,18 @@ func (srv *Server) takeOneTime(r *http.Request, kind string) (*database.WebSessi
 }
 
 // linkErrorPage shows a plain page for a link that does not work.
-func (srv *Server) linkErrorPage(w http.ResponseWriter, err error) {
+func (srv *Server) linkErrorPage(w http.ResponseWriter, r *http.Request, err error) {
 	status, msg := http.StatusInternalServerError, "Something went wrong on our side. Please try again."
 	if ae, ok := err.(*apiError); ok {
 		status, msg = ae.status, ae.msg
 	}
+	lang := browserLang(r)
+	title := html.EscapeString(inLang(lang, "Telehealth"))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	_, _ = fmt.Fprintf(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">`+
-		`<title>Telehealth</title><link rel="stylesheet" href="/assets/style.css"></head><body><main class="card"><h1>Telehealth</h1><p id="message">%s</p></main></body></html>`,
-		html.EscapeString(msg))
+	_, _ = fmt.Fprintf(w, `<!doctype html><html lang="%s"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">`+
+		`<title>%s</title><link rel="stylesheet" href="/assets/style.css"><link rel="icon" href="data:,"></head><body><main class="card"><h1>%s</h1><p id="message">%s</p></main></body></html>`,
+		lang, title, title, html.EscapeString(inLang(lang, msg)))
 }
 
 // callToken signs a Matrix user in to one session's call page until the session's links expire.
@@ -257,6 +261,8 @@ type viewer struct {
 	host   bool
 	guest  bool
 	status linkStatus
+	// lang is the page's language (?lang=en|fr), for a viewer without a booked one.
+	lang string
 }
 
 // viewerFrom identifies the page's visitor from its bearer token: a guest link token, or a
@@ -286,6 +292,9 @@ func (srv *Server) viewerFrom(r *http.Request) (*viewer, error) {
 		return nil, err
 	}
 	v := &viewer{session: s, userID: ws.UserID, host: ws.UserID == s.Clinician}
+	if lang := r.URL.Query().Get("lang"); lang == "en" || lang == "fr" {
+		v.lang = lang
+	}
 	for _, p := range ps {
 		if p.MatrixID == ws.UserID {
 			v.participant = p

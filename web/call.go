@@ -32,9 +32,14 @@ type SessionView struct {
 
 // ParticipantView is a participant as the pages show them.
 type ParticipantView struct {
-	Number int    `json:"number"`
-	Name   string `json:"name"`
-	State  string `json:"state"`
+	Number int `json:"number"`
+	// Name is the name to show: the one they typed when they knocked, else the booked one.
+	Name  string `json:"name"`
+	State string `json:"state"`
+	// BookedName is the name the clinician booked; JoinedName the one the participant typed
+	// when they asked to join, when it differs ("Jane Doe — joined as Jane").
+	BookedName string `json:"booked_name"`
+	JoinedName string `json:"joined_name,omitempty"`
 	// Link is the participant's guest link (the clinician's panel only).
 	Link string `json:"link,omitempty"`
 	// Phone is the number to call in a telephone session, readable (the clinician's panel only).
@@ -106,7 +111,11 @@ func (srv *Server) sessionView(s *bridge.Session, zone, locale string) SessionVi
 }
 
 func participantView(p *bridge.Participant) ParticipantView {
-	return ParticipantView{Number: p.Number, Name: p.DisplayName(), State: string(p.State)}
+	view := ParticipantView{Number: p.Number, Name: p.DisplayName(), State: string(p.State), BookedName: p.Name}
+	if p.KnockName != "" && p.KnockName != p.Name {
+		view.JoinedName = p.KnockName
+	}
+	return view
 }
 
 // state builds the viewer's state from the session as it is now.
@@ -137,6 +146,10 @@ func (srv *Server) state(ctx context.Context, v *viewer) (*CallState, error) {
 	}
 	if v.host {
 		me.State, me.CanJoinCall = "host", !s.Over()
+	}
+	if v.participant == nil && v.lang != "" {
+		// The clinician has no booked language: their page says which (the panel's).
+		locale = v.lang
 	}
 	me.Locale, me.TimeZone = locale, zone
 	st := &CallState{Version: version, Session: srv.sessionView(s, zone, locale), Me: me,

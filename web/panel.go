@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -48,7 +49,7 @@ func (srv *Server) waitPanel(r *http.Request, key string, after uint64) {
 }
 
 func (srv *Server) panelMe(r *http.Request, clinician string) (any, error) {
-	return map[string]any{"user_id": clinician, "idle_minutes": int(srv.cfg.PanelIdle.Minutes())}, nil
+	return map[string]any{"user_id": clinician, "idle_minutes": int(srv.cfg.PanelIdle.Minutes()), "clinic_time_zone": srv.cfg.ClinicTimeZone}, nil
 }
 
 func (srv *Server) panelLogout(r *http.Request, clinician string) (any, error) { return nil, nil }
@@ -193,7 +194,7 @@ func (srv *Server) panelSchedule(r *http.Request, clinician string) (any, error)
 		Kind: bridge.Kind(f.Kind), Policy: bridge.Policy(f.Admission), Participants: []bridge.ParticipantRequest{p},
 	})
 	if err != nil {
-		return nil, err
+		return nil, scheduleFieldError(err)
 	}
 	return srv.panelView(r.Context(), clinician, s.ID)
 }
@@ -205,6 +206,24 @@ func (srv *Server) panelView(ctx context.Context, clinician, id string) (*PanelS
 		return nil, err
 	}
 	return srv.panelSession(ctx, s, ps)
+}
+
+// scheduleFieldError names the form field a refused schedule is about, so that the panel shows
+// the refusal next to it; other errors pass through.
+func scheduleFieldError(err error) error {
+	if !errors.Is(err, bridge.ErrInvalidSchedule) {
+		return err
+	}
+	msg := strings.TrimPrefix(err.Error(), bridge.ErrInvalidSchedule.Error()+": ")
+	for _, f := range []struct{ word, field string }{
+		{"over already", "date"}, {"time zone", "time_zone"}, {"12 hours", "duration_minutes"}, {"end must be", "duration_minutes"},
+		{"kind", "kind"}, {"admission", "admission"},
+	} {
+		if strings.Contains(msg, f.word) {
+			return fieldError(f.field, msg)
+		}
+	}
+	return err
 }
 
 // participantField guesses which form field a participant error is about.
@@ -247,7 +266,7 @@ func (srv *Server) panelReschedule(r *http.Request, clinician string) (any, erro
 		return nil, err
 	}
 	if _, err = srv.svc.Reschedule(r.Context(), clinician, r.PathValue("id"), start, end, f.TimeZone); err != nil {
-		return nil, err
+		return nil, scheduleFieldError(err)
 	}
 	return srv.panelView(r.Context(), clinician, r.PathValue("id"))
 }

@@ -76,6 +76,8 @@ type Config struct {
 	// ClinicName and ClinicPhone are whom clients are told to contact (notifications.clinic_name
 	// and clinic_phone); the phone may be empty.
 	ClinicName, ClinicPhone string
+	// ClinicTimeZone is offered first when booking (empty: the clinician's browser zone).
+	ClinicTimeZone string
 }
 
 // ClinicianNames gives the name a clinician shows participants (their Matrix display name).

@@ -280,6 +280,12 @@ func TestLinksAndNamesInTheBrowser(t *testing.T) {
 	newHarness(t).run("links.mjs")
 }
 
+// TestPanelInTheBrowser: the clinician's panel in English and French, on a laptop and a phone
+// (e2e/panel.mjs says what it checks).
+func TestPanelInTheBrowser(t *testing.T) {
+	newHarnessWith(t, func(cfg map[string]any, _ string) { cfg["notifications.clinic_time_zone"] = "Europe/Paris" }).run("panel.mjs")
+}
+
 // TestPanelIdleWithLongPoll: an open panel whose long poll keeps answering still signs out
 // after web.panel_idle without a person's action.
 func TestPanelIdleWithLongPoll(t *testing.T) {

@@ -19,12 +19,14 @@ async function main() {
     // The token arrives in the fragment (never sent to a server); keep it for reloads only.
     if (location.hash.length > 1) {
       sessionStorage.setItem(key, location.hash.slice(1));
-      history.replaceState(null, '', location.pathname);
+      history.replaceState(null, '', location.pathname + location.search);
     }
     token = sessionStorage.getItem(key) || '';
   }
   if (!token) return message(t('title'), t('signedOut'));
-  new SessionPage({ auth: token, guest: false }).start();
+  // The panel opens the call in its own language (?lang=fr); Element passes its own.
+  const lang = new URLSearchParams(location.search).get('lang') || '';
+  new SessionPage({ auth: token, guest: false, lang: lang.slice(0, 2) }).start();
   // The call view gets its chat panel, except in Element, which shows the room's own thread
   // beside the widget (and writing there is the person themselves, not relayed by the bot).
   if (location.pathname !== '/widget') installChat({ auth: token });

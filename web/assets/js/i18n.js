@@ -58,6 +58,7 @@ const strings = {
     screenOf: 'Screen of {name}',
     participant: 'Participant',
     clinician: 'Clinician',
+    joinedAs: 'joined as {name}',
     // host panel
     attendees: 'Attendees',
     waitingList: 'Waiting',
@@ -143,6 +144,7 @@ const strings = {
     screenOf: 'Écran de {name}',
     participant: 'Participant',
     clinician: 'Praticien',
+    joinedAs: 'a rejoint sous le nom {name}',
     attendees: 'Participants',
     waitingList: 'En attente',
     inSession: 'Dans la séance',

@@ -16,7 +16,7 @@ export class AttendeesPanel {
     const waiting = participants.filter((p) => p.state === 'waiting');
     const inside = participants.filter((p) => p.state === 'in_session' || p.state === 'admitted');
     const row = (p, ...buttons) => h('li', { class: 'attendee', 'data-number': p.number, 'data-state': p.state },
-      h('span', { class: 'name' }, p.name), h('span', { class: 'buttons' }, ...buttons));
+      h('span', { class: 'name' }, bookedAndJoined(p)), h('span', { class: 'buttons' }, ...buttons));
     const button = (label, action, p, cls = '') => h('button', {
       type: 'button', class: cls, 'data-action': action,
       'aria-label': `${label} ${p ? p.name : ''}`.trim(),
@@ -53,13 +53,21 @@ export class AttendeesPanel {
   }
 }
 
-// confirmDialog asks a yes/no question in a modal dialog and resolves to the answer.
-export function confirmDialog(question, yes) {
+// bookedAndJoined is the name the clinician booked, with the one the participant typed when it
+// differs ("Jane Doe — joined as Jane").
+export function bookedAndJoined(p) {
+  const booked = p.booked_name || p.name;
+  return p.joined_name ? `${booked} — ${t('joinedAs', { name: p.joined_name })}` : booked;
+}
+
+// confirmDialog asks a yes/no question in a modal dialog and resolves to the answer. Both
+// buttons say what they do (yes: "Cancel session", no: "Keep session").
+export function confirmDialog(question, yes, no = t('cancel')) {
   return new Promise((resolve) => {
     const dialog = h('dialog', { class: 'confirm', 'aria-label': question },
       h('p', {}, question),
       h('div', { class: 'actions' },
-        h('button', { type: 'button', onclick: () => { dialog.close(); dialog.remove(); resolve(false); } }, t('cancel')),
+        h('button', { type: 'button', onclick: () => { dialog.close(); dialog.remove(); resolve(false); }, 'data-action': 'dismiss' }, no),
         h('button', { type: 'button', class: 'danger', 'data-action': 'confirm', onclick: () => { dialog.close(); dialog.remove(); resolve(true); } }, yes)));
     document.body.append(dialog);
     dialog.showModal();

@@ -4,42 +4,28 @@
 import { request, follow, ApiError } from './api.js';
 import { h, show, message } from './dom.js';
 import { t, setLocale, stateName, locale } from './i18n.js';
-import { AttendeesPanel, confirmDialog } from './lobby.js';
+import { AttendeesPanel, confirmDialog, bookedAndJoined } from './lobby.js';
+import { panelWords } from './panelwords.js';
+import { zonePicker } from './zones.js';
 
 setLocale((navigator.language || 'en').slice(0, 2));
-const words = locale() === 'fr' ? {
-  panel: 'Téléconsultation', upcoming: 'Séances à venir et en cours', newSession: 'Nouvelle séance', signOut: 'Se déconnecter',
-  signedOut: 'Pour vous connecter, envoyez !login au bot dans votre salon de contrôle : il vous envoie un lien de connexion.',
-  none: 'Aucune séance à venir.', enter: 'Entrer dans la séance', start: 'Démarrer la séance', attendees: 'Participants', edit: 'Modifier',
-  cancelSession: 'Annuler la séance', cancelConfirm: 'Annuler cette séance ? Les participants en seront informés.',
-  notSent: '{what} non envoyé : {why}', kinds: { confirmation: 'Confirmation', reminder: 'Rappel', window_open: 'Lien de la salle d\'attente', reschedule: 'Changement d\'horaire', cancellation: 'Annulation', phone_intro: 'Annonce de l\'appel' },
-  waitingNow: '{n} en attente', link: 'Lien', copy: 'Copier le lien', copied: 'Copié', newLink: 'Nouveau lien', revoke: 'Retirer le lien',
-  date: 'Date', time: 'Heure', duration: 'Durée', zone: 'Fuseau horaire de la séance', name: 'Nom ou initiales du participant',
-  invite: 'Invitation et rappels', byEmail: 'Par e-mail', bySMS: 'Par SMS', noInvite: 'Pas d\'invitation', email: 'E-mail du participant',
-  phone: 'Téléphone mobile du participant', region: 'Pays du numéro (pour un numéro national)', international: 'International (+…)',
-  participantZone: 'Fuseau horaire du participant', language: 'Langue du participant', kind: 'Type', video: 'Vidéo', phoneKind: 'Téléphone',
-  admission: 'Admission', manual: 'Je fais entrer chaque participant', auto: 'Entrée automatique une fois que je suis là',
-  save: 'Enregistrer', back: 'Retour', minutes: '{n} min', status: { scheduled: 'programmée', open: 'salle d\'attente ouverte', live: 'en cours' },
-} : {
-  panel: 'Telehealth', upcoming: 'Upcoming & Ongoing', newSession: 'New Scheduled Session', signOut: 'Sign out',
-  signedOut: 'To sign in, send !login to the bot in your control room: it sends you a sign-in link.',
-  none: 'No upcoming sessions.', enter: 'Enter Meeting', start: 'Start Session', attendees: 'Attendees', edit: 'Edit',
-  cancelSession: 'Cancel session', cancelConfirm: 'Cancel this session? The participants will be told.',
-  notSent: '{what} not sent: {why}', kinds: { confirmation: 'Confirmation', reminder: 'Reminder', window_open: 'Waiting room link', reschedule: 'New time', cancellation: 'Cancellation', phone_intro: 'Call announcement' },
-  waitingNow: '{n} waiting', link: 'Link', copy: 'Copy link', copied: 'Copied', newLink: 'New link', revoke: 'Withdraw link',
-  date: 'Date', time: 'Time', duration: 'Duration', zone: 'Session time zone', name: 'Participant name or initials',
-  invite: 'Session invite and reminders', byEmail: 'E-mail invitation', bySMS: 'Text message invitation', noInvite: 'No invitation', email: 'Participant e-mail',
-  phone: 'Participant mobile phone', region: 'Country of the number (for a national number)', international: 'International (+…)',
-  participantZone: 'Participant time zone', language: 'Participant language', kind: 'Kind', video: 'Video', phoneKind: 'Telephone',
-  admission: 'Admission', manual: 'I let each participant in', auto: 'Participants enter by themselves once I am in',
-  save: 'Save', back: 'Back', minutes: '{n} min', status: { scheduled: 'scheduled', open: 'waiting room open', live: 'in progress' },
-};
-const w = (key, vars = {}) => String(words[key]).replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? '');
+const { words, w, notSent, fieldError, refusal } = panelWords(locale());
+document.title = words.panel;
 
-let stopFollow = null;
+let stopFollow = null; // the view's own long poll (the Attendees Access Panel's)
+let stopSessions = null; // the clinician's sessions, followed while signed in
+let me = null;
+let sessions = []; // the latest list, for the view that shows it
+let onSessions = null; // the view that shows the list, if it is on screen
+
+function stopAll() {
+  if (stopFollow) { stopFollow(); stopFollow = null; }
+  if (stopSessions) { stopSessions(); stopSessions = null; }
+}
 
 function signedOut() {
-  if (stopFollow) stopFollow();
+  stopAll();
+  waitingBadge(0);
   message(words.panel, words.signedOut);
 }
 
@@ -57,13 +43,97 @@ async function api(method, path, body) {
   }
 }
 
-function header(me) {
+// When someone waits: the tab says so ("(1) Waiting — Telehealth"), the icon carries the
+// count, and, if the clinician turned it on, a short sound when the count goes up.
+const soundKey = 'telehealth-panel:sound';
+const alerts = { waiting: 0, beeps: 0, audio: null };
+window.telehealthPanel = alerts; // read by the browser tests
+
+function soundOn() { return localStorage.getItem(soundKey) === 'on'; }
+
+// Browsers let a page play sound only once the person has acted on it: after a reload the
+// first click anywhere on the panel makes the chosen sound audible again.
+function wakeSound() {
+  if (!soundOn()) return;
+  try { alerts.audio = alerts.audio || new AudioContext(); alerts.audio.resume(); } catch (e) { /* no sound */ }
+}
+document.addEventListener('click', wakeSound, { capture: true });
+
+function beep() {
+  alerts.beeps++;
+  try {
+    alerts.audio = alerts.audio || new AudioContext();
+    const ctx = alerts.audio;
+    const osc = ctx.createOscillator();
+    const gain = ctx.createGain();
+    osc.frequency.value = 880;
+    gain.gain.setValueAtTime(0.15, ctx.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.001, ctx.currentTime + 0.4);
+    osc.connect(gain).connect(ctx.destination);
+    osc.start();
+    osc.stop(ctx.currentTime + 0.4);
+  } catch (e) { /* no sound in this browser: the title and icon still say it */ }
+}
+
+function favicon(n) {
+  let link = document.querySelector('link[rel="icon"]');
+  if (!link) link = document.head.appendChild(h('link', { rel: 'icon' }));
+  if (!n) { link.href = 'data:,'; return; }
+  const c = document.createElement('canvas');
+  c.width = c.height = 32;
+  const g = c.getContext('2d');
+  g.fillStyle = '#c62828';
+  g.beginPath(); g.arc(16, 16, 16, 0, 2 * Math.PI); g.fill();
+  g.fillStyle = '#fff';
+  g.font = 'bold 20px sans-serif';
+  g.textAlign = 'center'; g.textBaseline = 'middle';
+  g.fillText(n > 9 ? '9+' : String(n), 16, 17);
+  link.href = c.toDataURL('image/png');
+}
+
+function waitingBadge(n) {
+  if (n > alerts.waiting && soundOn()) beep();
+  alerts.waiting = n;
+  document.title = n ? w('waitingTitle', { n, panel: words.panel }) : words.panel;
+  favicon(n);
+}
+
+// followSessions keeps the clinician's sessions and the waiting badge up to date, whatever
+// view is on screen.
+function followSessions() {
+  if (stopSessions) return;
+  stopSessions = follow('/api/panel/sessions', {
+    onState: (list) => {
+      sessions = list.sessions || [];
+      waitingBadge(sessions.reduce((n, ps) => n + ps.participants.filter((p) => p.state === 'waiting').length, 0));
+      if (onSessions) onSessions();
+    },
+    onError: (e) => {
+      stopSessions = null;
+      if (e.status === 401) signedOut(); else message(words.panel, refusal(e, t('error')));
+    },
+  });
+}
+
+function header() {
+  const sound = h('input', { type: 'checkbox', id: 'sound', checked: soundOn(), onchange: () => {
+    localStorage.setItem(soundKey, sound.checked ? 'on' : 'off');
+    wakeSound(); // this click is the person acting on the page
+  } });
   return h('header', { class: 'panel-header' },
-    h('strong', {}, words.panel), h('span', { class: 'user' }, me.user_id),
+    h('strong', {}, words.panel), h('span', { class: 'user' }, me ? me.user_id : ''),
+    h('label', { class: 'sound-toggle' }, sound, ' ', words.sound),
     h('button', { type: 'button', id: 'sign-out', onclick: async () => { await api('POST', '/api/panel/logout', {}); signedOut(); } }, words.signOut));
 }
 
-let me = null;
+// when is a session's date and times in its own zone, written the panel's way.
+function when(s) {
+  const opts = { timeZone: s.time_zone };
+  const day = new Intl.DateTimeFormat(locale(), { ...opts, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }).format(new Date(s.start));
+  const clock = new Intl.DateTimeFormat(locale(), { ...opts, hour: 'numeric', minute: '2-digit' });
+  const zone = new Intl.DateTimeFormat(locale(), { ...opts, timeZoneName: 'short' }).formatToParts(new Date(s.start)).find((p) => p.type === 'timeZoneName');
+  return `${day} · ${clock.format(new Date(s.start))}–${clock.format(new Date(s.end))} (${zone ? zone.value : s.time_zone})`;
+}
 
 // home is Upcoming & Ongoing. It follows the clinician's sessions: a knock, a status change or
 // an unsent reminder shows without a reload.
@@ -72,64 +142,77 @@ async function home() {
   try {
     me = me || await api('GET', '/api/panel/me');
   } catch (e) {
-    if (e.status !== 401) message(words.panel, e.message || t('error'));
+    if (e.status !== 401) message(words.panel, refusal(e, t('error')));
     return;
   }
-  if (stopFollow) stopFollow(); // another view may have started while we asked who we are
-  stopFollow = follow('/api/panel/sessions', {
-    onState: (list) => {
-      const sessions = list.sessions || [];
-      show(header(me), h('main', { class: 'panel' },
-        h('h1', {}, words.upcoming),
-        h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', id: 'new-session', onclick: () => sessionForm(null) }, words.newSession)),
-        sessions.length ? h('ol', { class: 'sessions', id: 'sessions' }, sessions.map(sessionCard)) : h('p', {}, words.none)));
-    },
-    onError: (e) => { if (e.status === 401) signedOut(); else message(words.panel, e.message || t('error')); },
-  });
+  onSessions = () => {
+    show(header(), h('main', { class: 'panel' },
+      h('h1', {}, words.upcoming), problemBar,
+      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', id: 'new-session', onclick: () => sessionForm(null) }, words.newSession)),
+      sessions.length ? h('ol', { class: 'sessions', id: 'sessions' }, sessions.map(sessionCard)) : h('p', {}, words.none)));
+  };
+  if (stopSessions) onSessions(); else followSessions();
 }
 
 function sessionCard(ps) {
   const s = ps.session;
-  const l = s.local;
   const waiting = ps.participants.filter((p) => p.state === 'waiting');
   return h('li', { class: 'session-card', 'data-session': s.id },
-    h('h2', {}, `${l.date} · ${l.start}–${l.end} (${l.zone_abbr})`),
-    h('p', { class: 'status' }, (words.status[s.status] || s.status) + (waiting.length ? ' · ' + w('waitingNow', { n: waiting.length }) + ': ' : '')),
+    h('h2', {}, when(s)),
+    h('p', { class: 'status' }, (words.status[s.status] || s.status) + (waiting.length ? ' · ' + w('waitingNow', { n: waiting.length }) + words.colon : '')),
     s.kind === 'phone' ? h('p', { class: 'kind', 'data-kind': 'phone' }, [words.phoneKind, ...ps.participants.map((p) => p.phone).filter(Boolean)].join(' · ')) : null,
-    waiting.length ? h('p', { class: 'waiting-names' }, waiting.map((p) => p.name).join(', ')) : null,
+    waiting.length ? h('p', { class: 'waiting-names' }, waiting.map((p) => bookedAndJoined(p)).join(', ')) : null,
     h('ul', { class: 'participants' }, ps.participants.map((p) => participantRow(s, p))),
     h('div', { class: 'actions' },
-      h('button', { type: 'button', class: 'primary', 'data-action': 'enter', onclick: () => enter(s.id) }, s.status === 'live' ? words.enter : words.start),
+      h('button', { type: 'button', class: 'primary', 'data-action': 'enter', onclick: () => attempt(() => enter(s.id)) }, s.status === 'live' ? words.enter : words.start),
       h('button', { type: 'button', 'data-action': 'attendees', onclick: () => attendees(s.id) }, words.attendees),
       h('button', { type: 'button', 'data-action': 'edit', onclick: () => sessionForm(ps) }, words.edit),
-      h('button', { type: 'button', class: 'danger', 'data-action': 'cancel', onclick: () => cancelSession(s.id) }, words.cancelSession)));
+      h('button', { type: 'button', class: 'danger', 'data-action': 'cancel', onclick: () => attempt(() => cancelSession(s.id)) }, words.cancelSession)));
 }
 
 function participantRow(s, p) {
   const copy = p.link ? h('button', { type: 'button', 'data-action': 'copy-link', onclick: async () => {
     try { await navigator.clipboard.writeText(p.link); copy.textContent = words.copied; } catch (e) { /* shown in the field */ }
   } }, words.copy) : null;
+  const booked = p.booked_name || p.name;
   return h('li', { class: 'participant', 'data-number': p.number, 'data-state': p.state },
-    h('span', { class: 'name' }, p.name), ' · ', h('span', { class: 'state' }, stateName(p.state)),
-    ...(p.problems || []).map((n) => h('p', { class: 'notice-problem', 'data-kind': n.kind },
-      w('notSent', { what: `${words.kinds[n.kind] || n.kind} (${{ sms: 'SMS', matrix: 'Matrix' }[n.channel] || 'e-mail'})`, why: n.reason }))),
-    p.link ? h('input', { class: 'link', type: 'text', readonly: true, value: p.link, 'aria-label': `${words.link} ${p.name}` }) : null,
+    h('span', { class: 'name' }, booked),
+    p.joined_name ? h('span', { class: 'joined-as' }, ' — ', w('joinedAs', { name: p.joined_name })) : null,
+    ' · ', h('span', { class: 'state' }, stateName(p.state)),
+    ...(p.problems || []).map((n) => h('p', { class: 'notice-problem', 'data-kind': n.kind }, notSent(n.kind, n.channel, n.reason))),
+    p.link ? h('input', { class: 'link', type: 'text', readonly: true, value: p.link, 'aria-label': `${words.link} ${booked}` }) : null,
     copy,
-    h('button', { type: 'button', 'data-action': 'new-link', onclick: () => act(s.id, 'link', String(p.number)).then(home) }, words.newLink),
-    p.link ? h('button', { type: 'button', 'data-action': 'revoke', onclick: () => act(s.id, 'revoke', String(p.number)).then(home) }, words.revoke) : null);
+    h('button', { type: 'button', 'data-action': 'new-link', onclick: () => attempt(() => act(s.id, 'link', String(p.number)).then(home)) }, words.newLink),
+    p.link ? h('button', { type: 'button', 'data-action': 'revoke', onclick: () => attempt(() => act(s.id, 'revoke', String(p.number)).then(home)) }, words.revoke) : null);
+}
+
+// problemBar says why the last action on a session did not work (it stays across the
+// list's refreshes until the next action).
+const problemBar = h('p', { class: 'error', id: 'panel-error', role: 'alert' });
+
+// attempt runs a button's action; a refusal shows in the problem bar, in the panel's language.
+async function attempt(action) {
+  problemBar.textContent = '';
+  try {
+    await action();
+  } catch (e) {
+    problemBar.textContent = refusal(e, t('error'));
+  }
 }
 
 function act(id, action, participant = '', text = '') {
   return api('POST', `/api/panel/sessions/${encodeURIComponent(id)}/${action}`, { participant, text });
 }
 
+// enter opens the call in a new tab, in the panel's language.
 async function enter(id) {
   const { url } = await act(id, 'enter');
-  window.open(url, '_blank', 'noopener');
+  const [page, token] = url.split('#');
+  window.open(`${page}?lang=${locale()}#${token}`, '_blank', 'noopener');
 }
 
 async function cancelSession(id) {
-  if (!(await confirmDialog(words.cancelConfirm, words.cancelSession))) return;
+  if (!(await confirmDialog(words.cancelConfirm, words.cancelSession, words.keepSession))) return;
   await act(id, 'cancel');
   home();
 }
@@ -137,30 +220,33 @@ async function cancelSession(id) {
 // attendees: one session's Attendees Access Panel, following its lobby.
 function attendees(id) {
   if (stopFollow) { stopFollow(); stopFollow = null; }
+  onSessions = null;
   const panel = new AttendeesPanel(async (action, participant, text) => {
-    const view = await act(id, action, participant, text);
-    render(view);
+    try {
+      render(await act(id, action, participant, text));
+    } catch (e) {
+      throw new Error(refusal(e, t('error')));
+    }
   });
   const title = h('h1', {});
   const endButton = h('button', { type: 'button', class: 'danger', id: 'end-for-all', onclick: async () => {
-    if (await confirmDialog(t('endConfirm'), t('endForAll'))) { await act(id, 'end'); home(); }
+    attempt(async () => { if (await confirmDialog(t('endConfirm'), t('endForAll'))) { await act(id, 'end'); home(); } });
   } }, t('endForAll'));
   const render = (view) => {
-    const l = view.session.local;
-    title.textContent = `${l.date} · ${l.start}–${l.end} (${l.zone_abbr})`;
+    title.textContent = when(view.session);
     panel.render(view.participants, view.session.lobby_message);
   };
-  show(header(me), h('main', { class: 'panel' },
+  show(header(), h('main', { class: 'panel' },
     h('p', {}, h('button', { type: 'button', onclick: home }, words.back)),
-    title, panel.el,
-    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', onclick: () => enter(id) }, words.enter), endButton)));
+    title, problemBar, panel.el,
+    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', onclick: () => attempt(() => enter(id)) }, words.enter), endButton)));
   stopFollow = follow(`/api/panel/sessions/${encodeURIComponent(id)}`, {
     onState: render,
-    onError: (e) => { if (e.status === 401) signedOut(); else message(words.panel, e.message); },
+    onError: (e) => { if (e.status === 401) signedOut(); else message(words.panel, refusal(e, t('error'))); },
   });
 }
 
-// timeOptions lists the times of a day every quarter hour, written the browser's way
+// timeOptions lists the times of a day every quarter hour, written the panel's way
 // (AM/PM in English, 24 hours in French); the value is always HH:MM.
 function timeOptions(selected) {
   const fmt = new Intl.DateTimeFormat(navigator.language || 'en', { hour: 'numeric', minute: '2-digit' });
@@ -172,25 +258,33 @@ function timeOptions(selected) {
   return out;
 }
 
-function zoneSelect(id, selected) {
-  const zones = Intl.supportedValuesOf ? Intl.supportedValuesOf('timeZone') : [selected];
-  if (!zones.includes(selected)) zones.unshift(selected);
-  return h('select', { id, name: id }, zones.map((z) => h('option', { value: z, selected: z === selected }, z)));
-}
-
 function field(id, label, control, hint = '') {
   return h('div', { class: 'field', 'data-field': id },
     h('label', { for: id }, label), control, hint ? h('p', { class: 'hint' }, hint) : null,
     h('p', { class: 'error', id: id + '-error', role: 'alert' }));
 }
 
+// regionOptions: the countries a national number may be from, named in the panel's language.
+function regionOptions() {
+  let names = null;
+  try { names = new Intl.DisplayNames([locale()], { type: 'region' }); } catch (e) { names = null; }
+  return [['', words.international], ...['FR', 'BE', 'CH', 'CA', 'US', 'GB'].map((c) => [c, names ? names.of(c) : c])]
+    .map(([v, label]) => h('option', { value: v }, label));
+}
+
+const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
 // sessionForm is New Scheduled Session, or Edit (which moves the session) for an existing one.
+// It never fails silently: every refusal shows next to its field (a field that is hidden sends
+// nothing, so it cannot be refused), and anything else under the Save button.
 function sessionForm(existing) {
   if (stopFollow) { stopFollow(); stopFollow = null; }
+  onSessions = null;
   const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  const clinicZone = (me && me.clinic_time_zone) || '';
   const s = existing ? existing.session : null;
   const startISO = s ? new Date(s.start) : new Date(Date.now() + 24 * 3600 * 1000);
-  const zone = s ? s.time_zone : browserZone;
+  const zone = s ? s.time_zone : (clinicZone || browserZone);
   const parts = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
     .formatToParts(startISO).map((p) => [p.type, p.value]));
   const date = h('input', { id: 'date', type: 'date', required: true, value: `${parts.year}-${parts.month}-${parts.day}` });
@@ -198,20 +292,22 @@ function sessionForm(existing) {
   const time = h('select', { id: 'time' }, timeOptions(s ? `${parts.hour}:${String(minutes).padStart(2, '0')}` : '09:00'));
   const duration = h('select', { id: 'duration_minutes' }, [30, 45, 50, 60, 90].map((n) =>
     h('option', { value: n, selected: n === (s ? Math.round((s.end - s.start) / 60000) : 50) }, w('minutes', { n }))));
-  const fields = [field('date', words.date, date), field('time', words.time, time), field('duration_minutes', words.duration, duration), field('time_zone', words.zone, zoneSelect('time_zone', zone))];
+  const zones = (id, selected) => zonePicker(id, selected, { first: clinicZone || browserZone, locale: locale(), words });
+  const fields = [field('date', words.date, date), field('time', words.time, time), field('duration_minutes', words.duration, duration), field('time_zone', words.zone, zones('time_zone', zone))];
 
+  let emailField = null;
+  let phoneFields = null;
   if (!existing) {
     const name = h('input', { id: 'name', type: 'text', required: true, minlength: 2, maxlength: 64, list: 'contacts', autocomplete: 'off' });
     const contacts = h('datalist', { id: 'contacts' });
     const email = h('input', { id: 'email', type: 'email' });
     const phone = h('input', { id: 'phone', type: 'tel' });
-    const region = h('select', { id: 'phone_region' },
-      [['', words.international], ['FR', 'France'], ['BE', 'Belgique'], ['CH', 'Suisse'], ['CA', 'Canada'], ['US', 'United States'], ['GB', 'United Kingdom']]
-        .map(([v, label]) => h('option', { value: v }, label)));
+    const region = h('select', { id: 'phone_region' }, regionOptions());
     const radio = (value, label) => h('label', { class: 'choice' }, h('input', { type: 'radio', name: 'invite', value, checked: value === 'email' }), ' ', label);
-    const inviteBox = h('fieldset', { id: 'invite' }, h('legend', {}, words.invite), radio('email', words.byEmail), radio('sms', words.bySMS), radio('none', words.noInvite));
-    const emailField = field('email', words.email, email);
-    const phoneFields = h('div', {}, field('phone', words.phone, phone), field('phone_region', words.region, region));
+    const inviteBox = h('fieldset', { id: 'invite' }, h('legend', {}, words.invite), radio('email', words.byEmail), radio('sms', words.bySMS), radio('none', words.noInvite),
+      h('p', { class: 'error', id: 'invite-error', role: 'alert' }));
+    emailField = field('email', words.email, email);
+    phoneFields = h('div', { class: 'phone-fields' }, field('phone', words.phone, phone), field('phone_region', words.region, region));
     const kind = h('select', { id: 'kind' }, h('option', { value: 'video' }, words.video), h('option', { value: 'phone' }, words.phoneKind));
     // A telephone session needs the number to call, whatever the invitation.
     const updateInvite = () => {
@@ -221,6 +317,8 @@ function sessionForm(existing) {
       phoneFields.hidden = !needsPhone;
       email.required = mode === 'email';
       phone.required = needsPhone;
+      // What was said about a field that is now hidden no longer applies.
+      form.querySelectorAll('[hidden] .error').forEach((el) => { el.textContent = ''; });
     };
     inviteBox.addEventListener('change', updateInvite);
     kind.addEventListener('change', updateInvite);
@@ -233,57 +331,98 @@ function sessionForm(existing) {
       try { found = (await api('GET', '/api/panel/contacts?q=' + encodeURIComponent(q))).contacts || []; } catch (e) { found = []; }
       contacts.replaceChildren(...found.map((c) => h('option', { value: c.name }, [c.email, c.phone].filter(Boolean).join(' '))));
     });
-    const participantZone = zoneSelect('participant_time_zone', zone);
+    const participantZone = zones('participant_time_zone', zone);
     const lang = h('select', { id: 'locale' }, [['en', 'English'], ['fr', 'Français']].map(([v, l]) => h('option', { value: v, selected: v === locale() }, l)));
     const fill = (c) => {
       email.value = c.email || '';
       phone.value = c.phone || '';
       lang.value = c.locale || 'en';
-      participantZone.value = c.time_zone || zone;
+      participantZone.setZone(c.time_zone || zone);
       const radioEl = inviteBox.querySelector(`input[value="${c.invite}"]`);
       if (radioEl) radioEl.checked = true;
       updateInvite();
     };
     const admission = h('select', { id: 'admission' }, h('option', { value: 'manual' }, words.manual), h('option', { value: 'auto' }, words.auto));
-    fields.push(field('name', words.name, h('div', {}, name, contacts), t('nameHint')), inviteBox, emailField, phoneFields,
+    fields.push(field('name', words.name, h('div', {}, name, contacts), words.nameHint), inviteBox, emailField, phoneFields,
       field('participant_time_zone', words.participantZone, participantZone), field('locale', words.language, lang),
       field('kind', words.kind, kind), field('admission', words.admission, admission));
-    updateInvite();
+    queueMicrotask(updateInvite);
   }
 
   const formError = h('p', { class: 'error', role: 'alert', id: 'form-error' });
+  const save = h('button', { type: 'submit', class: 'primary', id: 'save' }, words.save);
+  const shown = (el) => el && !el.closest('[hidden]');
+  // problem shows a sentence next to its field (or under the form if the field is not on
+  // screen) and a pointer to it next to Save.
+  const problem = (f, text) => {
+    const slot = f && form.querySelector(`#${f}-error`);
+    if (shown(slot)) {
+      slot.textContent = text;
+      formError.textContent = words.formProblem;
+      const input = form.querySelector(`#${f}-search`) || form.querySelector('#' + f) || form.querySelector(`[name="${f}"]`);
+      if (input && input.focus) input.focus();
+      slot.scrollIntoView({ block: 'center' });
+    } else {
+      formError.textContent = text;
+    }
+  };
+  // check finds what the bridge would refuse without asking it, in the panel's language.
+  const check = (body) => {
+    const e = words.errors;
+    if (!body.date) return ['date', e.date];
+    if (existing) return null;
+    const name = body.name.trim();
+    if ([...name].length < 2) return ['name', e.name];
+    if ([...name].length > 64) return ['name', e.nameLong];
+    if (body.invite === 'email' && !body.email.trim()) return ['email', e.emailMissing];
+    if (body.invite === 'email' && !emailPattern.test(body.email.trim())) return ['email', e.email];
+    if (body.invite === 'sms' && !body.phone.trim()) return ['phone', e.phoneMissing];
+    return null;
+  };
   // The bridge checks every field and says what is wrong next to it (novalidate: the
-  // browser's own bubbles would hide those messages).
+  // browser's own bubbles would hide those messages, in the browser's language).
   const form = h('form', { class: 'card session-form', id: 'session-form', novalidate: true, onsubmit: async (e) => {
     e.preventDefault();
     form.querySelectorAll('.error').forEach((el) => { el.textContent = ''; });
-    const v = (id) => { const el = form.querySelector('#' + id); return el ? el.value : ''; };
+    const v = (id) => { const el = form.querySelector('#' + id); return el && shown(el) ? el.value : ''; };
     const body = { date: v('date'), time: v('time'), time_zone: v('time_zone'), duration_minutes: Number(v('duration_minutes')) };
     if (!existing) {
+      // Only what is on screen goes: a hidden e-mail or phone field is not part of the booking.
       Object.assign(body, {
         name: v('name'), invite: form.querySelector('input[name="invite"]:checked').value, email: v('email'), phone: v('phone'),
         phone_region: v('phone_region'), participant_time_zone: v('participant_time_zone'), locale: v('locale'), kind: v('kind'), admission: v('admission'),
       });
     }
+    const wrong = check(body);
+    if (wrong) return problem(...wrong);
+    save.disabled = true;
+    save.textContent = words.saving;
     try {
       if (existing) await api('PUT', `/api/panel/sessions/${encodeURIComponent(s.id)}`, body);
       else await api('POST', '/api/panel/sessions', body);
     } catch (err) {
       const f = (err.code || '').startsWith('field:') ? err.code.slice(6) : '';
-      const slot = f && form.querySelector(`#${f}-error`);
-      (slot || formError).textContent = err.message || t('error');
-      const input = f && form.querySelector('#' + f);
-      if (input) input.focus();
+      if (f) problem(f, fieldError(f, err.message));
+      else problem('', refusal(err, t('error')));
       return;
+    } finally {
+      save.disabled = false;
+      save.textContent = words.save;
     }
     home();
   } },
   h('h1', {}, existing ? words.edit : words.newSession),
-  fields, formError,
+  fields,
   h('div', { class: 'actions' },
     h('button', { type: 'button', onclick: home }, words.back),
-    h('button', { type: 'submit', class: 'primary', id: 'save' }, words.save)));
-  show(header(me || { user_id: '' }), h('main', { class: 'panel' }, form));
+    save),
+  formError);
+  form.addEventListener('input', (e) => {
+    const f = e.target.closest('[data-field]');
+    const slot = f && f.querySelector('.error');
+    if (slot) slot.textContent = '';
+  });
+  show(header(), h('main', { class: 'panel' }, form));
 }
 
 home();

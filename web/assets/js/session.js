@@ -13,9 +13,11 @@ import { AttendeesPanel, confirmDialog } from './lobby.js';
 
 export class SessionPage {
   // auth: the bearer token; guest: a web-link guest (who knocks from the page).
-  constructor({ auth, guest }) {
+  // lang: the page's language (?lang=), for a clinician, who has no booked one.
+  constructor({ auth, guest, lang = '' }) {
     this.auth = auth;
     this.guest = guest;
+    this.statePath = '/api/call/state' + (lang ? '?lang=' + encodeURIComponent(lang) : '');
     this.state = null;
     this.stream = null;
     this.view = '';
@@ -24,13 +26,13 @@ export class SessionPage {
 
   async start() {
     try {
-      this.state = await request('GET', '/api/call/state', { auth: this.auth });
+      this.state = await request('GET', this.statePath, { auth: this.auth });
     } catch (e) {
       return this.fail(e);
     }
     setLocale(this.state.me.locale);
     document.title = t('title');
-    this.stopFollow = follow('/api/call/state', {
+    this.stopFollow = follow(this.statePath, {
       auth: this.auth,
       onState: (s) => this.update(s),
       onError: (e) => this.fail(e),

@@ -1,0 +1,145 @@
+// panelwords.js: the clinician panel's words in English and French. The bridge answers in
+// English; what it says about a field, a notification or a refusal is mapped here to the
+// panel's language, so a French panel is French throughout.
+
+const en = {
+  panel: 'Telehealth', upcoming: 'Upcoming & Ongoing', newSession: 'New Scheduled Session', signOut: 'Sign out',
+  signedOut: 'To sign in, send !login to the bot in your control room: it sends you a sign-in link.',
+  none: 'No upcoming sessions.', enter: 'Enter Meeting', start: 'Start Session', attendees: 'Attendees', edit: 'Edit',
+  cancelSession: 'Cancel session', keepSession: 'Keep session', cancelConfirm: 'Cancel this session? The participants will be told.',
+  notSent: { m: '{what} not sent: {why}', f: '{what} not sent: {why}' },
+  kinds: { confirmation: 'Confirmation', reminder: 'Reminder', window_open: 'Waiting room link', reschedule: 'New time', cancellation: 'Cancellation', phone_intro: 'Call announcement' },
+  waitingNow: '{n} waiting', link: 'Link', copy: 'Copy link', copied: 'Copied', newLink: 'New link', revoke: 'Withdraw link',
+  date: 'Date', time: 'Time', duration: 'Duration', zone: 'Session time zone', name: 'Participant name or initials',
+  invite: 'Session invite and reminders', byEmail: 'E-mail invitation', bySMS: 'Text message invitation', noInvite: 'No invitation', email: 'Participant e-mail',
+  phone: 'Participant mobile phone', region: 'Country of the number (for a national number)', international: 'International (+…)',
+  participantZone: 'Participant time zone', language: 'Participant language', kind: 'Kind', video: 'Video', phoneKind: 'Telephone',
+  admission: 'Admission', manual: 'I let each participant in', auto: 'Participants enter by themselves once I am in',
+  save: 'Save', saving: 'Saving…', back: 'Back', minutes: '{n} min', status: { scheduled: 'scheduled', open: 'waiting room open', live: 'in progress' },
+  joinedAs: 'joined as {name}', colon: ': ',
+  nameHint: '2 characters at least. Shown to you and to the other participants, never in messages.',
+  waitingTitle: '({n}) Waiting — {panel}', sound: 'Sound when someone waits',
+  zoneSearch: 'Search a city or a zone', zoneClinic: 'Clinic time zone', zoneAll: 'All time zones', zoneNone: 'No time zone matches “{q}”.', zoneID: 'Time zone ID: {id}',
+  formProblem: 'The session was not saved: see the field marked below.',
+  errors: {
+    name: 'Enter the participant\'s name or initials (2 to 64 characters).',
+    nameLong: 'The name must have at most 64 characters.',
+    emailMissing: 'Enter the participant\'s e-mail address, or choose another invitation.',
+    email: 'This is not a valid email address.',
+    phoneMissing: 'Enter the participant\'s mobile number, or choose another invitation.',
+    phone: 'This is not a valid phone number: write it with its country code (+33 6 12 34 56 78), or choose the country.',
+    date: 'Choose a date.',
+    past: 'This date and time are already past.',
+    time: 'Choose a time.',
+    time_zone: 'Choose a time zone from the list.',
+    participant_time_zone: 'Choose a time zone from the list.',
+    duration_minutes: 'The duration must be between 5 minutes and 12 hours.',
+    locale: 'Choose English or French.',
+    invite: 'Choose how the participant is invited.',
+    kind: 'Choose video or telephone.',
+    admission: 'Choose how participants are admitted.',
+  },
+  refusals: {},
+  reasons: [],
+};
+
+const fr = {
+  panel: 'Téléconsultation', upcoming: 'Séances à venir et en cours', newSession: 'Nouvelle séance', signOut: 'Se déconnecter',
+  signedOut: 'Pour vous connecter, envoyez !login au bot dans votre salon de contrôle : il vous envoie un lien de connexion.',
+  none: 'Aucune séance à venir.', enter: 'Entrer dans la séance', start: 'Démarrer la séance', attendees: 'Participants', edit: 'Modifier',
+  cancelSession: 'Annuler la séance', keepSession: 'Garder la séance', cancelConfirm: 'Annuler cette séance ? Les participants en seront informés.',
+  // The kind of notice decides the agreement: une confirmation non envoyée, un rappel non envoyé.
+  notSent: { m: '{what} non envoyé : {why}', f: '{what} non envoyée : {why}' },
+  kinds: { confirmation: 'Confirmation', reminder: 'Rappel', window_open: 'Lien de la salle d\'attente', reschedule: 'Changement d\'horaire', cancellation: 'Annulation', phone_intro: 'Annonce de l\'appel' },
+  waitingNow: '{n} en attente', link: 'Lien', copy: 'Copier le lien', copied: 'Copié', newLink: 'Nouveau lien', revoke: 'Retirer le lien',
+  date: 'Date', time: 'Heure', duration: 'Durée', zone: 'Fuseau horaire de la séance', name: 'Nom ou initiales du participant',
+  invite: 'Invitation et rappels', byEmail: 'Par e-mail', bySMS: 'Par SMS', noInvite: 'Pas d\'invitation', email: 'E-mail du participant',
+  phone: 'Téléphone mobile du participant', region: 'Pays du numéro (pour un numéro national)', international: 'International (+…)',
+  participantZone: 'Fuseau horaire du participant', language: 'Langue du participant', kind: 'Type', video: 'Vidéo', phoneKind: 'Téléphone',
+  admission: 'Admission', manual: 'Je fais entrer chaque participant', auto: 'Entrée automatique une fois que je suis là',
+  save: 'Enregistrer', saving: 'Enregistrement…', back: 'Retour', minutes: '{n} min', status: { scheduled: 'programmée', open: 'salle d\'attente ouverte', live: 'en cours' },
+  joinedAs: 'a rejoint sous le nom {name}', colon: ' : ',
+  nameHint: '2 caractères au moins. Visible par vous et les autres participants, jamais dans les messages.',
+  waitingTitle: '({n}) En attente — {panel}', sound: 'Son quand quelqu\'un attend',
+  zoneSearch: 'Chercher une ville ou un fuseau', zoneClinic: 'Fuseau horaire du cabinet', zoneAll: 'Tous les fuseaux horaires', zoneNone: 'Aucun fuseau ne correspond à « {q} ».', zoneID: 'Identifiant du fuseau : {id}',
+  formProblem: 'La séance n\'a pas été enregistrée : voyez le champ signalé ci-dessous.',
+  errors: {
+    name: 'Indiquez le nom ou les initiales du participant (2 à 64 caractères).',
+    nameLong: 'Le nom ne doit pas dépasser 64 caractères.',
+    emailMissing: 'Indiquez l\'adresse e-mail du participant, ou choisissez une autre invitation.',
+    email: 'Cette adresse e-mail n\'est pas valide.',
+    phoneMissing: 'Indiquez le numéro de mobile du participant, ou choisissez une autre invitation.',
+    phone: 'Ce numéro n\'est pas valide : écrivez-le avec l\'indicatif du pays (+33 6 12 34 56 78), ou choisissez le pays.',
+    date: 'Choisissez une date.',
+    past: 'Cette date et cette heure sont déjà passées.',
+    time: 'Choisissez une heure.',
+    time_zone: 'Choisissez un fuseau horaire dans la liste.',
+    participant_time_zone: 'Choisissez un fuseau horaire dans la liste.',
+    duration_minutes: 'La durée doit être comprise entre 5 minutes et 12 heures.',
+    locale: 'Choisissez l\'anglais ou le français.',
+    invite: 'Choisissez comment inviter le participant.',
+    kind: 'Choisissez vidéo ou téléphone.',
+    admission: 'Choisissez comment les participants entrent.',
+  },
+  // The bridge's refusals by code, and the reasons a notification was not sent, by their start.
+  refusals: {
+    forbidden: 'Cette séance n\'est pas la vôtre.',
+    not_found: 'Cette séance n\'existe pas.',
+    internal: 'Un problème est survenu de notre côté. Veuillez réessayer.',
+    network: 'Le serveur ne répond pas. Vérifiez la connexion puis réessayez.',
+    rate_limited: 'Trop de tentatives. Patientez une minute puis réessayez.',
+    refused: 'Ce n\'est pas possible maintenant (la séance ou la personne a changé d\'état).',
+    session_over: 'Cette séance est terminée.',
+  },
+  reasons: [
+    ['the clinic has not configured email address sending', 'le cabinet n\'a pas configuré l\'envoi d\'e-mails'],
+    ['the clinic has not configured phone number sending', 'le cabinet n\'a pas configuré l\'envoi de SMS'],
+    ['the participant has no email address any more', 'le participant n\'a plus d\'adresse e-mail'],
+    ['the participant has no phone number any more', 'le participant n\'a plus de numéro de téléphone'],
+    ['the participant\'s number opted out of SMS (answered STOP)', 'le numéro du participant a refusé les SMS (réponse STOP)'],
+    ['quiet hours (no SMS from 21:00 to 08:00) until the session', 'heures de silence (pas de SMS de 21 h à 8 h) jusqu\'à la séance'],
+    ['the session or participant no longer exists', 'la séance ou le participant n\'existe plus'],
+    ['the session was cancelled', 'la séance a été annulée'],
+    ['the session has ended', 'la séance est terminée'],
+    ['the session is no longer cancelled', 'la séance n\'est plus annulée'],
+    ['not delivered before the session ended', 'non remis avant la fin de la séance'],
+    ['not delivered within 24 hours', 'non remis en 24 heures'],
+    ['the recipient address is invalid', 'l\'adresse du destinataire n\'est pas valide'],
+    ['the carrier reported the SMS ', 'l\'opérateur a signalé le SMS comme '],
+    [' (last error: ', ' (dernière erreur : '],
+  ],
+};
+
+// Feminine kinds of notice, for the French agreement.
+const feminine = new Set(['confirmation', 'cancellation', 'phone_intro']);
+
+export function panelWords(locale) {
+  const words = locale === 'fr' ? fr : en;
+  const fill = (s, vars) => String(s).replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? '');
+  return {
+    words,
+    w: (key, vars = {}) => fill(words[key], vars),
+    // notSent says which notice did not go, by which channel, and why, in the panel's language.
+    notSent(kind, channel, reason) {
+      const what = `${words.kinds[kind] || kind} (${{ sms: 'SMS', matrix: 'Matrix' }[channel] || 'e-mail'})`;
+      let why = reason || '';
+      for (const [from, to] of words.reasons) why = why.split(from).join(to);
+      return fill(words.notSent[feminine.has(kind) ? 'f' : 'm'], { what, why });
+    },
+    // fieldError is the sentence for a field the bridge refused, from what it said in English.
+    fieldError(field, english) {
+      const e = words.errors;
+      const said = (english || '').toLowerCase();
+      if ((field === 'date' || field === 'time') && said.includes('over already')) return e.past;
+      if (locale !== 'fr' && english) return english;
+      if (field === 'email') return said.includes('needs') ? e.emailMissing : e.email;
+      if (field === 'phone' || field === 'phone_region') return said.includes('needs') ? e.phoneMissing : e.phone;
+      if (field === 'name') return said.includes('at most') ? e.nameLong : e.name;
+      return e[field] || english;
+    },
+    // refusal is the sentence for an error the bridge gave that is not about a field.
+    refusal(err, fallback) {
+      return (err && words.refusals[err.code]) || (err && err.message) || fallback;
+    },
+  };
+}

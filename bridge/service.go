@@ -30,6 +30,8 @@ type Service struct {
 	plan     Planner
 	calls    Calls
 	watchers []Watcher
+	// phone holds telephone sessions' call attempts (service_phone.go).
+	phone phoneCalls
 
 	locks keyedLocks
 

@@ -19,6 +19,9 @@ const words = locale() === 'fr' ? {
   phone: 'Téléphone mobile du participant', region: 'Pays du numéro (pour un numéro national)', international: 'International (+…)',
   participantZone: 'Fuseau horaire du participant', language: 'Langue du participant', kind: 'Type', video: 'Vidéo', phoneKind: 'Téléphone',
   admission: 'Admission', manual: 'Je fais entrer chaque participant', auto: 'Entrée automatique une fois que je suis là',
+  callNow: 'Appeler maintenant', callHint: 'Votre téléphone sonne d\'abord ; décrochez et tapez 1 pour appeler le participant. Chacun ne voit que le numéro du cabinet.',
+  callStates: { ringing_clinician: 'Appel de votre téléphone…', clinician_answered: 'Tapez 1 pour appeler le participant.', ringing_client: 'Appel du participant…', connected: 'En ligne avec le participant.', ended: 'Appel terminé.', failed: 'L\'appel n\'a pas abouti.' },
+  callProblems: { clinician_busy: 'Votre téléphone était occupé.', clinician_no_answer: 'Votre téléphone n\'a pas répondu.', clinician_failed: 'Votre numéro n\'a pas pu être appelé.', clinician_completed: 'L\'appel s\'est terminé avant que le participant ne réponde.', client_busy: 'Le téléphone du participant était occupé.', client_no_answer: 'Le participant n\'a pas répondu.', client_failed: 'Le numéro du participant n\'a pas pu être appelé : vérifiez-le.', not_placed: 'L\'appel n\'a pas pu être passé.' },
   save: 'Enregistrer', back: 'Retour', minutes: '{n} min', status: { scheduled: 'programmée', open: 'salle d\'attente ouverte', live: 'en cours' },
 } : {
   panel: 'Telehealth', upcoming: 'Upcoming & Ongoing', newSession: 'New Scheduled Session', signOut: 'Sign out',
@@ -32,6 +35,9 @@ const words = locale() === 'fr' ? {
   phone: 'Participant mobile phone', region: 'Country of the number (for a national number)', international: 'International (+…)',
   participantZone: 'Participant time zone', language: 'Participant language', kind: 'Kind', video: 'Video', phoneKind: 'Telephone',
   admission: 'Admission', manual: 'I let each participant in', auto: 'Participants enter by themselves once I am in',
+  callNow: 'Call now', callHint: 'Your phone rings first; answer and press 1 to call the participant. Each of you sees only the clinic\'s number.',
+  callStates: { ringing_clinician: 'Calling your phone…', clinician_answered: 'Press 1 to call the participant.', ringing_client: 'Calling the participant…', connected: 'On the line with the participant.', ended: 'The call has ended.', failed: 'The call did not go through.' },
+  callProblems: {},
   save: 'Save', back: 'Back', minutes: '{n} min', status: { scheduled: 'scheduled', open: 'waiting room open', live: 'in progress' },
 };
 const w = (key, vars = {}) => String(words[key]).replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? '');
@@ -96,10 +102,13 @@ function sessionCard(ps) {
     h('h2', {}, `${l.date} · ${l.start}–${l.end} (${l.zone_abbr})`),
     h('p', { class: 'status' }, (words.status[s.status] || s.status) + (waiting.length ? ' · ' + w('waitingNow', { n: waiting.length }) + ': ' : '')),
     s.kind === 'phone' ? h('p', { class: 'kind', 'data-kind': 'phone' }, [words.phoneKind, ...ps.participants.map((p) => p.phone).filter(Boolean)].join(' · ')) : null,
+    ps.call ? h('p', { class: 'call-state', 'data-state': ps.call.state, role: 'status' },
+      ps.call.state === 'failed' ? `${words.callStates.failed} ${words.callProblems[ps.call.problem] || ps.call.words}` : (words.callStates[ps.call.state] || ps.call.words)) : null,
     waiting.length ? h('p', { class: 'waiting-names' }, waiting.map((p) => p.name).join(', ')) : null,
     h('ul', { class: 'participants' }, ps.participants.map((p) => participantRow(s, p))),
     h('div', { class: 'actions' },
-      h('button', { type: 'button', class: 'primary', 'data-action': 'enter', onclick: () => enter(s.id) }, s.status === 'live' ? words.enter : words.start),
+      ps.can_call ? h('button', { type: 'button', class: 'primary', 'data-action': 'call', title: words.callHint, onclick: () => act(s.id, 'call').then(home, (e) => message(words.panel, e.message)) }, words.callNow) : null,
+      h('button', { type: 'button', class: ps.can_call ? '' : 'primary', 'data-action': 'enter', onclick: () => enter(s.id) }, s.status === 'live' ? words.enter : words.start),
       h('button', { type: 'button', 'data-action': 'attendees', onclick: () => attendees(s.id) }, words.attendees),
       h('button', { type: 'button', 'data-action': 'edit', onclick: () => sessionForm(ps) }, words.edit),
       h('button', { type: 'button', class: 'danger', 'data-action': 'cancel', onclick: () => cancelSession(s.id) }, words.cancelSession)));

@@ -58,6 +58,7 @@ func commandList() []command {
 		{"reschedule", "<session> <date> <time> [time zone] [duration=50m]", "move a session", true, false, cmdReschedule},
 		{"cancel", "<session>", "call a session off", true, false, cmdCancel},
 		{"end", "<session>", "end the meeting for all", true, false, cmdEnd},
+		{"sms", "<session> [#participant] <text>", "text a participant a message of your own (no health details: texts are not private)", true, false, cmdSMS},
 		{"call", "<session> [participant]", "telephone session: ring your phone, then connect the participant (from the clinic's number)", true, false, cmdCall},
 		{"join", "<session>", "a one-time link to the session's call page, for apps without widgets (Element X)", false, true, cmdJoin},
 		{"login", "", "a one-time link that signs you in to the web panel", true, true, cmdLogin},

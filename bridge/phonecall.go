@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -176,3 +177,14 @@ func (a *CallAttempt) Words() string {
 	}
 	return fmt.Sprintf("The call did not go through. %s", a.Problem)
 }
+
+// Texter sends a clinician's own text message to a participant by SMS, through the outbox.
+type Texter interface {
+	QueueText(ctx context.Context, s *Session, p *Participant, body string) error
+}
+
+// MaxTextLength bounds a clinician's text message: two SMS segments' worth, a note, not a letter.
+const MaxTextLength = 300
+
+// TextReminder is shown wherever a clinician writes a text message to a client.
+const TextReminder = "Text messages are not private: write no health details, diagnosis, reason for the visit or full name."

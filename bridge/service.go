@@ -32,6 +32,8 @@ type Service struct {
 	watchers []Watcher
 	// phone holds telephone sessions' call attempts (service_phone.go).
 	phone phoneCalls
+	// texter carries clinicians' own text messages (the outbox).
+	texter Texter
 
 	locks keyedLocks
 

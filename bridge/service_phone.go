@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 )
@@ -208,4 +210,68 @@ func (svc *Service) callChanged(ctx context.Context, s *Session, a *CallAttempt)
 	for _, w := range svc.phone.watchers {
 		w.CallChanged(ctx, s, a)
 	}
+}
+
+// UseTexter connects the outbox that carries clinicians' own text messages.
+func (svc *Service) UseTexter(t Texter) { svc.texter = t }
+
+// TextParticipant queues a clinician's own text message to a participant's phone. Only the
+// session's own clinician may, while the session is not over; the text is checked (not empty,
+// at most MaxTextLength characters, nothing invisible) and never logged.
+func (svc *Service) TextParticipant(ctx context.Context, actor, id, ref, text string) (*Participant, error) {
+	text = strings.TrimSpace(text)
+	switch n := utf8.RuneCountInString(text); {
+	case n == 0:
+		return nil, fmt.Errorf("%w: the message is empty", ErrInvalidTransition)
+	case n > MaxTextLength:
+		return nil, fmt.Errorf("%w: the message has %d characters; at most %d", ErrInvalidTransition, n, MaxTextLength)
+	}
+	if err := visibleText(text); err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrInvalidTransition, strings.Replace(err.Error(), "the name", "the message", 1))
+	}
+	var to *Participant
+	_, err := svc.withSession(ctx, actor, id, func(s *Session, ps []*Participant) error {
+		switch {
+		case actor != s.Clinician:
+			return ErrNotYourSession
+		case s.Over():
+			return fmt.Errorf("%w: the session is %s", ErrSessionOver, s.Status)
+		case svc.texter == nil:
+			return fmt.Errorf("%w: this bridge sends no text messages", ErrInvalidTransition)
+		}
+		p, err := findWithPhone(ps, ref)
+		if err != nil {
+			return err
+		}
+		if err = svc.texter.QueueText(ctx, s, p, text); err != nil {
+			return err
+		}
+		to = p
+		svc.auditSession(ctx, s, AuditTextSent, actor, map[string]string{"participant": strconv.Itoa(p.Number)})
+		return nil
+	})
+	return to, err
+}
+
+// findWithPhone is FindParticipant, defaulting to the only participant with a phone number.
+func findWithPhone(ps []*Participant, ref string) (*Participant, error) {
+	if strings.TrimSpace(ref) == "" {
+		var withPhone []*Participant
+		for _, p := range ps {
+			if p.Phone != "" {
+				withPhone = append(withPhone, p)
+			}
+		}
+		if len(withPhone) == 1 {
+			return withPhone[0], nil
+		}
+	}
+	p, err := FindParticipant(ps, ref)
+	if err != nil {
+		return nil, err
+	}
+	if p.Phone == "" {
+		return nil, fmt.Errorf("%w: %s has no phone number on the booking", ErrInvalidTransition, p.DisplayName())
+	}
+	return p, nil
 }

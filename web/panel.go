@@ -93,6 +93,7 @@ func (srv *Server) panelSession(ctx context.Context, s *bridge.Session, ps []*br
 		if s.Kind == bridge.KindPhone {
 			view.Phone = bridge.ReadablePhone(p.Phone)
 		}
+		view.CanText = p.Phone != "" && !s.Over()
 		for _, n := range notices {
 			if n.ParticipantID == p.ID && (n.Status == scheduler.StatusFailed || n.Status == scheduler.StatusSkipped) {
 				view.Problems = append(view.Problems, NoticeProblem{Kind: string(n.Kind), Channel: string(n.Channel), Reason: n.LastError})
@@ -319,6 +320,11 @@ func (srv *Server) panelAction(r *http.Request, clinician string) (any, error) {
 	case "call":
 		// The clinician's own phone rings, then the client's: the session's clinician only.
 		if _, err := srv.svc.PlaceCall(ctx, clinician, id, req.Participant); err != nil {
+			return nil, err
+		}
+	case "sms":
+		// A text of the clinician's own through the outbox: the session's clinician only.
+		if _, err := srv.svc.TextParticipant(ctx, clinician, id, req.Participant, req.Text); err != nil {
 			return nil, err
 		}
 	default:

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"maunium.net/go/mautrix/event"
 
@@ -231,5 +232,44 @@ func TestTelephoneCallFromThePanel(t *testing.T) {
 	fake.FailNext(1, http.StatusBadRequest, 21211, "Invalid 'To' Phone Number")
 	if code := s.call("POST", "/api/panel/sessions/"+sess2.ID+"/call", "", map[string]string{}, &e); code != http.StatusBadGateway || !strings.Contains(e.Error, "Invalid 'To' Phone Number") {
 		t.Errorf("refused call: %d %+v", code, e)
+	}
+}
+
+// The panel texts a participant a message of the clinician's own, through the outbox; only the
+// session's clinician may, and the text is checked.
+func TestTextFromThePanel(t *testing.T) {
+	s, fake := newPhoneSite(t)
+	ctx := context.Background()
+	control := roomWithBot(t, s)
+	s.login(control)
+	form := web.ScheduleForm{Date: "2026-11-24", Time: "15:00", TimeZone: "Europe/Paris", Name: "Jane Doe", Kind: "phone",
+		Invite: "none", Phone: "+33612345612", Locale: "fr"}
+	var created web.PanelSession
+	if code := s.call("POST", "/api/panel/sessions", "", form, &created); code != 200 || !created.Participants[0].CanText {
+		t.Fatalf("booking: %d %+v", code, created.Participants)
+	}
+	id := created.Session.ID
+	var e apiErr
+	for text, want := range map[string]string{"  ": "empty", strings.Repeat("a", 301): "at most 300", "hi\u202eevil": "invisible"} {
+		if code := s.call("POST", "/api/panel/sessions/"+id+"/sms", "", map[string]string{"participant": "1", "text": text}, &e); code != http.StatusConflict || !strings.Contains(e.Error, want) {
+			t.Errorf("text %q: %d %+v", text, code, e)
+		}
+	}
+	if _, err := s.env.App.Sessions.TextParticipant(ctx, "@dr.other:"+hstest.ServerName, id, "1", "Hello"); !errors.Is(err, bridge.ErrNotYourSession) {
+		t.Errorf("another clinician texted: %v", err)
+	}
+	if code := s.call("POST", "/api/panel/sessions/"+id+"/sms", "", map[string]string{"participant": "1", "text": "I will call you in 5 minutes."}, &created); code != 200 {
+		t.Fatalf("text: %d", code)
+	}
+	s.clock.Advance(time.Second) // the sender's next round
+	got := fake.WaitFor(t, 1, wait)
+	var body string
+	for _, m := range got {
+		if strings.Contains(m.Body, "I will call you") {
+			body = m.Body
+		}
+	}
+	if !strings.HasSuffix(body, ": I will call you in 5 minutes.") {
+		t.Errorf("texts sent: %+v", got)
 	}
 }

@@ -131,6 +131,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		pages.Mount("/sms/", sms.Webhooks(notifier, cfg.Web.PublicURL))
 	}
 	sessions.WatchCalls(callDesk{matrix, pages})
+	sessions.UseTexter(notifier)
 	if len(cfg.TelephoneProblems()) == 0 {
 		voice, err := scheduler.NewVoice(scheduler.VoiceConfig{
 			AccountSID: cfg.Notify.SMS.AccountSID, AuthToken: cfg.Notify.SMS.AuthToken, CallerID: cfg.Notify.ClinicPhone,

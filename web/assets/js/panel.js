@@ -22,6 +22,7 @@ const words = locale() === 'fr' ? {
   callNow: 'Appeler maintenant', callHint: 'Votre téléphone sonne d\'abord ; décrochez et tapez 1 pour appeler le participant. Chacun ne voit que le numéro du cabinet.',
   callStates: { ringing_clinician: 'Appel de votre téléphone…', clinician_answered: 'Tapez 1 pour appeler le participant.', ringing_client: 'Appel du participant…', connected: 'En ligne avec le participant.', ended: 'Appel terminé.', failed: 'L\'appel n\'a pas abouti.' },
   callProblems: { clinician_busy: 'Votre téléphone était occupé.', clinician_no_answer: 'Votre téléphone n\'a pas répondu.', clinician_failed: 'Votre numéro n\'a pas pu être appelé.', clinician_completed: 'L\'appel s\'est terminé avant que le participant ne réponde.', client_busy: 'Le téléphone du participant était occupé.', client_no_answer: 'Le participant n\'a pas répondu.', client_failed: 'Le numéro du participant n\'a pas pu être appelé : vérifiez-le.', not_placed: 'L\'appel n\'a pas pu être passé.' },
+  sendText: 'Envoyer un SMS', textSend: 'Envoyer', textHint: 'Un SMS n\'est pas confidentiel : n\'y mettez ni détail de santé, ni diagnostic, ni motif de consultation, ni nom complet.', textQueued: 'SMS en cours d\'envoi.',
   save: 'Enregistrer', back: 'Retour', minutes: '{n} min', status: { scheduled: 'programmée', open: 'salle d\'attente ouverte', live: 'en cours' },
 } : {
   panel: 'Telehealth', upcoming: 'Upcoming & Ongoing', newSession: 'New Scheduled Session', signOut: 'Sign out',
@@ -38,6 +39,7 @@ const words = locale() === 'fr' ? {
   callNow: 'Call now', callHint: 'Your phone rings first; answer and press 1 to call the participant. Each of you sees only the clinic\'s number.',
   callStates: { ringing_clinician: 'Calling your phone…', clinician_answered: 'Press 1 to call the participant.', ringing_client: 'Calling the participant…', connected: 'On the line with the participant.', ended: 'The call has ended.', failed: 'The call did not go through.' },
   callProblems: {},
+  sendText: 'Send a text message', textSend: 'Send', textHint: 'Text messages are not private: write no health details, diagnosis, reason for the visit or full name.', textQueued: 'Text message on its way.',
   save: 'Save', back: 'Back', minutes: '{n} min', status: { scheduled: 'scheduled', open: 'waiting room open', live: 'in progress' },
 };
 const w = (key, vars = {}) => String(words[key]).replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? '');
@@ -125,7 +127,28 @@ function participantRow(s, p) {
     p.link ? h('input', { class: 'link', type: 'text', readonly: true, value: p.link, 'aria-label': `${words.link} ${p.name}` }) : null,
     copy,
     h('button', { type: 'button', 'data-action': 'new-link', onclick: () => act(s.id, 'link', String(p.number)).then(home) }, words.newLink),
-    p.link ? h('button', { type: 'button', 'data-action': 'revoke', onclick: () => act(s.id, 'revoke', String(p.number)).then(home) }, words.revoke) : null);
+    p.link ? h('button', { type: 'button', 'data-action': 'revoke', onclick: () => act(s.id, 'revoke', String(p.number)).then(home) }, words.revoke) : null,
+    p.can_text ? textForm(s, p) : null);
+}
+
+// textForm: a text message of the clinician's own to the participant, with what to keep out.
+function textForm(s, p) {
+  const id = `text-${s.id}-${p.number}`;
+  const area = h('textarea', { id, maxlength: 300, rows: 2, 'aria-describedby': id + '-hint' });
+  const status = h('p', { class: 'error', role: 'status' });
+  return h('details', { class: 'text-message', 'data-action': 'text' },
+    h('summary', {}, words.sendText),
+    h('form', { novalidate: true, onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        await act(s.id, 'sms', String(p.number), area.value);
+        area.value = '';
+        status.textContent = words.textQueued;
+      } catch (err) { status.textContent = err.message; }
+    } },
+    h('label', { for: id }, words.sendText), area,
+    h('p', { class: 'hint', id: id + '-hint' }, words.textHint),
+    h('button', { type: 'submit' }, words.textSend), status));
 }
 
 function act(id, action, participant = '', text = '') {

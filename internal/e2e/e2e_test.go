@@ -25,6 +25,8 @@ import (
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/bridgetest"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/hstest"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/twiliotest"
 )
 
 // start is the test clock's "now": a session booked for 14:00 UTC opens at 13:30.
@@ -92,7 +94,7 @@ func (h *harness) routes() http.Handler {
 		return def
 	}
 	ctx := context.Background()
-	// POST /book {name, locale, time_zone, email, hour | in_minutes}: a session with one
+	// POST /book {name, locale, time_zone, email, phone, kind, hour | in_minutes}: a session with one
 	// web-link guest, at 14:00 UTC (a day later for each new one), at an hour, or soon.
 	mux.HandleFunc("POST /book", func(w http.ResponseWriter, r *http.Request) {
 		m := body(r)
@@ -106,9 +108,10 @@ func (h *harness) routes() http.Handler {
 		}
 		s, err := h.env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{
 			Clinician: h.clinician.UserID.String(), Start: at, End: at.Add(50 * time.Minute), TimeZone: "Europe/Paris",
+			Kind: bridge.Kind(str(m, "kind", "video")),
 			Participants: []bridge.ParticipantRequest{{
 				Name: str(m, "name", "Jane Doe"), Locale: str(m, "locale", "en"), TimeZone: str(m, "time_zone", "Europe/Paris"),
-				Email: str(m, "email", ""), Invite: bridge.InviteMode(str(m, "invite", "none")),
+				Email: str(m, "email", ""), Phone: str(m, "phone", ""), Invite: bridge.InviteMode(str(m, "invite", "none")),
 			}},
 		})
 		if err != nil {
@@ -253,6 +256,23 @@ func TestCallInTheBrowser(t *testing.T) {
 
 func TestGuestInTheBrowser(t *testing.T) {
 	newHarness(t).run("guest.mjs")
+}
+
+// TestTelephoneInTheBrowser: a telephone session's link page in English and French (the number
+// masked, no Join, no camera), and Call now on the panel through a loopback Twilio.
+func TestTelephoneInTheBrowser(t *testing.T) {
+	fake := twiliotest.StartFake(t)
+	newHarnessWith(t, func(cfg map[string]any, _ string) {
+		cfg["notifications.clinic_phone"] = "+33123456789"
+		cfg["notifications.sms.account_sid"] = "AC0123456789abcdef0123456789abcdef"
+		cfg["notifications.sms.auth_token"] = "0123456789abcdef0123456789abcdef"
+		cfg["notifications.sms.from"] = "+33123456789"
+		cfg["notifications.sms.api_url"] = fake.URL
+		cfg["telephone.clinicians"] = map[string]any{"@dr.martin:" + hstest.ServerName: "+33699887766"}
+	}).run("telephone.mjs")
+	if calls := fake.Calls(); len(calls) != 1 || calls[0].To != "+33699887766" {
+		t.Errorf("Call now asked Twilio for %+v", calls)
+	}
 }
 
 func TestLinksAndNamesInTheBrowser(t *testing.T) {

@@ -109,7 +109,7 @@ function sessionCard(ps) {
     waiting.length ? h('p', { class: 'waiting-names' }, waiting.map((p) => p.name).join(', ')) : null,
     h('ul', { class: 'participants' }, ps.participants.map((p) => participantRow(s, p))),
     h('div', { class: 'actions' },
-      ps.can_call ? h('button', { type: 'button', class: 'primary', 'data-action': 'call', title: words.callHint, onclick: () => act(s.id, 'call').then(home, (e) => message(words.panel, e.message)) }, words.callNow) : null,
+      ps.can_call && !(ps.call && ['ringing_clinician', 'clinician_answered', 'ringing_client', 'connected'].includes(ps.call.state)) ? h('button', { type: 'button', class: 'primary', 'data-action': 'call', title: words.callHint, onclick: () => act(s.id, 'call').then(home, (e) => message(words.panel, e.message)) }, words.callNow) : null,
       h('button', { type: 'button', class: ps.can_call ? '' : 'primary', 'data-action': 'enter', onclick: () => enter(s.id) }, s.status === 'live' ? words.enter : words.start),
       h('button', { type: 'button', 'data-action': 'attendees', onclick: () => attendees(s.id) }, words.attendees),
       h('button', { type: 'button', 'data-action': 'edit', onclick: () => sessionForm(ps) }, words.edit),

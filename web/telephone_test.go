@@ -166,6 +166,10 @@ func TestTelephoneCallFromThePanel(t *testing.T) {
 	if len(calls) != 1 || calls[0].To != clinicianPhone || calls[0].From != clinicCallerID || strings.Contains(calls[0].Twiml, "+33612345612") {
 		t.Fatalf("the call asked of Twilio: %+v", calls)
 	}
+	dr := s.clinician.UserID.String()
+	if !s.env.Audited(t, dr, bridge.AuditPhoneCall, sess.ID, map[string]string{"participant": "1", "via": "panel"}) {
+		t.Error("the call is not in the audit trail")
+	}
 	// A second press while it rings: refused, not a second call.
 	if code := s.call("POST", "/api/panel/sessions/"+sess.ID+"/call", "", map[string]string{}, &e); code != http.StatusConflict || len(fake.Calls()) != 1 {
 		t.Errorf("a second call while ringing: %d %+v", code, e)
@@ -260,6 +264,14 @@ func TestTextFromThePanel(t *testing.T) {
 	}
 	if code := s.call("POST", "/api/panel/sessions/"+id+"/sms", "", map[string]string{"participant": "1", "text": "I will call you in 5 minutes."}, &created); code != 200 {
 		t.Fatalf("text: %d", code)
+	}
+	if !s.env.Audited(t, s.clinician.UserID.String(), bridge.AuditTextSent, id, map[string]string{"participant": "1", "via": "panel"}) {
+		t.Error("the text is not in the audit trail")
+	}
+	for _, r := range s.env.AuditTrail(t) {
+		if strings.Contains(string(r.Detail), "I will call you") {
+			t.Errorf("the audit trail holds the text: %s", r.Detail)
+		}
 	}
 	s.clock.Advance(time.Second) // the sender's next round
 	got := fake.WaitFor(t, 1, wait)

@@ -55,6 +55,14 @@ for (const c of cases) {
       await shot(page, 'telephone-guest-fr-window-open');
     }
     check(await page.evaluate(() => window.mediaRequests) === 0, `${c.locale} ${device}: the page asked for the camera or microphone`);
+    if (device === 'phone') {
+      // My sessions says it is by telephone, with no Join.
+      await page.locator('#my-sessions').click();
+      await page.locator('.session-item').first().waitFor();
+      const item = await text(page, `.session-item[data-session="${sessionId}"]`);
+      check(item.includes(c.locale === 'fr' ? 'Par téléphone' : 'By telephone') && !item.includes('Join') && !item.includes('Rejoindre'), `${c.locale}: My sessions says ${item}`);
+      await shot(page, `telephone-my-sessions-${c.locale}`);
+    }
     await page.close();
   }
 }

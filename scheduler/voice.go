@@ -209,8 +209,13 @@ func (v *Voice) Webhooks(ev VoiceEvents) http.Handler {
 			http.Error(w, "DialCallStatus is missing or unknown", http.StatusBadRequest)
 			return
 		}
-		if st == bridge.CallStatusAnswered {
-			st = bridge.CallStatusCompleted // the dial ended after being answered
+		if st == bridge.CallStatusAnswered || st == bridge.CallStatusCompleted {
+			// The dial was answered, then ended: whether or not the client's own "answered"
+			// report came first, the client was on the line.
+			if err := ev.CallReport(r.Context(), r.PathValue("id"), bridge.LegClient, bridge.CallStatusAnswered); err != nil && !errors.Is(err, bridge.ErrNotFound) {
+				v.log.Err(err).Msg("Failed to record a dial's answer")
+			}
+			st = bridge.CallStatusCompleted
 		}
 		if err := ev.CallReport(r.Context(), r.PathValue("id"), bridge.LegClient, st); err != nil && !errors.Is(err, bridge.ErrNotFound) {
 			v.log.Err(err).Msg("Failed to record the end of a dial")

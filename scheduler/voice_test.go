@@ -159,7 +159,9 @@ func TestVoiceCallbacks(t *testing.T) {
 	if r := post("dialed", url.Values{"DialCallStatus": {"busy"}}); !strings.Contains(r.Body, "busy") {
 		t.Errorf("dialed busy: %s", r.Body)
 	}
-	want := []string{id + " clinician answered", id + " client answered", id + " client busy"}
+	// A dial that completed was answered, whether or not its "answered" report came.
+	post("dialed", url.Values{"DialCallStatus": {"completed"}})
+	want := []string{id + " clinician answered", id + " client answered", id + " client busy", id + " client answered", id + " client completed"}
 	if !slices.Equal(ev.reports, want) || len(ev.accepted) != 1 {
 		t.Errorf("reports %v, accepted %v", ev.reports, ev.accepted)
 	}

@@ -63,8 +63,6 @@ func (svc *Service) PlaceCall(ctx context.Context, actor, id, ref string) (*Call
 			return ErrNotTelephone
 		case s.Over():
 			return fmt.Errorf("%w: the session is %s", ErrSessionOver, s.Status)
-		case s.Status == StatusScheduled && !s.InWindow(now, svc.window):
-			return fmt.Errorf("%w: you can call from %s", ErrLobbyClosed, s.Opens(svc.window).In(s.Location()).Format("15:04 MST"))
 		case pc.phone == nil:
 			return ErrCallsOff
 		}
@@ -74,6 +72,9 @@ func (svc *Service) PlaceCall(ctx context.Context, actor, id, ref string) (*Call
 		}
 		if mine == "" {
 			return ErrNoPhoneOnFile
+		}
+		if s.Status == StatusScheduled && !s.InWindow(now, svc.window) {
+			return fmt.Errorf("%w: you can call from %s", ErrLobbyClosed, s.Opens(svc.window).In(s.Location()).Format("15:04 MST"))
 		}
 		p, err := FindParticipant(ps, ref)
 		if err != nil {

@@ -47,6 +47,14 @@ func TestTelephoneSessionFromThePanel(t *testing.T) {
 		t.Errorf("telephone session without invitation: %d %+v", code, e)
 	}
 
+	// This bridge has no Twilio account: no Call now, and the API says why.
+	if created.CanCall {
+		t.Error("Call now offered by a bridge that cannot place calls")
+	}
+	if code := s.call("POST", "/api/panel/sessions/"+created.Session.ID+"/call", "", map[string]string{}, &e); code != http.StatusConflict || e.Code != "call_refused" {
+		t.Errorf("Call now without Twilio: %d %+v", code, e)
+	}
+
 	// The client's page: the number masked, no Join, not even in the window.
 	ctx := context.Background()
 	sess, _ := s.env.App.Sessions.Session(ctx, created.Session.ID)

@@ -30,6 +30,24 @@ type VoiceConfig struct {
 	APIURL string
 	// RingTimeout is how long each phone rings.
 	RingTimeout time.Duration
+	// Language is what the clinician hears: "en" (the default) or "fr".
+	Language string
+}
+
+// voiceWords are what the clinician hears, by language.
+var voiceWords = map[string]map[string]string{
+	"en": {
+		"prompt": "Your telehealth telephone session. Press 1 to call your client now.", "nokey": "No key was pressed. Goodbye.",
+		"calling": "Calling your client.", "ended": "The call has ended. Goodbye.", "busy": "Your client's phone is busy. Goodbye.",
+		"noanswer": "Your client did not answer. Goodbye.", "failed": "Your client's number could not be called. Goodbye.",
+		"bye": "Goodbye.", "stale": "This call can no longer be connected. Goodbye.",
+	},
+	"fr": {
+		"prompt": "Votre séance de téléconsultation par téléphone. Tapez 1 pour appeler votre patient.", "nokey": "Aucune touche n'a été tapée. Au revoir.",
+		"calling": "Appel de votre patient.", "ended": "L'appel est terminé. Au revoir.", "busy": "La ligne de votre patient est occupée. Au revoir.",
+		"noanswer": "Votre patient n'a pas répondu. Au revoir.", "failed": "Le numéro de votre patient n'a pas pu être appelé. Au revoir.",
+		"bye": "Au revoir.", "stale": "Cet appel ne peut plus être connecté. Au revoir.",
+	},
 }
 
 // Voice places calls through Twilio's Calls API and serves their callbacks. A call rings the
@@ -65,6 +83,9 @@ func NewVoice(cfg VoiceConfig, log zerolog.Logger) (*Voice, error) {
 	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
 	if cfg.RingTimeout <= 0 {
 		cfg.RingTimeout = 30 * time.Second
+	}
+	if _, ok := voiceWords[cfg.Language]; !ok {
+		cfg.Language = "en"
 	}
 	return &Voice{cfg: cfg, api: api, transport: http.DefaultTransport, log: log.With().Str("component", "voice").Logger()}, nil
 }
@@ -119,13 +140,13 @@ func (v *Voice) hook(kind, attemptID string) string {
 func (v *Voice) promptTwiML(attemptID string) string {
 	return response(
 		`<Gather numDigits="1" timeout="10" method="POST" action="`+attr(v.hook("accept", attemptID))+`">`+
-			say("Your telehealth telephone session. Press 1 to call your client now.")+`</Gather>`,
-		say("No key was pressed. Goodbye."), `<Hangup/>`)
+			v.say("prompt")+`</Gather>`,
+		v.say("nokey"), `<Hangup/>`)
 }
 
 // dialTwiML connects the clinician to the client, the clinic's number as caller ID.
 func (v *Voice) dialTwiML(attemptID, clientPhone string) string {
-	return response(say("Calling your client."),
+	return response(v.say("calling"),
 		`<Dial callerId="`+attr(v.cfg.CallerID)+`" timeout="`+strconv.Itoa(int(v.cfg.RingTimeout.Seconds()))+
 			`" method="POST" action="`+attr(v.hook("dialed", attemptID))+`">`+
 			`<Number statusCallbackEvent="answered completed" statusCallbackMethod="POST" statusCallback="`+attr(v.hook("client", attemptID))+`">`+
@@ -136,7 +157,11 @@ func response(parts ...string) string {
 	return `<?xml version="1.0" encoding="UTF-8"?><Response>` + strings.Join(parts, "") + `</Response>`
 }
 
-func say(s string) string { return `<Say>` + text(s) + `</Say>` }
+// say speaks one of voiceWords in the configured language.
+func (v *Voice) say(key string) string {
+	lang := map[string]string{"en": "en-GB", "fr": "fr-FR"}[v.cfg.Language]
+	return `<Say language="` + lang + `">` + text(voiceWords[v.cfg.Language][key]) + `</Say>`
+}
 
 func text(s string) string {
 	var b strings.Builder
@@ -220,20 +245,20 @@ func (v *Voice) Webhooks(ev VoiceEvents) http.Handler {
 		if err := ev.CallReport(r.Context(), r.PathValue("id"), bridge.LegClient, st); err != nil && !errors.Is(err, bridge.ErrNotFound) {
 			v.log.Err(err).Msg("Failed to record the end of a dial")
 		}
-		goodbye := "The call has ended. Goodbye."
+		goodbye := "ended"
 		switch st {
 		case bridge.CallStatusBusy:
-			goodbye = "Your client's phone is busy. Goodbye."
+			goodbye = "busy"
 		case bridge.CallStatusNoAnswer:
-			goodbye = "Your client did not answer. Goodbye."
+			goodbye = "noanswer"
 		case bridge.CallStatusUnreached:
-			goodbye = "Your client's number could not be called. Goodbye."
+			goodbye = "failed"
 		}
-		writeTwiML(w, response(say(goodbye), `<Hangup/>`))
+		writeTwiML(w, response(v.say(goodbye), `<Hangup/>`))
 	}))
 	mux.HandleFunc("POST /voice/accept/{id}", signed(func(w http.ResponseWriter, r *http.Request) {
 		if strings.TrimSpace(r.PostForm.Get("Digits")) != "1" {
-			writeTwiML(w, response(say("Goodbye."), `<Hangup/>`))
+			writeTwiML(w, response(v.say("bye"), `<Hangup/>`))
 			return
 		}
 		phone, err := ev.AcceptCall(r.Context(), r.PathValue("id"))
@@ -241,7 +266,7 @@ func (v *Voice) Webhooks(ev VoiceEvents) http.Handler {
 			if !errors.Is(err, bridge.ErrNotFound) {
 				v.log.Err(err).Msg("Failed to connect a call to the client")
 			}
-			writeTwiML(w, response(say("This call can no longer be connected. Goodbye."), `<Hangup/>`))
+			writeTwiML(w, response(v.say("stale"), `<Hangup/>`))
 			return
 		}
 		writeTwiML(w, v.dialTwiML(r.PathValue("id"), phone))

@@ -75,6 +75,18 @@ func TestVoiceRequestsAndRefusals(t *testing.T) {
 	if !strings.Contains(c.Twiml, `<Gather numDigits="1"`) || !strings.Contains(c.Twiml, "/voice/accept/"+a.ID) || strings.Contains(c.Twiml, testClientPhone) {
 		t.Errorf("prompt TwiML %s", c.Twiml)
 	}
+	// A French clinic's clinicians hear French.
+	fr, err := scheduler.NewVoice(scheduler.VoiceConfig{AccountSID: testAccountSID, AuthToken: testAuthToken, CallerID: testCallerID,
+		PublicURL: "https://bridge.clinique.example", APIURL: fake.URL, Language: "fr"}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = fr.Ring(context.Background(), attempt(), testClinicianPhone); err != nil {
+		t.Fatal(err)
+	}
+	if twiml := fake.Calls()[1].Twiml; !strings.Contains(twiml, `<Say language="fr-FR">`) || !strings.Contains(twiml, "Tapez 1") {
+		t.Errorf("French prompt: %s", twiml)
+	}
 	fake.FailNext(1, http.StatusBadRequest, 21211, "Invalid 'To' Phone Number: +3369988")
 	_, err = v.Ring(context.Background(), attempt(), "+3369988")
 	var ce *scheduler.CallError

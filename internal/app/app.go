@@ -136,6 +136,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		voice, err := scheduler.NewVoice(scheduler.VoiceConfig{
 			AccountSID: cfg.Notify.SMS.AccountSID, AuthToken: cfg.Notify.SMS.AuthToken, CallerID: cfg.Notify.ClinicPhone,
 			PublicURL: cfg.Web.PublicURL, APIURL: cfg.Notify.SMS.APIURL, RingTimeout: cfg.Telephone.RingTimeout,
+			Language: cfg.Telephone.Language,
 		}, log)
 		if err != nil {
 			_ = db.Close()

@@ -92,6 +92,11 @@ func (svc *Service) PlaceCall(ctx context.Context, actor, id, ref string) (*Call
 		if pc.byID == nil {
 			pc.byID, pc.bySess = map[string]*CallAttempt{}, map[string]*CallAttempt{}
 		}
+		if last := pc.bySess[s.ID]; last != nil {
+			// Only the latest attempt of a session is followed: a late report about an older
+			// one is ErrNotFound, and the map does not grow with every try.
+			delete(pc.byID, last.ID)
+		}
 		// Known before the provider is asked: its first callback may come before its answer.
 		pc.byID[a.ID], pc.bySess[s.ID] = a, a
 		pc.mu.Unlock()

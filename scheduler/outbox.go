@@ -255,9 +255,8 @@ func (nt *Notifier) Plan(ctx context.Context, s *bridge.Session) error {
 				cancel(n, "no longer planned")
 				continue
 			}
-			due := want[i].due
-			if !n.Due.Equal(due) || n.Revision != s.Revision {
-				n.Due, n.Revision, n.UpdatedAt = due, s.Revision, now
+			if !n.Due.Equal(want[i].due) || n.Revision != s.Revision {
+				n.Due, n.Revision, n.UpdatedAt = want[i].due, s.Revision, now
 				change = append(change, n)
 			}
 		}

@@ -74,11 +74,19 @@ await panel.setViewportSize({ width: 1280, height: 800 });
 const card = panel.locator(`.session-card[data-session="${sessionId}"]`);
 await card.waitFor();
 check((await text(card, '.kind')).includes('Telephone · +33 6 12 34 56 12'), 'the card: ' + await text(card, '.kind'));
+// The clinician starts a text; the card is drawn again as the call moves; the draft stays.
+await card.locator('details.text-message summary').click();
+await card.locator('details.text-message textarea').fill('I will call you in 2 minutes.');
+check((await text(card, 'details.text-message .hint')).includes('not private'), 'no reminder of what a text must not hold');
 await card.locator('[data-action="call"]').click();
 await until('the card to say the clinician\'s phone rings', async () =>
   (await text(card, '.call-state')).includes('Calling your phone'));
 check(await card.locator('[data-action="call"]').count() === 0, 'Call now is still offered while the call rings');
+check(await card.locator('details.text-message textarea').inputValue() === 'I will call you in 2 minutes.', 'the draft text was lost when the card was drawn again');
 await shot(panel, 'telephone-panel-calling-en');
+await card.locator('details.text-message button[type="submit"]').click();
+await until('the text to be on its way', async () => (await text(card, 'details.text-message [role="status"]')).includes('on its way'));
+await control('/advance', { minutes: 0.05 }); // the sender's next round
 
 // New Scheduled Session: choosing Telephone shows the phone field whatever the invitation.
 await panel.locator('#new-session').click();

@@ -273,6 +273,17 @@ func TestTelephoneInTheBrowser(t *testing.T) {
 	if calls := fake.Calls(); len(calls) != 1 || calls[0].To != "+33699887766" {
 		t.Errorf("Call now asked Twilio for %+v", calls)
 	}
+	err := waitFor(10*time.Second, func() bool {
+		for _, m := range fake.Messages() {
+			if m.To == "+33612345612" && strings.HasSuffix(m.Body, ": I will call you in 2 minutes.") {
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		t.Errorf("the panel's text did not go: %+v", fake.Messages())
+	}
 }
 
 func TestLinksAndNamesInTheBrowser(t *testing.T) {

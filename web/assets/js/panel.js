@@ -131,24 +131,34 @@ function participantRow(s, p) {
     p.can_text ? textForm(s, p) : null);
 }
 
+// textDrafts keeps what the clinician is writing across the list's re-renders (the list is
+// drawn again whenever any session changes).
+const textDrafts = new Map();
+
 // textForm: a text message of the clinician's own to the participant, with what to keep out.
 function textForm(s, p) {
   const id = `text-${s.id}-${p.number}`;
-  const area = h('textarea', { id, maxlength: 300, rows: 2, 'aria-describedby': id + '-hint' });
+  const draft = textDrafts.get(id);
+  const area = h('textarea', { id, maxlength: 300, rows: 3, cols: 60, 'aria-label': `${words.sendText}: ${p.name}`, 'aria-describedby': id + '-hint' });
+  area.value = draft || '';
+  area.addEventListener('input', () => textDrafts.set(id, area.value));
   const status = h('p', { class: 'error', role: 'status' });
-  return h('details', { class: 'text-message', 'data-action': 'text' },
+  const box = h('details', { class: 'text-message', 'data-action': 'text', open: draft !== undefined },
     h('summary', {}, words.sendText),
     h('form', { novalidate: true, onsubmit: async (e) => {
       e.preventDefault();
       try {
         await act(s.id, 'sms', String(p.number), area.value);
         area.value = '';
+        textDrafts.delete(id);
         status.textContent = words.textQueued;
       } catch (err) { status.textContent = err.message; }
     } },
-    h('label', { for: id }, words.sendText), area,
+    area,
     h('p', { class: 'hint', id: id + '-hint' }, words.textHint),
     h('button', { type: 'submit' }, words.textSend), status));
+  box.addEventListener('toggle', () => { if (box.open && !textDrafts.has(id)) textDrafts.set(id, area.value); if (!box.open) textDrafts.delete(id); });
+  return box;
 }
 
 function act(id, action, participant = '', text = '') {

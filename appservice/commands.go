@@ -58,6 +58,8 @@ func commandList() []command {
 		{"reschedule", "<session> <date> <time> [time zone] [duration=50m]", "move a session", true, false, cmdReschedule},
 		{"cancel", "<session>", "call a session off", true, false, cmdCancel},
 		{"end", "<session>", "end the meeting for all", true, false, cmdEnd},
+		{"sms", "<session> [#participant] <text>", "text a participant a message of your own (no health details: texts are not private)", true, false, cmdSMS},
+		{"call", "<session> [participant]", "telephone session: ring your phone, then connect the participant (from the clinic's number)", true, false, cmdCall},
 		{"join", "<session>", "a one-time link to the session's call page, for apps without widgets (Element X)", false, true, cmdJoin},
 		{"login", "", "a one-time link that signs you in to the web panel", true, true, cmdLogin},
 	}
@@ -493,7 +495,7 @@ func cmdSchedule(ce *commandEvent) {
 	if s.Kind == bridge.KindPhone {
 		_, booked, _ := c.svc.Lobby(ce.Ctx, ce.Sender.String(), s.ID)
 		for _, bp := range booked {
-			n.text(fmt.Sprintf(". Telephone: call them at %s.", bridge.ReadablePhone(bp.Phone)))
+			n.text(fmt.Sprintf(". Telephone: call them at %s (or send !call %s: the bridge rings your phone, then theirs).", bridge.ReadablePhone(bp.Phone), s.ID))
 		}
 	} else {
 		n.text(fmt.Sprintf(". The waiting room opens at %s.", s.Opens(c.window).In(loc).Format("15:04")))

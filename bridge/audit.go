@@ -46,6 +46,10 @@ const (
 	AuditParticipantDataViewed AuditAction = "participant_data_viewed"
 	// AuditCallJoined: someone's media connection joined a session's call.
 	AuditCallJoined AuditAction = "call_joined"
+	// AuditPhoneCall: a clinician placed a telephone session's call through the bridge.
+	AuditPhoneCall AuditAction = "phone_call"
+	// AuditTextSent: a clinician texted a participant a message of their own (never its text).
+	AuditTextSent AuditAction = "text_sent"
 )
 
 // AuditEntry is one row of the audit trail. It identifies people by Matrix user ID or by

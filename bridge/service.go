@@ -30,6 +30,10 @@ type Service struct {
 	plan     Planner
 	calls    Calls
 	watchers []Watcher
+	// phone holds telephone sessions' call attempts (service_phone.go).
+	phone phoneCalls
+	// texter carries clinicians' own text messages (the outbox).
+	texter Texter
 
 	locks keyedLocks
 

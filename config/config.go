@@ -181,6 +181,8 @@ type TelephoneConfig struct {
 	Clinicians map[string]string `yaml:"clinicians"`
 	// RingTimeout is how long a phone rings before the attempt counts as not answered.
 	RingTimeout time.Duration `yaml:"ring_timeout"`
+	// Language is what the clinician hears on their phone before the client is called: en or fr.
+	Language string `yaml:"language"`
 }
 
 // TelephoneProblems says why the bridge cannot place telephone sessions' calls, or nothing
@@ -374,6 +376,9 @@ func (c *Config) validate() error {
 		if !e164.MatchString(phone) {
 			bad("telephone.clinicians", "the phone of %s is not an E.164 number (+33612345678)", user)
 		}
+	}
+	if l := c.Telephone.Language; l != "en" && l != "fr" {
+		bad("telephone.language", "%q is not en or fr", l)
 	}
 	if t := c.Telephone.RingTimeout; t < 5*time.Second || t > 2*time.Minute {
 		bad("telephone.ring_timeout", "%s is not between 5s and 2m", t)

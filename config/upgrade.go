@@ -78,6 +78,7 @@ func upgradeConfig(helper up.Helper) {
 
 	helper.Copy(up.Map, "telephone", "clinicians")
 	helper.Copy(up.Str, "telephone", "ring_timeout")
+	helper.Copy(up.Str, "telephone", "language")
 
 	helper.Copy(up.Map, "permissions")
 

@@ -23,12 +23,12 @@ var _ scheduler.Outbox = (*OutboxQuery)(nil)
 
 const (
 	outboxColumns = `id, session_id, participant_id, kind, channel, due_at, status, attempts, revision,
-		provider_id, last_error, created_at, updated_at`
+		provider_id, last_error, created_at, updated_at, body`
 	insertOutboxQuery = `INSERT INTO telehealth_outbox (session_id, participant_id, kind, channel, due_at, status,
-		attempts, revision, provider_id, last_error, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`
+		attempts, revision, provider_id, last_error, created_at, updated_at, body)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`
 	updateOutboxQuery = `UPDATE telehealth_outbox SET due_at=$2, status=$3, attempts=$4, revision=$5, provider_id=$6,
-		last_error=$7, updated_at=$8 WHERE id=$1`
+		last_error=$7, updated_at=$8, body=$9 WHERE id=$1`
 	sessionOutboxQuery = `SELECT ` + outboxColumns + ` FROM telehealth_outbox WHERE session_id=$1 ORDER BY due_at, id`
 	// claimDue takes the next due rows for this sender. On PostgreSQL the inner select adds
 	// FOR UPDATE SKIP LOCKED, so that a second instance (during a leader change) passes over
@@ -47,7 +47,7 @@ func scanNotification(row dbutil.Scannable) (*scheduler.Notification, error) {
 	var kind, channel, status string
 	var due, created, updated int64
 	err := row.Scan(&n.ID, &n.SessionID, &n.ParticipantID, &kind, &channel, &due, &status, &n.Attempts, &n.Revision,
-		&n.ProviderID, &n.LastError, &created, &updated)
+		&n.ProviderID, &n.LastError, &created, &updated, &n.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (q *OutboxQuery) Insert(ctx context.Context, ns ...*scheduler.Notification)
 		for _, n := range ns {
 			err := q.db.QueryRow(ctx, insertOutboxQuery, n.SessionID, n.ParticipantID, string(n.Kind), string(n.Channel),
 				n.Due.UnixMilli(), string(n.Status), n.Attempts, n.Revision, n.ProviderID, n.LastError,
-				n.CreatedAt.UnixMilli(), n.UpdatedAt.UnixMilli()).Scan(&n.ID)
+				n.CreatedAt.UnixMilli(), n.UpdatedAt.UnixMilli(), n.Body).Scan(&n.ID)
 			if err != nil {
 				return err
 			}
@@ -76,7 +76,7 @@ func (q *OutboxQuery) Insert(ctx context.Context, ns ...*scheduler.Notification)
 // Update saves a notification's schedule and outcome.
 func (q *OutboxQuery) Update(ctx context.Context, n *scheduler.Notification) error {
 	_, err := q.db.Exec(ctx, updateOutboxQuery, n.ID, n.Due.UnixMilli(), string(n.Status), n.Attempts, n.Revision,
-		n.ProviderID, n.LastError, n.UpdatedAt.UnixMilli())
+		n.ProviderID, n.LastError, n.UpdatedAt.UnixMilli(), n.Body)
 	return err
 }
 

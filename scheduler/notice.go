@@ -23,6 +23,8 @@ const (
 	// NoticePhoneIntro: for telephone sessions, who will call and from which number, shortly
 	// before the call, so the client recognises the caller.
 	NoticePhoneIntro NoticeKind = "phone_intro"
+	// NoticeMessage: a text message the clinician wrote (!sms, the panel), by SMS.
+	NoticeMessage NoticeKind = "message"
 )
 
 // Channel is how a notification travels.
@@ -58,6 +60,8 @@ type Notice struct {
 	Link string
 	// ClinicianName is the clinician's display name, for the telephone introduction.
 	ClinicianName string
+	// Body is the clinician's own text (NoticeMessage).
+	Body string
 	// Sequence is the calendar invite's SEQUENCE: the session's revision at planning time.
 	Sequence int
 	// Now is when the notice is rendered (calendar DTSTAMP).
@@ -100,4 +104,6 @@ type Notification struct {
 	LastError  string
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	// Body is the clinician's own text of a NoticeMessage, kept until it is sent or given up.
+	Body string
 }

@@ -219,7 +219,7 @@ func (nt *Notifier) Plan(ctx context.Context, s *bridge.Session) error {
 		for _, n := range mine {
 			if n.Channel == ChannelEmail && !slices.Contains(wanted, ChannelEmail) ||
 				n.Channel == ChannelMatrix && !slices.Contains(wanted, ChannelMatrix) ||
-				n.Channel == ChannelSMS && !slices.Contains(wanted, ChannelSMS) && n.Kind != NoticePhoneIntro {
+				n.Channel == ChannelSMS && !slices.Contains(wanted, ChannelSMS) && n.Kind != NoticePhoneIntro && n.Kind != NoticeMessage {
 				cancel(n, "the participant's invitation mode changed")
 			}
 		}
@@ -247,7 +247,7 @@ func (nt *Notifier) Plan(ctx context.Context, s *bridge.Session) error {
 			// Someone told the old time hears of the new one; a confirmation still waiting
 			// will say the new time by itself.
 			toldOld := slices.ContainsFunc(mine, func(n *Notification) bool {
-				return n.Channel == ch && n.Status == StatusSent && n.Revision < s.Revision && n.Kind != NoticePhoneIntro
+				return n.Channel == ch && n.Status == StatusSent && n.Revision < s.Revision && n.Kind != NoticePhoneIntro && n.Kind != NoticeMessage
 			})
 			if toldOld && !has(mine, NoticeReschedule, ch, s.Revision) {
 				newRow(p, NoticeReschedule, ch, now)
@@ -263,9 +263,8 @@ func (nt *Notifier) Plan(ctx context.Context, s *bridge.Session) error {
 				cancel(n, "no longer planned")
 				continue
 			}
-			due := want[i].due
-			if !n.Due.Equal(due) || n.Revision != s.Revision {
-				n.Due, n.Revision, n.UpdatedAt = due, s.Revision, now
+			if !n.Due.Equal(want[i].due) || n.Revision != s.Revision {
+				n.Due, n.Revision, n.UpdatedAt = want[i].due, s.Revision, now
 				change = append(change, n)
 			}
 		}
@@ -310,6 +309,21 @@ func (nt *Notifier) Plan(ctx context.Context, s *bridge.Session) error {
 	}
 	return nil
 }
+
+// QueueText puts a clinician's own text message to a participant in the outbox, to go by SMS
+// now. The outbox's rules apply: an opted-out number gets nothing, a refusal is reported, and
+// the row shows in !notifications; the text itself is dropped once the row is settled.
+func (nt *Notifier) QueueText(ctx context.Context, s *bridge.Session, p *bridge.Participant, body string) error {
+	now := nt.clock.Now()
+	n := &Notification{SessionID: s.ID, ParticipantID: p.ID, Kind: NoticeMessage, Channel: ChannelSMS, Due: now,
+		Status: StatusPending, Revision: s.Revision, CreatedAt: now, UpdatedAt: now, Body: body}
+	if err := nt.outbox.Insert(ctx, n); err != nil {
+		return fmt.Errorf("queueing a text message for session %s: %w", s.ID, err)
+	}
+	return nil
+}
+
+var _ bridge.Texter = (*Notifier)(nil)
 
 func maxTime(a, b time.Time) time.Time {
 	if a.After(b) {
@@ -386,6 +400,7 @@ func (nt *Notifier) deliver(ctx context.Context, n *Notification) {
 	var cause error // the provider's answer, for the log
 	finish := func(status Status, reason string) {
 		n.Status, n.LastError, n.UpdatedAt = status, reason, nt.clock.Now()
+		n.Body = "" // a clinician's text is kept only until it is sent or given up
 		if err := nt.outbox.Update(ctx, n); err != nil {
 			log.Err(err).Msg("Failed to record a notification's outcome")
 			return
@@ -465,7 +480,7 @@ func (nt *Notifier) deliver(ctx context.Context, n *Notification) {
 		}
 	}
 	notice := Notice{Kind: n.Kind, Clinic: nt.cfg.Clinic, Session: s, Participant: p, Window: nt.cfg.Window,
-		Sequence: n.Revision, Now: now}
+		Sequence: n.Revision, Now: now, Body: n.Body}
 	if nt.links != nil {
 		if notice.Link, err = nt.links.GuestLink(ctx, s, p); err != nil {
 			nt.retry(ctx, log, n, fmt.Errorf("making the participant's link: %w", err), 0)

@@ -327,8 +327,16 @@ func (s *SMS) Webhooks(in Inbound, publicURL string) http.Handler {
 
 // signed checks Twilio's signature of the form posted to publicURL before calling next.
 func (s *SMS) signed(publicURL string, next http.HandlerFunc) http.HandlerFunc {
-	validator := client.NewRequestValidator(s.cfg.AuthToken)
+	return twilioSigned(s.cfg.AuthToken, func(*http.Request) string { return publicURL }, s.log, next)
+}
+
+// twilioSigned checks Twilio's signature, with the account's auth token, of the form posted to
+// the public URL urlOf gives for the request (the URL configured at Twilio, as Twilio saw it),
+// before calling next; anything else is refused with 403.
+func twilioSigned(authToken string, urlOf func(*http.Request) string, log zerolog.Logger, next http.HandlerFunc) http.HandlerFunc {
+	validator := client.NewRequestValidator(authToken)
 	return func(w http.ResponseWriter, r *http.Request) {
+		publicURL := urlOf(r)
 		r.Body = http.MaxBytesReader(w, r.Body, maxWebhookBody)
 		if err := r.ParseForm(); err != nil {
 			http.Error(w, "unreadable form", http.StatusBadRequest)
@@ -343,7 +351,7 @@ func (s *SMS) signed(publicURL string, next http.HandlerFunc) http.HandlerFunc {
 			params[k] = v[0]
 		}
 		if !validator.Validate(signedURL, params, r.Header.Get("X-Twilio-Signature")) {
-			s.log.Warn().Str("path", r.URL.Path).Msg("Refused a webhook without a valid Twilio signature")
+			log.Warn().Str("path", r.URL.Path).Msg("Refused a webhook without a valid Twilio signature")
 			http.Error(w, "invalid signature", http.StatusForbidden)
 			return
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"github.com/telehealth-bridge/telehealth-bridge/database"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/bridgetest"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/dbtest"
 	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
 )
@@ -72,4 +73,59 @@ func mustSMS(t *testing.T, c *clinic) *scheduler.SMS {
 		t.Fatal(err)
 	}
 	return sms
+}
+
+// A clinician's own text goes through the outbox: sent by SMS after the clinic's name, kept in
+// the database only until it is settled, never sent to a number that answered STOP, and not
+// dropped by a re-plan of a participant invited by email.
+func TestClinicianTextThroughTheOutbox(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.Database) {
+		ctx := context.Background()
+		c := newClinic(t, db, booked)
+		s, ps := book(t, db, "text01", booked.Add(2*time.Hour), bridge.KindPhone)
+		ps[1].Phone = "+12125550123" // John, invited by email, has a phone too
+		if err := db.Store().UpdateParticipant(ctx, ps[1]); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.nt.QueueText(ctx, s, ps[1], "Je vous appelle dans 5 minutes, êtes-vous disponible ?"); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.nt.Plan(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		c.sendDue(t)
+		var got string
+		bridgetest.Eventually(t, 5*time.Second, "the text message", func() bool {
+			for _, m := range c.sms.Messages() {
+				if m.To == "+12125550123" {
+					got = m.Body
+				}
+			}
+			return got != ""
+		})
+		if got != "Clinique du Parc: Je vous appelle dans 5 minutes, êtes-vous disponible ?" {
+			t.Errorf("text message %q", got)
+		}
+		n := c.status(t, s.ID, scheduler.NoticeMessage, scheduler.ChannelSMS)
+		if n.Status != scheduler.StatusSent || n.Body != "" {
+			t.Errorf("settled row keeps %q (%s)", n.Body, n.Status)
+		}
+		if strings.Contains(c.logs.String(), "disponible") {
+			t.Error("the text reached the log")
+		}
+		// A number that answered STOP gets no text, and the clinician hears why.
+		if err := db.OptOut.OptOut(ctx, "+33612345678", booked); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.nt.QueueText(ctx, s, ps[0], "Bonjour"); err != nil {
+			t.Fatal(err)
+		}
+		c.sendDue(t)
+		rows, _ := db.Outbox.ForSession(ctx, s.ID)
+		for _, r := range rows {
+			if r.Kind == scheduler.NoticeMessage && r.ParticipantID == ps[0].ID && (r.Status != scheduler.StatusSkipped || r.Body != "") {
+				t.Errorf("text to an opted-out number: %+v", r)
+			}
+		}
+	})
 }

@@ -64,6 +64,10 @@ func whenOf(n Notice) (when, error) {
 	}
 	switch n.Kind {
 	case NoticeConfirmation, NoticeReminder, NoticeWindowOpen, NoticeReschedule, NoticeCancellation:
+	case NoticeMessage:
+		if strings.TrimSpace(n.Body) == "" {
+			return when{}, fmt.Errorf("rendering a text message for session %s: it is empty (or was already sent)", n.Session.ID)
+		}
 	case NoticePhoneIntro:
 		// Without a clinic caller ID the introduction still says who will call, without a number.
 		if strings.TrimSpace(n.ClinicianName) == "" {
@@ -106,6 +110,11 @@ func RenderSMS(n Notice) (string, error) {
 	link := ""
 	if n.Link != "" {
 		link = " " + n.Link
+	}
+	if n.Kind == NoticeMessage {
+		// The clinician's own words, after the clinic's name so that the client knows who
+		// writes; they may need UCS-2 (and more segments), which is the clinician's choice.
+		return clinic + ": " + strings.TrimSpace(n.Body), nil
 	}
 	var msg string
 	phone := n.Session.Kind == bridge.KindPhone
@@ -384,7 +393,7 @@ func phoneEmailFr(c *emailContent, n Notice, clinic, schedule, day string) {
 // recipient's zone, where it is held until 08:00. The waiting room opening and a telephone
 // introduction are about now, so they are never held. Email is not held (it does not ring).
 func NextSendTime(due time.Time, zone string, kind NoticeKind) time.Time {
-	if kind == NoticeWindowOpen || kind == NoticePhoneIntro {
+	if kind == NoticeWindowOpen || kind == NoticePhoneIntro || kind == NoticeMessage {
 		return due
 	}
 	loc, err := time.LoadLocation(zone)

@@ -44,6 +44,8 @@ type ParticipantView struct {
 	Link string `json:"link,omitempty"`
 	// Phone is the number to call in a telephone session, readable (the clinician's panel only).
 	Phone string `json:"phone,omitempty"`
+	// CanText: the clinician may text them a message of their own (they have a phone number).
+	CanText bool `json:"can_text,omitempty"`
 	// Problems are the notifications that did not reach them, and why (the panel only).
 	Problems []NoticeProblem `json:"problems,omitempty"`
 }

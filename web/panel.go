@@ -61,10 +61,30 @@ type PanelSession struct {
 	Waiting      int               `json:"waiting"`
 	Version      uint64            `json:"version"`
 	RoomID       string            `json:"room_id"`
+	// CanCall: a telephone session that the bridge can place the call of ("Call now").
+	CanCall bool `json:"can_call,omitempty"`
+	// Call is the telephone session's latest call attempt.
+	Call *CallView `json:"call,omitempty"`
+}
+
+// CallView is a telephone call attempt as the panel shows it.
+type CallView struct {
+	State       string `json:"state"`
+	Participant int    `json:"participant"`
+	// Words say where the call is, or why it did not go through, for the clinician (English);
+	// Problem names why, for the panel's own words.
+	Words   string `json:"words"`
+	Problem string `json:"problem,omitempty"`
 }
 
 func (srv *Server) panelSession(ctx context.Context, s *bridge.Session, ps []*bridge.Participant) (*PanelSession, error) {
 	out := &PanelSession{Session: srv.sessionView(s, s.TimeZone, "en"), Version: srv.hub.version(s.ID), RoomID: s.RoomID}
+	if s.Kind == bridge.KindPhone {
+		out.CanCall = !s.Over() && srv.svc.CanPlaceCalls(s.Clinician)
+		if a := srv.svc.LatestCall(s.ID); a != nil {
+			out.Call = &CallView{State: string(a.State), Participant: a.Participant, Words: a.Words(), Problem: a.ProblemCode}
+		}
+	}
 	notices, err := srv.db.Outbox.ForSession(ctx, s.ID)
 	if err != nil {
 		return nil, fmt.Errorf("loading the session's notifications: %w", err)
@@ -74,6 +94,7 @@ func (srv *Server) panelSession(ctx context.Context, s *bridge.Session, ps []*br
 		if s.Kind == bridge.KindPhone {
 			view.Phone = bridge.ReadablePhone(p.Phone)
 		}
+		view.CanText = p.Phone != "" && !s.Over()
 		for _, n := range notices {
 			if n.ParticipantID == p.ID && (n.Status == scheduler.StatusFailed || n.Status == scheduler.StatusSkipped) {
 				view.Problems = append(view.Problems, NoticeProblem{Kind: string(n.Kind), Channel: string(n.Channel), Reason: n.LastError})
@@ -315,6 +336,16 @@ func (srv *Server) panelAction(r *http.Request, clinician string) (any, error) {
 			return nil, err
 		}
 		_ = srv.svc.Audit(ctx, entry)
+	case "call":
+		// The clinician's own phone rings, then the client's: the session's clinician only.
+		if _, err := srv.svc.PlaceCall(ctx, clinician, id, req.Participant); err != nil {
+			return nil, err
+		}
+	case "sms":
+		// A text of the clinician's own through the outbox: the session's clinician only.
+		if _, err := srv.svc.TextParticipant(ctx, clinician, id, req.Participant, req.Text); err != nil {
+			return nil, err
+		}
 	default:
 		if err := srv.hostAction(ctx, clinician, id, action, req); err != nil {
 			return nil, err

@@ -145,6 +145,11 @@ func (srv *Server) UseNames(names ClinicianNames) { srv.names = names }
 // participant was not sent (the clinician's control room hears of it from the Matrix side).
 func (srv *Server) NotificationProblem(s *bridge.Session) { srv.hub.LobbyChanged(s, nil) }
 
+// CallChanged wakes the panels following a session whose telephone call moved.
+func (srv *Server) CallChanged(_ context.Context, s *bridge.Session, _ *bridge.CallAttempt) {
+	srv.hub.LobbyChanged(s, nil)
+}
+
 // Mount serves another part's handler at a path (before Start).
 func (srv *Server) Mount(path string, h http.Handler) { srv.extra[path] = h }
 
@@ -339,6 +344,11 @@ func (srv *Server) api(f func(w http.ResponseWriter, r *http.Request) (any, erro
 			case errors.Is(err, bridge.ErrInvalidSchedule), errors.Is(err, bridge.ErrInvalidTransition),
 				errors.Is(err, bridge.ErrParticipantUnkn), errors.Is(err, bridge.ErrLobbyClosed), errors.Is(err, bridge.ErrSessionOver):
 				ae = errorf(http.StatusConflict, "refused", "%s", capitalize(err.Error()))
+			case errors.Is(err, bridge.ErrNotTelephone), errors.Is(err, bridge.ErrNoPhoneOnFile),
+				errors.Is(err, bridge.ErrCallInProgress), errors.Is(err, bridge.ErrCallsOff):
+				ae = errorf(http.StatusConflict, "call_refused", "%s", capitalize(err.Error()))
+			case errors.Is(err, bridge.ErrCallNotPlaced):
+				ae = errorf(http.StatusBadGateway, "call_failed", "%s", capitalize(err.Error()))
 			default:
 				log.Err(err).Msg("API request failed")
 				ae = errorf(http.StatusInternalServerError, "internal", "Something went wrong on our side. Please try again.")

@@ -137,6 +137,21 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	if sms != nil {
 		pages.Mount("/sms/", sms.Webhooks(notifier, cfg.Web.PublicURL))
 	}
+	sessions.WatchCalls(callDesk{matrix, pages})
+	sessions.UseTexter(notifier)
+	if len(cfg.TelephoneProblems()) == 0 {
+		voice, err := scheduler.NewVoice(scheduler.VoiceConfig{
+			AccountSID: cfg.Notify.SMS.AccountSID, AuthToken: cfg.Notify.SMS.AuthToken, CallerID: cfg.Notify.ClinicPhone,
+			PublicURL: cfg.Web.PublicURL, APIURL: cfg.Notify.SMS.APIURL, RingTimeout: cfg.Telephone.RingTimeout,
+			Language: cfg.Telephone.Language,
+		}, log)
+		if err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+		sessions.UseTelephone(voice, func(userID string) string { return cfg.Telephone.Clinicians[userID] })
+		pages.Mount("/voice/", voice.Webhooks(sessions))
+	}
 	return &App{Config: cfg, Log: log, Clock: clock, DB: db, Sessions: sessions, Matrix: matrix, Scheduler: sched,
 		Notifier: notifier, Web: pages, Calls: sfu}, nil
 }

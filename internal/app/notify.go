@@ -74,3 +74,15 @@ func (d clinicDesk) NotificationProblem(ctx context.Context, s *bridge.Session, 
 	d.Connector.NotificationProblem(ctx, s, p, n)
 	d.panel.NotificationProblem(s)
 }
+
+// callDesk tells the clinician where their telephone call is, in the control room and on the
+// panel.
+type callDesk struct {
+	matrix *appservice.Connector
+	panel  *web.Server
+}
+
+func (d callDesk) CallChanged(ctx context.Context, s *bridge.Session, a *bridge.CallAttempt) {
+	d.matrix.CallChanged(ctx, s, a)
+	d.panel.CallChanged(ctx, s, a)
+}

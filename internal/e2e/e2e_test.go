@@ -25,6 +25,8 @@ import (
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/bridgetest"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/hstest"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/twiliotest"
 )
 
 // start is the test clock's "now": a session booked for 14:00 UTC opens at 13:30.
@@ -92,7 +94,7 @@ func (h *harness) routes() http.Handler {
 		return def
 	}
 	ctx := context.Background()
-	// POST /book {name, locale, time_zone, email, admission, hour | in_minutes}: a session with one
+	// POST /book {name, locale, time_zone, email, phone, kind, admission, hour | in_minutes}: a session with one
 	// web-link guest, at 14:00 UTC (a day later for each new one), at an hour, or soon.
 	mux.HandleFunc("POST /book", func(w http.ResponseWriter, r *http.Request) {
 		m := body(r)
@@ -107,9 +109,10 @@ func (h *harness) routes() http.Handler {
 		s, err := h.env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{
 			Clinician: h.clinician.UserID.String(), Start: at, End: at.Add(50 * time.Minute), TimeZone: "Europe/Paris",
 			Policy: bridge.Policy(str(m, "admission", string(bridge.PolicyManual))),
+			Kind: bridge.Kind(str(m, "kind", "video")),
 			Participants: []bridge.ParticipantRequest{{
 				Name: str(m, "name", "Jane Doe"), Locale: str(m, "locale", "en"), TimeZone: str(m, "time_zone", "Europe/Paris"),
-				Email: str(m, "email", ""), Invite: bridge.InviteMode(str(m, "invite", "none")),
+				Email: str(m, "email", ""), Phone: str(m, "phone", ""), Invite: bridge.InviteMode(str(m, "invite", "none")),
 			}},
 		})
 		if err != nil {
@@ -274,6 +277,34 @@ func TestTilesInTheBrowser(t *testing.T) {
 // they will join shortly.
 func TestLobbyInTheBrowser(t *testing.T) {
 	newHarness(t).run("lobby.mjs")
+}
+
+// TestTelephoneInTheBrowser: a telephone session's link page in English and French (the number
+// masked, no Join, no camera), and Call now on the panel through a loopback Twilio.
+func TestTelephoneInTheBrowser(t *testing.T) {
+	fake := twiliotest.StartFake(t)
+	newHarnessWith(t, func(cfg map[string]any, _ string) {
+		cfg["notifications.clinic_phone"] = "+33123456789"
+		cfg["notifications.sms.account_sid"] = "AC0123456789abcdef0123456789abcdef"
+		cfg["notifications.sms.auth_token"] = "0123456789abcdef0123456789abcdef"
+		cfg["notifications.sms.from"] = "+33123456789"
+		cfg["notifications.sms.api_url"] = fake.URL
+		cfg["telephone.clinicians"] = map[string]any{"@dr.martin:" + hstest.ServerName: "+33699887766"}
+	}).run("telephone.mjs")
+	if calls := fake.Calls(); len(calls) != 1 || calls[0].To != "+33699887766" {
+		t.Errorf("Call now asked Twilio for %+v", calls)
+	}
+	err := waitFor(10*time.Second, func() bool {
+		for _, m := range fake.Messages() {
+			if m.To == "+33612345612" && strings.HasSuffix(m.Body, ": I will call you in 2 minutes.") {
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		t.Errorf("the panel's text did not go: %+v", fake.Messages())
+	}
 }
 
 func TestLinksAndNamesInTheBrowser(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -26,14 +27,28 @@ type Message struct {
 	At time.Time
 }
 
-// Fake is a loopback server playing Twilio's message create endpoint
-// (POST /2010-04-01/Accounts/{AccountSid}/Messages.json), which can be told to fail.
+// Call is one call create request the fake received.
+type Call struct {
+	// SID is what the fake answered (empty when it answered an error).
+	SID                 string
+	AccountSID, User    string
+	To, From, Twiml     string
+	StatusCallback      string
+	StatusCallbackEvent []string
+	Timeout             string
+	At                  time.Time
+}
+
+// Fake is a loopback server playing Twilio's message and call create endpoints
+// (POST /2010-04-01/Accounts/{AccountSid}/Messages.json and Calls.json), which can be told to
+// fail (the faults are shared: the next request of either kind fails).
 type Fake struct {
 	// URL is the API root to configure the sender with.
 	URL string
 
 	mu       sync.Mutex
 	received []Message
+	calls    []Call
 	faults   []fault
 }
 
@@ -100,8 +115,19 @@ func (f *Fake) WaitFor(t testing.TB, n int, deadline time.Duration) []Message {
 	}
 }
 
+// Calls returns the call requests received so far, oldest first, failed ones included.
+func (f *Fake) Calls() []Call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Call(nil), f.calls...)
+}
+
 func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if r.Method == http.MethodPost && len(parts) == 4 && parts[0] == "2010-04-01" && parts[1] == "Accounts" && parts[3] == "Calls.json" {
+		f.serveCall(w, r, parts[2])
+		return
+	}
 	if r.Method != http.MethodPost || len(parts) != 4 || parts[0] != "2010-04-01" || parts[1] != "Accounts" || parts[3] != "Messages.json" {
 		twilioError(w, http.StatusNotFound, 20404, "The requested resource was not found")
 		return
@@ -149,6 +175,47 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 			"date_created": time.Now().UTC().Format(time.RFC1123Z),
 		})
 	}
+}
+
+func (f *Fake) serveCall(w http.ResponseWriter, r *http.Request, account string) {
+	if err := r.ParseForm(); err != nil {
+		twilioError(w, http.StatusBadRequest, 0, "unreadable form")
+		return
+	}
+	user, _, _ := r.BasicAuth()
+	c := Call{AccountSID: account, User: user, To: r.PostForm.Get("To"), From: r.PostForm.Get("From"),
+		Twiml: r.PostForm.Get("Twiml"), StatusCallback: r.PostForm.Get("StatusCallback"),
+		StatusCallbackEvent: r.PostForm["StatusCallbackEvent"], Timeout: r.PostForm.Get("Timeout"), At: time.Now()}
+	f.mu.Lock()
+	var ft *fault
+	if len(f.faults) > 0 {
+		ft = &f.faults[0]
+		f.faults = f.faults[1:]
+	}
+	valid := user != "" && user == account && c.To != "" && c.From != "" && (c.Twiml != "" || r.PostForm.Get("Url") != "")
+	if ft == nil && valid {
+		c.SID = "CA" + randomHex(16)
+	}
+	f.calls = append(f.calls, c)
+	f.mu.Unlock()
+	switch {
+	case ft != nil:
+		twilioError(w, ft.status, ft.code, ft.message)
+	case !valid:
+		twilioError(w, http.StatusBadRequest, 21205, "To, From and Url or Twiml are required")
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_ = json.NewEncoder(w).Encode(map[string]any{"sid": c.SID, "account_sid": account, "to": c.To, "from": c.From,
+			"status": "queued", "direction": "outbound-api", "api_version": "2010-04-01"})
+	}
+}
+
+// CallStatus is the form Twilio posts to a call's status callback (CallStatus: queued,
+// ringing, in-progress, completed, busy, no-answer, failed, canceled).
+func CallStatus(callSID, status string) url.Values {
+	return url.Values{"CallSid": {callSID}, "CallStatus": {status}, "AccountSid": {"AC" + randomHex(16)},
+		"Direction": {"outbound-api"}, "ApiVersion": {"2010-04-01"}}
 }
 
 func twilioError(w http.ResponseWriter, status, code int, message string) {

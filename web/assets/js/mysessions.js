@@ -19,9 +19,11 @@ export async function mySessions(token) {
     return h('li', { class: 'session-item', 'data-session': item.session.id },
       h('span', { class: 'when' }, t('sessionAt', { date: l.date, start: l.start, end: l.end, zone: l.zone })),
       h('span', { class: 'state' }, stateName(item.state)),
-      item.can_join
-        ? h('a', { class: 'button primary', href: new URL(item.link).pathname }, t('join'))
-        : h('span', { class: 'later' }, t('joinOpensAt', { time: l.opens })));
+      item.session.kind === 'phone'
+        ? h('a', { class: 'later', href: new URL(item.link).pathname }, t('byPhone'))
+        : item.can_join
+          ? h('a', { class: 'button primary', href: new URL(item.link).pathname }, t('join'))
+          : h('span', { class: 'later' }, t('joinOpensAt', { time: l.opens })));
   });
   show(h('main', { class: 'card' },
     h('h1', {}, t('mySessions')),

@@ -161,10 +161,13 @@ function sessionCard(ps) {
     h('h2', {}, when(s)),
     h('p', { class: 'status' }, (words.status[s.status] || s.status) + (waiting.length ? ' · ' + w('waitingNow', { n: waiting.length }) + words.colon : '')),
     s.kind === 'phone' ? h('p', { class: 'kind', 'data-kind': 'phone' }, [words.phoneKind, ...ps.participants.map((p) => p.phone).filter(Boolean)].join(' · ')) : null,
+    ps.call ? h('p', { class: 'call-state', 'data-state': ps.call.state, role: 'status' },
+      ps.call.state === 'failed' ? `${words.callStates.failed} ${words.callProblems[ps.call.problem] || ps.call.words}` : (words.callStates[ps.call.state] || ps.call.words)) : null,
     waiting.length ? h('p', { class: 'waiting-names' }, waiting.map((p) => bookedAndJoined(p)).join(', ')) : null,
     h('ul', { class: 'participants' }, ps.participants.map((p) => participantRow(s, p))),
     h('div', { class: 'actions' },
-      h('button', { type: 'button', class: 'primary', 'data-action': 'enter', onclick: () => attempt(() => enter(s.id)) }, s.status === 'live' ? words.enter : words.start),
+      ps.can_call && !(ps.call && ['ringing_clinician', 'clinician_answered', 'ringing_client', 'connected'].includes(ps.call.state)) ? h('button', { type: 'button', class: 'primary', 'data-action': 'call', title: words.callHint, onclick: () => attempt(() => act(s.id, 'call').then(home)) }, words.callNow) : null,
+      h('button', { type: 'button', class: ps.can_call ? '' : 'primary', 'data-action': 'enter', onclick: () => attempt(() => enter(s.id)) }, s.status === 'live' ? words.enter : words.start),
       h('button', { type: 'button', 'data-action': 'attendees', onclick: () => attendees(s.id) }, words.attendees),
       h('button', { type: 'button', 'data-action': 'edit', onclick: () => sessionForm(ps) }, words.edit),
       h('button', { type: 'button', class: 'danger', 'data-action': 'cancel', onclick: () => attempt(() => cancelSession(s.id)) }, words.cancelSession)));
@@ -183,7 +186,8 @@ function participantRow(s, p) {
     p.link ? h('input', { class: 'link', type: 'text', readonly: true, value: p.link, 'aria-label': `${words.link} ${booked}` }) : null,
     copy,
     h('button', { type: 'button', 'data-action': 'new-link', onclick: () => attempt(() => act(s.id, 'link', String(p.number)).then(home)) }, words.newLink),
-    p.link ? h('button', { type: 'button', 'data-action': 'revoke', onclick: () => attempt(() => act(s.id, 'revoke', String(p.number)).then(home)) }, words.revoke) : null);
+    p.link ? h('button', { type: 'button', 'data-action': 'revoke', onclick: () => attempt(() => act(s.id, 'revoke', String(p.number)).then(home)) }, words.revoke) : null,
+    p.can_text ? textForm(s, p) : null);
 }
 
 // problemBar says why the last action on a session did not work (it stays across the
@@ -198,6 +202,36 @@ async function attempt(action) {
   } catch (e) {
     problemBar.textContent = refusal(e, t('error'));
   }
+}
+
+// textDrafts keeps what the clinician is writing across the list's re-renders (the list is
+// drawn again whenever any session changes).
+const textDrafts = new Map();
+
+// textForm: a text message of the clinician's own to the participant, with what to keep out.
+function textForm(s, p) {
+  const id = `text-${s.id}-${p.number}`;
+  const draft = textDrafts.get(id);
+  const area = h('textarea', { id, maxlength: 300, rows: 3, cols: 60, 'aria-label': `${words.sendText}: ${p.name}`, 'aria-describedby': id + '-hint' });
+  area.value = draft || '';
+  area.addEventListener('input', () => textDrafts.set(id, area.value));
+  const status = h('p', { class: 'error', role: 'status' });
+  const box = h('details', { class: 'text-message', 'data-action': 'text', open: draft !== undefined },
+    h('summary', {}, words.sendText),
+    h('form', { novalidate: true, onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        await act(s.id, 'sms', String(p.number), area.value);
+        area.value = '';
+        textDrafts.delete(id);
+        status.textContent = words.textQueued;
+      } catch (err) { status.textContent = err.message; }
+    } },
+    area,
+    h('p', { class: 'hint', id: id + '-hint' }, words.textHint),
+    h('button', { type: 'submit' }, words.textSend), status));
+  box.addEventListener('toggle', () => { if (box.open && !textDrafts.has(id)) textDrafts.set(id, area.value); if (!box.open) textDrafts.delete(id); });
+  return box;
 }
 
 function act(id, action, participant = '', text = '') {

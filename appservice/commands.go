@@ -15,7 +15,6 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
-	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
 )
 
 // commandEvent is a command with the connector that runs it.
@@ -297,12 +296,12 @@ func cmdNotifications(ce *commandEvent) {
 		}
 		n.user(name).text(fmt.Sprintf(" · %s %s · ", row.Channel, strings.ReplaceAll(string(row.Kind), "_", " ")))
 		switch row.Status {
-		case scheduler.StatusPending, scheduler.StatusSending:
+		case bridge.NotificationPending, bridge.NotificationSending:
 			n.text("planned for " + bridge.FormatTime(row.Due, s.Location()))
 			if row.LastError != "" && row.Attempts > 0 {
 				n.text(fmt.Sprintf(", attempt %d failed: ", row.Attempts)).user(row.LastError)
 			}
-		case scheduler.StatusSent:
+		case bridge.NotificationSent:
 			n.text("sent " + bridge.FormatTime(row.UpdatedAt, s.Location()))
 		default:
 			n.text(string(row.Status)).text(": ").user(row.LastError)

@@ -75,7 +75,7 @@ var _ scheduler.Clinicians = (*Connector)(nil)
 // NotificationProblem tells the clinician, in their control room, that a participant was not
 // notified and why, so that they can reach them another way. It names the participant by their
 // number and booked name only, and never quotes the message.
-func (c *Connector) NotificationProblem(ctx context.Context, s *bridge.Session, p *bridge.Participant, n *scheduler.Notification) {
+func (c *Connector) NotificationProblem(ctx context.Context, s *bridge.Session, p *bridge.Participant, n *bridge.Notification) {
 	room, err := c.controlRoom(ctx, id.UserID(s.Clinician))
 	if err != nil {
 		zerolog.Ctx(ctx).Err(err).Msg("Failed to find a control room to report a notification problem")

@@ -3,6 +3,7 @@ package database_test
 import (
 	"context"
 	"errors"
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +13,6 @@ import (
 	"github.com/telehealth-bridge/telehealth-bridge/database"
 	"github.com/telehealth-bridge/telehealth-bridge/database/upgrades"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/dbtest"
-	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
 )
 
 func TestSchemaIsAtLatestVersion(t *testing.T) {
@@ -135,16 +135,16 @@ func TestOutboxStorage(t *testing.T) {
 			t.Fatal(err)
 		}
 		now := start.Add(-48 * time.Hour)
-		row := func(kind scheduler.NoticeKind, due time.Time) *scheduler.Notification {
-			return &scheduler.Notification{SessionID: s.ID, ParticipantID: ps[1].ID, Kind: kind, Channel: scheduler.ChannelSMS,
-				Due: due, Status: scheduler.StatusPending, CreatedAt: now, UpdatedAt: now}
+		row := func(kind bridge.NoticeKind, due time.Time) *bridge.Notification {
+			return &bridge.Notification{SessionID: s.ID, ParticipantID: ps[1].ID, Kind: kind, Channel: bridge.ChannelSMS,
+				Due: due, Status: bridge.NotificationPending, CreatedAt: now, UpdatedAt: now}
 		}
-		early, late := row(scheduler.NoticeConfirmation, now), row(scheduler.NoticeReminder, start.Add(-24*time.Hour))
+		early, late := row(bridge.NoticeConfirmation, now), row(bridge.NoticeReminder, start.Add(-24*time.Hour))
 		if err := db.Outbox.Insert(ctx, late, early); err != nil {
 			t.Fatal(err)
 		}
 		claimed, err := db.Outbox.ClaimDue(ctx, now, 10)
-		if err != nil || len(claimed) != 1 || claimed[0].ID != early.ID || claimed[0].Status != scheduler.StatusSending || claimed[0].Attempts != 1 {
+		if err != nil || len(claimed) != 1 || claimed[0].ID != early.ID || claimed[0].Status != bridge.NotificationSending || claimed[0].Attempts != 1 {
 			t.Fatalf("claim at the booking: %+v, %v", claimed, err)
 		}
 		if again, _ := db.Outbox.ClaimDue(ctx, now, 10); len(again) != 0 {
@@ -158,7 +158,7 @@ func TestOutboxStorage(t *testing.T) {
 		if len(claimed) != 2 || claimed[0].ID != early.ID || claimed[0].Attempts != 2 {
 			t.Fatalf("claim at the start, due order: %+v", claimed)
 		}
-		claimed[0].Status, claimed[0].ProviderID = scheduler.StatusSent, "SM123"
+		claimed[0].Status, claimed[0].ProviderID = bridge.NotificationSent, "SM123"
 		if err = db.Outbox.Update(ctx, claimed[0]); err != nil {
 			t.Fatal(err)
 		}

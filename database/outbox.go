@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"slices"
 	"time"
 
@@ -42,8 +43,8 @@ const (
 	byProviderQuery     = `SELECT ` + outboxColumns + ` FROM telehealth_outbox WHERE provider_id=$1`
 )
 
-func scanNotification(row dbutil.Scannable) (*scheduler.Notification, error) {
-	var n scheduler.Notification
+func scanNotification(row dbutil.Scannable) (*bridge.Notification, error) {
+	var n bridge.Notification
 	var kind, channel, status string
 	var due, created, updated int64
 	err := row.Scan(&n.ID, &n.SessionID, &n.ParticipantID, &kind, &channel, &due, &status, &n.Attempts, &n.Revision,
@@ -51,15 +52,15 @@ func scanNotification(row dbutil.Scannable) (*scheduler.Notification, error) {
 	if err != nil {
 		return nil, err
 	}
-	n.Kind, n.Channel, n.Status = scheduler.NoticeKind(kind), scheduler.Channel(channel), scheduler.Status(status)
+	n.Kind, n.Channel, n.Status = bridge.NoticeKind(kind), bridge.Channel(channel), bridge.NotificationStatus(status)
 	n.Due, n.CreatedAt, n.UpdatedAt = time.UnixMilli(due).UTC(), time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
 	return &n, nil
 }
 
-var notificationRows = dbutil.ConvertRowFn[*scheduler.Notification](scanNotification)
+var notificationRows = dbutil.ConvertRowFn[*bridge.Notification](scanNotification)
 
 // Insert adds planned notifications.
-func (q *OutboxQuery) Insert(ctx context.Context, ns ...*scheduler.Notification) error {
+func (q *OutboxQuery) Insert(ctx context.Context, ns ...*bridge.Notification) error {
 	return q.db.DoTxn(ctx, nil, func(ctx context.Context) error {
 		for _, n := range ns {
 			err := q.db.QueryRow(ctx, insertOutboxQuery, n.SessionID, n.ParticipantID, string(n.Kind), string(n.Channel),
@@ -74,19 +75,19 @@ func (q *OutboxQuery) Insert(ctx context.Context, ns ...*scheduler.Notification)
 }
 
 // Update saves a notification's schedule and outcome.
-func (q *OutboxQuery) Update(ctx context.Context, n *scheduler.Notification) error {
+func (q *OutboxQuery) Update(ctx context.Context, n *bridge.Notification) error {
 	_, err := q.db.Exec(ctx, updateOutboxQuery, n.ID, n.Due.UnixMilli(), string(n.Status), n.Attempts, n.Revision,
 		n.ProviderID, n.LastError, n.UpdatedAt.UnixMilli(), n.Body)
 	return err
 }
 
 // ForSession returns every notification of a session, in due order.
-func (q *OutboxQuery) ForSession(ctx context.Context, sessionID string) ([]*scheduler.Notification, error) {
+func (q *OutboxQuery) ForSession(ctx context.Context, sessionID string) ([]*bridge.Notification, error) {
 	return notificationRows.NewRowIter(q.db.Query(ctx, sessionOutboxQuery, sessionID)).AsList()
 }
 
 // ClaimDue marks up to limit rows due at now as being sent and returns them.
-func (q *OutboxQuery) ClaimDue(ctx context.Context, now time.Time, limit int) ([]*scheduler.Notification, error) {
+func (q *OutboxQuery) ClaimDue(ctx context.Context, now time.Time, limit int) ([]*bridge.Notification, error) {
 	lock := ""
 	if q.db.Dialect == dbutil.Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
@@ -94,7 +95,7 @@ func (q *OutboxQuery) ClaimDue(ctx context.Context, now time.Time, limit int) ([
 	query := fmt.Sprintf(claimDueQuery, lock)
 	rows, err := notificationRows.NewRowIter(q.db.Query(ctx, query, now.UnixMilli(), now.UnixMilli(), limit)).AsList()
 	// RETURNING keeps no order: the sender goes in due order.
-	slices.SortFunc(rows, func(a, b *scheduler.Notification) int {
+	slices.SortFunc(rows, func(a, b *bridge.Notification) int {
 		return cmp.Or(a.Due.Compare(b.Due), cmp.Compare(a.ID, b.ID))
 	})
 	return rows, err
@@ -120,7 +121,7 @@ func (q *OutboxQuery) NextDue(ctx context.Context) (time.Time, bool, error) {
 }
 
 // ByProviderID finds the notification a provider's status callback is about.
-func (q *OutboxQuery) ByProviderID(ctx context.Context, providerID string) (*scheduler.Notification, error) {
+func (q *OutboxQuery) ByProviderID(ctx context.Context, providerID string) (*bridge.Notification, error) {
 	n, err := scanNotification(q.db.QueryRow(ctx, byProviderQuery, providerID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil

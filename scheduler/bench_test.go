@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"os"
 	"os/exec"
 	"slices"
@@ -18,7 +19,6 @@ import (
 	"github.com/telehealth-bridge/telehealth-bridge/database"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/dbtest"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/twiliotest"
-	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
 )
 
 // seedClinic books sessions over the next month, each with one SMS participant and three
@@ -56,7 +56,7 @@ func dueRows(b *testing.B, db *database.Database, first int, due []time.Time) ma
 	b.Helper()
 	ctx := context.Background()
 	byPhone := make(map[string]time.Time, len(due))
-	var rows []*scheduler.Notification
+	var rows []*bridge.Notification
 	for i, at := range due {
 		sessionID := fmt.Sprintf("s%d", first+i)
 		ps, err := db.Store().Participants(ctx, sessionID)
@@ -64,8 +64,8 @@ func dueRows(b *testing.B, db *database.Database, first int, due []time.Time) ma
 			b.Fatalf("participants of %s: %v", sessionID, err)
 		}
 		byPhone[ps[0].Phone] = at
-		rows = append(rows, &scheduler.Notification{SessionID: sessionID, ParticipantID: ps[0].ID, Kind: scheduler.NoticeWindowOpen,
-			Channel: scheduler.ChannelSMS, Due: at, Status: scheduler.StatusPending, CreatedAt: at, UpdatedAt: at})
+		rows = append(rows, &bridge.Notification{SessionID: sessionID, ParticipantID: ps[0].ID, Kind: bridge.NoticeWindowOpen,
+			Channel: bridge.ChannelSMS, Due: at, Status: bridge.NotificationPending, CreatedAt: at, UpdatedAt: at})
 	}
 	for chunk := range slices.Chunk(rows, 1000) {
 		if err := db.Outbox.Insert(ctx, chunk...); err != nil {

@@ -15,7 +15,6 @@ import (
 	"github.com/telehealth-bridge/telehealth-bridge/database"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/dbtest"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/twiliotest"
-	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
 )
 
 // seedBurst books sessions with one SMS participant each, all with a message due now.
@@ -23,7 +22,7 @@ func seedBurst(t *testing.T, db *database.Database, n int) {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC()
-	var rows []*scheduler.Notification
+	var rows []*bridge.Notification
 	for i := range n {
 		s := &bridge.Session{ID: fmt.Sprintf("b%05d", i), Clinician: "@dr:hs", Start: now.Add(20 * time.Minute), End: now.Add(time.Hour),
 			TimeZone: "UTC", Kind: bridge.KindVideo, Status: bridge.StatusOpen, Policy: bridge.PolicyManual, CreatedAt: now, UpdatedAt: now}
@@ -32,8 +31,8 @@ func seedBurst(t *testing.T, db *database.Database, n int) {
 		if err := db.Store().InsertSession(ctx, s, []*bridge.Participant{p}); err != nil {
 			t.Fatal(err)
 		}
-		rows = append(rows, &scheduler.Notification{SessionID: s.ID, ParticipantID: p.ID, Kind: scheduler.NoticeWindowOpen,
-			Channel: scheduler.ChannelSMS, Due: now.Add(-time.Second), Status: scheduler.StatusPending, CreatedAt: now, UpdatedAt: now})
+		rows = append(rows, &bridge.Notification{SessionID: s.ID, ParticipantID: p.ID, Kind: bridge.NoticeWindowOpen,
+			Channel: bridge.ChannelSMS, Due: now.Add(-time.Second), Status: bridge.NotificationPending, CreatedAt: now, UpdatedAt: now})
 	}
 	if err := db.Outbox.Insert(ctx, rows...); err != nil {
 		t.Fatal(err)

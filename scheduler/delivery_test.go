@@ -34,7 +34,7 @@ type clinicDesk struct {
 }
 
 func (d *clinicDesk) ClinicianName(context.Context, string) (string, error) { return "Dr Martin", nil }
-func (d *clinicDesk) NotificationProblem(_ context.Context, _ *bridge.Session, p *bridge.Participant, n *scheduler.Notification) {
+func (d *clinicDesk) NotificationProblem(_ context.Context, _ *bridge.Session, p *bridge.Participant, n *bridge.Notification) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.problems = append(d.problems, fmt.Sprintf("%d %s %s: %s", p.Number, n.Kind, n.Status, n.LastError))
@@ -136,13 +136,13 @@ func (c *clinic) post(t *testing.T, path string, form url.Values) twiliotest.Res
 	return twiliotest.PostSigned(t, authToken, c.hooks+path, form)
 }
 
-func (c *clinic) status(t *testing.T, sessionID string, kind scheduler.NoticeKind, ch scheduler.Channel) *scheduler.Notification {
+func (c *clinic) status(t *testing.T, sessionID string, kind bridge.NoticeKind, ch bridge.Channel) *bridge.Notification {
 	t.Helper()
 	rows, err := c.db.Outbox.ForSession(context.Background(), sessionID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var last *scheduler.Notification
+	var last *bridge.Notification
 	for _, n := range rows {
 		if n.Kind == kind && n.Channel == ch {
 			last = n
@@ -176,7 +176,7 @@ func TestParticipantsAreToldOnTime(t *testing.T) {
 				t.Errorf("a participant's name went out: %q", text)
 			}
 		}
-		if n := c.status(t, s.ID, scheduler.NoticeConfirmation, scheduler.ChannelSMS); n.Status != scheduler.StatusSent || n.ProviderID != sms[0].SID {
+		if n := c.status(t, s.ID, bridge.NoticeConfirmation, bridge.ChannelSMS); n.Status != bridge.NotificationSent || n.ProviderID != sms[0].SID {
 			t.Errorf("confirmation row: %+v", n)
 		}
 		// Nothing is sent twice, and nothing before its time.
@@ -216,12 +216,12 @@ func TestProviderFaultsLoseNothing(t *testing.T) {
 		c.sms.ThrottleNext(1, 20*time.Second)
 		c.mail.Down()
 		c.sendDue(t)
-		sms := c.status(t, s.ID, scheduler.NoticeConfirmation, scheduler.ChannelSMS)
-		mail := c.status(t, s.ID, scheduler.NoticeConfirmation, scheduler.ChannelEmail)
-		if sms.Status != scheduler.StatusPending || !sms.Due.Equal(booked.Add(20*time.Second)) {
+		sms := c.status(t, s.ID, bridge.NoticeConfirmation, bridge.ChannelSMS)
+		mail := c.status(t, s.ID, bridge.NoticeConfirmation, bridge.ChannelEmail)
+		if sms.Status != bridge.NotificationPending || !sms.Due.Equal(booked.Add(20*time.Second)) {
 			t.Errorf("after a 429 with Retry-After 20 s: %s due %s", sms.Status, sms.Due)
 		}
-		if mail.Status != scheduler.StatusPending || !mail.Due.Equal(booked.Add(scheduler.Backoff(1))) || mail.LastError == "" {
+		if mail.Status != bridge.NotificationPending || !mail.Due.Equal(booked.Add(scheduler.Backoff(1))) || mail.LastError == "" {
 			t.Errorf("with the mail server down: %s due %s (%s)", mail.Status, mail.Due, mail.LastError)
 		}
 		// Then Twilio fails inside; the mail server is back.
@@ -230,12 +230,12 @@ func TestProviderFaultsLoseNothing(t *testing.T) {
 		c.clock.Advance(scheduler.Backoff(1))
 		c.sendDue(t)
 		c.mail.WaitFor(t, 1, 5*time.Second)
-		if sms = c.status(t, s.ID, scheduler.NoticeConfirmation, scheduler.ChannelSMS); sms.Status != scheduler.StatusPending || sms.Attempts != 2 {
+		if sms = c.status(t, s.ID, bridge.NoticeConfirmation, bridge.ChannelSMS); sms.Status != bridge.NotificationPending || sms.Attempts != 2 {
 			t.Errorf("after a 500: %s, %d attempts", sms.Status, sms.Attempts)
 		}
 		c.clock.Advance(scheduler.Backoff(2))
 		c.sendDue(t)
-		if sms = c.status(t, s.ID, scheduler.NoticeConfirmation, scheduler.ChannelSMS); sms.Status != scheduler.StatusSent || sms.Attempts != 3 {
+		if sms = c.status(t, s.ID, bridge.NoticeConfirmation, bridge.ChannelSMS); sms.Status != bridge.NotificationSent || sms.Attempts != 3 {
 			t.Errorf("third attempt: %s, %d attempts", sms.Status, sms.Attempts)
 		}
 		if len(c.desk.told()) != 0 {
@@ -247,8 +247,8 @@ func TestProviderFaultsLoseNothing(t *testing.T) {
 		c.sms.FailNext(1, 400, 21211, "The 'To' number is not a valid phone number.")
 		c.setClock(t, time.Date(2026, 3, 23, 14, 0, 0, 0, time.UTC))
 		c.sendDue(t)
-		rem := c.status(t, s.ID, scheduler.NoticeReminder, scheduler.ChannelSMS)
-		if rem.Status != scheduler.StatusFailed || !strings.Contains(rem.LastError, "not a valid phone number") {
+		rem := c.status(t, s.ID, bridge.NoticeReminder, bridge.ChannelSMS)
+		if rem.Status != bridge.NotificationFailed || !strings.Contains(rem.LastError, "not a valid phone number") {
 			t.Errorf("after 21211: %s (%s)", rem.Status, rem.LastError)
 		}
 		if told := c.desk.told(); len(told) != 1 || !strings.Contains(told[0], "1 reminder failed: ") {
@@ -289,8 +289,8 @@ func TestStopAndStart(t *testing.T) {
 		}
 		c.setClock(t, start.Add(-24*time.Hour))
 		c.sendDue(t)
-		rem := c.status(t, s.ID, scheduler.NoticeReminder, scheduler.ChannelSMS)
-		if rem.Status != scheduler.StatusSkipped || !strings.Contains(rem.LastError, "STOP") {
+		rem := c.status(t, s.ID, bridge.NoticeReminder, bridge.ChannelSMS)
+		if rem.Status != bridge.NotificationSkipped || !strings.Contains(rem.LastError, "STOP") {
 			t.Errorf("reminder after STOP: %s (%s)", rem.Status, rem.LastError)
 		}
 		if told := c.desk.told(); len(told) != 1 || !strings.Contains(told[0], "opted out") {
@@ -326,7 +326,7 @@ func TestStopAndStart(t *testing.T) {
 		if r := c.post(t, "/sms/status", twiliotest.StatusCallback(last.SID, "undelivered", "30003")); r.Status != 200 {
 			t.Fatalf("status callback answered %d", r.Status)
 		}
-		if n := c.status(t, s.ID, scheduler.NoticeWindowOpen, scheduler.ChannelSMS); n.Status != scheduler.StatusFailed || !strings.Contains(n.LastError, "30003") {
+		if n := c.status(t, s.ID, bridge.NoticeWindowOpen, bridge.ChannelSMS); n.Status != bridge.NotificationFailed || !strings.Contains(n.LastError, "30003") {
 			t.Errorf("after an undelivered report: %s (%s)", n.Status, n.LastError)
 		}
 	})
@@ -346,9 +346,9 @@ func TestNoSMSAtNight(t *testing.T) {
 		}
 		c.sendDue(t)
 		c.mail.WaitFor(t, 1, 5*time.Second)
-		conf := c.status(t, s.ID, scheduler.NoticeConfirmation, scheduler.ChannelSMS)
+		conf := c.status(t, s.ID, bridge.NoticeConfirmation, bridge.ChannelSMS)
 		morning := time.Date(2026, 3, 29, 6, 0, 0, 0, time.UTC) // 08:00 CEST, the first morning of summer time
-		if conf.Status != scheduler.StatusPending || !conf.Due.Equal(morning) || len(c.sms.Messages()) != 0 {
+		if conf.Status != bridge.NotificationPending || !conf.Due.Equal(morning) || len(c.sms.Messages()) != 0 {
 			t.Fatalf("confirmation at 21:30: %s due %s, %d SMS", conf.Status, conf.Due, len(c.sms.Messages()))
 		}
 		c.setClock(t, morning)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"io"
 	"maps"
 	"mime"
@@ -84,7 +85,7 @@ func newMailer(t *testing.T, srv *smtptest.Server) *scheduler.Mailer {
 func TestEmailThroughSMTP(t *testing.T) {
 	srv := smtptest.Start(t)
 	m := newMailer(t, srv)
-	n := testNotice(scheduler.NoticeConfirmation, "fr", "Europe/Paris", time.Date(2026, 3, 3, 15, 0, 0, 0, mustLoad(t, "Europe/Paris")))
+	n := testNotice(bridge.NoticeConfirmation, "fr", "Europe/Paris", time.Date(2026, 3, 3, 15, 0, 0, 0, mustLoad(t, "Europe/Paris")))
 	e, err := scheduler.RenderEmail(n)
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +135,7 @@ func TestEmailThroughSMTP(t *testing.T) {
 	}
 
 	// A cancellation carries METHOD:CANCEL.
-	n.Kind = scheduler.NoticeCancellation
+	n.Kind = bridge.NoticeCancellation
 	if e, err = scheduler.RenderEmail(n); err != nil {
 		t.Fatal(err)
 	}
@@ -220,9 +221,9 @@ func TestEmailHeadersWithHostileClinicNames(t *testing.T) {
 		// A display name is one line: line breaks and runs of spaces show as one space.
 		wantName := strings.Join(strings.Fields(name), " ")
 		for _, c := range []struct {
-			kind   scheduler.NoticeKind
+			kind   bridge.NoticeKind
 			locale string
-		}{{scheduler.NoticeReschedule, "fr"}, {scheduler.NoticeCancellation, "en"}} {
+		}{{bridge.NoticeReschedule, "fr"}, {bridge.NoticeCancellation, "en"}} {
 			n := testNotice(c.kind, c.locale, "", start)
 			n.Clinic.Name = name
 			e, err := scheduler.RenderEmail(n)

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"bytes"
 	"fmt"
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"net/mail"
 	"strings"
 	"time"
@@ -27,9 +28,9 @@ func InviteUID(n Notice) string {
 func RenderInvite(n Notice) (invite []byte, method string, err error) {
 	n = withoutVideoLink(n)
 	switch n.Kind {
-	case NoticeConfirmation, NoticeReminder, NoticeReschedule:
+	case bridge.NoticeConfirmation, bridge.NoticeReminder, bridge.NoticeReschedule:
 		method = "REQUEST"
-	case NoticeCancellation:
+	case bridge.NoticeCancellation:
 		method = "CANCEL"
 	default:
 		return nil, "", nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -285,13 +286,13 @@ func TestCalendarInvitesWithHostileClinicNames(t *testing.T) {
 	paris := mustLoad(t, "Europe/Paris")
 	start := time.Date(2026, 3, 30, 15, 0, 0, 0, paris)
 	kinds := []struct {
-		kind           scheduler.NoticeKind
+		kind           bridge.NoticeKind
 		sequence       int
 		method, status string
 	}{
-		{scheduler.NoticeConfirmation, 1, "REQUEST", "CONFIRMED"},
-		{scheduler.NoticeReschedule, 2, "REQUEST", "CONFIRMED"},
-		{scheduler.NoticeCancellation, 3, "CANCEL", "CANCELLED"},
+		{bridge.NoticeConfirmation, 1, "REQUEST", "CONFIRMED"},
+		{bridge.NoticeReschedule, 2, "REQUEST", "CONFIRMED"},
+		{bridge.NoticeCancellation, 3, "CANCEL", "CANCELLED"},
 	}
 	var invites [][]byte
 	var want []parsedCalendar
@@ -397,7 +398,7 @@ func TestCalendarInviteFoldsAtOctets(t *testing.T) {
 	start := time.Date(2026, 3, 30, 15, 0, 0, 0, mustLoad(t, "Europe/Paris"))
 	for pad := range 4 {
 		name := strings.Repeat("x", pad) + strings.Repeat("東京é", 20)
-		n := testNotice(scheduler.NoticeConfirmation, "en", "", start)
+		n := testNotice(bridge.NoticeConfirmation, "en", "", start)
 		n.Clinic.Name = name
 		invite, _, err := scheduler.RenderInvite(n)
 		if err != nil {
@@ -447,7 +448,7 @@ func FuzzInviteClinicName(f *testing.F) {
 		if strings.TrimSpace(name) == "" {
 			return // refused: the clinic has no name
 		}
-		n := testNotice(scheduler.NoticeCancellation, "en", "", start)
+		n := testNotice(bridge.NoticeCancellation, "en", "", start)
 		n.Clinic.Name = name
 		invite, _, err := scheduler.RenderInvite(n)
 		if err != nil {
@@ -482,7 +483,7 @@ func FuzzInviteClinicName(f *testing.F) {
 // TestCalendarInviteRefusesLineBreaksInURIs: URIs are not escaped in an invite, so one holding
 // a line break is refused rather than written as a property of its own.
 func TestCalendarInviteRefusesLineBreaksInURIs(t *testing.T) {
-	n := testNotice(scheduler.NoticeConfirmation, "en", "", time.Date(2026, 3, 30, 15, 0, 0, 0, mustLoad(t, "Europe/Paris")))
+	n := testNotice(bridge.NoticeConfirmation, "en", "", time.Date(2026, 3, 30, 15, 0, 0, 0, mustLoad(t, "Europe/Paris")))
 	n.Link = testLink + "\r\nATTENDEE:mailto:evil@attacker.example"
 	if invite, _, err := scheduler.RenderInvite(n); err == nil {
 		t.Errorf("a link with a line break was written:\n%s", invite)

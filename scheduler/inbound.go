@@ -84,10 +84,10 @@ func (nt *Notifier) Status(ctx context.Context, providerID, status, errorCode st
 	n, err := nt.outbox.ByProviderID(ctx, providerID)
 	if err != nil {
 		return fmt.Errorf("finding the notification of a status callback: %w", err)
-	} else if n == nil || n.Status == StatusFailed {
+	} else if n == nil || n.Status == bridge.NotificationFailed {
 		return nil
 	}
-	n.Status, n.UpdatedAt = StatusFailed, nt.clock.Now()
+	n.Status, n.UpdatedAt = bridge.NotificationFailed, nt.clock.Now()
 	n.LastError = "the carrier reported the SMS " + status
 	if errorCode != "" {
 		n.LastError += " (error " + errorCode + ")"

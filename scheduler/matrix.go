@@ -3,13 +3,10 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"html"
 	"strings"
 )
-
-// ChannelMatrix reaches a participant booked with their own Matrix account, in a direct chat
-// with the bridge's bot.
-const ChannelMatrix Channel = "matrix"
 
 // MatrixSender is the Matrix side, as the outbox uses it (the appservice implements it).
 type MatrixSender interface {
@@ -48,7 +45,7 @@ func RenderMatrix(n Notice, roomLink string) (MatrixMessage, error) {
 	if err != nil {
 		return MatrixMessage{}, err
 	}
-	if n.Kind == NoticePhoneIntro {
+	if n.Kind == bridge.NoticePhoneIntro {
 		return MatrixMessage{}, fmt.Errorf("rendering a Matrix message for session %s: the telephone introduction goes by SMS only", n.Session.ID)
 	}
 	c := emailContentOf(n, w)
@@ -57,19 +54,19 @@ func RenderMatrix(n Notice, roomLink string) (MatrixMessage, error) {
 	var linkText string
 	var after []string
 	switch {
-	case n.Kind == NoticeWindowOpen && roomLink == "":
+	case n.Kind == bridge.NoticeWindowOpen && roomLink == "":
 		return MatrixMessage{}, fmt.Errorf("rendering the waiting room's opening for session %s: the session has no room", n.Session.ID)
-	case n.Kind == NoticeWindowOpen && w.fr:
+	case n.Kind == bridge.NoticeWindowOpen && w.fr:
 		paragraphs = append(paragraphs, "Ouvrez le salon de la séance avec ce lien, puis choisissez « Demander à rejoindre » : votre praticien vous fera entrer.")
 		linkText = "Ouvrir la salle d'attente"
 		after = []string{"Si votre application ne propose pas de demander à rejoindre, restez ici : votre praticien peut vous inviter directement."}
-	case n.Kind == NoticeWindowOpen:
+	case n.Kind == bridge.NoticeWindowOpen:
 		paragraphs = append(paragraphs, "Open the session's room with this link, then choose “Ask to join”: your clinician will let you in.")
 		linkText = "Open the waiting room"
 		after = []string{"If your app cannot ask to join, stay here: your clinician can invite you directly."}
-	case (n.Kind == NoticeConfirmation || n.Kind == NoticeReschedule) && w.fr:
+	case (n.Kind == bridge.NoticeConfirmation || n.Kind == bridge.NoticeReschedule) && w.fr:
 		paragraphs = append(paragraphs, "Je vous enverrai ici le lien de la salle d'attente à son ouverture.")
-	case n.Kind == NoticeConfirmation || n.Kind == NoticeReschedule:
+	case n.Kind == bridge.NoticeConfirmation || n.Kind == bridge.NoticeReschedule:
 		paragraphs = append(paragraphs, "I will send you the waiting room's link here when it opens.")
 	}
 	var text, body strings.Builder

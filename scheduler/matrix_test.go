@@ -28,7 +28,7 @@ func TestMatrixMessagesRender(t *testing.T) {
 			n.Link = ""
 			n.Clinic.Name = `Clinique <b>du</b> "Parc"`
 			m, err := scheduler.RenderMatrix(n, room)
-			if kind == scheduler.NoticePhoneIntro {
+			if kind == bridge.NoticePhoneIntro {
 				if err == nil {
 					t.Errorf("%s %s: a telephone introduction rendered for Matrix", locale, kind)
 				}
@@ -43,7 +43,7 @@ func TestMatrixMessagesRender(t *testing.T) {
 			if strings.Contains(m.HTML, "<b>du</b>") || !strings.Contains(m.HTML, "&lt;b&gt;du&lt;/b&gt;") {
 				t.Errorf("%s %s: the clinic's name is not escaped in %q", locale, kind, m.HTML)
 			}
-			if got := strings.Contains(m.Text, room); got != (kind == scheduler.NoticeWindowOpen) {
+			if got := strings.Contains(m.Text, room); got != (kind == bridge.NoticeWindowOpen) {
 				t.Errorf("%s %s carries the room's link: %v (%q)", locale, kind, got, m.Text)
 			}
 			if at := map[string]string{"en": "10:00 PM", "fr": "22:00"}[locale]; !strings.Contains(m.Text, at) {
@@ -51,12 +51,12 @@ func TestMatrixMessagesRender(t *testing.T) {
 			}
 		}
 	}
-	fr, _ := scheduler.RenderMatrix(testNotice(scheduler.NoticeWindowOpen, "fr", "", start), room)
-	en, _ := scheduler.RenderMatrix(testNotice(scheduler.NoticeWindowOpen, "en", "", start), room)
+	fr, _ := scheduler.RenderMatrix(testNotice(bridge.NoticeWindowOpen, "fr", "", start), room)
+	en, _ := scheduler.RenderMatrix(testNotice(bridge.NoticeWindowOpen, "en", "", start), room)
 	if !strings.Contains(fr.Text, "Demander à rejoindre") || !strings.Contains(en.Text, "Ask to join") {
 		t.Errorf("the opening does not say how to ask to join:\n%s\n%s", fr.Text, en.Text)
 	}
-	if _, err := scheduler.RenderMatrix(testNotice(scheduler.NoticeWindowOpen, "en", "", start), ""); err == nil {
+	if _, err := scheduler.RenderMatrix(testNotice(bridge.NoticeWindowOpen, "en", "", start), ""); err == nil {
 		t.Error("an opening without a room rendered")
 	}
 }

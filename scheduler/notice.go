@@ -6,35 +6,6 @@ import (
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 )
 
-// NoticeKind is what a notification tells the participant.
-type NoticeKind string
-
-const (
-	// NoticeConfirmation: the session is booked (sent when it is scheduled).
-	NoticeConfirmation NoticeKind = "confirmation"
-	// NoticeReminder: the session is tomorrow (by default 24 hours before).
-	NoticeReminder NoticeKind = "reminder"
-	// NoticeWindowOpen: the waiting room opens now; carries the participant's link.
-	NoticeWindowOpen NoticeKind = "window_open"
-	// NoticeReschedule: the session moved.
-	NoticeReschedule NoticeKind = "reschedule"
-	// NoticeCancellation: the session was cancelled.
-	NoticeCancellation NoticeKind = "cancellation"
-	// NoticePhoneIntro: for telephone sessions, who will call and from which number, shortly
-	// before the call, so the client recognises the caller.
-	NoticePhoneIntro NoticeKind = "phone_intro"
-	// NoticeMessage: a text message the clinician wrote (!sms, the panel), by SMS.
-	NoticeMessage NoticeKind = "message"
-)
-
-// Channel is how a notification travels.
-type Channel string
-
-const (
-	ChannelSMS   Channel = "sms"
-	ChannelEmail Channel = "email"
-)
-
 // Clinic is what notifications say about the sender. Never a specialty or a reason for a visit.
 type Clinic struct {
 	// Name is the clinic's display name ("Clinique du Parc").
@@ -49,7 +20,7 @@ type Clinic struct {
 
 // Notice is everything one notification may say: templates render it and add nothing else.
 type Notice struct {
-	Kind        NoticeKind
+	Kind        bridge.NoticeKind
 	Clinic      Clinic
 	Session     *bridge.Session
 	Participant *bridge.Participant
@@ -66,44 +37,4 @@ type Notice struct {
 	Sequence int
 	// Now is when the notice is rendered (calendar DTSTAMP).
 	Now time.Time
-}
-
-// Status is where a planned notification is.
-type Status string
-
-const (
-	// StatusPending: planned; sent at its due instant.
-	StatusPending Status = "pending"
-	// StatusSending: claimed by the sender. A row left here by a crash is sent again.
-	StatusSending Status = "sending"
-	// StatusSent: the provider accepted it.
-	StatusSent Status = "sent"
-	// StatusFailed: the provider refused it for good (an invalid number), or it could not be
-	// delivered in time; LastError says why.
-	StatusFailed Status = "failed"
-	// StatusSkipped: not sent on purpose (opted out, no contact any more); LastError says why.
-	StatusSkipped Status = "skipped"
-	// StatusCancelled: no longer needed (the session moved, was cancelled or ended).
-	StatusCancelled Status = "cancelled"
-)
-
-// Notification is one planned message to one participant: a row of the outbox.
-type Notification struct {
-	ID            int64
-	SessionID     string
-	ParticipantID int64
-	Kind          NoticeKind
-	Channel       Channel
-	// Due is when it should be sent, UTC.
-	Due      time.Time
-	Status   Status
-	Attempts int
-	// Revision is the session's revision when the notification was planned.
-	Revision   int
-	ProviderID string
-	LastError  string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-	// Body is the clinician's own text of a NoticeMessage, kept until it is sent or given up.
-	Body string
 }

@@ -19,15 +19,15 @@ import (
 
 // Outbox stores planned notifications (the database).
 type Outbox interface {
-	Insert(ctx context.Context, ns ...*Notification) error
-	Update(ctx context.Context, n *Notification) error
-	ForSession(ctx context.Context, sessionID string) ([]*Notification, error)
+	Insert(ctx context.Context, ns ...*bridge.Notification) error
+	Update(ctx context.Context, n *bridge.Notification) error
+	ForSession(ctx context.Context, sessionID string) ([]*bridge.Notification, error)
 	// ClaimDue marks up to limit rows due at now as being sent and returns them.
-	ClaimDue(ctx context.Context, now time.Time, limit int) ([]*Notification, error)
+	ClaimDue(ctx context.Context, now time.Time, limit int) ([]*bridge.Notification, error)
 	// ReleaseSending puts rows left in flight by a previous sender back in line.
 	ReleaseSending(ctx context.Context, now time.Time) (int64, error)
 	// ByProviderID returns nil when no notification has that provider message ID.
-	ByProviderID(ctx context.Context, providerID string) (*Notification, error)
+	ByProviderID(ctx context.Context, providerID string) (*bridge.Notification, error)
 }
 
 // OptOuts is the SMS opt-out ledger.
@@ -67,7 +67,7 @@ type Clinicians interface {
 	// ClinicianName is the clinician's name as participants know it.
 	ClinicianName(ctx context.Context, userID string) (string, error)
 	// NotificationProblem says why a notification to a participant was not sent.
-	NotificationProblem(ctx context.Context, s *bridge.Session, p *bridge.Participant, n *Notification)
+	NotificationProblem(ctx context.Context, s *bridge.Session, p *bridge.Participant, n *bridge.Notification)
 	// RelaySMS carries a participant's SMS reply into the session's room.
 	RelaySMS(ctx context.Context, sessionID string, participantID int64, text string) error
 }
@@ -145,24 +145,24 @@ func (nt *Notifier) Elected() { nt.released.Store(false) }
 // channels are the ways a participant hears from the clinic: their invitation mode, and their
 // own Matrix account if they were booked with one (the only way they learn where the session's
 // room is, whatever the invitation mode).
-func (nt *Notifier) channels(p *bridge.Participant) []Channel {
-	var out []Channel
+func (nt *Notifier) channels(p *bridge.Participant) []bridge.Channel {
+	var out []bridge.Channel
 	switch {
 	case p.Invite == bridge.InviteSMS && p.Phone != "":
-		out = append(out, ChannelSMS)
+		out = append(out, bridge.ChannelSMS)
 	case p.Invite == bridge.InviteEmail && p.Email != "":
-		out = append(out, ChannelEmail)
+		out = append(out, bridge.ChannelEmail)
 	}
 	if nt.ownMatrixAccount(p.MatrixID) {
-		out = append(out, ChannelMatrix)
+		out = append(out, bridge.ChannelMatrix)
 	}
 	return out
 }
 
 // timed is a notification sent at an instant of the schedule.
 type timed struct {
-	kind    NoticeKind
-	channel Channel
+	kind    bridge.NoticeKind
+	channel bridge.Channel
 	due     time.Time
 }
 
@@ -171,15 +171,15 @@ func (nt *Notifier) timedFor(s *bridge.Session, p *bridge.Participant) []timed {
 	var out []timed
 	for _, ch := range nt.channels(p) {
 		if nt.cfg.ReminderBefore > 0 {
-			out = append(out, timed{NoticeReminder, ch, s.Start.Add(-nt.cfg.ReminderBefore)})
+			out = append(out, timed{bridge.NoticeReminder, ch, s.Start.Add(-nt.cfg.ReminderBefore)})
 		}
 		if s.Kind == bridge.KindVideo {
-			out = append(out, timed{NoticeWindowOpen, ch, s.Opens(nt.cfg.Window)})
+			out = append(out, timed{bridge.NoticeWindowOpen, ch, s.Opens(nt.cfg.Window)})
 		}
 	}
 	// A telephone session's client must recognise the caller, whatever their invitation mode.
 	if s.Kind == bridge.KindPhone && p.Phone != "" && nt.cfg.PhoneIntroBefore > 0 {
-		out = append(out, timed{NoticePhoneIntro, ChannelSMS, s.Start.Add(-nt.cfg.PhoneIntroBefore)})
+		out = append(out, timed{bridge.NoticePhoneIntro, bridge.ChannelSMS, s.Start.Add(-nt.cfg.PhoneIntroBefore)})
 	}
 	return out
 }
@@ -200,39 +200,39 @@ func (nt *Notifier) Plan(ctx context.Context, s *bridge.Session) error {
 		return fmt.Errorf("loading the notifications of session %s: %w", s.ID, err)
 	}
 	now := nt.clock.Now()
-	var add []*Notification
-	var change []*Notification
-	cancel := func(n *Notification, why string) {
-		if n.Status == StatusPending {
-			n.Status, n.LastError, n.UpdatedAt = StatusCancelled, why, now
+	var add []*bridge.Notification
+	var change []*bridge.Notification
+	cancel := func(n *bridge.Notification, why string) {
+		if n.Status == bridge.NotificationPending {
+			n.Status, n.LastError, n.UpdatedAt = bridge.NotificationCancelled, why, now
 			change = append(change, n)
 		}
 	}
-	newRow := func(p *bridge.Participant, kind NoticeKind, ch Channel, due time.Time) {
-		add = append(add, &Notification{SessionID: s.ID, ParticipantID: p.ID, Kind: kind, Channel: ch, Due: due,
-			Status: StatusPending, Revision: s.Revision, CreatedAt: now, UpdatedAt: now})
+	newRow := func(p *bridge.Participant, kind bridge.NoticeKind, ch bridge.Channel, due time.Time) {
+		add = append(add, &bridge.Notification{SessionID: s.ID, ParticipantID: p.ID, Kind: kind, Channel: ch, Due: due,
+			Status: bridge.NotificationPending, Revision: s.Revision, CreatedAt: now, UpdatedAt: now})
 	}
 	for _, p := range ps {
-		mine := slices.DeleteFunc(slices.Clone(rows), func(n *Notification) bool { return n.ParticipantID != p.ID })
-		told := slices.ContainsFunc(mine, func(n *Notification) bool { return n.Status == StatusSent })
+		mine := slices.DeleteFunc(slices.Clone(rows), func(n *bridge.Notification) bool { return n.ParticipantID != p.ID })
+		told := slices.ContainsFunc(mine, func(n *bridge.Notification) bool { return n.Status == bridge.NotificationSent })
 		wanted := nt.channels(p)
 		for _, n := range mine {
-			if n.Channel == ChannelEmail && !slices.Contains(wanted, ChannelEmail) ||
-				n.Channel == ChannelMatrix && !slices.Contains(wanted, ChannelMatrix) ||
-				n.Channel == ChannelSMS && !slices.Contains(wanted, ChannelSMS) && n.Kind != NoticePhoneIntro && n.Kind != NoticeMessage {
+			if n.Channel == bridge.ChannelEmail && !slices.Contains(wanted, bridge.ChannelEmail) ||
+				n.Channel == bridge.ChannelMatrix && !slices.Contains(wanted, bridge.ChannelMatrix) ||
+				n.Channel == bridge.ChannelSMS && !slices.Contains(wanted, bridge.ChannelSMS) && n.Kind != bridge.NoticePhoneIntro && n.Kind != bridge.NoticeMessage {
 				cancel(n, "the participant's invitation mode changed")
 			}
 		}
 		if s.Over() {
 			for _, n := range mine {
-				if n.Kind != NoticeCancellation {
+				if n.Kind != bridge.NoticeCancellation {
 					cancel(n, "the session is "+string(s.Status))
 				}
 			}
 			if s.Status == bridge.StatusCancelled && told {
 				for _, ch := range wanted {
-					if !has(mine, NoticeCancellation, ch, -1) {
-						newRow(p, NoticeCancellation, ch, now)
+					if !has(mine, bridge.NoticeCancellation, ch, -1) {
+						newRow(p, bridge.NoticeCancellation, ch, now)
 						// A calendar CANCEL must carry a higher SEQUENCE than the last REQUEST.
 						add[len(add)-1].Revision = s.Revision + 1
 					}
@@ -241,21 +241,21 @@ func (nt *Notifier) Plan(ctx context.Context, s *bridge.Session) error {
 			continue
 		}
 		for _, ch := range wanted {
-			if nt.cfg.Confirmation && !has(mine, NoticeConfirmation, ch, -1) {
-				newRow(p, NoticeConfirmation, ch, now)
+			if nt.cfg.Confirmation && !has(mine, bridge.NoticeConfirmation, ch, -1) {
+				newRow(p, bridge.NoticeConfirmation, ch, now)
 			}
 			// Someone told the old time hears of the new one; a confirmation still waiting
 			// will say the new time by itself.
-			toldOld := slices.ContainsFunc(mine, func(n *Notification) bool {
-				return n.Channel == ch && n.Status == StatusSent && n.Revision < s.Revision && n.Kind != NoticePhoneIntro && n.Kind != NoticeMessage
+			toldOld := slices.ContainsFunc(mine, func(n *bridge.Notification) bool {
+				return n.Channel == ch && n.Status == bridge.NotificationSent && n.Revision < s.Revision && n.Kind != bridge.NoticePhoneIntro && n.Kind != bridge.NoticeMessage
 			})
-			if toldOld && !has(mine, NoticeReschedule, ch, s.Revision) {
-				newRow(p, NoticeReschedule, ch, now)
+			if toldOld && !has(mine, bridge.NoticeReschedule, ch, s.Revision) {
+				newRow(p, bridge.NoticeReschedule, ch, now)
 			}
 		}
 		want := nt.timedFor(s, p)
 		for _, n := range mine {
-			if !isTimed(n.Kind) || n.Status != StatusPending {
+			if !isTimed(n.Kind) || n.Status != bridge.NotificationPending {
 				continue
 			}
 			i := slices.IndexFunc(want, func(t timed) bool { return t.kind == n.Kind && t.channel == n.Channel })
@@ -269,8 +269,8 @@ func (nt *Notifier) Plan(ctx context.Context, s *bridge.Session) error {
 			}
 		}
 		for _, t := range want {
-			if has(mine, t.kind, t.channel, s.Revision) || slices.ContainsFunc(mine, func(n *Notification) bool {
-				return n.Kind == t.kind && n.Channel == t.channel && n.Status == StatusPending
+			if has(mine, t.kind, t.channel, s.Revision) || slices.ContainsFunc(mine, func(n *bridge.Notification) bool {
+				return n.Kind == t.kind && n.Channel == t.channel && n.Status == bridge.NotificationPending
 			}) {
 				continue
 			}
@@ -279,14 +279,14 @@ func (nt *Notifier) Plan(ctx context.Context, s *bridge.Session) error {
 			// The waiting room opening is still worth a message until the session starts.
 			late := t.due.Before(now.Add(-time.Minute))
 			switch {
-			case t.kind == NoticeWindowOpen:
+			case t.kind == bridge.NoticeWindowOpen:
 				late = !now.Before(s.Start)
-			case t.kind == NoticePhoneIntro:
+			case t.kind == bridge.NoticePhoneIntro:
 				// Booked less than phone_intro_before ahead: the client still hears who will
 				// call, now.
 				late = !now.Before(s.Start)
 				t.due = maxTime(t.due, now)
-			case t.kind == NoticeReminder && nt.cfg.Confirmation:
+			case t.kind == bridge.NoticeReminder && nt.cfg.Confirmation:
 				late = t.due.Before(now.Add(time.Hour))
 			}
 			if !late {
@@ -315,8 +315,8 @@ func (nt *Notifier) Plan(ctx context.Context, s *bridge.Session) error {
 // the row shows in !notifications; the text itself is dropped once the row is settled.
 func (nt *Notifier) QueueText(ctx context.Context, s *bridge.Session, p *bridge.Participant, body string) error {
 	now := nt.clock.Now()
-	n := &Notification{SessionID: s.ID, ParticipantID: p.ID, Kind: NoticeMessage, Channel: ChannelSMS, Due: now,
-		Status: StatusPending, Revision: s.Revision, CreatedAt: now, UpdatedAt: now, Body: body}
+	n := &bridge.Notification{SessionID: s.ID, ParticipantID: p.ID, Kind: bridge.NoticeMessage, Channel: bridge.ChannelSMS, Due: now,
+		Status: bridge.NotificationPending, Revision: s.Revision, CreatedAt: now, UpdatedAt: now, Body: body}
 	if err := nt.outbox.Insert(ctx, n); err != nil {
 		return fmt.Errorf("queueing a text message for session %s: %w", s.ID, err)
 	}
@@ -332,15 +332,15 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
-func isTimed(k NoticeKind) bool {
-	return k == NoticeReminder || k == NoticeWindowOpen || k == NoticePhoneIntro
+func isTimed(k bridge.NoticeKind) bool {
+	return k == bridge.NoticeReminder || k == bridge.NoticeWindowOpen || k == bridge.NoticePhoneIntro
 }
 
 // has reports whether a row of that kind and channel exists that is not cancelled, for the
 // given revision (any revision if rev < 0).
-func has(rows []*Notification, kind NoticeKind, ch Channel, rev int) bool {
-	return slices.ContainsFunc(rows, func(n *Notification) bool {
-		return n.Kind == kind && n.Channel == ch && n.Status != StatusCancelled && (rev < 0 || n.Revision == rev)
+func has(rows []*bridge.Notification, kind bridge.NoticeKind, ch bridge.Channel, rev int) bool {
+	return slices.ContainsFunc(rows, func(n *bridge.Notification) bool {
+		return n.Kind == kind && n.Channel == ch && n.Status != bridge.NotificationCancelled && (rev < 0 || n.Revision == rev)
 	})
 }
 
@@ -362,7 +362,7 @@ func (nt *Notifier) SendDue(ctx context.Context) error {
 	}
 	// The workers stay busy across batches: the next batch is claimed while the last
 	// notifications of the previous one are still being sent.
-	work := make(chan *Notification)
+	work := make(chan *bridge.Notification)
 	var wg sync.WaitGroup
 	for range nt.cfg.Workers {
 		wg.Go(func() {
@@ -392,13 +392,13 @@ func (nt *Notifier) SendDue(ctx context.Context) error {
 
 // deliver sends one claimed notification and records the outcome. It never leaves a row in
 // "sending" unless the process dies (or ctx ends) in the middle.
-func (nt *Notifier) deliver(ctx context.Context, n *Notification) {
+func (nt *Notifier) deliver(ctx context.Context, n *bridge.Notification) {
 	log := nt.log.With().Int64("notification", n.ID).Str("session_id", n.SessionID).
 		Str("kind", string(n.Kind)).Str("channel", string(n.Channel)).Int("attempt", n.Attempts).Logger()
 	s, p, err := nt.booking(ctx, n)
 	now := nt.clock.Now()
 	var cause error // the provider's answer, for the log
-	finish := func(status Status, reason string) {
+	finish := func(status bridge.NotificationStatus, reason string) {
 		n.Status, n.LastError, n.UpdatedAt = status, reason, nt.clock.Now()
 		n.Body = "" // a clinician's text is kept only until it is sent or given up
 		if err := nt.outbox.Update(ctx, n); err != nil {
@@ -406,32 +406,32 @@ func (nt *Notifier) deliver(ctx context.Context, n *Notification) {
 			return
 		}
 		switch status {
-		case StatusFailed, StatusSkipped:
+		case bridge.NotificationFailed, bridge.NotificationSkipped:
 			// A provider's reason may quote the number or address: the log keeps its code only.
 			ev := log.Warn().Str("status", string(status))
-			if status == StatusSkipped {
+			if status == bridge.NotificationSkipped {
 				ev = ev.Str("reason", reason)
 			}
 			logProvider(ev, cause).Msg("Notification not sent")
 			if nt.clinicians != nil && s != nil && p != nil {
 				nt.clinicians.NotificationProblem(ctx, s, p, n)
 			}
-		case StatusSent:
+		case bridge.NotificationSent:
 			log.Info().Str("provider_id", n.ProviderID).Msg("Notification sent")
 		}
 	}
 	switch {
 	case errors.Is(err, bridge.ErrNotFound):
-		finish(StatusCancelled, "the session or participant no longer exists")
+		finish(bridge.NotificationCancelled, "the session or participant no longer exists")
 		return
 	case err != nil:
 		nt.retry(ctx, log, n, err, 0)
 		return
 	}
 	if reason := nt.stale(s, n, now); reason != "" {
-		status := StatusCancelled
+		status := bridge.NotificationCancelled
 		if n.Attempts > 1 {
-			status = StatusFailed
+			status = bridge.NotificationFailed
 			reason += " (last error: " + n.LastError + ")"
 		}
 		finish(status, reason)
@@ -439,28 +439,28 @@ func (nt *Notifier) deliver(ctx context.Context, n *Notification) {
 	}
 	to := p.Phone
 	switch n.Channel {
-	case ChannelEmail:
+	case bridge.ChannelEmail:
 		to = p.Email
-	case ChannelMatrix:
+	case bridge.ChannelMatrix:
 		if to = p.MatrixID; !nt.ownMatrixAccount(to) {
 			to = "" // a guest's ghost, or no Matrix side: nobody to write to
 		}
 	}
 	switch {
 	case to == "":
-		finish(StatusSkipped, "the participant has no "+contactName(n.Channel)+" any more")
+		finish(bridge.NotificationSkipped, "the participant has no "+contactName(n.Channel)+" any more")
 		return
-	case n.Channel == ChannelSMS && nt.sms == nil, n.Channel == ChannelEmail && nt.email == nil:
-		finish(StatusSkipped, "the clinic has not configured "+contactName(n.Channel)+" sending")
+	case n.Channel == bridge.ChannelSMS && nt.sms == nil, n.Channel == bridge.ChannelEmail && nt.email == nil:
+		finish(bridge.NotificationSkipped, "the clinic has not configured "+contactName(n.Channel)+" sending")
 		return
 	}
-	if n.Channel == ChannelSMS {
+	if n.Channel == bridge.ChannelSMS {
 		out, err := nt.optOuts.OptedOut(ctx, p.Phone)
 		if err != nil {
 			nt.retry(ctx, log, n, err, 0)
 			return
 		} else if out {
-			finish(StatusSkipped, "the participant's number opted out of SMS (answered STOP)")
+			finish(bridge.NotificationSkipped, "the participant's number opted out of SMS (answered STOP)")
 			return
 		}
 		zone := p.TimeZone
@@ -468,11 +468,11 @@ func (nt *Notifier) deliver(ctx context.Context, n *Notification) {
 			zone = s.TimeZone
 		}
 		if next := NextSendTime(now, zone, n.Kind); next.After(now) {
-			if n.Kind == NoticeReminder && !next.Before(s.Start) {
-				finish(StatusSkipped, "quiet hours (no SMS from 21:00 to 08:00) until the session")
+			if n.Kind == bridge.NoticeReminder && !next.Before(s.Start) {
+				finish(bridge.NotificationSkipped, "quiet hours (no SMS from 21:00 to 08:00) until the session")
 				return
 			}
-			n.Status, n.Due, n.Attempts, n.UpdatedAt = StatusPending, next, n.Attempts-1, now
+			n.Status, n.Due, n.Attempts, n.UpdatedAt = bridge.NotificationPending, next, n.Attempts-1, now
 			if err := nt.outbox.Update(ctx, n); err != nil {
 				log.Err(err).Msg("Failed to postpone a notification past quiet hours")
 			}
@@ -487,7 +487,7 @@ func (nt *Notifier) deliver(ctx context.Context, n *Notification) {
 			return
 		}
 	}
-	if n.Kind == NoticePhoneIntro && nt.clinicians != nil {
+	if n.Kind == bridge.NoticePhoneIntro && nt.clinicians != nil {
 		if notice.ClinicianName, err = nt.clinicians.ClinicianName(ctx, s.Clinician); err != nil {
 			nt.retry(ctx, log, n, fmt.Errorf("looking up the clinician's name: %w", err), 0)
 			return
@@ -499,22 +499,22 @@ func (nt *Notifier) deliver(ctx context.Context, n *Notification) {
 	var mail Email
 	var msg MatrixMessage
 	switch n.Channel {
-	case ChannelMatrix:
+	case bridge.ChannelMatrix:
 		msg, err = RenderMatrix(notice, nt.matrix.RoomLink(s.RoomID))
-	case ChannelSMS:
+	case bridge.ChannelSMS:
 		body, err = RenderSMS(notice)
 	default:
 		mail, err = RenderEmail(notice)
 	}
 	if err != nil {
 		cause = err
-		finish(StatusFailed, reasonOf(err))
+		finish(bridge.NotificationFailed, reasonOf(err))
 		return
 	}
 	switch n.Channel {
-	case ChannelMatrix:
+	case bridge.ChannelMatrix:
 		n.ProviderID, err = nt.matrix.SendDirect(ctx, to, msg)
-	case ChannelSMS:
+	case bridge.ChannelSMS:
 		if err = nt.smsRate.Wait(ctx); err != nil {
 			return // shutting down: the row is sent again by the next sender
 		}
@@ -523,13 +523,13 @@ func (nt *Notifier) deliver(ctx context.Context, n *Notification) {
 		n.ProviderID, err = nt.email.Send(ctx, p.Email, mail)
 	}
 	if err == nil {
-		finish(StatusSent, "")
+		finish(bridge.NotificationSent, "")
 		return
 	}
 	var se *SendError
 	if errors.As(err, &se) && se.Permanent {
 		cause = err
-		finish(StatusFailed, se.Reason)
+		finish(bridge.NotificationFailed, se.Reason)
 		return
 	}
 	retryAfter := time.Duration(0)
@@ -540,34 +540,34 @@ func (nt *Notifier) deliver(ctx context.Context, n *Notification) {
 }
 
 // stale says why a notification is no longer worth sending, or "".
-func (nt *Notifier) stale(s *bridge.Session, n *Notification, now time.Time) string {
+func (nt *Notifier) stale(s *bridge.Session, n *bridge.Notification, now time.Time) string {
 	switch {
-	case s.Status == bridge.StatusCancelled && n.Kind != NoticeCancellation:
+	case s.Status == bridge.StatusCancelled && n.Kind != bridge.NoticeCancellation:
 		return "the session was cancelled"
-	case s.Status == bridge.StatusEnded && n.Kind != NoticeCancellation:
+	case s.Status == bridge.StatusEnded && n.Kind != bridge.NoticeCancellation:
 		return "the session has ended"
-	case n.Kind == NoticeCancellation && s.Status != bridge.StatusCancelled:
+	case n.Kind == bridge.NoticeCancellation && s.Status != bridge.StatusCancelled:
 		return "the session is no longer cancelled"
-	case n.Kind != NoticeCancellation && !now.Before(s.End):
+	case n.Kind != bridge.NoticeCancellation && !now.Before(s.End):
 		return "not delivered before the session ended"
-	case n.Kind == NoticeCancellation && now.Sub(n.CreatedAt) > 24*time.Hour:
+	case n.Kind == bridge.NoticeCancellation && now.Sub(n.CreatedAt) > 24*time.Hour:
 		return "not delivered within 24 hours"
 	}
 	return ""
 }
 
-func contactName(ch Channel) string {
+func contactName(ch bridge.Channel) string {
 	switch ch {
-	case ChannelSMS:
+	case bridge.ChannelSMS:
 		return "phone number"
-	case ChannelMatrix:
+	case bridge.ChannelMatrix:
 		return "Matrix account"
 	}
 	return "email address"
 }
 
 // booking loads the notification's session and participant.
-func (nt *Notifier) booking(ctx context.Context, n *Notification) (*bridge.Session, *bridge.Participant, error) {
+func (nt *Notifier) booking(ctx context.Context, n *bridge.Notification) (*bridge.Session, *bridge.Participant, error) {
 	s, err := nt.bookings.GetSession(ctx, n.SessionID)
 	if err != nil {
 		return nil, nil, err
@@ -595,12 +595,12 @@ func Backoff(attempt int) time.Duration {
 }
 
 // retry puts a notification back in line after a temporary failure.
-func (nt *Notifier) retry(ctx context.Context, log zerolog.Logger, n *Notification, cause error, after time.Duration) {
+func (nt *Notifier) retry(ctx context.Context, log zerolog.Logger, n *bridge.Notification, cause error, after time.Duration) {
 	now := nt.clock.Now()
 	if after <= 0 {
 		after = Backoff(n.Attempts)
 	}
-	n.Status, n.Due, n.UpdatedAt = StatusPending, now.Add(after), now
+	n.Status, n.Due, n.UpdatedAt = bridge.NotificationPending, now.Add(after), now
 	n.LastError = reasonOf(cause)
 	if err := nt.outbox.Update(ctx, n); err != nil {
 		log.Err(err).Msg("Failed to put a notification back in line")

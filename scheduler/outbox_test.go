@@ -72,12 +72,12 @@ func expect(t *testing.T, got []string, want ...string) {
 }
 
 // markSent records a notification as sent, as the sender would.
-func markSent(t *testing.T, db *database.Database, sessionID string, kind scheduler.NoticeKind) {
+func markSent(t *testing.T, db *database.Database, sessionID string, kind bridge.NoticeKind) {
 	t.Helper()
 	rows, _ := db.Outbox.ForSession(context.Background(), sessionID)
 	for _, n := range rows {
-		if n.Kind == kind && n.Status == scheduler.StatusPending {
-			n.Status = scheduler.StatusSent
+		if n.Kind == kind && n.Status == bridge.NotificationPending {
+			n.Status = bridge.NotificationSent
 			if err := db.Outbox.Update(context.Background(), n); err != nil {
 				t.Fatal(err)
 			}
@@ -108,7 +108,7 @@ func TestPlanFollowsTheSchedule(t *testing.T) {
 		expect(t, outline(t, db, s.ID), first...) // planning twice changes nothing
 
 		// The confirmations went out; then the session moves a day later.
-		markSent(t, db, s.ID, scheduler.NoticeConfirmation)
+		markSent(t, db, s.ID, bridge.NoticeConfirmation)
 		clock.Advance(time.Hour)
 		s.Start, s.End, s.Revision = start.Add(24*time.Hour), start.Add(24*time.Hour+45*time.Minute), 1
 		if err := db.Store().UpdateSession(ctx, s); err != nil {
@@ -125,7 +125,7 @@ func TestPlanFollowsTheSchedule(t *testing.T) {
 		)
 
 		// Cancelled: nothing more is sent but the cancellation, to those who were told.
-		markSent(t, db, s.ID, scheduler.NoticeReschedule)
+		markSent(t, db, s.ID, bridge.NoticeReschedule)
 		s.Status, s.Revision = bridge.StatusCancelled, 2
 		if err := nt.Plan(ctx, s); err != nil {
 			t.Fatal(err)

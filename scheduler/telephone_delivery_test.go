@@ -43,7 +43,7 @@ func TestPhoneIntroWithoutCallerID(t *testing.T) {
 		if sms[0].To != "+33612345678" || !strings.Contains(sms[0].Body, "praticien Dr Martin vous appellera vers 10:05") || strings.Contains(sms[0].Body, "+33") {
 			t.Errorf("introduction SMS to %s: %q", sms[0].To, sms[0].Body)
 		}
-		if n := c.status(t, s.ID, scheduler.NoticePhoneIntro, scheduler.ChannelSMS); n.Status != scheduler.StatusSent {
+		if n := c.status(t, s.ID, bridge.NoticePhoneIntro, bridge.ChannelSMS); n.Status != bridge.NotificationSent {
 			t.Errorf("introduction row: %+v", n)
 		}
 
@@ -56,7 +56,7 @@ func TestPhoneIntroWithoutCallerID(t *testing.T) {
 		}
 		c.setClock(t, s2.Start.Add(-10*time.Minute))
 		c.sendDue(t)
-		if n := c.status(t, s2.ID, scheduler.NoticePhoneIntro, scheduler.ChannelSMS); n.Status != scheduler.StatusFailed || !strings.Contains(n.LastError, "clinician's name") {
+		if n := c.status(t, s2.ID, bridge.NoticePhoneIntro, bridge.ChannelSMS); n.Status != bridge.NotificationFailed || !strings.Contains(n.LastError, "clinician's name") {
 			t.Errorf("unwritable introduction: %+v", n)
 		}
 		if told := desk.told(); len(told) != 1 || !strings.Contains(told[0], "phone_intro failed") {
@@ -106,8 +106,8 @@ func TestClinicianTextThroughTheOutbox(t *testing.T) {
 		if got != "Clinique du Parc: Je vous appelle dans 5 minutes, êtes-vous disponible ?" {
 			t.Errorf("text message %q", got)
 		}
-		n := c.status(t, s.ID, scheduler.NoticeMessage, scheduler.ChannelSMS)
-		if n.Status != scheduler.StatusSent || n.Body != "" {
+		n := c.status(t, s.ID, bridge.NoticeMessage, bridge.ChannelSMS)
+		if n.Status != bridge.NotificationSent || n.Body != "" {
 			t.Errorf("settled row keeps %q (%s)", n.Body, n.Status)
 		}
 		if strings.Contains(c.logs.String(), "disponible") {
@@ -123,7 +123,7 @@ func TestClinicianTextThroughTheOutbox(t *testing.T) {
 		c.sendDue(t)
 		rows, _ := db.Outbox.ForSession(ctx, s.ID)
 		for _, r := range rows {
-			if r.Kind == scheduler.NoticeMessage && r.ParticipantID == ps[0].ID && (r.Status != scheduler.StatusSkipped || r.Body != "") {
+			if r.Kind == bridge.NoticeMessage && r.ParticipantID == ps[0].ID && (r.Status != bridge.NotificationSkipped || r.Body != "") {
 				t.Errorf("text to an opted-out number: %+v", r)
 			}
 		}

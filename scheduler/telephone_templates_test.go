@@ -16,7 +16,7 @@ func TestTelephoneSessionNotices(t *testing.T) {
 	start := time.Date(2026, 3, 3, 15, 0, 0, 0, paris)
 	words := map[string][2]string{"en": {"telephone", "+33 6 •• •• •• 78"}, "fr": {"téléphonique", "+33 6 •• •• •• 78"}}
 	for _, locale := range []string{"en", "fr"} {
-		for _, kind := range []scheduler.NoticeKind{scheduler.NoticeConfirmation, scheduler.NoticeReminder, scheduler.NoticeReschedule, scheduler.NoticeCancellation} {
+		for _, kind := range []bridge.NoticeKind{bridge.NoticeConfirmation, bridge.NoticeReminder, bridge.NoticeReschedule, bridge.NoticeCancellation} {
 			n := testNotice(kind, locale, "", start)
 			n.Session.Kind = bridge.KindPhone // the link stays in the notice: the templates drop it
 			sms, err := scheduler.RenderSMS(n)
@@ -37,7 +37,7 @@ func TestTelephoneSessionNotices(t *testing.T) {
 			if !strings.Contains(strings.ToLower(e.Subject), words[locale][0]) {
 				t.Errorf("%s %s subject: %q", kind, locale, e.Subject)
 			}
-			if kind != scheduler.NoticeCancellation && !strings.Contains(e.Text, words[locale][1]) {
+			if kind != bridge.NoticeCancellation && !strings.Contains(e.Text, words[locale][1]) {
 				t.Errorf("%s %s email does not say which number is called:\n%s", kind, locale, e.Text)
 			}
 			if strings.Contains(all, "+33612345678") || strings.Contains(all, "12 34 56") {
@@ -60,7 +60,7 @@ func TestPhoneIntroWithoutClinicNumber(t *testing.T) {
 		"en": testClinicName + ": your clinician Dr Hélène Coté will call you at about 3:00 PM CET.",
 		"fr": testClinicName + ": votre praticien Dr Hélène Coté vous appellera vers 15:00 CET.",
 	} {
-		n := testNotice(scheduler.NoticePhoneIntro, locale, "", start)
+		n := testNotice(bridge.NoticePhoneIntro, locale, "", start)
 		n.Clinic.Phone = ""
 		got, err := scheduler.RenderSMS(n)
 		if err != nil {

@@ -63,12 +63,12 @@ func whenOf(n Notice) (when, error) {
 		return when{}, fmt.Errorf("rendering a %s notice: no session or participant", n.Kind)
 	}
 	switch n.Kind {
-	case NoticeConfirmation, NoticeReminder, NoticeWindowOpen, NoticeReschedule, NoticeCancellation:
-	case NoticeMessage:
+	case bridge.NoticeConfirmation, bridge.NoticeReminder, bridge.NoticeWindowOpen, bridge.NoticeReschedule, bridge.NoticeCancellation:
+	case bridge.NoticeMessage:
 		if strings.TrimSpace(n.Body) == "" {
 			return when{}, fmt.Errorf("rendering a text message for session %s: it is empty (or was already sent)", n.Session.ID)
 		}
-	case NoticePhoneIntro:
+	case bridge.NoticePhoneIntro:
 		// Without a clinic caller ID the introduction still says who will call, without a number.
 		if strings.TrimSpace(n.ClinicianName) == "" {
 			return when{}, fmt.Errorf("rendering a telephone introduction for session %s: the clinician's name is needed", n.Session.ID)
@@ -111,7 +111,7 @@ func RenderSMS(n Notice) (string, error) {
 	if n.Link != "" {
 		link = " " + n.Link
 	}
-	if n.Kind == NoticeMessage {
+	if n.Kind == bridge.NoticeMessage {
 		// The clinician's own words, after the clinic's name so that the client knows who
 		// writes; they may need UCS-2 (and more segments), which is the clinician's choice.
 		return clinic + ": " + strings.TrimSpace(n.Body), nil
@@ -121,47 +121,47 @@ func RenderSMS(n Notice) (string, error) {
 	switch {
 	// A telephone session's client is called on this very number: the texts say so and
 	// carry no link (there is no waiting room to open).
-	case phone && n.Kind == NoticeConfirmation && w.fr:
+	case phone && n.Kind == bridge.NoticeConfirmation && w.fr:
 		msg = fmt.Sprintf("%s: RDV téléphonique le %s à %s, nous appellerons ce numéro. STOP pour ne plus recevoir", clinic, day, at)
-	case phone && n.Kind == NoticeConfirmation:
+	case phone && n.Kind == bridge.NoticeConfirmation:
 		msg = fmt.Sprintf("%s: telephone appointment booked %s %s, we will call this number. Reply STOP to opt out", clinic, day, at)
-	case phone && n.Kind == NoticeReminder && w.fr:
+	case phone && n.Kind == bridge.NoticeReminder && w.fr:
 		msg = fmt.Sprintf("%s: rappel, RDV téléphonique le %s à %s, nous appellerons ce numéro.", clinic, day, at)
-	case phone && n.Kind == NoticeReminder:
+	case phone && n.Kind == bridge.NoticeReminder:
 		msg = fmt.Sprintf("%s: reminder, telephone appointment %s %s, we will call this number.", clinic, day, at)
-	case phone && n.Kind == NoticeReschedule && w.fr:
+	case phone && n.Kind == bridge.NoticeReschedule && w.fr:
 		msg = fmt.Sprintf("%s: votre RDV téléphonique est déplacé au %s à %s.", clinic, day, at)
-	case phone && n.Kind == NoticeReschedule:
+	case phone && n.Kind == bridge.NoticeReschedule:
 		msg = fmt.Sprintf("%s: your telephone appointment moved to %s %s.", clinic, day, at)
-	case phone && n.Kind == NoticeCancellation && w.fr:
+	case phone && n.Kind == bridge.NoticeCancellation && w.fr:
 		msg = fmt.Sprintf("%s: votre RDV téléphonique du %s à %s est annulé.", clinic, day, at)
-	case phone && n.Kind == NoticeCancellation:
+	case phone && n.Kind == bridge.NoticeCancellation:
 		msg = fmt.Sprintf("%s: your telephone appointment %s %s is cancelled.", clinic, day, at)
-	case n.Kind == NoticeConfirmation && w.fr:
+	case n.Kind == bridge.NoticeConfirmation && w.fr:
 		msg = fmt.Sprintf("%s: RDV le %s à %s.%s STOP pour ne plus recevoir", clinic, day, at, link)
-	case n.Kind == NoticeConfirmation:
+	case n.Kind == bridge.NoticeConfirmation:
 		msg = fmt.Sprintf("%s: appointment booked %s %s.%s Reply STOP to opt out", clinic, day, at, link)
-	case n.Kind == NoticeReminder && w.fr:
+	case n.Kind == bridge.NoticeReminder && w.fr:
 		msg = fmt.Sprintf("%s: rappel, RDV le %s à %s.%s", clinic, day, at, link)
-	case n.Kind == NoticeReminder:
+	case n.Kind == bridge.NoticeReminder:
 		msg = fmt.Sprintf("%s: reminder, appointment %s %s.%s", clinic, day, at, link)
-	case n.Kind == NoticeWindowOpen && w.fr && n.Link != "":
+	case n.Kind == bridge.NoticeWindowOpen && w.fr && n.Link != "":
 		msg = fmt.Sprintf("%s: votre salle d'attente est ouverte: %s (RDV à %s)", clinic, n.Link, at)
-	case n.Kind == NoticeWindowOpen && w.fr:
+	case n.Kind == bridge.NoticeWindowOpen && w.fr:
 		msg = fmt.Sprintf("%s: votre salle d'attente est ouverte (RDV à %s)", clinic, at)
-	case n.Kind == NoticeWindowOpen && n.Link != "":
+	case n.Kind == bridge.NoticeWindowOpen && n.Link != "":
 		msg = fmt.Sprintf("%s: your waiting room is open now: %s (appointment %s)", clinic, n.Link, at)
-	case n.Kind == NoticeWindowOpen:
+	case n.Kind == bridge.NoticeWindowOpen:
 		msg = fmt.Sprintf("%s: your waiting room is open now (appointment %s)", clinic, at)
-	case n.Kind == NoticeReschedule && w.fr:
+	case n.Kind == bridge.NoticeReschedule && w.fr:
 		msg = fmt.Sprintf("%s: votre RDV est déplacé au %s à %s.%s", clinic, day, at, link)
-	case n.Kind == NoticeReschedule:
+	case n.Kind == bridge.NoticeReschedule:
 		msg = fmt.Sprintf("%s: your appointment moved to %s %s.%s", clinic, day, at, link)
-	case n.Kind == NoticeCancellation && w.fr:
+	case n.Kind == bridge.NoticeCancellation && w.fr:
 		msg = fmt.Sprintf("%s: votre RDV du %s à %s est annulé.%s", clinic, day, at, link)
-	case n.Kind == NoticeCancellation:
+	case n.Kind == bridge.NoticeCancellation:
 		msg = fmt.Sprintf("%s: your appointment %s %s is cancelled.%s", clinic, day, at, link)
-	case n.Kind == NoticePhoneIntro:
+	case n.Kind == bridge.NoticePhoneIntro:
 		clinician, err := gsmName(n.ClinicianName)
 		if err != nil {
 			return "", fmt.Errorf("rendering a telephone introduction for session %s: the clinician's name: %w", n.Session.ID, err)
@@ -261,27 +261,27 @@ func emailContentOf(n Notice, w when) emailContent {
 		c.Footer = fmt.Sprintf("Ce message vous est envoyé par %s. Ne le transférez pas : le lien est personnel.", clinic)
 		day := w.subjectDate()
 		switch n.Kind {
-		case NoticeConfirmation:
+		case bridge.NoticeConfirmation:
 			c.Subject = "Votre rendez-vous du " + day
 			c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("Votre rendez-vous avec %s est confirmé :", clinic), schedule,
 				fmt.Sprintf("La salle d'attente en ligne ouvre à %s.", lt.Opens))
-		case NoticeReminder:
+		case bridge.NoticeReminder:
 			c.Subject = "Rappel : votre rendez-vous du " + day
 			c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("Nous vous rappelons votre rendez-vous avec %s :", clinic), schedule,
 				fmt.Sprintf("La salle d'attente en ligne ouvre à %s.", lt.Opens))
-		case NoticeWindowOpen:
+		case bridge.NoticeWindowOpen:
 			c.Subject = "Votre salle d'attente est ouverte"
 			c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("Votre salle d'attente avec %s est ouverte dès maintenant.", clinic),
 				fmt.Sprintf("Votre rendez-vous commence à %s (%s).", lt.Start, lt.ZoneAbbr))
 			c.LinkLabel = "Rejoindre la salle d'attente"
-		case NoticeReschedule:
+		case bridge.NoticeReschedule:
 			c.Subject = "Votre rendez-vous est déplacé au " + day
 			c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("Votre rendez-vous avec %s a changé d'horaire. Nouvel horaire :", clinic), schedule)
-		case NoticeCancellation:
+		case bridge.NoticeCancellation:
 			c.Subject = fmt.Sprintf("Votre rendez-vous du %s est annulé", day)
 			c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("Votre rendez-vous avec %s est annulé :", clinic), schedule,
 				"Contactez le cabinet pour en fixer un autre.")
-		case NoticePhoneIntro:
+		case bridge.NoticePhoneIntro:
 			c.Subject = "Votre rendez-vous téléphonique du " + day
 			from := ""
 			if n.Clinic.Phone != "" {
@@ -300,27 +300,27 @@ func emailContentOf(n Notice, w when) emailContent {
 	c.Footer = fmt.Sprintf("This message is sent to you by %s. Please do not forward it: the link is personal.", clinic)
 	day := w.subjectDate()
 	switch n.Kind {
-	case NoticeConfirmation:
+	case bridge.NoticeConfirmation:
 		c.Subject = "Your appointment on " + day
 		c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("Your appointment with %s is booked:", clinic), schedule,
 			fmt.Sprintf("The online waiting room opens at %s.", lt.Opens))
-	case NoticeReminder:
+	case bridge.NoticeReminder:
 		c.Subject = "Reminder: your appointment on " + day
 		c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("This is a reminder of your appointment with %s:", clinic), schedule,
 			fmt.Sprintf("The online waiting room opens at %s.", lt.Opens))
-	case NoticeWindowOpen:
+	case bridge.NoticeWindowOpen:
 		c.Subject = "Your waiting room is open"
 		c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("Your waiting room with %s is open now.", clinic),
 			fmt.Sprintf("Your appointment starts at %s (%s).", lt.Start, lt.ZoneAbbr))
 		c.LinkLabel = "Join the waiting room"
-	case NoticeReschedule:
+	case bridge.NoticeReschedule:
 		c.Subject = "Your appointment has moved to " + day
 		c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("Your appointment with %s has moved. The new time is:", clinic), schedule)
-	case NoticeCancellation:
+	case bridge.NoticeCancellation:
 		c.Subject = fmt.Sprintf("Your appointment on %s is cancelled", day)
 		c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("Your appointment with %s is cancelled:", clinic), schedule,
 			"Please contact the practice to book another.")
-	case NoticePhoneIntro:
+	case bridge.NoticePhoneIntro:
 		c.Subject = "Your telephone appointment on " + day
 		from := ""
 		if n.Clinic.Phone != "" {
@@ -346,16 +346,16 @@ func phoneEmail(c *emailContent, n Notice, clinic, schedule, day string) {
 	}
 	call := c.inviteDescription
 	switch n.Kind {
-	case NoticeConfirmation:
+	case bridge.NoticeConfirmation:
 		c.Subject = "Your telephone appointment on " + day
 		c.Paragraphs = []string{"Hello,", fmt.Sprintf("Your telephone appointment with %s is booked:", clinic), schedule, call}
-	case NoticeReminder:
+	case bridge.NoticeReminder:
 		c.Subject = "Reminder: your telephone appointment on " + day
 		c.Paragraphs = []string{"Hello,", fmt.Sprintf("This is a reminder of your telephone appointment with %s:", clinic), schedule, call}
-	case NoticeReschedule:
+	case bridge.NoticeReschedule:
 		c.Subject = "Your telephone appointment has moved to " + day
 		c.Paragraphs = []string{"Hello,", fmt.Sprintf("Your telephone appointment with %s has moved. The new time is:", clinic), schedule, call}
-	case NoticeCancellation:
+	case bridge.NoticeCancellation:
 		c.Subject = fmt.Sprintf("Your telephone appointment on %s is cancelled", day)
 		c.Paragraphs = []string{"Hello,", fmt.Sprintf("Your telephone appointment with %s is cancelled:", clinic), schedule,
 			"Please contact the practice to book another."}
@@ -372,16 +372,16 @@ func phoneEmailFr(c *emailContent, n Notice, clinic, schedule, day string) {
 	}
 	call := c.inviteDescription
 	switch n.Kind {
-	case NoticeConfirmation:
+	case bridge.NoticeConfirmation:
 		c.Subject = "Votre rendez-vous téléphonique du " + day
 		c.Paragraphs = []string{"Bonjour,", fmt.Sprintf("Votre rendez-vous téléphonique avec %s est confirmé :", clinic), schedule, call}
-	case NoticeReminder:
+	case bridge.NoticeReminder:
 		c.Subject = "Rappel : votre rendez-vous téléphonique du " + day
 		c.Paragraphs = []string{"Bonjour,", fmt.Sprintf("Nous vous rappelons votre rendez-vous téléphonique avec %s :", clinic), schedule, call}
-	case NoticeReschedule:
+	case bridge.NoticeReschedule:
 		c.Subject = "Votre rendez-vous téléphonique est déplacé au " + day
 		c.Paragraphs = []string{"Bonjour,", fmt.Sprintf("Votre rendez-vous téléphonique avec %s a changé d'horaire. Nouvel horaire :", clinic), schedule, call}
-	case NoticeCancellation:
+	case bridge.NoticeCancellation:
 		c.Subject = fmt.Sprintf("Votre rendez-vous téléphonique du %s est annulé", day)
 		c.Paragraphs = []string{"Bonjour,", fmt.Sprintf("Votre rendez-vous téléphonique avec %s est annulé :", clinic), schedule,
 			"Contactez le cabinet pour en fixer un autre."}
@@ -392,8 +392,8 @@ func phoneEmailFr(c *emailContent, n Notice, clinic, schedule, day string) {
 // NextSendTime is when a text message due at due may go out: not from 21:00 to 08:00 in the
 // recipient's zone, where it is held until 08:00. The waiting room opening and a telephone
 // introduction are about now, so they are never held. Email is not held (it does not ring).
-func NextSendTime(due time.Time, zone string, kind NoticeKind) time.Time {
-	if kind == NoticeWindowOpen || kind == NoticePhoneIntro || kind == NoticeMessage {
+func NextSendTime(due time.Time, zone string, kind bridge.NoticeKind) time.Time {
+	if kind == bridge.NoticeWindowOpen || kind == bridge.NoticePhoneIntro || kind == bridge.NoticeMessage {
 		return due
 	}
 	loc, err := time.LoadLocation(zone)

@@ -17,9 +17,9 @@ const (
 	testLink       = "https://bridge.clinique.example/p/Zk3v9QmWcR7tYx2LbN4hJd8sFa6uEq1oGi5p"
 )
 
-var allKinds = []scheduler.NoticeKind{
-	scheduler.NoticeConfirmation, scheduler.NoticeReminder, scheduler.NoticeWindowOpen,
-	scheduler.NoticeReschedule, scheduler.NoticeCancellation, scheduler.NoticePhoneIntro,
+var allKinds = []bridge.NoticeKind{
+	bridge.NoticeConfirmation, bridge.NoticeReminder, bridge.NoticeWindowOpen,
+	bridge.NoticeReschedule, bridge.NoticeCancellation, bridge.NoticePhoneIntro,
 }
 
 func mustLoad(t *testing.T, zone string) *time.Location {
@@ -33,7 +33,7 @@ func mustLoad(t *testing.T, zone string) *time.Location {
 
 // testNotice is a notice to Jeanne Dupont, whose name must never show, for a session starting
 // at start (given in the session's zone).
-func testNotice(kind scheduler.NoticeKind, locale, participantZone string, start time.Time) scheduler.Notice {
+func testNotice(kind bridge.NoticeKind, locale, participantZone string, start time.Time) scheduler.Notice {
 	s := &bridge.Session{ID: "k7m2pq", Clinician: "@dr.martin:clinique.example", Start: start.UTC(),
 		End: start.Add(30 * time.Minute).UTC(), TimeZone: start.Location().String(), Kind: bridge.KindVideo,
 		Status: bridge.StatusScheduled, Revision: 2}
@@ -42,7 +42,7 @@ func testNotice(kind scheduler.NoticeKind, locale, participantZone string, start
 	n := scheduler.Notice{Kind: kind, Session: s, Participant: p, Window: bridge.DefaultWindow, Link: testLink,
 		Clinic:   scheduler.Clinic{Name: testClinicName, Phone: "+33123456789", Email: "rdv@clinique.example", Domain: "clinique.example"},
 		Sequence: 2, Now: time.Date(2026, 2, 20, 9, 0, 0, 0, time.UTC)}
-	if kind == scheduler.NoticePhoneIntro {
+	if kind == bridge.NoticePhoneIntro {
 		s.Kind, n.Link, n.ClinicianName = bridge.KindPhone, "", "Dr Hélène Côté"
 	}
 	return n
@@ -92,7 +92,7 @@ func TestEveryKindRendersInEveryLanguage(t *testing.T) {
 				if n.Link != "" && (!strings.Contains(e.Text, n.Link) || !strings.Contains(e.HTML, n.Link)) {
 					t.Errorf("%s %s email lacks the link", kind, locale)
 				}
-				withInvite := kind != scheduler.NoticeWindowOpen && kind != scheduler.NoticePhoneIntro
+				withInvite := kind != bridge.NoticeWindowOpen && kind != bridge.NoticePhoneIntro
 				if withInvite != (e.Invite != nil) {
 					t.Errorf("%s %s email: invite %v, want %v", kind, locale, e.Invite != nil, withInvite)
 				}
@@ -114,16 +114,16 @@ func TestSMSTexts(t *testing.T) {
 	paris := mustLoad(t, "Europe/Paris")
 	start := time.Date(2026, 3, 3, 15, 0, 0, 0, paris) // a Tuesday
 	cases := []struct {
-		kind   scheduler.NoticeKind
+		kind   bridge.NoticeKind
 		locale string
 		want   string
 	}{
-		{scheduler.NoticeConfirmation, "en", testClinicName + ": appointment booked Tue 3 Mar 3:00 PM CET. " + testLink + " Reply STOP to opt out"},
-		{scheduler.NoticeConfirmation, "fr", testClinicName + ": RDV le mar. 3 mars à 15:00 CET. " + testLink + " STOP pour ne plus recevoir"},
-		{scheduler.NoticeWindowOpen, "en", testClinicName + ": your waiting room is open now: " + testLink + " (appointment 3:00 PM CET)"},
-		{scheduler.NoticeReschedule, "fr", testClinicName + ": votre RDV est déplacé au mar. 3 mars à 15:00 CET. " + testLink},
-		{scheduler.NoticePhoneIntro, "en", "Dr Hélène Coté from " + testClinicName + " will call you at about 3:00 PM CET from +33123456789."},
-		{scheduler.NoticePhoneIntro, "fr", "Dr Hélène Coté de " + testClinicName + " vous appellera vers 15:00 CET depuis le +33123456789."},
+		{bridge.NoticeConfirmation, "en", testClinicName + ": appointment booked Tue 3 Mar 3:00 PM CET. " + testLink + " Reply STOP to opt out"},
+		{bridge.NoticeConfirmation, "fr", testClinicName + ": RDV le mar. 3 mars à 15:00 CET. " + testLink + " STOP pour ne plus recevoir"},
+		{bridge.NoticeWindowOpen, "en", testClinicName + ": your waiting room is open now: " + testLink + " (appointment 3:00 PM CET)"},
+		{bridge.NoticeReschedule, "fr", testClinicName + ": votre RDV est déplacé au mar. 3 mars à 15:00 CET. " + testLink},
+		{bridge.NoticePhoneIntro, "en", "Dr Hélène Coté from " + testClinicName + " will call you at about 3:00 PM CET from +33123456789."},
+		{bridge.NoticePhoneIntro, "fr", "Dr Hélène Coté de " + testClinicName + " vous appellera vers 15:00 CET depuis le +33123456789."},
 	}
 	for _, c := range cases {
 		got, err := scheduler.RenderSMS(testNotice(c.kind, c.locale, "", start))
@@ -135,7 +135,7 @@ func TestSMSTexts(t *testing.T) {
 		}
 	}
 	// A participant who joins from Matrix has no link: the message still reads well.
-	n := testNotice(scheduler.NoticeWindowOpen, "fr", "", start)
+	n := testNotice(bridge.NoticeWindowOpen, "fr", "", start)
 	n.Link = ""
 	if got, _ := scheduler.RenderSMS(n); got != testClinicName+": votre salle d'attente est ouverte (RDV à 15:00 CET)" {
 		t.Errorf("window open without a link: %q", got)
@@ -146,13 +146,13 @@ func TestEmailSubjects(t *testing.T) {
 	paris := mustLoad(t, "Europe/Paris")
 	start := time.Date(2026, 3, 3, 15, 0, 0, 0, paris)
 	for _, c := range []struct {
-		kind         scheduler.NoticeKind
+		kind         bridge.NoticeKind
 		locale, want string
 	}{
-		{scheduler.NoticeConfirmation, "en", "Your appointment on Tue 3 Mar"},
-		{scheduler.NoticeConfirmation, "fr", "Votre rendez-vous du mardi 3 mars"},
-		{scheduler.NoticeReminder, "en", "Reminder: your appointment on Tue 3 Mar"},
-		{scheduler.NoticeCancellation, "fr", "Votre rendez-vous du mardi 3 mars est annulé"},
+		{bridge.NoticeConfirmation, "en", "Your appointment on Tue 3 Mar"},
+		{bridge.NoticeConfirmation, "fr", "Votre rendez-vous du mardi 3 mars"},
+		{bridge.NoticeReminder, "en", "Reminder: your appointment on Tue 3 Mar"},
+		{bridge.NoticeCancellation, "fr", "Votre rendez-vous du mardi 3 mars est annulé"},
 	} {
 		e, err := scheduler.RenderEmail(testNotice(c.kind, c.locale, "", start))
 		if err != nil {
@@ -165,7 +165,7 @@ func TestEmailSubjects(t *testing.T) {
 }
 
 func TestHTMLIsEscaped(t *testing.T) {
-	n := testNotice(scheduler.NoticeConfirmation, "en", "", time.Date(2026, 3, 3, 15, 0, 0, 0, mustLoad(t, "Europe/Paris")))
+	n := testNotice(bridge.NoticeConfirmation, "en", "", time.Date(2026, 3, 3, 15, 0, 0, 0, mustLoad(t, "Europe/Paris")))
 	n.Clinic.Name = `<img src=x onerror=alert(1)>`
 	e, err := scheduler.RenderEmail(n)
 	if err != nil {
@@ -191,7 +191,7 @@ func TestDaylightSavingChanges(t *testing.T) {
 		{start: time.Date(2026, 3, 9, 15, 0, 0, 0, ny), locale: "en", want: "3:00 PM EDT", utcHour: 19},
 		{start: time.Date(2026, 11, 2, 15, 0, 0, 0, ny), locale: "en", want: "3:00 PM EST", utcHour: 20},
 	} {
-		n := testNotice(scheduler.NoticeReminder, c.locale, "", c.start)
+		n := testNotice(bridge.NoticeReminder, c.locale, "", c.start)
 		if n.Session.Start.Hour() != c.utcHour {
 			t.Fatalf("%v is %v UTC, want %d:00", c.start, n.Session.Start, c.utcHour)
 		}
@@ -216,7 +216,7 @@ func TestDaylightSavingChanges(t *testing.T) {
 func TestParticipantInAnotherZone(t *testing.T) {
 	paris := mustLoad(t, "Europe/Paris")
 	// Wednesday 4 March, 03:00 in Paris, is Tuesday 3 March, 9 PM in New York.
-	n := testNotice(scheduler.NoticeConfirmation, "en", "America/New_York", time.Date(2026, 3, 4, 3, 0, 0, 0, paris))
+	n := testNotice(bridge.NoticeConfirmation, "en", "America/New_York", time.Date(2026, 3, 4, 3, 0, 0, 0, paris))
 	sms, err := scheduler.RenderSMS(n)
 	if err != nil {
 		t.Fatal(err)
@@ -274,29 +274,29 @@ func TestNextSendTimeQuietHours(t *testing.T) {
 	for _, c := range []struct {
 		due  time.Time
 		zone string
-		kind scheduler.NoticeKind
+		kind bridge.NoticeKind
 		want time.Time
 	}{
-		{time.Date(2026, 3, 3, 22, 0, 0, 0, paris), "Europe/Paris", scheduler.NoticeReminder, time.Date(2026, 3, 4, 8, 0, 0, 0, paris)},
-		{time.Date(2026, 3, 3, 21, 0, 0, 0, paris), "Europe/Paris", scheduler.NoticeConfirmation, time.Date(2026, 3, 4, 8, 0, 0, 0, paris)},
-		{time.Date(2026, 3, 4, 7, 59, 0, 0, paris), "Europe/Paris", scheduler.NoticeReschedule, time.Date(2026, 3, 4, 8, 0, 0, 0, paris)},
-		{time.Date(2026, 3, 4, 8, 0, 0, 0, paris), "Europe/Paris", scheduler.NoticeReminder, time.Date(2026, 3, 4, 8, 0, 0, 0, paris)},
-		{time.Date(2026, 3, 4, 20, 59, 0, 0, paris), "Europe/Paris", scheduler.NoticeReminder, time.Date(2026, 3, 4, 20, 59, 0, 0, paris)},
-		{time.Date(2026, 3, 3, 23, 0, 0, 0, paris), "Europe/Paris", scheduler.NoticeWindowOpen, time.Date(2026, 3, 3, 23, 0, 0, 0, paris)},
-		{time.Date(2026, 3, 3, 6, 0, 0, 0, paris), "Europe/Paris", scheduler.NoticePhoneIntro, time.Date(2026, 3, 3, 6, 0, 0, 0, paris)},
+		{time.Date(2026, 3, 3, 22, 0, 0, 0, paris), "Europe/Paris", bridge.NoticeReminder, time.Date(2026, 3, 4, 8, 0, 0, 0, paris)},
+		{time.Date(2026, 3, 3, 21, 0, 0, 0, paris), "Europe/Paris", bridge.NoticeConfirmation, time.Date(2026, 3, 4, 8, 0, 0, 0, paris)},
+		{time.Date(2026, 3, 4, 7, 59, 0, 0, paris), "Europe/Paris", bridge.NoticeReschedule, time.Date(2026, 3, 4, 8, 0, 0, 0, paris)},
+		{time.Date(2026, 3, 4, 8, 0, 0, 0, paris), "Europe/Paris", bridge.NoticeReminder, time.Date(2026, 3, 4, 8, 0, 0, 0, paris)},
+		{time.Date(2026, 3, 4, 20, 59, 0, 0, paris), "Europe/Paris", bridge.NoticeReminder, time.Date(2026, 3, 4, 20, 59, 0, 0, paris)},
+		{time.Date(2026, 3, 3, 23, 0, 0, 0, paris), "Europe/Paris", bridge.NoticeWindowOpen, time.Date(2026, 3, 3, 23, 0, 0, 0, paris)},
+		{time.Date(2026, 3, 3, 6, 0, 0, 0, paris), "Europe/Paris", bridge.NoticePhoneIntro, time.Date(2026, 3, 3, 6, 0, 0, 0, paris)},
 		// Across the changes: the night is 9 or 11 hours long, and 08:00 stays 08:00.
-		{time.Date(2026, 3, 28, 23, 0, 0, 0, paris), "Europe/Paris", scheduler.NoticeReminder, time.Date(2026, 3, 29, 8, 0, 0, 0, paris)},
-		{time.Date(2026, 10, 24, 22, 0, 0, 0, paris), "Europe/Paris", scheduler.NoticeReminder, time.Date(2026, 10, 25, 8, 0, 0, 0, paris)},
-		{time.Date(2026, 3, 7, 23, 30, 0, 0, ny), "America/New_York", scheduler.NoticeCancellation, time.Date(2026, 3, 8, 8, 0, 0, 0, ny)},
+		{time.Date(2026, 3, 28, 23, 0, 0, 0, paris), "Europe/Paris", bridge.NoticeReminder, time.Date(2026, 3, 29, 8, 0, 0, 0, paris)},
+		{time.Date(2026, 10, 24, 22, 0, 0, 0, paris), "Europe/Paris", bridge.NoticeReminder, time.Date(2026, 10, 25, 8, 0, 0, 0, paris)},
+		{time.Date(2026, 3, 7, 23, 30, 0, 0, ny), "America/New_York", bridge.NoticeCancellation, time.Date(2026, 3, 8, 8, 0, 0, 0, ny)},
 		// The recipient's zone decides: 22:00 in Paris is 4 PM in New York.
-		{time.Date(2026, 3, 3, 22, 0, 0, 0, paris), "America/New_York", scheduler.NoticeReminder, time.Date(2026, 3, 3, 22, 0, 0, 0, paris)},
+		{time.Date(2026, 3, 3, 22, 0, 0, 0, paris), "America/New_York", bridge.NoticeReminder, time.Date(2026, 3, 3, 22, 0, 0, 0, paris)},
 	} {
 		got := scheduler.NextSendTime(c.due, c.zone, c.kind)
 		if !got.Equal(c.want) {
 			t.Errorf("NextSendTime(%v, %s, %s) = %v, want %v", c.due, c.zone, c.kind, got.In(c.want.Location()), c.want)
 		}
 	}
-	if got := scheduler.NextSendTime(time.Date(2026, 3, 28, 23, 0, 0, 0, paris), "Europe/Paris", scheduler.NoticeReminder); got.UTC() != time.Date(2026, 3, 29, 6, 0, 0, 0, time.UTC) {
+	if got := scheduler.NextSendTime(time.Date(2026, 3, 28, 23, 0, 0, 0, paris), "Europe/Paris", bridge.NoticeReminder); got.UTC() != time.Date(2026, 3, 29, 6, 0, 0, 0, time.UTC) {
 		t.Errorf("08:00 on the day summer time starts is %v, want 06:00 UTC", got.UTC())
 	}
 }
@@ -305,14 +305,14 @@ func TestCalendarInvite(t *testing.T) {
 	paris := mustLoad(t, "Europe/Paris")
 	start := time.Date(2026, 3, 30, 15, 0, 0, 0, paris)
 	for _, c := range []struct {
-		kind           scheduler.NoticeKind
+		kind           bridge.NoticeKind
 		locale         string
 		method, status string
 		summary        string
 	}{
-		{scheduler.NoticeConfirmation, "en", "REQUEST", "CONFIRMED", "Appointment with " + testClinicName},
-		{scheduler.NoticeReschedule, "fr", "REQUEST", "CONFIRMED", "Rendez-vous avec " + testClinicName},
-		{scheduler.NoticeCancellation, "en", "CANCEL", "CANCELLED", "Appointment with " + testClinicName},
+		{bridge.NoticeConfirmation, "en", "REQUEST", "CONFIRMED", "Appointment with " + testClinicName},
+		{bridge.NoticeReschedule, "fr", "REQUEST", "CONFIRMED", "Rendez-vous avec " + testClinicName},
+		{bridge.NoticeCancellation, "en", "CANCEL", "CANCELLED", "Appointment with " + testClinicName},
 	} {
 		n := testNotice(c.kind, c.locale, "America/New_York", start)
 		n.Sequence = 3
@@ -378,7 +378,7 @@ func TestCalendarInvite(t *testing.T) {
 
 // TestCalendarInviteQuoting: a clinic name with the separators of the format stays one value.
 func TestCalendarInviteQuoting(t *testing.T) {
-	n := testNotice(scheduler.NoticeConfirmation, "en", "", time.Date(2026, 3, 30, 15, 0, 0, 0, mustLoad(t, "Europe/Paris")))
+	n := testNotice(bridge.NoticeConfirmation, "en", "", time.Date(2026, 3, 30, 15, 0, 0, 0, mustLoad(t, "Europe/Paris")))
 	n.Clinic.Name = `Centre; Nord: "Soins", Est`
 	invite, method, err := scheduler.RenderInvite(n)
 	if err != nil || method != "REQUEST" {

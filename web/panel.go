@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
-	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
 )
 
 // panelAPI wraps a panel handler: the clinician must be signed in (a cookie from a one-time
@@ -96,7 +95,7 @@ func (srv *Server) panelSession(ctx context.Context, s *bridge.Session, ps []*br
 		}
 		view.CanText = p.Phone != "" && !s.Over()
 		for _, n := range notices {
-			if n.ParticipantID == p.ID && (n.Status == scheduler.StatusFailed || n.Status == scheduler.StatusSkipped) {
+			if n.ParticipantID == p.ID && (n.Status == bridge.NotificationFailed || n.Status == bridge.NotificationSkipped) {
 				view.Problems = append(view.Problems, NoticeProblem{Kind: string(n.Kind), Channel: string(n.Channel), Reason: n.LastError})
 			}
 		}

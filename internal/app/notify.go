@@ -70,7 +70,7 @@ type clinicDesk struct {
 	panel *web.Server
 }
 
-func (d clinicDesk) NotificationProblem(ctx context.Context, s *bridge.Session, p *bridge.Participant, n *scheduler.Notification) {
+func (d clinicDesk) NotificationProblem(ctx context.Context, s *bridge.Session, p *bridge.Participant, n *bridge.Notification) {
 	d.Connector.NotificationProblem(ctx, s, p, n)
 	d.panel.NotificationProblem(s)
 }

@@ -109,7 +109,7 @@ func (h *harness) routes() http.Handler {
 		s, err := h.env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{
 			Clinician: h.clinician.UserID.String(), Start: at, End: at.Add(50 * time.Minute), TimeZone: "Europe/Paris",
 			Policy: bridge.Policy(str(m, "admission", string(bridge.PolicyManual))),
-			Kind: bridge.Kind(str(m, "kind", "video")),
+			Kind:   bridge.Kind(str(m, "kind", "video")),
 			Participants: []bridge.ParticipantRequest{{
 				Name: str(m, "name", "Jane Doe"), Locale: str(m, "locale", "en"), TimeZone: str(m, "time_zone", "Europe/Paris"),
 				Email: str(m, "email", ""), Phone: str(m, "phone", ""), Invite: bridge.InviteMode(str(m, "invite", "none")),

@@ -276,6 +276,12 @@ func TestLobbyInTheBrowser(t *testing.T) {
 	newHarness(t).run("lobby.mjs")
 }
 
+// TestReconnectInTheBrowser: the call's signalling drops; the page shows it is offline while
+// it retries, then resumes by itself, still muted.
+func TestReconnectInTheBrowser(t *testing.T) {
+	newHarness(t).run("reconnect.mjs")
+}
+
 func TestLinksAndNamesInTheBrowser(t *testing.T) {
 	newHarness(t).run("links.mjs")
 }

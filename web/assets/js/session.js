@@ -7,7 +7,7 @@ import { request, follow, ApiError } from './api.js';
 import { h, show, message } from './dom.js';
 import { t, setLocale, stateName } from './i18n.js';
 import { openMedia, probeMedia, deviceProblem, LevelMeter, devicePicker, currentDevice } from './devices.js';
-import './callwords.js';
+import { errorText } from './callwords.js';
 import { connectCall } from './callmedia.js';
 import { AttendeesPanel, confirmDialog } from './lobby.js';
 
@@ -101,10 +101,13 @@ export class SessionPage {
 
   fail(e) {
     if (this.stopFollow) this.stopFollow();
-    const byCode = { forged_link: 'forged', link_revoked: 'revoked', link_expired: 'expired', rate_limited: 'rateLimited', signed_out: 'signedOut' };
-    const key = e instanceof ApiError ? byCode[e.code] : '';
     this.view = 'error';
-    message(t('title'), key ? t(key) : (e.message || t('error')));
+    message(t('title'), errorText(e, this.opensVars()));
+  }
+
+  // opensVars fill the refusals that say when the waiting room opens.
+  opensVars() {
+    return { opens: this.state && this.state.session ? this.state.session.local.opens : '' };
   }
 
   sessionLine() {
@@ -246,8 +249,7 @@ export class SessionPage {
       this.state = await request('POST', '/api/call/knock', { auth: this.auth, body: { name } });
     } catch (e) {
       button.disabled = false;
-      if (e.code === 'bad_name') { nameError.textContent = e.message; return; }
-      if (e.code === 'too_early') { nameError.textContent = e.message; return; }
+      if (e.code === 'bad_name' || e.code === 'too_early') { nameError.textContent = errorText(e, this.opensVars()); return; }
       return this.fail(e);
     }
     this.view = '';
@@ -278,20 +280,79 @@ export class SessionPage {
       return this.fail(e);
     }
     this.renderCall();
-    this.call = connectCall(access, this.state.session.id, this.stream, {
-      onJoined: () => { this.joined = true; this.setStatus(''); this.showPresence(); },
+    this.connect(access);
+  }
+
+  // connect opens one connection to the call; resume carries the previous one's state over a
+  // reconnection (mute, camera off, a shared screen).
+  connect(access, resume = {}) {
+    const call = connectCall(access, this.state.session.id, this.stream, {
+      onJoined: () => { this.joined = true; this.setConnection('online'); this.showPresence(); },
       onRemoteTrack: (track, stream, info) => this.addRemote(track, stream, info),
       onRemoteGone: (trackId) => this.removeRemote(trackId),
       onPeer: (userId, present, host, p) => this.onPeer(userId, present, host, p),
       onMute: (userId, kind, muted) => this.onMute(userId, kind, muted),
       onLobby: (msg) => { if (this.panel) this.panel.render(msg.participants || [], msg.lobby_message); },
       onError: (text) => { this.setStatus(text); if (this.panel) this.panel.status.textContent = text; },
-      onClosed: (reason) => this.onCallClosed(reason),
-    });
+      onClosed: (reason, code, leaving) => this.onCallClosed(call, reason, code, leaving),
+    }, resume);
+    this.call = call;
     // For tests and support: what the connection receives and sends.
     this.calls = (this.calls || 0) + 1;
-    const call = this.call;
-    window.telehealthCall = { generation: this.calls, stats: () => (this.call === call ? call.stats() : null), state: () => this.state };
+    window.telehealthCall = {
+      generation: this.calls,
+      stats: () => (this.call === call ? call.stats() : null),
+      state: () => this.state,
+      dropSignalling: () => call.dropSignalling(),
+    };
+  }
+
+  // setConnection shows whether the page is connected to the call: 'connecting', 'online' or
+  // 'offline' (retrying).
+  setConnection(state) {
+    if (this.callMain) this.callMain.dataset.connection = state;
+    this.setStatus(state === 'offline' ? t('offline') : state === 'connecting' ? t('connecting') : '');
+  }
+
+  // reconnect gets a new credential and connection after the signalling dropped, retrying
+  // with a growing pause while the network is away; the call resumes as it was. A refusal
+  // (no longer let in, session over) stops it: the state moves the page.
+  async reconnect(previous) {
+    if (this.reconnecting) return;
+    this.reconnecting = true;
+    this.setConnection('offline');
+    const resume = { audioMuted: previous.muted.audio, cameraOff: previous.muted.camera, screen: previous.local.screen ? this.screen : null };
+    let pause = 500;
+    try {
+      while (this.view === 'call' && this.call === previous) {
+        try {
+          const access = await request('POST', '/api/call/join', { auth: this.auth, body: {} });
+          if (this.view !== 'call' || this.call !== previous) return;
+          this.resetTiles();
+          this.connect(access, resume);
+          return;
+        } catch (e) {
+          if (e instanceof ApiError && e.status > 0 && e.status < 500 && e.code !== 'rate_limited') {
+            this.setStatus(errorText(e));
+            return;
+          }
+        }
+        await new Promise((r) => setTimeout(r, pause));
+        pause = Math.min(5000, pause * 2);
+      }
+    } finally {
+      this.reconnecting = false;
+    }
+  }
+
+  // resetTiles empties the grid before a new connection tells again who is there.
+  resetTiles() {
+    for (const r of this.remotes.values()) if (r.el) r.el.remove();
+    for (const tile of this.tiles.values()) tile.remove();
+    this.remotes.clear();
+    this.tiles.clear();
+    this.hosts = {};
+    this.joined = false;
   }
 
   renderCall() {
@@ -334,9 +395,9 @@ export class SessionPage {
       this.panel.render(this.state.lobby || [], this.state.session.lobby_message);
       aside = h('aside', { class: 'host-panel', id: 'attendees' }, this.panel.el);
     }
-    show(h('div', { class: 'call-layout' },
-      h('main', { class: 'call' }, h('h1', { class: 'visually-hidden' }, t('title')), this.statusLine, this.presence, this.grid, this.self, controls),
-      aside));
+    this.callMain = h('main', { class: 'call', 'data-connection': 'connecting' },
+      h('h1', { class: 'visually-hidden' }, t('title')), this.statusLine, this.presence, this.grid, this.self, controls);
+    show(h('div', { class: 'call-layout' }, this.callMain, aside));
   }
 
   setStatus(text) {
@@ -578,10 +639,16 @@ export class SessionPage {
     return this.routeNow();
   }
 
-  onCallClosed(reason) {
-    if (this.view !== 'call') return;
-    // The state tells why (removed, sent back, ended); the next poll moves the page.
-    this.setStatus(reason === 'left' ? '' : reason);
+  // onCallClosed: a connection the SFU closed on purpose (taken out, the session over, opened
+  // elsewhere, refused) is said in the page's language, and the state moves the page; any other
+  // close (the network, a proxy, the SFU restarting) is retried.
+  onCallClosed(call, reason, code, leaving) {
+    if (this.view !== 'call' || call !== this.call || leaving) return;
+    if (code === 4000 || code === 4001 || code === 4403) {
+      this.setStatus(t('close_' + code));
+      return;
+    }
+    this.reconnect(call);
   }
 }
 

@@ -282,6 +282,20 @@ func TestReconnectInTheBrowser(t *testing.T) {
 	newHarness(t).run("reconnect.mjs")
 }
 
+// TestEndingInTheBrowser: client pages name the clinic and the clinician and say whom to
+// contact; the clinician's Leave then End meeting for all brings them back to the panel; the
+// client's ended, denied, removed and cancelled pages say whom to contact and offer My sessions.
+func TestEndingInTheBrowser(t *testing.T) {
+	h := newHarnessWith(t, func(cfg map[string]any, _ string) {
+		cfg["notifications.clinic_name"] = "Cabinet Martin"
+		cfg["notifications.clinic_phone"] = "+33123456789"
+	})
+	if err := h.clinician.SetDisplayName(context.Background(), "Dr Claire Martin"); err != nil {
+		t.Fatal(err)
+	}
+	h.run("ending.mjs")
+}
+
 func TestLinksAndNamesInTheBrowser(t *testing.T) {
 	newHarness(t).run("links.mjs")
 }

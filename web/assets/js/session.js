@@ -54,9 +54,11 @@ export class SessionPage {
   // changes around it).
   async routeNow() {
     const { session, me } = this.state;
+    this.frame();
     if (session.status === 'ended' || session.status === 'cancelled') {
       if (this.call) this.call.close();
-      return this.goto('over', () => message(t('title'), t(session.status === 'ended' ? 'ended' : 'cancelled')));
+      this.call = null;
+      return this.goto('over', () => this.endPage(session.status === 'ended' ? 'ended' : 'cancelled'));
     }
     if (this.view === 'call') {
       if (!me.can_join_call && !me.host) return this.leaveCall(me.state);
@@ -75,9 +77,9 @@ export class SessionPage {
       case 'waiting': case 'admitted':
         this.goto('waiting:' + me.state, () => this.waiting());
         return this.showLobbyMessage();
-      case 'denied': return this.goto('denied', () => message(t('title'), t('denied'), ...this.rejoinButton()));
-      case 'removed': return this.goto('removed', () => message(t('title'), t('removed')));
-      case 'left': return this.goto('left', () => message(t('title'), t('left'), ...this.rejoinButton()));
+      case 'denied': return this.goto('denied', () => this.endPage('denied', ...this.rejoinButton()));
+      case 'removed': return this.goto('removed', () => this.endPage('removed'));
+      case 'left': return this.goto('left', () => this.endPage('left', ...this.rejoinButton()));
     }
     if (!this.guest) {
       this.goto('waiting-matrix', () => this.waiting());
@@ -103,6 +105,46 @@ export class SessionPage {
     if (this.stopFollow) this.stopFollow();
     this.view = 'error';
     message(t('title'), errorText(e, this.opensVars()));
+  }
+
+  // frame shows a client the clinic, their clinician and whom to contact, above and below
+  // every page but the call itself (which fills the screen).
+  frame() {
+    const header = document.getElementById('clinic-header');
+    const footer = document.getElementById('help-line');
+    if (!header || !footer) return;
+    const { clinic, session, me } = this.state;
+    const shown = !me.host && !!clinic && !!clinic.name && this.view !== 'call';
+    header.hidden = footer.hidden = !shown;
+    // A page at the end says whom to contact in its own words: not twice.
+    if (document.getElementById('contact')) footer.hidden = true;
+    if (!shown) return;
+    header.replaceChildren(h('strong', { class: 'clinic-name' }, clinic.name),
+      session.clinician_name ? h('span', { class: 'clinician-name' }, t('withClinician', { name: session.clinician_name })) : null);
+    footer.replaceChildren(this.contactLine());
+  }
+
+  // contactLine is whom to contact, with the clinic's phone as a link when there is one.
+  contactLine() {
+    const { clinic } = this.state;
+    if (!clinic || !clinic.name) return '';
+    if (!clinic.phone) return t('contactNoPhone', { clinic: clinic.name });
+    const [before, after] = t('contactPhone', { clinic: clinic.name, phone: '\u0000' }).split('\u0000');
+    return h('span', {}, before, h('a', { href: 'tel:' + clinic.phone }, clinic.phone), after);
+  }
+
+  // endPage is a page at the end (ended, cancelled, removed, denied, left): what happened, whom
+  // to contact, and for a guest their other sessions.
+  endPage(key, ...actions) {
+    const { me } = this.state;
+    show(h('main', { class: 'card end', role: 'main' },
+      h('h1', {}, t('title')),
+      h('p', { id: 'message', class: 'message' }, t(key)),
+      me.host ? null : h('p', { id: 'contact', class: 'contact' }, this.contactLine()),
+      h('div', { class: 'actions' }, ...actions,
+        this.guest ? h('a', { class: 'button', id: 'my-sessions', href: location.pathname.replace(/\/sessions$/, '') + '/sessions' }, t('mySessions')) : null,
+        me.host && location.pathname !== '/widget' ? h('a', { class: 'button', id: 'back-to-panel', href: '/panel' }, t('backToPanel')) : null)));
+    this.frame();
   }
 
   // opensVars fill the refusals that say when the waiting room opens.
@@ -398,6 +440,7 @@ export class SessionPage {
     this.callMain = h('main', { class: 'call', 'data-connection': 'connecting' },
       h('h1', { class: 'visually-hidden' }, t('title')), this.statusLine, this.presence, this.grid, this.self, controls);
     show(h('div', { class: 'call-layout' }, this.callMain, aside));
+    this.frame();
   }
 
   setStatus(text) {
@@ -591,14 +634,44 @@ export class SessionPage {
 
   async endForAll() {
     if (!(await confirmDialog(t('endConfirm'), t('endForAll')))) return;
+    if (await this.endNow()) this.backToPanel();
+  }
+
+  async endNow() {
     try {
       await request('POST', '/api/call/host/end', { auth: this.auth, body: {} });
+      return true;
     } catch (e) {
-      this.setStatus(e.message || t('error'));
+      this.setStatus(errorText(e));
+      return false;
     }
   }
 
+  // backToPanel takes the clinician back to their panel once they left or ended the call (in
+  // Element's widget there is no panel: the page says they left).
+  backToPanel() {
+    this.view = 'left';
+    if (this.call && !this.call.closed) this.call.close();
+    this.call = null;
+    window.telehealthCall = null;
+    if (this.stream) { this.stream.getTracks().forEach((tr) => tr.stop()); this.stream = null; }
+    if (this.screen) { this.screen.getTracks().forEach((tr) => tr.stop()); this.screen = null; }
+    if (location.pathname === '/widget') return this.endPage(this.state.session.status === 'ended' ? 'ended' : 'left');
+    location.assign('/panel');
+  }
+
   async leave() {
+    if (this.state.me.host && this.view === 'call') {
+      // The clinician leaves, then ends the meeting for all (or leaves it going).
+      const choice = await chooseDialog(t('leaveTitle'), [
+        { value: 'end', label: t('endForAll'), cls: 'danger', action: 'end-for-all' },
+        { value: 'leave', label: t('leaveOnly'), action: 'leave-only' },
+        { value: '', label: t('cancel'), action: 'cancel' },
+      ]);
+      if (choice === 'end' && await this.endNow()) this.backToPanel();
+      else if (choice === 'leave') this.backToPanel();
+      return;
+    }
     if (this.call) this.call.close();
     try {
       this.state = await request('POST', '/api/call/leave', { auth: this.auth, body: {} });
@@ -616,7 +689,7 @@ export class SessionPage {
     // Sent back to the waiting room, they keep their camera for when they are let in again.
     if (this.stream && state !== 'booked') { this.stream.getTracks().forEach((tr) => tr.stop()); this.stream = null; }
     this.view = '';
-    if (this.state.session.status === 'ended') return message(t('title'), t('ended'));
+    if (this.state.session.status === 'ended') { this.view = 'over'; return this.endPage('ended'); }
     if (state === 'booked') {
       // Sent back to the waiting room: a guest asks again at once, under the same name.
       if (this.guest && this.state.me.can_knock) return this.knockAgain();
@@ -625,7 +698,7 @@ export class SessionPage {
     const pages = { left: 'left', removed: 'removed', denied: 'denied' };
     if (pages[state]) {
       this.view = state;
-      return message(t('title'), t(pages[state]), ...this.rejoinButton());
+      return this.endPage(pages[state], ...this.rejoinButton());
     }
     return this.routeNow();
   }
@@ -650,6 +723,21 @@ export class SessionPage {
     }
     this.reconnect(call);
   }
+}
+
+// chooseDialog asks a question with several answers in a modal dialog and resolves to the
+// value of the one chosen ('' when closed with Escape).
+function chooseDialog(question, choices) {
+  return new Promise((resolve) => {
+    const done = (value) => { dialog.close(); dialog.remove(); resolve(value); };
+    const dialog = h('dialog', { class: 'confirm', id: 'leave-dialog', 'aria-label': question },
+      h('h2', {}, question),
+      h('div', { class: 'actions' }, choices.map((c) =>
+        h('button', { type: 'button', class: c.cls || '', 'data-action': c.action, onclick: () => done(c.value) }, c.label))));
+    dialog.addEventListener('cancel', () => { dialog.remove(); resolve(''); });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
 }
 
 // initials are the first letters of a name's first two words ("Jane Doe" → "JD").

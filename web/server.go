@@ -151,6 +151,7 @@ func (srv *Server) Handler() http.Handler {
 	// Pages. Each is a static file; the token stays in the address, read by the page's script.
 	mux.HandleFunc("GET /g/{token}", srv.page("guest.html"))
 	mux.HandleFunc("GET /g/{token}/sessions", srv.page("guest.html"))
+	mux.HandleFunc("GET /g/{token}/setup", srv.page("guest.html"))
 	mux.HandleFunc("GET /call/{session}", srv.page("call.html"))
 	mux.HandleFunc("GET /widget", srv.page("call.html"))
 	mux.HandleFunc("GET /panel", srv.page("panel.html"))

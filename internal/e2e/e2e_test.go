@@ -296,6 +296,11 @@ func TestEndingInTheBrowser(t *testing.T) {
 	h.run("ending.mjs")
 }
 
+// TestSetupInTheBrowser: "Test my setup" from the link, and the page of a browser without WebRTC.
+func TestSetupInTheBrowser(t *testing.T) {
+	newHarness(t).run("setup.mjs")
+}
+
 func TestLinksAndNamesInTheBrowser(t *testing.T) {
 	newHarness(t).run("links.mjs")
 }

@@ -8,6 +8,7 @@ import { h, show, message } from './dom.js';
 import { t, setLocale, stateName } from './i18n.js';
 import { openMedia, probeMedia, deviceProblem, LevelMeter, devicePicker, currentDevice } from './devices.js';
 import { errorText } from './callwords.js';
+import { callSupported, unsupportedPage } from './setup.js';
 import { connectCall } from './callmedia.js';
 import { AttendeesPanel, confirmDialog } from './lobby.js';
 
@@ -68,6 +69,10 @@ export class SessionPage {
       return;
     }
     if (this.view === 'prejoin') return;
+    if (!callSupported() && !['denied', 'removed', 'left'].includes(me.state)) {
+      // A guest's link is this page's address; a call page's token is not in it.
+      return this.goto('unsupported', () => unsupportedPage(this.guest ? location.href : ''));
+    }
     if (me.host || me.can_join_call) {
       // Let in while waiting: straight into the call with the devices checked before.
       if (this.stream) return this.enterCall();
@@ -189,7 +194,9 @@ export class SessionPage {
       me.can_knock ? null : h('p', { id: 'opens' }, t('opensAt', { time: session.local.opens, zone: session.local.zone })),
       this.lobbyMessage(),
       h('div', { class: 'actions' }, join),
-      this.guest ? h('p', {}, h('a', { href: location.pathname.replace(/\/sessions$/, '') + '/sessions', id: 'my-sessions' }, t('mySessions'))) : null));
+      this.guest ? h('p', { class: 'links' },
+        h('a', { href: location.pathname + '/setup', id: 'test-setup' }, t('testSetup')), ' · ',
+        h('a', { href: location.pathname.replace(/\/sessions$/, '') + '/sessions', id: 'my-sessions' }, t('mySessions'))) : null));
   }
 
   // prejoin: permission, preview, level meter, device pickers and the name. Guests then knock;

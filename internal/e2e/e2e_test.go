@@ -301,6 +301,13 @@ func TestSetupInTheBrowser(t *testing.T) {
 	newHarness(t).run("setup.mjs")
 }
 
+// TestLayoutInTheBrowser: Accept, the call's controls and End meeting for all are on a laptop's
+// screen without scrolling; the call fills a phone's screen; no Share screen where the browser
+// cannot share.
+func TestLayoutInTheBrowser(t *testing.T) {
+	newHarness(t).run("layout.mjs")
+}
+
 func TestLinksAndNamesInTheBrowser(t *testing.T) {
 	newHarness(t).run("links.mjs")
 }

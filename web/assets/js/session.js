@@ -205,7 +205,9 @@ export class SessionPage {
     const { me } = this.state;
     const entering = me.host || me.can_join_call;
     this.view = 'prejoin';
-    const body = h('div', { class: 'prejoin-media' });
+    // Two columns on a laptop (the preview beside the choices, the button in sight), one on a
+    // phone.
+    const body = { media: h('div', { class: 'prejoin-media' }), devices: h('div', { class: 'prejoin-devices' }) };
     const nameInput = h('input', { id: 'name', type: 'text', minlength: 2, maxlength: 64, required: true, value: me.name || '', autocomplete: 'name', 'aria-describedby': 'name-hint name-error' });
     const nameError = h('p', { id: 'name-error', class: 'error', role: 'alert' });
     // The button is live once the browser answered for the camera and microphone.
@@ -213,10 +215,13 @@ export class SessionPage {
     const form = h('form', { class: 'card prejoin', novalidate: true, onsubmit: (e) => { e.preventDefault(); this.accept(nameInput.value, nameError, go); } },
       h('h1', {}, t('prejoinTitle')),
       h('p', {}, t('prejoinIntro')),
-      body,
-      this.guest && !entering ? h('div', { class: 'field' },
-        h('label', { for: 'name' }, t('yourName')), nameInput, h('p', { id: 'name-hint', class: 'hint' }, t('nameHint')), nameError) : null,
-      h('div', { class: 'actions' }, go));
+      h('div', { class: 'prejoin-grid' },
+        body.media,
+        h('div', { class: 'prejoin-side' },
+          body.devices,
+          this.guest && !entering ? h('div', { class: 'field' },
+            h('label', { for: 'name' }, t('yourName')), nameInput, h('p', { id: 'name-hint', class: 'hint' }, t('nameHint')), nameError) : null,
+          h('div', { class: 'actions' }, go))));
     show(form);
     await this.setupDevices(body, retry, go);
   }
@@ -239,6 +244,7 @@ export class SessionPage {
     const problem = deviceProblem({ camera: hasVideo ? 'ok' : this.probe.camera, microphone: hasAudio ? 'ok' : this.probe.microphone });
     if (this.meter) { this.meter.stop(); this.meter = null; }
     const parts = [];
+    const side = [];
     if (hasVideo) {
       const preview = h('video', { id: 'preview', class: 'preview', autoplay: true, muted: true, playsinline: true });
       preview.srcObject = this.stream;
@@ -246,7 +252,7 @@ export class SessionPage {
     }
     if (hasAudio) {
       this.meter = new LevelMeter(this.stream);
-      parts.push(h('div', { class: 'field' }, h('span', { class: 'label' }, t('micLevel')), this.meter.el));
+      side.push(h('div', { class: 'field' }, h('span', { class: 'label' }, t('micLevel')), this.meter.el));
     }
     if (problem) {
       parts.push(h('div', { class: 'permission', id: 'device-problem', role: 'alert' },
@@ -256,8 +262,9 @@ export class SessionPage {
         h('button', { type: 'button', id: 'retry-devices', onclick: () => this.prejoin(true) }, t('tryAgain'))));
     }
     const pickers = h('div', { class: 'pickers' });
-    parts.push(pickers);
-    body.replaceChildren(...parts);
+    side.push(pickers);
+    body.media.replaceChildren(...parts);
+    body.devices.replaceChildren(...side);
     if (go) {
       const { me } = this.state;
       const entering = me.host || me.can_join_call;
@@ -433,7 +440,8 @@ export class SessionPage {
       this.stream.getAudioTracks().length ? toggle('mute', t('mute'), t('unmute'), (on) => this.call.setMuted(on)) : missing('mute', t('noMic')),
       this.stream.getVideoTracks().length ? toggle('camera', t('cameraOff'), t('cameraOn'), (on) => this.call.setCameraOff(on)) : missing('camera', t('noCamera')),
       toggle('hide-self', t('hideSelf'), t('showSelf'), (on) => { this.self.hidden = on; }),
-      toggle('share', t('shareScreen'), t('stopShare'), (on) => this.toggleShare(on)),
+      // No Share screen where the browser cannot share (phones, most tablets).
+      navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia ? toggle('share', t('shareScreen'), t('stopShare'), (on) => this.toggleShare(on)) : null,
       h('button', { type: 'button', id: 'settings', onclick: () => this.settings() }, t('settings')),
       h('button', { type: 'button', id: 'leave', class: 'danger', onclick: () => this.leave() }, t('leave')),
       me.host ? h('button', { type: 'button', id: 'end-for-all', class: 'danger', onclick: () => this.endForAll() }, t('endForAll')) : null);

@@ -267,9 +267,12 @@ func (srv *Server) callLeave(w http.ResponseWriter, r *http.Request) (any, error
 		return nil, err
 	}
 	if v.guest && v.participant.MatrixID != "" && v.participant.Active() {
+		before := v.participant.State
 		if err = srv.guests.GuestLeave(r.Context(), v.session, v.participant); err != nil {
 			return nil, err
 		}
+		// The page shows what happened (left, and may ask again) once the leave is applied.
+		return srv.waitFor(r.Context(), v, func(st *CallState) bool { return st.Me.State != string(before) })
 	}
 	return srv.state(r.Context(), v)
 }

@@ -92,8 +92,8 @@ func (h *harness) routes() http.Handler {
 		return def
 	}
 	ctx := context.Background()
-	// POST /book {name, locale, time_zone, email, admission, hour | in_minutes}: a session with one
-	// web-link guest, at 14:00 UTC (a day later for each new one), at an hour, or soon.
+	// POST /book {name, locale, time_zone, email, admission, extra, hour | in_minutes}: a session
+	// with one web-link guest (and the extra ones), at 14:00 UTC (a day later for each new one), at an hour, or soon.
 	mux.HandleFunc("POST /book", func(w http.ResponseWriter, r *http.Request) {
 		m := body(r)
 		h.next++
@@ -104,13 +104,21 @@ func (h *harness) routes() http.Handler {
 		if minutes, ok := m["in_minutes"].(float64); ok {
 			at = h.clock.Now().Add(time.Duration(minutes) * time.Minute).Truncate(time.Minute)
 		}
+		participants := []bridge.ParticipantRequest{{
+			Name: str(m, "name", "Jane Doe"), Locale: str(m, "locale", "en"), TimeZone: str(m, "time_zone", "Europe/Paris"),
+			Email: str(m, "email", ""), Invite: bridge.InviteMode(str(m, "invite", "none")),
+		}}
+		// extra: more participants, each {name, locale}.
+		extra, _ := m["extra"].([]any)
+		for _, e := range extra {
+			if more, ok := e.(map[string]any); ok {
+				participants = append(participants, bridge.ParticipantRequest{Name: str(more, "name", "Ann Lee"), Locale: str(more, "locale", "en"),
+					TimeZone: "Europe/Paris", Invite: bridge.InviteNone})
+			}
+		}
 		s, err := h.env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{
 			Clinician: h.clinician.UserID.String(), Start: at, End: at.Add(50 * time.Minute), TimeZone: "Europe/Paris",
-			Policy: bridge.Policy(str(m, "admission", string(bridge.PolicyManual))),
-			Participants: []bridge.ParticipantRequest{{
-				Name: str(m, "name", "Jane Doe"), Locale: str(m, "locale", "en"), TimeZone: str(m, "time_zone", "Europe/Paris"),
-				Email: str(m, "email", ""), Invite: bridge.InviteMode(str(m, "invite", "none")),
-			}},
+			Policy: bridge.Policy(str(m, "admission", string(bridge.PolicyManual))), Participants: participants,
 		})
 		if err != nil {
 			reply(w, nil, err)
@@ -121,8 +129,16 @@ func (h *harness) routes() http.Handler {
 			return
 		}
 		_, ps, _ := h.env.App.Sessions.Lobby(ctx, "", s.ID)
-		link, err := h.env.App.Web.ParticipantLink(ctx, s, ps[0])
-		reply(w, map[string]any{"session_id": s.ID, "guest_link": link}, err)
+		var links []string
+		for _, p := range ps {
+			link, err := h.env.App.Web.ParticipantLink(ctx, s, p)
+			if err != nil {
+				reply(w, nil, err)
+				return
+			}
+			links = append(links, link)
+		}
+		reply(w, map[string]any{"session_id": s.ID, "guest_link": links[0], "guest_links": links}, nil)
 	})
 	// POST /open {session_id}: the clock reaches the session's join window.
 	mux.HandleFunc("POST /open", func(w http.ResponseWriter, r *http.Request) {
@@ -306,6 +322,11 @@ func TestSetupInTheBrowser(t *testing.T) {
 // cannot share.
 func TestLayoutInTheBrowser(t *testing.T) {
 	newHarness(t).run("layout.mjs")
+}
+
+// TestControlsInTheBrowser: every in-call control, with two clients and the clinician.
+func TestControlsInTheBrowser(t *testing.T) {
+	newHarness(t).run("controls.mjs")
 }
 
 func TestLinksAndNamesInTheBrowser(t *testing.T) {

@@ -82,9 +82,10 @@ export class SessionPage {
       case 'waiting': case 'admitted':
         this.goto('waiting:' + me.state, () => this.waiting());
         return this.showLobbyMessage();
-      case 'denied': return this.goto('denied', () => this.endPage('denied', ...this.rejoinButton()));
+      // The key holds can_knock: Join again shows as soon as they may ask again.
+      case 'denied': return this.goto('denied:' + me.can_knock, () => this.endPage('denied', ...this.rejoinButton()));
       case 'removed': return this.goto('removed', () => this.endPage('removed'));
-      case 'left': return this.goto('left', () => this.endPage('left', ...this.rejoinButton()));
+      case 'left': return this.goto('left:' + me.can_knock, () => this.endPage('left', ...this.rejoinButton()));
     }
     if (!this.guest) {
       this.goto('waiting-matrix', () => this.waiting());
@@ -360,6 +361,11 @@ export class SessionPage {
       stats: () => (this.call === call ? call.stats() : null),
       state: () => this.state,
       dropSignalling: () => call.dropSignalling(),
+      // The devices the call sends from (a switch in Settings shows here).
+      devices: () => ({
+        audio: call.local.audio ? call.local.audio.getSettings().deviceId : '',
+        camera: call.local.camera ? call.local.camera.getSettings().deviceId : '',
+      }),
     };
   }
 

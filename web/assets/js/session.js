@@ -12,6 +12,14 @@ import { callSupported, unsupportedPage } from './setup.js';
 import { connectCall } from './callmedia.js';
 import { AttendeesPanel, confirmDialog } from './lobby.js';
 
+// Call extensions: modules that add to the call page (the in-call chat). Each registers with
+// addCallExtension({ mount(ctx) }) before the page starts; mount gets
+// {panel, addControl(button), state, auth, guest} when the call is drawn and may return
+// {update(state), unmount()}: update runs with every new state (the lobby, people let in),
+// unmount when the person leaves the call. An extension that throws is left out; the call goes on.
+const extensions = [];
+export function addCallExtension(ext) { extensions.push(ext); }
+
 export class SessionPage {
   // auth: the bearer token; guest: a web-link guest (who knocks from the page).
   constructor({ auth, guest }) {
@@ -59,6 +67,7 @@ export class SessionPage {
     if (session.status === 'ended' || session.status === 'cancelled') {
       if (this.call) this.call.close();
       this.call = null;
+      this.unmountExtensions();
       return this.goto('over', () => this.endPage(session.status === 'ended' ? 'ended' : 'cancelled'));
     }
     if (this.view === 'call') {
@@ -66,6 +75,7 @@ export class SessionPage {
       else if (me.host && this.panel) this.panel.render(this.state.lobby || [], session.lobby_message);
       this.nameTiles();
       this.showPresence();
+      this.updateExtensions();
       return;
     }
     if (this.view === 'prejoin') return;
@@ -460,8 +470,44 @@ export class SessionPage {
     }
     this.callMain = h('main', { class: 'call', 'data-connection': 'connecting' },
       h('h1', { class: 'visually-hidden' }, t('title')), this.statusLine, this.presence, this.grid, this.self, controls);
-    show(h('div', { class: 'call-layout' }, this.callMain, aside));
+    // The extensions' panels (the chat) sit between the call and the clinician's panel.
+    const slot = h('div', { class: 'call-extensions', id: 'call-extensions' });
+    show(h('div', { class: 'call-layout' }, this.callMain, slot, aside));
     this.frame();
+    this.mountExtensions(slot, controls);
+  }
+
+  // mountExtensions gives each call extension its place: a panel in slot, a button among the
+  // controls (before Leave), and what it needs to reach the bridge.
+  mountExtensions(slot, controls) {
+    this.unmountExtensions();
+    const leave = controls.querySelector('#leave');
+    this.mounted = extensions.map((ext) => {
+      const panel = h('div', { class: 'call-extension' });
+      slot.append(panel);
+      try {
+        const handle = ext.mount({
+          panel,
+          addControl: (button) => controls.insertBefore(button, leave),
+          state: this.state,
+          auth: this.auth,
+          guest: this.guest,
+        }) || {};
+        return handle;
+      } catch (e) {
+        console.error('call extension failed', e);
+        return {};
+      }
+    });
+  }
+
+  updateExtensions() {
+    for (const m of this.mounted || []) if (m.update) m.update(this.state);
+  }
+
+  unmountExtensions() {
+    for (const m of this.mounted || []) if (m.unmount) m.unmount();
+    this.mounted = [];
   }
 
   setStatus(text) {
@@ -672,6 +718,7 @@ export class SessionPage {
   // Element's widget there is no panel: the page says they left).
   backToPanel() {
     this.view = 'left';
+    this.unmountExtensions();
     if (this.call && !this.call.closed) this.call.close();
     this.call = null;
     window.telehealthCall = null;
@@ -702,6 +749,7 @@ export class SessionPage {
   }
 
   async leaveCall(state) {
+    this.unmountExtensions();
     if (this.call && !this.call.closed) this.call.close();
     this.call = null;
     this.panel = null;

@@ -1,5 +1,6 @@
 // setup.mjs: "Test my setup" from the link (camera preview, microphone recorded 3 s and played
-// back, a test sound, the connection to the call server), in English and French; and the page
+// back, a test sound, ICE to the call server's media port in a call of one's own), in English
+// and French, before the waiting room opens (French) and after (English); and the page
 // a browser without WebRTC gets: which browsers work, and a button that copies the link.
 import { launch, open, control, check, until, shots, text } from './lib.mjs';
 
@@ -24,7 +25,7 @@ await control('/open', { session_id: en.session_id });
   check((await page.locator('#speaker-result').getAttribute('data-played')) === 'true', 'no test sound');
   await page.locator('#check-connection').click();
   await until('the connection check', async () => (await page.locator('#connection-result').getAttribute('data-result')) === 'ok');
-  check((await text(page, '#connection-result')).includes('reaches the clinic\'s call server'), 'the check says: ' + await text(page, '#connection-result'));
+  check((await text(page, '#connection-result')).startsWith('Your browser connects to the clinic\'s call server directly'), 'the check says: ' + await text(page, '#connection-result'));
   await shots(page, 'setup-en');
   await page.locator('#setup-back').click();
   await page.locator('#join').waitFor();
@@ -36,6 +37,9 @@ await control('/open', { session_id: en.session_id });
   const setup = await open(browser, fr.guest_link + '/setup', 'setup fr');
   await until('the French setup page', async () => (await setup.locator('h1').textContent()) === 'Tester mon équipement');
   await until('the camera preview', () => setup.evaluate(() => { const v = document.querySelector('#setup-preview'); return v && v.videoWidth > 0; }));
+  await setup.locator('#check-connection').click();
+  await until('the French connection check', async () => (await setup.locator('#connection-result').getAttribute('data-result')) === 'ok');
+  check((await text(setup, '#connection-result')).startsWith('Votre navigateur se connecte directement'), 'the check says: ' + await text(setup, '#connection-result'));
   await shots(setup, 'setup-fr');
   // The same link in a browser without WebRTC.
   await browser.addInitScript(() => { delete window.RTCPeerConnection; window.RTCPeerConnection = undefined; });

@@ -2,7 +2,10 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -229,6 +232,50 @@ type CallAccess struct {
 	ICEServers []ICEServer `json:"ice_servers"`
 	UserID     string      `json:"user_id"`
 	Host       bool        `json:"host"`
+	// Session is the call to join with the credential: only for a connection check, whose
+	// call is the person's own and empty.
+	Session string `json:"session,omitempty"`
+}
+
+// CheckSessionPrefix starts the IDs of connection-check calls: a call with nobody else in
+// it, that forwards nothing, to see that ICE reaches the SFU's media port (or its TURN
+// server). Session IDs never contain a dash, so no check can be a real session's call.
+const CheckSessionPrefix = "check-"
+
+// callCheck answers POST /api/call/check, for "Test my setup": a credential for a call of the
+// person's own (a new check-<random> ID each time), the ICE servers they would get, and the
+// socket. Anyone holding a valid link of the session, before or after being let in, may check.
+func (srv *Server) callCheck(w http.ResponseWriter, r *http.Request) (any, error) {
+	v, err := srv.viewerFrom(r)
+	if err != nil {
+		return nil, err
+	}
+	if v.session.Over() {
+		return nil, errorf(http.StatusConflict, "session_over", "This session is over.")
+	}
+	if srv.calls == nil {
+		return nil, errorf(http.StatusServiceUnavailable, "no_calls", "Calls are not available on this bridge.")
+	}
+	var random [12]byte
+	if _, err = rand.Read(random[:]); err != nil {
+		return nil, fmt.Errorf("making a connection check's ID: %w", err)
+	}
+	session := CheckSessionPrefix + hex.EncodeToString(random[:])
+	// The checker is named after their viewer, never a Matrix user of the session's room.
+	user := "check:" + v.session.ID
+	if v.participant != nil {
+		user += ":" + strconv.FormatInt(v.participant.ID, 10)
+	}
+	cred, err := srv.calls.Credential(session, user, false)
+	if err != nil {
+		return nil, err
+	}
+	ws := "ws" + srv.cfg.PublicURL[len("http"):] + "/call/ws"
+	servers := srv.calls.ICEServers(v.session, user)
+	if servers == nil {
+		servers = []ICEServer{}
+	}
+	return &CallAccess{Credential: cred, WebSocket: ws, ICEServers: servers, UserID: user, Session: session}, nil
 }
 
 // callJoin gives a call credential to the clinician and to participants who are in the session

@@ -167,6 +167,7 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/call/state", srv.api(srv.callState))
 	mux.HandleFunc("POST /api/call/knock", srv.api(srv.callKnock))
 	mux.HandleFunc("POST /api/call/join", srv.api(srv.callJoin))
+	mux.HandleFunc("POST /api/call/check", srv.api(srv.callCheck))
 	mux.HandleFunc("POST /api/call/leave", srv.api(srv.callLeave))
 	mux.HandleFunc("GET /api/call/sessions", srv.api(srv.callSessions))
 	mux.HandleFunc("POST /api/call/host/{action}", srv.api(srv.callHost))

@@ -2,7 +2,8 @@
 // session, and the page for browsers that cannot join a call at all.
 // The setup page tries each part on its own: the camera (a preview), the microphone (record
 // 3 seconds and hear them back), the speakers (a test sound), and the connection to the
-// clinic's call server (its signalling socket, and a WebRTC connection being set up).
+// clinic's call server (a call of the person's own: signalling, then ICE to the media port or
+// through TURN).
 import { request } from './api.js';
 import { h, show } from './dom.js';
 import { t, setLocale, addStrings } from './i18n.js';
@@ -24,7 +25,8 @@ addStrings({
     setupConnection: 'Connection to the clinic',
     setupCheck: 'Check the connection',
     setupChecking: 'Checking…',
-    setupConnectionOK: 'Your browser reaches the clinic\'s call server and can set up a video connection.',
+    setupConnectionOK: 'Your browser connects to the clinic\'s call server directly: video calls will work from here.',
+    setupConnectionRelay: 'Your browser connects to the clinic\'s call server through its relay: video calls will work from here.',
     setupConnectionFailed: 'Your browser could not reach the clinic\'s call server. Try another network (for example your phone\'s), or contact your clinic.',
     setupWorks: 'Works',
     setupBack: 'Back to my session',
@@ -49,7 +51,8 @@ addStrings({
     setupConnection: 'Connexion au cabinet',
     setupCheck: 'Vérifier la connexion',
     setupChecking: 'Vérification…',
-    setupConnectionOK: 'Votre navigateur joint le serveur d\'appel du cabinet et peut établir une connexion vidéo.',
+    setupConnectionOK: 'Votre navigateur se connecte directement au serveur d\'appel du cabinet : les appels vidéo fonctionneront d\'ici.',
+    setupConnectionRelay: 'Votre navigateur se connecte au serveur d\'appel du cabinet par son relais : les appels vidéo fonctionneront d\'ici.',
     setupConnectionFailed: 'Votre navigateur n\'a pas pu joindre le serveur d\'appel du cabinet. Essayez un autre réseau (par exemple celui de votre téléphone) ou contactez votre cabinet.',
     setupWorks: 'Fonctionne',
     setupBack: 'Retour à ma séance',
@@ -116,7 +119,7 @@ export async function setupPage(token) {
     section(t('setupCamera'), camBox),
     section(t('setupMicrophone'), micBox),
     section(t('setupSpeaker'), h('button', { type: 'button', id: 'play-sound', onclick: () => playTone(soundBox) }, t('setupPlaySound')), soundBox),
-    section(t('setupConnection'), h('button', { type: 'button', id: 'check-connection', onclick: () => checkConnection(netBox) }, t('setupCheck')), netBox),
+    section(t('setupConnection'), h('button', { type: 'button', id: 'check-connection', onclick: () => checkConnection(netBox, token) }, t('setupCheck')), netBox),
     h('p', {}, h('a', { href: back, id: 'setup-back' }, t('setupBack')))));
 
   const probe = await probeMedia();
@@ -170,30 +173,73 @@ function playTone(box) {
   box.dataset.played = 'true';
 }
 
-// checkConnection opens the call server's signalling socket (it must answer) and sets up a
-// WebRTC connection far enough to gather its candidates.
-async function checkConnection(box) {
+// checkConnection joins a call of the person's own on the clinic's call server (POST
+// /api/call/check): the signalling socket must answer and ICE must connect to the server's media
+// port, directly or through its TURN server. It says which.
+async function checkConnection(box, token) {
   box.textContent = t('setupChecking');
   box.dataset.result = 'checking';
-  const socket = new Promise((resolve) => {
-    let ws;
-    try { ws = new WebSocket(location.origin.replace(/^http/, 'ws') + '/call/ws'); } catch (e) { return resolve(false); }
-    const timer = setTimeout(() => { ws.close(); resolve(false); }, 5000);
-    ws.onopen = () => { clearTimeout(timer); ws.close(1000, 'check'); resolve(true); };
-    ws.onerror = () => { clearTimeout(timer); resolve(false); };
-  });
-  const ice = new Promise((resolve) => {
-    const pc = new RTCPeerConnection();
-    let found = false;
-    const timer = setTimeout(() => { pc.close(); resolve(found); }, 5000);
-    pc.onicecandidate = (e) => {
-      if (e.candidate) found = true;
-      else { clearTimeout(timer); pc.close(); resolve(found); }
+  let result = 'failed';
+  try {
+    const access = await request('POST', '/api/call/check', { auth: token, body: {} });
+    result = await iceCheck(access);
+  } catch (e) {
+    result = 'failed';
+  }
+  box.textContent = result === 'failed' ? t('setupConnectionFailed') : t(result === 'relay' ? 'setupConnectionRelay' : 'setupConnectionOK');
+  box.dataset.result = result === 'failed' ? 'failed' : 'ok';
+  box.dataset.path = result;
+}
+
+// iceCheck answers the SFU's offer without sending anything and waits (10 s at most) for ICE to
+// connect; it resolves to 'direct', 'relay' (through TURN) or 'failed'.
+function iceCheck(access) {
+  return new Promise((resolve) => {
+    const pc = new RTCPeerConnection({ iceServers: (access.ice_servers || []).map((s) => ({ urls: s.urls, username: s.username, credential: s.credential })) });
+    const ws = new WebSocket(access.ws_url);
+    let done = false;
+    const finish = async (ok) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      let path = ok ? 'direct' : 'failed';
+      if (ok) {
+        try {
+          const stats = await pc.getStats();
+          stats.forEach((r) => {
+            if (r.type === 'candidate-pair' && r.state === 'succeeded' && r.nominated) {
+              const local = stats.get(r.localCandidateId);
+              if (local && local.candidateType === 'relay') path = 'relay';
+            }
+          });
+        } catch (e) { /* the path stays direct */ }
+      }
+      try { ws.send(JSON.stringify({ type: 'leave' })); ws.close(1000, 'checked'); } catch (e) { /* closed */ }
+      pc.close();
+      resolve(path);
     };
-    pc.createDataChannel('check');
-    pc.createOffer().then((o) => pc.setLocalDescription(o)).catch(() => resolve(false));
+    const timer = setTimeout(() => finish(false), 10000);
+    pc.onicecandidate = (e) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'candidate', candidate: e.candidate ? e.candidate.toJSON() : null }));
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === 'connected') finish(true);
+      if (pc.connectionState === 'failed') finish(false);
+    };
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'join', session: access.session, credential: access.credential }));
+    ws.onclose = () => { if (!done) finish(false); };
+    ws.onmessage = async (ev) => {
+      const msg = JSON.parse(ev.data);
+      try {
+        if (msg.type === 'offer') {
+          await pc.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
+          const answer = await pc.createAnswer();
+          await pc.setLocalDescription(answer);
+          ws.send(JSON.stringify({ type: 'answer', sdp: answer.sdp }));
+        } else if (msg.type === 'candidate') {
+          await pc.addIceCandidate(msg.candidate || null);
+        }
+      } catch (e) { /* a late candidate; the timer decides */ }
+    };
   });
-  const ok = (await socket) && (await ice);
-  box.textContent = ok ? t('setupConnectionOK') : t('setupConnectionFailed');
-  box.dataset.result = ok ? 'ok' : 'failed';
 }

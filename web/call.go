@@ -2,10 +2,9 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -243,7 +242,7 @@ type CallAccess struct {
 const CheckSessionPrefix = "check-"
 
 // callCheck answers POST /api/call/check, for "Test my setup": a credential for a call of the
-// person's own (a new check-<random> ID each time), the ICE servers they would get, and the
+// person's own (check-<hash of who they are>), the ICE servers they would get, and the
 // socket. Anyone holding a valid link of the session, before or after being let in, may check.
 func (srv *Server) callCheck(w http.ResponseWriter, r *http.Request) (any, error) {
 	v, err := srv.viewerFrom(r)
@@ -256,16 +255,17 @@ func (srv *Server) callCheck(w http.ResponseWriter, r *http.Request) (any, error
 	if srv.calls == nil {
 		return nil, errorf(http.StatusServiceUnavailable, "no_calls", "Calls are not available on this bridge.")
 	}
-	var random [12]byte
-	if _, err = rand.Read(random[:]); err != nil {
-		return nil, fmt.Errorf("making a connection check's ID: %w", err)
-	}
-	session := CheckSessionPrefix + hex.EncodeToString(random[:])
-	// The checker is named after their viewer, never a Matrix user of the session's room.
+	// The checker is named after their viewer, never a Matrix user of the session's room, and
+	// has one check call: a new check replaces the last (the SFU keeps one connection per
+	// user and call), so nobody holds several.
 	user := "check:" + v.session.ID
 	if v.participant != nil {
 		user += ":" + strconv.FormatInt(v.participant.ID, 10)
+	} else {
+		user += ":" + v.userID
 	}
+	sum := sha256.Sum256([]byte(user))
+	session := CheckSessionPrefix + hex.EncodeToString(sum[:12])
 	cred, err := srv.calls.Credential(session, user, false)
 	if err != nil {
 		return nil, err

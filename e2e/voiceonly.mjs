@@ -50,6 +50,12 @@ async function enter(sessionId) {
   await until('the clinician to hear the client', async () => (await stats(host))?.audioPacketsReceived > 20);
   check(await client.locator('#camera').isDisabled() && (await text(client, '#camera')) === 'No camera', 'the camera button says there is none');
   check((await stats(client)).videoPacketsSent === 0, 'video was sent without a camera');
+  // The clinician sees her tile at once: her name, her initials, the camera-off sign.
+  await until('Jane\'s tile on the clinician\'s page, initials and camera off', () => host.evaluate(() => {
+    const t = document.querySelector('.tile.camera[data-name="Jane"]');
+    return t && t.dataset.videoOff === 'true' && t.querySelector('.avatar').textContent === 'J' && !t.querySelector('.cam-off').hidden;
+  }), 2000);
+  await shots(host, 'voice-only-clinician-en');
   await shots(client, 'voice-only-call-en');
   await browser.close();
 }

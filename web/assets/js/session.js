@@ -360,7 +360,9 @@ export class SessionPage {
       onPeer: (userId, present, host, p) => this.onPeer(userId, present, host, p),
       onMute: (userId, kind, muted) => this.onMute(userId, kind, muted),
       onLobby: (msg) => { if (this.panel) this.panel.render(msg.participants || [], msg.lobby_message); },
-      onError: (text) => { this.setStatus(text); if (this.panel) this.panel.status.textContent = text; },
+      // Refusals of the clinician's commands come in English from the SFU; a client never
+      // sends one, so anything else they could see here is the generic sentence in their language.
+      onError: (text) => { this.setStatus(this.state.me.host ? text : t('error')); if (this.panel) this.panel.status.textContent = text; },
       onClosed: (reason, code, leaving) => this.onCallClosed(call, reason, code, leaving),
     }, resume);
     this.call = call;

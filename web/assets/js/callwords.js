@@ -10,7 +10,7 @@ addStrings({
     device_microphone: 'microphone',
     deviceBoth: 'camera and microphone',
     device_denied: 'Your browser blocked the {device} for this site.',
-    device_missing: 'No {device} was found on this device.',
+    device_missing: 'This device has no {device}, or the browser cannot see it.',
     device_busy: 'The {device} is used by another application. Close it, then try again.',
     device_error: 'Your browser could not open the {device}.',
     allowHelp_chrome: 'To allow it in Chrome: click the icon at the left of the address bar, set the {device} to Allow, then press Try again.',

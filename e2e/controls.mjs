@@ -103,6 +103,12 @@ await shots(ann, 'controls-screen-share-fr');
 await jane.locator('#share').click();
 await until('the screen gone from the clinician\'s page', async () => (await host.locator('.tile.screen').count()) === 0);
 await until('the screen gone from Ann\'s page', async () => (await ann.locator('.tile.screen').count()) === 0);
+// The browser's own Stop sharing: the call and the button follow.
+await jane.locator('#share').click();
+await until('Jane\'s screen shared again', async () => (await host.locator('.tile.screen').count()) === 1);
+await jane.evaluate(() => window.telehealthCall.endScreenCapture());
+await until('the screen gone after the browser\'s Stop sharing', async () => (await host.locator('.tile.screen').count()) === 0);
+check((await text(jane, '#share')) === 'Share screen' && (await jane.locator('#share').getAttribute('aria-pressed')) === 'false', 'the Share button after the browser\'s Stop sharing');
 
 // Switch the microphone in Settings: the call sends from the new one.
 const before = await jane.evaluate(() => window.telehealthCall.devices().audio);

@@ -373,6 +373,8 @@ export class SessionPage {
       stats: () => (this.call === call ? call.stats() : null),
       state: () => this.state,
       dropSignalling: () => call.dropSignalling(),
+      // Ends the shared screen as the browser's own Stop sharing does.
+      endScreenCapture: () => { if (this.screen) this.screen.getTracks().forEach((tr) => { tr.stop(); tr.dispatchEvent(new Event('ended')); }); },
       // The devices the call sends from (a switch in Settings shows here).
       devices: () => ({
         audio: call.local.audio ? call.local.audio.getSettings().deviceId : '',
@@ -442,13 +444,18 @@ export class SessionPage {
     this.statusLine = h('p', { class: 'status', role: 'status', id: 'call-status' }, t('connecting'));
     // Said in place of an empty screen while the clinician is not in the call.
     this.presence = h('p', { class: 'presence', id: 'presence', role: 'status', hidden: true });
+    // toggle is an on/off button; its set(on) shows a state that changed by itself (the
+    // browser's own Stop sharing, a share refused) without acting again.
     const toggle = (id, offLabel, onLabel, f) => {
       let on = false;
       const b = h('button', { type: 'button', id, 'aria-pressed': 'false' }, offLabel);
-      b.addEventListener('click', async () => {
-        on = !on;
+      b.set = (value) => {
+        on = value;
         b.textContent = on ? onLabel : offLabel;
         b.setAttribute('aria-pressed', String(on));
+      };
+      b.addEventListener('click', async () => {
+        b.set(!on);
         await f(on);
       });
       return b;
@@ -655,14 +662,27 @@ export class SessionPage {
   }
 
   async toggleShare(on) {
-    if (!on) return this.call.stopScreenShare();
+    const button = document.getElementById('share');
+    if (!on) return this.stopShare();
     try {
       this.screen = await navigator.mediaDevices.getDisplayMedia({ video: true });
-      this.screen.getVideoTracks()[0].addEventListener('ended', () => this.call.stopScreenShare());
-      this.call.startScreenShare(this.screen);
     } catch (e) {
-      this.setStatus(t('error'));
+      // Refused or cancelled in the browser's picker: nothing is shared, the button says so.
+      if (button) button.set(false);
+      return;
     }
+    // The browser's own Stop sharing ends the track: the call and the button follow.
+    this.screen.getVideoTracks()[0].addEventListener('ended', () => {
+      if (button) button.set(false);
+      this.stopShare();
+    });
+    this.call.startScreenShare(this.screen);
+  }
+
+  // stopShare stops sending the screen and stops capturing it.
+  async stopShare() {
+    if (this.screen) { this.screen.getTracks().forEach((tr) => tr.stop()); this.screen = null; }
+    if (this.call && !this.call.closed) await this.call.stopScreenShare();
   }
 
   async settings() {

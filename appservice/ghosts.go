@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -89,9 +90,10 @@ func (c *Connector) GuestLeave(ctx context.Context, s *bridge.Session, p *bridge
 	}
 	intent := c.AS.Intent(id.UserID(p.MatrixID))
 	_, err := intent.LeaveRoom(ctx, id.RoomID(s.RoomID), &mautrix.ReqLeave{Reason: "Left the session"})
-	if err != nil && forbidden(err) {
-		// Withdrawing a knock: homeservers without the spec's /leave for knocks (Dendrite)
-		// accept the leave membership event.
+	if err != nil && (forbidden(err) || refusedRequest(err)) {
+		// Withdrawing a knock: homeservers without the spec's /leave for knocks (Dendrite
+		// answers 400 "not joined to the room (membership is knock)") accept the leave
+		// membership event.
 		_, err = intent.SendStateEvent(ctx, id.RoomID(s.RoomID), event.StateMember, p.MatrixID,
 			&event.MemberEventContent{Membership: event.MembershipLeave, Reason: "Left the session"})
 	}
@@ -132,4 +134,10 @@ func (c *Connector) onGhostInvite(ctx context.Context, roomID id.RoomID, ghost i
 		}
 	}
 	return c.joinGhost(ctx, s, ghost)
+}
+
+// refusedRequest is a 400 answer: the homeserver understood the request and will not do it.
+func refusedRequest(err error) bool {
+	var httpErr mautrix.HTTPError
+	return errors.As(err, &httpErr) && httpErr.Response != nil && httpErr.Response.StatusCode == http.StatusBadRequest
 }

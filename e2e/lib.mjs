@@ -12,8 +12,9 @@ mkdirSync(ARTIFACTS, { recursive: true });
 
 // launch starts Chromium with a new, empty profile. permissions are the devices the person
 // allows; any other is refused as a person's "Block" would (without the fake prompt that
-// accepts everything). Other options, such as { locale: 'fr-FR' } or a viewport, go to playwright.
-export async function launch({ permissions = ['camera', 'microphone'], args = [], ...options } = {}) {
+// accepts everything). fakeDevices: false gives a machine with no camera and no microphone at
+// all. Other options, such as { locale: 'fr-FR' } or a viewport, go to playwright.
+export async function launch({ permissions = ['camera', 'microphone'], fakeDevices = true, args = [], ...options } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'telehealth-chromium-'));
   const allowAll = permissions.includes('camera') && permissions.includes('microphone');
   return chromium.launchPersistentContext(profile, {
@@ -23,7 +24,7 @@ export async function launch({ permissions = ['camera', 'microphone'], args = []
     headless: true,
     permissions,
     args: [
-      '--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream', ...(allowAll ? ['--use-fake-ui-for-media-stream'] : []),
+      '--no-sandbox', '--disable-gpu', ...(fakeDevices ? ['--use-fake-device-for-media-stream'] : []), ...(allowAll ? ['--use-fake-ui-for-media-stream'] : []),
       '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
       '--disable-features=WebRtcHideLocalIpsWithMdns', '--allow-loopback-in-peer-connection',
       '--auto-select-desktop-capture-source=Entire screen', '--autoplay-policy=no-user-gesture-required',

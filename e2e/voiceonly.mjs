@@ -1,14 +1,17 @@
 // voiceonly.mjs: joining with what the client has. A client whose browser blocks the camera
 // but allows the microphone is told exactly that, with how to allow it in this browser, and
 // joins with audio only ("Continue without camera"): the clinician hears them while they see
-// the clinician. A client who allows neither (French) joins to listen.
+// the clinician. A client who allows neither (French), or whose computer has neither, joins to
+// listen.
 import { launch, open, signIn, watch, control, check, until, shots, stats, text } from './lib.mjs';
 
 // Both sessions are booked before the clinician signs in; both waiting rooms are open.
 const en = await control('/book', { name: 'Jane Doe', locale: 'en', in_minutes: 20 });
 const fr = await control('/book', { name: 'Jean Dupont', locale: 'fr', in_minutes: 20 });
+const none = await control('/book', { name: 'Max Roe', locale: 'en', in_minutes: 20 });
 await control('/open', { session_id: en.session_id });
 await control('/open', { session_id: fr.session_id });
+await control('/open', { session_id: none.session_id });
 const clinicianBrowser = await launch();
 const { url: loginLink } = await control('/login-link');
 const panel = await signIn(clinicianBrowser, loginLink);
@@ -50,6 +53,12 @@ async function enter(sessionId) {
   await until('the clinician to hear the client', async () => (await stats(host))?.audioPacketsReceived > 20);
   check(await client.locator('#camera').isDisabled() && (await text(client, '#camera')) === 'No camera', 'the camera button says there is none');
   check((await stats(client)).videoPacketsSent === 0, 'video was sent without a camera');
+  // The clinician sees her tile at once: her name, her initials, the camera-off sign.
+  await until('Jane\'s tile on the clinician\'s page, initials and camera off', () => host.evaluate(() => {
+    const t = document.querySelector('.tile.camera[data-name="Jane"]');
+    return t && t.dataset.videoOff === 'true' && t.querySelector('.avatar').textContent === 'J' && !t.querySelector('.cam-off').hidden;
+  }), 2000);
+  await shots(host, 'voice-only-clinician-en');
   await shots(client, 'voice-only-call-en');
   await browser.close();
 }
@@ -78,6 +87,27 @@ async function enter(sessionId) {
   check(sent.audioPacketsSent === 0 && sent.videoPacketsSent === 0, 'a listener sent media: ' + JSON.stringify(sent));
   check((await text(client, '#mute')) === 'Pas de micro', 'the microphone button says: ' + await text(client, '#mute'));
   await shots(client, 'listen-only-call-fr');
+  await browser.close();
+}
+
+// A computer with no camera and no microphone at all: said so, without browser settings to
+// change, and they join to listen.
+{
+  const host = await enter(none.session_id);
+  const browser = await launch({ fakeDevices: false });
+  const client = await open(browser, none.guest_link, 'client without devices');
+  await client.locator('#join:not([disabled])').click();
+  await client.locator('#device-problem').waitFor();
+  const problem = await text(client, '#device-problem');
+  check(problem.includes('This device has no camera and microphone, or the browser cannot see it.'), 'the page says there are none: ' + problem);
+  check(await client.locator('#device-help').count() === 0, 'help to allow devices that do not exist');
+  check((await text(client, '#accept')) === 'Join to listen', 'the button says: ' + await text(client, '#accept'));
+  await client.locator('#name').fill('Max');
+  await shots(client, 'no-devices-prejoin-en');
+  await client.locator('#accept').click();
+  await client.locator('#waiting').waitFor();
+  await host.locator('.waiting-list [data-action="admit"]').click();
+  await until('the listener without devices to decode the clinician\'s video', async () => (await stats(client))?.framesDecoded > 0);
   await browser.close();
 }
 

@@ -518,3 +518,53 @@ func countType(c *callclient.Client, typ string) int {
 	}
 	return n
 }
+
+// TestScreenShareAgainAfterStopping: a page that stops sharing and shares again sends on the same
+// transceiver with the same SSRC (no new track arrives at the SFU): the screen reaches the
+// others again.
+func TestScreenShareAgainAfterStopping(t *testing.T) {
+	s := newSFU(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	var got callclient.Counter
+	alice := s.join("sess-a", "@alice:hs", nil)
+	bob := s.join("sess-a", "@bob:hs", got.Add)
+	stream(alice, stop)
+	alice.ShareScreen()
+	go func() {
+		buf := make([]byte, 1000)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for i := uint32(0); ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				_ = alice.WriteScreen(uint16(i), i*3000, i, 800, buf)
+			}
+		}
+	}()
+	eventually(t, "bob to receive alice's screen", func() bool { return got.Get("@alice:hs screen") > 10 })
+	ended := func() bool {
+		for _, m := range bob.Messages() {
+			if m["type"] == "track_ended" {
+				return true
+			}
+		}
+		return false
+	}
+	alice.Send(map[string]any{"type": "unpublish", "label": "screen"})
+	eventually(t, "the screen to end for bob", ended)
+	alice.Send(map[string]any{"type": "publish", "label": "screen"})
+	eventually(t, "a screen track announced to bob again", func() bool {
+		screens := 0
+		for _, m := range bob.Messages() {
+			if m["type"] == "track" && m["label"] == "screen" {
+				screens++
+			}
+		}
+		return screens >= 2
+	})
+	before := got.Get("@alice:hs screen")
+	eventually(t, "bob to receive alice's screen again", func() bool { return got.Get("@alice:hs screen") > before+10 })
+}

@@ -41,6 +41,10 @@ type peer struct {
 	down map[*upTrack]*webrtc.RTPSender
 	// published are the peer's own tracks, by label.
 	published map[string]*upTrack
+	// stoppedScreen is the screen track after an unpublish: its transceiver stays and the page
+	// sends on it again when it shares again (same SSRC, so no new track arrives), and it is
+	// published again then.
+	stoppedScreen *upTrack
 	// settingUp holds back offers until the peer has joined its room and subscribed to what
 	// is published there, so that one negotiation carries it all: media flows one round trip
 	// sooner than with an offer for the peer's own receivers first.
@@ -196,6 +200,9 @@ func (p *peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver)
 	p.mu.Lock()
 	if p.published[label] == t {
 		delete(p.published, label)
+	}
+	if p.stoppedScreen == t {
+		p.stoppedScreen = nil
 	}
 	p.mu.Unlock()
 	p.room.unpublish(t)
@@ -381,12 +388,23 @@ func (p *peer) addCandidate(c webrtc.ICECandidateInit) error {
 	return p.pc.AddICECandidate(c)
 }
 
-// startScreen adds a transceiver for the peer's screen and renegotiates.
+// startScreen adds a transceiver for the peer's screen and renegotiates. Sharing again after
+// a stop reuses the transceiver: the stopped track is published again.
 func (p *peer) startScreen() error {
 	p.mu.Lock()
 	for _, l := range p.labels {
 		if l == "screen" {
+			again := p.stoppedScreen
+			if again != nil && p.published["screen"] == nil {
+				p.published["screen"] = again
+				p.stoppedScreen = nil
+			} else {
+				again = nil
+			}
 			p.mu.Unlock()
+			if again != nil {
+				p.room.publish(again)
+			}
 			p.negotiate(false)
 			return nil
 		}
@@ -404,6 +422,9 @@ func (p *peer) stopScreen() {
 	p.mu.Lock()
 	t := p.published["screen"]
 	delete(p.published, "screen")
+	if t != nil {
+		p.stoppedScreen = t
+	}
 	p.mu.Unlock()
 	if t != nil {
 		p.room.unpublish(t)

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"slices"
@@ -255,6 +257,51 @@ type CallAccess struct {
 	ICEServers []ICEServer `json:"ice_servers"`
 	UserID     string      `json:"user_id"`
 	Host       bool        `json:"host"`
+	// Session is the call to join with the credential: only for a connection check, whose
+	// call is the person's own and empty.
+	Session string `json:"session,omitempty"`
+}
+
+// CheckSessionPrefix starts the IDs of connection-check calls: a call with nobody else in
+// it, that forwards nothing, to see that ICE reaches the SFU's media port (or its TURN
+// server). Session IDs never contain a dash, so no check can be a real session's call.
+const CheckSessionPrefix = "check-"
+
+// callCheck answers POST /api/call/check, for "Test my setup": a credential for a call of the
+// person's own (check-<hash of who they are>), the ICE servers they would get, and the
+// socket. Anyone holding a valid link of the session, before or after being let in, may check.
+func (srv *Server) callCheck(w http.ResponseWriter, r *http.Request) (any, error) {
+	v, err := srv.viewerFrom(r)
+	if err != nil {
+		return nil, err
+	}
+	if v.session.Over() {
+		return nil, errorf(http.StatusConflict, "session_over", "This session is over.")
+	}
+	if srv.calls == nil {
+		return nil, errorf(http.StatusServiceUnavailable, "no_calls", "Calls are not available on this bridge.")
+	}
+	// The checker is named after their viewer, never a Matrix user of the session's room, and
+	// has one check call: a new check replaces the last (the SFU keeps one connection per
+	// user and call), so nobody holds several.
+	user := "check:" + v.session.ID
+	if v.participant != nil {
+		user += ":" + strconv.FormatInt(v.participant.ID, 10)
+	} else {
+		user += ":" + v.userID
+	}
+	sum := sha256.Sum256([]byte(user))
+	session := CheckSessionPrefix + hex.EncodeToString(sum[:12])
+	cred, err := srv.calls.Credential(session, user, false)
+	if err != nil {
+		return nil, err
+	}
+	ws := "ws" + srv.cfg.PublicURL[len("http"):] + "/call/ws"
+	servers := srv.calls.ICEServers(v.session, user)
+	if servers == nil {
+		servers = []ICEServer{}
+	}
+	return &CallAccess{Credential: cred, WebSocket: ws, ICEServers: servers, UserID: user, Session: session}, nil
 }
 
 // callJoin gives a call credential to the clinician and to participants who are in the session
@@ -299,9 +346,12 @@ func (srv *Server) callLeave(w http.ResponseWriter, r *http.Request) (any, error
 		return nil, err
 	}
 	if v.guest && v.participant.MatrixID != "" && v.participant.Active() {
+		before := v.participant.State
 		if err = srv.guests.GuestLeave(r.Context(), v.session, v.participant); err != nil {
 			return nil, err
 		}
+		// The page shows what happened (left, and may ask again) once the leave is applied.
+		return srv.waitFor(r.Context(), v, func(st *CallState) bool { return st.Me.State != string(before) })
 	}
 	return srv.state(r.Context(), v)
 }

@@ -162,6 +162,7 @@ func (srv *Server) Handler() http.Handler {
 	// Pages. Each is a static file; the token stays in the address, read by the page's script.
 	mux.HandleFunc("GET /g/{token}", srv.page("guest.html"))
 	mux.HandleFunc("GET /g/{token}/sessions", srv.page("guest.html"))
+	mux.HandleFunc("GET /g/{token}/setup", srv.page("guest.html"))
 	mux.HandleFunc("GET /call/{session}", srv.page("call.html"))
 	mux.HandleFunc("GET /widget", srv.page("call.html"))
 	mux.HandleFunc("GET /panel", srv.page("panel.html"))
@@ -177,6 +178,7 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/call/state", srv.api(srv.callState))
 	mux.HandleFunc("POST /api/call/knock", srv.api(srv.callKnock))
 	mux.HandleFunc("POST /api/call/join", srv.api(srv.callJoin))
+	mux.HandleFunc("POST /api/call/check", srv.api(srv.callCheck))
 	mux.HandleFunc("POST /api/call/leave", srv.api(srv.callLeave))
 	mux.HandleFunc("GET /api/call/sessions", srv.api(srv.callSessions))
 	mux.HandleFunc("POST /api/call/host/{action}", srv.api(srv.callHost))

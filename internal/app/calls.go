@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/rs/zerolog"
 
@@ -50,6 +51,14 @@ func (c calls) HostCommand(ctx context.Context, sessionID, actor string, cmd med
 // clinician, or a participant in the session. A credential alone is not enough once they
 // were removed.
 func (c calls) admitted(ctx context.Context, sessionID, userID string, host bool) error {
+	if strings.HasPrefix(sessionID, web.CheckSessionPrefix) {
+		// A connection check ("Test my setup"): its credential came from POST /api/call/check,
+		// for a call of its own that nobody else can be in, and no host in it.
+		if host {
+			return fmt.Errorf("a connection check has no host")
+		}
+		return nil
+	}
 	s, ps, err := c.svc.Lobby(ctx, "", sessionID)
 	if err != nil {
 		return err
@@ -73,6 +82,9 @@ func (c calls) admitted(ctx context.Context, sessionID, userID string, host bool
 
 // presence: the clinician's connection to the call is their being in the session.
 func (c calls) presence(sessionID, userID string, host, present bool) {
+	if strings.HasPrefix(sessionID, web.CheckSessionPrefix) {
+		return // a connection check is nobody's presence in a session
+	}
 	ctx := context.Background()
 	if present {
 		role := "participant"

@@ -94,8 +94,9 @@ func (h *harness) routes() http.Handler {
 		return def
 	}
 	ctx := context.Background()
-	// POST /book {name, locale, time_zone, email, phone, kind, admission, hour | in_minutes}: a session with one
-	// web-link guest, at 14:00 UTC (a day later for each new one), at an hour, or soon.
+	// POST /book {name, locale, time_zone, email, phone, kind, admission, extra, hour | in_minutes}: a
+	// session with one web-link guest (and the extra ones), at 14:00 UTC (a day later for each new
+	// one), at an hour, or soon.
 	mux.HandleFunc("POST /book", func(w http.ResponseWriter, r *http.Request) {
 		m := body(r)
 		h.next++
@@ -106,14 +107,22 @@ func (h *harness) routes() http.Handler {
 		if minutes, ok := m["in_minutes"].(float64); ok {
 			at = h.clock.Now().Add(time.Duration(minutes) * time.Minute).Truncate(time.Minute)
 		}
+		participants := []bridge.ParticipantRequest{{
+			Name: str(m, "name", "Jane Doe"), Locale: str(m, "locale", "en"), TimeZone: str(m, "time_zone", "Europe/Paris"),
+			Email: str(m, "email", ""), Phone: str(m, "phone", ""), Invite: bridge.InviteMode(str(m, "invite", "none")),
+		}}
+		// extra: more participants, each {name, locale}.
+		extra, _ := m["extra"].([]any)
+		for _, e := range extra {
+			if more, ok := e.(map[string]any); ok {
+				participants = append(participants, bridge.ParticipantRequest{Name: str(more, "name", "Ann Lee"), Locale: str(more, "locale", "en"),
+					TimeZone: "Europe/Paris", Invite: bridge.InviteNone})
+			}
+		}
 		s, err := h.env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{
 			Clinician: h.clinician.UserID.String(), Start: at, End: at.Add(50 * time.Minute), TimeZone: "Europe/Paris",
-			Policy: bridge.Policy(str(m, "admission", string(bridge.PolicyManual))),
-			Kind:   bridge.Kind(str(m, "kind", "video")),
-			Participants: []bridge.ParticipantRequest{{
-				Name: str(m, "name", "Jane Doe"), Locale: str(m, "locale", "en"), TimeZone: str(m, "time_zone", "Europe/Paris"),
-				Email: str(m, "email", ""), Phone: str(m, "phone", ""), Invite: bridge.InviteMode(str(m, "invite", "none")),
-			}},
+			Policy: bridge.Policy(str(m, "admission", string(bridge.PolicyManual))), Kind: bridge.Kind(str(m, "kind", "video")),
+			Participants: participants,
 		})
 		if err != nil {
 			reply(w, nil, err)
@@ -124,8 +133,16 @@ func (h *harness) routes() http.Handler {
 			return
 		}
 		_, ps, _ := h.env.App.Sessions.Lobby(ctx, "", s.ID)
-		link, err := h.env.App.Web.ParticipantLink(ctx, s, ps[0])
-		reply(w, map[string]any{"session_id": s.ID, "guest_link": link}, err)
+		var links []string
+		for _, p := range ps {
+			link, err := h.env.App.Web.ParticipantLink(ctx, s, p)
+			if err != nil {
+				reply(w, nil, err)
+				return
+			}
+			links = append(links, link)
+		}
+		reply(w, map[string]any{"session_id": s.ID, "guest_link": links[0], "guest_links": links}, nil)
 	})
 	// POST /open {session_id}: the clock reaches the session's join window.
 	mux.HandleFunc("POST /open", func(w http.ResponseWriter, r *http.Request) {
@@ -305,6 +322,43 @@ func TestTelephoneInTheBrowser(t *testing.T) {
 	if err != nil {
 		t.Errorf("the panel's text did not go: %+v", fake.Messages())
 	}
+}
+
+// TestReconnectInTheBrowser: the call's signalling drops; the page shows it is offline while
+// it retries, then resumes by itself, still muted.
+func TestReconnectInTheBrowser(t *testing.T) {
+	newHarness(t).run("reconnect.mjs")
+}
+
+// TestEndingInTheBrowser: client pages name the clinic and the clinician and say whom to
+// contact; the clinician's Leave then End meeting for all brings them back to the panel; the
+// client's ended, denied, removed and cancelled pages say whom to contact and offer My sessions.
+func TestEndingInTheBrowser(t *testing.T) {
+	h := newHarnessWith(t, func(cfg map[string]any, _ string) {
+		cfg["notifications.clinic_name"] = "Cabinet Martin"
+		cfg["notifications.clinic_phone"] = "+33123456789"
+	})
+	if err := h.clinician.SetDisplayName(context.Background(), "Dr Claire Martin"); err != nil {
+		t.Fatal(err)
+	}
+	h.run("ending.mjs")
+}
+
+// TestSetupInTheBrowser: "Test my setup" from the link, and the page of a browser without WebRTC.
+func TestSetupInTheBrowser(t *testing.T) {
+	newHarness(t).run("setup.mjs")
+}
+
+// TestLayoutInTheBrowser: Accept, the call's controls and End meeting for all are on a laptop's
+// screen without scrolling; the call fills a phone's screen; no Share screen where the browser
+// cannot share.
+func TestLayoutInTheBrowser(t *testing.T) {
+	newHarness(t).run("layout.mjs")
+}
+
+// TestControlsInTheBrowser: every in-call control, with two clients and the clinician.
+func TestControlsInTheBrowser(t *testing.T) {
+	newHarness(t).run("controls.mjs")
 }
 
 func TestLinksAndNamesInTheBrowser(t *testing.T) {

@@ -5,6 +5,7 @@ import { widgetLogin } from './widget.js';
 import { message } from './dom.js';
 import { t } from './i18n.js';
 import { installChat } from './chat.js';
+import { errorText } from './callwords.js';
 
 async function main() {
   let token = '';
@@ -13,7 +14,7 @@ async function main() {
     try {
       token = await widgetLogin();
     } catch (e) {
-      return message(t('title'), e.message || t('error'));
+      return message(t('title'), e.code ? errorText(e) : (e.message || t('error')));
     }
   } else {
     // The token arrives in the fragment (never sent to a server); keep it for reloads only.

@@ -5,17 +5,19 @@
 // connectCall joins the call with the access from POST /api/call/join and the local camera
 // and microphone. handlers: onJoined(msg), onRemoteTrack(track, stream, info),
 // onRemoteGone(trackId), onPeer(userId, present, host), onMute(userId, kind, muted),
-// onLobby(msg), onError(text), onClosed(reason).
-export function connectCall(access, session, localStream, handlers) {
-  return new Call(access, session, localStream, handlers);
+// onLobby(msg), onError(text), onClosed(reason, code, leaving). resume carries a previous
+// connection's state over a reconnection: {audioMuted, cameraOff, screen (a MediaStream)}.
+export function connectCall(access, session, localStream, handlers, resume = {}) {
+  return new Call(access, session, localStream, handlers, resume);
 }
 
 class Call {
-  constructor(access, session, localStream, handlers) {
+  constructor(access, session, localStream, handlers, resume) {
     this.h = handlers;
     this.local = { audio: localStream.getAudioTracks()[0] || null, camera: localStream.getVideoTracks()[0] || null, screen: null };
     // A device the person joined without counts as muted, so the others see it at once.
-    this.muted = { audio: !this.local.audio, camera: !this.local.camera };
+    this.muted = { audio: !this.local.audio || !!resume.audioMuted, camera: !this.local.camera || !!resume.cameraOff };
+    this.resumeScreen = resume.screen || null;
     this.senders = {};
     this.infos = new Map();
     this.closed = false;
@@ -36,7 +38,7 @@ class Call {
     this.ws = new WebSocket(access.ws_url);
     this.ws.onopen = () => this.send({ type: 'join', session, credential: access.credential });
     this.ws.onmessage = (e) => this.receive(JSON.parse(e.data)).catch((err) => this.h.onError(String(err)));
-    this.ws.onclose = (e) => this.finish(this.closeReason || e.reason || '');
+    this.ws.onclose = (e) => this.finish(this.closeReason || e.reason || '', e.code);
   }
 
   send(msg) {
@@ -48,6 +50,7 @@ class Call {
       case 'joined':
         if (this.muted.audio) this.send({ type: 'mute', kind: 'audio', muted: true });
         if (this.muted.camera) this.send({ type: 'mute', kind: 'video', muted: true });
+        if (this.resumeScreen) this.startScreenShare(this.resumeScreen);
         this.h.onJoined(msg);
         for (const p of msg.peers || []) this.h.onPeer(p.user_id, true, p.host, p);
         break;
@@ -156,19 +159,25 @@ class Call {
     this.send({ type: 'restart' });
   }
 
-  finish(reason) {
+  finish(reason, code = 1000) {
     if (this.closed) return;
     this.closed = true;
     window.removeEventListener('online', this.onOnline);
     this.pc.close();
-    this.h.onClosed(reason);
+    this.h.onClosed(reason, code, !!this.leaving);
   }
 
   close() {
+    this.leaving = true;
     this.send({ type: 'leave' });
     this.closeReason = this.closeReason || 'left';
     try { this.ws.close(1000, 'left'); } catch (e) { /* already closed */ }
     this.finish('left');
+  }
+
+  // dropSignalling cuts the WebSocket as a network would, without saying goodbye (tests).
+  dropSignalling() {
+    try { this.ws.close(3000, 'dropped'); } catch (e) { /* already closed */ }
   }
 
   // stats sums up the connection for the page's tests: decoded frames, audio sent.

@@ -2,7 +2,7 @@
 // tiles, the clinic's contact line and the refusals a client can see, in English and French.
 // Server refusals and the SFU's close codes are mapped to these texts by code, so that a
 // French page never shows the server's English sentence.
-import { addStrings } from './i18n.js';
+import { addStrings, t } from './i18n.js';
 
 addStrings({
   en: {
@@ -10,7 +10,7 @@ addStrings({
     device_microphone: 'microphone',
     deviceBoth: 'camera and microphone',
     device_denied: 'Your browser blocked the {device} for this site.',
-    device_missing: 'No {device} was found on this device.',
+    device_missing: 'This device has no {device}, or the browser cannot see it.',
     device_busy: 'The {device} is used by another application. Close it, then try again.',
     device_error: 'Your browser could not open the {device}.',
     allowHelp_chrome: 'To allow it in Chrome: click the icon at the left of the address bar, set the {device} to Allow, then press Try again.',
@@ -26,6 +26,34 @@ addStrings({
     noMicNote: 'You will join without microphone: the others see you but cannot hear you.',
     listenOnlyNote: 'You will join without camera or microphone: you can listen and read the chat.',
     noCamera: 'No camera',
+    close_4000: 'The call was closed for you.',
+    close_4001: 'This call is now open in another tab or window.',
+    close_4403: 'You are no longer let in to this call.',
+    err_forged_link: 'This link is not valid. Please use the link from your invitation.',
+    err_link_revoked: 'This link was replaced or withdrawn by your clinic. Please use your latest invitation, or contact your clinic.',
+    err_link_expired: 'This link has expired: the session is over.',
+    err_rate_limited: 'Too many attempts. Please wait a minute and try again.',
+    err_signed_out: 'Your access to this call has expired. Open the link again.',
+    err_bad_name: 'Please enter your name with 2 to 64 visible characters.',
+    err_too_early: 'The waiting room opens at {opens}.',
+    err_session_over: 'This session is over.',
+    err_removed: 'The clinician removed you from this session.',
+    err_use_matrix: 'You are booked with your Matrix account: ask to join from your Matrix app.',
+    err_not_admitted: 'The clinician has not let you in yet.',
+    err_no_calls: 'Calls are not available at the moment. Please contact your clinic.',
+    err_network: 'The connection to the clinic was lost. Check your internet connection and try again.',
+    err_not_found: 'There is no such session.',
+    err_forbidden: 'This is not your session.',
+    err_internal: 'Something went wrong on our side. Please try again.',
+    leaveTitle: 'Leave the meeting',
+    leaveOnly: 'Leave (the meeting goes on)',
+    backToPanel: 'Back to the panel',
+    withClinician: 'with {name}',
+    contactPhone: 'Questions about your session? Contact {clinic} at {phone}.',
+    contactNoPhone: 'Questions about your session? Contact {clinic}.',
+    err_openid_refused: 'Your Matrix app\'s sign-in could not be checked with your homeserver. Close the call and open it again.',
+    err_not_booked: 'You are not booked on this session. Please use the link from your invitation or contact your clinic.',
+    err_no_openid: 'Joining from your Matrix app is not available here. Ask the clinic for a link.',
     noMic: 'No microphone',
     micOffBadge: 'Microphone off',
     camOffBadge: 'Camera off',
@@ -53,6 +81,34 @@ addStrings({
     noMicNote: 'Vous entrerez sans micro : les autres vous voient mais ne vous entendent pas.',
     listenOnlyNote: 'Vous entrerez sans caméra ni micro : vous pourrez écouter et lire la discussion.',
     noCamera: 'Pas de caméra',
+    close_4000: 'L\'appel a été fermé pour vous.',
+    close_4001: 'Cet appel est maintenant ouvert dans un autre onglet ou une autre fenêtre.',
+    close_4403: 'Vous n\'êtes plus autorisé dans cet appel.',
+    err_forged_link: 'Ce lien n\'est pas valide. Utilisez le lien de votre invitation.',
+    err_link_revoked: 'Ce lien a été remplacé ou retiré par votre cabinet. Utilisez votre dernière invitation ou contactez votre cabinet.',
+    err_link_expired: 'Ce lien a expiré : la séance est terminée.',
+    err_rate_limited: 'Trop de tentatives. Patientez une minute puis réessayez.',
+    err_signed_out: 'Votre accès à cet appel a expiré. Ouvrez le lien à nouveau.',
+    err_bad_name: 'Indiquez votre nom avec 2 à 64 caractères visibles.',
+    err_too_early: 'La salle d\'attente ouvre à {opens}.',
+    err_session_over: 'Cette séance est terminée.',
+    err_removed: 'Le praticien vous a retiré de cette séance.',
+    err_use_matrix: 'Vous êtes inscrit avec votre compte Matrix : demandez à entrer depuis votre application Matrix.',
+    err_not_admitted: 'Le praticien ne vous a pas encore fait entrer.',
+    err_no_calls: 'Les appels ne sont pas disponibles pour le moment. Contactez votre cabinet.',
+    err_network: 'La connexion au cabinet est perdue. Vérifiez votre connexion internet et réessayez.',
+    err_not_found: 'Cette séance n\'existe pas.',
+    err_forbidden: 'Ce n\'est pas votre séance.',
+    err_internal: 'Une erreur est survenue de notre côté. Veuillez réessayer.',
+    leaveTitle: 'Quitter la séance',
+    leaveOnly: 'Quitter (la séance continue)',
+    backToPanel: 'Retour au tableau de bord',
+    withClinician: 'avec {name}',
+    contactPhone: 'Une question sur votre séance ? Contactez {clinic} au {phone}.',
+    contactNoPhone: 'Une question sur votre séance ? Contactez {clinic}.',
+    err_openid_refused: 'La connexion depuis votre application Matrix n\'a pas pu être vérifiée auprès de votre serveur. Fermez l\'appel et rouvrez-le.',
+    err_not_booked: 'Vous n\'êtes pas inscrit à cette séance. Utilisez le lien de votre invitation ou contactez votre cabinet.',
+    err_no_openid: 'Rejoindre depuis votre application Matrix n\'est pas possible ici. Demandez un lien au cabinet.',
     noMic: 'Pas de micro',
     micOffBadge: 'Micro coupé',
     camOffBadge: 'Caméra coupée',
@@ -60,3 +116,11 @@ addStrings({
     rehearsal: 'La salle d\'attente ouvre à {opens} : d\'ici là personne ne peut entrer et la séance ne commence pas. Vous pouvez vérifier votre caméra, votre micro et l\'appel.',
   },
 });
+
+// errorText is a refusal from the bridge in the page's language, found by its code; a code the
+// page does not know keeps the generic sentence, never the server's English one.
+export function errorText(err, vars = {}) {
+  const key = 'err_' + ((err && err.code) || '');
+  const text = t(key, vars);
+  return text === key ? t('error') : text;
+}

@@ -1,5 +1,6 @@
 // mysessions.js: "My sessions", a guest's upcoming sessions with the clinic, next first.
-import { request, ApiError } from './api.js';
+import { request } from './api.js';
+import { errorText } from './callwords.js';
 import { h, show, message } from './dom.js';
 import { t, setLocale, stateName } from './i18n.js';
 
@@ -10,8 +11,7 @@ export async function mySessions(token) {
     setLocale(state.me.locale);
     list = await request('GET', '/api/call/sessions', { auth: token });
   } catch (e) {
-    const byCode = { forged_link: 'forged', link_revoked: 'revoked', link_expired: 'expired', rate_limited: 'rateLimited' };
-    return message(t('title'), t((e instanceof ApiError && byCode[e.code]) || 'error'));
+    return message(t('title'), errorText(e));
   }
   document.title = t('mySessions');
   const items = (list.sessions || []).map((item) => {

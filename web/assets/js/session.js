@@ -7,9 +7,18 @@ import { request, follow, ApiError } from './api.js';
 import { h, show, message } from './dom.js';
 import { t, setLocale, stateName } from './i18n.js';
 import { openMedia, probeMedia, deviceProblem, LevelMeter, devicePicker, currentDevice } from './devices.js';
-import './callwords.js';
+import { errorText } from './callwords.js';
+import { callSupported, unsupportedPage } from './setup.js';
 import { connectCall } from './callmedia.js';
 import { AttendeesPanel, confirmDialog } from './lobby.js';
+
+// Call extensions: modules that add to the call page (the in-call chat). Each registers with
+// addCallExtension({ mount(ctx) }) before the page starts; mount gets
+// {panel, addControl(button), state, auth, guest} when the call is drawn and may return
+// {update(state), unmount()}: update runs with every new state (the lobby, people let in),
+// unmount when the person leaves the call. An extension that throws is left out; the call goes on.
+const extensions = [];
+export function addCallExtension(ext) { extensions.push(ext); }
 
 export class SessionPage {
   // auth: the bearer token; guest: a web-link guest (who knocks from the page).
@@ -56,18 +65,26 @@ export class SessionPage {
   // changes around it).
   async routeNow() {
     const { session, me } = this.state;
+    this.frame();
     if (session.status === 'ended' || session.status === 'cancelled') {
       if (this.call) this.call.close();
-      return this.goto('over', () => message(t('title'), t(session.status === 'ended' ? 'ended' : 'cancelled')));
+      this.call = null;
+      this.unmountExtensions();
+      return this.goto('over', () => this.endPage(session.status === 'ended' ? 'ended' : 'cancelled'));
     }
     if (this.view === 'call') {
       if (!me.can_join_call && !me.host) return this.leaveCall(me.state);
       else if (me.host && this.panel) this.panel.render(this.state.lobby || [], session.lobby_message);
       this.nameTiles();
       this.showPresence();
+      this.updateExtensions();
       return;
     }
     if (this.view === 'prejoin') return;
+    if (!callSupported() && !['denied', 'removed', 'left'].includes(me.state)) {
+      // A guest's link is this page's address; a call page's token is not in it.
+      return this.goto('unsupported', () => unsupportedPage(this.guest ? location.href : ''));
+    }
     if (me.host || me.can_join_call) {
       // Let in while waiting: straight into the call with the devices checked before.
       if (this.stream) return this.enterCall();
@@ -77,9 +94,10 @@ export class SessionPage {
       case 'waiting': case 'admitted':
         this.goto('waiting:' + me.state, () => this.waiting());
         return this.showLobbyMessage();
-      case 'denied': return this.goto('denied', () => message(t('title'), t('denied'), ...this.rejoinButton()));
-      case 'removed': return this.goto('removed', () => message(t('title'), t('removed')));
-      case 'left': return this.goto('left', () => message(t('title'), t('left'), ...this.rejoinButton()));
+      // The key holds can_knock: Join again shows as soon as they may ask again.
+      case 'denied': return this.goto('denied:' + me.can_knock, () => this.endPage('denied', ...this.rejoinButton()));
+      case 'removed': return this.goto('removed', () => this.endPage('removed'));
+      case 'left': return this.goto('left:' + me.can_knock, () => this.endPage('left', ...this.rejoinButton()));
     }
     if (!this.guest) {
       this.goto('waiting-matrix', () => this.waiting());
@@ -104,10 +122,53 @@ export class SessionPage {
 
   fail(e) {
     if (this.stopFollow) this.stopFollow();
-    const byCode = { forged_link: 'forged', link_revoked: 'revoked', link_expired: 'expired', rate_limited: 'rateLimited', signed_out: 'signedOut' };
-    const key = e instanceof ApiError ? byCode[e.code] : '';
     this.view = 'error';
-    message(t('title'), key ? t(key) : (e.message || t('error')));
+    message(t('title'), errorText(e, this.opensVars()));
+  }
+
+  // frame shows a client the clinic, their clinician and whom to contact, above and below
+  // every page but the call itself (which fills the screen).
+  frame() {
+    const header = document.getElementById('clinic-header');
+    const footer = document.getElementById('help-line');
+    if (!header || !footer) return;
+    const { clinic, session, me } = this.state;
+    const shown = !me.host && !!clinic && !!clinic.name && this.view !== 'call';
+    header.hidden = footer.hidden = !shown;
+    // A page at the end says whom to contact in its own words: not twice.
+    if (document.getElementById('contact')) footer.hidden = true;
+    if (!shown) return;
+    header.replaceChildren(h('strong', { class: 'clinic-name' }, clinic.name),
+      session.clinician_name ? h('span', { class: 'clinician-name' }, t('withClinician', { name: session.clinician_name })) : null);
+    footer.replaceChildren(this.contactLine());
+  }
+
+  // contactLine is whom to contact, with the clinic's phone as a link when there is one.
+  contactLine() {
+    const { clinic } = this.state;
+    if (!clinic || !clinic.name) return '';
+    if (!clinic.phone) return t('contactNoPhone', { clinic: clinic.name });
+    const [before, after] = t('contactPhone', { clinic: clinic.name, phone: '\u0000' }).split('\u0000');
+    return h('span', {}, before, h('a', { href: 'tel:' + clinic.phone }, clinic.phone), after);
+  }
+
+  // endPage is a page at the end (ended, cancelled, removed, denied, left): what happened, whom
+  // to contact, and for a guest their other sessions.
+  endPage(key, ...actions) {
+    const { me } = this.state;
+    show(h('main', { class: 'card end', role: 'main' },
+      h('h1', {}, t('title')),
+      h('p', { id: 'message', class: 'message' }, t(key)),
+      me.host ? null : h('p', { id: 'contact', class: 'contact' }, this.contactLine()),
+      h('div', { class: 'actions' }, ...actions,
+        this.guest ? h('a', { class: 'button', id: 'my-sessions', href: location.pathname.replace(/\/sessions$/, '') + '/sessions' }, t('mySessions')) : null,
+        me.host && location.pathname !== '/widget' ? h('a', { class: 'button', id: 'back-to-panel', href: '/panel' }, t('backToPanel')) : null)));
+    this.frame();
+  }
+
+  // opensVars fill the refusals that say when the waiting room opens.
+  opensVars() {
+    return { opens: this.state && this.state.session ? this.state.session.local.opens : '' };
   }
 
   sessionLine() {
@@ -164,7 +225,9 @@ export class SessionPage {
       me.can_knock ? null : h('p', { id: 'opens' }, t('opensAt', { time: session.local.opens, zone: session.local.zone })),
       this.lobbyMessage(),
       h('div', { class: 'actions' }, join),
-      this.guest ? h('p', {}, h('a', { href: location.pathname.replace(/\/sessions$/, '') + '/sessions', id: 'my-sessions' }, t('mySessions'))) : null));
+      this.guest ? h('p', { class: 'links' },
+        h('a', { href: location.pathname + '/setup', id: 'test-setup' }, t('testSetup')), ' · ',
+        h('a', { href: location.pathname.replace(/\/sessions$/, '') + '/sessions', id: 'my-sessions' }, t('mySessions'))) : null));
   }
 
   // prejoin: permission, preview, level meter, device pickers and the name. Guests then knock;
@@ -173,7 +236,9 @@ export class SessionPage {
     const { me } = this.state;
     const entering = me.host || me.can_join_call;
     this.view = 'prejoin';
-    const body = h('div', { class: 'prejoin-media' });
+    // Two columns on a laptop (the preview beside the choices, the button in sight), one on a
+    // phone.
+    const body = { media: h('div', { class: 'prejoin-media' }), devices: h('div', { class: 'prejoin-devices' }) };
     const nameInput = h('input', { id: 'name', type: 'text', minlength: 2, maxlength: 64, required: true, value: me.name || '', autocomplete: 'name', 'aria-describedby': 'name-hint name-error' });
     const nameError = h('p', { id: 'name-error', class: 'error', role: 'alert' });
     // The button is live once the browser answered for the camera and microphone.
@@ -181,10 +246,13 @@ export class SessionPage {
     const form = h('form', { class: 'card prejoin', novalidate: true, onsubmit: (e) => { e.preventDefault(); this.accept(nameInput.value, nameError, go); } },
       h('h1', {}, t('prejoinTitle')),
       h('p', {}, t('prejoinIntro')),
-      body,
-      this.guest && !entering ? h('div', { class: 'field' },
-        h('label', { for: 'name' }, t('yourName')), nameInput, h('p', { id: 'name-hint', class: 'hint' }, t('nameHint')), nameError) : null,
-      h('div', { class: 'actions' }, go));
+      h('div', { class: 'prejoin-grid' },
+        body.media,
+        h('div', { class: 'prejoin-side' },
+          body.devices,
+          this.guest && !entering ? h('div', { class: 'field' },
+            h('label', { for: 'name' }, t('yourName')), nameInput, h('p', { id: 'name-hint', class: 'hint' }, t('nameHint')), nameError) : null,
+          h('div', { class: 'actions' }, go))));
     show(form);
     await this.setupDevices(body, retry, go);
   }
@@ -207,6 +275,7 @@ export class SessionPage {
     const problem = deviceProblem({ camera: hasVideo ? 'ok' : this.probe.camera, microphone: hasAudio ? 'ok' : this.probe.microphone });
     if (this.meter) { this.meter.stop(); this.meter = null; }
     const parts = [];
+    const side = [];
     if (hasVideo) {
       const preview = h('video', { id: 'preview', class: 'preview', autoplay: true, muted: true, playsinline: true });
       preview.srcObject = this.stream;
@@ -214,7 +283,7 @@ export class SessionPage {
     }
     if (hasAudio) {
       this.meter = new LevelMeter(this.stream);
-      parts.push(h('div', { class: 'field' }, h('span', { class: 'label' }, t('micLevel')), this.meter.el));
+      side.push(h('div', { class: 'field' }, h('span', { class: 'label' }, t('micLevel')), this.meter.el));
     }
     if (problem) {
       parts.push(h('div', { class: 'permission', id: 'device-problem', role: 'alert' },
@@ -224,8 +293,9 @@ export class SessionPage {
         h('button', { type: 'button', id: 'retry-devices', onclick: () => this.prejoin(true) }, t('tryAgain'))));
     }
     const pickers = h('div', { class: 'pickers' });
-    parts.push(pickers);
-    body.replaceChildren(...parts);
+    side.push(pickers);
+    body.media.replaceChildren(...parts);
+    body.devices.replaceChildren(...side);
     if (go) {
       const { me } = this.state;
       const entering = me.host || me.can_join_call;
@@ -266,8 +336,7 @@ export class SessionPage {
       this.state = await request('POST', '/api/call/knock', { auth: this.auth, body: { name } });
     } catch (e) {
       button.disabled = false;
-      if (e.code === 'bad_name') { nameError.textContent = e.message; return; }
-      if (e.code === 'too_early') { nameError.textContent = e.message; return; }
+      if (e.code === 'bad_name' || e.code === 'too_early') { nameError.textContent = errorText(e, this.opensVars()); return; }
       return this.fail(e);
     }
     this.view = '';
@@ -298,20 +367,88 @@ export class SessionPage {
       return this.fail(e);
     }
     this.renderCall();
-    this.call = connectCall(access, this.state.session.id, this.stream, {
-      onJoined: () => { this.joined = true; this.setStatus(''); this.showPresence(); },
+    this.connect(access);
+  }
+
+  // connect opens one connection to the call; resume carries the previous one's state over a
+  // reconnection (mute, camera off, a shared screen).
+  connect(access, resume = {}) {
+    const call = connectCall(access, this.state.session.id, this.stream, {
+      onJoined: () => { this.joined = true; this.setConnection('online'); this.showPresence(); },
       onRemoteTrack: (track, stream, info) => this.addRemote(track, stream, info),
       onRemoteGone: (trackId) => this.removeRemote(trackId),
       onPeer: (userId, present, host, p) => this.onPeer(userId, present, host, p),
       onMute: (userId, kind, muted) => this.onMute(userId, kind, muted),
       onLobby: (msg) => { if (this.panel) this.panel.render(msg.participants || [], msg.lobby_message); },
-      onError: (text) => { this.setStatus(text); if (this.panel) this.panel.status.textContent = text; },
-      onClosed: (reason) => this.onCallClosed(reason),
-    });
+      // Refusals of the clinician's commands come in English from the SFU; a client never
+      // sends one, so anything else they could see here is the generic sentence in their language.
+      onError: (text) => { this.setStatus(this.state.me.host ? text : t('error')); if (this.panel) this.panel.status.textContent = text; },
+      onClosed: (reason, code, leaving) => this.onCallClosed(call, reason, code, leaving),
+    }, resume);
+    this.call = call;
     // For tests and support: what the connection receives and sends.
     this.calls = (this.calls || 0) + 1;
-    const call = this.call;
-    window.telehealthCall = { generation: this.calls, stats: () => (this.call === call ? call.stats() : null), state: () => this.state };
+    window.telehealthCall = {
+      generation: this.calls,
+      stats: () => (this.call === call ? call.stats() : null),
+      state: () => this.state,
+      dropSignalling: () => call.dropSignalling(),
+      // Ends the shared screen as the browser's own Stop sharing does.
+      endScreenCapture: () => { if (this.screen) this.screen.getTracks().forEach((tr) => { tr.stop(); tr.dispatchEvent(new Event('ended')); }); },
+      // The devices the call sends from (a switch in Settings shows here).
+      devices: () => ({
+        audio: call.local.audio ? call.local.audio.getSettings().deviceId : '',
+        camera: call.local.camera ? call.local.camera.getSettings().deviceId : '',
+      }),
+    };
+  }
+
+  // setConnection shows whether the page is connected to the call: 'connecting', 'online' or
+  // 'offline' (retrying).
+  setConnection(state) {
+    if (this.callMain) this.callMain.dataset.connection = state;
+    this.setStatus(state === 'offline' ? t('offline') : state === 'connecting' ? t('connecting') : '');
+  }
+
+  // reconnect gets a new credential and connection after the signalling dropped, retrying
+  // with a growing pause while the network is away; the call resumes as it was. A refusal
+  // (no longer let in, session over) stops it: the state moves the page.
+  async reconnect(previous) {
+    if (this.reconnecting) return;
+    this.reconnecting = true;
+    this.setConnection('offline');
+    const resume = { audioMuted: previous.muted.audio, cameraOff: previous.muted.camera, screen: previous.local.screen ? this.screen : null };
+    let pause = 500;
+    try {
+      while (this.view === 'call' && this.call === previous) {
+        try {
+          const access = await request('POST', '/api/call/join', { auth: this.auth, body: {} });
+          if (this.view !== 'call' || this.call !== previous) return;
+          this.resetTiles();
+          this.connect(access, resume);
+          return;
+        } catch (e) {
+          if (e instanceof ApiError && e.status > 0 && e.status < 500 && e.code !== 'rate_limited') {
+            this.setStatus(errorText(e));
+            return;
+          }
+        }
+        await new Promise((r) => setTimeout(r, pause));
+        pause = Math.min(5000, pause * 2);
+      }
+    } finally {
+      this.reconnecting = false;
+    }
+  }
+
+  // resetTiles empties the grid before a new connection tells again who is there.
+  resetTiles() {
+    for (const r of this.remotes.values()) if (r.el) r.el.remove();
+    for (const tile of this.tiles.values()) tile.remove();
+    this.remotes.clear();
+    this.tiles.clear();
+    this.hosts = {};
+    this.joined = false;
   }
 
   renderCall() {
@@ -327,13 +464,18 @@ export class SessionPage {
     this.statusLine = h('p', { class: 'status', role: 'status', id: 'call-status' }, t('connecting'));
     // Said in place of an empty screen while the clinician is not in the call.
     this.presence = h('p', { class: 'presence', id: 'presence', role: 'status', hidden: true });
+    // toggle is an on/off button; its set(on) shows a state that changed by itself (the
+    // browser's own Stop sharing, a share refused) without acting again.
     const toggle = (id, offLabel, onLabel, f) => {
       let on = false;
       const b = h('button', { type: 'button', id, 'aria-pressed': 'false' }, offLabel);
-      b.addEventListener('click', async () => {
-        on = !on;
+      b.set = (value) => {
+        on = value;
         b.textContent = on ? onLabel : offLabel;
         b.setAttribute('aria-pressed', String(on));
+      };
+      b.addEventListener('click', async () => {
+        b.set(!on);
         await f(on);
       });
       return b;
@@ -343,7 +485,8 @@ export class SessionPage {
       this.stream.getAudioTracks().length ? toggle('mute', t('mute'), t('unmute'), (on) => this.call.setMuted(on)) : missing('mute', t('noMic')),
       this.stream.getVideoTracks().length ? toggle('camera', t('cameraOff'), t('cameraOn'), (on) => this.call.setCameraOff(on)) : missing('camera', t('noCamera')),
       toggle('hide-self', t('hideSelf'), t('showSelf'), (on) => { this.self.hidden = on; }),
-      toggle('share', t('shareScreen'), t('stopShare'), (on) => this.toggleShare(on)),
+      // No Share screen where the browser cannot share (phones, most tablets).
+      navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia ? toggle('share', t('shareScreen'), t('stopShare'), (on) => this.toggleShare(on)) : null,
       h('button', { type: 'button', id: 'settings', onclick: () => this.settings() }, t('settings')),
       h('button', { type: 'button', id: 'leave', class: 'danger', onclick: () => this.leave() }, t('leave')),
       me.host ? h('button', { type: 'button', id: 'end-for-all', class: 'danger', onclick: () => this.endForAll() }, t('endForAll')) : null);
@@ -354,9 +497,46 @@ export class SessionPage {
       this.panel.render(this.state.lobby || [], this.state.session.lobby_message);
       aside = h('aside', { class: 'host-panel', id: 'attendees' }, this.panel.el);
     }
-    show(h('div', { class: 'call-layout' },
-      h('main', { class: 'call' }, h('h1', { class: 'visually-hidden' }, t('title')), this.statusLine, this.presence, this.grid, this.self, controls),
-      aside));
+    this.callMain = h('main', { class: 'call', 'data-connection': 'connecting' },
+      h('h1', { class: 'visually-hidden' }, t('title')), this.statusLine, this.presence, this.grid, this.self, controls);
+    // The extensions' panels (the chat) sit between the call and the clinician's panel.
+    const slot = h('div', { class: 'call-extensions', id: 'call-extensions' });
+    show(h('div', { class: 'call-layout' }, this.callMain, slot, aside));
+    this.frame();
+    this.mountExtensions(slot, controls);
+  }
+
+  // mountExtensions gives each call extension its place: a panel in slot, a button among the
+  // controls (before Leave), and what it needs to reach the bridge.
+  mountExtensions(slot, controls) {
+    this.unmountExtensions();
+    const leave = controls.querySelector('#leave');
+    this.mounted = extensions.map((ext) => {
+      const panel = h('div', { class: 'call-extension' });
+      slot.append(panel);
+      try {
+        const handle = ext.mount({
+          panel,
+          addControl: (button) => controls.insertBefore(button, leave),
+          state: this.state,
+          auth: this.auth,
+          guest: this.guest,
+        }) || {};
+        return handle;
+      } catch (e) {
+        console.error('call extension failed', e);
+        return {};
+      }
+    });
+  }
+
+  updateExtensions() {
+    for (const m of this.mounted || []) if (m.update) m.update(this.state);
+  }
+
+  unmountExtensions() {
+    for (const m of this.mounted || []) if (m.unmount) m.unmount();
+    this.mounted = [];
   }
 
   setStatus(text) {
@@ -502,14 +682,27 @@ export class SessionPage {
   }
 
   async toggleShare(on) {
-    if (!on) return this.call.stopScreenShare();
+    const button = document.getElementById('share');
+    if (!on) return this.stopShare();
     try {
       this.screen = await navigator.mediaDevices.getDisplayMedia({ video: true });
-      this.screen.getVideoTracks()[0].addEventListener('ended', () => this.call.stopScreenShare());
-      this.call.startScreenShare(this.screen);
     } catch (e) {
-      this.setStatus(t('error'));
+      // Refused or cancelled in the browser's picker: nothing is shared, the button says so.
+      if (button) button.set(false);
+      return;
     }
+    // The browser's own Stop sharing ends the track: the call and the button follow.
+    this.screen.getVideoTracks()[0].addEventListener('ended', () => {
+      if (button) button.set(false);
+      this.stopShare();
+    });
+    this.call.startScreenShare(this.screen);
+  }
+
+  // stopShare stops sending the screen and stops capturing it.
+  async stopShare() {
+    if (this.screen) { this.screen.getTracks().forEach((tr) => tr.stop()); this.screen = null; }
+    if (this.call && !this.call.closed) await this.call.stopScreenShare();
   }
 
   async settings() {
@@ -550,14 +743,45 @@ export class SessionPage {
 
   async endForAll() {
     if (!(await confirmDialog(t('endConfirm'), t('endForAll')))) return;
+    if (await this.endNow()) this.backToPanel();
+  }
+
+  async endNow() {
     try {
       await request('POST', '/api/call/host/end', { auth: this.auth, body: {} });
+      return true;
     } catch (e) {
-      this.setStatus(e.message || t('error'));
+      this.setStatus(errorText(e));
+      return false;
     }
   }
 
+  // backToPanel takes the clinician back to their panel once they left or ended the call (in
+  // Element's widget there is no panel: the page says they left).
+  backToPanel() {
+    this.view = 'left';
+    this.unmountExtensions();
+    if (this.call && !this.call.closed) this.call.close();
+    this.call = null;
+    window.telehealthCall = null;
+    if (this.stream) { this.stream.getTracks().forEach((tr) => tr.stop()); this.stream = null; }
+    if (this.screen) { this.screen.getTracks().forEach((tr) => tr.stop()); this.screen = null; }
+    if (location.pathname === '/widget') return this.endPage(this.state.session.status === 'ended' ? 'ended' : 'left');
+    location.assign('/panel');
+  }
+
   async leave() {
+    if (this.state.me.host && this.view === 'call') {
+      // The clinician leaves, then ends the meeting for all (or leaves it going).
+      const choice = await chooseDialog(t('leaveTitle'), [
+        { value: 'end', label: t('endForAll'), cls: 'danger', action: 'end-for-all' },
+        { value: 'leave', label: t('leaveOnly'), action: 'leave-only' },
+        { value: '', label: t('cancel'), action: 'cancel' },
+      ]);
+      if (choice === 'end' && await this.endNow()) this.backToPanel();
+      else if (choice === 'leave') this.backToPanel();
+      return;
+    }
     if (this.call) this.call.close();
     try {
       this.state = await request('POST', '/api/call/leave', { auth: this.auth, body: {} });
@@ -567,6 +791,7 @@ export class SessionPage {
   }
 
   async leaveCall(state) {
+    this.unmountExtensions();
     if (this.call && !this.call.closed) this.call.close();
     this.call = null;
     this.panel = null;
@@ -575,7 +800,7 @@ export class SessionPage {
     // Sent back to the waiting room, they keep their camera for when they are let in again.
     if (this.stream && state !== 'booked') { this.stream.getTracks().forEach((tr) => tr.stop()); this.stream = null; }
     this.view = '';
-    if (this.state.session.status === 'ended') return message(t('title'), t('ended'));
+    if (this.state.session.status === 'ended') { this.view = 'over'; return this.endPage('ended'); }
     if (state === 'booked') {
       // Sent back to the waiting room: a guest asks again at once, under the same name.
       if (this.guest && this.state.me.can_knock) return this.knockAgain();
@@ -584,7 +809,7 @@ export class SessionPage {
     const pages = { left: 'left', removed: 'removed', denied: 'denied' };
     if (pages[state]) {
       this.view = state;
-      return message(t('title'), t(pages[state]), ...this.rejoinButton());
+      return this.endPage(pages[state], ...this.rejoinButton());
     }
     return this.routeNow();
   }
@@ -598,11 +823,32 @@ export class SessionPage {
     return this.routeNow();
   }
 
-  onCallClosed(reason) {
-    if (this.view !== 'call') return;
-    // The state tells why (removed, sent back, ended); the next poll moves the page.
-    this.setStatus(reason === 'left' ? '' : reason);
+  // onCallClosed: a connection the SFU closed on purpose (taken out, the session over, opened
+  // elsewhere, refused) is said in the page's language, and the state moves the page; any other
+  // close (the network, a proxy, the SFU restarting) is retried.
+  onCallClosed(call, reason, code, leaving) {
+    if (this.view !== 'call' || call !== this.call || leaving) return;
+    if (code === 4000 || code === 4001 || code === 4403) {
+      this.setStatus(t('close_' + code));
+      return;
+    }
+    this.reconnect(call);
   }
+}
+
+// chooseDialog asks a question with several answers in a modal dialog and resolves to the
+// value of the one chosen ('' when closed with Escape).
+function chooseDialog(question, choices) {
+  return new Promise((resolve) => {
+    const done = (value) => { dialog.close(); dialog.remove(); resolve(value); };
+    const dialog = h('dialog', { class: 'confirm', id: 'leave-dialog', 'aria-label': question },
+      h('h2', {}, question),
+      h('div', { class: 'actions' }, choices.map((c) =>
+        h('button', { type: 'button', class: c.cls || '', 'data-action': c.action, onclick: () => done(c.value) }, c.label))));
+    dialog.addEventListener('cancel', () => { dialog.remove(); resolve(''); });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
 }
 
 // initials are the first letters of a name's first two words ("Jane Doe" → "JD").

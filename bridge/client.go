@@ -71,6 +71,13 @@ func (c *Client) Phone() string {
 // that a clinician cannot tell another clinician's client from no client.
 var ErrClientNotFound = errors.New("no such client")
 
+// InvalidClientError is a client record refused for one of its fields; its text says which
+// and why, for the person who wrote it.
+type InvalidClientError struct{ Err error }
+
+func (e *InvalidClientError) Error() string { return e.Err.Error() }
+func (e *InvalidClientError) Unwrap() error { return e.Err }
+
 // ClientStore keeps the clinic's client records.
 type ClientStore interface {
 	// InsertClient stores a new client and sets its ID.

@@ -104,7 +104,7 @@ func (svc *Service) CreateClient(ctx context.Context, actor string, req ClientRe
 	}
 	c, err := NewClient(req, "UTC")
 	if err != nil {
-		return nil, err
+		return nil, &InvalidClientError{Err: err}
 	}
 	if len(c.Professionals) == 0 || !svc.isAdmin(actor) && !slices.Contains(c.Professionals, actor) {
 		// A clinician cannot create a record they could not see afterwards.
@@ -127,7 +127,7 @@ func (svc *Service) UpdateClient(ctx context.Context, actor string, id int64, re
 	}
 	c, err := NewClient(req, old.TimeZone)
 	if err != nil {
-		return nil, err
+		return nil, &InvalidClientError{Err: err}
 	}
 	c.ID, c.CreatedAt, c.UpdatedAt = old.ID, old.CreatedAt, svc.clock.Now()
 	if err = svc.clients.UpdateClient(ctx, c); err != nil {
@@ -158,10 +158,10 @@ func (svc *Service) LinkParticipant(ctx context.Context, actor, sessionID, ref s
 	return p, nil
 }
 
-// fromClient fills a booking's blanks from the client record it names, which the clinician
+// FromClient fills a booking's blanks from the client record it names, which the clinician
 // must be able to see; a request without a client is returned as it is.
-func (svc *Service) fromClient(ctx context.Context, clinician string, pr ParticipantRequest) (ParticipantRequest, error) {
-	if pr.ClientID == 0 || svc.clients == nil {
+func (svc *Service) FromClient(ctx context.Context, clinician string, pr ParticipantRequest) (ParticipantRequest, error) {
+	if pr.ClientID == 0 {
 		return pr, nil
 	}
 	c, err := svc.Client(ctx, clinician, pr.ClientID)
@@ -198,7 +198,7 @@ func (svc *Service) fromClient(ctx context.Context, clinician string, pr Partici
 }
 
 // recordClients gives each participant of a new booking its client record: the one the
-// clinician chose (ClientID set by fromClient), else one of theirs that is the same person by
+// clinician chose (ClientID set by FromClient), else one of theirs that is the same person by
 // name and contact, else a new record with the clinician assigned.
 func (svc *Service) recordClients(ctx context.Context, clinician string, ps []*Participant) error {
 	if svc.clients == nil {

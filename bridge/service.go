@@ -179,7 +179,7 @@ func (svc *Service) Schedule(ctx context.Context, req ScheduleRequest) (*Session
 	}
 	var participants []*Participant
 	for i, pr := range req.Participants {
-		pr, err := svc.fromClient(ctx, req.Clinician, pr)
+		pr, err := svc.FromClient(ctx, req.Clinician, pr)
 		if err != nil {
 			return nil, fmt.Errorf("participant %d: %w", i+1, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode"
@@ -36,6 +37,8 @@ const (
 	deleteProsQuery         = `DELETE FROM telehealth_client_professional WHERE client_id=$1`
 	insertProQuery          = `INSERT INTO telehealth_client_professional (client_id, professional) VALUES ($1, $2)`
 	linkParticipantQuery    = `UPDATE telehealth_participant SET client_id=$2 WHERE id=$1`
+	unkeyedClientsQuery     = `SELECT id, display_name, preferred_name FROM telehealth_client WHERE name_key=''`
+	setNameKeyQuery         = `UPDATE telehealth_client SET name_key=$2 WHERE id=$1`
 	clinicianSeesClientCond = `(EXISTS (SELECT 1 FROM telehealth_client_professional cp
 			WHERE cp.client_id = c.id AND cp.professional = $1)
 		OR EXISTS (SELECT 1 FROM telehealth_participant p JOIN telehealth_session s ON s.id = p.session_id
@@ -77,6 +80,37 @@ func scanClient(row dbutil.Scannable) (*bridge.Client, error) {
 }
 
 var clientRows = dbutil.ConvertRowFn[*bridge.Client](scanClient)
+
+// Upgrade brings the schema up to date, then writes the search keys of the client records that
+// have none: the upgrade that turns participants into records leaves them to the bridge, which
+// folds case as it folds a search.
+func (db *Database) Upgrade(ctx context.Context) error {
+	if err := db.Database.Upgrade(ctx); err != nil {
+		return err
+	}
+	if err := db.Client.writeNameKeys(ctx); err != nil {
+		return fmt.Errorf("writing the client records' search keys: %w", err)
+	}
+	return nil
+}
+
+func (q *ClientQuery) writeNameKeys(ctx context.Context) error {
+	unkeyed, err := dbutil.ConvertRowFn[*bridge.Client](func(row dbutil.Scannable) (*bridge.Client, error) {
+		var c bridge.Client
+		return &c, row.Scan(&c.ID, &c.DisplayName, &c.PreferredName)
+	}).NewRowIter(q.db.Query(ctx, unkeyedClientsQuery)).AsList()
+	if err != nil {
+		return err
+	}
+	return q.db.DoTxn(ctx, nil, func(ctx context.Context) error {
+		for _, c := range unkeyed {
+			if _, err := q.db.Exec(ctx, setNameKeyQuery, c.ID, nameKey(c)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
 
 // Insert stores a new client with its contacts and professionals, and sets its ID.
 func (q *ClientQuery) Insert(ctx context.Context, c *bridge.Client) error {

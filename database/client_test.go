@@ -159,7 +159,7 @@ func TestMigrationTurnsParticipantsIntoClients(t *testing.T) {
 			defer db.Close()
 			const before = 6 // the schema this migration starts from
 			db.UpgradeTable = upgrades.Table[:before]
-			if err = db.Upgrade(ctx); err != nil {
+			if err = db.Database.Upgrade(ctx); err != nil {
 				t.Fatal(err)
 			}
 			created := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
@@ -188,6 +188,8 @@ func TestMigrationTurnsParticipantsIntoClients(t *testing.T) {
 			anna1 := book(dr, "Anna Martin", "anna@example.org", "", nil, "email")
 			anna2 := book(dr, "anna martin", "anna@example.org", "+33612345678", nil, "email")
 			anna3 := book(dr, "Anna Martin", "", "+33612345678", nil, "sms")
+			// Élodie, with an accented capital: found by her name in lower case.
+			elodie := book(dr, "Élodie Roux", "elodie@example.org", "", nil, "email")
 			// Her brother and sister with their parent's email and phone: two more people.
 			leo := book(dr, "Léo Martin", "anna@example.org", "+33612345678", nil, "email")
 			emma := book(dr, "Emma Martin", "anna@example.org", "", nil, "email")
@@ -240,11 +242,14 @@ func TestMigrationTurnsParticipantsIntoClients(t *testing.T) {
 						return
 					}
 				}
-			}))); n != 8 {
-				t.Errorf("%d records, want 8", n)
+			}))); n != 9 {
+				t.Errorf("%d records, want 9", n)
 			}
 
 			store := db.Store()
+			if found, _ := store.SearchClients(ctx, bridge.ClientQuery{Clinician: dr, Prefix: "élo"}); len(found) != 1 || found[0].ID != clientOf[elodie] {
+				t.Errorf("searching élo finds %q", names(found))
+			}
 			c, err := store.GetClient(ctx, clientOf[anna1])
 			if err != nil {
 				t.Fatal(err)

@@ -45,6 +45,7 @@ func commandList() []command {
 		{"schedule", "<date> <time> <time zone> <name> <email|sms|none> [contact] [duration=50m] [kind=video|phone] [admission=manual|auto] [lang=en|fr] [tz=<participant's zone>] [matrix=@user:server]",
 			"book a session, e.g. `!schedule 2026-11-24 15:00 Europe/Paris \"J. D.\" email jd@example.org`", true, true, cmdSchedule},
 		{"lobby", "<session>", "who is booked, waiting and in the session", true, true, cmdLobby},
+		{"client", "<name, email or phone>", "find a client record: contacts, professionals and your sessions with them", true, true, cmdClient},
 		{"notifications", "<session>", "the confirmations and reminders of a session: sent, planned, or why not sent", true, true, cmdNotifications},
 		{"start", "<session>", "say you are in: with automatic admission, those waiting enter", true, false, cmdStart},
 		{"admit", "<session> [participant]", "let a participant in (their number, or the only one waiting)", true, false, cmdAdmit},

@@ -60,6 +60,8 @@ type Participant struct {
 	AdmittedBy string
 	AdmittedAt time.Time
 	UpdatedAt  time.Time
+	// ClientID is the clinic's record of the person (0 for a booking made without records).
+	ClientID int64
 }
 
 // DisplayName is the name to show the clinician: the confirmed one once they knocked.

@@ -25,6 +25,7 @@ type Service struct {
 	bot string
 
 	audit    Audit
+	clients  ClientStore
 	rooms    Rooms
 	notify   Notifier
 	plan     Planner
@@ -67,6 +68,8 @@ type Options struct {
 	Bot string
 	// Audit is the audit trail the service appends its decisions to; none if nil.
 	Audit Audit
+	// Clients keeps the clinic's client records; bookings make none if nil.
+	Clients ClientStore
 }
 
 // New makes a Service. Connect the transports with Use before it runs.
@@ -77,7 +80,7 @@ func New(opts Options) *Service {
 	if opts.IsAdmin == nil {
 		opts.IsAdmin = func(string) bool { return false }
 	}
-	return &Service{store: opts.Store, clock: opts.Clock, window: opts.Window, isAdmin: opts.IsAdmin, bot: opts.Bot, audit: opts.Audit}
+	return &Service{store: opts.Store, clock: opts.Clock, window: opts.Window, isAdmin: opts.IsAdmin, bot: opts.Bot, audit: opts.Audit, clients: opts.Clients}
 }
 
 // Use connects the transports. Calls and Planner may be nil.
@@ -146,6 +149,8 @@ type ParticipantRequest struct {
 	Locale      string
 	TimeZone    string
 	Invite      InviteMode
+	// ClientID books a known client record (0: someone new): blanks are filled from it.
+	ClientID int64
 }
 
 // Schedule books a session: it is stored, its room is created with the clinician invited,
@@ -178,6 +183,10 @@ func (svc *Service) Schedule(ctx context.Context, req ScheduleRequest) (*Session
 	}
 	var participants []*Participant
 	for i, pr := range req.Participants {
+		pr, err := svc.FromClient(ctx, req.Clinician, pr)
+		if err != nil {
+			return nil, fmt.Errorf("participant %d: %w", i+1, err)
+		}
 		p, err := NewParticipant(pr, req.TimeZone)
 		if err != nil {
 			return nil, fmt.Errorf("participant %d: %w", i+1, err)
@@ -185,8 +194,11 @@ func (svc *Service) Schedule(ctx context.Context, req ScheduleRequest) (*Session
 		if req.Kind == KindPhone && p.Phone == "" {
 			return nil, fmt.Errorf("%w: participant %d: a telephone session needs their phone number", ErrInvalidSchedule, i+1)
 		}
-		p.SessionID, p.Number, p.State, p.UpdatedAt = s.ID, i+1, StateBooked, now
+		p.SessionID, p.Number, p.State, p.UpdatedAt, p.ClientID = s.ID, i+1, StateBooked, now, pr.ClientID
 		participants = append(participants, p)
+	}
+	if err := svc.recordClients(ctx, req.Clinician, participants); err != nil {
+		return nil, err
 	}
 	unlock := svc.locks.lock(s.ID)
 	defer unlock()

@@ -35,6 +35,7 @@ type Database struct {
 	Outbox       *OutboxQuery
 	OptOut       *OptOutQuery
 	Audit        *AuditQuery
+	Client       *ClientQuery
 
 	lock *instanceLock
 }
@@ -124,6 +125,7 @@ func New(db *dbutil.Database) *Database {
 		Outbox:       &OutboxQuery{db: db},
 		OptOut:       &OptOutQuery{db: db},
 		Audit:        &AuditQuery{db: db},
+		Client:       &ClientQuery{db: db},
 	}
 }
 

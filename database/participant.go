@@ -18,10 +18,10 @@ type ParticipantQuery struct {
 
 const (
 	participantColumns = `id, session_id, number, name, matrix_id, email, phone, locale, time_zone, invite,
-		state, knock_name, admitted_by, admitted_at, updated_at`
+		state, knock_name, admitted_by, admitted_at, updated_at, client_id`
 	insertParticipantQuery = `INSERT INTO telehealth_participant (session_id, number, name, matrix_id, email, phone,
-		locale, time_zone, invite, state, knock_name, admitted_by, admitted_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`
+		locale, time_zone, invite, state, knock_name, admitted_by, admitted_at, updated_at, client_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`
 	updateParticipantQuery = `UPDATE telehealth_participant SET name=$2, matrix_id=$3, email=$4, phone=$5, locale=$6,
 		time_zone=$7, invite=$8, state=$9, knock_name=$10, admitted_by=$11, admitted_at=$12, updated_at=$13
 		WHERE id=$1`
@@ -40,11 +40,11 @@ const (
 func scanParticipant(row dbutil.Scannable) (*bridge.Participant, error) {
 	var p bridge.Participant
 	var matrixID sql.NullString
-	var admittedAt sql.NullInt64
+	var admittedAt, clientID sql.NullInt64
 	var updated int64
 	var invite, state string
 	err := row.Scan(&p.ID, &p.SessionID, &p.Number, &p.Name, &matrixID, &p.Email, &p.Phone, &p.Locale, &p.TimeZone,
-		&invite, &state, &p.KnockName, &p.AdmittedBy, &admittedAt, &updated)
+		&invite, &state, &p.KnockName, &p.AdmittedBy, &admittedAt, &updated, &clientID)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,7 @@ func scanParticipant(row dbutil.Scannable) (*bridge.Participant, error) {
 	if admittedAt.Valid {
 		p.AdmittedAt = time.UnixMilli(admittedAt.Int64).UTC()
 	}
-	p.UpdatedAt = time.UnixMilli(updated).UTC()
+	p.UpdatedAt, p.ClientID = time.UnixMilli(updated).UTC(), clientID.Int64
 	return &p, nil
 }
 
@@ -74,7 +74,7 @@ func (q *ParticipantQuery) Insert(ctx context.Context, p *bridge.Participant) er
 	}
 	return q.db.QueryRow(ctx, insertParticipantQuery, p.SessionID, p.Number, p.Name, dbutil.StrPtr(p.MatrixID),
 		p.Email, p.Phone, p.Locale, p.TimeZone, string(p.Invite), string(p.State), p.KnockName, p.AdmittedBy,
-		admittedAt(p), p.UpdatedAt.UnixMilli()).Scan(&p.ID)
+		admittedAt(p), p.UpdatedAt.UnixMilli(), dbutil.NumPtr(p.ClientID)).Scan(&p.ID)
 }
 
 // Update stores a participant's new state.

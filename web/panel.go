@@ -158,6 +158,9 @@ type ScheduleForm struct {
 	Locale          string `json:"locale"`
 	ParticipantZone string `json:"participant_time_zone"`
 	MatrixID        string `json:"matrix_id"`
+	// ClientID books a known client record (from GET /api/panel/clients): the blank fields
+	// are the record's.
+	ClientID int64 `json:"client_id"`
 }
 
 // fieldError is an error about one form field, which the panel shows next to it.
@@ -198,7 +201,11 @@ func (srv *Server) panelSchedule(r *http.Request, clinician string) (any, error)
 	}
 	p := bridge.ParticipantRequest{
 		Name: f.Name, MatrixID: f.MatrixID, Email: f.Email, Phone: f.Phone, PhoneRegion: f.PhoneRegion,
-		Locale: f.Locale, TimeZone: f.ParticipantZone, Invite: bridge.InviteMode(f.Invite),
+		Locale: f.Locale, TimeZone: f.ParticipantZone, Invite: bridge.InviteMode(f.Invite), ClientID: f.ClientID,
+	}
+	// A chosen record fills the blanks; one the clinician may not see is as unknown (404).
+	if p, err = srv.svc.FromClient(r.Context(), clinician, p); err != nil {
+		return nil, err
 	}
 	// Check the participant first, to name the field that is wrong.
 	if _, err = bridge.NewParticipant(p, f.TimeZone); err != nil {
@@ -206,7 +213,7 @@ func (srv *Server) panelSchedule(r *http.Request, clinician string) (any, error)
 	}
 	// Whatever the invitation, the clinician calls a telephone session's client: the number is
 	// needed, and the form shows the field for it.
-	if bridge.Kind(f.Kind) == bridge.KindPhone && strings.TrimSpace(f.Phone) == "" {
+	if bridge.Kind(f.Kind) == bridge.KindPhone && strings.TrimSpace(p.Phone) == "" {
 		return nil, fieldError("phone", "a telephone session needs the participant's phone number")
 	}
 	s, err := srv.svc.Schedule(r.Context(), bridge.ScheduleRequest{

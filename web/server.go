@@ -195,6 +195,10 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /api/panel/sessions/{id}", srv.panelAPI(srv.panelReschedule))
 	mux.HandleFunc("POST /api/panel/sessions/{id}/{action}", srv.panelAPI(srv.panelAction))
 	mux.HandleFunc("GET /api/panel/contacts", srv.panelAPI(srv.panelContacts))
+	mux.HandleFunc("GET /api/panel/clients", srv.panelAPI(srv.panelClients))
+	mux.HandleFunc("POST /api/panel/clients", srv.panelAPI(srv.panelCreateClient))
+	mux.HandleFunc("GET /api/panel/clients/{id}", srv.panelAPI(srv.panelClient))
+	mux.HandleFunc("PUT /api/panel/clients/{id}", srv.panelAPI(srv.panelUpdateClient))
 	// Anything else under /api/ is an API client's mistake: say so in JSON, like every answer there.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "There is no such API endpoint.", "code": "no_endpoint"})
@@ -339,6 +343,8 @@ func (srv *Server) api(f func(w http.ResponseWriter, r *http.Request) (any, erro
 			var ae *apiError
 			switch {
 			case errors.As(err, &ae):
+			case errors.Is(err, bridge.ErrClientNotFound):
+				ae = errorf(http.StatusNotFound, "not_found", "There is no such client.")
 			case errors.Is(err, bridge.ErrNotFound):
 				ae = errorf(http.StatusNotFound, "not_found", "There is no such session.")
 			case errors.Is(err, bridge.ErrNotYourSession):

@@ -91,6 +91,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		Store: db.Store(), Clock: clock, Window: window, Bot: matrix.Bot().String(),
 		IsAdmin: cfg.IsAdmin,
 		Audit:   db.Audit,
+		Clients: db.Store(),
 	})
 	sfu, err := media.New(media.Config{
 		ListenIP: cfg.Media.ListenIP, UDPPort: cfg.Media.UDPPort, PublicIP: cfg.Media.PublicIP,

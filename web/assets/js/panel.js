@@ -356,14 +356,26 @@ function sessionForm(existing) {
     };
     inviteBox.addEventListener('change', updateInvite);
     kind.addEventListener('change', updateInvite);
+    // Pick a client or create one: the list is the clinic's client records this clinician may
+    // see; picking one books that record (client_id), typing on makes a new one.
     let found = [];
+    name.placeholder = locale() === 'fr' ? 'Choisissez un client ou saisissez un nouveau nom' : 'Pick a client or type a new name';
+    const label = (c) => {
+      const text = [c.display_name, c.emails[0] || c.phones[0]].filter(Boolean).join(' — ');
+      return found.filter((o) => o !== c && o.display_name === c.display_name && (o.emails[0] || o.phones[0]) === (c.emails[0] || c.phones[0])).length ? `${text} #${c.id}` : text;
+    };
     name.addEventListener('input', async () => {
       const q = name.value.trim();
-      const match = found.find((c) => c.name === name.value);
-      if (match) return fill(match);
+      const match = found.find((c) => label(c) === name.value);
+      if (match) {
+        name.dataset.clientId = match.id;
+        name.value = match.display_name;
+        return fill({ email: match.emails[0], phone: match.phones[0], locale: match.locale, time_zone: match.time_zone, invite: match.reminders });
+      }
+      delete name.dataset.clientId;
       if (!q) return;
-      try { found = (await api('GET', '/api/panel/contacts?q=' + encodeURIComponent(q))).contacts || []; } catch (e) { found = []; }
-      contacts.replaceChildren(...found.map((c) => h('option', { value: c.name }, [c.email, c.phone].filter(Boolean).join(' '))));
+      try { found = (await api('GET', '/api/panel/clients?limit=10&q=' + encodeURIComponent(q))).clients || []; } catch (e) { found = []; }
+      contacts.replaceChildren(...found.map((c) => h('option', { value: label(c) })));
     });
     const participantZone = zones('participant_time_zone', zone);
     const lang = h('select', { id: 'locale' }, [['en', 'English'], ['fr', 'Français']].map(([v, l]) => h('option', { value: v, selected: v === locale() }, l)));
@@ -425,6 +437,7 @@ function sessionForm(existing) {
       Object.assign(body, {
         name: v('name'), invite: form.querySelector('input[name="invite"]:checked').value, email: v('email'), phone: v('phone'),
         phone_region: v('phone_region'), participant_time_zone: v('participant_time_zone'), locale: v('locale'), kind: v('kind'), admission: v('admission'),
+        client_id: Number(form.querySelector('#name').dataset.clientId || 0),
       });
     }
     const wrong = check(body);

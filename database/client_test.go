@@ -139,7 +139,7 @@ func TestClientStorage(t *testing.T) {
 	})
 }
 
-// TestMigrationTurnsParticipantsIntoClients upgrades a v6 database holding bookings and checks
+// TestMigrationTurnsParticipantsIntoClients upgrades a v7 database holding bookings and checks
 // the records it makes: one per person as each clinician booked them, never one for two
 // people who share a contact.
 func TestMigrationTurnsParticipantsIntoClients(t *testing.T) {
@@ -157,7 +157,7 @@ func TestMigrationTurnsParticipantsIntoClients(t *testing.T) {
 			}
 			db := database.New(raw)
 			defer db.Close()
-			const before = 6 // the schema this migration starts from
+			const before = 7 // the schema this migration starts from
 			db.UpgradeTable = upgrades.Table[:before]
 			if err = db.Database.Upgrade(ctx); err != nil {
 				t.Fatal(err)

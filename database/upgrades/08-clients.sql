@@ -1,4 +1,4 @@
--- v6 -> v7: Client records
+-- v7 -> v8: Client records
 
 -- The clinic's record of a person, across all their sessions. name_key is ' ' + the display
 -- name + ' ' + the preferred name + ' ', in lower case, so that a search for the start of any

@@ -35,6 +35,11 @@ type Database struct {
 	Outbox       *OutboxQuery
 	OptOut       *OptOutQuery
 	Audit        *AuditQuery
+	// Self-scheduling.
+	Availability *AvailabilityQuery
+	SessionType  *SessionTypeQuery
+	DayOff       *DayOffQuery
+	SlotClaim    *SlotClaimQuery
 
 	lock *instanceLock
 }
@@ -124,6 +129,10 @@ func New(db *dbutil.Database) *Database {
 		Outbox:       &OutboxQuery{db: db},
 		OptOut:       &OptOutQuery{db: db},
 		Audit:        &AuditQuery{db: db},
+		Availability: &AvailabilityQuery{db: db},
+		SessionType:  &SessionTypeQuery{db: db},
+		DayOff:       &DayOffQuery{db: db},
+		SlotClaim:    &SlotClaimQuery{db: db},
 	}
 }
 

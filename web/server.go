@@ -186,6 +186,8 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /api/panel/sessions/{id}", srv.panelAPI(srv.panelReschedule))
 	mux.HandleFunc("POST /api/panel/sessions/{id}/{action}", srv.panelAPI(srv.panelAction))
 	mux.HandleFunc("GET /api/panel/contacts", srv.panelAPI(srv.panelContacts))
+	mux.HandleFunc("GET /api/panel/availability", srv.panelAPI(srv.panelAvailability))
+	mux.HandleFunc("PUT /api/panel/availability", srv.panelAPI(srv.panelSetAvailability))
 	// Anything else under /api/ is an API client's mistake: say so in JSON, like every answer there.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "There is no such API endpoint.", "code": "no_endpoint"})

@@ -106,6 +106,19 @@ func TestPanelAvailability(t *testing.T) {
 	if again.Types[0].Name != "Consultation" {
 		t.Errorf("the other clinician renamed Martin's type: %+v", again.Types)
 	}
+	// One change stored, one audit entry, by the clinician through the panel.
+	changes := 0
+	for _, row := range s.env.AuditTrail(t) {
+		if row.Action == string(bridge.AuditAvailabilityChanged) {
+			changes++
+			if row.Actor != s.clinician.UserID.String() || !strings.Contains(string(row.Detail), `"via":"panel"`) {
+				t.Errorf("audit entry %+v", row)
+			}
+		}
+	}
+	if changes != 1 {
+		t.Errorf("%d availability_changed entries, want 1", changes)
+	}
 }
 
 // bookers stands in for portal sign-in: the X-Test-Client header says who is signed in.

@@ -47,11 +47,15 @@ type Minute int
 
 // ParseMinute reads "HH:MM" (24:00 allowed, for the end of a day).
 func ParseMinute(s string) (Minute, error) {
-	var h, m int
-	if len(s) != 5 || s[2] != ':' {
+	bad := len(s) != 5 || s[2] != ':'
+	for i := 0; !bad && i < 5; i++ {
+		bad = i != 2 && (s[i] < '0' || s[i] > '9')
+	}
+	if bad {
 		return 0, fmt.Errorf("%q is not a time like 09:30", s)
 	}
-	if _, err := fmt.Sscanf(s, "%02d:%02d", &h, &m); err != nil || h > 24 || m > 59 || (h == 24 && m != 0) {
+	h, m := int(s[0]-'0')*10+int(s[1]-'0'), int(s[3]-'0')*10+int(s[4]-'0')
+	if h > 24 || m > 59 || (h == 24 && m != 0) {
 		return 0, fmt.Errorf("%q is not a time like 09:30", s)
 	}
 	return Minute(h*60 + m), nil

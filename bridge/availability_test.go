@@ -218,7 +218,7 @@ func TestParseMinute(t *testing.T) {
 			t.Errorf("%s: %d %v", in, got, err)
 		}
 	}
-	for _, bad := range []string{"9:30", "24:01", "12:60", "ab:cd", ""} {
+	for _, bad := range []string{"9:30", "24:01", "12:60", "ab:cd", "", "+9:30", " 9:30", "09-30", "25:00"} {
 		if _, err := bridge.ParseMinute(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

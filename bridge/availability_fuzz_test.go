@@ -22,7 +22,7 @@ func FuzzFreeSlots(f *testing.F) {
 		av := &bridge.Availability{
 			TimeZone: fuzzZones[int(zone)%len(fuzzZones)], SelfScheduling: true,
 			MinNotice: time.Duration(notice%72) * time.Hour, Horizon: 90 * 24 * time.Hour, SlotStep: time.Duration(step%240) * time.Minute,
-			Types: []bridge.SessionType{{ID: 1, Name: "Consultation", Duration: time.Duration(5+duration%240) * time.Minute, Kind: bridge.KindVideo}},
+			Types:   []bridge.SessionType{{ID: 1, Name: "Consultation", Duration: time.Duration(5+duration%240) * time.Minute, Kind: bridge.KindVideo}},
 			DaysOff: []bridge.Date{"2026-12-25", "2027-03-28"},
 		}
 		s, e := bridge.Minute(start%1440), bridge.Minute(end%1441)

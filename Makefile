@@ -31,6 +31,7 @@ test: deps-test
 bench: deps-test
 	$(GO) test -run '^$$' -bench . -benchtime=2000x ./bridge/
 	$(GO) test -run '^$$' -bench Audit -benchtime=2000x ./database/
+	$(GO) test -run '^$$' -bench SlotSearch -benchtime=500x ./database/
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./appservice/
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./scheduler/
 	$(GO) run ./cmd/sfu-loadtest

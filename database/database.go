@@ -36,6 +36,11 @@ type Database struct {
 	OptOut       *OptOutQuery
 	Audit        *AuditQuery
 	Client       *ClientQuery
+	// Self-scheduling.
+	Availability *AvailabilityQuery
+	SessionType  *SessionTypeQuery
+	DayOff       *DayOffQuery
+	SlotClaim    *SlotClaimQuery
 
 	lock *instanceLock
 }
@@ -126,6 +131,10 @@ func New(db *dbutil.Database) *Database {
 		OptOut:       &OptOutQuery{db: db},
 		Audit:        &AuditQuery{db: db},
 		Client:       &ClientQuery{db: db},
+		Availability: &AvailabilityQuery{db: db},
+		SessionType:  &SessionTypeQuery{db: db},
+		DayOff:       &DayOffQuery{db: db},
+		SlotClaim:    &SlotClaimQuery{db: db},
 	}
 }
 

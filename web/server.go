@@ -199,6 +199,8 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/panel/clients", srv.panelAPI(srv.panelCreateClient))
 	mux.HandleFunc("GET /api/panel/clients/{id}", srv.panelAPI(srv.panelClient))
 	mux.HandleFunc("PUT /api/panel/clients/{id}", srv.panelAPI(srv.panelUpdateClient))
+	mux.HandleFunc("GET /api/panel/availability", srv.panelAPI(srv.panelAvailability))
+	mux.HandleFunc("PUT /api/panel/availability", srv.panelAPI(srv.panelSetAvailability))
 	// Anything else under /api/ is an API client's mistake: say so in JSON, like every answer there.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "There is no such API endpoint.", "code": "no_endpoint"})

@@ -36,6 +36,11 @@ type Database struct {
 	OptOut       *OptOutQuery
 	Audit        *AuditQuery
 
+	PortalCredential *PortalCredentialQuery
+	PortalPassword   *PortalPasswordQuery
+	PortalCode       *PortalCodeQuery
+	PortalSession    *PortalSessionQuery
+
 	lock *instanceLock
 }
 
@@ -124,6 +129,11 @@ func New(db *dbutil.Database) *Database {
 		Outbox:       &OutboxQuery{db: db},
 		OptOut:       &OptOutQuery{db: db},
 		Audit:        &AuditQuery{db: db},
+
+		PortalCredential: &PortalCredentialQuery{db: db},
+		PortalPassword:   &PortalPasswordQuery{db: db},
+		PortalCode:       &PortalCodeQuery{db: db},
+		PortalSession:    &PortalSessionQuery{db: db},
 	}
 }
 

@@ -117,16 +117,25 @@ func TestPortalCodes(t *testing.T) {
 		if err := q.Put(ctx, c); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := q.Take(ctx, "L", "H1"); got != nil {
+		if got, _ := q.Take(ctx, "L", "H1", 5); got != nil {
 			t.Error("the replaced code worked")
 		}
-		got, err := q.Take(ctx, "L", "H2")
+		got, err := q.Take(ctx, "L", "H2", 5)
 		if err != nil || got == nil || got.ClientID != 7 || got.Attempts != 0 || !got.ExpiresAt.Equal(c.ExpiresAt) {
 			t.Fatalf("take: %+v %v", got, err)
 		}
-		if again, _ := q.Take(ctx, "L", "H2"); again != nil {
+		if again, _ := q.Take(ctx, "L", "H2", 5); again != nil {
 			t.Error("a code worked twice")
 		}
+		// A spent code does not work, even right.
+		c.Attempts = 5
+		if err = q.Put(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if spent, _ := q.Take(ctx, "L", "H2", 5); spent != nil {
+			t.Error("a spent code worked")
+		}
+		c.Attempts = 0
 		// Two requests racing with the right code: one wins.
 		if err = q.Put(ctx, c); err != nil {
 			t.Fatal(err)
@@ -135,7 +144,7 @@ func TestPortalCodes(t *testing.T) {
 		wins := 0
 		for range 4 {
 			wg.Go(func() {
-				if got, _ := q.Take(ctx, "L", "H2"); got != nil {
+				if got, _ := q.Take(ctx, "L", "H2", 5); got != nil {
 					mu.Lock()
 					wins++
 					mu.Unlock()

@@ -38,7 +38,7 @@ const (
 	// A wrong guess counts in the same statement that reads the count, so parallel guesses
 	// cannot all slip under the limit.
 	failPortalCode   = `UPDATE telehealth_portal_code SET attempts=attempts+1 WHERE lookup=$1 RETURNING attempts`
-	takePortalCode   = `DELETE FROM telehealth_portal_code WHERE lookup=$1 AND code_hash=$2 RETURNING ` + portalCodeColumns
+	takePortalCode   = `DELETE FROM telehealth_portal_code WHERE lookup=$1 AND code_hash=$2 AND attempts < $3 RETURNING ` + portalCodeColumns
 	deletePortalCode = `DELETE FROM telehealth_portal_code WHERE lookup=$1`
 	prunePortalCodes = `DELETE FROM telehealth_portal_code WHERE expires_at < $1`
 )
@@ -78,10 +78,11 @@ func (q *PortalCodeQuery) Fail(ctx context.Context, lookup string) (int, error) 
 	return n, err
 }
 
-// Take returns the code if its hash matches and deletes it in the same statement, so a code
-// works once even when two requests race; nil if it does not match or was used.
-func (q *PortalCodeQuery) Take(ctx context.Context, lookup, codeHash string) (*PortalCode, error) {
-	return scanPortalCode(q.db.QueryRow(ctx, takePortalCode, lookup, codeHash))
+// Take returns the code if its hash matches and it had fewer than maxAttempts wrong guesses,
+// and deletes it in the same statement, so a code works once even when two requests race;
+// nil if it does not match, was used or is spent.
+func (q *PortalCodeQuery) Take(ctx context.Context, lookup, codeHash string, maxAttempts int) (*PortalCode, error) {
+	return scanPortalCode(q.db.QueryRow(ctx, takePortalCode, lookup, codeHash, maxAttempts))
 }
 
 // Delete removes a code.

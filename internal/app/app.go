@@ -123,6 +123,8 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		ElementOrigins: cfg.Web.ElementOrigins,
 		ClinicName:     cfg.Notify.ClinicName,
 		ClinicPhone:    cfg.Notify.ClinicPhone,
+		PortalIdle:     cfg.Portal.Idle,
+		PortalMaxAge:   cfg.Portal.MaxAge,
 	}, db, sessions, clock, log)
 	pages.Use(matrix, callGlue, sfu, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain,
 		net.JoinHostPort(cfg.Web.Hostname, strconv.Itoa(int(cfg.Web.Port))),

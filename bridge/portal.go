@@ -17,6 +17,15 @@ const (
 	PortalByEnrolment PortalSignInKind = "enrolment"
 )
 
+// PortalContact is where a client receives a sign-in code: one of Email (lower case) or Phone
+// (E.164).
+type PortalContact struct {
+	Email, Phone string
+}
+
+// String is the contact as the client records look it up.
+func (c PortalContact) String() string { return c.Email + c.Phone }
+
 // ClientActor is the audit actor (and subject) of a client signed in to the portal.
 func ClientActor(clientID int64) string {
 	return "client:" + strconv.FormatInt(clientID, 10)

@@ -31,16 +31,8 @@ type ClientDirectory interface {
 // PortalCodeSender delivers a one-time sign-in code by email or SMS. The message says only
 // that it is a code for the clinic's portal: no name, no reason for visit.
 type PortalCodeSender interface {
-	SendPortalCode(ctx context.Context, to PortalContact, code, lang string) error
+	SendPortalCode(ctx context.Context, to bridge.PortalContact, code, lang string) error
 }
-
-// PortalContact is where a code goes: one of Email (lower case) or Phone (E.164).
-type PortalContact struct {
-	Email, Phone string
-}
-
-// String is the contact as the directory looks it up.
-func (c PortalContact) String() string { return c.Email + c.Phone }
 
 // Portal sign-in rules.
 const (
@@ -102,20 +94,20 @@ func (srv *Server) keyedHash(label string, parts ...string) string {
 }
 
 // portalContact reads an email address or an international phone number.
-func portalContact(s string) (PortalContact, error) {
+func portalContact(s string) (bridge.PortalContact, error) {
 	s = strings.TrimSpace(s)
 	if strings.Contains(s, "@") {
 		email, err := bridge.ValidateEmail(s)
 		if err != nil {
-			return PortalContact{}, errorf(http.StatusBadRequest, "bad_contact", "Enter your email address or your phone number with its country code (+33…).")
+			return bridge.PortalContact{}, errorf(http.StatusBadRequest, "bad_contact", "Enter your email address or your phone number with its country code (+33…).")
 		}
-		return PortalContact{Email: email}, nil
+		return bridge.PortalContact{Email: email}, nil
 	}
 	phone, err := bridge.ValidatePhone(s, "")
 	if err != nil {
-		return PortalContact{}, errorf(http.StatusBadRequest, "bad_contact", "Enter your email address or your phone number with its country code (+33…).")
+		return bridge.PortalContact{}, errorf(http.StatusBadRequest, "bad_contact", "Enter your email address or your phone number with its country code (+33…).")
 	}
-	return PortalContact{Phone: phone}, nil
+	return bridge.PortalContact{Phone: phone}, nil
 }
 
 func (srv *Server) portalReady() error {

@@ -51,7 +51,7 @@ type sentCodes struct {
 	n    int
 }
 
-func (s *sentCodes) SendPortalCode(_ context.Context, to web.PortalContact, code, _ string) error {
+func (s *sentCodes) SendPortalCode(_ context.Context, to bridge.PortalContact, code, _ string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.last[to.String()] = code

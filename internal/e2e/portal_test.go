@@ -49,7 +49,7 @@ type inbox struct {
 	codes map[string]string
 }
 
-func (b *inbox) SendPortalCode(_ context.Context, to web.PortalContact, code, _ string) error {
+func (b *inbox) SendPortalCode(_ context.Context, to bridge.PortalContact, code, _ string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.codes[to.String()] = code

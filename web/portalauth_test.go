@@ -661,3 +661,64 @@ func TestPortalCookieIsSecureOnHTTPS(t *testing.T) {
 		t.Errorf("cookies %+v", cookies)
 	}
 }
+
+// TestPortalBadInputs: malformed requests get a 400 that says what is wrong, and sign no one in.
+func TestPortalBadInputs(t *testing.T) {
+	s := newPortalSite(t, "sqlite")
+	b := s.browser()
+	huge := `{"contact":"` + strings.Repeat("a", 70<<10) + `"}`
+	for _, c := range []struct {
+		name, path, body string
+		status           int
+		code             string
+	}{
+		{"oversized", "/api/portal/auth/code", huge, 413, "too_large"},
+		{"not JSON", "/api/portal/auth/code", `{"contact":`, 400, "bad_request"},
+		{"unknown field", "/api/portal/auth/code/verify", `{"contact":"a@b.org","code":"1","client_id":1}`, 400, "bad_request"},
+		{"not a contact", "/api/portal/auth/code", `{"contact":"alice"}`, 400, "bad_contact"},
+		{"a phone without its country code", "/api/portal/auth/password", `{"contact":"0612345678","password":"x"}`, 400, "bad_contact"},
+		{"a passkey sign-in without a ceremony", "/api/portal/auth/passkey/login/finish", `{"ceremony":"nope","credential":{}}`, 400, "ceremony_expired"},
+		{"an empty enrolment token", "/api/portal/auth/enrol", `{"token":""}`, 410, "link_used"},
+	} {
+		req, _ := http.NewRequest("POST", s.url+c.path, strings.NewReader(c.body))
+		req.Header.Set("X-Requested-With", "telehealth")
+		resp, err := b.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.status || errCode(string(data)) != c.code {
+			t.Errorf("%s: %d %s", c.name, resp.StatusCode, data)
+		}
+	}
+	if code, _ := b.me(); code != 401 {
+		t.Error("signed in by a bad request")
+	}
+}
+
+// TestPortalWithoutRecordsOrPasskeys: until the client records are connected the portal says
+// it is off; on a public URL that is an IP address, passkeys are off and the rest works.
+func TestPortalWithoutRecordsOrPasskeys(t *testing.T) {
+	db := dbtest.Open(t, "sqlite")
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))
+	svc := bridge.New(bridge.Options{Store: db.Store(), Clock: clock, Audit: db.Audit, Bot: "@bot:hs"})
+	srv := web.New(web.Config{PublicURL: "http://127.0.0.1:8080", SigningKey: []byte("0123456789abcdef0123456789abcdef")}, db, svc, clock, zerolog.Nop())
+	post := func(path string) (int, string) {
+		req := httptest.NewRequest("POST", "http://127.0.0.1:8080"+path, strings.NewReader(`{"contact":"alice@example.org"}`))
+		req.Header.Set("X-Requested-With", "telehealth")
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, req)
+		return rec.Code, errCode(rec.Body.String())
+	}
+	if code, e := post("/api/portal/auth/code"); code != 503 || e != "portal_off" {
+		t.Errorf("without records: %d %s", code, e)
+	}
+	srv.UsePortal(&testClients{byContact: map[string]int64{aliceEmail: 1}, names: map[int64]string{1: "Alice"}}, nil)
+	if code, e := post("/api/portal/auth/passkey/login/begin"); code != 503 || e != "passkeys_off" {
+		t.Errorf("passkeys on an IP address: %d %s", code, e)
+	}
+	if code, e := post("/api/portal/auth/code"); code != 200 {
+		t.Errorf("codes on an IP address: %d %s", code, e)
+	}
+}

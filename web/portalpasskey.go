@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -56,6 +57,11 @@ func newPasskeys(srv *Server) *passkeys {
 	u, err := url.Parse(srv.cfg.PublicURL)
 	if err != nil || u.Hostname() == "" {
 		p.off = fmt.Errorf("web.public_url %q has no host", srv.cfg.PublicURL)
+		return p
+	}
+	if net.ParseIP(u.Hostname()) != nil {
+		// Browsers refuse an IP address as a relying party ID.
+		p.off = fmt.Errorf("web.public_url %q is an IP address: passkeys need a host name", srv.cfg.PublicURL)
 		return p
 	}
 	name := srv.cfg.ClinicName

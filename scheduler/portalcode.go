@@ -10,9 +10,9 @@ import (
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 )
 
-// PortalCodes sends the client portal's one-time sign-in codes by email or SMS, at once and
-// not through the outbox: a code is useful for ten minutes and never sent again (the client
-// asks for a new one). The message names the clinic only: no client name, no session, nothing
+// PortalCodes sends the client portal's one-time sign-in codes and enrolment links by email or
+// SMS, at once and not through the outbox: a code is useful for ten minutes and never sent
+// again (the client asks for a new one), a link is sent again only when the clinic asks. The message names the clinic only: no client name, no session, nothing
 // about care, as a code may reach a shared inbox or a phone's lock screen.
 type PortalCodes struct {
 	clinic  Clinic
@@ -33,6 +33,21 @@ var ErrChannelOff = errors.New("this channel cannot carry the code")
 
 type portalCodeWords struct{ subject, email, sms string }
 
+// portalEnrolTexts are the enrolment messages ("Create your access"), by language: the clinic's
+// name and the link, nothing else.
+var portalEnrolTexts = map[string]portalCodeWords{
+	"en": {
+		subject: "Create your access to your client portal",
+		email:   "%[2]s has opened a client portal for you: your sessions and messages in one place.\n\nCreate your access (a passkey, or a password): %[1]s\n\nThe link works once, for 7 days. If you did not expect it, ignore this message.",
+		sms:     "%[2]s: create your access to your client portal: %[1]s (works once, for 7 days)",
+	},
+	"fr": {
+		subject: "Créez votre accès à votre espace client",
+		email:   "%[2]s vous a ouvert un espace client : vos séances et vos messages au même endroit.\n\nCréez votre accès (clé d'accès ou mot de passe) : %[1]s\n\nLe lien ne sert qu'une fois, pendant 7 jours. Si vous ne l'attendiez pas, ignorez ce message.",
+		sms:     "%[2]s : créez votre accès à votre espace client : %[1]s (valable une fois, 7 jours)",
+	},
+}
+
 // portalCodeTexts are the messages, by language. The SMS stays in GSM-7 (é and è are in it).
 var portalCodeTexts = map[string]portalCodeWords{
 	"en": {
@@ -49,15 +64,25 @@ var portalCodeTexts = map[string]portalCodeWords{
 
 // SendPortalCode sends the code to the contact, in the language (en or fr).
 func (pc *PortalCodes) SendPortalCode(ctx context.Context, to bridge.PortalContact, code, lang string) error {
-	words, ok := portalCodeTexts[lang]
+	return pc.send(ctx, to, portalCodeTexts, code, lang)
+}
+
+// SendPortalEnrolment sends an enrolment link (web.Server.PortalEnrolLink) to the contact.
+func (pc *PortalCodes) SendPortalEnrolment(ctx context.Context, to bridge.PortalContact, link, lang string) error {
+	return pc.send(ctx, to, portalEnrolTexts, link, lang)
+}
+
+// send sends texts[lang] with the secret (a code or a link) and the clinic's name.
+func (pc *PortalCodes) send(ctx context.Context, to bridge.PortalContact, texts map[string]portalCodeWords, secret, lang string) error {
+	words, ok := texts[lang]
 	if !ok {
-		words = portalCodeTexts["en"]
+		words = texts["en"]
 	}
-	clinic := pc.clinic.Name
+	code, clinic := secret, pc.clinic.Name
 	switch {
 	case to.Email != "":
 		if pc.email == nil {
-			return fmt.Errorf("sending a portal code by email: %w", ErrChannelOff)
+			return fmt.Errorf("sending a portal message by email: %w", ErrChannelOff)
 		}
 		text := fmt.Sprintf(words.email, code, clinic)
 		var b strings.Builder
@@ -66,11 +91,11 @@ func (pc *PortalCodes) SendPortalCode(ctx context.Context, to bridge.PortalConta
 		}
 		_, err := pc.email.Send(ctx, to.Email, Email{Subject: words.subject, Text: text, HTML: b.String()})
 		if err != nil {
-			return fmt.Errorf("sending a portal code by email: %w", err)
+			return fmt.Errorf("sending a portal message by email: %w", err)
 		}
 	case to.Phone != "":
 		if pc.sms == nil {
-			return fmt.Errorf("sending a portal code by SMS: %w", ErrChannelOff)
+			return fmt.Errorf("sending a portal message by SMS: %w", ErrChannelOff)
 		}
 		if pc.optOuts != nil {
 			out, err := pc.optOuts.OptedOut(ctx, to.Phone)
@@ -78,14 +103,14 @@ func (pc *PortalCodes) SendPortalCode(ctx context.Context, to bridge.PortalConta
 				return fmt.Errorf("reading the SMS opt-outs: %w", err)
 			}
 			if out {
-				return fmt.Errorf("sending a portal code by SMS: the number answered STOP: %w", ErrChannelOff)
+				return fmt.Errorf("sending a portal message by SMS: the number answered STOP: %w", ErrChannelOff)
 			}
 		}
 		if _, err := pc.sms.Send(ctx, to.Phone, fmt.Sprintf(words.sms, code, clinic)); err != nil {
-			return fmt.Errorf("sending a portal code by SMS: %w", err)
+			return fmt.Errorf("sending a portal message by SMS: %w", err)
 		}
 	default:
-		return errors.New("sending a portal code: no email address or phone number")
+		return errors.New("sending a portal message: no email address or phone number")
 	}
 	return nil
 }

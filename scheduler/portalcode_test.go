@@ -73,4 +73,24 @@ func TestPortalCodes(t *testing.T) {
 	if n := len(fake.Messages()); n != 1 {
 		t.Errorf("%d SMS sent, want 1", n)
 	}
+
+	// The enrolment link: the clinic and the link, nothing else.
+	link := "https://portal.example.org/portal/enrol#tok"
+	if err = codes.SendPortalEnrolment(ctx, bridge.PortalContact{Phone: "+33612345678"}, link, "fr"); err != nil {
+		t.Fatal(err)
+	}
+	sent = fake.WaitFor(t, 2, 5*time.Second)[1]
+	if sent.Body != "Clinique du Parc : créez votre accès à votre espace client : "+link+" (valable une fois, 7 jours)" {
+		t.Errorf("enrolment SMS %q", sent.Body)
+	}
+	if err = codes.SendPortalEnrolment(ctx, bridge.PortalContact{Email: "alice@example.org"}, link, "en"); err != nil {
+		t.Fatal(err)
+	}
+	got = smtp.WaitFor(t, 2, 5*time.Second)[1]
+	if msg, err = mail.ReadMessage(bytes.NewReader(got.Data)); err != nil {
+		t.Fatal(err)
+	}
+	if subject := msg.Header.Get("Subject"); subject != "Create your access to your client portal" {
+		t.Errorf("enrolment subject %q", subject)
+	}
 }

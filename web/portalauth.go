@@ -127,6 +127,13 @@ type portalSignIn struct {
 // (SameSite=Strict) and scripts cannot read (HttpOnly), Secure on https. It records the
 // sign-in.
 func (srv *Server) signInPortal(w http.ResponseWriter, r *http.Request, clientID int64, kind bridge.PortalSignInKind) error {
+	// A sign-in the browser already had (perhaps another client's, on a shared computer) ends:
+	// one browser, one sign-in, and no token set before the sign-in survives it.
+	if old, err := r.Cookie(portalCookie); err == nil && old.Value != "" {
+		if err = srv.db.PortalSession.Delete(r.Context(), hashToken(old.Value)); err != nil {
+			return fmt.Errorf("ending the browser's previous portal session: %w", err)
+		}
+	}
 	token := newToken()
 	now := srv.clock.Now()
 	err := srv.db.PortalSession.Insert(r.Context(), &database.PortalSession{

@@ -620,6 +620,21 @@ func TestPortalOneClientNeverActsAsAnother(t *testing.T) {
 	if code, _ := alice.me(); code != 200 {
 		t.Error("bob's sign-out ended alice's sign-in")
 	}
+	s.clock.Advance(16 * time.Minute) // past the code limits
+	// Signing in as Bob in Alice's browser ends Alice's sign-in there: her old token is dead.
+	var aliceToken string
+	u0, _ := http.NewRequest("GET", s.url, nil)
+	for _, ck := range alice.http.Jar.Cookies(u0.URL) {
+		if ck.Name == "telehealth_portal" {
+			aliceToken = ck.Value
+		}
+	}
+	alice.signInWithCode(bobEmail)
+	replay := s.browser()
+	replay.http.Jar.SetCookies(u0.URL, []*http.Cookie{{Name: "telehealth_portal", Value: aliceToken}})
+	if code, _ := replay.me(); code != 401 {
+		t.Error("the previous sign-in of a browser survived a new one")
+	}
 	// A stolen-looking cookie (any other value) is no one.
 	forged := s.browser()
 	u, _ := http.NewRequest("GET", s.url, nil)

@@ -40,6 +40,7 @@ await shots(alice, 'portal-welcome-en');
 
 await alice.locator('#sign-out').click();
 await until('the signed-out page', async () => (await heading(alice)) === 'Signed out');
+await shots(alice, 'portal-signed-out-en');
 await alice.locator('#sign-in-again').click();
 await until('the sign-in page', async () => (await heading(alice)) === 'Sign in');
 await shots(alice, 'portal-sign-in-en');
@@ -54,10 +55,19 @@ check(cookie && cookie.httpOnly && cookie.sameSite === 'Strict', 'portal cookie:
 const brunoDevice = await launch({ permissions: [] });
 const bruno = await open(brunoDevice, BRIDGE + '/portal?lang=fr', 'bruno');
 await until('the French sign-in page', async () => (await heading(bruno)) === 'Connexion');
+await shots(bruno, 'portal-sign-in-fr');
+// An address that is no one's gets the very same words as Bruno's.
+await bruno.locator('#contact').fill('personne@example.org');
+await bruno.locator('#send-code').click();
+await bruno.locator('#code').waitFor();
+const unknownAnswer = await text(bruno, '#code-sent');
+await bruno.reload();
+await until('the French sign-in page again', async () => (await heading(bruno)) === 'Connexion');
 await bruno.locator('#contact').fill('bruno@example.org');
 await bruno.locator('#send-code').click();
 await bruno.locator('#code').waitFor();
 check((await text(bruno, '#code-sent')).includes('un code à 6 chiffres est en route'), 'no word that a code was sent');
+check(unknownAnswer === await text(bruno, '#code-sent'), 'an unknown address is answered differently');
 const code = await until('the emailed code', async () => (await control('/code?contact=bruno@example.org')).code);
 const typo = String((Number(code) + 1) % 1000000).padStart(6, '0');
 await bruno.locator('#code').fill(typo);

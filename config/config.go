@@ -32,6 +32,7 @@ type Config struct {
 	Media       MediaConfig       `yaml:"media"`
 	Notify      NotifyConfig      `yaml:"notifications"`
 	Telephone   TelephoneConfig   `yaml:"telephone"`
+	Portal      PortalConfig      `yaml:"portal"`
 	Permissions Permissions       `yaml:"permissions"`
 	Logging     zeroconfig.Config `yaml:"logging"`
 
@@ -173,6 +174,12 @@ type SMSConfig struct {
 	StatusCallback      bool    `yaml:"status_callback"`
 }
 
+// PortalConfig is the client portal's part of the config: how long a sign-in lasts.
+type PortalConfig struct {
+	Idle   time.Duration `yaml:"idle"`
+	MaxAge time.Duration `yaml:"max_age"`
+}
+
 // TelephoneConfig is how the bridge places telephone sessions' calls through Twilio Voice,
 // with the Twilio account of notifications.sms and notifications.clinic_phone as caller ID.
 type TelephoneConfig struct {
@@ -288,6 +295,12 @@ func (c *Config) validate() error {
 	}
 	if c.Web.PanelIdle < time.Minute || c.Web.PanelIdle > 24*time.Hour {
 		bad("web.panel_idle", "%s is not between 1m and 24h", c.Web.PanelIdle)
+	}
+	if c.Portal.Idle < time.Minute || c.Portal.Idle > 24*time.Hour {
+		bad("portal.idle", "%s is not between 1m and 24h", c.Portal.Idle)
+	}
+	if c.Portal.MaxAge < c.Portal.Idle || c.Portal.MaxAge > 30*24*time.Hour {
+		bad("portal.max_age", "%s is not between portal.idle and 720h", c.Portal.MaxAge)
 	}
 	if c.Lobby.OpensBefore < 0 || c.Lobby.OpensBefore > 24*time.Hour {
 		bad("lobby.opens_before", "%s is not between 0 and 24h", c.Lobby.OpensBefore)

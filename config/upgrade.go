@@ -80,6 +80,9 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Str, "telephone", "ring_timeout")
 	helper.Copy(up.Str, "telephone", "language")
 
+	helper.Copy(up.Str, "portal", "idle")
+	helper.Copy(up.Str, "portal", "max_age")
+
 	helper.Copy(up.Map, "permissions")
 
 	helper.Copy(up.Map, "logging")

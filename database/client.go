@@ -280,3 +280,17 @@ func (s *Store) ClientSessions(ctx context.Context, id int64) ([]*bridge.Session
 func (s *Store) LinkParticipant(ctx context.Context, participantID, clientID int64) error {
 	return s.db.Client.LinkParticipant(ctx, participantID, clientID)
 }
+
+// ByContact is the IDs of the clients whose record holds the contact (an email in lower case, a
+// phone in E.164), at most two: more than one means people share it (a parent's email).
+func (q *ClientQuery) ByContact(ctx context.Context, contact string) ([]int64, error) {
+	rows, err := q.db.Query(ctx, `SELECT DISTINCT client_id FROM telehealth_client_contact WHERE value = $1 ORDER BY client_id LIMIT 2`, contact)
+	if err != nil {
+		return nil, fmt.Errorf("finding the clients of a contact: %w", err)
+	}
+	ids, err := dbutil.NewRowIterWithError(rows, dbutil.ScanSingleColumn[int64], nil).AsList()
+	if err != nil {
+		return nil, fmt.Errorf("finding the clients of a contact: %w", err)
+	}
+	return ids, nil
+}

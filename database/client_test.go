@@ -45,6 +45,15 @@ func TestClientStorage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The portal signs in by contact only the one person who holds it: the shared email
+		// gives both records (and the sign-in treats it as unknown), Anna's own only hers.
+		for contact, want := range map[string]string{"anna@example.org": fmt.Sprint([]int64{anna.ID, leo.ID}),
+			"a.m@example.org": fmt.Sprint([]int64{anna.ID}), "+33612345678": fmt.Sprint([]int64{anna.ID}), "nobody@example.org": "[]"} {
+			ids, err := db.Client.ByContact(ctx, contact)
+			if err != nil || fmt.Sprint(ids) != want {
+				t.Errorf("ByContact(%s) = %v %v, want %s", contact, ids, err, want)
+			}
+		}
 		if fmt.Sprint(got) != fmt.Sprint(anna) {
 			t.Errorf("read back\n%+v\nwant\n%+v", got, anna)
 		}

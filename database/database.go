@@ -42,6 +42,11 @@ type Database struct {
 	DayOff       *DayOffQuery
 	SlotClaim    *SlotClaimQuery
 
+	PortalCredential *PortalCredentialQuery
+	PortalPassword   *PortalPasswordQuery
+	PortalCode       *PortalCodeQuery
+	PortalSession    *PortalSessionQuery
+
 	lock *instanceLock
 }
 
@@ -135,6 +140,11 @@ func New(db *dbutil.Database) *Database {
 		SessionType:  &SessionTypeQuery{db: db},
 		DayOff:       &DayOffQuery{db: db},
 		SlotClaim:    &SlotClaimQuery{db: db},
+
+		PortalCredential: &PortalCredentialQuery{db: db},
+		PortalPassword:   &PortalPasswordQuery{db: db},
+		PortalCode:       &PortalCodeQuery{db: db},
+		PortalSession:    &PortalSessionQuery{db: db},
 	}
 }
 

@@ -12,7 +12,8 @@ import (
 const HandledEventRetention = 7 * 24 * time.Hour
 
 // Prune deletes what the bridge no longer needs: handled events older than
-// HandledEventRetention and expired web sessions (signed-out panels, unused one-time links).
+// HandledEventRetention and expired web sessions (signed-out panels, unused one-time links), portal codes and portal
+// sessions.
 // It returns how many rows it deleted.
 func (db *Database) Prune(ctx context.Context, now time.Time) (int64, error) {
 	events, err := db.HandledEvent.Prune(ctx, now.Add(-HandledEventRetention))
@@ -23,5 +24,13 @@ func (db *Database) Prune(ctx context.Context, now time.Time) (int64, error) {
 	if err != nil {
 		return events, fmt.Errorf("pruning expired web sessions: %w", err)
 	}
-	return events + sessions, nil
+	codes, err := db.PortalCode.Prune(ctx, now)
+	if err != nil {
+		return events + sessions, fmt.Errorf("pruning expired portal codes: %w", err)
+	}
+	portal, err := db.PortalSession.Prune(ctx, now)
+	if err != nil {
+		return events + sessions + codes, fmt.Errorf("pruning expired portal sessions: %w", err)
+	}
+	return events + sessions + codes + portal, nil
 }

@@ -78,6 +78,9 @@ type Config struct {
 	ClinicName, ClinicPhone string
 	// ClinicTimeZone is offered first when booking (empty: the clinician's browser zone).
 	ClinicTimeZone string
+	// PortalIdle and PortalMaxAge end a client's portal sign-in after inactivity, and in all
+	// (portal.idle and portal.max_age).
+	PortalIdle, PortalMaxAge time.Duration
 }
 
 // ClinicianNames gives the name a clinician shows participants (their Matrix display name).
@@ -110,6 +113,12 @@ type Server struct {
 	chat      Chat
 	chatLimit *limiter
 	server    *http.Server
+	// clients and codes are the client records and the code sender of the portal's sign-in;
+	// portal limits its attempts, passkeys its WebAuthn ceremonies.
+	clients  ClientDirectory
+	codes    PortalCodeSender
+	portal   *portalLimits
+	passkeys *passkeys
 	// stop ends the background work Start began (the limiter's sweep).
 	stop context.CancelFunc
 }
@@ -129,6 +138,14 @@ func New(cfg Config, db *database.Database, svc *bridge.Service, clock clockwork
 		hub: newHub(), limiter: newLimiter(clock, 20, time.Minute, cfg.TrustedProxies),
 		chatLimit: newLimiter(clock, chatBurst, chatWindow, nil), extra: map[string]http.Handler{},
 	}
+	if srv.cfg.PortalIdle == 0 {
+		srv.cfg.PortalIdle = 30 * time.Minute
+	}
+	if srv.cfg.PortalMaxAge == 0 {
+		srv.cfg.PortalMaxAge = 12 * time.Hour
+	}
+	srv.portal = newPortalLimits(srv)
+	srv.passkeys = newPasskeys(srv)
 	svc.Watch(srv.hub)
 	return srv
 }
@@ -172,6 +189,8 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /l/{token}", srv.linkPage("Sign in", "Sign in to the clinician's panel. This link works once."))
 	mux.HandleFunc("POST /j/{token}", srv.serveJoinLink)
 	mux.HandleFunc("POST /l/{token}", srv.serveLoginLink)
+	mux.HandleFunc("GET /portal", srv.page("portal.html"))
+	mux.HandleFunc("GET /portal/enrol", srv.page("portal.html"))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/panel", http.StatusFound) })
 
 	// The participant's and the call page's API.
@@ -201,6 +220,19 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /api/panel/clients/{id}", srv.panelAPI(srv.panelUpdateClient))
 	mux.HandleFunc("GET /api/panel/availability", srv.panelAPI(srv.panelAvailability))
 	mux.HandleFunc("PUT /api/panel/availability", srv.panelAPI(srv.panelSetAvailability))
+	// The client portal's sign-in (web/portalauth.go, web/portalpasskey.go).
+	mux.HandleFunc("POST /api/portal/auth/code", srv.api(srv.portalRequestCode))
+	mux.HandleFunc("POST /api/portal/auth/code/verify", srv.api(srv.portalVerifyCode))
+	mux.HandleFunc("POST /api/portal/auth/password", srv.api(srv.portalPasswordSignIn))
+	mux.HandleFunc("POST /api/portal/auth/enrol", srv.api(srv.portalEnrol))
+	mux.HandleFunc("POST /api/portal/auth/passkey/login/begin", srv.api(srv.passkeyLoginBegin))
+	mux.HandleFunc("POST /api/portal/auth/passkey/login/finish", srv.api(srv.passkeyLoginFinish))
+	mux.HandleFunc("GET /api/portal/auth/me", srv.portalAPI(srv.portalMe))
+	mux.HandleFunc("POST /api/portal/auth/password/set", srv.portalAPI(srv.portalSetPassword))
+	mux.HandleFunc("POST /api/portal/auth/passkey/register/begin", srv.portalAPI(srv.passkeyRegisterBegin))
+	mux.HandleFunc("POST /api/portal/auth/passkey/register/finish", srv.portalAPI(srv.passkeyRegisterFinish))
+	mux.HandleFunc("POST /api/portal/auth/logout", srv.portalAPI(srv.portalLogout))
+	mux.HandleFunc("POST /api/portal/auth/logout-everywhere", srv.portalAPI(srv.portalLogoutEverywhere))
 	// Anything else under /api/ is an API client's mistake: say so in JSON, like every answer there.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "There is no such API endpoint.", "code": "no_endpoint"})
@@ -226,6 +258,8 @@ func (srv *Server) Start() error {
 	srv.stop = cancel
 	go srv.limiter.run(ctx)
 	go srv.chatLimit.run(ctx)
+	srv.portal.run(ctx)
+	go srv.passkeys.run(ctx)
 	go func() {
 		if err := srv.server.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			srv.log.Err(err).Msg("Web server failed")

@@ -125,6 +125,8 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		ClinicName:     cfg.Notify.ClinicName,
 		ClinicPhone:    cfg.Notify.ClinicPhone,
 		ClinicTimeZone: cfg.Notify.ClinicTimeZone,
+		PortalIdle:     cfg.Portal.Idle,
+		PortalMaxAge:   cfg.Portal.MaxAge,
 	}, db, sessions, clock, log)
 	pages.Use(matrix, callGlue, sfu, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain,
 		net.JoinHostPort(cfg.Web.Hostname, strconv.Itoa(int(cfg.Web.Port))),
@@ -135,6 +137,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	pages.UseNames(matrix)
 	notifier.Use(pages, clinicDesk{Connector: matrix, panel: pages})
 	notifier.UseMatrix(matrix)
+	pages.UsePortal(portalClients{db}, notifier.PortalCodes()) // the client portal's sign-in, on the client records
 	if sms != nil {
 		pages.Mount("/sms/", sms.Webhooks(notifier, cfg.Web.PublicURL))
 	}

@@ -90,7 +90,7 @@ func (svc *Service) Use(rooms Rooms, notify Notifier, plan Planner, calls Calls)
 	defer svc.emitMu.Unlock()
 	if svc.emissions == nil {
 		svc.emissions, svc.emitDone = make(chan emission, 256), make(chan struct{})
-		go svc.sendEmissions()
+		go svc.sendEmissions(svc.emissions)
 	}
 }
 
@@ -106,9 +106,11 @@ func (svc *Service) Close() {
 	}
 }
 
-func (svc *Service) sendEmissions() {
+// sendEmissions sends the queue's events in order; it gets the queue itself because Close sets
+// the field to nil while it runs.
+func (svc *Service) sendEmissions(queue <-chan emission) {
 	defer close(svc.emitDone)
-	for em := range svc.emissions {
+	for em := range queue {
 		svc.sendEmission(em)
 	}
 }

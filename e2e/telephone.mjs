@@ -74,6 +74,9 @@ await panel.setViewportSize({ width: 1280, height: 800 });
 const card = panel.locator(`.session-card[data-session="${sessionId}"]`);
 await card.waitFor();
 check((await text(card, '.kind')).includes('Telephone · +33 6 12 34 56 12'), 'the card: ' + await text(card, '.kind'));
+// No waiting room and no call page for a telephone session: no Start Session, no "waiting room open".
+check(await card.locator('[data-action="enter"]').count() === 0, 'a telephone card offers Start Session');
+check(!(await text(card, '.status')).includes('waiting room'), 'the telephone card says: ' + await text(card, '.status'));
 // The clinician starts a text; the card is drawn again as the call moves; the draft stays.
 await card.locator('details.text-message summary').click();
 await card.locator('details.text-message textarea').fill('I will call you in 2 minutes.');

@@ -159,7 +159,8 @@ function sessionCard(ps) {
   const waiting = ps.participants.filter((p) => p.state === 'waiting');
   return h('li', { class: 'session-card', 'data-session': s.id },
     h('h2', {}, when(s)),
-    h('p', { class: 'status' }, (words.status[s.status] || s.status) + (waiting.length ? ' · ' + w('waitingNow', { n: waiting.length }) + words.colon : '')),
+    // A telephone session has no waiting room and no call page: the clinician calls.
+    h('p', { class: 'status' }, (s.kind === 'phone' && s.status === 'open' ? words.status.scheduled : (words.status[s.status] || s.status)) + (waiting.length ? ' · ' + w('waitingNow', { n: waiting.length }) + words.colon : '')),
     s.kind === 'phone' ? h('p', { class: 'kind', 'data-kind': 'phone' }, [words.phoneKind, ...ps.participants.map((p) => p.phone).filter(Boolean)].join(' · ')) : null,
     ps.call ? h('p', { class: 'call-state', 'data-state': ps.call.state, role: 'status' },
       ps.call.state === 'failed' ? `${words.callStates.failed} ${words.callProblems[ps.call.problem] || ps.call.words}` : (words.callStates[ps.call.state] || ps.call.words)) : null,
@@ -167,7 +168,7 @@ function sessionCard(ps) {
     h('ul', { class: 'participants' }, ps.participants.map((p) => participantRow(s, p))),
     h('div', { class: 'actions' },
       ps.can_call && !(ps.call && ['ringing_clinician', 'clinician_answered', 'ringing_client', 'connected'].includes(ps.call.state)) ? h('button', { type: 'button', class: 'primary', 'data-action': 'call', title: words.callHint, onclick: () => attempt(() => act(s.id, 'call').then(home)) }, words.callNow) : null,
-      h('button', { type: 'button', class: ps.can_call ? '' : 'primary', 'data-action': 'enter', onclick: () => attempt(() => enter(s.id)) }, s.status === 'live' ? words.enter : words.start),
+      s.kind === 'phone' ? null : h('button', { type: 'button', class: 'primary', 'data-action': 'enter', onclick: () => attempt(() => enter(s.id)) }, s.status === 'live' ? words.enter : words.start),
       h('button', { type: 'button', 'data-action': 'attendees', onclick: () => attendees(s.id) }, words.attendees),
       h('button', { type: 'button', 'data-action': 'edit', onclick: () => sessionForm(ps) }, words.edit),
       h('button', { type: 'button', class: 'danger', 'data-action': 'cancel', onclick: () => attempt(() => cancelSession(s.id)) }, words.cancelSession)));

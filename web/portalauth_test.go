@@ -49,6 +49,7 @@ type sentCodes struct {
 	mu   sync.Mutex
 	last map[string]string
 	n    int
+	sent chan struct{} // a signal for each code sent
 }
 
 func (s *sentCodes) SendPortalCode(_ context.Context, to bridge.PortalContact, code, _ string) error {
@@ -56,14 +57,18 @@ func (s *sentCodes) SendPortalCode(_ context.Context, to bridge.PortalContact, c
 	defer s.mu.Unlock()
 	s.last[to.String()] = code
 	s.n++
+	select {
+	case s.sent <- struct{}{}:
+	default: // a signal is already waiting
+	}
 	return nil
 }
 
 // code waits for the code sent to the contact (sending happens after the answer).
 func (s *sentCodes) code(t *testing.T, contact string) string {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	deadline := time.After(5 * time.Second)
+	for {
 		s.mu.Lock()
 		c, ok := s.last[contact]
 		delete(s.last, contact)
@@ -71,10 +76,13 @@ func (s *sentCodes) code(t *testing.T, contact string) string {
 		if ok {
 			return c
 		}
-		time.Sleep(5 * time.Millisecond) // polling a channel-less fake, with a deadline
+		select {
+		case <-s.sent:
+		case <-deadline:
+			t.Fatalf("no code was sent to %s", contact)
+			return ""
+		}
 	}
-	t.Fatalf("no code was sent to %s", contact)
-	return ""
 }
 
 // portalSite is a web server with the portal's sign-in, on a real database, without Matrix.
@@ -105,7 +113,7 @@ func newPortalSite(t *testing.T, kind string) *portalSite {
 	url := "http://localhost:" + fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
 	srv := web.New(web.Config{PublicURL: url, SigningKey: []byte("0123456789abcdef0123456789abcdef"), ClinicName: "Clinique"},
 		db, svc, clock, zerolog.Nop())
-	codes := &sentCodes{last: map[string]string{}}
+	codes := &sentCodes{last: map[string]string{}, sent: make(chan struct{}, 1)}
 	srv.UsePortal(&testClients{
 		byContact: map[string]int64{aliceEmail: 1, alicePhone: 1, bobEmail: 2},
 		names:     map[int64]string{1: "Alice", 2: "Bob"},

@@ -110,6 +110,24 @@ func stream(c *callclient.Client, stop <-chan struct{}) {
 	}()
 }
 
+// shareScreen starts the client's screen share and sends frames on it until stop.
+func shareScreen(c *callclient.Client, stop <-chan struct{}) {
+	c.ShareScreen()
+	go func() {
+		buf := make([]byte, 1000)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for i := uint32(0); ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				_ = c.WriteScreen(uint16(i), i*3000, i, 800, buf)
+			}
+		}
+	}()
+}
+
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -378,20 +396,7 @@ func TestScreenShareReachesTheOthers(t *testing.T) {
 	alice := s.join("sess-a", "@alice:hs", nil)
 	s.join("sess-a", "@bob:hs", got.Add)
 	stream(alice, stop)
-	alice.ShareScreen()
-	go func() {
-		buf := make([]byte, 1000)
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for i := uint32(0); ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				_ = alice.WriteScreen(uint16(i), i*3000, i, 800, buf)
-			}
-		}
-	}()
+	shareScreen(alice, stop)
 	eventually(t, "bob to receive alice's screen", func() bool { return got.Get("@alice:hs screen") > 10 })
 	if got.Get("@alice:hs camera") == 0 {
 		t.Error("the camera stopped when the screen started")
@@ -530,20 +535,7 @@ func TestScreenShareAgainAfterStopping(t *testing.T) {
 	alice := s.join("sess-a", "@alice:hs", nil)
 	bob := s.join("sess-a", "@bob:hs", got.Add)
 	stream(alice, stop)
-	alice.ShareScreen()
-	go func() {
-		buf := make([]byte, 1000)
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for i := uint32(0); ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				_ = alice.WriteScreen(uint16(i), i*3000, i, 800, buf)
-			}
-		}
-	}()
+	shareScreen(alice, stop)
 	eventually(t, "bob to receive alice's screen", func() bool { return got.Get("@alice:hs screen") > 10 })
 	ended := func() bool {
 		for _, m := range bob.Messages() {

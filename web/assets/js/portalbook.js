@@ -88,7 +88,8 @@ export async function schedulePage({ back }) {
   const typeSelect = h('select', { id: 'book-type', name: 'type' });
   const slotsBox = h('div', { id: 'book-slots', 'aria-live': 'polite' });
   const zoneNote = h('p', { class: 'hint', id: 'book-zone' });
-  let from = Date.now();
+  // from is null for the next two weeks from the server's now; later pages count from here.
+  let from = null;
 
   const current = () => pros.find((p) => p.user_id === proSelect.value) || pros[0];
   function fillTypes() {
@@ -96,10 +97,12 @@ export async function schedulePage({ back }) {
       h('option', { value: String(ty.id) }, `${ty.name} (${t('bookMinutes', { minutes: ty.duration_minutes })})`)));
   }
 
-  async function loadSlots() {
-    status.textContent = '';
+  // loadSlots shows the free slots; keep leaves the message (why a booking failed) on screen.
+  async function loadSlots(keep = false) {
+    if (!keep) status.textContent = '';
     slotsBox.replaceChildren();
-    const q = new URLSearchParams({ clinician: proSelect.value, type: typeSelect.value, from: String(from), to: String(from + SPAN) });
+    const q = new URLSearchParams({ clinician: proSelect.value, type: typeSelect.value });
+    if (from !== null) { q.set('from', String(from)); q.set('to', String(from + SPAN)); }
     if (zone()) q.set('zone', zone());
     let view;
     try {
@@ -114,26 +117,26 @@ export async function schedulePage({ back }) {
       if (!days.has(s.day)) days.set(s.day, []);
       days.get(s.day).push(s);
     }
-    const earlier = h('button', { id: 'book-earlier', type: 'button', disabled: from <= Date.now() }, t('bookEarlier'));
+    const earlier = h('button', { id: 'book-earlier', type: 'button', disabled: from === null }, t('bookEarlier'));
     const later = h('button', { id: 'book-later', type: 'button' }, t('bookLater'));
-    earlier.addEventListener('click', () => { from = Math.max(Date.now(), from - SPAN); loadSlots(); });
-    later.addEventListener('click', () => { from += SPAN; loadSlots(); });
+    earlier.addEventListener('click', () => { from = from - SPAN <= Date.now() ? null : from - SPAN; loadSlots(); });
+    later.addEventListener('click', () => { from = (from === null ? Date.now() : from) + SPAN; loadSlots(); });
     const list = [];
     for (const [day, slots] of days) {
       list.push(h('section', { class: 'book-day', 'data-day': day },
         h('h2', {}, slots[0].local.date),
         h('div', { class: 'book-times' }, slots.map((s) => {
           const b = h('button', { type: 'button', class: 'slot', 'data-start': String(s.start), 'aria-label': t('bookConfirm', { time: `${s.local.date} ${s.local.start}` }) }, s.local.start);
-          b.addEventListener('click', () => book(s, b));
+          b.addEventListener('click', () => book(s));
           return b;
         }))));
     }
     slotsBox.replaceChildren(
-      list.length ? list : h('p', { id: 'book-no-slots' }, t('bookNoSlots')),
+      ...(list.length ? list : [h('p', { id: 'book-no-slots' }, t('bookNoSlots'))]),
       h('div', { class: 'actions' }, earlier, later));
   }
 
-  async function book(slot, button) {
+  async function book(slot) {
     for (const b of slotsBox.querySelectorAll('button')) b.disabled = true;
     status.textContent = '';
     try {
@@ -147,13 +150,12 @@ export async function schedulePage({ back }) {
         h('div', { class: 'actions' }, again, backButton)));
     } catch (e) {
       status.textContent = errorText(e);
-      await loadSlots();
-      button.blur();
+      await loadSlots(true);
     }
   }
 
-  proSelect.addEventListener('change', () => { fillTypes(); from = Date.now(); loadSlots(); });
-  typeSelect.addEventListener('change', () => { from = Date.now(); loadSlots(); });
+  proSelect.addEventListener('change', () => { fillTypes(); from = null; loadSlots(); });
+  typeSelect.addEventListener('change', () => { from = null; loadSlots(); });
   fillTypes();
   show(h('main', { class: 'card', role: 'main' },
     h('h1', { id: 'book-title' }, t('bookTitle')),

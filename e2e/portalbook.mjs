@@ -38,6 +38,12 @@ await until('the French Availability page', async () => (await text(fr, 'h1')) =
 check(await fr.locator('#av-on').isChecked(), 'self-scheduling is not on after saving');
 check(await fr.locator('.av-type-name').inputValue() === 'Consultation', 'the session type was not kept');
 await shots(fr, 'availability-fr');
+// A refusal reads in French beside its field; nothing is saved.
+await fr.locator('.av-type-name').fill('C');
+await fr.locator('#av-save').click();
+await until('the French refusal beside the name', async () => (await text(fr, '[data-field="types[0].name"] .error')) === 'Le nom doit avoir de 2 à 60 caractères.');
+await shots(fr, 'availability-error-fr');
+await fr.close();
 
 // --- two clients, each signed in to their portal on their own device ---
 const devices = [];

@@ -181,6 +181,7 @@ func TestPortalSlotsAndBooking(t *testing.T) {
 	s := newSite(t)
 	ctx := context.Background()
 	martin, other := s.clinician.UserID.String(), "@dr.other:"+s.env.Config.Homeserver.Domain
+	offline := "@dr.offline:" + s.env.Config.Homeserver.Domain
 	svc := s.env.App.Sessions
 	av := &bridge.Availability{
 		TimeZone: "Europe/Paris", SelfScheduling: true, MinNotice: 24 * time.Hour, Horizon: 60 * 24 * time.Hour,
@@ -197,10 +198,11 @@ func TestPortalSlotsAndBooking(t *testing.T) {
 	}
 	typ, othersType := av.Types[0].ID, theirs.Types[0].ID
 	call, ids := s.signedIn(map[string]bridge.ClientRequest{
-		"jane": {DisplayName: "Jane Doe", Emails: []string{"jane@example.org"}, Locale: "fr", TimeZone: "America/New_York", Professionals: []string{martin}},
+		"jane": {DisplayName: "Jane Doe", Emails: []string{"jane@example.org"}, Locale: "fr", TimeZone: "America/New_York", Professionals: []string{martin, offline}},
 		"bob":  {DisplayName: "Bob Roe", Emails: []string{"bob@example.org"}, Locale: "en", TimeZone: "Europe/London", Professionals: []string{other}},
 	})
-	// Each client sees only their own professionals who take bookings online, with their types.
+	// Each client sees only their own professionals who take bookings online, with their types
+	// (Jane's second professional publishes nothing: left out).
 	for client, want := range map[string]string{"jane": martin, "bob": other} {
 		var pros struct {
 			Professionals []web.BookableProfessional `json:"professionals"`

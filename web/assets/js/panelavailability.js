@@ -35,6 +35,8 @@ addStrings({
     avTo: 'To',
     avDay: 'Day',
     avDays: ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'],
+    // The bridge words its refusals in English; English pages show them as they are.
+    avFieldErrors: {},
   },
   fr: {
     avOpen: 'Disponibilités',
@@ -65,6 +67,21 @@ addStrings({
     avTo: 'À',
     avDay: 'Jour',
     avDays: ['Dimanche', 'Lundi', 'Mardi', 'Mercredi', 'Jeudi', 'Vendredi', 'Samedi'],
+    // The bridge's refusals, by the last part of the field they name.
+    avFieldErrors: {
+      time_zone: 'Choisissez un fuseau horaire de la liste.',
+      hours: 'Trop de plages horaires dans la semaine.',
+      day: 'Le jour doit être du lundi au dimanche.',
+      start: 'Ces horaires ne sont pas valables, ou chevauchent d\u2019autres horaires du même jour.',
+      end: 'La fin doit être après le début.',
+      types: 'Ce type de séance n\u2019existe pas, ou il y en a trop.',
+      name: 'Le nom doit avoir de 2 à 60 caractères.',
+      duration_minutes: 'La durée doit être de 5 minutes à 12 heures.',
+      kind: 'Choisissez vidéo ou téléphone.',
+      min_notice_minutes: 'Le délai minimum va de 0 à 30 jours.',
+      horizon_days: 'L\u2019horizon de réservation va de 1 à 365 jours.',
+      days_off: 'Ce jour de congé n\u2019est pas une date valable.',
+    },
   },
 });
 
@@ -181,7 +198,8 @@ export async function availabilityPage({ api, header, back }) {
       const name = (err.code || '').startsWith('field:') ? err.code.slice(6) : '';
       const where = name && (form.querySelector(`[data-field="${CSS.escape(name)}"] .error`) ||
         form.querySelector(`[data-field="${CSS.escape(name.replace(/\..*$/, ''))}"] .error`));
-      (where || formError).textContent = err.message || t('avError');
+      const said = t('avFieldErrors')[name.replace(/^.*\./, '').replace(/\[\d+\]$/, '')];
+      (where || formError).textContent = said || err.message || t('avError');
     } finally {
       save.disabled = false;
       save.textContent = t('avSave');

@@ -125,7 +125,7 @@ export async function schedulePage({ back }) {
     for (const [day, slots] of days) {
       list.push(h('section', { class: 'book-day', 'data-day': day },
         h('h2', {}, slots[0].local.date),
-        h('div', { class: 'book-times' }, slots.map((s) => {
+        h('div', { class: 'book-times actions' }, slots.map((s) => {
           const b = h('button', { type: 'button', class: 'slot', 'data-start': String(s.start), 'aria-label': t('bookConfirm', { time: `${s.local.date} ${s.local.start}` }) }, s.local.start);
           b.addEventListener('click', () => book(s));
           return b;

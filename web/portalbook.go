@@ -45,14 +45,20 @@ func (b signedInBookers) PortalBooker(r *http.Request) (*PortalBooker, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("reading the signed-in client's record: %w", err)
 	}
-	return &PortalBooker{
-		ClientID: c.ID,
-		Booking: bridge.ParticipantRequest{
-			ClientID: c.ID, Name: c.DisplayName, Email: c.Email(), Phone: c.Phone(),
-			MatrixID: c.MatrixID, Locale: c.Locale, TimeZone: c.TimeZone,
-		},
-		Professionals: c.Professionals,
-	}, nil
+	booking := bridge.ParticipantRequest{
+		ClientID: c.ID, Name: c.DisplayName, Email: c.Email(), Phone: c.Phone(),
+		MatrixID: c.MatrixID, Locale: c.Locale, TimeZone: c.TimeZone,
+	}
+	// The confirmation goes the way the client wants their reminders; without a preference
+	// (or "none": a booking they made still deserves its confirmation) BookSlot picks email,
+	// else a text message.
+	switch {
+	case c.Reminders == bridge.RemindSMS && booking.Phone != "":
+		booking.Invite = bridge.InviteSMS
+	case c.Reminders == bridge.RemindEmail && booking.Email != "":
+		booking.Invite = bridge.InviteEmail
+	}
+	return &PortalBooker{ClientID: c.ID, Booking: booking, Professionals: c.Professionals}, nil
 }
 
 // portalBooking is the self-scheduling API for the clients signed in to the portal.

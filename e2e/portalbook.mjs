@@ -66,14 +66,22 @@ await shots(leo, 'portal-schedule-fr');
 
 // Both pick the first slot; Jane is first.
 const first = await jane.locator('#book-slots .slot').first().getAttribute('data-start');
+const firstTime = await jane.locator('#book-slots .slot').first().textContent();
 await jane.locator(`#book-slots .slot[data-start="${first}"]`).click();
 await until('Jane\'s confirmation', async () => (await text(jane, '#book-done')) === 'Your appointment is booked');
-check((await text(jane, '#book-done-text')).includes('A confirmation is on its way.'), 'the confirmation text');
+const done = await text(jane, '#book-done-text');
+check(done.includes('A confirmation is on its way.') && done.includes(` at ${firstTime} (`), `the confirmation: ${done} (the slot read ${firstTime})`);
 await shots(jane, 'portal-booked-en');
 await leo.locator(`#book-slots .slot[data-start="${first}"]`).click();
 await until('Leo told the slot is taken', async () => (await text(leo, '#book-message')).startsWith('Quelqu\u2019un vient de réserver cet horaire'));
 await until('the taken slot gone from Leo\'s list', async () => (await leo.locator(`#book-slots .slot[data-start="${first}"]`).count()) === 0
   && (await leo.locator('#book-slots .slot').count()) > 0);
 await shots(leo, 'portal-taken-fr');
+
+// The clinician's Upcoming list shows Jane's booking without a reload.
+await panel.locator('#av-back').click();
+await until('Jane\'s booking on the panel', async () => (await panel.locator('#sessions').count()) > 0
+  && (await text(panel, '#sessions')).includes('Jane Doe'));
+await shots(panel, 'panel-self-booked-en');
 console.log('availability saved on the panel; Jane booked', new Date(Number(first)).toISOString(), '; Leo was told it was taken');
 for (const d of [browser, ...devices]) await d.close();

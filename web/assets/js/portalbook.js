@@ -140,7 +140,9 @@ export async function schedulePage({ back }) {
     for (const b of slotsBox.querySelectorAll('button')) b.disabled = true;
     status.textContent = '';
     try {
-      const out = await request('POST', '/api/portal/book', { body: { clinician: proSelect.value, type: Number(typeSelect.value), start: slot.start } });
+      // The confirmation reads in the zone the slots were shown in.
+      const where = zone() ? '?' + new URLSearchParams({ zone: zone() }) : '';
+      const out = await request('POST', '/api/portal/book' + where, { body: { clinician: proSelect.value, type: Number(typeSelect.value), start: slot.start } });
       const local = out.session.local || slot.local;
       const again = h('button', { id: 'book-another', type: 'button' }, t('bookAnother'));
       again.addEventListener('click', () => schedulePage({ back }));

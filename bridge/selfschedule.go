@@ -130,6 +130,11 @@ func (svc *Service) BookSlot(ctx context.Context, client ParticipantRequest, cli
 	if err = av.CheckSlot(t, start, now); err != nil {
 		return nil, err
 	}
+	// The participant row points at the client's record: their sessions, the portal's and the
+	// clinic's, are one list.
+	if clientID != 0 {
+		client.ClientID = clientID
+	}
 	if client.Invite == "" {
 		switch {
 		case strings.TrimSpace(client.Email) != "":

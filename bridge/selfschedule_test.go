@@ -49,13 +49,15 @@ type selfScheduling struct {
 	desk  *deskRooms
 	clock *clockwork.FakeClock
 	typ   int64
+	// jane and joe are client records assigned to @dr:hs.
+	jane, joe int64
 }
 
 // newSelfScheduling is a Service on a real database with @dr:hs's Paris week published
 // (Monday to Friday, 09-12 and 14-17, one-hour video consultations, a day's notice).
 func newSelfScheduling(t *testing.T, db *database.Database) *selfScheduling {
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 24, 9, 30, 0, 0, time.UTC)) // Tuesday
-	svc := bridge.New(bridge.Options{Store: db.Store(), Clock: clock, Bot: "@bot:hs", Audit: db.Audit})
+	svc := bridge.New(bridge.Options{Store: db.Store(), Clock: clock, Bot: "@bot:hs", Audit: db.Audit, Clients: db.Store()})
 	desk := &deskRooms{}
 	svc.Use(desk, desk, desk, nil)
 	t.Cleanup(svc.Close)
@@ -64,7 +66,18 @@ func newSelfScheduling(t *testing.T, db *database.Database) *selfScheduling {
 	if err := svc.SetAvailability(context.Background(), "@dr:hs", av); err != nil {
 		t.Fatal(err)
 	}
-	return &selfScheduling{svc: svc, desk: desk, clock: clock, typ: av.Types[0].ID}
+	ss := &selfScheduling{svc: svc, desk: desk, clock: clock, typ: av.Types[0].ID}
+	for _, c := range []struct {
+		id          *int64
+		name, email string
+	}{{&ss.jane, "Jane Doe", "jane@example.org"}, {&ss.joe, "Joe Roe", "joe@example.org"}} {
+		rec, err := svc.CreateClient(context.Background(), "@dr:hs", bridge.ClientRequest{DisplayName: c.name, Emails: []string{c.email}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		*c.id = rec.ID
+	}
+	return ss
 }
 
 var jane = bridge.ParticipantRequest{Name: "Jane Doe", Email: "jane@example.org", Locale: "en", TimeZone: "America/New_York"}
@@ -79,7 +92,7 @@ func TestBookSlot(t *testing.T) {
 			t.Fatalf("Thursday's slots in New York: %v %v", clock(slots), err)
 		}
 		start := slots[1].Start // 10:00 in Paris
-		s, err := ss.svc.BookSlot(ctx, jane, 42, "@dr:hs", ss.typ, start)
+		s, err := ss.svc.BookSlot(ctx, jane, ss.jane, "@dr:hs", ss.typ, start)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +101,7 @@ func TestBookSlot(t *testing.T) {
 			t.Errorf("booked session %+v", s)
 		}
 		_, ps, _ := ss.svc.Lobby(ctx, "", s.ID)
-		if len(ps) != 1 || ps[0].Name != "Jane Doe" || ps[0].Invite != bridge.InviteEmail || ps[0].TimeZone != "America/New_York" {
+		if len(ps) != 1 || ps[0].Name != "Jane Doe" || ps[0].Invite != bridge.InviteEmail || ps[0].TimeZone != "America/New_York" || ps[0].ClientID != ss.jane {
 			t.Errorf("participant %+v", ps[0])
 		}
 		// Confirmation and reminders are planned as for any session; the clinician is told.
@@ -98,7 +111,7 @@ func TestBookSlot(t *testing.T) {
 		if len(ss.desk.booked) != 1 || ss.desk.booked[0] != s.ID+" Jane Doe Consultation" {
 			t.Errorf("control room told %v", ss.desk.booked)
 		}
-		if sessionID, clientID, _ := db.SlotClaim.Session(ctx, "@dr:hs", start); sessionID != s.ID || clientID != 42 {
+		if sessionID, clientID, _ := db.SlotClaim.Session(ctx, "@dr:hs", start); sessionID != s.ID || clientID != ss.jane {
 			t.Errorf("claim %q client %d", sessionID, clientID)
 		}
 		// The slot is gone for the next client, and booking it again says so.
@@ -106,14 +119,14 @@ func TestBookSlot(t *testing.T) {
 		if len(slots) != 5 {
 			t.Errorf("after the booking: %v", clock(slots))
 		}
-		if _, err = ss.svc.BookSlot(ctx, jane, 43, "@dr:hs", ss.typ, start); !errors.Is(err, bridge.ErrSlotTaken) {
+		if _, err = ss.svc.BookSlot(ctx, jane, ss.joe, "@dr:hs", ss.typ, start); !errors.Is(err, bridge.ErrSlotTaken) {
 			t.Errorf("a taken slot: %v", err)
 		}
 		// Cancelled, it is free again.
 		if _, err = ss.svc.Cancel(ctx, "@dr:hs", s.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err = ss.svc.BookSlot(ctx, jane, 43, "@dr:hs", ss.typ, start); err != nil {
+		if _, err = ss.svc.BookSlot(ctx, jane, ss.joe, "@dr:hs", ss.typ, start); err != nil {
 			t.Errorf("the slot of a cancelled session: %v", err)
 		}
 	})
@@ -188,7 +201,7 @@ func TestBookSlotRace(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-ready
-				_, err := ss.svc.BookSlot(ctx, jane, int64(i+1), "@dr:hs", ss.typ, start)
+				_, err := ss.svc.BookSlot(ctx, jane, ss.joe+int64(i%2)*(ss.jane-ss.joe), "@dr:hs", ss.typ, start)
 				mu.Lock()
 				defer mu.Unlock()
 				switch {

@@ -3,18 +3,20 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+	"github.com/telehealth-bridge/telehealth-bridge/database"
 	"github.com/telehealth-bridge/telehealth-bridge/web"
 )
 
@@ -121,21 +123,28 @@ func TestPanelAvailability(t *testing.T) {
 	}
 }
 
-// bookers stands in for portal sign-in: the X-Test-Client header says who is signed in.
-type bookers map[string]*web.PortalBooker
-
-func (b bookers) PortalBooker(r *http.Request) (*web.PortalBooker, error) {
-	if who, ok := b[r.Header.Get("X-Test-Client")]; ok {
-		return who, nil
+// signedIn makes each client a record (created by the professional it is assigned to) and a
+// portal sign-in, and returns how to call the site as one of them (by name; "" is nobody,
+// "forged" a cookie no sign-in issued) and the records' IDs.
+func (s *site) signedIn(clients map[string]bridge.ClientRequest) (func(method, path, client string, body, out any) int, map[string]int64) {
+	s.t.Helper()
+	ctx := context.Background()
+	ids, tokens := map[string]int64{}, map[string]string{"forged": "not-a-sign-in"}
+	for name, req := range clients {
+		c, err := s.env.App.Sessions.CreateClient(ctx, req.Professionals[0], req)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		// A sign-in as the portal stores it: the cookie's token, kept only as its SHA-256.
+		token := "portal-token-" + name
+		sum := sha256.Sum256([]byte(token))
+		now := s.clock.Now()
+		if err = s.env.App.DB.PortalSession.Insert(ctx, &database.PortalSession{TokenHash: hex.EncodeToString(sum[:]), ClientID: c.ID,
+			CreatedAt: now, LastSeen: now, IdleExpiresAt: now.Add(time.Hour), ExpiresAt: now.Add(time.Hour)}); err != nil {
+			s.t.Fatal(err)
+		}
+		ids[name], tokens[name] = c.ID, token
 	}
-	return nil, web.ErrPortalSignedOut
-}
-
-// portal serves the booking API for the bookers, as portal sign-in will mount it, and returns
-// how to call it as a client (the X-Test-Client header).
-func (s *site) portal(b bookers) func(method, path, client string, body, out any) int {
-	srv := httptest.NewServer(s.env.App.Web.PortalBooking(b))
-	s.t.Cleanup(srv.Close)
 	return func(method, path, client string, body, out any) int {
 		s.t.Helper()
 		var reader io.Reader
@@ -143,15 +152,15 @@ func (s *site) portal(b bookers) func(method, path, client string, body, out any
 			data, _ := json.Marshal(body)
 			reader = bytes.NewReader(data)
 		}
-		req, err := http.NewRequest(method, srv.URL+path, reader)
+		req, err := http.NewRequest(method, s.env.Config.Web.PublicURL+path, reader)
 		if err != nil {
 			s.t.Fatal(err)
 		}
 		req.Header.Set("X-Requested-With", "telehealth")
 		if client != "" {
-			req.Header.Set("X-Test-Client", client)
+			req.AddCookie(&http.Cookie{Name: "telehealth_portal", Value: tokens[client]})
 		}
-		resp, err := srv.Client().Do(req)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			s.t.Error(err)
 			return 0
@@ -162,7 +171,7 @@ func (s *site) portal(b bookers) func(method, path, client string, body, out any
 			s.t.Errorf("%s %s: %d %s", method, path, resp.StatusCode, data)
 		}
 		return resp.StatusCode
-	}
+	}, ids
 }
 
 // A client sees their professional's free slots in their own zone and books one; every door
@@ -172,6 +181,7 @@ func TestPortalSlotsAndBooking(t *testing.T) {
 	s := newSite(t)
 	ctx := context.Background()
 	martin, other := s.clinician.UserID.String(), "@dr.other:"+s.env.Config.Homeserver.Domain
+	offline := "@dr.offline:" + s.env.Config.Homeserver.Domain
 	svc := s.env.App.Sessions
 	av := &bridge.Availability{
 		TimeZone: "Europe/Paris", SelfScheduling: true, MinNotice: 24 * time.Hour, Horizon: 60 * 24 * time.Hour,
@@ -187,12 +197,21 @@ func TestPortalSlotsAndBooking(t *testing.T) {
 		t.Fatal(err)
 	}
 	typ, othersType := av.Types[0].ID, theirs.Types[0].ID
-	call := s.portal(bookers{
-		"jane": {ClientID: 11, Professionals: []string{martin},
-			Booking: bridge.ParticipantRequest{Name: "Jane Doe", Email: "jane@example.org", Locale: "fr", TimeZone: "America/New_York"}},
-		"bob": {ClientID: 12, Professionals: []string{other},
-			Booking: bridge.ParticipantRequest{Name: "Bob Roe", Email: "bob@example.org", Locale: "en", TimeZone: "Europe/London"}},
+	call, ids := s.signedIn(map[string]bridge.ClientRequest{
+		"jane": {DisplayName: "Jane Doe", Emails: []string{"jane@example.org"}, Locale: "fr", TimeZone: "America/New_York", Professionals: []string{martin, offline}},
+		"bob":  {DisplayName: "Bob Roe", Emails: []string{"bob@example.org"}, Locale: "en", TimeZone: "Europe/London", Professionals: []string{other}},
 	})
+	// Each client sees only their own professionals who take bookings online, with their types
+	// (Jane's second professional publishes nothing: left out).
+	for client, want := range map[string]string{"jane": martin, "bob": other} {
+		var pros struct {
+			Professionals []web.BookableProfessional `json:"professionals"`
+		}
+		if code := call("GET", "/api/portal/professionals", client, nil, &pros); code != 200 || len(pros.Professionals) != 1 ||
+			pros.Professionals[0].UserID != want || len(pros.Professionals[0].Types) != 1 {
+			t.Errorf("%s's professionals: %d %+v", client, code, pros)
+		}
+	}
 	slotsOf := func(clinician string, typeID int64) string {
 		return fmt.Sprintf("/api/portal/slots?clinician=%s&type=%d&from=2026-11-26&to=2026-11-28", clinician, typeID)
 	}
@@ -218,6 +237,9 @@ func TestPortalSlotsAndBooking(t *testing.T) {
 		code                       string
 	}{
 		{"nobody signed in", "GET", slotsOf(martin, typ), "", nil, http.StatusUnauthorized, "signed_out"},
+		{"a forged cookie", "GET", slotsOf(martin, typ), "forged", nil, http.StatusUnauthorized, "signed_out"},
+		{"a forged cookie books", "POST", "/api/portal/book", "forged", web.BookForm{Clinician: martin, Type: typ, Start: thursday10}, http.StatusUnauthorized, "signed_out"},
+		{"nobody's professionals", "GET", "/api/portal/professionals", "", nil, http.StatusUnauthorized, "signed_out"},
 		{"nobody signed in books", "POST", "/api/portal/book", "", web.BookForm{Clinician: martin, Type: typ, Start: thursday10}, http.StatusUnauthorized, "signed_out"},
 		{"another client's professional", "GET", slotsOf(martin, typ), "bob", nil, http.StatusNotFound, "not_bookable"},
 		{"booking another client's professional", "POST", "/api/portal/book", "bob", web.BookForm{Clinician: martin, Type: typ, Start: thursday10}, http.StatusNotFound, "not_bookable"},
@@ -270,7 +292,7 @@ func TestPortalSlotsAndBooking(t *testing.T) {
 		t.Errorf("booked %+v", b)
 	}
 	_, ps, err := svc.Lobby(ctx, martin, booked.Session.ID)
-	if err != nil || len(ps) != 1 || ps[0].Name != "Jane Doe" || ps[0].Email != "jane@example.org" || ps[0].Locale != "fr" {
+	if err != nil || len(ps) != 1 || ps[0].Name != "Jane Doe" || ps[0].Email != "jane@example.org" || ps[0].Locale != "fr" || ps[0].ClientID != ids["jane"] {
 		t.Fatalf("the booking's participant: %+v %v", ps, err)
 	}
 	call("GET", slotsOf(martin, typ), "jane", nil, &slots)
@@ -281,10 +303,10 @@ func TestPortalSlotsAndBooking(t *testing.T) {
 	found := false
 	for _, row := range s.env.AuditTrail(t) {
 		if row.Action == string(bridge.AuditSelfBooked) && row.SessionID == booked.Session.ID {
-			found = row.Actor == "client:11" && !strings.Contains(string(row.Detail), "Jane")
+			found = row.Actor == bridge.ClientActor(ids["jane"]) && !strings.Contains(string(row.Detail), "Jane")
 		}
 	}
 	if !found {
-		t.Error("no self_booked audit entry by client:11")
+		t.Error("no self_booked audit entry by Jane's record")
 	}
 }

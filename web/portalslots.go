@@ -20,7 +20,7 @@ import (
 // their record (name, contacts, language, zone), never from what the request says.
 
 // PortalBookers says who is signed in to the portal, as booking needs them. Portal sign-in
-// provides it (with the client records); until it does, PortalBooking is mounted only in tests.
+// provides it from the client records (web/portalbook.go).
 type PortalBookers interface {
 	// PortalBooker is the client signed in with the request; an error refuses it:
 	// ErrPortalSignedOut (or an *apiError of 401) when nobody is.
@@ -45,6 +45,7 @@ func (srv *Server) PortalBooking(bookers PortalBookers) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/portal/slots", srv.portalAPIFor(bookers, srv.portalSlots))
 	mux.HandleFunc("POST /api/portal/book", srv.portalAPIFor(bookers, srv.portalBook))
+	mux.HandleFunc("GET /api/portal/professionals", srv.portalAPIFor(bookers, srv.portalProfessionals))
 	return mux
 }
 

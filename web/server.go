@@ -233,6 +233,11 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/portal/auth/passkey/register/finish", srv.portalAPI(srv.passkeyRegisterFinish))
 	mux.HandleFunc("POST /api/portal/auth/logout", srv.portalAPI(srv.portalLogout))
 	mux.HandleFunc("POST /api/portal/auth/logout-everywhere", srv.portalAPI(srv.portalLogoutEverywhere))
+	// Self-scheduling for the signed-in client (web/portalslots.go, web/portalbook.go).
+	booking := srv.portalBooking()
+	for _, route := range []string{"GET /api/portal/slots", "POST /api/portal/book", "GET /api/portal/professionals"} {
+		mux.Handle(route, booking)
+	}
 	// Anything else under /api/ is an API client's mistake: say so in JSON, like every answer there.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "There is no such API endpoint.", "code": "no_endpoint"})

@@ -7,6 +7,7 @@ import { t, setLocale, stateName, locale } from './i18n.js';
 import { AttendeesPanel, confirmDialog, bookedAndJoined } from './lobby.js';
 import { panelWords } from './panelwords.js';
 import { zonePicker } from './zones.js';
+import { availabilityPage } from './panelavailability.js';
 
 setLocale((navigator.language || 'en').slice(0, 2));
 const { words, w, notSent, fieldError, refusal } = panelWords(locale());
@@ -148,7 +149,8 @@ async function home() {
   onSessions = () => {
     show(header(), h('main', { class: 'panel' },
       h('h1', {}, words.upcoming), problemBar,
-      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', id: 'new-session', onclick: () => sessionForm(null) }, words.newSession)),
+      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', id: 'new-session', onclick: () => sessionForm(null) }, words.newSession),
+        h('button', { type: 'button', id: 'open-availability', onclick: () => { onSessions = null; availabilityPage({ api, header, back: home }); } }, t('avOpen'))),
       sessions.length ? h('ol', { class: 'sessions', id: 'sessions' }, sessions.map(sessionCard)) : h('p', {}, words.none)));
   };
   if (stopSessions) onSessions(); else followSessions();

@@ -6,6 +6,7 @@ import { h, show, message } from './dom.js';
 import { t, setLocale } from './i18n.js';
 import './portalwords.js';
 import { createPasskey, getPasskey, passkeysSupported } from './portalpasskey.js';
+import { schedulePage } from './portalbook.js';
 
 const params = new URLSearchParams(location.search);
 setLocale(params.get('lang') || '');
@@ -149,10 +150,13 @@ async function home(notice = '') {
     await registerPasskey();
     status.textContent = t('passkeyAdded');
   }));
+  const schedule = h('button', { id: 'open-schedule', class: 'primary', type: 'button' }, t('bookOpen'));
+  schedule.addEventListener('click', () => schedulePage({ back: () => home() }));
   show(h('main', { class: 'card', role: 'main' },
     h('h1', { id: 'welcome' }, t('welcome', { name: me.name })),
     h('p', {}, t('welcomeIntro')),
     status,
+    h('div', { class: 'actions' }, schedule),
     h('div', { class: 'actions' }, passkeysSupported() && me.passkeys === 0 ? addPasskey : null, out, everywhere)));
 }
 

@@ -1,0 +1,139 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+)
+
+// The portal's home: GET /api/portal/home, for the client signed in to the portal (portalAPI)
+// and about them alone. Their sessions are those whose participant row points at their client
+// record: never found by email or phone, so a parent's address shared by two siblings never
+// shows one sibling the other's sessions. A signed-in client without a record (or whose record
+// is gone) gets an empty home, not an error.
+
+// pastSessionsShown is how many past sessions the home lists, latest first: the rest belong to
+// "Download my data".
+const pastSessionsShown = 50
+
+// PortalHome answers GET /api/portal/home.
+type PortalHome struct {
+	Name string `json:"name"`
+	// Locale and TimeZone are the client's (their record's), in which every time is written.
+	Locale   string `json:"locale"`
+	TimeZone string `json:"time_zone"`
+	// Upcoming are the sessions not over yet, soonest first; the first one still to be held is
+	// marked Next. Past are the others, latest first.
+	Upcoming      []PortalSession      `json:"upcoming"`
+	Past          []PortalSession      `json:"past"`
+	Professionals []PortalProfessional `json:"professionals"`
+	Clinic        ClinicView           `json:"clinic"`
+}
+
+// PortalSession is one of the client's sessions as their portal shows it.
+type PortalSession struct {
+	Session SessionView `json:"session"`
+	// Next: the next session the client is expected at.
+	Next bool `json:"next,omitempty"`
+	// CanJoin: a video session whose waiting room is open now (from the window's opening).
+	CanJoin bool `json:"can_join,omitempty"`
+	// Link is the client's own guest link, for an upcoming video session they join from the web
+	// (not for someone booked with their own Matrix account, who joins from their Matrix client).
+	Link string `json:"link,omitempty"`
+	// CallsYou is who will call, for a telephone session: the professional.
+	CallsYou string `json:"calls_you,omitempty"`
+}
+
+// PortalProfessional is a professional assigned to the client, by the name clients see.
+type PortalProfessional struct {
+	Name string `json:"name"`
+}
+
+func (srv *Server) portalHome(_ http.ResponseWriter, r *http.Request, in *portalSignIn) (any, error) {
+	ctx := r.Context()
+	home := PortalHome{Upcoming: []PortalSession{}, Past: []PortalSession{}, Professionals: []PortalProfessional{},
+		Clinic: ClinicView{Name: srv.cfg.ClinicName, Phone: srv.cfg.ClinicPhone}, Locale: "en", TimeZone: "UTC"}
+	c, err := srv.db.Client.Get(ctx, in.clientID)
+	if errors.Is(err, bridge.ErrClientNotFound) {
+		home.Name, _ = srv.clients.ClientName(ctx, in.clientID)
+		return home, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("reading the client's record: %w", err)
+	}
+	home.Name = c.Name()
+	if c.Locale != "" {
+		home.Locale = c.Locale
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err == nil && c.TimeZone != "" && c.TimeZone != "Local" {
+		home.TimeZone = c.TimeZone
+	}
+	for _, pro := range c.Professionals {
+		if name := srv.clinicianName(ctx, pro); name != "" {
+			home.Professionals = append(home.Professionals, PortalProfessional{Name: name})
+		}
+	}
+	sessions, err := srv.db.Client.Sessions(ctx, c.ID)
+	if err != nil {
+		return nil, fmt.Errorf("reading the client's sessions: %w", err)
+	}
+	now := srv.clock.Now()
+	for _, s := range sessions { // latest first
+		item, upcoming, err := srv.portalSession(ctx, s, c.ID, home.TimeZone, home.Locale, now)
+		if err != nil {
+			return nil, err
+		}
+		if item == nil {
+			continue
+		}
+		if upcoming {
+			home.Upcoming = append(home.Upcoming, *item)
+		} else if len(home.Past) < pastSessionsShown {
+			home.Past = append(home.Past, *item)
+		}
+	}
+	slices.Reverse(home.Upcoming) // soonest first
+	for i := range home.Upcoming {
+		if home.Upcoming[i].Session.Status != string(bridge.StatusCancelled) {
+			home.Upcoming[i].Next = true
+			break
+		}
+	}
+	return home, nil
+}
+
+// portalSession is the session as the client sees it, and whether it is still to come; nil
+// when the client has no participant row in it (a session is shown only through their own).
+func (srv *Server) portalSession(ctx context.Context, s *bridge.Session, clientID int64, zone, locale string, now time.Time) (*PortalSession, bool, error) {
+	ps, err := srv.db.Participant.ForSession(ctx, s.ID)
+	if err != nil {
+		return nil, false, fmt.Errorf("reading session %s's participants: %w", s.ID, err)
+	}
+	i := slices.IndexFunc(ps, func(p *bridge.Participant) bool { return p.ClientID == clientID })
+	if i < 0 {
+		return nil, false, nil
+	}
+	p := ps[i]
+	view := srv.sessionView(s, zone, locale)
+	view.ClinicianName = srv.clinicianName(ctx, s.Clinician)
+	item := &PortalSession{Session: view}
+	// A cancelled session whose time has not come stays among the upcoming ones, said cancelled:
+	// the client looking for it finds it where they expect it.
+	upcoming := now.Before(s.End) && s.Status != bridge.StatusEnded
+	if !upcoming || s.Over() {
+		return item, upcoming, nil
+	}
+	if s.Kind == bridge.KindPhone {
+		item.CallsYou = view.ClinicianName
+		return item, true, nil
+	}
+	if item.Link, err = srv.GuestLink(ctx, s, p); err != nil {
+		return nil, false, fmt.Errorf("making the client's link to session %s: %w", s.ID, err)
+	}
+	item.CanJoin = item.Link != "" && s.AcceptsKnocks(now, srv.svc.Window())
+	return item, true, nil
+}

@@ -57,21 +57,17 @@ type PortalProfessional struct {
 func (srv *Server) portalHome(_ http.ResponseWriter, r *http.Request, in *portalSignIn) (any, error) {
 	ctx := r.Context()
 	home := PortalHome{Upcoming: []PortalSession{}, Past: []PortalSession{}, Professionals: []PortalProfessional{},
-		Clinic: ClinicView{Name: srv.cfg.ClinicName, Phone: srv.cfg.ClinicPhone}, Locale: "en", TimeZone: "UTC"}
+		Clinic: ClinicView{Name: srv.cfg.ClinicName, Phone: srv.cfg.ClinicPhone}}
 	c, err := srv.db.Client.Get(ctx, in.clientID)
 	if errors.Is(err, bridge.ErrClientNotFound) {
 		home.Name, _ = srv.clients.ClientName(ctx, in.clientID)
+		home.Locale, home.TimeZone = homeLanguage(r, ""), homeZone(r, "")
 		return home, nil
 	} else if err != nil {
 		return nil, fmt.Errorf("reading the client's record: %w", err)
 	}
 	home.Name = c.Name()
-	if c.Locale != "" {
-		home.Locale = c.Locale
-	}
-	if _, err := time.LoadLocation(c.TimeZone); err == nil && c.TimeZone != "" && c.TimeZone != "Local" {
-		home.TimeZone = c.TimeZone
-	}
+	home.Locale, home.TimeZone = homeLanguage(r, c.Locale), homeZone(r, c.TimeZone)
 	for _, pro := range c.Professionals {
 		if name := srv.clinicianName(ctx, pro); name != "" {
 			home.Professionals = append(home.Professionals, PortalProfessional{Name: name})
@@ -136,4 +132,25 @@ func (srv *Server) portalSession(ctx context.Context, s *bridge.Session, clientI
 	}
 	item.CanJoin = item.Link != "" && s.AcceptsKnocks(now, srv.svc.Window())
 	return item, true, nil
+}
+
+// homeLanguage is the language the home is written in: the page's (?lang=, when the client
+// chose one), else their record's; "" when neither says, and the page keeps its own.
+func homeLanguage(r *http.Request, record string) string {
+	switch lang := r.URL.Query().Get("lang"); lang {
+	case "en", "fr":
+		return lang
+	}
+	return record
+}
+
+// homeZone is where the home writes times: the client's record's zone, else the browser's
+// (?zone=), else UTC.
+func homeZone(r *http.Request, record string) string {
+	for _, z := range []string{record, r.URL.Query().Get("zone")} {
+		if _, err := time.LoadLocation(z); err == nil && z != "" && z != "Local" {
+			return z
+		}
+	}
+	return "UTC"
 }

@@ -121,6 +121,12 @@ func testPortalHome(t *testing.T, kind string) {
 	if soon.Session.Local.Start != "10 h 20" && soon.Session.Local.Start != "10:20" {
 		t.Errorf("the next session's time in Alice's zone: %+v", soon.Session.Local)
 	}
+	// The page's language, when the client chose one, writes the times.
+	var en web.PortalHome
+	if code, data, _ := alice.do("GET", "/api/portal/home?lang=en", nil, nil); code != 200 || json.Unmarshal(data, &en) != nil ||
+		en.Locale != "en" || en.Upcoming[0].Session.Local.Start != "10:20 AM" {
+		t.Errorf("Alice's home in English: %d %+v", code, en.Upcoming[0].Session.Local)
+	}
 	if gone.Next || gone.Link != "" || gone.CanJoin || gone.Session.Status != "cancelled" {
 		t.Errorf("a cancelled session: %+v", gone)
 	}

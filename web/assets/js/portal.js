@@ -6,6 +6,7 @@ import { h, show, message } from './dom.js';
 import { t, setLocale } from './i18n.js';
 import './portalwords.js';
 import { createPasskey, getPasskey, passkeysSupported } from './portalpasskey.js';
+import { showHome } from './portalhome.js';
 
 const params = new URLSearchParams(location.search);
 setLocale(params.get('lang') || '');
@@ -126,7 +127,8 @@ async function registerPasskey() {
   await request('POST', '/api/portal/auth/passkey/register/finish', { body: { ceremony: start.ceremony, credential } });
 }
 
-// home is the signed-in client's page: for now a welcome with their name and the sign-outs.
+// home is the signed-in client's page (portalhome.js): their sessions and professionals, under
+// the sign-outs.
 async function home(notice = '') {
   let me;
   try {
@@ -135,7 +137,10 @@ async function home(notice = '') {
     if (e instanceof ApiError && e.status === 401) return signInPage();
     throw e;
   }
-  const status = h('p', { id: 'message', class: 'hint', role: 'status' }, notice);
+  await showHome({ me, notice, actions: (status) => homeActions(me, status) });
+}
+
+function homeActions(me, status) {
   const out = h('button', { id: 'sign-out', type: 'button' }, t('signOut'));
   const everywhere = h('button', { id: 'sign-out-everywhere', type: 'button' }, t('signOutEverywhere'));
   for (const [button, path] of [[out, 'logout'], [everywhere, 'logout-everywhere']]) {
@@ -149,11 +154,7 @@ async function home(notice = '') {
     await registerPasskey();
     status.textContent = t('passkeyAdded');
   }));
-  show(h('main', { class: 'card', role: 'main' },
-    h('h1', { id: 'welcome' }, t('welcome', { name: me.name })),
-    h('p', {}, t('welcomeIntro')),
-    status,
-    h('div', { class: 'actions' }, passkeysSupported() && me.passkeys === 0 ? addPasskey : null, out, everywhere)));
+  return [passkeysSupported() && me.passkeys === 0 ? addPasskey : null, out, everywhere];
 }
 
 function signedOut() {

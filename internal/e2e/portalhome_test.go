@@ -43,7 +43,9 @@ func (c recordClients) ClientName(ctx context.Context, id int64) (string, error)
 
 type professionalNames map[string]string
 
-func (n professionalNames) ClinicianName(_ context.Context, id string) (string, error) { return n[id], nil }
+func (n professionalNames) ClinicianName(_ context.Context, id string) (string, error) {
+	return n[id], nil
+}
 
 // TestPortalHomeInTheBrowser: Alice signs in to the portal with a code and sees My sessions
 // (the next one on top with its Join button, a telephone session saying who will call, a past

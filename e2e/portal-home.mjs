@@ -65,8 +65,23 @@ await shots(page, 'portal-home-professionals-fr');
 // Join takes her to her own session's page.
 await page.goto(BRIDGE + '/portal?lang=en#sessions');
 await until('the Join button', async () => (await page.locator('a.join').count()) === 1);
+const joinPath = new URL(await page.locator('a.join').getAttribute('href'), BRIDGE).pathname;
 await page.locator('a.join').click();
 await until('the session page', async () => new URL(page.url()).pathname.startsWith('/g/'));
+// Signed in to the portal, her own link offers her portal, open on this session.
+await until('the link to the portal', async () => (await page.locator('#portal-link').count()) === 1);
+check(await text(page, '#portal-link') === 'See all your sessions in your portal', 'the portal link: ' + await text(page, '#portal-link'));
+await shots(page, 'portal-home-session-link-en');
+await page.locator('#portal-link').click();
+await until('the portal on that session', async () => (await page.locator('.portal-session.focused').count()) === 1);
+check(await page.locator('.portal-session.focused').getAttribute('data-session') === 'soon', 'the wrong session is shown');
+
+// In a browser where no one is signed in, the same link offers no portal.
+const other = await launch({ permissions: [] });
+const stranger = await open(other, BRIDGE + joinPath, 'stranger');
+await until('the session page, signed out', async () => (await stranger.locator('#when').count()) === 1);
+check((await stranger.locator('#portal-link').count()) === 0, 'a signed-out browser is offered the portal');
+await other.close();
 
 await browser.close();
 console.log('portal-home scenario passed');

@@ -154,3 +154,18 @@ func homeZone(r *http.Request, record string) string {
 	}
 	return "UTC"
 }
+
+// portalOwns reports whether the client signed in to the portal with the request (its cookie)
+// is clientID: a session page then offers the portal. It renews nothing and refuses nothing.
+func (srv *Server) portalOwns(r *http.Request, clientID int64) bool {
+	if clientID == 0 || srv.clients == nil {
+		return false
+	}
+	cookie, err := r.Cookie(portalCookie)
+	if err != nil || cookie.Value == "" {
+		return false
+	}
+	ps, err := srv.db.PortalSession.Get(r.Context(), hashToken(cookie.Value))
+	now := srv.clock.Now()
+	return err == nil && ps != nil && now.Before(ps.IdleExpiresAt) && now.Before(ps.ExpiresAt) && ps.ClientID == clientID
+}

@@ -145,7 +145,7 @@ func testPortalHome(t *testing.T, kind string) {
 	token := soon.Link[strings.LastIndex(soon.Link, "/")+1:]
 	if code, data, _ := alice.do("GET", "/api/call/state", nil, map[string][]string{"Authorization": {"Bearer " + token}}); code != 200 {
 		t.Fatalf("Alice's link: %d %s", code, data)
-	} else if err := json.Unmarshal(data, &state); err != nil || state.Me.Name != "Alice Martin" || state.Session.ID != "soon" {
+	} else if err := json.Unmarshal(data, &state); err != nil || state.Me.Name != "Alice Martin" || state.Session.ID != "soon" || !state.Me.InPortal {
 		t.Errorf("Alice's link opens %+v (%v)", state.Me, err)
 	}
 
@@ -159,6 +159,13 @@ func testPortalHome(t *testing.T, kind string) {
 	for _, it := range bobs.Upcoming {
 		if it.Link == soon.Link || it.Link == later.Link {
 			t.Errorf("Bob holds Alice's link")
+		}
+	}
+	// Alice's link in Bob's browser, or in a signed-out one, offers no portal: it is not theirs.
+	for name, b := range map[string]*browser{"Bob's": bob, "a signed-out": s.browser()} {
+		var st web.CallState
+		if code, data, _ := b.do("GET", "/api/call/state", nil, map[string][]string{"Authorization": {"Bearer " + token}}); code != 200 || json.Unmarshal(data, &st) != nil || st.Me.InPortal {
+			t.Errorf("Alice's link in %s browser: %d %s", name, code, data)
 		}
 	}
 	// Alice's home did not change for Bob's asking, nor hold his.

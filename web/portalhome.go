@@ -77,14 +77,23 @@ func (srv *Server) portalHome(_ http.ResponseWriter, r *http.Request, in *portal
 	if err != nil {
 		return nil, fmt.Errorf("reading the client's sessions: %w", err)
 	}
+	rows, err := srv.db.Participant.ByClient(ctx, c.ID)
+	if err != nil {
+		return nil, fmt.Errorf("reading the client's places in their sessions: %w", err)
+	}
+	mine := make(map[string]*bridge.Participant, len(rows))
+	for _, p := range rows {
+		mine[p.SessionID] = p
+	}
 	now := srv.clock.Now()
 	for _, s := range sessions { // latest first
-		item, upcoming, err := srv.portalSession(ctx, s, c.ID, home.TimeZone, home.Locale, now)
+		p := mine[s.ID]
+		if p == nil || p.ClientID != c.ID {
+			continue // a session is shown only through the client's own place in it
+		}
+		item, upcoming, err := srv.portalSession(ctx, s, p, home.TimeZone, home.Locale, now)
 		if err != nil {
 			return nil, err
-		}
-		if item == nil {
-			continue
 		}
 		if upcoming {
 			home.Upcoming = append(home.Upcoming, *item)
@@ -102,24 +111,15 @@ func (srv *Server) portalHome(_ http.ResponseWriter, r *http.Request, in *portal
 	return home, nil
 }
 
-// portalSession is the session as the client sees it, and whether it is still to come; nil
-// when the client has no participant row in it (a session is shown only through their own).
-func (srv *Server) portalSession(ctx context.Context, s *bridge.Session, clientID int64, zone, locale string, now time.Time) (*PortalSession, bool, error) {
-	ps, err := srv.db.Participant.ForSession(ctx, s.ID)
-	if err != nil {
-		return nil, false, fmt.Errorf("reading session %s's participants: %w", s.ID, err)
-	}
-	i := slices.IndexFunc(ps, func(p *bridge.Participant) bool { return p.ClientID == clientID })
-	if i < 0 {
-		return nil, false, nil
-	}
-	p := ps[i]
+// portalSession is the session as the client p sees it, and whether it is still to come.
+func (srv *Server) portalSession(ctx context.Context, s *bridge.Session, p *bridge.Participant, zone, locale string, now time.Time) (*PortalSession, bool, error) {
 	view := srv.sessionView(s, zone, locale)
 	view.ClinicianName = srv.clinicianName(ctx, s.Clinician)
 	item := &PortalSession{Session: view}
-	// A cancelled session whose time has not come stays among the upcoming ones, said cancelled:
+	// A session is to come until its waiting room closes (one running late can still be joined)
+	// or it is ended. A cancelled one whose time has not come stays among them, said cancelled:
 	// the client looking for it finds it where they expect it.
-	upcoming := now.Before(s.End) && s.Status != bridge.StatusEnded
+	upcoming := now.Before(s.Closes(srv.svc.Window())) && s.Status != bridge.StatusEnded
 	if !upcoming || s.Over() {
 		return item, upcoming, nil
 	}
@@ -127,6 +127,7 @@ func (srv *Server) portalSession(ctx context.Context, s *bridge.Session, clientI
 		item.CallsYou = view.ClinicianName
 		return item, true, nil
 	}
+	var err error
 	if item.Link, err = srv.GuestLink(ctx, s, p); err != nil {
 		return nil, false, fmt.Errorf("making the client's link to session %s: %w", s.ID, err)
 	}

@@ -33,7 +33,8 @@ const (
 		WHERE s.clinician=$1 AND lower(p.name) LIKE $2 ESCAPE '\' ORDER BY p.name LIMIT 10`
 	contactParticipantsQuery = `SELECT ` + participantColumns + ` FROM telehealth_participant
 		WHERE (email<>'' AND email=$1) OR (phone<>'' AND phone=$2)`
-	isBookedQuery = `SELECT EXISTS(SELECT 1 FROM telehealth_participant p JOIN telehealth_session s ON s.id = p.session_id
+	clientParticipantsQuery = `SELECT ` + participantColumns + ` FROM telehealth_participant WHERE client_id=$1`
+	isBookedQuery           = `SELECT EXISTS(SELECT 1 FROM telehealth_participant p JOIN telehealth_session s ON s.id = p.session_id
 		WHERE p.matrix_id=$1 AND p.state<>'removed' AND s.status NOT IN ('ended', 'cancelled'))`
 )
 
@@ -88,6 +89,12 @@ func (q *ParticipantQuery) Update(ctx context.Context, p *bridge.Participant) er
 // ForSession returns a session's participants in booking order.
 func (q *ParticipantQuery) ForSession(ctx context.Context, sessionID string) ([]*bridge.Participant, error) {
 	return participantRows.NewRowIter(q.db.Query(ctx, sessionParticipantsQuery, sessionID)).AsList()
+}
+
+// ByClient returns the participant rows, in every session, that point at the client record:
+// the client's own places in their sessions (never another's who shares a contact).
+func (q *ParticipantQuery) ByClient(ctx context.Context, clientID int64) ([]*bridge.Participant, error) {
+	return participantRows.NewRowIter(q.db.Query(ctx, clientParticipantsQuery, clientID)).AsList()
 }
 
 // ByContact returns the participants, in any session, booked with this email address or phone

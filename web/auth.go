@@ -263,6 +263,8 @@ type viewer struct {
 	status linkStatus
 	// lang is the page's language (?lang=en|fr), for a viewer without a booked one.
 	lang string
+	// inPortal: a guest whose link is their own as the client signed in to the portal.
+	inPortal bool
 }
 
 // viewerFrom identifies the page's visitor from its bearer token: a guest link token, or a
@@ -277,7 +279,7 @@ func (srv *Server) viewerFrom(r *http.Request) (*viewer, error) {
 		if err != nil {
 			return &viewer{session: s, participant: p, status: status, guest: true}, err
 		}
-		return &viewer{session: s, participant: p, userID: p.MatrixID, guest: true}, nil
+		return &viewer{session: s, participant: p, userID: p.MatrixID, guest: true, inPortal: srv.portalOwns(r, p.ClientID)}, nil
 	}
 	ws, err := srv.db.WebSession.Get(r.Context(), hashToken(token))
 	if err != nil {

@@ -102,6 +102,9 @@ type MeView struct {
 	// PhoneMasked is the number a telephone session calls, masked ("+33 6 •• •• •• 12"): the
 	// participant's own, so that they recognise it; a forwarded link does not give it away.
 	PhoneMasked string `json:"phone_masked,omitempty"`
+	// InPortal: the guest is the client signed in to the portal in this browser, and the page
+	// offers their portal.
+	InPortal bool `json:"in_portal,omitempty"`
 }
 
 func (srv *Server) sessionView(s *bridge.Session, zone, locale string) SessionView {
@@ -140,6 +143,7 @@ func (srv *Server) state(ctx context.Context, v *viewer) (*CallState, error) {
 		p := v.participant
 		zone, locale = p.TimeZone, p.Locale
 		me.Name, me.Number, me.State = p.DisplayName(), p.Number, string(p.State)
+		me.InPortal = v.guest && v.inPortal
 		// A telephone session has no waiting room to enter: the clinician calls.
 		me.CanKnock = v.guest && s.Kind != bridge.KindPhone && s.AcceptsKnocks(srv.clock.Now(), srv.svc.Window()) &&
 			slices.Contains([]bridge.LobbyState{bridge.StateBooked, bridge.StateDenied, bridge.StateLeft}, p.State)

@@ -99,6 +99,8 @@ const (
 	aliceEmail = "alice@example.org"
 	alicePhone = "+33612345678"
 	bobEmail   = "bob@example.org"
+	// carolEmail signs in client 3, whom no test gives a record.
+	carolEmail = "carol@example.org"
 )
 
 func newPortalSite(t *testing.T, kind string) *portalSite {
@@ -115,8 +117,8 @@ func newPortalSite(t *testing.T, kind string) *portalSite {
 		db, svc, clock, zerolog.Nop())
 	codes := &sentCodes{last: map[string]string{}, sent: make(chan struct{}, 1)}
 	srv.UsePortal(&testClients{
-		byContact: map[string]int64{aliceEmail: 1, alicePhone: 1, bobEmail: 2},
-		names:     map[int64]string{1: "Alice", 2: "Bob"},
+		byContact: map[string]int64{aliceEmail: 1, alicePhone: 1, bobEmail: 2, carolEmail: 3},
+		names:     map[int64]string{1: "Alice", 2: "Bob", 3: "Carol"},
 	}, codes)
 	hs := &httptest.Server{Listener: l, Config: &http.Server{Handler: srv.Handler()}}
 	hs.Start()

@@ -228,6 +228,7 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/portal/auth/passkey/login/begin", srv.api(srv.passkeyLoginBegin))
 	mux.HandleFunc("POST /api/portal/auth/passkey/login/finish", srv.api(srv.passkeyLoginFinish))
 	mux.HandleFunc("GET /api/portal/auth/me", srv.portalAPI(srv.portalMe))
+	mux.HandleFunc("GET /api/portal/home", srv.portalAPI(srv.portalHome))
 	mux.HandleFunc("POST /api/portal/auth/password/set", srv.portalAPI(srv.portalSetPassword))
 	mux.HandleFunc("POST /api/portal/auth/passkey/register/begin", srv.portalAPI(srv.passkeyRegisterBegin))
 	mux.HandleFunc("POST /api/portal/auth/passkey/register/finish", srv.portalAPI(srv.passkeyRegisterFinish))

@@ -7,6 +7,7 @@ import { t, setLocale } from './i18n.js';
 import './portalwords.js';
 import { createPasskey, getPasskey, passkeysSupported } from './portalpasskey.js';
 import { schedulePage } from './portalbook.js';
+import { showHome } from './portalhome.js';
 
 const params = new URLSearchParams(location.search);
 setLocale(params.get('lang') || '');
@@ -127,7 +128,8 @@ async function registerPasskey() {
   await request('POST', '/api/portal/auth/passkey/register/finish', { body: { ceremony: start.ceremony, credential } });
 }
 
-// home is the signed-in client's page: for now a welcome with their name and the sign-outs.
+// home is the signed-in client's page (portalhome.js): their sessions and professionals, under
+// the sign-outs.
 async function home(notice = '') {
   let me;
   try {
@@ -136,7 +138,10 @@ async function home(notice = '') {
     if (e instanceof ApiError && e.status === 401) return signInPage();
     throw e;
   }
-  const status = h('p', { id: 'message', class: 'hint', role: 'status' }, notice);
+  await showHome({ me, notice, actions: (status) => homeActions(me, status) });
+}
+
+function homeActions(me, status) {
   const out = h('button', { id: 'sign-out', type: 'button' }, t('signOut'));
   const everywhere = h('button', { id: 'sign-out-everywhere', type: 'button' }, t('signOutEverywhere'));
   for (const [button, path] of [[out, 'logout'], [everywhere, 'logout-everywhere']]) {
@@ -152,12 +157,7 @@ async function home(notice = '') {
   }));
   const schedule = h('button', { id: 'open-schedule', class: 'primary', type: 'button' }, t('bookOpen'));
   schedule.addEventListener('click', () => schedulePage({ back: () => home() }));
-  show(h('main', { class: 'card', role: 'main' },
-    h('h1', { id: 'welcome' }, t('welcome', { name: me.name })),
-    h('p', {}, t('welcomeIntro')),
-    status,
-    h('div', { class: 'actions' }, schedule),
-    h('div', { class: 'actions' }, passkeysSupported() && me.passkeys === 0 ? addPasskey : null, out, everywhere)));
+  return [schedule, passkeysSupported() && me.passkeys === 0 ? addPasskey : null, out, everywhere];
 }
 
 function signedOut() {

@@ -11,6 +11,7 @@ import { errorText } from './callwords.js';
 import { callSupported, unsupportedPage } from './setup.js';
 import { connectCall } from './callmedia.js';
 import { AttendeesPanel, confirmDialog } from './lobby.js';
+import './portalhomewords.js';
 
 // Call extensions: modules that add to the call page (the in-call chat). Each registers with
 // addCallExtension({ mount(ctx) }) before the page starts; mount gets
@@ -162,6 +163,7 @@ export class SessionPage {
       me.host ? null : h('p', { id: 'contact', class: 'contact' }, this.contactLine()),
       h('div', { class: 'actions' }, ...actions,
         this.guest ? h('a', { class: 'button', id: 'my-sessions', href: location.pathname.replace(/\/sessions$/, '') + '/sessions' }, t('mySessions')) : null,
+        this.portalLink('button'),
         me.host && location.pathname !== '/widget' ? h('a', { class: 'button', id: 'back-to-panel', href: '/panel' }, t('backToPanel')) : null)));
     this.frame();
   }
@@ -196,7 +198,8 @@ export class SessionPage {
       h('p', { id: 'phone-call', class: 'phone-call' }, me.phone_masked ? t('phoneCallAt', { phone: me.phone_masked, time }) : t('phoneCallAtNoNumber', { time })),
       h('p', {}, t('phoneNoApp')),
       this.lobbyMessage(),
-      h('p', {}, h('a', { href: location.pathname.replace(/\/sessions$/, '') + '/sessions', id: 'my-sessions' }, t('mySessions')))));
+      h('p', {}, h('a', { href: location.pathname.replace(/\/sessions$/, '') + '/sessions', id: 'my-sessions' }, t('mySessions'))),
+      this.portalLink()));
   }
 
   // showLobbyMessage puts the clinician's latest message on an open waiting page as it comes,
@@ -227,7 +230,18 @@ export class SessionPage {
       h('div', { class: 'actions' }, join),
       this.guest ? h('p', { class: 'links' },
         h('a', { href: location.pathname + '/setup', id: 'test-setup' }, t('testSetup')), ' · ',
-        h('a', { href: location.pathname.replace(/\/sessions$/, '') + '/sessions', id: 'my-sessions' }, t('mySessions'))) : null));
+        h('a', { href: location.pathname.replace(/\/sessions$/, '') + '/sessions', id: 'my-sessions' }, t('mySessions'))) : null,
+      this.portalLink()));
+  }
+
+  // portalLink: a client signed in to the portal, on a link of their own, is offered their
+  // portal, open on this session.
+  portalLink(cls = '') {
+    const { me, session } = this.state;
+    if (!this.guest || !me.in_portal) return null;
+    const href = '/portal?' + new URLSearchParams({ session: session.id }) + '#sessions';
+    const a = h('a', { id: 'portal-link', href, class: cls }, t('inThePortal'));
+    return cls ? a : h('p', { class: 'links' }, a);
   }
 
   // prejoin: permission, preview, level meter, device pickers and the name. Guests then knock;

@@ -7,7 +7,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +27,28 @@ import (
 type settingsSite struct {
 	*portalSite
 	alice, bob *bridge.Client
+	planned    *plannedSessions
+}
+
+// plannedSessions records the sessions the bridge re-plans (the outbox's planning).
+type plannedSessions struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (p *plannedSessions) Plan(_ context.Context, s *bridge.Session) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ids = append(p.ids, s.ID)
+	return nil
+}
+
+func (p *plannedSessions) take() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ids := p.ids
+	p.ids = nil
+	return ids
 }
 
 func newSettingsSite(t *testing.T, kind string) *settingsSite {
@@ -34,6 +58,8 @@ func newSettingsSite(t *testing.T, kind string) *settingsSite {
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))
 	store := db.Store()
 	svc := bridge.New(bridge.Options{Store: store, Clock: clock, Audit: db.Audit, Bot: "@bot:hs", Clients: store})
+	planned := &plannedSessions{}
+	svc.Use(nil, nil, planned, nil)
 	now := clock.Now()
 	alice := &bridge.Client{DisplayName: "Alice Martin", Emails: []string{aliceEmail}, Phones: []string{alicePhone}, Locale: "en",
 		TimeZone: "Europe/Paris", Professionals: []string{"@dr:hs"}, Reminders: bridge.RemindEmail, PortalEnabled: true, CreatedAt: now, UpdatedAt: now}
@@ -75,7 +101,7 @@ func newSettingsSite(t *testing.T, kind string) *settingsSite {
 	hs := &httptest.Server{Listener: l, Config: &http.Server{Handler: srv.Handler()}}
 	hs.Start()
 	t.Cleanup(hs.Close)
-	return &settingsSite{portalSite: &portalSite{t: t, url: url, clock: clock, db: db, web: srv, codes: codes}, alice: alice, bob: bob}
+	return &settingsSite{portalSite: &portalSite{t: t, url: url, clock: clock, db: db, web: srv, codes: codes}, alice: alice, bob: bob, planned: planned}
 }
 
 func (b *browser) settings() web.PortalSettings {
@@ -269,6 +295,9 @@ func testPortalSettingsChangesAndExport(t *testing.T, kind string) {
 			t.Errorf("%v: %d %s", bad, code, body)
 		}
 	}
+	if got := s.planned.take(); len(got) != 0 {
+		t.Errorf("refused changes re-planned %q", got)
+	}
 	code, data, _ := alice.do("POST", "/api/portal/settings", map[string]string{"preferred_name": "Ali", "language": "fr",
 		"time_zone": "America/Montreal", "reminders": "sms"}, nil)
 	var st web.PortalSettings
@@ -277,6 +306,15 @@ func testPortalSettingsChangesAndExport(t *testing.T, kind string) {
 	}
 	if r := s.record(s.alice.ID); r.Locale != "fr" || r.Reminders != bridge.RemindSMS || r.DisplayName != "Alice Martin" {
 		t.Errorf("stored: %+v", r)
+	}
+	// The new preference reaches the outbox: Alice's sessions still to come are re-planned
+	// (not the past one, not Bob's).
+	if got := s.planned.take(); !slices.Equal(got, []string{"ali234"}) {
+		t.Errorf("re-planned after the reminders changed: %q", got)
+	}
+	alice.post("/api/portal/settings", map[string]string{"preferred_name": "Alicia"})
+	if got := s.planned.take(); len(got) != 0 {
+		t.Errorf("a name change re-planned %q", got)
 	}
 	// Text reminders without a phone are refused: Bob has none.
 	bob := s.browser()
@@ -290,7 +328,7 @@ func testPortalSettingsChangesAndExport(t *testing.T, kind string) {
 	if code != 200 || json.Unmarshal(data, &export) != nil {
 		t.Fatalf("export: %d %s", code, data)
 	}
-	if export.Record.DisplayName != "Alice Martin" || export.Record.PreferredName != "Ali" || export.Record.Reminders != "sms" ||
+	if export.Record.DisplayName != "Alice Martin" || export.Record.PreferredName != "Alicia" || export.Record.Reminders != "sms" ||
 		len(export.Sessions) != 2 || export.Sessions[0].Professional != "@dr:hs" {
 		t.Errorf("export: %s", data)
 	}
@@ -308,7 +346,47 @@ func testPortalSettingsChangesAndExport(t *testing.T, kind string) {
 			t.Errorf("the audit trail holds a value: %+v", l)
 		}
 	}
-	if len(actions) != 2 || !strings.Contains(actions[0], "preferred_name,locale,time_zone,reminders") {
+	if len(actions) != 3 || !strings.Contains(actions[0], "preferred_name,locale,time_zone,reminders") {
 		t.Errorf("audit: %q", actions)
+	}
+}
+
+// Changing the password needs the current one, or a code just sent to the client's own
+// address: a sign-in left open is not enough.
+func TestPortalSettingsPasswordChange(t *testing.T) {
+	s := newSettingsSite(t, "sqlite")
+	alice := s.browser()
+	alice.signInWithCode(aliceEmail)
+	// No password yet, no code: refused.
+	if code, body := alice.post("/api/portal/settings/password", map[string]string{"password": "a brand new long password"}); code != 401 {
+		t.Errorf("without proof: %d %s", code, body)
+	}
+	// With a code sent to her own address.
+	if code, body := alice.post("/api/portal/settings/password/code", map[string]string{"lang": "fr"}); code != 200 {
+		t.Fatalf("password code: %d %s", code, body)
+	}
+	c := s.codes.code(t, aliceEmail)
+	if code, body := alice.post("/api/portal/settings/password", map[string]string{"code": wrongCode(c), "password": "a brand new long password"}); code != 401 || errCode(body) != "code_wrong" {
+		t.Errorf("wrong code: %d %s", code, body)
+	}
+	if code, body := alice.post("/api/portal/settings/password", map[string]string{"code": c, "password": "password1234"}); code != 400 || errCode(body) != "weak_password" {
+		t.Errorf("a common password: %d %s", code, body)
+	}
+	if code, body := alice.post("/api/portal/settings/password", map[string]string{"code": c, "password": "a brand new long password"}); code != 200 {
+		t.Fatalf("with the code: %d %s", code, body)
+	}
+	if !alice.settings().HasPassword {
+		t.Error("no password after the change")
+	}
+	// With the current one; a wrong current one is refused.
+	if code, body := alice.post("/api/portal/settings/password", map[string]string{"current": "not the password at all", "password": "another long password here"}); code != 401 || errCode(body) != "password_wrong" {
+		t.Errorf("wrong current password: %d %s", code, body)
+	}
+	if code, body := alice.post("/api/portal/settings/password", map[string]string{"current": "a brand new long password", "password": "another long password here"}); code != 200 {
+		t.Fatalf("with the current password: %d %s", code, body)
+	}
+	hash, _ := s.db.PortalPassword.Get(context.Background(), s.alice.ID)
+	if !bridge.VerifyPassword("another long password here", hash) {
+		t.Error("the new password was not stored")
 	}
 }

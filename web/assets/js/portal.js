@@ -6,6 +6,7 @@ import { h, show, message } from './dom.js';
 import { t, setLocale } from './i18n.js';
 import './portalwords.js';
 import { createPasskey, getPasskey, passkeysSupported } from './portalpasskey.js';
+import { settingsPage } from './portalsettings.js';
 
 const params = new URLSearchParams(location.search);
 setLocale(params.get('lang') || '');
@@ -153,7 +154,8 @@ async function home(notice = '') {
     h('h1', { id: 'welcome' }, t('welcome', { name: me.name })),
     h('p', {}, t('welcomeIntro')),
     status,
-    h('div', { class: 'actions' }, passkeysSupported() && me.passkeys === 0 ? addPasskey : null, out, everywhere)));
+    h('div', { class: 'actions' }, passkeysSupported() && me.passkeys === 0 ? addPasskey : null, out, everywhere),
+    h('div', { class: 'actions' }, h('button', { id: 'open-settings', type: 'button', onclick: () => settingsPage({ back: () => home() }) }, t('settingsTitle')))));
 }
 
 function signedOut() {

@@ -30,6 +30,12 @@ const (
 	purposePassword = "password_change"
 )
 
+// ConfirmationCodeSender sends a code that confirms a change in Settings (its words say so, not
+// "sign in"). A code sender without it sends the sign-in code's words.
+type ConfirmationCodeSender interface {
+	SendConfirmationCode(ctx context.Context, to bridge.PortalContact, code, lang string) error
+}
+
 // PortalSettings is what the Settings page shows.
 type PortalSettings struct {
 	DisplayName   string                    `json:"display_name"`
@@ -136,8 +142,12 @@ func (srv *Server) sendSettingsCode(r *http.Request, clientID int64, purpose, lo
 		lang = "en"
 	}
 	log := zerolog.Ctx(r.Context()).With().Int64("client_id", clientID).Str("purpose", purpose).Logger()
+	send := srv.codes.SendPortalCode
+	if c, ok := srv.codes.(ConfirmationCodeSender); ok {
+		send = c.SendConfirmationCode
+	}
 	go func(ctx context.Context) {
-		if err := srv.codes.SendPortalCode(ctx, to, code, lang); err != nil {
+		if err := send(ctx, to, code, lang); err != nil {
 			log.Err(err).Msg("Failed to send a portal settings code")
 		}
 	}(context.WithoutCancel(r.Context()))

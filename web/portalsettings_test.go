@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,6 +29,7 @@ type settingsSite struct {
 	*portalSite
 	alice, bob *bridge.Client
 	planned    *plannedSessions
+	confirm    *confirmingCodes
 }
 
 // plannedSessions records the sessions the bridge re-plans (the outbox's planning).
@@ -94,14 +96,26 @@ func newSettingsSite(t *testing.T, kind string) *settingsSite {
 	srv := web.New(web.Config{PublicURL: url, SigningKey: []byte("0123456789abcdef0123456789abcdef"), ClinicName: "Clinique"},
 		db, svc, clock, zerolog.Nop())
 	codes := &sentCodes{last: map[string]string{}, sent: make(chan struct{}, 1)}
+	confirm := &confirmingCodes{sentCodes: codes}
 	srv.UsePortal(&testClients{
 		byContact: map[string]int64{aliceEmail: alice.ID, alicePhone: alice.ID, bobEmail: bob.ID},
 		names:     map[int64]string{alice.ID: alice.Name(), bob.ID: bob.Name()},
-	}, codes)
+	}, confirm)
 	hs := &httptest.Server{Listener: l, Config: &http.Server{Handler: srv.Handler()}}
 	hs.Start()
 	t.Cleanup(hs.Close)
-	return &settingsSite{portalSite: &portalSite{t: t, url: url, clock: clock, db: db, web: srv, codes: codes}, alice: alice, bob: bob, planned: planned}
+	return &settingsSite{portalSite: &portalSite{t: t, url: url, clock: clock, db: db, web: srv, codes: codes}, alice: alice, bob: bob, planned: planned, confirm: confirm}
+}
+
+// confirmingCodes sends Settings codes with their own words, counted apart.
+type confirmingCodes struct {
+	*sentCodes
+	confirmations atomic.Int32
+}
+
+func (c *confirmingCodes) SendConfirmationCode(ctx context.Context, to bridge.PortalContact, code, lang string) error {
+	c.confirmations.Add(1)
+	return c.SendPortalCode(ctx, to, code, lang)
 }
 
 func (b *browser) settings() web.PortalSettings {
@@ -197,6 +211,9 @@ func TestPortalSettingsSecurity(t *testing.T) {
 		t.Fatalf("contact code: %d %s", code, body)
 	}
 	code := s.codes.code(t, newEmail)
+	if n := s.confirm.confirmations.Load(); n != 1 {
+		t.Errorf("%d confirmation codes sent, want 1 (not a sign-in code's words)", n)
+	}
 	if c, body := bob.post("/api/portal/settings/contact/verify", map[string]string{"contact": newEmail, "code": code}); c != 401 || errCode(body) != "code_expired" {
 		t.Errorf("bob with alice's contact code: %d %s", c, body)
 	}

@@ -301,7 +301,8 @@ var errCurrentPasswordWrong = errorf(http.StatusUnauthorized, "password_wrong", 
 
 // portalChangePassword sets a new password for a client who proves it is them again: with
 // their current password, or a code just sent to their own contact (for those who have none,
-// or forgot it). A sign-in left open on a shared computer cannot change it.
+// or forgot it). A sign-in left open on a shared computer cannot change it. The client's other
+// sign-ins end.
 func (srv *Server) portalChangePassword(_ http.ResponseWriter, r *http.Request, in *portalSignIn) (any, error) {
 	var req passwordChange
 	if err := decode(r, &req); err != nil {
@@ -338,8 +339,13 @@ func (srv *Server) portalChangePassword(_ http.ResponseWriter, r *http.Request, 
 	if err = srv.db.PortalPassword.Set(r.Context(), in.clientID, hash, srv.clock.Now()); err != nil {
 		return nil, fmt.Errorf("storing a client's password: %w", err)
 	}
+	// Whoever knew the old password may be signed in elsewhere: only this device stays.
+	ended, err := srv.db.PortalSession.DeleteOthers(r.Context(), in.clientID, in.hash)
+	if err != nil {
+		return nil, fmt.Errorf("ending the client's other portal sessions: %w", err)
+	}
 	_ = srv.svc.Audit(portalCtx(r), bridge.AuditEntry{Actor: bridge.ClientActor(in.clientID), Action: bridge.AuditPasswordSet,
-		Subject: bridge.ClientActor(in.clientID), Detail: map[string]string{"from": "settings"}})
+		Subject: bridge.ClientActor(in.clientID), Detail: map[string]string{"from": "settings", "other_sessions_ended": fmt.Sprint(ended)}})
 	return srv.settingsOf(r.Context(), in.clientID)
 }
 

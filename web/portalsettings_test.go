@@ -371,9 +371,17 @@ func testPortalSettingsChangesAndExport(t *testing.T, kind string) {
 // Changing the password needs the current one, or a code just sent to the client's own
 // address: a sign-in left open is not enough.
 func TestPortalSettingsPasswordChange(t *testing.T) {
-	s := newSettingsSite(t, "sqlite")
-	alice := s.browser()
+	for _, kind := range dbtest.Kinds {
+		t.Run(kind, func(t *testing.T) { testPortalSettingsPasswordChange(t, kind) })
+	}
+}
+
+func testPortalSettingsPasswordChange(t *testing.T, kind string) {
+	s := newSettingsSite(t, kind)
+	alice, aliceElsewhere, bob := s.browser(), s.browser(), s.browser()
 	alice.signInWithCode(aliceEmail)
+	aliceElsewhere.signInWithCode(alicePhone)
+	bob.signInWithCode(bobEmail)
 	// No password yet, no code: refused.
 	if code, body := alice.post("/api/portal/settings/password", map[string]string{"password": "a brand new long password"}); code != 401 {
 		t.Errorf("without proof: %d %s", code, body)
@@ -394,6 +402,13 @@ func TestPortalSettingsPasswordChange(t *testing.T) {
 	}
 	if !alice.settings().HasPassword {
 		t.Error("no password after the change")
+	}
+	// Her other device is signed out; this one and Bob's are not.
+	if code, _ := aliceElsewhere.me(); code != 401 {
+		t.Errorf("alice's other sign-in after the password change: %d", code)
+	}
+	if code, _ := bob.me(); code != 200 {
+		t.Errorf("bob's sign-in after alice's password change: %d", code)
 	}
 	// With the current one; a wrong current one is refused.
 	if code, body := alice.post("/api/portal/settings/password", map[string]string{"current": "not the password at all", "password": "another long password here"}); code != 401 || errCode(body) != "password_wrong" {

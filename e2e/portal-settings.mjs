@@ -34,6 +34,22 @@ const saved = await until('the record with sms reminders', async () => {
 });
 check(saved.locale === 'en', 'the language changed with the reminders');
 
+// A new email address: a wrong code changes nothing, the code sent to the new address does.
+await alice.locator('#new-contact').fill('alice.martin@example.net');
+await alice.locator('#send-contact-code').click();
+await alice.locator('#contact-code').waitFor();
+check((await text(alice, '#contact-message')).includes('alice.martin@example.net'), 'no word of the code sent to the new address');
+const newCode = await until('the code sent to the new address', async () => (await control('/code?contact=alice.martin@example.net')).code);
+await alice.locator('#contact-code').fill(String((Number(newCode) + 1) % 1000000).padStart(6, '0'));
+await alice.locator('#confirm-contact').click();
+await until('the wrong code message', async () => (await text(alice, '#contact-message')).includes('This code is not the right one'));
+check((await text(alice, '#current-email')) === 'Email: alice@example.org', 'a wrong code changed the email');
+await alice.locator('#contact-code').fill(newCode);
+await alice.locator('#confirm-contact').click();
+await until('the new email on the page', async () => (await text(alice, '#current-email')) === 'Email: alice.martin@example.net');
+check((await text(alice, '#settings-message')) === 'Your contact details are changed.', 'no word that the contact changed');
+check((await control('/alice')).email === 'alice.martin@example.net', 'the record keeps the old email');
+
 // Download my data: a JSON file of her own record and sessions, nobody else's.
 const [download] = await Promise.all([alice.waitForEvent('download'), alice.locator('#download-data').click()]);
 check(download.suggestedFilename() === 'my-data.json', 'the file is named ' + download.suggestedFilename());

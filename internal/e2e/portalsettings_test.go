@@ -101,7 +101,7 @@ func TestPortalSettingsInTheBrowser(t *testing.T) {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		_ = json.NewEncoder(w).Encode(map[string]string{"reminders": string(c.Reminders), "locale": c.Locale, "preferred_name": c.PreferredName})
+		_ = json.NewEncoder(w).Encode(map[string]string{"reminders": string(c.Reminders), "locale": c.Locale, "preferred_name": c.PreferredName, "email": c.Email()})
 	})
 	ctlSrv := &http.Server{Handler: mux}
 	go func() { _ = ctlSrv.Serve(ctl) }()
@@ -135,6 +135,7 @@ func TestPortalSettingsInTheBrowser(t *testing.T) {
 	}
 	want := []string{
 		bridge.ClientActor(alice.ID) + " client_settings_changed reminders",
+		bridge.ClientActor(alice.ID) + " client_settings_changed email",
 		bridge.ClientActor(alice.ID) + " client_data_exported ",
 		bridge.ClientActor(alice.ID) + " client_settings_changed preferred_name,locale",
 	}

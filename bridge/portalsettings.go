@@ -87,14 +87,58 @@ func (svc *Service) ChangeContact(ctx context.Context, clientID int64, to Portal
 		return nil, err
 	}
 	req := clientRequestOf(c)
-	field := "email"
+	field, old := "email", c.Email()
 	if to.Email != "" {
 		req.Emails = replaceFirst(req.Emails, to.Email)
 	} else {
-		field = "phone"
+		field, old = "phone", c.Phone()
 		req.Phones = replaceFirst(req.Phones, to.Phone)
 	}
+	if err = svc.moveUpcomingContact(ctx, c.ID, old, to); err != nil {
+		return nil, err
+	}
 	return svc.storeOwnRecord(ctx, c, req, []string{field})
+}
+
+// moveUpcomingContact writes the new contact on the client's bookings still to come that used
+// the old one, so that their reminders and notices reach the new address (the record is
+// re-planned after). Past sessions keep what they were booked with.
+func (svc *Service) moveUpcomingContact(ctx context.Context, clientID int64, old string, to PortalContact) error {
+	if old == "" {
+		return nil
+	}
+	sessions, err := svc.clients.ClientSessions(ctx, clientID)
+	if err != nil {
+		return fmt.Errorf("listing client %d's sessions to move their contact: %w", clientID, err)
+	}
+	now := svc.clock.Now()
+	for _, s := range sessions {
+		if s.Over() || !s.Start.After(now) {
+			continue
+		}
+		ps, err := svc.store.Participants(ctx, s.ID)
+		if err != nil {
+			return fmt.Errorf("loading the participants of session %s: %w", s.ID, err)
+		}
+		for _, p := range ps {
+			if p.ClientID != clientID {
+				continue
+			}
+			switch {
+			case to.Email != "" && p.Email == old:
+				p.Email = to.Email
+			case to.Phone != "" && p.Phone == old:
+				p.Phone = to.Phone
+			default:
+				continue
+			}
+			p.UpdatedAt = now
+			if err = svc.store.UpdateParticipant(ctx, p); err != nil {
+				return fmt.Errorf("moving participant %d of session %s to the new contact: %w", p.ID, s.ID, err)
+			}
+		}
+	}
+	return nil
 }
 
 // replaceFirst puts v first in place of list's first element, without duplicates.

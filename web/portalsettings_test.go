@@ -240,6 +240,19 @@ func TestPortalSettingsSecurity(t *testing.T) {
 	if c, _ := alice.post("/api/portal/settings/contact/verify", map[string]string{"contact": newEmail, "code": code}); c != 401 {
 		t.Error("a contact code worked twice")
 	}
+	// Her upcoming session's booking now writes to the new address and was re-planned; the
+	// past group session keeps what it was booked with, and Bob's row in it is untouched.
+	for id, want := range map[string]string{"ali234": newEmail, "grp234": aliceEmail} {
+		ps, _ := s.db.Store().Participants(ctx, id)
+		for _, p := range ps {
+			if p.ClientID == s.alice.ID && p.Email != want || p.ClientID == s.bob.ID && p.Email != bobEmail {
+				t.Errorf("session %s participant %q: email %s", id, p.Name, p.Email)
+			}
+		}
+	}
+	if got := s.planned.take(); !slices.Equal(got, []string{"ali234"}) {
+		t.Errorf("re-planned after the email changed: %q", got)
+	}
 
 	// Brute force: 5 wrong guesses spend a code; 10 wrong per contact in 15 minutes, then 429.
 	const phone2 = "+33698765432"

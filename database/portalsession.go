@@ -90,3 +90,15 @@ func (q *PortalSessionQuery) Prune(ctx context.Context, now time.Time) (int64, e
 	}
 	return res.RowsAffected()
 }
+
+const deleteOtherClientSessions = `DELETE FROM telehealth_portal_session WHERE client_id=$1 AND token_hash<>$2`
+
+// DeleteOthers ends every portal session of the client but the one with keepHash (a password
+// change signs the other devices out) and returns how many.
+func (q *PortalSessionQuery) DeleteOthers(ctx context.Context, clientID int64, keepHash string) (int64, error) {
+	res, err := q.db.Exec(ctx, deleteOtherClientSessions, clientID, keepHash)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

@@ -105,6 +105,8 @@ type Notifier struct {
 	email      EmailSender
 	matrix     MatrixSender
 	smsRate    *rate.Limiter
+	// reminderPrefs are the clients' reminder choices; nil follows the invitation modes.
+	reminderPrefs ReminderPreferences
 
 	// released is false until the sender has put back what a crashed sender left in flight.
 	released atomic.Bool
@@ -166,13 +168,48 @@ type timed struct {
 	due     time.Time
 }
 
-// timedFor lists the reminders a participant gets for the session's current schedule.
-func (nt *Notifier) timedFor(s *bridge.Session, p *bridge.Participant) []timed {
+// ReminderPreferences are the clients' own choices of appointment reminders (the portal's
+// Settings), as the planner reads them.
+type ReminderPreferences interface {
+	// ClientReminders is the client record's preference, or "" when there is no such record.
+	ClientReminders(ctx context.Context, clientID int64) (bridge.ReminderPreference, error)
+}
+
+// UseReminderPreferences makes the planner honour each client's reminder preference; without
+// it, reminders follow the invitation mode.
+func (nt *Notifier) UseReminderPreferences(r ReminderPreferences) { nt.reminderPrefs = r }
+
+// reminderChannels are the channels a participant's appointment reminder goes by: the client
+// record's preference when it names a channel the participant row has a contact for (or
+// none), else their invitation mode.
+func (nt *Notifier) reminderChannels(ctx context.Context, p *bridge.Participant) ([]bridge.Channel, error) {
+	if nt.reminderPrefs != nil && p.ClientID != 0 {
+		pref, err := nt.reminderPrefs.ClientReminders(ctx, p.ClientID)
+		if err != nil {
+			return nil, fmt.Errorf("reading client %d's reminder preference: %w", p.ClientID, err)
+		}
+		switch {
+		case pref == bridge.RemindNone:
+			return nil, nil
+		case pref == bridge.RemindSMS && p.Phone != "":
+			return []bridge.Channel{bridge.ChannelSMS}, nil
+		case pref == bridge.RemindEmail && p.Email != "":
+			return []bridge.Channel{bridge.ChannelEmail}, nil
+		}
+	}
+	return nt.channels(p), nil
+}
+
+// timedFor lists the reminders a participant gets for the session's current schedule; remind
+// are the channels of the appointment reminder.
+func (nt *Notifier) timedFor(s *bridge.Session, p *bridge.Participant, remind []bridge.Channel) []timed {
 	var out []timed
-	for _, ch := range nt.channels(p) {
-		if nt.cfg.ReminderBefore > 0 {
+	if nt.cfg.ReminderBefore > 0 {
+		for _, ch := range remind {
 			out = append(out, timed{bridge.NoticeReminder, ch, s.Start.Add(-nt.cfg.ReminderBefore)})
 		}
+	}
+	for _, ch := range nt.channels(p) {
 		if s.Kind == bridge.KindVideo {
 			out = append(out, timed{bridge.NoticeWindowOpen, ch, s.Opens(nt.cfg.Window)})
 		}
@@ -217,6 +254,11 @@ func (nt *Notifier) Plan(ctx context.Context, s *bridge.Session) error {
 		told := slices.ContainsFunc(mine, func(n *bridge.Notification) bool { return n.Status == bridge.NotificationSent })
 		wanted := nt.channels(p)
 		for _, n := range mine {
+			// Reminders follow the client's preference, not the invitation mode: the timed
+			// rows below settle them.
+			if n.Kind == bridge.NoticeReminder {
+				continue
+			}
 			if n.Channel == bridge.ChannelEmail && !slices.Contains(wanted, bridge.ChannelEmail) ||
 				n.Channel == bridge.ChannelMatrix && !slices.Contains(wanted, bridge.ChannelMatrix) ||
 				n.Channel == bridge.ChannelSMS && !slices.Contains(wanted, bridge.ChannelSMS) && n.Kind != bridge.NoticePhoneIntro && n.Kind != bridge.NoticeMessage {
@@ -253,7 +295,11 @@ func (nt *Notifier) Plan(ctx context.Context, s *bridge.Session) error {
 				newRow(p, bridge.NoticeReschedule, ch, now)
 			}
 		}
-		want := nt.timedFor(s, p)
+		remind, err := nt.reminderChannels(ctx, p)
+		if err != nil {
+			return err
+		}
+		want := nt.timedFor(s, p, remind)
 		for _, n := range mine {
 			if !isTimed(n.Kind) || n.Status != bridge.NotificationPending {
 				continue

@@ -239,6 +239,15 @@ func (srv *Server) Handler() http.Handler {
 	for _, route := range []string{"GET /api/portal/slots", "POST /api/portal/book", "GET /api/portal/professionals"} {
 		mux.Handle(route, booking)
 	}
+	// The portal's Settings (web/portalsettings.go).
+	mux.HandleFunc("GET /api/portal/settings", srv.portalAPI(srv.portalSettings))
+	mux.HandleFunc("POST /api/portal/settings", srv.portalAPI(srv.portalChangeSettings))
+	mux.HandleFunc("POST /api/portal/settings/contact/code", srv.portalAPI(srv.portalContactCode))
+	mux.HandleFunc("POST /api/portal/settings/contact/verify", srv.portalAPI(srv.portalContactVerify))
+	mux.HandleFunc("POST /api/portal/settings/passkeys/remove", srv.portalAPI(srv.portalRemovePasskey))
+	mux.HandleFunc("POST /api/portal/settings/password/code", srv.portalAPI(srv.portalPasswordCode))
+	mux.HandleFunc("POST /api/portal/settings/password", srv.portalAPI(srv.portalChangePassword))
+	mux.HandleFunc("GET /api/portal/settings/export", srv.portalAPI(srv.portalExport))
 	// Anything else under /api/ is an API client's mistake: say so in JSON, like every answer there.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "There is no such API endpoint.", "code": "no_endpoint"})

@@ -137,6 +137,8 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	pages.UseNames(matrix)
 	notifier.Use(pages, clinicDesk{Connector: matrix, panel: pages})
 	notifier.UseMatrix(matrix)
+	// Reminders follow the clients' choices in the portal's Settings.
+	notifier.UseReminderPreferences(clientReminders{db})
 	pages.UsePortal(portalClients{db}, notifier.PortalCodes()) // the client portal's sign-in, on the client records
 	if sms != nil {
 		pages.Mount("/sms/", sms.Webhooks(notifier, cfg.Web.PublicURL))

@@ -8,6 +8,7 @@ import './portalwords.js';
 import { createPasskey, getPasskey, passkeysSupported } from './portalpasskey.js';
 import { schedulePage } from './portalbook.js';
 import { showHome } from './portalhome.js';
+import { settingsPage } from './portalsettings.js';
 
 const params = new URLSearchParams(location.search);
 setLocale(params.get('lang') || '');
@@ -157,7 +158,9 @@ function homeActions(me, status) {
   }));
   const schedule = h('button', { id: 'open-schedule', class: 'primary', type: 'button' }, t('bookOpen'));
   schedule.addEventListener('click', () => schedulePage({ back: () => home() }));
-  return [schedule, passkeysSupported() && me.passkeys === 0 ? addPasskey : null, out, everywhere];
+  const settings = h('button', { id: 'open-settings', type: 'button' }, t('settingsTitle'));
+  settings.addEventListener('click', () => settingsPage({ back: () => home() }));
+  return [schedule, settings, passkeysSupported() && me.passkeys === 0 ? addPasskey : null, out, everywhere];
 }
 
 function signedOut() {

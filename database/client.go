@@ -294,3 +294,23 @@ func (q *ClientQuery) ByContact(ctx context.Context, contact string) ([]int64, e
 	}
 	return ids, nil
 }
+
+// ClientByContact is the portal's sign-in by contact: the one client who holds it. A contact
+// several clients share (siblings with a parent's email) is answered as unknown, so that a code
+// sent there can never open another person's portal; they sign in with a passkey or password.
+func (q *ClientQuery) ClientByContact(ctx context.Context, contact string) (int64, bool, error) {
+	ids, err := q.ByContact(ctx, contact)
+	if err != nil || len(ids) != 1 {
+		return 0, false, err
+	}
+	return ids[0], true, nil
+}
+
+// ClientName is what the portal calls the client.
+func (q *ClientQuery) ClientName(ctx context.Context, id int64) (string, error) {
+	c, err := q.Get(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return c.Name(), nil
+}

@@ -24,6 +24,9 @@ import (
 )
 
 // App is a running bridge.
+// The client records are the portal sign-in's directory.
+var _ web.ClientDirectory = (*database.ClientQuery)(nil)
+
 type App struct {
 	Config    *config.Config
 	Log       zerolog.Logger
@@ -139,7 +142,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	notifier.UseMatrix(matrix)
 	// Reminders follow the clients' choices in the portal's Settings.
 	notifier.UseReminderPreferences(clientReminders{db})
-	pages.UsePortal(portalClients{db}, notifier.PortalCodes()) // the client portal's sign-in, on the client records
+	pages.UsePortal(db.Client, notifier.PortalCodes()) // the client portal's sign-in, on the client records
 	if sms != nil {
 		pages.Mount("/sms/", sms.Webhooks(notifier, cfg.Web.PublicURL))
 	}

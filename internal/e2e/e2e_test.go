@@ -251,21 +251,43 @@ func waitFor(within time.Duration, cond func() bool) error {
 // run runs one scenario file in Node and fails the test with its output if it fails.
 func (h *harness) run(scenario string) string {
 	h.t.Helper()
+	return runNode(h.t, scenario, h.env.Config.Web.PublicURL, h.control, "")
+}
+
+// runNode runs one scenario file in Node against the pages at bridgeURL, with its control
+// server at controlURL and its screenshots under test-artifacts/<artifacts>; it fails the test
+// with the scenario's output if it fails.
+func runNode(t testing.TB, scenario, bridgeURL, controlURL, artifacts string) string {
+	t.Helper()
 	root, _ := filepath.Abs("../..")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", filepath.Join("e2e", scenario))
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(),
-		"BRIDGE_URL="+h.env.Config.Web.PublicURL,
-		"CONTROL_URL="+h.control,
-		"ARTIFACTS_DIR="+filepath.Join(root, "test-artifacts"))
+		"BRIDGE_URL="+bridgeURL,
+		"CONTROL_URL="+controlURL,
+		"ARTIFACTS_DIR="+filepath.Join(root, "test-artifacts", artifacts))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		h.t.Fatalf("%s failed: %v\n%s", scenario, err, out)
+		t.Fatalf("%s failed: %v\n%s", scenario, err, out)
 	}
-	h.t.Logf("%s:\n%s", scenario, strings.TrimSpace(string(out)))
+	t.Logf("%s:\n%s", scenario, strings.TrimSpace(string(out)))
 	return string(out)
+}
+
+// serveControl serves a scenario's control endpoints on loopback until the test ends and
+// returns their URL.
+func serveControl(t testing.TB, control http.Handler) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: control}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return "http://" + l.Addr().String()
 }
 
 func TestCallInTheBrowser(t *testing.T) {

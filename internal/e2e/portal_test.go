@@ -7,13 +7,10 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/rs/zerolog"
@@ -65,7 +62,6 @@ func TestPortalSignInInTheBrowser(t *testing.T) {
 	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
 		t.Fatal("Chromium is missing: `make test` installs it (apt-get install chromium)")
 	}
-	root, _ := filepath.Abs("../..")
 	db := dbtest.Open(t, "sqlite")
 	clock := clockwork.NewFakeClockAt(start)
 	svc := bridge.New(bridge.Options{Store: db.Store(), Clock: clock, Audit: db.Audit, Bot: "@bot:hs"})
@@ -82,10 +78,6 @@ func TestPortalSignInInTheBrowser(t *testing.T) {
 	go func() { _ = site.Serve(l) }()
 	t.Cleanup(func() { _ = site.Close() })
 
-	ctl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	mux := http.NewServeMux()
 	reply := func(w http.ResponseWriter, v any, err error) {
 		if err != nil {
@@ -106,21 +98,7 @@ func TestPortalSignInInTheBrowser(t *testing.T) {
 		defer codes.mu.Unlock()
 		reply(w, map[string]string{"code": codes.codes[r.URL.Query().Get("contact")]}, nil)
 	})
-	ctlSrv := &http.Server{Handler: mux}
-	go func() { _ = ctlSrv.Serve(ctl) }()
-	t.Cleanup(func() { _ = ctlSrv.Close() })
-
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", filepath.Join("e2e", "portal-auth.mjs"))
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "BRIDGE_URL="+publicURL, "CONTROL_URL=http://"+ctl.Addr().String(),
-		"ARTIFACTS_DIR="+filepath.Join(root, "test-artifacts", "portal-auth"))
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("portal-auth.mjs failed: %v\n%s", err, out)
-	}
-	t.Logf("portal-auth.mjs:\n%s", strings.TrimSpace(string(out)))
+	runNode(t, "portal-auth.mjs", publicURL, serveControl(t, mux), "portal-auth")
 
 	// What the browser did is in the trail: sign-ins by enrolment, passkey, code and password.
 	var by []string

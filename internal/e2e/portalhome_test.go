@@ -6,10 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,29 +14,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
-	"github.com/telehealth-bridge/telehealth-bridge/database"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/dbtest"
 	"github.com/telehealth-bridge/telehealth-bridge/web"
 )
-
-// recordClients signs clients in by the contacts of their records, as the application does.
-type recordClients struct{ db *database.Database }
-
-func (c recordClients) ClientByContact(ctx context.Context, contact string) (int64, bool, error) {
-	ids, err := c.db.Client.ByContact(ctx, contact)
-	if err != nil || len(ids) != 1 {
-		return 0, false, err
-	}
-	return ids[0], true, nil
-}
-
-func (c recordClients) ClientName(ctx context.Context, id int64) (string, error) {
-	r, err := c.db.Client.Get(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	return r.Name(), nil
-}
 
 type professionalNames map[string]string
 
@@ -55,7 +32,6 @@ func TestPortalHomeInTheBrowser(t *testing.T) {
 	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
 		t.Fatal("Chromium is missing: `make test` installs it (apt-get install chromium)")
 	}
-	root, _ := filepath.Abs("../..")
 	ctx := context.Background()
 	db := dbtest.Open(t, "sqlite")
 	clock := clockwork.NewFakeClockAt(start)
@@ -96,16 +72,12 @@ func TestPortalHomeInTheBrowser(t *testing.T) {
 	pages := web.New(web.Config{PublicURL: publicURL, SigningKey: []byte("0123456789abcdef0123456789abcdef"),
 		ClinicName: "Clinique du Parc", ClinicPhone: "+33 1 23 45 67 89"}, db, svc, clock, zerolog.Nop())
 	codes := &inbox{codes: map[string]string{}}
-	pages.UsePortal(recordClients{db}, codes)
+	pages.UsePortal(db.Client, codes)
 	pages.UseNames(professionalNames{dr: "Dr Roy"})
 	site := &http.Server{Handler: pages.Handler()}
 	go func() { _ = site.Serve(l) }()
 	t.Cleanup(func() { _ = site.Close() })
 
-	ctl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	mux := http.NewServeMux()
 	// GET /code?contact=: the last code sent there ("" if none).
 	mux.HandleFunc("GET /code", func(w http.ResponseWriter, r *http.Request) {
@@ -113,19 +85,5 @@ func TestPortalHomeInTheBrowser(t *testing.T) {
 		defer codes.mu.Unlock()
 		_ = json.NewEncoder(w).Encode(map[string]string{"code": codes.codes[r.URL.Query().Get("contact")]})
 	})
-	ctlSrv := &http.Server{Handler: mux}
-	go func() { _ = ctlSrv.Serve(ctl) }()
-	t.Cleanup(func() { _ = ctlSrv.Close() })
-
-	runCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(runCtx, "node", filepath.Join("e2e", "portal-home.mjs"))
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "BRIDGE_URL="+publicURL, "CONTROL_URL=http://"+ctl.Addr().String(),
-		"ARTIFACTS_DIR="+filepath.Join(root, "test-artifacts", "portal-home"))
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("portal-home.mjs failed: %v\n%s", err, out)
-	}
-	t.Logf("portal-home.mjs:\n%s", strings.TrimSpace(string(out)))
+	runNode(t, "portal-home.mjs", publicURL, serveControl(t, mux), "portal-home")
 }

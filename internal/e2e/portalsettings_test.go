@@ -6,8 +6,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,29 +15,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
-	"github.com/telehealth-bridge/telehealth-bridge/database"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/dbtest"
 	"github.com/telehealth-bridge/telehealth-bridge/web"
 )
-
-// recordDirectory is the portal's sign-in on the stored client records.
-type recordDirectory struct{ db *database.Database }
-
-func (d recordDirectory) ClientByContact(ctx context.Context, contact string) (int64, bool, error) {
-	ids, err := d.db.Client.ByContact(ctx, contact)
-	if err != nil || len(ids) != 1 {
-		return 0, false, err
-	}
-	return ids[0], true, nil
-}
-
-func (d recordDirectory) ClientName(ctx context.Context, id int64) (string, error) {
-	c, err := d.db.Client.Get(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	return c.Name(), nil
-}
 
 // TestPortalSettingsInTheBrowser: Alice changes her reminders and her language in the portal's
 // Settings and downloads her data (her session, not Bruno's), in English then French.
@@ -47,7 +25,6 @@ func TestPortalSettingsInTheBrowser(t *testing.T) {
 	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
 		t.Fatal("Chromium is missing: `make test` installs it (apt-get install chromium)")
 	}
-	root, _ := filepath.Abs("../..")
 	ctx := context.Background()
 	db := dbtest.Open(t, "sqlite")
 	clock := clockwork.NewFakeClockAt(start)
@@ -79,15 +56,11 @@ func TestPortalSettingsInTheBrowser(t *testing.T) {
 	pages := web.New(web.Config{PublicURL: publicURL, SigningKey: []byte("0123456789abcdef0123456789abcdef"), ClinicName: "Clinique"},
 		db, svc, clock, zerolog.Nop())
 	codes := &inbox{codes: map[string]string{}}
-	pages.UsePortal(recordDirectory{db}, codes)
+	pages.UsePortal(db.Client, codes)
 	site := &http.Server{Handler: pages.Handler()}
 	go func() { _ = site.Serve(l) }()
 	t.Cleanup(func() { _ = site.Close() })
 
-	ctl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /code", func(w http.ResponseWriter, r *http.Request) {
 		codes.mu.Lock()
@@ -103,21 +76,7 @@ func TestPortalSettingsInTheBrowser(t *testing.T) {
 		}
 		_ = json.NewEncoder(w).Encode(map[string]string{"reminders": string(c.Reminders), "locale": c.Locale, "preferred_name": c.PreferredName, "email": c.Email()})
 	})
-	ctlSrv := &http.Server{Handler: mux}
-	go func() { _ = ctlSrv.Serve(ctl) }()
-	t.Cleanup(func() { _ = ctlSrv.Close() })
-
-	runCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(runCtx, "node", filepath.Join("e2e", "portal-settings.mjs"))
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "BRIDGE_URL="+publicURL, "CONTROL_URL=http://"+ctl.Addr().String(),
-		"ARTIFACTS_DIR="+filepath.Join(root, "test-artifacts", "portal-settings"))
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("portal-settings.mjs failed: %v\n%s", err, out)
-	}
-	t.Logf("portal-settings.mjs:\n%s", strings.TrimSpace(string(out)))
+	runNode(t, "portal-settings.mjs", publicURL, serveControl(t, mux), "portal-settings")
 
 	// The trail has the changes (field names only) and the export, by Alice.
 	var got []string

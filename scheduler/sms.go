@@ -127,17 +127,7 @@ func (s *SMS) Send(ctx context.Context, to, body string) (string, error) {
 		ctx, cancel = context.WithTimeout(ctx, sendTimeout)
 		defer cancel()
 	}
-	// twilio-go sends with a background context and keeps no response headers on errors: a
-	// transport per call carries the caller's context, sends to APIURL and keeps the status
-	// and Retry-After of the answer.
-	rt := &twilioTransport{ctx: ctx, base: s.transport, api: s.api}
-	c := &client.Client{
-		Credentials: client.NewCredentials(s.cfg.AccountSID, s.cfg.AuthToken),
-		HTTPClient: &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		}},
-	}
-	c.SetAccountSid(s.cfg.AccountSID)
+	c, rt := twilioClient(ctx, s.transport, s.api, s.cfg.AccountSID, s.cfg.AuthToken)
 	params := &openapi.CreateMessageParams{}
 	params.SetTo(to).SetBody(body)
 	if s.cfg.MessagingServiceSID != "" {
@@ -164,6 +154,21 @@ func (s *SMS) Send(ctx context.Context, to, body string) (string, error) {
 	}
 	s.log.Info().Str("provider_id", *msg.Sid).Str("status", status).Msg("SMS accepted")
 	return *msg.Sid, nil
+}
+
+// twilioClient is a twilio-go client for one request. twilio-go sends with a background
+// context and keeps no response headers on errors: a transport per call carries the caller's
+// context, sends to the configured API root and keeps the status and Retry-After of the answer.
+func twilioClient(ctx context.Context, base http.RoundTripper, api *url.URL, sid, token string) (*client.Client, *twilioTransport) {
+	rt := &twilioTransport{ctx: ctx, base: base, api: api}
+	c := &client.Client{
+		Credentials: client.NewCredentials(sid, token),
+		HTTPClient: &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}},
+	}
+	c.SetAccountSid(sid)
+	return c, rt
 }
 
 // twilioTransport sends twilio-go's requests to the configured API root with the caller's

@@ -103,14 +103,7 @@ func (v *Voice) Ring(ctx context.Context, a *bridge.CallAttempt, clinicianPhone 
 		ctx, cancel = context.WithTimeout(ctx, sendTimeout)
 		defer cancel()
 	}
-	rt := &twilioTransport{ctx: ctx, base: v.transport, api: v.api}
-	c := &client.Client{
-		Credentials: client.NewCredentials(v.cfg.AccountSID, v.cfg.AuthToken),
-		HTTPClient: &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		}},
-	}
-	c.SetAccountSid(v.cfg.AccountSID)
+	c, rt := twilioClient(ctx, v.transport, v.api, v.cfg.AccountSID, v.cfg.AuthToken)
 	params := &openapi.CreateCallParams{}
 	params.SetTo(clinicianPhone).SetFrom(v.cfg.CallerID).SetTwiml(v.promptTwiML(a.ID)).
 		SetTimeout(int(v.cfg.RingTimeout.Seconds())).

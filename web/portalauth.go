@@ -487,6 +487,12 @@ func (srv *Server) portalSetPassword(_ http.ResponseWriter, r *http.Request, in 
 // address's fragment, which browsers never send to servers (nor mail scanners fetch); the
 // page posts it.
 func (srv *Server) PortalEnrolLink(ctx context.Context, clientID int64) (string, error) {
+	return srv.enrolLink(ctx, "", clientID)
+}
+
+// enrolLink is PortalEnrolLink made by actor (a clinician; "" for the bridge itself), as the
+// audit trail records it.
+func (srv *Server) enrolLink(ctx context.Context, actor string, clientID int64) (string, error) {
 	if clientID <= 0 {
 		return "", fmt.Errorf("no client record %d", clientID)
 	}
@@ -499,7 +505,7 @@ func (srv *Server) PortalEnrolLink(ctx context.Context, clientID int64) (string,
 	if err != nil {
 		return "", fmt.Errorf("storing an enrolment link: %w", err)
 	}
-	_ = srv.svc.Audit(ctx, bridge.AuditEntry{Action: bridge.AuditLinkIssued, Subject: bridge.ClientActor(clientID), Detail: map[string]string{"kind": "portal_enrol"}})
+	_ = srv.svc.Audit(ctx, bridge.AuditEntry{Actor: actor, Action: bridge.AuditLinkIssued, Subject: bridge.ClientActor(clientID), Detail: map[string]string{"kind": "portal_enrol"}})
 	return srv.cfg.PublicURL + "/portal/enrol#" + token, nil
 }
 

@@ -33,7 +33,7 @@ export async function clientsPage(ctx, query = '') {
       h('button', { type: 'button', class: 'client-open', onclick: () => clientRecord(ctx, c.id, search.value) },
         h('span', { class: 'name' }, c.display_name),
         c.preferred_name ? h('span', { class: 'preferred' }, ` (${c.preferred_name})`) : null,
-        h('span', { class: 'contact' }, [c.emails[0], c.phones[0]].filter(Boolean).join(' · ')),
+        h('span', { class: 'client-contact' }, [c.emails[0], c.phones[0]].filter(Boolean).join(' · ')),
         c.portal_enabled ? h('span', { class: 'badge portal-badge' }, cw.portalOn) : null))));
     if (!clients.length) list.append(h('li', { class: 'hint' }, q ? cw.none : cw.empty));
   };
@@ -212,8 +212,8 @@ function portalSection(ctx, c) {
 // then past ones (latest on top), each with its status.
 function sessionsSection(ctx, sessions) {
   const cw = ctx.words.clients;
-  const now = Date.now();
-  const over = (s) => s.status === 'ended' || s.status === 'cancelled' || s.end < now;
+  // The bridge's status says whether a session is over (its clock, not this browser's).
+  const over = (s) => s.status === 'ended' || s.status === 'cancelled';
   const upcoming = sessions.filter((s) => !over(s)).sort((a, b) => a.start - b.start);
   const past = sessions.filter(over).sort((a, b) => b.start - a.start);
   const item = (s) => h('li', { class: 'client-session', 'data-session': s.id, 'data-status': s.status },

@@ -133,7 +133,7 @@ func (svc *Service) UpdateClient(ctx context.Context, actor string, id int64, re
 	}
 	c.ID, c.CreatedAt, c.UpdatedAt = old.ID, old.CreatedAt, svc.clock.Now()
 	// The portal opens and closes only through SetClientPortal: an edit keeps it as it is.
-	c.PortalEnabled = old.PortalEnabled
+	c.PortalEnabled, c.PortalClosed = old.PortalEnabled, old.PortalClosed
 	if err = svc.clients.UpdateClient(ctx, c); err != nil {
 		return nil, fmt.Errorf("storing client %d: %w", id, err)
 	}
@@ -153,9 +153,9 @@ func (svc *Service) SetClientPortal(ctx context.Context, actor string, id int64,
 	if on {
 		action = AuditClientPortalEnabled
 	}
-	if c.PortalEnabled != on {
-		c.PortalEnabled, c.UpdatedAt = on, svc.clock.Now()
-		if err = svc.clients.UpdateClient(ctx, c); err != nil {
+	if c.PortalEnabled != on || c.PortalClosed == on {
+		c.PortalEnabled, c.PortalClosed, c.UpdatedAt = on, !on, svc.clock.Now()
+		if err = svc.clients.SetClientPortal(ctx, id, c.PortalEnabled, c.PortalClosed, c.UpdatedAt); err != nil {
 			return nil, fmt.Errorf("storing client %d's portal: %w", id, err)
 		}
 	}

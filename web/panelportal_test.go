@@ -54,6 +54,24 @@ func enrolments(t *testing.T, box *smtptest.Server) []enrolment {
 	return out
 }
 
+var signInCode = regexp.MustCompile(`(\d{6}) is your code`)
+
+// waitCodes waits for n sign-in code emails to the address and returns their codes.
+func waitCodes(t *testing.T, box *smtptest.Server, to string, n int) []string {
+	t.Helper()
+	var codes []string
+	bridgetest.Eventually(t, wait, fmt.Sprintf("%d sign-in codes", n), func() bool {
+		codes = nil
+		for _, m := range box.Messages() {
+			if found := signInCode.FindStringSubmatch(string(m.Data)); found != nil && m.To[0] == to {
+				codes = append(codes, found[1])
+			}
+		}
+		return len(codes) >= n
+	})
+	return codes
+}
+
 func waitEnrolments(t *testing.T, box *smtptest.Server, n int) []enrolment {
 	t.Helper()
 	var got []enrolment
@@ -263,6 +281,27 @@ func TestPanelClientPortal(t *testing.T) {
 	}
 	if !s.env.Audited(t, dr, bridge.AuditClientPortalDisabled, "", map[string]string{"signed_out": "1"}) {
 		t.Error("closing the portal is not in the audit trail")
+	}
+
+	// A closed portal opens with no code either, until a clinician enables it again.
+	codeSignIn := func(n int) (int, apiErr) {
+		b := s.anonymous()
+		var e apiErr
+		if code, body := b.raw("POST", "/api/portal/auth/code", map[string]string{"contact": "jane@example.org"}); code != 200 {
+			t.Fatalf("asking for a code: %d %s", code, body)
+		}
+		codes := waitCodes(t, box, "jane@example.org", n)
+		code := b.call("POST", "/api/portal/auth/code/verify", "", map[string]string{"contact": "jane@example.org", "code": codes[n-1]}, &e)
+		return code, e
+	}
+	if code, e := codeSignIn(1); code != http.StatusForbidden || e.Code != "portal_closed" {
+		t.Errorf("a code sign-in to a closed portal: %d %+v", code, e)
+	}
+	if code, body := s.raw("POST", fmt.Sprintf("/api/panel/clients/%d/portal", jane.ID), nil); code != 200 {
+		t.Fatalf("enabling the portal again: %d %s", code, body)
+	}
+	if code, e := codeSignIn(2); code != 200 {
+		t.Errorf("a code sign-in once the portal is open again: %d %+v", code, e)
 	}
 
 	// A record without any contact: nothing to send, nothing changes.

@@ -27,6 +27,9 @@ import (
 // The client records are the portal sign-in's directory.
 var _ web.ClientDirectory = (*database.ClientQuery)(nil)
 
+// The client records also say which portals the clinic closed.
+var _ web.PortalGate = (*database.ClientQuery)(nil)
+
 type App struct {
 	Config    *config.Config
 	Log       zerolog.Logger

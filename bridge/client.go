@@ -43,7 +43,7 @@ type Client struct {
 	// again. A record whose portal was never opened is not closed.
 	PortalClosed bool
 	CreatedAt    time.Time
-	UpdatedAt     time.Time
+	UpdatedAt    time.Time
 }
 
 // Name is what to call the client: their preferred name if they gave one.

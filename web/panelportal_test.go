@@ -17,6 +17,7 @@ import (
 	"github.com/telehealth-bridge/telehealth-bridge/internal/bridgetest"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/hstest"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/smtptest"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/twiliotest"
 	"github.com/telehealth-bridge/telehealth-bridge/web"
 )
 
@@ -369,5 +370,43 @@ func TestEnrolOnFirstBooking(t *testing.T) {
 	// The background sends have had their chance: nothing more came.
 	if n := len(enrolments(t, box)); n != 1 {
 		t.Errorf("%d enrolments, want 1 (Ana's first booking only)", n)
+	}
+}
+
+// TestPanelPortalBySMS: a record without an email gets its enrolment by text message, with the
+// link and the clinic's name only; a record with both gets it by email.
+func TestPanelPortalBySMS(t *testing.T) {
+	sms := twiliotest.StartFake(t)
+	s, box := newMailSite(t, func(v map[string]any) {
+		v["notifications.sms.account_sid"] = voiceSID
+		v["notifications.sms.auth_token"] = voiceToken
+		v["notifications.sms.from"] = clinicCallerID
+		v["notifications.sms.api_url"] = sms.URL
+	})
+	s.login(roomWithBot(t, s))
+	var leo, mia clientPage
+	if code := s.call("POST", "/api/panel/clients", "", web.ClientForm{DisplayName: "Leo Martin", Phones: []string{"06 12 34 56 78"}, PhoneRegion: "FR"}, &leo); code != 200 {
+		t.Fatalf("creating Leo: %d", code)
+	}
+	if code := s.call("POST", "/api/panel/clients", "", web.ClientForm{DisplayName: "Mia Martin", Emails: []string{"mia@example.org"}, Phones: []string{"+33611111111"}}, &mia); code != 200 {
+		t.Fatalf("creating Mia: %d", code)
+	}
+	code, body := s.raw("POST", fmt.Sprintf("/api/panel/clients/%d/portal", leo.Client.ID), nil)
+	if code != 200 || !strings.Contains(body, `"sent_by":"sms"`) || strings.Contains(body, "/portal/enrol") {
+		t.Fatalf("enabling Leo's portal: %d %s", code, body)
+	}
+	got := sms.WaitFor(t, 1, wait)[0]
+	if got.To != "+33612345678" || !enrolLink.MatchString(got.Body) || !strings.Contains(got.Body, "Clinique du Parc") ||
+		strings.Contains(got.Body, "Leo") || strings.Contains(got.Body, "Martin") {
+		t.Errorf("Leo's enrolment SMS to %s: %q", got.To, got.Body)
+	}
+	if code, body := s.raw("POST", fmt.Sprintf("/api/panel/clients/%d/portal", mia.Client.ID), nil); code != 200 || !strings.Contains(body, `"sent_by":"email"`) {
+		t.Fatalf("enabling Mia's portal: %d %s", code, body)
+	}
+	if got := waitEnrolments(t, box, 1)[0]; got.to != "mia@example.org" {
+		t.Errorf("Mia's enrolment went to %s", got.to)
+	}
+	if n := len(sms.Messages()); n != 1 {
+		t.Errorf("%d SMS, want Leo's only", n)
 	}
 }

@@ -232,7 +232,12 @@ function messagesSection(ctx, clientID) {
   const section = h('section', { id: 'client-messages', class: 'card', hidden: true },
     h('h2', {}, ctx.words.clients.messages), h('p', { class: 'hint' }, ctx.words.clients.messagesSoon));
   import('./panelmessages.js')
-    .then((m) => { if (typeof m.mountClientMessages === 'function') { section.hidden = false; m.mountClientMessages(section, clientID); } })
+    .then((m) => {
+      if (typeof m.mountClientMessages !== 'function') return;
+      section.replaceChildren();
+      section.hidden = false;
+      m.mountClientMessages(section, clientID);
+    })
     .catch(() => { /* no message thread in this bridge: the section stays hidden */ });
   return section;
 }

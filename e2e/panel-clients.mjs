@@ -43,12 +43,27 @@ check(await panel.locator('#portal-resend').count() === 1 && await panel.locator
 check(!(await panel.content()).includes('/portal/enrol'), 'the panel shows the enrolment link');
 await shots(panel, 'client-record-en');
 
+// A new client: a bad number is refused next to its field, the name typed stays.
+await panel.locator('#clients-back').click();
+await panel.locator('#new-client').click();
+await panel.locator('#display_name').fill('Noa Petit');
+await panel.locator('#phones').fill('12');
+await panel.locator('#client-save').click();
+await until('the phone error', async () => (await text(panel, '#phones-error')) !== '');
+check(await panel.locator('#display_name').inputValue() === 'Noa Petit', 'the name typed was lost');
+await shots(panel, 'client-new-error-en');
+await panel.locator('#phones').fill('+33 6 98 76 54 32');
+await panel.locator('#client-save').click();
+await until("Noa's new record", async () => (await text(panel, '#client-title')) === 'Noa Petit');
+check(await panel.locator('#phones').inputValue() === '+33698765432', 'the new record does not show the stored number');
+check(await panel.locator('#portal-enable').count() === 1, 'a new record has its portal open');
+
 // The same page in French.
 const fr = await browser.newPage();
 await fr.addInitScript(() => Object.defineProperty(navigator, 'language', { get: () => 'fr-FR' }));
 await fr.goto(panel.url());
 await fr.locator('#open-clients').click();
-await until('the French list', async () => (await fr.locator('#client-list .client-item').count()) === 2);
+await until('the French list', async () => (await fr.locator('#client-list .client-item').count()) === 3);
 await fr.locator('#client-list .client-item[data-client] .client-open').first().click();
 await until('the French record', async () => (await text(fr, '#portal-state')).includes('espace client'));
 await shots(fr, 'client-record-fr');

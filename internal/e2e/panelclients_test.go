@@ -15,7 +15,8 @@ import (
 // searches a client, opens the record, edits the preferred name (after a refused email, nothing
 // typed lost) and enables the portal; the enrolment email arrives on the loopback SMTP server;
 // the client opens its link, creates a password and reaches the portal home showing their
-// session. The enrolment link never shows on the panel.
+// session. The enrolment link never shows on the panel. A new client is created, after a refused
+// phone number.
 func TestPanelClientsInTheBrowser(t *testing.T) {
 	box := smtptest.Start(t)
 	h := newHarnessWith(t, func(cfg map[string]any, _ string) {
@@ -48,5 +49,8 @@ func TestPanelClientsInTheBrowser(t *testing.T) {
 	}
 	if len(found) != 1 || found[0].PreferredName != "Jenny" || !found[0].PortalEnabled {
 		t.Fatalf("Jane's record after the scenario: %+v", found)
+	}
+	if noa, _ := h.env.App.Sessions.FindClients(ctx, h.clinician.UserID.String(), "noa", 0); len(noa) != 1 || noa[0].Phone() != "+33698765432" {
+		t.Errorf("the record created on the panel: %+v", noa)
 	}
 }

@@ -85,7 +85,7 @@ function clientForm(ctx, page, query) {
   const region = h('select', { id: 'phone_region' }, [['', ctx.words.international], ...['FR', 'BE', 'CH', 'CA', 'US', 'GB'].map((r) => [r, names ? names.of(r) : r])]
     .map(([v, label]) => h('option', { value: v }, label)));
   const reminders = h('select', { id: 'reminders' },
-    [['', '—'], ['email', cw.remindEmail], ['sms', cw.remindSMS], ['none', cw.remindNone]].map(([v, label]) => h('option', { value: v, selected: v === (c.reminders || '') }, label)));
+    [['', cw.remindAuto], ['email', cw.remindEmail], ['sms', cw.remindSMS], ['none', cw.remindNone]].map(([v, label]) => h('option', { value: v, selected: v === (c.reminders || '') }, label)));
   const lang = h('select', { id: 'locale' }, [['en', 'English'], ['fr', 'Français']].map(([v, label]) => h('option', { value: v, selected: v === c.locale }, label)));
   const formError = h('p', { class: 'error', id: 'client-form-error', role: 'alert' });
   const saved = h('p', { class: 'hint', id: 'client-saved', role: 'status' });

@@ -179,6 +179,7 @@ function portalSection(ctx, c) {
     try {
       const got = await ctx.api(method, path, {});
       c.portal_enabled = got.client.portal_enabled;
+      c.portal_closed = got.client.portal_closed;
       render();
       status.textContent = after(got);
     } catch (e) {
@@ -190,8 +191,8 @@ function portalSection(ctx, c) {
   const sent = (got) => (got.sent_by === 'sms' ? cw.sentSMS : cw.sentEmail);
   const path = (what) => `/api/panel/clients/${encodeURIComponent(c.id)}/${what}`;
   const render = () => {
-    state.textContent = c.portal_enabled ? cw.portalIsOn : cw.portalIsOff;
-    section.dataset.portal = c.portal_enabled ? 'on' : 'off';
+    state.textContent = c.portal_enabled ? cw.portalIsOn : (c.portal_closed ? cw.portalIsClosed : cw.portalIsOff);
+    section.dataset.portal = c.portal_enabled ? 'on' : (c.portal_closed ? 'closed' : 'off');
     if (!c.portal_enabled) {
       const enable = h('button', { type: 'button', class: 'primary', id: 'portal-enable', onclick: () => run(enable, 'POST', path('portal'), sent) }, cw.enable);
       buttons.replaceChildren(enable);

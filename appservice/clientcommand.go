@@ -42,6 +42,15 @@ func cmdClient(ce *commandEvent) {
 		if len(c.Professionals) > 0 {
 			n.text("Professionals: " + strings.Join(c.Professionals, ", ")).line()
 		}
+		// The portal is opened, its enrolment sent and closed on the panel's Clients page.
+		switch {
+		case c.PortalEnabled:
+			n.text("Client portal: open").line()
+		case c.PortalClosed:
+			n.text("Client portal: disabled (enable it on the panel's Clients page)").line()
+		default:
+			n.text("Client portal: not open (enable it on the panel's Clients page)").line()
+		}
 		if len(sessions) == 0 {
 			n.text("No sessions with you.")
 		} else {

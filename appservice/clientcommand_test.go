@@ -29,6 +29,7 @@ func TestClientCommand(t *testing.T) {
 	// One match: the record and the sessions; audited as a view of that record.
 	l.command("!client jane d", "Jane Doe · jane@example.org")
 	l.command("!client JANE DOE", janeSession.ID)
+	l.command("!client JANE DOE", "Client portal: not open")
 	_, ps, _ := l.env.App.Sessions.Lobby(ctx, "", janeSession.ID)
 	if !l.env.Audited(t, l.clinician.UserID.String(), bridge.AuditParticipantDataViewed, "", map[string]string{"view": "client", "via": "matrix"}) {
 		t.Error("!client's view of a record is not in the audit trail")

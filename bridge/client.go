@@ -39,8 +39,11 @@ type Client struct {
 	Reminders     ReminderPreference
 	// PortalEnabled: the clinic has opened the client portal to them.
 	PortalEnabled bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// PortalClosed: the clinic closed their portal; no sign-in opens it until it is enabled
+	// again. A record whose portal was never opened is not closed.
+	PortalClosed bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Name is what to call the client: their preferred name if they gave one.
@@ -94,6 +97,9 @@ type ClientStore interface {
 	ClientSessions(ctx context.Context, id int64) ([]*Session, error)
 	// LinkParticipant points a participant row at a client record.
 	LinkParticipant(ctx context.Context, participantID, clientID int64) error
+	// SetClientPortal stores whether the client's portal is open, or closed by the clinic:
+	// the only write of these two, which a record's edit leaves as they are.
+	SetClientPortal(ctx context.Context, id int64, enabled, closed bool, at time.Time) error
 }
 
 // ClientQuery selects client records.

@@ -106,6 +106,8 @@ func (svc *Service) CreateClient(ctx context.Context, actor string, req ClientRe
 	if err != nil {
 		return nil, &InvalidClientError{Err: err}
 	}
+	// The portal opens only through SetClientPortal, which the enrolment message goes with.
+	c.PortalEnabled = false
 	if len(c.Professionals) == 0 || !svc.isAdmin(actor) && !slices.Contains(c.Professionals, actor) {
 		// A clinician cannot create a record they could not see afterwards.
 		c.Professionals = append([]string{actor}, c.Professionals...)
@@ -130,10 +132,34 @@ func (svc *Service) UpdateClient(ctx context.Context, actor string, id int64, re
 		return nil, &InvalidClientError{Err: err}
 	}
 	c.ID, c.CreatedAt, c.UpdatedAt = old.ID, old.CreatedAt, svc.clock.Now()
+	// The portal opens and closes only through SetClientPortal: an edit keeps it as it is.
+	c.PortalEnabled, c.PortalClosed = old.PortalEnabled, old.PortalClosed
 	if err = svc.clients.UpdateClient(ctx, c); err != nil {
 		return nil, fmt.Errorf("storing client %d: %w", id, err)
 	}
 	_ = svc.Audit(ctx, AuditEntry{Actor: actor, Action: AuditClientUpdated, Subject: ClientSubject(c.ID)})
+	return c, nil
+}
+
+// SetClientPortal opens (on) or closes the client portal of a record the actor may see, and
+// records it in the audit trail with detail (such as "via": "first_booking"). Sending the
+// enrolment and ending the client's sign-ins are the caller's (the web pages own both).
+func (svc *Service) SetClientPortal(ctx context.Context, actor string, id int64, on bool, detail map[string]string) (*Client, error) {
+	c, err := svc.Client(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	action := AuditClientPortalDisabled
+	if on {
+		action = AuditClientPortalEnabled
+	}
+	if c.PortalEnabled != on || c.PortalClosed == on {
+		c.PortalEnabled, c.PortalClosed, c.UpdatedAt = on, !on, svc.clock.Now()
+		if err = svc.clients.SetClientPortal(ctx, id, c.PortalEnabled, c.PortalClosed, c.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("storing client %d's portal: %w", id, err)
+		}
+	}
+	_ = svc.Audit(ctx, AuditEntry{Actor: actor, Action: action, Subject: ClientSubject(id), Detail: detail})
 	return c, nil
 }
 
@@ -238,4 +264,11 @@ const (
 	AuditClientUpdated AuditAction = "client_updated"
 	// AuditClientLinked: a participant was pointed at a client record (Detail "client").
 	AuditClientLinked AuditAction = "client_linked"
+	// AuditClientPortalEnabled and AuditClientPortalDisabled: the clinic opened or closed a
+	// client's portal (Detail "via": "first_booking" when a booking opened it).
+	AuditClientPortalEnabled  AuditAction = "client_portal_enabled"
+	AuditClientPortalDisabled AuditAction = "client_portal_disabled"
+	// AuditPortalEnrolmentSent: an enrolment link went to the client (Detail "channel": email
+	// or sms; never the link or the address).
+	AuditPortalEnrolmentSent AuditAction = "portal_enrolment_sent"
 )

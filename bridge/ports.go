@@ -94,6 +94,13 @@ type Watcher interface {
 	LobbyChanged(s *Session, ps []*Participant)
 }
 
+// BookingWatcher hears of each new booking once it is stored, with its participants pointed at
+// their client records (the web pages send the portal enrolment on a first booking). It must
+// not block.
+type BookingWatcher interface {
+	Booked(ctx context.Context, s *Session, ps []*Participant)
+}
+
 // Lifecycle is an event in the session's room that integrators can follow.
 type Lifecycle struct {
 	Action      LifecycleAction

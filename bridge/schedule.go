@@ -98,6 +98,9 @@ func (svc *Service) Schedule(ctx context.Context, req ScheduleRequest) (*Session
 	svc.emit(ctx, s, Lifecycle{Action: LifeScheduled, Actor: req.Clinician})
 	svc.auditSession(ctx, s, AuditSchedule, req.Clinician, map[string]string{"participants": strconv.Itoa(len(participants))})
 	svc.replan(ctx, s)
+	for _, w := range svc.bookings {
+		w.Booked(ctx, s, participants)
+	}
 	zerolog.Ctx(ctx).Info().Str("session_id", s.ID).Stringer("start", s.Start).Msg("Session scheduled")
 	return s, nil
 }

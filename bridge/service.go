@@ -29,6 +29,7 @@ type Service struct {
 	plan     Planner
 	calls    Calls
 	watchers []Watcher
+	bookings []BookingWatcher
 	// phone holds telephone sessions' call attempts (service_phone.go).
 	phone phoneCalls
 	// texter carries clinicians' own text messages (the outbox).
@@ -121,6 +122,9 @@ func (svc *Service) sendEmission(em emission) {
 
 // Watch adds a watcher of lobby changes. Call it before the service runs.
 func (svc *Service) Watch(w Watcher) { svc.watchers = append(svc.watchers, w) }
+
+// WatchBookings adds a booking watcher (before the service runs).
+func (svc *Service) WatchBookings(w BookingWatcher) { svc.bookings = append(svc.bookings, w) }
 
 // Window is the join window the service applies.
 func (svc *Service) Window() Window { return svc.window }

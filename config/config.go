@@ -174,10 +174,15 @@ type SMSConfig struct {
 	StatusCallback      bool    `yaml:"status_callback"`
 }
 
-// PortalConfig is the client portal's part of the config: how long a sign-in lasts.
+// PortalConfig is the client portal's part of the config: how long a sign-in lasts, and
+// whether a first booking opens the portal.
 type PortalConfig struct {
 	Idle   time.Duration `yaml:"idle"`
 	MaxAge time.Duration `yaml:"max_age"`
+	// EnrolOnFirstBooking: booking a client whose record has an email or phone and no portal
+	// yet opens their portal and sends them the enrolment (default false: a clinician does it
+	// from the record).
+	EnrolOnFirstBooking bool `yaml:"enrol_on_first_booking"`
 }
 
 // TelephoneConfig is how the bridge places telephone sessions' calls through Twilio Voice,

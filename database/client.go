@@ -23,12 +23,15 @@ type ClientQuery struct {
 
 const (
 	clientColumns = `id, display_name, preferred_name, matrix_id, locale, time_zone, reminders, portal_enabled,
-		created_at, updated_at`
+		created_at, updated_at, portal_closed`
 	insertClientQuery = `INSERT INTO telehealth_client (display_name, preferred_name, name_key, matrix_id, locale,
 		time_zone, reminders, portal_enabled, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`
 	updateClientQuery = `UPDATE telehealth_client SET display_name=$2, preferred_name=$3, name_key=$4, matrix_id=$5,
 		locale=$6, time_zone=$7, reminders=$8, portal_enabled=$9, updated_at=$10 WHERE id=$1`
+	// The portal's state changes only here: a record's edit leaves it as it is.
+	setClientPortalQuery    = `UPDATE telehealth_client SET portal_enabled=$2, portal_closed=$3, updated_at=$4 WHERE id=$1`
+	portalClosedQuery       = `SELECT portal_closed FROM telehealth_client WHERE id=$1`
 	getClientQuery          = `SELECT ` + clientColumns + ` FROM telehealth_client WHERE id=$1`
 	clientContactsQuery     = `SELECT kind, value FROM telehealth_client_contact WHERE client_id=$1 ORDER BY position`
 	deleteContactsQuery     = `DELETE FROM telehealth_client_contact WHERE client_id=$1`
@@ -68,7 +71,7 @@ func scanClient(row dbutil.Scannable) (*bridge.Client, error) {
 	var created, updated int64
 	var reminders string
 	err := row.Scan(&c.ID, &c.DisplayName, &c.PreferredName, &c.MatrixID, &c.Locale, &c.TimeZone, &reminders,
-		&c.PortalEnabled, &created, &updated)
+		&c.PortalEnabled, &created, &updated, &c.PortalClosed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, bridge.ErrClientNotFound
 	} else if err != nil {
@@ -244,6 +247,28 @@ func (q *ClientQuery) Sessions(ctx context.Context, id int64) ([]*bridge.Session
 	return dbutil.ConvertRowFn[*bridge.Session](scanSession).NewRowIter(q.db.Query(ctx, clientSessionsQuery, id)).AsList()
 }
 
+// SetPortal opens or closes a client's portal.
+func (q *ClientQuery) SetPortal(ctx context.Context, id int64, enabled, closed bool, at time.Time) error {
+	res, err := q.db.Exec(ctx, setClientPortalQuery, id, enabled, closed, at.UnixMilli())
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return bridge.ErrClientNotFound
+	}
+	return nil
+}
+
+// PortalClosed reports whether the clinic closed the client's portal (false for no record).
+func (q *ClientQuery) PortalClosed(ctx context.Context, id int64) (bool, error) {
+	var closed bool
+	err := q.db.QueryRow(ctx, portalClosedQuery, id).Scan(&closed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return closed, err
+}
+
 // LinkParticipant points a participant at a client record.
 func (q *ClientQuery) LinkParticipant(ctx context.Context, participantID, clientID int64) error {
 	_, err := q.db.Exec(ctx, linkParticipantQuery, participantID, clientID)
@@ -275,6 +300,10 @@ func (s *Store) ClientVisibleTo(ctx context.Context, id int64, clinician string)
 
 func (s *Store) ClientSessions(ctx context.Context, id int64) ([]*bridge.Session, error) {
 	return s.db.Client.Sessions(ctx, id)
+}
+
+func (s *Store) SetClientPortal(ctx context.Context, id int64, enabled, closed bool, at time.Time) error {
+	return s.db.Client.SetPortal(ctx, id, enabled, closed, at)
 }
 
 func (s *Store) LinkParticipant(ctx context.Context, participantID, clientID int64) error {

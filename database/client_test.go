@@ -280,3 +280,56 @@ func TestMigrationTurnsParticipantsIntoClients(t *testing.T) {
 		})
 	}
 }
+
+// TestClientPortalState: the portal opens and closes only through SetPortal; an edit of the
+// record leaves both flags as they are; PortalClosed is false for a record never closed, and
+// for no record.
+func TestClientPortalState(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.Database) {
+		ctx := context.Background()
+		store := db.Store()
+		now := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+		c := &bridge.Client{DisplayName: "Anna Martin", Emails: []string{"anna@example.org"}, Locale: "fr", TimeZone: "Europe/Paris",
+			Reminders: bridge.RemindEmail, CreatedAt: now, UpdatedAt: now}
+		if err := store.InsertClient(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		state := func() string {
+			t.Helper()
+			got, err := store.GetClient(ctx, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			closed, err := db.Client.PortalClosed(ctx, c.ID)
+			if err != nil || closed != got.PortalClosed {
+				t.Fatalf("PortalClosed %v %v, the record says %v", closed, err, got.PortalClosed)
+			}
+			return fmt.Sprintf("enabled=%v closed=%v", got.PortalEnabled, got.PortalClosed)
+		}
+		if s := state(); s != "enabled=false closed=false" {
+			t.Errorf("a new record: %s", s)
+		}
+		if err := store.SetClientPortal(ctx, c.ID, false, true, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		c.PreferredName, c.UpdatedAt = "Élise", now.Add(2*time.Hour)
+		if err := store.UpdateClient(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if s := state(); s != "enabled=false closed=true" {
+			t.Errorf("a closed record after an edit: %s", s)
+		}
+		if err := store.SetClientPortal(ctx, c.ID, true, false, now.Add(3*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if s := state(); s != "enabled=true closed=false" {
+			t.Errorf("an opened record: %s", s)
+		}
+		if closed, err := db.Client.PortalClosed(ctx, 999999); err != nil || closed {
+			t.Errorf("PortalClosed of no record: %v %v", closed, err)
+		}
+		if err := store.SetClientPortal(ctx, 999999, true, false, now); !errors.Is(err, bridge.ErrClientNotFound) {
+			t.Errorf("SetClientPortal of no record: %v", err)
+		}
+	})
+}

@@ -41,6 +41,7 @@ const (
 	takePortalCode   = `DELETE FROM telehealth_portal_code WHERE lookup=$1 AND code_hash=$2 AND attempts < $3 RETURNING ` + portalCodeColumns
 	deletePortalCode = `DELETE FROM telehealth_portal_code WHERE lookup=$1`
 	prunePortalCodes = `DELETE FROM telehealth_portal_code WHERE expires_at < $1`
+	voidPortalCodes  = `DELETE FROM telehealth_portal_code WHERE client_id=$1 AND purpose=$2`
 )
 
 func scanPortalCode(row dbutil.Scannable) (*PortalCode, error) {
@@ -94,6 +95,16 @@ func (q *PortalCodeQuery) Delete(ctx context.Context, lookup string) error {
 // Prune deletes expired codes and returns how many.
 func (q *PortalCodeQuery) Prune(ctx context.Context, now time.Time) (int64, error) {
 	res, err := q.db.Exec(ctx, prunePortalCodes, now.UnixMilli())
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// Void deletes a client's unused codes or links of one purpose and returns how many: a new
+// enrolment link replaces the old ones, and closing the portal voids them all.
+func (q *PortalCodeQuery) Void(ctx context.Context, clientID int64, purpose string) (int64, error) {
+	res, err := q.db.Exec(ctx, voidPortalCodes, clientID, purpose)
 	if err != nil {
 		return 0, err
 	}

@@ -26,8 +26,10 @@ type ClientView struct {
 	Professionals []string `json:"professionals"`
 	Reminders     string   `json:"reminders"`
 	PortalEnabled bool     `json:"portal_enabled"`
-	CreatedAt     int64    `json:"created_at"`
-	UpdatedAt     int64    `json:"updated_at"`
+	// PortalClosed: a clinician disabled the portal; no sign-in opens it until it is enabled.
+	PortalClosed bool  `json:"portal_closed"`
+	CreatedAt    int64 `json:"created_at"`
+	UpdatedAt    int64 `json:"updated_at"`
 }
 
 func clientView(c *bridge.Client) ClientView {
@@ -40,7 +42,7 @@ func clientView(c *bridge.Client) ClientView {
 	return ClientView{
 		ID: c.ID, DisplayName: c.DisplayName, PreferredName: c.PreferredName, Emails: nonNil(c.Emails), Phones: nonNil(c.Phones),
 		MatrixID: c.MatrixID, Locale: c.Locale, TimeZone: c.TimeZone, Professionals: nonNil(c.Professionals),
-		Reminders: string(c.Reminders), PortalEnabled: c.PortalEnabled, CreatedAt: c.CreatedAt.UnixMilli(), UpdatedAt: c.UpdatedAt.UnixMilli(),
+		Reminders: string(c.Reminders), PortalEnabled: c.PortalEnabled, PortalClosed: c.PortalClosed, CreatedAt: c.CreatedAt.UnixMilli(), UpdatedAt: c.UpdatedAt.UnixMilli(),
 	}
 }
 

@@ -28,6 +28,14 @@ type ClientDirectory interface {
 	ClientName(ctx context.Context, id int64) (string, error)
 }
 
+// PortalGate is the part of the client directory that knows the portals the clinic closed
+// (the panel's "Disable the portal"): no sign-in opens one. A directory without it closes none.
+type PortalGate interface {
+	PortalClosed(ctx context.Context, id int64) (bool, error)
+}
+
+var errPortalClosed = errorf(http.StatusForbidden, "portal_closed", "Your clinic has closed your access to the portal. Please contact your clinic.")
+
 // PortalCodeSender delivers a one-time sign-in code by email or SMS. The message says only
 // that it is a code for the clinic's portal: no name, no reason for visit.
 type PortalCodeSender interface {
@@ -127,6 +135,16 @@ type portalSignIn struct {
 // (SameSite=Strict) and scripts cannot read (HttpOnly), Secure on https. It records the
 // sign-in.
 func (srv *Server) signInPortal(w http.ResponseWriter, r *http.Request, clientID int64, kind bridge.PortalSignInKind) error {
+	if gate, ok := srv.clients.(PortalGate); ok {
+		closed, err := gate.PortalClosed(r.Context(), clientID)
+		if err != nil {
+			return fmt.Errorf("reading whether client %d's portal is closed: %w", clientID, err)
+		}
+		if closed {
+			srv.refuseKnown(r, clientID, kind, "portal_closed")
+			return errPortalClosed
+		}
+	}
 	// A sign-in the browser already had (perhaps another client's, on a shared computer) ends:
 	// one browser, one sign-in, and no token set before the sign-in survives it.
 	if old, err := r.Cookie(portalCookie); err == nil && old.Value != "" {
@@ -487,6 +505,12 @@ func (srv *Server) portalSetPassword(_ http.ResponseWriter, r *http.Request, in 
 // address's fragment, which browsers never send to servers (nor mail scanners fetch); the
 // page posts it.
 func (srv *Server) PortalEnrolLink(ctx context.Context, clientID int64) (string, error) {
+	return srv.enrolLink(ctx, "", clientID)
+}
+
+// enrolLink is PortalEnrolLink made by actor (a clinician; "" for the bridge itself), as the
+// audit trail records it.
+func (srv *Server) enrolLink(ctx context.Context, actor string, clientID int64) (string, error) {
 	if clientID <= 0 {
 		return "", fmt.Errorf("no client record %d", clientID)
 	}
@@ -499,7 +523,7 @@ func (srv *Server) PortalEnrolLink(ctx context.Context, clientID int64) (string,
 	if err != nil {
 		return "", fmt.Errorf("storing an enrolment link: %w", err)
 	}
-	_ = srv.svc.Audit(ctx, bridge.AuditEntry{Action: bridge.AuditLinkIssued, Subject: bridge.ClientActor(clientID), Detail: map[string]string{"kind": "portal_enrol"}})
+	_ = srv.svc.Audit(ctx, bridge.AuditEntry{Actor: actor, Action: bridge.AuditLinkIssued, Subject: bridge.ClientActor(clientID), Detail: map[string]string{"kind": "portal_enrol"}})
 	return srv.cfg.PublicURL + "/portal/enrol#" + token, nil
 }
 

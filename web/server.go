@@ -81,6 +81,9 @@ type Config struct {
 	// PortalIdle and PortalMaxAge end a client's portal sign-in after inactivity, and in all
 	// (portal.idle and portal.max_age).
 	PortalIdle, PortalMaxAge time.Duration
+	// EnrolOnFirstBooking opens a newly booked client's portal and sends the enrolment
+	// (portal.enrol_on_first_booking).
+	EnrolOnFirstBooking bool
 }
 
 // ClinicianNames gives the name a clinician shows participants (their Matrix display name).
@@ -119,6 +122,9 @@ type Server struct {
 	codes    PortalCodeSender
 	portal   *portalLimits
 	passkeys *passkeys
+	// enrolment sends the portal's enrolment links; enrolLimit counts them per record.
+	enrolment  PortalEnrolmentSender
+	enrolLimit *limiter
 	// stop ends the background work Start began (the limiter's sweep).
 	stop context.CancelFunc
 }
@@ -146,6 +152,7 @@ func New(cfg Config, db *database.Database, svc *bridge.Service, clock clockwork
 	}
 	srv.portal = newPortalLimits(srv)
 	srv.passkeys = newPasskeys(srv)
+	srv.enrolLimit = newLimiter(clock, enrolPerHour, enrolWindow, nil)
 	svc.Watch(srv.hub)
 	return srv
 }
@@ -218,6 +225,9 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/panel/clients", srv.panelAPI(srv.panelCreateClient))
 	mux.HandleFunc("GET /api/panel/clients/{id}", srv.panelAPI(srv.panelClient))
 	mux.HandleFunc("PUT /api/panel/clients/{id}", srv.panelAPI(srv.panelUpdateClient))
+	mux.HandleFunc("POST /api/panel/clients/{id}/portal", srv.panelAPI(srv.panelEnablePortal))
+	mux.HandleFunc("DELETE /api/panel/clients/{id}/portal", srv.panelAPI(srv.panelDisablePortal))
+	mux.HandleFunc("POST /api/panel/clients/{id}/enrolment", srv.panelAPI(srv.panelResendEnrolment))
 	mux.HandleFunc("GET /api/panel/availability", srv.panelAPI(srv.panelAvailability))
 	mux.HandleFunc("PUT /api/panel/availability", srv.panelAPI(srv.panelSetAvailability))
 	// The client portal's sign-in (web/portalauth.go, web/portalpasskey.go).
@@ -275,6 +285,7 @@ func (srv *Server) Start() error {
 	go srv.chatLimit.run(ctx)
 	srv.portal.run(ctx)
 	go srv.passkeys.run(ctx)
+	go srv.enrolLimit.run(ctx)
 	go func() {
 		if err := srv.server.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			srv.log.Err(err).Msg("Web server failed")

@@ -27,6 +27,9 @@ import (
 // The client records are the portal sign-in's directory.
 var _ web.ClientDirectory = (*database.ClientQuery)(nil)
 
+// The client records also say which portals the clinic closed.
+var _ web.PortalGate = (*database.ClientQuery)(nil)
+
 type App struct {
 	Config    *config.Config
 	Log       zerolog.Logger
@@ -130,6 +133,8 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		ClinicTimeZone: cfg.Notify.ClinicTimeZone,
 		PortalIdle:     cfg.Portal.Idle,
 		PortalMaxAge:   cfg.Portal.MaxAge,
+
+		EnrolOnFirstBooking: cfg.Portal.EnrolOnFirstBooking,
 	}, db, sessions, clock, log)
 	pages.Use(matrix, callGlue, sfu, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain,
 		net.JoinHostPort(cfg.Web.Hostname, strconv.Itoa(int(cfg.Web.Port))),
@@ -143,6 +148,9 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	// Reminders follow the clients' choices in the portal's Settings.
 	notifier.UseReminderPreferences(clientReminders{db})
 	pages.UsePortal(db.Client, notifier.PortalCodes()) // the client portal's sign-in, on the client records
+	// The panel's "Enable the portal" and first bookings send the enrolment on the same channels.
+	pages.UseEnrolment(notifier.PortalCodes())
+	sessions.WatchBookings(pages)
 	if sms != nil {
 		pages.Mount("/sms/", sms.Webhooks(notifier, cfg.Web.PublicURL))
 	}

@@ -8,6 +8,7 @@ import { AttendeesPanel, confirmDialog, bookedAndJoined } from './lobby.js';
 import { panelWords } from './panelwords.js';
 import { zonePicker } from './zones.js';
 import { availabilityPage } from './panelavailability.js';
+import { clientsPage } from './panelclients.js';
 
 setLocale((navigator.language || 'en').slice(0, 2));
 const { words, w, notSent, fieldError, refusal } = panelWords(locale());
@@ -150,6 +151,7 @@ async function home() {
     show(header(), h('main', { class: 'panel' },
       h('h1', {}, words.upcoming), problemBar,
       h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', id: 'new-session', onclick: () => sessionForm(null) }, words.newSession),
+        h('button', { type: 'button', id: 'open-clients', onclick: () => { onSessions = null; clientsPage({ api, header, back: home, words, refusal, when, clinicZone: me && me.clinic_time_zone }); } }, words.clients.open),
         h('button', { type: 'button', id: 'open-availability', onclick: () => { onSessions = null; availabilityPage({ api, header, back: home }); } }, t('avOpen'))),
       sessions.length ? h('ol', { class: 'sessions', id: 'sessions' }, sessions.map(sessionCard)) : h('p', {}, words.none)));
   };

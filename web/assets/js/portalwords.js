@@ -49,6 +49,7 @@ addStrings({
       rate_limited: 'Too many attempts. Please wait a few minutes and try again.',
       passkey_refused: 'This passkey was not accepted. Try again, or sign in with a code.',
       signed_out: 'Your sign-in has expired. Please sign in again.',
+      portal_closed: 'Your clinic has closed your access to the portal. Please contact your clinic.',
     },
   },
   fr: {
@@ -98,6 +99,7 @@ addStrings({
       rate_limited: 'Trop de tentatives. Patientez quelques minutes puis réessayez.',
       passkey_refused: 'Cette clé d\'accès n\'a pas été acceptée. Réessayez, ou connectez-vous avec un code.',
       signed_out: 'Votre connexion a expiré. Veuillez vous reconnecter.',
+      portal_closed: 'Votre cabinet a fermé votre accès à l\'espace client. Veuillez contacter votre cabinet.',
     },
   },
 });

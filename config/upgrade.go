@@ -82,6 +82,8 @@ func upgradeConfig(helper up.Helper) {
 
 	helper.Copy(up.Str, "portal", "idle")
 	helper.Copy(up.Str, "portal", "max_age")
+	helper.Copy(up.Bool, "portal", "client_cancel")
+	helper.Copy(up.Str, "portal", "cancel_notice")
 
 	helper.Copy(up.Map, "permissions")
 

@@ -95,6 +95,8 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		IsAdmin: cfg.IsAdmin,
 		Audit:   db.Audit,
 		Clients: db.Store(),
+		// What clients may change in their sessions from the portal.
+		ClientChanges: &bridge.ClientChangePolicy{Allowed: cfg.Portal.ClientCancel, Notice: cfg.Portal.CancelNotice},
 	})
 	sfu, err := media.New(media.Config{
 		ListenIP: cfg.Media.ListenIP, UDPPort: cfg.Media.UDPPort, PublicIP: cfg.Media.PublicIP,

@@ -61,7 +61,15 @@ type MoveRequest struct {
 	ClientID      int64
 	// Preferred are the start times the client would take, soonest first, UTC.
 	Preferred []time.Time
+	// Revision is the session's when asked: once the session moved, the request is answered.
+	Revision  int
 	CreatedAt time.Time
+}
+
+// Open reports whether the request still waits for the clinician: the session has not moved
+// or been called off since.
+func (r *MoveRequest) Open(s *Session) bool {
+	return r.Revision == s.Revision && (s.Status == StatusScheduled || s.Status == StatusOpen)
 }
 
 // MoveRequestStore keeps the clients' move requests, one per participant (a new request
@@ -188,7 +196,7 @@ func (svc *Service) RequestMove(ctx context.Context, clientID int64, id string, 
 			return err
 		}
 		place = p
-		req = &MoveRequest{SessionID: s.ID, ParticipantID: p.ID, ClientID: clientID, Preferred: times, CreatedAt: now}
+		req = &MoveRequest{SessionID: s.ID, ParticipantID: p.ID, ClientID: clientID, Preferred: times, Revision: s.Revision, CreatedAt: now}
 		if err = store.PutMoveRequest(ctx, req); err != nil {
 			return fmt.Errorf("storing the move request: %w", err)
 		}

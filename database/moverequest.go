@@ -17,10 +17,10 @@ type MoveRequestQuery struct {
 }
 
 const (
-	putMoveRequestQuery = `INSERT INTO telehealth_move_request (session_id, participant_id, client_id, preferred, created_at)
-		VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (session_id, participant_id) DO UPDATE SET client_id=excluded.client_id, preferred=excluded.preferred, created_at=excluded.created_at`
-	moveRequestsQuery = `SELECT session_id, participant_id, client_id, preferred, created_at FROM telehealth_move_request
+	putMoveRequestQuery = `INSERT INTO telehealth_move_request (session_id, participant_id, client_id, preferred, revision, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (session_id, participant_id) DO UPDATE SET client_id=excluded.client_id, preferred=excluded.preferred, revision=excluded.revision, created_at=excluded.created_at`
+	moveRequestsQuery = `SELECT session_id, participant_id, client_id, preferred, revision, created_at FROM telehealth_move_request
 		WHERE session_id=$1 ORDER BY created_at, participant_id`
 )
 
@@ -28,7 +28,7 @@ var moveRequestRows = dbutil.ConvertRowFn[*bridge.MoveRequest](func(row dbutil.S
 	var r bridge.MoveRequest
 	var preferred string
 	var created int64
-	if err := row.Scan(&r.SessionID, &r.ParticipantID, &r.ClientID, &preferred, &created); err != nil {
+	if err := row.Scan(&r.SessionID, &r.ParticipantID, &r.ClientID, &preferred, &r.Revision, &created); err != nil {
 		return nil, err
 	}
 	var ms []int64
@@ -52,7 +52,7 @@ func (q *MoveRequestQuery) Put(ctx context.Context, r *bridge.MoveRequest) error
 	if err != nil {
 		return err
 	}
-	_, err = q.db.Exec(ctx, putMoveRequestQuery, r.SessionID, r.ParticipantID, r.ClientID, string(preferred), r.CreatedAt.UnixMilli())
+	_, err = q.db.Exec(ctx, putMoveRequestQuery, r.SessionID, r.ParticipantID, r.ClientID, string(preferred), r.Revision, r.CreatedAt.UnixMilli())
 	return err
 }
 

@@ -92,6 +92,7 @@ type portalSite struct {
 	clock *clockwork.FakeClock
 	db    *database.Database
 	web   *web.Server
+	svc   *bridge.Service
 	codes *sentCodes
 }
 
@@ -107,7 +108,7 @@ func newPortalSite(t *testing.T, kind string) *portalSite {
 	t.Helper()
 	db := dbtest.Open(t, kind)
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))
-	svc := bridge.New(bridge.Options{Store: db.Store(), Clock: clock, Audit: db.Audit, Bot: "@bot:hs"})
+	svc := bridge.New(bridge.Options{Store: db.Store(), Clock: clock, Audit: db.Audit, Bot: "@bot:hs", Clients: db.Store()})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +124,7 @@ func newPortalSite(t *testing.T, kind string) *portalSite {
 	hs := &httptest.Server{Listener: l, Config: &http.Server{Handler: srv.Handler()}}
 	hs.Start()
 	t.Cleanup(hs.Close)
-	return &portalSite{t: t, url: url, clock: clock, db: db, web: srv, codes: codes}
+	return &portalSite{t: t, url: url, clock: clock, db: db, web: srv, svc: svc, codes: codes}
 }
 
 // browser is one person's browser: its own cookies.

@@ -140,6 +140,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	pages.UseChat(matrix) // the in-call chat: the session room's thread on the call pages
 	matrix.SetChatWatcher(pages)
 	pages.UseNames(matrix)
+	pages.UseAvatars(matrix) // professionals' pictures in the portal
 	notifier.Use(pages, clinicDesk{Connector: matrix, panel: pages})
 	notifier.UseMatrix(matrix)
 	// Reminders follow the clients' choices in the portal's Settings.

@@ -286,10 +286,10 @@ function sessionsTab({ home, reload }) {
 
 // --- My professionals ---
 
-// initials of a name, for a professional without a picture: "Dr Anne Roy" → "AR".
+// initials of a name, for a professional without a picture: "Dr Anne Roy" → "AR", "Dr Roy" → "R".
 function initials(name) {
   const words = (name || '').split(/\s+/).filter((w) => w && !/^(dr|pr|mme|mr|mrs|ms)\.?$/i.test(w));
-  return (words.length > 1 ? words[0][0] + words[words.length - 1][0] : (words[0] || '?').slice(0, 2)).toUpperCase();
+  return (words.length > 1 ? words[0][0] + words[words.length - 1][0] : (words[0] || '?')[0]).toUpperCase();
 }
 
 // avatar: the professional's initials, replaced by their picture once it loaded (a

@@ -114,7 +114,8 @@ func newPortalSite(t *testing.T, kind string) *portalSite {
 		t.Fatal(err)
 	}
 	url := "http://localhost:" + fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
-	srv := web.New(web.Config{PublicURL: url, SigningKey: []byte("0123456789abcdef0123456789abcdef"), ClinicName: "Clinique"},
+	srv := web.New(web.Config{PublicURL: url, SigningKey: []byte("0123456789abcdef0123456789abcdef"), ClinicName: "Clinique",
+		IsClinician: func(u string) bool { return u == homeClinician }},
 		db, svc, clock, zerolog.Nop())
 	codes := &sentCodes{last: map[string]string{}, sent: make(chan struct{}, 1)}
 	srv.UsePortal(&testClients{

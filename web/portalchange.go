@@ -168,6 +168,10 @@ func (srv *Server) portalMove(_ http.ResponseWriter, r *http.Request, in *portal
 		} else if err != nil {
 			return nil, srv.changeError(err)
 		}
+		// The clinician's panel, following the session, shows the request at once.
+		if s, err := srv.svc.Session(ctx, id); err == nil {
+			srv.hub.LobbyChanged(s, nil)
+		}
 		return map[string]any{"requested": true, "times": len(req.Preferred)}, nil
 	}
 	c, err := srv.db.Client.Get(ctx, in.clientID)

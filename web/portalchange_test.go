@@ -214,6 +214,20 @@ func TestPortalMoveRequest(t *testing.T) {
 			if got, _ := s.db.Session.Get(context.Background(), "alices"); !got.Start.Equal(now.Add(72 * time.Hour)) {
 				t.Errorf("the session moved by itself: %s", got.Start)
 			}
+			// The clinician's panel shows it on the session, beside Alice.
+			panel := s.browser()
+			login, err := s.web.LoginLink(context.Background(), homeClinician)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code, data, _ := panel.do("POST", login[strings.Index(login, "/l/"):], nil, nil); code >= 400 {
+				t.Fatalf("the clinician's sign-in: %d %s", code, data)
+			}
+			var lobby web.PanelSession
+			if code, data, _ := panel.do("GET", "/api/panel/sessions/alices", nil, nil); code != 200 || json.Unmarshal(data, &lobby) != nil ||
+				len(lobby.Participants) != 1 || len(lobby.Participants[0].MoveRequested) != 2 || lobby.Participants[0].MoveRequested[1].At != h(150*time.Hour) {
+				t.Errorf("the panel's session: %d %s", code, data)
+			}
 			// Once the clinician moved the session, the request is answered.
 			if _, err := s.svc.Reschedule(context.Background(), homeClinician, "alices", now.Add(100*time.Hour), now.Add(101*time.Hour), "Europe/Paris"); err != nil {
 				t.Fatal(err)

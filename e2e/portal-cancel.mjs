@@ -9,10 +9,12 @@ import { launch, open, control, check, until, text, shots, BRIDGE } from './lib.
 
 const TODAY = process.env.TODAY_ID;
 const FRIDAY = process.env.FRIDAY_ID;
+const LATER = process.env.LATER_ID;
 const LINK = process.env.TODAY_LINK;
 
 async function signedIn(who) {
-  const device = await launch({ permissions: [] });
+  // In Paris, where Jane and Leo live: the times they pick are Paris times.
+  const device = await launch({ permissions: [], timezoneId: 'Europe/Paris' });
   await device.addCookies([{ name: 'telehealth_portal', value: process.env['PORTAL_TOKEN_' + who], url: BRIDGE, httpOnly: true, sameSite: 'Strict' }]);
   return device;
 }
@@ -21,7 +23,7 @@ const item = (page, id) => page.locator(`.portal-session[data-session="${id}"]`)
 
 const janes = await signedIn('JANE');
 const page = await open(janes, BRIDGE + '/portal?lang=en#sessions', 'jane');
-await until('My sessions', async () => (await page.locator('.portal-session').count()) === 2);
+await until('My sessions', async () => (await page.locator('.portal-session').count()) === 3);
 
 // Today's session is within the day's notice: no buttons, the clinic to call instead.
 await until("today's session", async () => (await item(page, TODAY).locator('.call-clinic').count()) === 1);
@@ -49,9 +51,26 @@ check((await item(page, FRIDAY).locator('.cancel-session, .move-session, a.join'
 check((await text(page, '#message')).includes('is cancelled'), 'the status line: ' + await text(page, '#message'));
 await shots(page, 'portal-cancel-done-en');
 
+// Next Tuesday's: ask to move it, to two times that would suit her (in Paris, the browser's zone).
+const later = item(page, LATER);
+await later.locator('.move-session').click();
+await until('the move form', async () => (await later.locator('form.move-request').count()) === 1);
+await later.locator('.send-move').click();
+check((await text(page, `.portal-session[data-session="${LATER}"] .change-error`)) === 'Choose at least one time.', 'an empty request was not refused');
+await later.locator('input.move-time').nth(0).fill('2026-12-04T16:00');
+await later.locator('input.move-time').nth(1).fill('2026-12-03T10:30');
+await shots(page, 'portal-move-request-en');
+await later.locator('.send-move').click();
+await until('the request shown on the session', async () => (await item(page, LATER).locator('.move-requested').count()) === 1);
+const asked = await text(page, `.portal-session[data-session="${LATER}"] .move-requested`);
+check(asked.includes('Thursday 3 December 2026 10:30 AM') && asked.includes('Friday 4 December 2026 4:00 PM') && asked.indexOf('Thursday') < asked.indexOf('Friday'), 'the request: ' + asked);
+check((await text(page, '#message')).includes('Your request is sent'), 'the status line: ' + await text(page, '#message'));
+check((await item(page, LATER).getAttribute('data-status')) === 'scheduled', 'the session moved by itself');
+
 // In French.
 await page.goto(BRIDGE + '/portal?lang=fr#sessions');
-await until('Mes séances', async () => (await page.locator('.portal-session').count()) === 2);
+await until('Mes séances', async () => (await page.locator('.portal-session').count()) === 3);
+check((await text(page, `.portal-session[data-session="${LATER}"] .move-requested`)).startsWith('Vous avez demandé à la déplacer'), 'the French request');
 check((await text(page, `.portal-session[data-session="${TODAY}"] .call-clinic`)).includes('Il est trop tard'), 'the French call-the-clinic line');
 check((await text(page, `.portal-session[data-session="${FRIDAY}"] .state`)) === 'Annulée', 'the French state');
 await shots(page, 'portal-cancel-sessions-fr');

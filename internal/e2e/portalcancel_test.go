@@ -22,7 +22,8 @@ import (
 )
 
 // TestPortalCancelInTheBrowser (e2e/portal-cancel.mjs): Jane, signed in to her portal, cancels
-// next Friday's session (a confirm dialog first) and sees it said cancelled; today's is too
+// next Friday's session (a confirm dialog first) and sees it said cancelled, and asks to move
+// next Tuesday's to two times that suit her (the clinician reads them); today's is too
 // close to change online, so the portal says to call the clinic. Her professional shows with
 // their Matrix picture. Her own session link, opened in her browser, lands in her portal on
 // that session, from which Join opens the session's page once its waiting room is open; the
@@ -97,12 +98,14 @@ func TestPortalCancelInTheBrowser(t *testing.T) {
 	}
 	today, todayLink := book(time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC))
 	friday, _ := book(time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC))
+	later, _ := book(time.Date(2026, 12, 1, 14, 0, 0, 0, time.UTC))
+	t.Setenv("LATER_ID", later.ID)
 	t.Setenv("TODAY_ID", today.ID)
 	t.Setenv("FRIDAY_ID", friday.ID)
 	t.Setenv("TODAY_LINK", todayLink)
 	// Jane is told of both bookings: told of Friday's, she will be told it is cancelled.
 	h.clock.Advance(time.Second) // the sender's next round
-	mail.WaitFor(t, 2, 15*time.Second)
+	mail.WaitFor(t, 3, 15*time.Second)
 
 	h.run("portal-cancel.mjs")
 
@@ -127,6 +130,18 @@ func TestPortalCancelInTheBrowser(t *testing.T) {
 		if body := evt.Content.AsMessage().Body; !strings.Contains(body, want) {
 			t.Errorf("the notice %q lacks %q", body, want)
 		}
+	}
+	// And reads the times Jane would take instead of next Tuesday's.
+	evt = bridgetest.WaitMessage(t, h.clinician, id.RoomID(room), 15*time.Second, "the move request", func(evt *event.Event) bool {
+		return evt.Sender == h.env.App.Matrix.Bot() && strings.Contains(evt.Content.AsMessage().Body, "Move requested from the client portal")
+	})
+	for _, want := range []string{"Jane Doe", "session " + later.ID, "Thu 3 Dec 2026 10:30 CET; Fri 4 Dec 2026 16:00 CET"} {
+		if body := evt.Content.AsMessage().Body; !strings.Contains(body, want) {
+			t.Errorf("the notice %q lacks %q", body, want)
+		}
+	}
+	if s, _ := h.env.App.Sessions.Session(ctx, later.ID); s.Status != bridge.StatusScheduled || !s.Start.Equal(later.Start) {
+		t.Errorf("the session asked to move moved by itself: %+v", s)
 	}
 	// Jane's reminders are withdrawn, and she is sent the cancellation (no name in its subject).
 	h.clock.Advance(time.Second) // the sender's next round

@@ -204,7 +204,7 @@ function moveRequest(item, error, reload) {
     h('input', { id: `move-${s.id}-${i}`, type: 'datetime-local', class: 'move-time', required: i === 0 })));
   const send = h('button', { type: 'submit', class: 'primary send-move' }, t('moveSend'));
   return h('form', {
-    class: 'move-request', novalidate: true, onsubmit: async (ev) => {
+    class: 'move-request', novalidate: true, oninput: () => { error.textContent = ''; }, onsubmit: async (ev) => {
       ev.preventDefault();
       error.textContent = '';
       const times = [...ev.target.querySelectorAll('input.move-time')].map((i) => i.value).filter(Boolean).map((v) => new Date(v).getTime());

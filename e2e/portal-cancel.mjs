@@ -1,7 +1,8 @@
 // portal-cancel.mjs: a client changes her sessions in her portal, and her links land there.
 // Jane cancels next Friday's session from My sessions (a confirm dialog first) and sees it
-// said cancelled; today's is too close to change online, so the portal says to call the clinic
-// (in English, then in French). My professionals shows Dr Martin's Matrix picture. Her own
+// said cancelled; asks to move next Tuesday's (an hour long, no consultation online) to two
+// times that suit her; moves Wednesday's consultation into one of Dr Martin's free slots; today's
+// is too close to change online, so the portal says to call the clinic (English, then French). My professionals shows Dr Martin's Matrix picture. Her own
 // session link, opened in her browser, lands in her portal on that session; once its waiting
 // room is open, Join there opens the session's page. The same link in a signed-out browser, or
 // in Leo's (another client signed in), keeps its page and never offers a portal.
@@ -10,6 +11,7 @@ import { launch, open, control, check, until, text, shots, BRIDGE } from './lib.
 const TODAY = process.env.TODAY_ID;
 const FRIDAY = process.env.FRIDAY_ID;
 const LATER = process.env.LATER_ID;
+const MOVABLE = process.env.MOVABLE_ID;
 const LINK = process.env.TODAY_LINK;
 
 async function signedIn(who) {
@@ -23,7 +25,7 @@ const item = (page, id) => page.locator(`.portal-session[data-session="${id}"]`)
 
 const janes = await signedIn('JANE');
 const page = await open(janes, BRIDGE + '/portal?lang=en#sessions', 'jane');
-await until('My sessions', async () => (await page.locator('.portal-session').count()) === 3);
+await until('My sessions', async () => (await page.locator('.portal-session').count()) === 4);
 
 // Today's session is within the day's notice: no buttons, the clinic to call instead.
 await until("today's session", async () => (await item(page, TODAY).locator('.call-clinic').count()) === 1);
@@ -67,9 +69,30 @@ check(asked.includes('Thursday 3 December 2026 10:30 AM') && asked.includes('Fri
 check((await text(page, '#message')).includes('Your request is sent'), 'the status line: ' + await text(page, '#message'));
 check((await item(page, LATER).getAttribute('data-status')) === 'scheduled', 'the session moved by itself');
 
+// Wednesday's is a consultation Dr Martin takes online: move it into a free slot at once.
+const movable = item(page, MOVABLE);
+check((await text(page, `.portal-session[data-session="${MOVABLE}"] .move-session`)) === 'Move it', 'the move button: ' + await text(page, `.portal-session[data-session="${MOVABLE}"] .move-session`));
+await movable.locator('.move-session').click();
+await until('the free slots', async () => (await movable.locator('.move-slots .slot').count()) > 0);
+check((await text(page, `.portal-session[data-session="${MOVABLE}"] .move-slots .hint`)).includes('Europe/Paris'), 'the slots\' zone');
+await shots(page, 'portal-move-slots-en');
+const slot = movable.locator('.move-slots .slot').first();
+const slotStart = Number(await slot.getAttribute('data-start'));
+await slot.click();
+await until('the move question', async () => (await page.locator('dialog.confirm[open]').count()) === 1);
+check((await text(page, 'dialog.confirm p')).startsWith('Move your session of Wednesday 2 December 2026 3:00 PM to'), 'the move question: ' + await text(page, 'dialog.confirm p'));
+await page.locator('dialog.confirm [data-action=confirm]').click();
+await until('the session moved', async () => (await item(page, MOVABLE).getAttribute('data-status')) === 'cancelled');
+check((await text(page, '#message')).includes('Your session is moved to'), 'the status line: ' + await text(page, '#message'));
+// The new session is among the upcoming ones, soonest first: at the slot's time.
+const upcoming = await page.locator('.portal-session').evaluateAll((els) => els.map((el) => ({ id: el.dataset.session, status: el.dataset.status })));
+check(upcoming.length === 5 && upcoming.filter((u) => u.status === 'scheduled').length === 3, 'after the move: ' + JSON.stringify(upcoming));
+check(slotStart > Date.parse('2026-11-25T00:00:00Z'), 'the slot is not after the notice');
+await shots(page, 'portal-moved-en');
+
 // In French.
 await page.goto(BRIDGE + '/portal?lang=fr#sessions');
-await until('Mes séances', async () => (await page.locator('.portal-session').count()) === 3);
+await until('Mes séances', async () => (await page.locator('.portal-session').count()) === 5);
 check((await text(page, `.portal-session[data-session="${LATER}"] .move-requested`)).startsWith('Vous avez demandé à la déplacer'), 'the French request');
 check((await text(page, `.portal-session[data-session="${TODAY}"] .call-clinic`)).includes('Il est trop tard'), 'the French call-the-clinic line');
 check((await text(page, `.portal-session[data-session="${FRIDAY}"] .state`)) === 'Annulée', 'the French state');

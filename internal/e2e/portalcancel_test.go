@@ -23,7 +23,8 @@ import (
 
 // TestPortalCancelInTheBrowser (e2e/portal-cancel.mjs): Jane, signed in to her portal, cancels
 // next Friday's session (a confirm dialog first) and sees it said cancelled, and asks to move
-// next Tuesday's to two times that suit her (the clinician reads them); today's is too
+// next Tuesday's to two times that suit her (the clinician reads them), and moves Wednesday's
+// into one of Dr Martin's free slots herself; today's is too
 // close to change online, so the portal says to call the clinic. Her professional shows with
 // their Matrix picture. Her own session link, opened in her browser, lands in her portal on
 // that session, from which Join opens the session's page once its waiting room is open; the
@@ -83,8 +84,23 @@ func TestPortalCancelInTheBrowser(t *testing.T) {
 		}
 		t.Setenv("PORTAL_TOKEN_"+name, token)
 	}
-	book := func(at time.Time) (*bridge.Session, string) {
-		s, err := h.env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{Clinician: dr, Start: at, End: at.Add(50 * time.Minute), TimeZone: "Europe/Paris",
+	// Dr Martin takes 50-minute video consultations online, weekday mornings in Paris.
+	av := &bridge.Availability{TimeZone: "Europe/Paris", SelfScheduling: true, MinNotice: 24 * time.Hour, Horizon: 30 * 24 * time.Hour,
+		Types: []bridge.SessionType{{Name: "Consultation", Duration: 50 * time.Minute, Kind: bridge.KindVideo}}}
+	for d := time.Monday; d <= time.Friday; d++ {
+		av.Hours = append(av.Hours, bridge.WeeklyHours{Day: d, Start: 9 * 60, End: 12 * 60})
+	}
+	if err = h.env.App.Sessions.SetAvailability(ctx, dr, av); err != nil {
+		t.Fatal(err)
+	}
+	// book books Jane, for 50 minutes (a consultation she can move into a free slot herself)
+	// or for an hour (no such consultation: she asks to move it).
+	book := func(at time.Time, length ...time.Duration) (*bridge.Session, string) {
+		d := 50 * time.Minute
+		if len(length) > 0 {
+			d = length[0]
+		}
+		s, err := h.env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{Clinician: dr, Start: at, End: at.Add(d), TimeZone: "Europe/Paris",
 			Participants: []bridge.ParticipantRequest{{ClientID: ids["JANE"], Invite: bridge.InviteEmail}}})
 		if err != nil {
 			t.Fatal(err)
@@ -98,14 +114,16 @@ func TestPortalCancelInTheBrowser(t *testing.T) {
 	}
 	today, todayLink := book(time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC))
 	friday, _ := book(time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC))
-	later, _ := book(time.Date(2026, 12, 1, 14, 0, 0, 0, time.UTC))
+	later, _ := book(time.Date(2026, 12, 1, 14, 0, 0, 0, time.UTC), time.Hour)
+	movable, _ := book(time.Date(2026, 12, 2, 14, 0, 0, 0, time.UTC))
 	t.Setenv("LATER_ID", later.ID)
+	t.Setenv("MOVABLE_ID", movable.ID)
 	t.Setenv("TODAY_ID", today.ID)
 	t.Setenv("FRIDAY_ID", friday.ID)
 	t.Setenv("TODAY_LINK", todayLink)
 	// Jane is told of both bookings: told of Friday's, she will be told it is cancelled.
 	h.clock.Advance(time.Second) // the sender's next round
-	mail.WaitFor(t, 3, 15*time.Second)
+	mail.WaitFor(t, 4, 15*time.Second)
 
 	h.run("portal-cancel.mjs")
 
@@ -142,6 +160,20 @@ func TestPortalCancelInTheBrowser(t *testing.T) {
 	}
 	if s, _ := h.env.App.Sessions.Session(ctx, later.ID); s.Status != bridge.StatusScheduled || !s.Start.Equal(later.Start) {
 		t.Errorf("the session asked to move moved by itself: %+v", s)
+	}
+	// And that Jane moved Wednesday's into one of the free slots: the old one is cancelled, the
+	// new one is hers.
+	evt = bridgetest.WaitMessage(t, h.clinician, id.RoomID(room), 15*time.Second, "the move", func(evt *event.Event) bool {
+		return evt.Sender == h.env.App.Matrix.Bot() && strings.Contains(evt.Content.AsMessage().Body, "Moved from the client portal")
+	})
+	if body := evt.Content.AsMessage().Body; !strings.Contains(body, "session "+movable.ID) || !strings.Contains(body, "Wed 2 Dec 2026 15:00 CET") {
+		t.Errorf("the move notice: %q", body)
+	}
+	if s, _ := h.env.App.Sessions.Session(ctx, movable.ID); s.Status != bridge.StatusCancelled {
+		t.Errorf("the session moved from is %s", s.Status)
+	}
+	if !h.env.Audited(t, bridge.ClientActor(ids["JANE"]), bridge.AuditClientMoved, movable.ID, nil) {
+		t.Errorf("the move is not in the audit trail as Jane's")
 	}
 	// Jane's reminders are withdrawn, and she is sent the cancellation (no name in its subject).
 	h.clock.Advance(time.Second) // the sender's next round

@@ -181,7 +181,7 @@ function changes(item, home, reload) {
   }
   if (!buttons.length && !requested.length && !item.call_clinic) return null;
   return h('div', { class: 'session-changes' },
-    requested.length ? h('p', { class: 'move-requested' }, t('moveRequested', { times: requested.join(' ; ') })) : null,
+    requested.length ? h('p', { class: 'move-requested' }, t('moveRequested', { times: requested.join(t('timesSep')) })) : null,
     item.call_clinic ? h('p', { class: 'call-clinic' }, t('tooLateToChange'), ' ',
       phone ? h('a', { href: 'tel:' + phone }, t('callClinicAt', { phone })) : t('callClinic')) : null,
     buttons.length ? h('div', { class: 'actions' }, buttons) : null,

@@ -187,18 +187,25 @@ func (svc *Service) Reschedule(ctx context.Context, actor, id string, start, end
 // Cancel calls a session off: everyone waiting or let in is told and taken out.
 func (svc *Service) Cancel(ctx context.Context, actor, id string) (*Session, error) {
 	return svc.withSession(ctx, actor, id, func(s *Session, ps []*Participant) error {
-		if err := s.Cancel(svc.clock.Now()); err != nil {
-			return err
-		}
-		if err := svc.store.UpdateSession(ctx, s); err != nil {
-			return err
-		}
-		svc.clearRoom(ctx, s, ps, "The session was cancelled")
-		svc.emit(ctx, s, Lifecycle{Action: LifeCancelled, Actor: actor})
-		svc.auditSession(ctx, s, AuditCancel, actor, nil)
-		svc.replan(ctx, s)
-		return nil
+		return svc.cancelLocked(ctx, s, ps, actor, nil)
 	})
+}
+
+// cancelLocked cancels a session whose lock the caller holds: the room is cleared, the
+// lifecycle event says who, and the outbox drops the reminders and plans the cancellation
+// notices.
+func (svc *Service) cancelLocked(ctx context.Context, s *Session, ps []*Participant, actor string, detail map[string]string) error {
+	if err := s.Cancel(svc.clock.Now()); err != nil {
+		return err
+	}
+	if err := svc.store.UpdateSession(ctx, s); err != nil {
+		return err
+	}
+	svc.clearRoom(ctx, s, ps, "The session was cancelled")
+	svc.emit(ctx, s, Lifecycle{Action: LifeCancelled, Actor: actor})
+	svc.auditSession(ctx, s, AuditCancel, actor, detail)
+	svc.replan(ctx, s)
+	return nil
 }
 
 // AttachMatrixID gives a participant the Matrix user who will knock for them (a web-link

@@ -121,14 +121,34 @@ func (svc *Service) FreeSlots(ctx context.Context, clinician string, typeID int6
 // (clientID, 0 for none) is kept with the claim. The client's invitation defaults to email,
 // or a text message without an email.
 func (svc *Service) BookSlot(ctx context.Context, client ParticipantRequest, clientID int64, clinician string, typeID int64, start time.Time) (*Session, error) {
+	s, t, err := svc.bookSlot(ctx, client, clientID, clinician, typeID, start, nil)
+	if s == nil {
+		return nil, err
+	}
+	if n, ok := svc.notify.(SelfBookingNotifier); ok {
+		if ps, psErr := svc.store.Participants(ctx, s.ID); psErr == nil && len(ps) > 0 {
+			n.SelfBooked(ctx, s, ps[0], t)
+		}
+	}
+	return s, err
+}
+
+// bookSlot books a slot as BookSlot does, without telling the clinician (a move tells them
+// once, of the move); check, if not nil, vets the slot's type before the slot is claimed.
+func (svc *Service) bookSlot(ctx context.Context, client ParticipantRequest, clientID int64, clinician string, typeID int64, start time.Time, check func(SessionType) error) (*Session, SessionType, error) {
 	store, av, t, err := svc.bookable(ctx, clinician, typeID)
 	if err != nil {
-		return nil, err
+		return nil, t, err
+	}
+	if check != nil {
+		if err = check(t); err != nil {
+			return nil, t, err
+		}
 	}
 	now := svc.clock.Now()
 	start = start.UTC()
 	if err = av.CheckSlot(t, start, now); err != nil {
-		return nil, err
+		return nil, t, err
 	}
 	// The participant row points at the client's record: their sessions, the portal's and the
 	// clinic's, are one list.
@@ -145,11 +165,11 @@ func (svc *Service) BookSlot(ctx context.Context, client ParticipantRequest, cli
 	}
 	// Bad contacts are refused before the slot is held.
 	if _, err = NewParticipant(client, av.TimeZone); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidSchedule, err)
+		return nil, t, fmt.Errorf("%w: %w", ErrInvalidSchedule, err)
 	}
 	claim := &SlotClaim{Clinician: clinician, Start: start, End: start.Add(t.Duration), TypeID: t.ID, ClientID: clientID, ClaimedAt: now}
 	if err = store.ClaimSlot(ctx, claim); err != nil {
-		return nil, err
+		return nil, t, err
 	}
 	s, err := svc.Schedule(ctx, ScheduleRequest{
 		Clinician: clinician, Start: claim.Start, End: claim.End, TimeZone: av.TimeZone,
@@ -159,7 +179,7 @@ func (svc *Service) BookSlot(ctx context.Context, client ParticipantRequest, cli
 		if relErr := store.ReleaseClaim(context.WithoutCancel(ctx), claim); relErr != nil {
 			zerolog.Ctx(ctx).Err(relErr).Msg("Failed to give back a slot whose booking failed")
 		}
-		return nil, err
+		return nil, t, err
 	}
 	// From here the session exists (a room that could not be created is retried at start-up).
 	if claimErr := store.ClaimBooked(context.WithoutCancel(ctx), claim, s.ID); claimErr != nil {
@@ -167,15 +187,10 @@ func (svc *Service) BookSlot(ctx context.Context, client ParticipantRequest, cli
 	}
 	actor := "portal"
 	if clientID != 0 {
-		actor = "client:" + strconv.FormatInt(clientID, 10)
+		actor = ClientActor(clientID)
 	}
 	_ = svc.Audit(ctx, AuditEntry{Actor: actor, Action: AuditSelfBooked, SessionID: s.ID, Subject: clinician,
 		Detail: map[string]string{"type_id": strconv.FormatInt(t.ID, 10)}})
-	if n, ok := svc.notify.(SelfBookingNotifier); ok {
-		if ps, psErr := svc.store.Participants(ctx, s.ID); psErr == nil && len(ps) > 0 {
-			n.SelfBooked(ctx, s, ps[0], t)
-		}
-	}
 	zerolog.Ctx(ctx).Info().Str("session_id", s.ID).Int64("type_id", t.ID).Msg("Slot booked by a client")
-	return s, err
+	return s, t, err
 }

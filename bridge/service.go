@@ -22,8 +22,10 @@ type Service struct {
 	// Bot is the bridge's Matrix user: the actor of what the bridge does by itself.
 	bot string
 
-	audit    Audit
-	clients  ClientStore
+	audit   Audit
+	clients ClientStore
+	// changes is what clients may change from the portal (ClientChanges).
+	changes  *ClientChangePolicy
 	rooms    Rooms
 	notify   Notifier
 	plan     Planner
@@ -69,6 +71,8 @@ type Options struct {
 	Audit Audit
 	// Clients keeps the clinic's client records; bookings make none if nil.
 	Clients ClientStore
+	// ClientChanges is what clients may change from the portal; DefaultClientChanges if nil.
+	ClientChanges *ClientChangePolicy
 }
 
 // New makes a Service. Connect the transports with Use before it runs.
@@ -79,7 +83,7 @@ func New(opts Options) *Service {
 	if opts.IsAdmin == nil {
 		opts.IsAdmin = func(string) bool { return false }
 	}
-	return &Service{store: opts.Store, clock: opts.Clock, window: opts.Window, isAdmin: opts.IsAdmin, bot: opts.Bot, audit: opts.Audit, clients: opts.Clients}
+	return &Service{store: opts.Store, clock: opts.Clock, window: opts.Window, isAdmin: opts.IsAdmin, bot: opts.Bot, audit: opts.Audit, clients: opts.Clients, changes: opts.ClientChanges}
 }
 
 // Use connects the transports. Calls and Planner may be nil.

@@ -175,7 +175,7 @@ type SMSConfig struct {
 }
 
 // PortalConfig is the client portal's part of the config: how long a sign-in lasts, and
-// whether a first booking opens the portal.
+// whether a first booking opens the portal, and what clients may change in their sessions.
 type PortalConfig struct {
 	Idle   time.Duration `yaml:"idle"`
 	MaxAge time.Duration `yaml:"max_age"`
@@ -183,6 +183,10 @@ type PortalConfig struct {
 	// yet opens their portal and sends them the enrolment (default false: a clinician does it
 	// from the record).
 	EnrolOnFirstBooking bool `yaml:"enrol_on_first_booking"`
+	// ClientCancel lets clients cancel or ask to move their sessions from the portal, until
+	// CancelNotice before the start (then the portal says to call the clinic).
+	ClientCancel bool          `yaml:"client_cancel"`
+	CancelNotice time.Duration `yaml:"cancel_notice"`
 }
 
 // TelephoneConfig is how the bridge places telephone sessions' calls through Twilio Voice,
@@ -306,6 +310,9 @@ func (c *Config) validate() error {
 	}
 	if c.Portal.MaxAge < c.Portal.Idle || c.Portal.MaxAge > 30*24*time.Hour {
 		bad("portal.max_age", "%s is not between portal.idle and 720h", c.Portal.MaxAge)
+	}
+	if c.Portal.CancelNotice < 0 || c.Portal.CancelNotice > 30*24*time.Hour {
+		bad("portal.cancel_notice", "%s is not between 0s and 720h", c.Portal.CancelNotice)
 	}
 	if c.Lobby.OpensBefore < 0 || c.Lobby.OpensBefore > 24*time.Hour {
 		bad("lobby.opens_before", "%s is not between 0 and 24h", c.Lobby.OpensBefore)

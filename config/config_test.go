@@ -322,3 +322,25 @@ telephone:
 		}
 	}
 }
+
+// Clients may cancel and move their sessions from the portal until a day before, unless the
+// clinic says otherwise; a notice below zero or beyond 30 days is refused by name.
+func TestPortalChangesConfig(t *testing.T) {
+	cfg, err := Load(writeFile(t, "config.yaml", userConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Portal.ClientCancel || cfg.Portal.CancelNotice.Hours() != 24 {
+		t.Errorf("defaults: client_cancel %t, cancel_notice %s", cfg.Portal.ClientCancel, cfg.Portal.CancelNotice)
+	}
+	off := userConfig + "portal:\n  client_cancel: false\n  cancel_notice: 2h\n"
+	if cfg, err = Load(writeFile(t, "config.yaml", off)); err != nil || cfg.Portal.ClientCancel || cfg.Portal.CancelNotice.Hours() != 2 {
+		t.Errorf("a clinic's own: %+v %v", cfg.Portal, err)
+	}
+	for _, bad := range []string{"-1h", "721h"} {
+		_, err := Load(writeFile(t, "config.yaml", userConfig+"portal:\n  cancel_notice: "+bad+"\n"))
+		if err == nil || !strings.Contains(err.Error(), "portal.cancel_notice") {
+			t.Errorf("cancel_notice %s: %v", bad, err)
+		}
+	}
+}

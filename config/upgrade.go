@@ -83,6 +83,8 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Str, "portal", "idle")
 	helper.Copy(up.Str, "portal", "max_age")
 	helper.Copy(up.Bool, "portal", "enrol_on_first_booking")
+	helper.Copy(up.Bool, "portal", "client_cancel")
+	helper.Copy(up.Str, "portal", "cancel_notice")
 
 	helper.Copy(up.Map, "permissions")
 

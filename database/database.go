@@ -41,6 +41,8 @@ type Database struct {
 	SessionType  *SessionTypeQuery
 	DayOff       *DayOffQuery
 	SlotClaim    *SlotClaimQuery
+	// Clients' requests to move their sessions.
+	MoveRequest *MoveRequestQuery
 
 	PortalCredential *PortalCredentialQuery
 	PortalPassword   *PortalPasswordQuery
@@ -140,6 +142,7 @@ func New(db *dbutil.Database) *Database {
 		SessionType:  &SessionTypeQuery{db: db},
 		DayOff:       &DayOffQuery{db: db},
 		SlotClaim:    &SlotClaimQuery{db: db},
+		MoveRequest:  &MoveRequestQuery{db: db},
 
 		PortalCredential: &PortalCredentialQuery{db: db},
 		PortalPassword:   &PortalPasswordQuery{db: db},

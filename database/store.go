@@ -78,3 +78,15 @@ func (s *Store) LogLobby(ctx context.Context, e bridge.LobbyEntry) error {
 func (s *Store) ByContact(ctx context.Context, email, phone string) ([]*bridge.Participant, error) {
 	return s.db.Participant.ByContact(ctx, email, phone)
 }
+
+var _ bridge.MoveRequestStore = (*Store)(nil)
+
+// PutMoveRequest stores a client's request to move a session.
+func (s *Store) PutMoveRequest(ctx context.Context, r *bridge.MoveRequest) error {
+	return s.db.MoveRequest.Put(ctx, r)
+}
+
+// MoveRequests are the requests to move a session, oldest first.
+func (s *Store) MoveRequests(ctx context.Context, sessionID string) ([]*bridge.MoveRequest, error) {
+	return s.db.MoveRequest.ForSession(ctx, sessionID)
+}

@@ -42,7 +42,8 @@ await shots(page, 'portal-home-sessions-en');
 
 await page.locator('nav.portal-nav a[data-tab=professionals]').click();
 await until('My professionals', async () => (await page.locator('.professional').count()) === 1);
-check(await text(page, '.professional') === 'Dr Roy', 'the professional: ' + await text(page, '.professional'));
+check(await text(page, '.professional .name') === 'Dr Roy', 'the professional: ' + await text(page, '.professional'));
+check(await text(page, '.professional .avatar.initials') === 'R', 'the initials of a professional without a picture: ' + await text(page, '.professional .avatar'));
 check((await text(page, '.clinic-phone')).includes('+33 1 23 45 67 89'), 'the clinic\'s phone');
 await shots(page, 'portal-home-professionals-en');
 

@@ -50,6 +50,9 @@ type ParticipantView struct {
 	CanText bool `json:"can_text,omitempty"`
 	// Problems are the notifications that did not reach them, and why (the panel only).
 	Problems []NoticeProblem `json:"problems,omitempty"`
+	// MoveRequested are the times they asked from the portal to move the session to, in the
+	// session's zone, until it is moved or called off (the panel only).
+	MoveRequested []MoveTime `json:"move_requested,omitempty"`
 }
 
 // NoticeProblem is a confirmation or reminder that was not sent.

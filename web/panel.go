@@ -88,6 +88,10 @@ func (srv *Server) panelSession(ctx context.Context, s *bridge.Session, ps []*br
 	if err != nil {
 		return nil, fmt.Errorf("loading the session's notifications: %w", err)
 	}
+	moves, err := srv.svc.MoveRequests(ctx, s.ID)
+	if err != nil {
+		return nil, fmt.Errorf("loading the session's move requests: %w", err)
+	}
 	for _, p := range ps {
 		view := participantView(p)
 		if s.Kind == bridge.KindPhone {
@@ -97,6 +101,14 @@ func (srv *Server) panelSession(ctx context.Context, s *bridge.Session, ps []*br
 		for _, n := range notices {
 			if n.ParticipantID == p.ID && (n.Status == bridge.NotificationFailed || n.Status == bridge.NotificationSkipped) {
 				view.Problems = append(view.Problems, NoticeProblem{Kind: string(n.Kind), Channel: string(n.Channel), Reason: n.LastError})
+			}
+		}
+		for _, m := range moves {
+			if m.ParticipantID == p.ID && m.Open(s) {
+				for _, at := range m.Preferred {
+					local := bridge.LocalTimeOf(&bridge.Session{Start: at, End: at, TimeZone: s.TimeZone}, bridge.Window{}, s.TimeZone, "en")
+					view.MoveRequested = append(view.MoveRequested, MoveTime{At: at.UnixMilli(), Local: local})
+				}
 			}
 		}
 		link, err := srv.GuestLink(ctx, s, p)

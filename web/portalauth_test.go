@@ -92,6 +92,7 @@ type portalSite struct {
 	clock *clockwork.FakeClock
 	db    *database.Database
 	web   *web.Server
+	svc   *bridge.Service
 	codes *sentCodes
 }
 
@@ -107,13 +108,14 @@ func newPortalSite(t *testing.T, kind string) *portalSite {
 	t.Helper()
 	db := dbtest.Open(t, kind)
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))
-	svc := bridge.New(bridge.Options{Store: db.Store(), Clock: clock, Audit: db.Audit, Bot: "@bot:hs"})
+	svc := bridge.New(bridge.Options{Store: db.Store(), Clock: clock, Audit: db.Audit, Bot: "@bot:hs", Clients: db.Store()})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	url := "http://localhost:" + fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
-	srv := web.New(web.Config{PublicURL: url, SigningKey: []byte("0123456789abcdef0123456789abcdef"), ClinicName: "Clinique"},
+	srv := web.New(web.Config{PublicURL: url, SigningKey: []byte("0123456789abcdef0123456789abcdef"), ClinicName: "Clinique",
+		IsClinician: func(u string) bool { return u == homeClinician }},
 		db, svc, clock, zerolog.Nop())
 	codes := &sentCodes{last: map[string]string{}, sent: make(chan struct{}, 1)}
 	srv.UsePortal(&testClients{
@@ -123,7 +125,7 @@ func newPortalSite(t *testing.T, kind string) *portalSite {
 	hs := &httptest.Server{Listener: l, Config: &http.Server{Handler: srv.Handler()}}
 	hs.Start()
 	t.Cleanup(hs.Close)
-	return &portalSite{t: t, url: url, clock: clock, db: db, web: srv, codes: codes}
+	return &portalSite{t: t, url: url, clock: clock, db: db, web: srv, svc: svc, codes: codes}
 }
 
 // browser is one person's browser: its own cookies.

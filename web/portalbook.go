@@ -45,6 +45,13 @@ func (b signedInBookers) PortalBooker(r *http.Request) (*PortalBooker, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("reading the signed-in client's record: %w", err)
 	}
+	booking := bookingOf(c)
+	return &PortalBooker{ClientID: c.ID, Booking: booking, Professionals: c.Professionals}, nil
+}
+
+// bookingOf is how a client is booked from their record: a booking names the record
+// (ParticipantRequest.ClientID), so the participant row points at it.
+func bookingOf(c *bridge.Client) bridge.ParticipantRequest {
 	booking := bridge.ParticipantRequest{
 		ClientID: c.ID, Name: c.DisplayName, Email: c.Email(), Phone: c.Phone(),
 		MatrixID: c.MatrixID, Locale: c.Locale, TimeZone: c.TimeZone,
@@ -58,7 +65,7 @@ func (b signedInBookers) PortalBooker(r *http.Request) (*PortalBooker, error) {
 	case c.Reminders == bridge.RemindEmail && booking.Email != "":
 		booking.Invite = bridge.InviteEmail
 	}
-	return &PortalBooker{ClientID: c.ID, Booking: booking, Professionals: c.Professionals}, nil
+	return booking
 }
 
 // portalBooking is the self-scheduling API for the clients signed in to the portal.

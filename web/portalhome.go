@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"time"
 
@@ -47,11 +48,27 @@ type PortalSession struct {
 	Link string `json:"link,omitempty"`
 	// CallsYou is who will call, for a telephone session: the professional.
 	CallsYou string `json:"calls_you,omitempty"`
+	// CanCancel and CanMove: the client may cancel this session, or ask to move it, from the
+	// portal (POST /api/portal/sessions/{id}/cancel and /move).
+	CanCancel bool `json:"can_cancel,omitempty"`
+	CanMove   bool `json:"can_move,omitempty"`
+	// MoveSlots: the session can move into one of its professional's free slots, of this type.
+	MoveSlots *MoveSlots `json:"move_slots,omitempty"`
+	// CallClinic: the clinic takes changes online, but this session is too close now: the
+	// portal shows the clinic's phone instead.
+	CallClinic bool `json:"call_clinic,omitempty"`
+	// MoveRequested are the times the client asked to move the session to, while the
+	// clinician has not moved it.
+	MoveRequested []MoveTime `json:"move_requested,omitempty"`
 }
 
 // PortalProfessional is a professional assigned to the client, by the name clients see.
 type PortalProfessional struct {
 	Name string `json:"name"`
+	// Avatar is where their picture is (GET /api/portal/professionals/{n}/avatar, n their
+	// place in the client's record), when the bridge can fetch Matrix avatars; it answers 404
+	// for a professional without one, and the portal shows their initials.
+	Avatar string `json:"avatar,omitempty"`
 }
 
 func (srv *Server) portalHome(_ http.ResponseWriter, r *http.Request, in *portalSignIn) (any, error) {
@@ -68,9 +85,13 @@ func (srv *Server) portalHome(_ http.ResponseWriter, r *http.Request, in *portal
 	}
 	home.Name = c.Name()
 	home.Locale, home.TimeZone = homeLanguage(r, c.Locale), homeZone(r, c.TimeZone)
-	for _, pro := range c.Professionals {
+	for i, pro := range c.Professionals {
 		if name := srv.clinicianName(ctx, pro); name != "" {
-			home.Professionals = append(home.Professionals, PortalProfessional{Name: name})
+			item := PortalProfessional{Name: name}
+			if srv.avatars != nil {
+				item.Avatar = fmt.Sprintf("/api/portal/professionals/%d/avatar", i)
+			}
+			home.Professionals = append(home.Professionals, item)
 		}
 	}
 	sessions, err := srv.db.Client.Sessions(ctx, c.ID)
@@ -86,12 +107,13 @@ func (srv *Server) portalHome(_ http.ResponseWriter, r *http.Request, in *portal
 		mine[p.SessionID] = p
 	}
 	now := srv.clock.Now()
+	cc := srv.newChangeContext(c)
 	for _, s := range sessions { // latest first
 		p := mine[s.ID]
 		if p == nil || p.ClientID != c.ID {
 			continue // a session is shown only through the client's own place in it
 		}
-		item, upcoming, err := srv.portalSession(ctx, s, p, home.TimeZone, home.Locale, now)
+		item, upcoming, err := srv.portalSession(ctx, s, p, cc, home.TimeZone, home.Locale, now)
 		if err != nil {
 			return nil, err
 		}
@@ -112,7 +134,7 @@ func (srv *Server) portalHome(_ http.ResponseWriter, r *http.Request, in *portal
 }
 
 // portalSession is the session as the client p sees it, and whether it is still to come.
-func (srv *Server) portalSession(ctx context.Context, s *bridge.Session, p *bridge.Participant, zone, locale string, now time.Time) (*PortalSession, bool, error) {
+func (srv *Server) portalSession(ctx context.Context, s *bridge.Session, p *bridge.Participant, cc *changeContext, zone, locale string, now time.Time) (*PortalSession, bool, error) {
 	view := srv.sessionView(s, zone, locale)
 	view.ClinicianName = srv.clinicianName(ctx, s.Clinician)
 	item := &PortalSession{Session: view}
@@ -123,11 +145,17 @@ func (srv *Server) portalSession(ctx context.Context, s *bridge.Session, p *brid
 	if !upcoming || s.Over() {
 		return item, upcoming, nil
 	}
+	ps, err := srv.db.Participant.ForSession(ctx, s.ID)
+	if err != nil {
+		return nil, false, fmt.Errorf("reading the participants of session %s: %w", s.ID, err)
+	}
+	if err = srv.sessionChanges(ctx, item, s, p, ps, cc, zone, locale, now); err != nil {
+		return nil, false, err
+	}
 	if s.Kind == bridge.KindPhone {
 		item.CallsYou = view.ClinicianName
 		return item, true, nil
 	}
-	var err error
 	if item.Link, err = srv.GuestLink(ctx, s, p); err != nil {
 		return nil, false, fmt.Errorf("making the client's link to session %s: %w", s.ID, err)
 	}
@@ -169,4 +197,51 @@ func (srv *Server) portalOwns(r *http.Request, clientID int64) bool {
 	ps, err := srv.db.PortalSession.Get(r.Context(), hashToken(cookie.Value))
 	now := srv.clock.Now()
 	return err == nil && ps != nil && now.Before(ps.IdleExpiresAt) && now.Before(ps.ExpiresAt) && ps.ClientID == clientID
+}
+
+// guestPage serves a session link's page, /g/{token}. A client signed in to the portal who
+// opens a link of one of their own places lands in the portal, on that session; any other link
+// (someone else's, or in a browser where nobody is signed in) keeps its page: a browser never
+// shows one person's portal on another's link. ?from=portal is the portal's own way to the
+// page (its Join), which stays.
+func (srv *Server) guestPage() http.HandlerFunc {
+	page := srv.page("guest.html")
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("from") != "portal" {
+			if id, ok := srv.portalLanding(r, r.PathValue("token")); ok {
+				http.Redirect(w, r, "/portal?"+url.Values{"session": {id}}.Encode()+"#sessions", http.StatusSeeOther)
+				return
+			}
+		}
+		page(w, r)
+	}
+}
+
+// portalLanding is the session of a link that is the signed-in client's own. It counts
+// nothing against the visitor: the page's API refuses bad links, and throttles forged ones.
+func (srv *Server) portalLanding(r *http.Request, token string) (string, bool) {
+	if srv.clients == nil {
+		return "", false
+	}
+	if c, err := r.Cookie(portalCookie); err != nil || c.Value == "" {
+		return "", false
+	}
+	sessionID, ok := srv.verifyGuestToken(token)
+	if !ok {
+		return "", false
+	}
+	link, err := srv.db.GuestLink.ByHash(r.Context(), hashToken(token))
+	if err != nil || link == nil || link.SessionID != sessionID || !link.RevokedAt.IsZero() {
+		return "", false
+	}
+	ps, err := srv.db.Participant.ForSession(r.Context(), sessionID)
+	if err != nil {
+		return "", false
+	}
+	for _, p := range ps {
+		if p.ID == link.ParticipantID {
+			return sessionID, srv.portalOwns(r, p.ClientID)
+		}
+	}
+	return "", false
 }

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -242,4 +243,86 @@ func aliceToken(t *testing.T, alice *browser) string {
 	}
 	link := home.Upcoming[0].Link
 	return link[strings.LastIndex(link, "/")+1:]
+}
+
+// page opens a page as the browser does, without following a redirect: its status and where
+// it sends the browser.
+func (b *browser) page(path string) (int, string) {
+	b.s.t.Helper()
+	c := &http.Client{Jar: b.http.Jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(b.s.url + path)
+	if err != nil {
+		b.s.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("Location")
+}
+
+// A session link lands in the portal, on that session, for the client signed in whose link it
+// is; everyone else keeps the link's page: another client signed in, a signed-out browser, a
+// client who never enrolled, a withdrawn link, a forged one. The portal's Join keeps the page.
+func TestLinkLandsInPortal(t *testing.T) {
+	s := newPortalSite(t, "sqlite")
+	homeRecords(t, s)
+	now := s.clock.Now()
+	s.book("alices", 1, now.Add(2*time.Hour), bridge.KindVideo, bridge.StatusScheduled)
+	s.book("bobs", 2, now.Add(2*time.Hour), bridge.KindVideo, bridge.StatusScheduled)
+	s.book("walkin", 0, now.Add(3*time.Hour), bridge.KindVideo, bridge.StatusScheduled) // nobody's record
+	alice, bob, signedOut := s.browser(), s.browser(), s.browser()
+	alice.signInWithCode(aliceEmail)
+	bob.signInWithCode(bobEmail)
+	link := func(id string) string {
+		t.Helper()
+		sess, ps, err := s.svc.Lobby(context.Background(), "", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := s.web.ParticipantLink(context.Background(), sess, ps[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l[strings.Index(l, "/g/"):]
+	}
+	alices, bobs, walkin := link("alices"), link("bobs"), link("walkin")
+	if code, to := alice.page(alices); code != 303 || to != "/portal?session=alices#sessions" {
+		t.Errorf("Alice's own link: %d %q", code, to)
+	}
+	for _, tc := range []struct {
+		name string
+		b    *browser
+		path string
+	}{
+		{"Alice's link from her portal's Join", alice, alices + "?from=portal"},
+		{"Bob's link in Alice's browser", alice, bobs},
+		{"Alice's link in Bob's browser", bob, alices},
+		{"Alice's link in a signed-out browser", signedOut, alices},
+		{"a link of no one's record, signed in", alice, walkin},
+		{"a link of no one's record, signed out", signedOut, walkin},
+		{"a forged link, signed in", alice, "/g/alices.AAAA.BBBB"},
+	} {
+		if code, to := tc.b.page(tc.path); code != 200 || to != "" {
+			t.Errorf("%s: %d %q", tc.name, code, to)
+		}
+	}
+	// A withdrawn link lands nowhere: its page says it was withdrawn.
+	_, ps, _ := s.svc.Lobby(context.Background(), "", "alices")
+	if err := s.web.RevokeParticipantLink(context.Background(), ps[0]); err != nil {
+		t.Fatal(err)
+	}
+	if code, to := alice.page(alices); code != 200 || to != "" {
+		t.Errorf("a withdrawn link: %d %q", code, to)
+	}
+	// Signed out, Alice's own link keeps its page.
+	s.book("alices2", 1, now.Add(26*time.Hour), bridge.KindVideo, bridge.StatusScheduled)
+	second := link("alices2")
+	if code, to := alice.page(second); code != 303 || to != "/portal?session=alices2#sessions" {
+		t.Errorf("Alice's second link: %d %q", code, to)
+	}
+	if code, _ := alice.post("/api/portal/auth/logout", struct{}{}); code != 200 {
+		t.Fatalf("sign-out: %d", code)
+	}
+	if code, to := alice.page(second); code != 200 || to != "" {
+		t.Errorf("after the sign-out: %d %q", code, to)
+	}
 }

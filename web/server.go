@@ -125,6 +125,9 @@ type Server struct {
 	// enrolment sends the portal's enrolment links; enrolLimit counts them per record.
 	enrolment  PortalEnrolmentSender
 	enrolLimit *limiter
+	// avatars fetches professionals' pictures, kept in avatarCache.
+	avatars     Avatars
+	avatarCache avatarCache
 	// stop ends the background work Start began (the limiter's sweep).
 	stop context.CancelFunc
 }
@@ -184,7 +187,7 @@ func (srv *Server) Handler() http.Handler {
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(static)))
 
 	// Pages. Each is a static file; the token stays in the address, read by the page's script.
-	mux.HandleFunc("GET /g/{token}", srv.page("guest.html"))
+	mux.HandleFunc("GET /g/{token}", srv.guestPage())
 	mux.HandleFunc("GET /g/{token}/sessions", srv.page("guest.html"))
 	mux.HandleFunc("GET /g/{token}/setup", srv.page("guest.html"))
 	mux.HandleFunc("GET /call/{session}", srv.page("call.html"))
@@ -239,6 +242,9 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/portal/auth/passkey/login/finish", srv.api(srv.passkeyLoginFinish))
 	mux.HandleFunc("GET /api/portal/auth/me", srv.portalAPI(srv.portalMe))
 	mux.HandleFunc("GET /api/portal/home", srv.portalAPI(srv.portalHome))
+	mux.HandleFunc("GET /api/portal/professionals/{n}/avatar", srv.portalAPI(srv.portalAvatar))
+	mux.HandleFunc("POST /api/portal/sessions/{id}/cancel", srv.portalAPI(srv.portalCancel))
+	mux.HandleFunc("POST /api/portal/sessions/{id}/move", srv.portalAPI(srv.portalMove))
 	mux.HandleFunc("POST /api/portal/auth/password/set", srv.portalAPI(srv.portalSetPassword))
 	mux.HandleFunc("POST /api/portal/auth/passkey/register/begin", srv.portalAPI(srv.passkeyRegisterBegin))
 	mux.HandleFunc("POST /api/portal/auth/passkey/register/finish", srv.portalAPI(srv.passkeyRegisterFinish))
@@ -424,6 +430,10 @@ func (srv *Server) api(f func(w http.ResponseWriter, r *http.Request) (any, erro
 				ae = errorf(http.StatusInternalServerError, "internal", "Something went wrong on our side. Please try again.")
 			}
 			writeJSON(w, ae.status, map[string]string{"error": ae.msg, "code": ae.code})
+			return
+		}
+		if img, ok := result.(imageResponse); ok {
+			img.write(w)
 			return
 		}
 		if result == nil {

@@ -98,6 +98,8 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		IsAdmin: cfg.IsAdmin,
 		Audit:   db.Audit,
 		Clients: db.Store(),
+		// What clients may change in their sessions from the portal.
+		ClientChanges: &bridge.ClientChangePolicy{Allowed: cfg.Portal.ClientCancel, Notice: cfg.Portal.CancelNotice},
 	})
 	sfu, err := media.New(media.Config{
 		ListenIP: cfg.Media.ListenIP, UDPPort: cfg.Media.UDPPort, PublicIP: cfg.Media.PublicIP,
@@ -143,6 +145,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	pages.UseChat(matrix) // the in-call chat: the session room's thread on the call pages
 	matrix.SetChatWatcher(pages)
 	pages.UseNames(matrix)
+	pages.UseAvatars(matrix) // professionals' pictures in the portal
 	notifier.Use(pages, clinicDesk{Connector: matrix, panel: pages})
 	notifier.UseMatrix(matrix)
 	// Reminders follow the clients' choices in the portal's Settings.

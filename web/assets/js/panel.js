@@ -188,6 +188,7 @@ function participantRow(s, p) {
     p.joined_name ? h('span', { class: 'joined-as' }, ' — ', w('joinedAs', { name: p.joined_name })) : null,
     ' · ', h('span', { class: 'state' }, stateName(p.state)),
     ...(p.problems || []).map((n) => h('p', { class: 'notice-problem', 'data-kind': n.kind }, notSent(n.kind, n.channel, n.reason))),
+    p.move_requested && p.move_requested.length ? h('p', { class: 'move-requested' }, w('moveRequested', { times: p.move_requested.map((m) => `${m.local.date} ${m.local.start}`).join(words.timesSep) })) : null,
     p.link ? h('input', { class: 'link', type: 'text', readonly: true, value: p.link, 'aria-label': `${words.link} ${booked}` }) : null,
     copy,
     h('button', { type: 'button', 'data-action': 'new-link', onclick: () => attempt(() => act(s.id, 'link', String(p.number)).then(home)) }, words.newLink),

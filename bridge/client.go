@@ -39,8 +39,15 @@ type Client struct {
 	Reminders     ReminderPreference
 	// PortalEnabled: the clinic has opened the client portal to them.
 	PortalEnabled bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Ghost is the client's one Matrix identity on the bridge when they have no account of
+	// their own (@<ghost_prefix>client_<random>:<domain>, opaque): it knocks on every session
+	// they join from the web and speaks for them in their Messages room. Set by the Matrix side.
+	Ghost string
+	// MessagesRoom is the client's Messages room (a direct room with the bot and their
+	// professionals), created the first time it is needed; "" until then.
+	MessagesRoom string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Name is what to call the client: their preferred name if they gave one.

@@ -115,6 +115,7 @@ func (svc *Service) CreateClient(ctx context.Context, actor string, req ClientRe
 		return nil, fmt.Errorf("storing the client: %w", err)
 	}
 	_ = svc.Audit(ctx, AuditEntry{Actor: actor, Action: AuditClientCreated, Subject: ClientSubject(c.ID)})
+	svc.syncMessagesRoom(ctx, nil, c)
 	return c, nil
 }
 
@@ -130,10 +131,13 @@ func (svc *Service) UpdateClient(ctx context.Context, actor string, id int64, re
 		return nil, &InvalidClientError{Err: err}
 	}
 	c.ID, c.CreatedAt, c.UpdatedAt = old.ID, old.CreatedAt, svc.clock.Now()
+	// The Matrix identity and the Messages room are the bridge's, not the form's.
+	c.Ghost, c.MessagesRoom = old.Ghost, old.MessagesRoom
 	if err = svc.clients.UpdateClient(ctx, c); err != nil {
 		return nil, fmt.Errorf("storing client %d: %w", id, err)
 	}
 	_ = svc.Audit(ctx, AuditEntry{Actor: actor, Action: AuditClientUpdated, Subject: ClientSubject(c.ID)})
+	svc.syncMessagesRoom(ctx, old, c)
 	return c, nil
 }
 

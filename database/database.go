@@ -46,6 +46,8 @@ type Database struct {
 	PortalPassword   *PortalPasswordQuery
 	PortalCode       *PortalCodeQuery
 	PortalSession    *PortalSessionQuery
+	// MessageThread is the bookkeeping of the clients' Messages threads.
+	MessageThread *MessageThreadQuery
 
 	lock *instanceLock
 }
@@ -145,6 +147,7 @@ func New(db *dbutil.Database) *Database {
 		PortalPassword:   &PortalPasswordQuery{db: db},
 		PortalCode:       &PortalCodeQuery{db: db},
 		PortalSession:    &PortalSessionQuery{db: db},
+		MessageThread:    &MessageThreadQuery{db: db},
 	}
 }
 

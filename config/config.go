@@ -178,6 +178,10 @@ type SMSConfig struct {
 type PortalConfig struct {
 	Idle   time.Duration `yaml:"idle"`
 	MaxAge time.Duration `yaml:"max_age"`
+	// MessageNoticeAfter is how long a professional's message may stay unread in the client's
+	// Messages thread before the client is told, by their reminder channel, that they have a
+	// new message (no content, no names); 0 sends no such notice.
+	MessageNoticeAfter time.Duration `yaml:"message_notice_after"`
 }
 
 // TelephoneConfig is how the bridge places telephone sessions' calls through Twilio Voice,
@@ -301,6 +305,9 @@ func (c *Config) validate() error {
 	}
 	if c.Portal.MaxAge < c.Portal.Idle || c.Portal.MaxAge > 30*24*time.Hour {
 		bad("portal.max_age", "%s is not between portal.idle and 720h", c.Portal.MaxAge)
+	}
+	if c.Portal.MessageNoticeAfter < 0 || c.Portal.MessageNoticeAfter > 7*24*time.Hour {
+		bad("portal.message_notice_after", "%s is not between 0 (off) and 168h", c.Portal.MessageNoticeAfter)
 	}
 	if c.Lobby.OpensBefore < 0 || c.Lobby.OpensBefore > 24*time.Hour {
 		bad("lobby.opens_before", "%s is not between 0 and 24h", c.Lobby.OpensBefore)

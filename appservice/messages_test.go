@@ -2,9 +2,13 @@ package appservice_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"go.mau.fi/util/random"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
@@ -193,4 +197,45 @@ func TestMessagesRoomOfAMatrixClient(t *testing.T) {
 		th, err := l.env.App.DB.MessageThread.Get(ctx, c.ID)
 		return err == nil && !th.LastAt.IsZero() && th.Unread == 0
 	})
+}
+
+// A professional's message delivered three times (a retried transaction, then the same event in
+// another) counts once.
+func TestMessagesRoomEventCountedOnce(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	ctx := context.Background()
+	martin := l.clinician.UserID
+	c, err := l.env.App.Sessions.CreateClient(ctx, martin.String(), bridge.ClientRequest{DisplayName: "Jane Doe", Professionals: []string{martin.String()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = l.env.App.Matrix.MessagesRoom(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	room := id.RoomID(c.MessagesRoom)
+	token := l.env.Config.AppService.HSToken
+	message := func(eventID id.EventID, body string) []byte {
+		txn := map[string]any{"events": []any{map[string]any{
+			"event_id": eventID, "room_id": room, "sender": martin, "type": "m.room.message",
+			"origin_server_ts": time.Now().UnixMilli(), "content": map[string]any{"msgtype": "m.text", "body": body},
+		}}}
+		data, _ := json.Marshal(txn)
+		return data
+	}
+	dup := id.EventID("$dup-" + random.String(12))
+	for _, txnID := range []string{"txn-m1", "txn-m1", "txn-m2"} {
+		if resp := putTransaction(t, l.env, token, txnID, message(dup, "Hello")); resp.StatusCode != http.StatusOK {
+			t.Fatalf("transaction %s: HTTP %d", txnID, resp.StatusCode)
+		}
+	}
+	// A later event of the same room is handled after the duplicates.
+	sentinel := id.EventID("$sentinel-" + random.String(12))
+	putTransaction(t, l.env, token, "txn-m3", message(sentinel, "Still there?"))
+	bridgetest.Eventually(t, wait, "the sentinel handled", func() bool {
+		done, err := l.env.App.DB.HandledEvent.IsHandled(ctx, sentinel.String())
+		return err == nil && done
+	})
+	if th, _ := l.env.App.DB.MessageThread.Get(ctx, c.ID); th.Unread != 2 {
+		t.Errorf("%d unread for two messages, one delivered three times", th.Unread)
+	}
 }

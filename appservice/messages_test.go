@@ -239,3 +239,27 @@ func TestMessagesRoomEventCountedOnce(t *testing.T) {
 		t.Errorf("%d unread for two messages, one delivered three times", th.Unread)
 	}
 }
+
+// A clinician enabling the portal on a record makes the client's Messages room at once, with
+// the professional invited.
+func TestEnablingThePortalMakesTheRoom(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	ctx := context.Background()
+	martin := l.clinician.UserID.String()
+	req := bridge.ClientRequest{DisplayName: "Jane Doe", Emails: []string{"jane@example.org"}, Professionals: []string{martin}}
+	c, err := l.env.App.Sessions.CreateClient(ctx, martin, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ = l.env.App.DB.Client.Get(ctx, c.ID); c.MessagesRoom != "" {
+		t.Fatal("a record without the portal has a room before anyone asked")
+	}
+	req.PortalEnabled = true
+	if _, err = l.env.App.Sessions.UpdateClient(ctx, martin, c.ID, req); err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.Eventually(t, wait, "the room made and the professional invited", func() bool {
+		c, err = l.env.App.DB.Client.Get(ctx, c.ID)
+		return err == nil && c.MessagesRoom != "" && l.membership(c.MessagesRoom, l.clinician.UserID).Membership == event.MembershipInvite
+	})
+}

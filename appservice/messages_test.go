@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.mau.fi/util/random"
+	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
@@ -261,5 +262,50 @@ func TestEnablingThePortalMakesTheRoom(t *testing.T) {
 	bridgetest.Eventually(t, wait, "the room made and the professional invited", func() bool {
 		c, err = l.env.App.DB.Client.Get(ctx, c.ID)
 		return err == nil && c.MessagesRoom != "" && l.membership(c.MessagesRoom, l.clinician.UserID).Membership == event.MembershipInvite
+	})
+}
+
+// The client's reading of the thread in the portal is a read receipt of their ghost, which the
+// professional's Matrix client shows.
+func TestClientReadReceipt(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	ctx := context.Background()
+	martin := l.clinician.UserID
+	c, err := l.env.App.Sessions.CreateClient(ctx, martin.String(), bridge.ClientRequest{DisplayName: "Jane Doe", Professionals: []string{martin.String()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = l.env.App.Matrix.MessagesRoom(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	room := id.RoomID(c.MessagesRoom)
+	if _, err = l.clinician.JoinRoomByID(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	sent := say(t, l.clinician, room, "Your next session is confirmed")
+	if err = l.env.App.Matrix.MarkThreadRead(ctx, c, sent.String()); err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.Eventually(t, wait, "the ghost's read receipt in the professional's sync", func() bool {
+		resp, err := l.clinician.FullSyncRequest(ctx, mautrix.ReqSync{Timeout: 0})
+		if err != nil {
+			return false
+		}
+		joined, ok := resp.Rooms.Join[room]
+		if !ok {
+			return false
+		}
+		for _, evt := range joined.Ephemeral.Events {
+			if evt.Type != event.EphemeralEventReceipt {
+				continue
+			}
+			var receipts map[id.EventID]map[event.ReceiptType]map[id.UserID]any
+			if json.Unmarshal(evt.Content.VeryRaw, &receipts) == nil {
+				if _, ok := receipts[sent][event.ReceiptTypeRead][id.UserID(c.Ghost)]; ok {
+					return true
+				}
+			}
+		}
+		return false
 	})
 }

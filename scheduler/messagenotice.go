@@ -112,6 +112,11 @@ func (nt *Notifier) messageNotice(ctx context.Context, t *bridge.MessageThread, 
 		log.Err(err).Msg("Failed to read the client of an unread notice")
 		return
 	}
+	if c.MatrixID != "" {
+		// Their own Matrix app tells them, and the bridge cannot see them read there.
+		giveUp("the client reads their messages in their own Matrix app")
+		return
+	}
 	channel, to := bridge.Channel(""), ""
 	switch c.Reminders {
 	case bridge.RemindEmail:

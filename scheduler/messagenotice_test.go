@@ -52,6 +52,15 @@ func TestUnreadMessageNotice(t *testing.T) {
 		anna := record("Anna Martin", bridge.RemindEmail, "fr", "Europe/Paris")
 		record("Leo Roux", bridge.RemindSMS, "en", "America/Los_Angeles")
 		nina := record("Nina Petit", bridge.RemindNone, "en", "Europe/Paris")
+		// Omar has his own Matrix account: his Matrix app tells him.
+		omar := &bridge.Client{DisplayName: "Omar Diallo", Emails: []string{"omar@example.org"}, MatrixID: "@omar:hs", Locale: "en",
+			TimeZone: "Europe/Paris", Reminders: bridge.RemindEmail, CreatedAt: clock.Now(), UpdatedAt: clock.Now()}
+		if err := db.Client.Insert(ctx, omar); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.MessageThread.ProfessionalMessage(ctx, omar.ID, clock.Now()); err != nil {
+			t.Fatal(err)
+		}
 		send := func(at time.Duration) {
 			t.Helper()
 			clock.Advance(time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC).Add(at).Sub(clock.Now()))
@@ -70,6 +79,9 @@ func TestUnreadMessageNotice(t *testing.T) {
 		}
 		send(15 * time.Minute)
 		mails := smtp.WaitFor(t, 1, 5*time.Second)
+		if len(mails) != 1 {
+			t.Fatalf("%d emails at 15 minutes, want Anna's alone", len(mails))
+		}
 		msg, err := mail.ReadMessage(bytes.NewReader(mails[0].Data))
 		if err != nil {
 			t.Fatal(err)
@@ -135,12 +147,40 @@ func TestUnreadMessageNotice(t *testing.T) {
 			t.Fatal(err)
 		}
 		send(8 * time.Hour)
-		// Nina wants no reminders: nothing, and her batch is settled.
+		// Nina wants no reminders, Omar reads in his Matrix app: nothing, and their batches are
+		// settled.
 		if e, s := counts(); e != 2 || s != 1 {
 			t.Errorf("%d emails and %d SMS in all, want 2 and 1", e, s)
 		}
-		if th, _ := db.MessageThread.Get(ctx, nina); !th.Noticed || th.Unread != 1 {
-			t.Errorf("Nina's thread: %+v", th)
+		for _, id := range []int64{nina, omar.ID} {
+			if th, _ := db.MessageThread.Get(ctx, id); !th.Noticed || th.Unread != 1 {
+				t.Errorf("client %d's thread: %+v", id, th)
+			}
 		}
 	})
+}
+
+// portal.message_notice_after: 0 sends no unread notice at all.
+func TestUnreadMessageNoticeOff(t *testing.T) {
+	db := dbtest.Open(t, "sqlite")
+	ctx := context.Background()
+	smtp := smtptest.Start(t)
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC))
+	nt := newNotifier(db, clock, nil, newMailer(t, smtp))
+	nt.UseMessageNotices(db.MessageThread, db.Store(), "https://care.example/portal#messages", 0)
+	c := &bridge.Client{DisplayName: "Anna Martin", Emails: []string{"anna@example.org"}, Locale: "en", TimeZone: "UTC",
+		Reminders: bridge.RemindEmail, CreatedAt: clock.Now(), UpdatedAt: clock.Now()}
+	if err := db.Client.Insert(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.MessageThread.ProfessionalMessage(ctx, c.ID, clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(48 * time.Hour)
+	if err := nt.SendMessageNotices(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(smtp.Messages()); n != 0 {
+		t.Errorf("%d emails with the notice off", n)
+	}
 }

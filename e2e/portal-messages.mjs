@@ -2,7 +2,7 @@
 // clinician from the Messages tab; Dr Martin's Matrix client (standing for Element, driven by
 // the Go test through the control server) receives it in the room and answers; Jane's page
 // shows the answer live, without a reload. Then the tab in French.
-import { launch, open, control, check, until, text, shots, BRIDGE } from './lib.mjs';
+import { launch, open, signIn, control, check, until, text, shots, BRIDGE } from './lib.mjs';
 
 const device = await launch({ permissions: [] });
 await device.addCookies([{ name: 'telehealth_portal', value: process.env.PORTAL_TOKEN_JANE, url: BRIDGE, httpOnly: true, sameSite: 'Strict' }]);
@@ -38,9 +38,35 @@ const items = await page.locator('#thread-list li .chat-text').allTextContents()
 check(items.length === 2 && items[0] === question && items[1] === answer, `the order: ${JSON.stringify(items)}`);
 await shots(page, 'portal-messages-answer-en');
 
+// Dr Martin on the panel: the record's thread (mountClientMessages, as the Clients page mounts
+// it), Jane named by her record, the relay said; his answer from there reaches Jane live.
+const { url: loginLink, client_id: clientId } = await control('/panel-link');
+const panelDevice = await launch({ permissions: [] });
+const panel = await signIn(panelDevice, loginLink);
+await panel.evaluate(async (id) => {
+  const { mountClientMessages } = await import('/assets/js/panelmessages.js');
+  const el = document.createElement('section');
+  el.id = 'client-messages';
+  document.querySelector('main, #app, body').append(el);
+  mountClientMessages(el, id);
+}, clientId);
+await until('the thread on the panel', async () => (await panel.locator('#client-messages #thread-list li').count()) === 2);
+check((await text(panel, '#client-messages #thread-list li:first-child .chat-name')) === 'Jane Doe', 'the client is not named by her record on the panel');
+check((await text(panel, '#thread-note')).includes('bot'), 'the panel does not say its messages are relayed by the bot');
+const fromPanel = 'See you on Thursday.';
+await panel.locator('#thread-input').fill(fromPanel);
+await panel.locator('#thread-send').click();
+await until('the panel\'s message on the panel', async () => (await panel.locator('#client-messages #thread-list li.mine').count()) === 2);
+await until('the panel\'s message in the portal, live', async () => (await page.locator('#thread-list li').count()) === 3);
+check((await text(page, '#thread-list li:last-child .chat-text')) === fromPanel, 'the panel\'s message text in the portal');
+check((await text(page, '#thread-list li:last-child .chat-name')).toLowerCase().includes('martin'), 'the panel\'s message is not signed by the clinician');
+check(await page.evaluate(() => window.__noReload === true), 'the portal reloaded');
+await shots(panel, 'panel-messages-en');
+await panelDevice.close();
+
 // In French: the same thread, the tab's words and "Vous".
 const fr = await open(device, `${BRIDGE}/portal?lang=fr#messages`, 'jane-fr');
-await until('the French thread', async () => (await fr.locator('#thread-list li').count()) === 2);
+await until('the French thread', async () => (await fr.locator('#thread-list li').count()) === 3);
 check((await text(fr, 'a[data-tab="messages"]')).startsWith('Messages'), 'the French tab');
 check((await text(fr, '#my-messages')).includes('Vous'), 'my message is not signed "Vous"');
 check((await fr.locator('#thread-send').textContent()) === 'Envoyer', 'the French send button');

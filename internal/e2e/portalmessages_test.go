@@ -23,7 +23,9 @@ import (
 // TestPortalMessagesInTheBrowser (e2e/portal-messages.mjs): Jane writes from her portal's
 // Messages tab; Dr Martin's Matrix client (a mautrix client logged in to Dendrite, standing for
 // Element) receives her message, from her ghost, in their Messages room and answers there; the
-// portal shows the answer without a reload. Jane having seen it, the thread counts it read.
+// portal shows the answer without a reload. Then Dr Martin answers from the panel
+// (panelmessages.js's mountClientMessages), relayed by the bot, and the portal shows that live
+// too. Jane having seen them, the thread counts them read.
 func TestPortalMessagesInTheBrowser(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
@@ -69,6 +71,15 @@ func TestPortalMessagesInTheBrowser(t *testing.T) {
 			return
 		}
 		_, _ = w.Write([]byte("{}"))
+	})
+	// GET /panel-link: the clinician's one-time panel sign-in link, and the client's record.
+	mux.HandleFunc("GET /panel-link", func(w http.ResponseWriter, r *http.Request) {
+		link, err := h.env.App.Web.LoginLink(ctx, dr)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"url": link, "client_id": c.ID})
 	})
 	runNode(t, "portal-messages.mjs", h.env.Config.Web.PublicURL, serveControl(t, mux), "portal-messages")
 

@@ -4,6 +4,7 @@
 // Matrix account: what they write here is posted by the clinic's bot under their name, which
 // the thread says; in Element they write as themselves.
 import { locale } from './i18n.js';
+import { h } from './dom.js';
 import { mountThread } from './messagethread.js';
 
 const words = {
@@ -48,8 +49,10 @@ function w(key, vars = {}) {
   return s.replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ''));
 }
 
-// mountClientMessages shows the client's thread in element and follows it while element is on
-// the page; it returns stop().
+// mountClientMessages shows the client's thread in element (under a "Messages" heading) and
+// follows it while element is on the page; it returns stop().
 export function mountClientMessages(element, clientID) {
-  return mountThread(element, { path: `/api/panel/clients/${encodeURIComponent(clientID)}/messages`, words: w });
+  const thread = h('div', { class: 'client-thread' });
+  element.replaceChildren(h('h2', {}, w('title')), thread);
+  return mountThread(thread, { path: `/api/panel/clients/${encodeURIComponent(clientID)}/messages`, words: w });
 }

@@ -72,7 +72,7 @@ func (c *Connector) GuestKnock(ctx context.Context, s *bridge.Session, p *bridge
 		if ghost, err = c.webIdentity(ctx, p); err != nil {
 			return err
 		}
-		if err := c.svc.AttachMatrixID(ctx, s.ID, p.ID, ghost.String()); err != nil {
+		if err = c.svc.AttachMatrixID(ctx, s.ID, p.ID, ghost.String()); err != nil {
 			return fmt.Errorf("giving the guest a Matrix identity: %w", err)
 		}
 	} else if !c.IsGhost(ghost.String()) {

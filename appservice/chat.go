@@ -166,9 +166,7 @@ func (c *Connector) chatEvent(evt *event.Event, names map[string]string) (bridge
 	return bridge.RoomEvent{Message: msg}, true
 }
 
-// chatMessageArrived tells the call pages that a session room has a new message, once the
-// homeserver's history shows it: events reach the bridge before some homeservers (Dendrite)
-// serve them from /messages, and a page woken too early would read the old history and wait.
+// chatMessageArrived tells the call pages that a session room has a new message.
 func (c *Connector) chatMessageArrived(ctx context.Context, evt *event.Event) {
 	if c.chatWatcher == nil {
 		return
@@ -177,6 +175,13 @@ func (c *Connector) chatMessageArrived(ctx context.Context, evt *event.Event) {
 	if err != nil {
 		return
 	}
+	c.whenInHistory(ctx, evt, func() { c.chatWatcher.ChatChanged(s.ID) })
+}
+
+// whenInHistory calls tell once the homeserver's history shows the event (or after 5 seconds):
+// events reach the bridge before some homeservers (Dendrite) serve them from /messages, and a
+// page woken too early would read the old history and wait.
+func (c *Connector) whenInHistory(ctx context.Context, evt *event.Event, tell func()) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
@@ -188,13 +193,13 @@ func (c *Connector) chatMessageArrived(ctx context.Context, evt *event.Event) {
 			}
 			select {
 			case <-ctx.Done():
-				zerolog.Ctx(ctx).Debug().Msg("A chat message is not in the room's history yet; telling the pages anyway")
-				c.chatWatcher.ChatChanged(s.ID)
+				zerolog.Ctx(ctx).Debug().Msg("A message is not in the room's history yet; telling the pages anyway")
+				tell()
 				return
 			case <-time.After(delay):
 			}
 		}
-		c.chatWatcher.ChatChanged(s.ID)
+		tell()
 	}()
 }
 

@@ -56,6 +56,10 @@ type Connector struct {
 	controlMu sync.Mutex
 	// chatWatcher hears of new messages in session rooms (the call pages' chat).
 	chatWatcher ChatWatcher
+	// messagesWatcher hears of new messages in the clients' Messages rooms; clientLocks make
+	// one room and one ghost per client.
+	messagesWatcher MessagesWatcher
+	clientLocks     clientLocks
 
 	server   *http.Server
 	listener net.Listener
@@ -242,6 +246,10 @@ func (c *Connector) handleEvent(evt *event.Event) {
 	if evt.Type == event.EventMessage {
 		// Every message, the bot's relays included, is news for the call pages' chat.
 		c.chatMessageArrived(ctx, evt)
+		// A client's Messages room: its messages are counted, once, and are never commands.
+		if c.threadMessage(ctx, evt) {
+			return
+		}
 	}
 	// The bot's own events come back too; only its membership changes matter (an invite it
 	// sent a guest's ghost is the guest's admission).

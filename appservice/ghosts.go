@@ -16,19 +16,50 @@ import (
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 )
 
-// A web-link guest is a ghost user in the bridge's exclusive namespace:
-// @<ghost_prefix>guest_<random>:<domain>, opaque (never the guest's name), with the name the
-// guest confirmed as display name. To the clinician it is an ordinary Matrix user who knocks.
+// A web-link guest is a ghost user in the bridge's exclusive namespace, opaque (never the
+// guest's name), with the name the guest confirmed as display name. To the clinician it is an
+// ordinary Matrix user who knocks. A guest whose participant row points at a client record
+// without a Matrix account of its own speaks as the client's one ghost,
+// @<ghost_prefix>client_<random>:<domain>, in every session and in their Messages room; anyone
+// else (a booking without a record) gets a ghost of their own, @<ghost_prefix>guest_<random>.
 
 func (c *Connector) ghostPrefix() string { return "@" + c.cfg.AppService.GhostPrefix + "guest_" }
 
-// IsGhost reports whether a user is one of the bridge's guest ghosts.
+func (c *Connector) clientGhostPrefix() string { return "@" + c.cfg.AppService.GhostPrefix + "client_" }
+
+// IsGhost reports whether a user is one of the bridge's ghosts: a guest's or a client's.
 func (c *Connector) IsGhost(userID string) bool {
-	return strings.HasPrefix(userID, c.ghostPrefix()) && strings.HasSuffix(userID, ":"+c.cfg.Homeserver.Domain)
+	return (strings.HasPrefix(userID, c.ghostPrefix()) || strings.HasPrefix(userID, c.clientGhostPrefix())) &&
+		strings.HasSuffix(userID, ":"+c.cfg.Homeserver.Domain)
 }
 
 func (c *Connector) newGhostID() id.UserID {
 	return id.UserID(c.ghostPrefix() + strings.ToLower(random.String(10)) + ":" + c.cfg.Homeserver.Domain)
+}
+
+func (c *Connector) newClientGhostID() id.UserID {
+	return id.UserID(c.clientGhostPrefix() + strings.ToLower(random.String(16)) + ":" + c.cfg.Homeserver.Domain)
+}
+
+// webIdentity is the ghost a web participant knocks as: their client record's, when the row
+// points at a record without a Matrix account; else a new one of their own.
+func (c *Connector) webIdentity(ctx context.Context, p *bridge.Participant) (id.UserID, error) {
+	if p.ClientID == 0 {
+		return c.newGhostID(), nil
+	}
+	unlock := c.clientLocks.lock(p.ClientID)
+	defer unlock()
+	cl, err := c.db.Client.Get(ctx, p.ClientID)
+	if errors.Is(err, bridge.ErrClientNotFound) {
+		return c.newGhostID(), nil
+	} else if err != nil {
+		return "", fmt.Errorf("reading the participant's client record: %w", err)
+	}
+	if cl.MatrixID != "" {
+		return c.newGhostID(), nil
+	}
+	ghost, _, err := c.clientGhost(ctx, cl)
+	return ghost, err
 }
 
 // GuestKnock makes a guest's ghost knock on the session room with the confirmed name, creating
@@ -37,8 +68,11 @@ func (c *Connector) newGhostID() id.UserID {
 func (c *Connector) GuestKnock(ctx context.Context, s *bridge.Session, p *bridge.Participant, name string) error {
 	ghost := id.UserID(p.MatrixID)
 	if ghost == "" {
-		ghost = c.newGhostID()
-		if err := c.svc.AttachMatrixID(ctx, s.ID, p.ID, ghost.String()); err != nil {
+		var err error
+		if ghost, err = c.webIdentity(ctx, p); err != nil {
+			return err
+		}
+		if err = c.svc.AttachMatrixID(ctx, s.ID, p.ID, ghost.String()); err != nil {
 			return fmt.Errorf("giving the guest a Matrix identity: %w", err)
 		}
 	} else if !c.IsGhost(ghost.String()) {

@@ -42,6 +42,13 @@ type Client struct {
 	// PortalClosed: the clinic closed their portal; no sign-in opens it until it is enabled
 	// again. A record whose portal was never opened is not closed.
 	PortalClosed bool
+	// Ghost is the client's one Matrix identity on the bridge when they have no account of
+	// their own (@<ghost_prefix>client_<random>:<domain>, opaque): it knocks on every session
+	// they join from the web and speaks for them in their Messages room. Set by the Matrix side.
+	Ghost string
+	// MessagesRoom is the client's Messages room (a direct room with the bot and their
+	// professionals), created the first time it is needed; "" until then.
+	MessagesRoom string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }

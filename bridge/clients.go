@@ -117,6 +117,7 @@ func (svc *Service) CreateClient(ctx context.Context, actor string, req ClientRe
 		return nil, fmt.Errorf("storing the client: %w", err)
 	}
 	_ = svc.Audit(ctx, AuditEntry{Actor: actor, Action: AuditClientCreated, Subject: ClientSubject(c.ID)})
+	svc.syncMessagesRoom(ctx, nil, c)
 	return c, nil
 }
 
@@ -134,10 +135,13 @@ func (svc *Service) UpdateClient(ctx context.Context, actor string, id int64, re
 	c.ID, c.CreatedAt, c.UpdatedAt = old.ID, old.CreatedAt, svc.clock.Now()
 	// The portal opens and closes only through SetClientPortal: an edit keeps it as it is.
 	c.PortalEnabled, c.PortalClosed = old.PortalEnabled, old.PortalClosed
+	// The Matrix identity and the Messages room are the bridge's, not the form's.
+	c.Ghost, c.MessagesRoom = old.Ghost, old.MessagesRoom
 	if err = svc.clients.UpdateClient(ctx, c); err != nil {
 		return nil, fmt.Errorf("storing client %d: %w", id, err)
 	}
 	_ = svc.Audit(ctx, AuditEntry{Actor: actor, Action: AuditClientUpdated, Subject: ClientSubject(c.ID)})
+	svc.syncMessagesRoom(ctx, old, c)
 	return c, nil
 }
 
@@ -154,10 +158,14 @@ func (svc *Service) SetClientPortal(ctx context.Context, actor string, id int64,
 		action = AuditClientPortalEnabled
 	}
 	if c.PortalEnabled != on || c.PortalClosed == on {
+		before := *c
 		c.PortalEnabled, c.PortalClosed, c.UpdatedAt = on, !on, svc.clock.Now()
 		if err = svc.clients.SetClientPortal(ctx, id, c.PortalEnabled, c.PortalClosed, c.UpdatedAt); err != nil {
 			return nil, fmt.Errorf("storing client %d's portal: %w", id, err)
 		}
+		// Opening the portal makes the client's Messages room, so that it is there on their
+		// first visit and their professionals see it in Element.
+		svc.syncMessagesRoom(ctx, &before, c)
 	}
 	_ = svc.Audit(ctx, AuditEntry{Actor: actor, Action: action, Subject: ClientSubject(id), Detail: detail})
 	return c, nil

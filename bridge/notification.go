@@ -25,6 +25,10 @@ const (
 	NoticePhoneIntro NoticeKind = "phone_intro"
 	// NoticeMessage: a text message the clinician wrote (!sms, the panel), by SMS.
 	NoticeMessage NoticeKind = "message"
+	// NoticeUnreadMessages: a professional's message in the client's Messages thread has not
+	// been read in the portal for a while. It says only that there is a message, with the
+	// portal's link: no content, no names. It belongs to a client record, not to a session.
+	NoticeUnreadMessages NoticeKind = "unread_messages"
 )
 
 // Channel is how a notification travels.

@@ -36,6 +36,8 @@ type Service struct {
 	phone phoneCalls
 	// texter carries clinicians' own text messages (the outbox).
 	texter Texter
+	// messages keeps the clients' Messages rooms in line with their records.
+	messages MessagesRooms
 
 	locks keyedLocks
 

@@ -187,6 +187,10 @@ type PortalConfig struct {
 	// CancelNotice before the start (then the portal says to call the clinic).
 	ClientCancel bool          `yaml:"client_cancel"`
 	CancelNotice time.Duration `yaml:"cancel_notice"`
+	// MessageNoticeAfter is how long a professional's message may stay unread in the client's
+	// Messages thread before the client is told, by their reminder channel, that they have a
+	// new message (no content, no names); 0 sends no such notice.
+	MessageNoticeAfter time.Duration `yaml:"message_notice_after"`
 }
 
 // TelephoneConfig is how the bridge places telephone sessions' calls through Twilio Voice,
@@ -313,6 +317,9 @@ func (c *Config) validate() error {
 	}
 	if c.Portal.CancelNotice < 0 || c.Portal.CancelNotice > 30*24*time.Hour {
 		bad("portal.cancel_notice", "%s is not between 0s and 720h", c.Portal.CancelNotice)
+	}
+	if c.Portal.MessageNoticeAfter < 0 || c.Portal.MessageNoticeAfter > 7*24*time.Hour {
+		bad("portal.message_notice_after", "%s is not between 0 (off) and 168h", c.Portal.MessageNoticeAfter)
 	}
 	if c.Lobby.OpensBefore < 0 || c.Lobby.OpensBefore > 24*time.Hour {
 		bad("lobby.opens_before", "%s is not between 0 and 24h", c.Lobby.OpensBefore)

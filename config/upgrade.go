@@ -85,6 +85,7 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Bool, "portal", "enrol_on_first_booking")
 	helper.Copy(up.Bool, "portal", "client_cancel")
 	helper.Copy(up.Str, "portal", "cancel_notice")
+	helper.Copy(up.Str, "portal", "message_notice_after")
 
 	helper.Copy(up.Map, "permissions")
 

@@ -23,7 +23,7 @@ type ClientQuery struct {
 
 const (
 	clientColumns = `id, display_name, preferred_name, matrix_id, locale, time_zone, reminders, portal_enabled,
-		created_at, updated_at, portal_closed`
+		ghost_id, messages_room, created_at, updated_at, portal_closed`
 	insertClientQuery = `INSERT INTO telehealth_client (display_name, preferred_name, name_key, matrix_id, locale,
 		time_zone, reminders, portal_enabled, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`
@@ -52,7 +52,13 @@ const (
 		AND ($2 = '' OR c.name_key LIKE $3 ESCAPE '\' OR EXISTS (SELECT 1 FROM telehealth_client_contact cc
 			WHERE cc.client_id = c.id AND (cc.value LIKE $4 ESCAPE '\' OR cc.value LIKE $5 ESCAPE '\')))
 		ORDER BY c.display_name, c.id LIMIT $6`
-	clientSessionsQuery = `SELECT ` + sessionColumns + ` FROM telehealth_session WHERE id IN
+	// The Matrix identity and the Messages room are set once: the first writer wins.
+	setGhostQuery        = `UPDATE telehealth_client SET ghost_id=$2 WHERE id=$1 AND ghost_id=''`
+	getGhostQuery        = `SELECT ghost_id FROM telehealth_client WHERE id=$1`
+	setMessagesRoomQuery = `UPDATE telehealth_client SET messages_room=$2 WHERE id=$1 AND messages_room=''`
+	getMessagesRoomQuery = `SELECT messages_room FROM telehealth_client WHERE id=$1`
+	clientByMessagesRoom = `SELECT id FROM telehealth_client WHERE messages_room=$1 AND messages_room<>''`
+	clientSessionsQuery  = `SELECT ` + sessionColumns + ` FROM telehealth_session WHERE id IN
 		(SELECT session_id FROM telehealth_participant WHERE client_id=$1) ORDER BY start_ts DESC`
 )
 
@@ -71,7 +77,7 @@ func scanClient(row dbutil.Scannable) (*bridge.Client, error) {
 	var created, updated int64
 	var reminders string
 	err := row.Scan(&c.ID, &c.DisplayName, &c.PreferredName, &c.MatrixID, &c.Locale, &c.TimeZone, &reminders,
-		&c.PortalEnabled, &created, &updated, &c.PortalClosed)
+		&c.PortalEnabled, &c.Ghost, &c.MessagesRoom, &created, &updated, &c.PortalClosed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, bridge.ErrClientNotFound
 	} else if err != nil {
@@ -342,4 +348,37 @@ func (q *ClientQuery) ClientName(ctx context.Context, id int64) (string, error) 
 		return "", err
 	}
 	return c.Name(), nil
+}
+
+// SetGhost gives the client their ghost unless they have one already, and returns the one they
+// have now: of two racing requests, both end up with the first one's.
+func (q *ClientQuery) SetGhost(ctx context.Context, id int64, ghost string) (string, error) {
+	return q.setOnce(ctx, setGhostQuery, getGhostQuery, id, ghost)
+}
+
+// SetMessagesRoom records the client's Messages room unless they have one already, and returns
+// the one they have now.
+func (q *ClientQuery) SetMessagesRoom(ctx context.Context, id int64, roomID string) (string, error) {
+	return q.setOnce(ctx, setMessagesRoomQuery, getMessagesRoomQuery, id, roomID)
+}
+
+func (q *ClientQuery) setOnce(ctx context.Context, set, get string, id int64, value string) (string, error) {
+	if _, err := q.db.Exec(ctx, set, id, value); err != nil {
+		return "", err
+	}
+	var now string
+	err := q.db.QueryRow(ctx, get, id).Scan(&now)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", bridge.ErrClientNotFound
+	}
+	return now, err
+}
+
+// ByMessagesRoom is the client whose Messages room this is; ok is false for any other room.
+func (q *ClientQuery) ByMessagesRoom(ctx context.Context, roomID string) (id int64, ok bool, err error) {
+	err = q.db.QueryRow(ctx, clientByMessagesRoom, roomID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	return id, err == nil, err
 }

@@ -48,6 +48,8 @@ type Database struct {
 	PortalPassword   *PortalPasswordQuery
 	PortalCode       *PortalCodeQuery
 	PortalSession    *PortalSessionQuery
+	// MessageThread is the bookkeeping of the clients' Messages threads.
+	MessageThread *MessageThreadQuery
 
 	lock *instanceLock
 }
@@ -148,6 +150,7 @@ func New(db *dbutil.Database) *Database {
 		PortalPassword:   &PortalPasswordQuery{db: db},
 		PortalCode:       &PortalCodeQuery{db: db},
 		PortalSession:    &PortalSessionQuery{db: db},
+		MessageThread:    &MessageThreadQuery{db: db},
 	}
 }
 

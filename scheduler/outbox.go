@@ -107,6 +107,11 @@ type Notifier struct {
 	smsRate    *rate.Limiter
 	// reminderPrefs are the clients' reminder choices; nil follows the invitation modes.
 	reminderPrefs ReminderPreferences
+	// The unread notice of the Messages threads (messagenotice.go); off while threads is nil.
+	threads       MessageThreads
+	threadClients ClientRecords
+	portalURL     string
+	noticeAfter   time.Duration
 
 	// released is false until the sender has put back what a crashed sender left in flight.
 	released atomic.Bool

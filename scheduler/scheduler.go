@@ -109,6 +109,9 @@ func (s *Scheduler) Start(ctx context.Context) error {
 			if err := s.notifier.SendDue(ctx); err != nil && ctx.Err() == nil {
 				s.log.Err(err).Msg("Sending due notifications failed")
 			}
+			if err := s.notifier.SendMessageNotices(ctx); err != nil && ctx.Err() == nil {
+				s.log.Err(err).Msg("Sending the unread notices failed")
+			}
 		}), gocron.WithName("send-notifications"), gocron.WithSingletonMode(gocron.LimitModeReschedule),
 			gocron.WithStartAt(gocron.WithStartImmediately())); err != nil {
 			return fmt.Errorf("planning the notification sender: %w", err)

@@ -34,6 +34,16 @@ type PortalHome struct {
 	Past          []PortalSession      `json:"past"`
 	Professionals []PortalProfessional `json:"professionals"`
 	Clinic        ClinicView           `json:"clinic"`
+	// Messages sums up the client's Messages thread, from the database alone (no homeserver
+	// round trip on the home).
+	Messages PortalMessagesSummary `json:"messages"`
+}
+
+// PortalMessagesSummary is the home's view of the Messages thread: how many of the
+// professionals' messages are unread, and when the latest message was sent (Unix ms, 0: none).
+type PortalMessagesSummary struct {
+	Unread int   `json:"unread"`
+	LastAt int64 `json:"last_at"`
 }
 
 // PortalSession is one of the client's sessions as their portal shows it.
@@ -84,6 +94,14 @@ func (srv *Server) portalHome(_ http.ResponseWriter, r *http.Request, in *portal
 		return nil, fmt.Errorf("reading the client's record: %w", err)
 	}
 	home.Name = c.Name()
+	thread, err := srv.db.MessageThread.Get(ctx, c.ID)
+	if err != nil {
+		return nil, fmt.Errorf("reading the client's Messages thread: %w", err)
+	}
+	home.Messages = PortalMessagesSummary{Unread: thread.Unread}
+	if !thread.LastAt.IsZero() {
+		home.Messages.LastAt = thread.LastAt.UnixMilli()
+	}
 	home.Locale, home.TimeZone = homeLanguage(r, c.Locale), homeZone(r, c.TimeZone)
 	for i, pro := range c.Professionals {
 		if name := srv.clinicianName(ctx, pro); name != "" {

@@ -115,7 +115,9 @@ type Server struct {
 	// chat is the in-call chat's Matrix side; chatLimit counts each sender's messages.
 	chat      Chat
 	chatLimit *limiter
-	server    *http.Server
+	// threads are the clients' Messages threads (web/messages.go).
+	threads Threads
+	server  *http.Server
 	// clients and codes are the client records and the code sender of the portal's sign-in;
 	// portal limits its attempts, passkeys its WebAuthn ceremonies.
 	clients  ClientDirectory
@@ -245,6 +247,11 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/portal/professionals/{n}/avatar", srv.portalAPI(srv.portalAvatar))
 	mux.HandleFunc("POST /api/portal/sessions/{id}/cancel", srv.portalAPI(srv.portalCancel))
 	mux.HandleFunc("POST /api/portal/sessions/{id}/move", srv.portalAPI(srv.portalMove))
+	// The Messages thread, from the portal and from the panel (web/messages.go).
+	mux.HandleFunc("GET /api/portal/messages", srv.portalAPI(srv.portalMessages))
+	mux.HandleFunc("POST /api/portal/messages", srv.portalAPI(srv.portalSendMessage))
+	mux.HandleFunc("GET /api/panel/clients/{id}/messages", srv.panelAPI(srv.panelMessages))
+	mux.HandleFunc("POST /api/panel/clients/{id}/messages", srv.panelAPI(srv.panelSendMessage))
 	mux.HandleFunc("POST /api/portal/auth/password/set", srv.portalAPI(srv.portalSetPassword))
 	mux.HandleFunc("POST /api/portal/auth/passkey/register/begin", srv.portalAPI(srv.passkeyRegisterBegin))
 	mux.HandleFunc("POST /api/portal/auth/passkey/register/finish", srv.portalAPI(srv.passkeyRegisterFinish))

@@ -155,11 +155,12 @@ func TestGuestJourney(t *testing.T) {
 	if code := s.call("POST", "/api/call/knock", token, map[string]string{"name": "Jane"}, &st); code != 200 || st.Me.State != "waiting" {
 		t.Fatalf("knock: %d %+v", code, st.Me)
 	}
-	// The clinician sees an ordinary knock from a Matrix user named Jane.
+	// The clinician sees an ordinary knock from a Matrix user named Jane: the client record's
+	// one ghost (the booking made the record), opaque.
 	_, ps, _ := s.env.App.Sessions.Lobby(context.Background(), "", sess.ID)
 	ghost := id.UserID(ps[0].MatrixID)
-	if !strings.HasPrefix(ghost.String(), "@telehealth_guest_") || strings.Contains(strings.ToLower(ghost.String()), "jane") {
-		t.Fatalf("ghost %q", ghost)
+	if !strings.HasPrefix(ghost.String(), "@telehealth_client_") || strings.Contains(strings.ToLower(ghost.String()), "jane") || ps[0].ClientID == 0 {
+		t.Fatalf("ghost %q (client %d)", ghost, ps[0].ClientID)
 	}
 	var member event.MemberEventContent
 	bridgetest.Eventually(t, wait, "the ghost's knock", func() bool {

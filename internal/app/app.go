@@ -144,6 +144,12 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	matrix.SetWebLinks(pages)
 	pages.UseChat(matrix) // the in-call chat: the session room's thread on the call pages
 	matrix.SetChatWatcher(pages)
+	// The clients' Messages threads: the portal's and the panel's, their rooms following the
+	// records, and the unread notice.
+	pages.UseThreads(matrix)
+	matrix.SetMessagesWatcher(pages)
+	sessions.UseMessagesRooms(matrix)
+	notifier.UseMessageNotices(db.MessageThread, db.Store(), cfg.Web.PublicURL+"/portal#messages", cfg.Portal.MessageNoticeAfter)
 	pages.UseNames(matrix)
 	pages.UseAvatars(matrix) // professionals' pictures in the portal
 	notifier.Use(pages, clinicDesk{Connector: matrix, panel: pages})

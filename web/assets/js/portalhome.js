@@ -15,8 +15,9 @@ const tabs = new Map();
 //   order:  its place, lowest first (sessions 10, professionals 20; schedule 30, settings 90);
 //   render: ({ home, me, reload }) => a Node or a Promise of one, the tab's content;
 //           reload(notice) fetches the home again and shows the tab anew, notice in the status.
-export function addPortalTab({ id, label, order, render }) {
-  tabs.set(id, { id, label, order, render });
+//   badge:  optional, (home) => a short text shown beside the label (an unread count), or ''.
+export function addPortalTab({ id, label, order, render, badge = null }) {
+  tabs.set(id, { id, label, order, render, badge });
 }
 
 function orderedTabs() {
@@ -56,7 +57,11 @@ export async function showHome({ me, notice = '', actions = () => [] }) {
   const status = h('p', { id: 'message', class: 'hint', role: 'status' }, notice);
   const panel = h('section', { id: 'portal-panel', class: 'portal-panel', 'aria-live': 'polite' });
   const nav = h('nav', { class: 'portal-nav', 'aria-label': t('portalNav') },
-    orderedTabs().map((tab) => h('a', { href: '#' + tab.id, class: 'portal-tab', 'data-tab': tab.id }, t(tab.label))));
+    orderedTabs().map((tab) => {
+      const badge = tab.badge && home ? tab.badge(home) : '';
+      return h('a', { href: '#' + tab.id, class: 'portal-tab', 'data-tab': tab.id }, t(tab.label),
+        badge ? h('span', { class: 'tab-badge' }, badge) : null);
+    }));
 
   let shown = '';
   async function open() {

@@ -1,0 +1,43 @@
+// portalmessageswords.js: the portal's Messages tab's words in English and French.
+import { addStrings } from './i18n.js';
+
+addStrings({
+  en: {
+    tabMessages: 'Messages',
+    msg_title: 'Messages with your clinic',
+    msg_intro: 'Your professionals read and answer here. For an emergency, call your local emergency number.',
+    msg_empty: 'No messages yet. Write to your professional below.',
+    msg_placeholder: 'Write a message',
+    msg_label: 'Message',
+    msg_send: 'Send',
+    msg_you: 'You',
+    msg_hint: 'Enter to send, Shift+Enter for a new line. No attachments here.',
+    msg_readOnly: 'Answer from your Matrix app: you receive these messages in your own Matrix account.',
+    msg_relayed: '',
+    msg_tooLong: 'This message is too long ({n} characters at most).',
+    msg_badMessage: 'This message cannot be sent: it is empty or contains invisible characters.',
+    msg_tooFast: 'You are sending messages too fast. Please wait a few seconds.',
+    msg_failed: 'The message was not sent. Please try again.',
+    msg_signedOut: 'Your sign-in has expired. Please sign in again.',
+    msg_unavailable: 'Your messages cannot be shown right now. Please try again later.',
+  },
+  fr: {
+    tabMessages: 'Messages',
+    msg_title: 'Messages avec votre cabinet',
+    msg_intro: 'Vos professionnels lisent et répondent ici. En cas d’urgence, appelez le numéro d’urgence.',
+    msg_empty: 'Aucun message pour l’instant. Écrivez à votre professionnel ci-dessous.',
+    msg_placeholder: 'Écrire un message',
+    msg_label: 'Message',
+    msg_send: 'Envoyer',
+    msg_you: 'Vous',
+    msg_hint: 'Entrée pour envoyer, Maj+Entrée pour un retour à la ligne. Pas de pièces jointes ici.',
+    msg_readOnly: 'Répondez depuis votre application Matrix : vous recevez ces messages sur votre propre compte Matrix.',
+    msg_relayed: '',
+    msg_tooLong: 'Ce message est trop long ({n} caractères au maximum).',
+    msg_badMessage: 'Ce message ne peut pas être envoyé : il est vide ou contient des caractères invisibles.',
+    msg_tooFast: 'Vous envoyez des messages trop vite. Veuillez patienter quelques secondes.',
+    msg_failed: 'Le message n’a pas été envoyé. Veuillez réessayer.',
+    msg_signedOut: 'Votre connexion a expiré. Veuillez vous reconnecter.',
+    msg_unavailable: 'Vos messages ne peuvent pas être affichés pour le moment. Veuillez réessayer plus tard.',
+  },
+});

@@ -46,6 +46,7 @@ type Database struct {
 	PortalPassword   *PortalPasswordQuery
 	PortalCode       *PortalCodeQuery
 	PortalSession    *PortalSessionQuery
+	Prospect         *ProspectQuery
 
 	lock *instanceLock
 }
@@ -145,6 +146,7 @@ func New(db *dbutil.Database) *Database {
 		PortalPassword:   &PortalPasswordQuery{db: db},
 		PortalCode:       &PortalCodeQuery{db: db},
 		PortalSession:    &PortalSessionQuery{db: db},
+		Prospect:         &ProspectQuery{db: db},
 	}
 }
 

@@ -174,10 +174,14 @@ type SMSConfig struct {
 	StatusCallback      bool    `yaml:"status_callback"`
 }
 
-// PortalConfig is the client portal's part of the config: how long a sign-in lasts.
+// PortalConfig is the client portal's part of the config: how long a sign-in lasts, and
+// whether people may sign up by themselves.
 type PortalConfig struct {
 	Idle   time.Duration `yaml:"idle"`
 	MaxAge time.Duration `yaml:"max_age"`
+	// SignUp opens the public sign-up page (/portal/signup): who signs up is a prospect until a
+	// clinician links them to a client record.
+	SignUp bool `yaml:"signup"`
 }
 
 // TelephoneConfig is how the bridge places telephone sessions' calls through Twilio Voice,

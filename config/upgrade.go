@@ -82,6 +82,7 @@ func upgradeConfig(helper up.Helper) {
 
 	helper.Copy(up.Str, "portal", "idle")
 	helper.Copy(up.Str, "portal", "max_age")
+	helper.Copy(up.Bool, "portal", "signup")
 
 	helper.Copy(up.Map, "permissions")
 

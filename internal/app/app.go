@@ -96,6 +96,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		Audit:   db.Audit,
 		Clients: db.Store(),
 	})
+	sessions.UseClinicians(cfg.IsClinician) // they see the prospects
 	sfu, err := media.New(media.Config{
 		ListenIP: cfg.Media.ListenIP, UDPPort: cfg.Media.UDPPort, PublicIP: cfg.Media.PublicIP,
 		CredentialTTL: cfg.Media.CredentialTTL,
@@ -130,6 +131,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		ClinicTimeZone: cfg.Notify.ClinicTimeZone,
 		PortalIdle:     cfg.Portal.Idle,
 		PortalMaxAge:   cfg.Portal.MaxAge,
+		PortalSignUp:   cfg.Portal.SignUp,
 	}, db, sessions, clock, log)
 	pages.Use(matrix, callGlue, sfu, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain,
 		net.JoinHostPort(cfg.Web.Hostname, strconv.Itoa(int(cfg.Web.Port))),

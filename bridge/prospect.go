@@ -187,6 +187,16 @@ func (svc *Service) ProspectForPortal(ctx context.Context, id int64) (*Prospect,
 	return store.GetProspect(ctx, id)
 }
 
+// WaitingProspect is the prospect waiting with the contact, for the portal's sign-in by code
+// (no actor, no audit); nil if none, or if the bridge keeps no prospects.
+func (svc *Service) WaitingProspect(ctx context.Context, contact PortalContact) (*Prospect, error) {
+	store, ok := svc.store.(ProspectStore)
+	if !ok || contact.String() == "" {
+		return nil, nil
+	}
+	return store.WaitingProspectByContact(ctx, contact.String())
+}
+
 // Prospects are the prospects waiting, oldest first, for a clinician or an admin; showing them
 // is recorded in the audit trail.
 func (svc *Service) Prospects(ctx context.Context, actor string) ([]*Prospect, error) {

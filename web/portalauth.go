@@ -339,7 +339,18 @@ func (srv *Server) portalRequestCode(_ http.ResponseWriter, r *http.Request) (an
 	if !known {
 		clientID = 0
 	}
-	if err = srv.issueCode(r, contact, purposeSignIn, clientID, known, req.Lang); err != nil {
+	// A prospect waiting with the contact signs in again with a sign-up code. The lookup is
+	// made for every contact, so that it takes no more time for one than for another.
+	p, err := srv.waitingProspect(r, contact)
+	if err != nil {
+		return nil, err
+	}
+	if !known && p != nil {
+		err = srv.issueCode(r, contact, purposeSignUp, 0, true, req.Lang)
+	} else {
+		err = srv.issueCode(r, contact, purposeSignIn, clientID, known, req.Lang)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return map[string]any{"sent": true, "message": portalCodeSentMessage}, nil
@@ -424,6 +435,23 @@ func (srv *Server) portalVerifyCode(w http.ResponseWriter, r *http.Request) (any
 	contact, err := portalContact(req.Contact)
 	if err != nil {
 		return nil, err
+	}
+	_, known, err := srv.clients.ClientByContact(r.Context(), contact.String())
+	if err != nil {
+		return nil, fmt.Errorf("looking a contact up in the client records: %w", err)
+	}
+	p, err := srv.waitingProspect(r, contact)
+	if err != nil {
+		return nil, err
+	}
+	if !known && p != nil {
+		if _, err = srv.spendCode(r, contact, purposeSignUp, req.Code); err != nil {
+			return nil, err
+		}
+		if err = srv.startPortalSession(w, r, &portalSignIn{prospectID: p.ID}, bridge.PortalByCode); err != nil {
+			return nil, err
+		}
+		return map[string]bool{"signed_in": true}, nil
 	}
 	taken, err := srv.spendCode(r, contact, purposeSignIn, req.Code)
 	if err != nil {

@@ -146,6 +146,16 @@ func (srv *Server) portalSignUpVerify(w http.ResponseWriter, r *http.Request) (a
 	return map[string]bool{"signed_in": true, "prospect": true}, nil
 }
 
+// waitingProspect is the prospect waiting with the contact, or nil (also when the bridge keeps
+// no prospects).
+func (srv *Server) waitingProspect(r *http.Request, contact bridge.PortalContact) (*bridge.Prospect, error) {
+	p, err := srv.svc.WaitingProspect(r.Context(), contact)
+	if err != nil {
+		return nil, fmt.Errorf("looking for a waiting prospect: %w", err)
+	}
+	return p, nil
+}
+
 // prospectLinked looks at a prospect's portal sign-in: linked to a record since, it becomes
 // that client's sign-in; dismissed, it ends. A prospect still waiting passes as one.
 func (srv *Server) prospectLinked(r *http.Request, in *portalSignIn) error {

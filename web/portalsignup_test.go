@@ -292,6 +292,7 @@ func TestPortalSignUpClosed(t *testing.T) {
 // minutes), and guesses its limit per contact.
 func TestPortalSignUpLimits(t *testing.T) {
 	s := newSignUpSite(t, "sqlite", true)
+	s.clock.Advance(16 * time.Minute) // past the 3 codes per contact in 15 minutes
 	b := s.browser()
 	if code, _ := b.post("/api/portal/auth/code", map[string]string{"contact": newMail}); code != 200 {
 		t.Fatal(code)
@@ -391,5 +392,50 @@ func TestProspectSecurity(t *testing.T) {
 	}
 	if code, _ := p.me(); code != 401 {
 		t.Errorf("after sign-out: %d", code)
+	}
+}
+
+// TestProspectSignsInAgain: a waiting prospect signs in again from the sign-in page with a
+// code (as a prospect: still nothing to see); the sign-in page answers a prospect's address as
+// any other; once dismissed, the code signs nobody in.
+func TestProspectSignsInAgain(t *testing.T) {
+	s := newSignUpSite(t, "sqlite", true)
+	if code, body := s.browser().signUp("New Person", newMail); code != 200 {
+		t.Fatal(code, body)
+	}
+	var first string
+	for i, contact := range []string{aliceEmail, newMail, "unknown@example.org"} {
+		code, body := s.browser().post("/api/portal/auth/code", map[string]string{"contact": contact})
+		if code != 200 {
+			t.Fatalf("%s: %d %s", contact, code, body)
+		}
+		if i == 0 {
+			first = body
+		} else if body != first {
+			t.Errorf("the sign-in page answered %s with %s, a client's address with %s", contact, body, first)
+		}
+	}
+	again := s.browser()
+	again.signInWithCode(newMail)
+	if code, data, _ := again.do("GET", "/api/portal/auth/me", nil, nil); code != 403 || errCode(string(data)) != "prospect_waiting" {
+		t.Errorf("a prospect signed in again: %d %s", code, data)
+	}
+	list := s.waiting(s.panel(drOne))
+	if len(list) != 1 {
+		t.Fatalf("prospects: %+v", list)
+	}
+	if code, body := s.panel(drOne).post(fmt.Sprintf("/api/panel/prospects/%d/dismiss", list[0].ID), nil); code != 200 {
+		t.Fatal(code, body)
+	}
+	s.clock.Advance(16 * time.Minute) // past the 3 codes per contact in 15 minutes
+	b := s.browser()
+	if code, _ := b.post("/api/portal/auth/code", map[string]string{"contact": newMail}); code != 200 {
+		t.Fatal(code)
+	}
+	if code, body := b.post("/api/portal/auth/code/verify", map[string]string{"contact": newMail, "code": "000000"}); code != 401 {
+		t.Errorf("a dismissed prospect's sign-in: %d %s", code, body)
+	}
+	if code, _ := again.me(); code != 401 {
+		t.Errorf("a dismissed prospect is still signed in: %d", code)
 	}
 }

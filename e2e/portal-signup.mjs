@@ -1,7 +1,8 @@
 // portal-signup.mjs: someone new signs up on the clinic's portal. Nora gives her name and
 // email (the time zone is her browser's), types the code the clinic emailed her, and sees only
 // that the clinic will confirm her account: the booking doors refuse her. The clinician finds
-// her in the panel's Prospects and links her to her record; Nora checks again and sees her home.
+// her in the panel's Prospects and links her to her record; Nora checks again, sets a password
+// ("Create your access") and sees her home.
 import { launch, open, control, check, until, text, shots, signIn } from './lib.mjs';
 import { BRIDGE } from './lib.mjs';
 
@@ -47,8 +48,12 @@ await until('"is linked"', async () => (await text(panel, '#prospects-status')).
 await until('the empty list', async () => panel.locator('#prospects-none').isVisible());
 await shots(panel, 'panel-prospects-linked');
 
-// Nora checks again: her record's home.
+// Nora checks again: her record now, and "Create your access" as after an enrolment link; she
+// sets a password, then sees her home.
 await nora.locator('#prospect-check').click();
+await until('"Create your access"', async () => (await heading(nora)) === 'Create your access');
+await nora.locator('#new-password').fill('plum orchard lantern 42');
+await nora.locator('#save-password').click();
 await until('Nora\'s home', async () => (await text(nora, '#welcome')) === 'Welcome, Nora Blanc');
 await shots(nora, 'portal-signup-home');
 await browser.close();

@@ -60,6 +60,9 @@ func TestPortalSignUpInTheBrowser(t *testing.T) {
 	if err != nil || !slices.Contains(c.Emails, "nora@example.org") {
 		t.Errorf("the record after the link: %+v %v", c, err)
 	}
+	if hash, err := h.env.App.DB.PortalPassword.Get(ctx, nora.ID); err != nil || hash == "" {
+		t.Errorf("the password Nora set is not on her record: %v", err)
+	}
 	// The email named the clinic and the code, not the person.
 	for _, m := range smtp.Messages() {
 		if bytes.Contains(m.Data, []byte("Nora")) {

@@ -141,7 +141,8 @@ async function home(notice = '') {
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return signInPage();
     // A prospect: nothing to show until the clinic links them to their record.
-    if (e instanceof ApiError && e.code === 'prospect_waiting') return prospectPage({ again: () => home(), signOut: signedOut });
+    // Checking again once linked offers "Create your access", as after an enrolment link.
+    if (e instanceof ApiError && e.code === 'prospect_waiting') return prospectPage({ again: signedUp, signOut: signedOut });
     throw e;
   }
   await showHome({ me, notice, actions: (status) => homeActions(me, status) });

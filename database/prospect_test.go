@@ -7,8 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+	"go.mau.fi/util/dbutil"
+
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"github.com/telehealth-bridge/telehealth-bridge/database"
+	"github.com/telehealth-bridge/telehealth-bridge/database/upgrades"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/dbtest"
 )
 
@@ -108,6 +112,69 @@ func TestPortalSessionOfAProspect(t *testing.T) {
 		}
 		if n, err := db.PortalSession.DeleteClient(ctx, 12); n != 1 || err != nil {
 			t.Errorf("sign out everywhere: %d %v", n, err)
+		}
+	})
+}
+
+// TestMigrationKeepsPortalSessions: the upgrade to v11 keeps the clients' portal sign-ins, as
+// clients' (no prospect), and starts with no prospects.
+func TestMigrationKeepsPortalSessions(t *testing.T) {
+	for _, kind := range dbtest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			cfg := dbtest.Config(t, kind)
+			uri := cfg.URI
+			if kind == "sqlite" {
+				uri = "file:" + uri + "?_pragma=foreign_keys(1)"
+			}
+			raw, err := dbutil.NewFromConfig("test", dbutil.Config{PoolConfig: dbutil.PoolConfig{Type: cfg.Type, URI: uri, MaxOpenConns: 1, MaxIdleConns: 1}}, dbutil.ZeroLogger(zerolog.Nop()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			db := database.New(raw)
+			defer db.Close()
+			const before = 10
+			db.UpgradeTable = upgrades.Table[:before]
+			if err = db.Database.Upgrade(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var version int
+			if err = db.QueryRow(ctx, "SELECT version FROM "+database.VersionTable).Scan(&version); err != nil || version != before {
+				t.Fatalf("at version %d (%v), want %d", version, err, before)
+			}
+			if _, err = db.Exec(ctx, `INSERT INTO telehealth_portal_session (token_hash, client_id, created_at, last_seen, idle_expires_at, expires_at)
+				VALUES ('h', 7, 1, 2, 3, 4)`); err != nil {
+				t.Fatal(err)
+			}
+			db.UpgradeTable = upgrades.Table
+			if err = db.Upgrade(ctx); err != nil {
+				t.Fatalf("upgrading from v%d: %v", before, err)
+			}
+			s, err := db.PortalSession.Get(ctx, "h")
+			if err != nil || s == nil || s.ClientID != 7 || s.ProspectID != 0 || s.ExpiresAt.UnixMilli() != 4 {
+				t.Errorf("the sign-in after the upgrade: %+v %v", s, err)
+			}
+			if list, err := db.Store().WaitingProspects(ctx, 10); err != nil || len(list) != 0 {
+				t.Errorf("prospects after the upgrade: %+v %v", list, err)
+			}
+		})
+	}
+}
+
+func TestAllControlRooms(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.Database) {
+		ctx := context.Background()
+		if all, err := db.ControlRoom.All(ctx); err != nil || len(all) != 0 {
+			t.Fatalf("none yet: %+v %v", all, err)
+		}
+		for user, room := range map[string]string{"@b:hs": "!b:hs", "@a:hs": "!a:hs"} {
+			if err := db.ControlRoom.Set(ctx, user, room, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		all, err := db.ControlRoom.All(ctx)
+		if err != nil || len(all) != 2 || all[0] != (database.ControlRoomOf{User: "@a:hs", RoomID: "!a:hs"}) || all[1].User != "@b:hs" {
+			t.Errorf("all: %+v %v", all, err)
 		}
 	})
 }

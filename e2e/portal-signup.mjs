@@ -7,9 +7,18 @@ import { launch, open, control, check, until, text, shots, signIn } from './lib.
 import { BRIDGE } from './lib.mjs';
 
 const browser = await launch({ permissions: [], timezoneId: 'Europe/Paris' });
-const nora = await open(browser, BRIDGE + '/portal/signup?lang=en', 'nora');
 async function heading(page) { return (await page.locator('h1').first().textContent()) || ''; }
 
+// In French, the page speaks French.
+const fr = await open(browser, BRIDGE + '/portal/signup?lang=fr', 'fr');
+await until('the French sign-up page', async () => (await heading(fr)) === 'Inscription');
+check((await fr.locator('main').textContent()).includes('Adresse e-mail ou numéro de mobile'), 'the French form is not French');
+await fr.close();
+
+// Nora finds the sign-up from the sign-in page.
+const nora = await open(browser, BRIDGE + '/portal?lang=en', 'nora');
+await until('the sign-in page', async () => (await heading(nora)) === 'Sign in');
+await nora.locator('#sign-up-link').click();
 await until('the sign-up page', async () => (await heading(nora)) === 'Sign up');
 check(await nora.locator('#signup-zone').inputValue() === 'Europe/Paris', 'the time zone is not the browser\'s');
 await nora.locator('#signup-name').fill('Nora Blanc');

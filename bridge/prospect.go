@@ -147,8 +147,8 @@ func CheckSignUp(req SignUpRequest) (SignUpRequest, error) {
 }
 
 // SignUp records a sign-up whose contact was verified: a new prospect, or the one already
-// waiting with that contact (signing up twice makes one prospect, with the latest details
-// kept as first given). The clinicians are told that someone waits.
+// waiting with that contact (signing up twice makes one prospect, with the details first
+// given). The clinicians are told of a new prospect.
 func (svc *Service) SignUp(ctx context.Context, req SignUpRequest) (*Prospect, error) {
 	store, err := svc.prospectStore()
 	if err != nil {
@@ -216,23 +216,26 @@ func (svc *Service) Prospects(ctx context.Context, actor string) ([]*Prospect, e
 	return ps, nil
 }
 
-// waitingProspect is a prospect still waiting, for someone who may act on it.
-func (svc *Service) waitingProspect(ctx context.Context, actor string, id int64) (ProspectStore, *Prospect, error) {
-	store, err := svc.prospectStore()
-	if err != nil {
-		return nil, nil, err
+// waitingProspect is a prospect still waiting, for someone who may act on it, under the
+// prospect's lock (call unlock when done): two clinicians acting on one prospect at once act
+// one after the other, and the second finds it no longer waiting. The store's conditional
+// close guards the same between instances.
+func (svc *Service) waitingProspect(ctx context.Context, actor string, id int64) (store ProspectStore, p *Prospect, unlock func(), err error) {
+	if store, err = svc.prospectStore(); err != nil {
+		return nil, nil, nil, err
 	}
 	if !svc.mayHandleProspects(actor) {
-		return nil, nil, ErrNotClinician
+		return nil, nil, nil, ErrNotClinician
 	}
-	p, err := store.GetProspect(ctx, id)
+	unlock = svc.locks.lock(ProspectSubject(id))
+	if p, err = store.GetProspect(ctx, id); err == nil && p.Status != ProspectWaiting {
+		err = ErrProspectNotFound
+	}
 	if err != nil {
-		return nil, nil, err
+		unlock()
+		return nil, nil, nil, err
 	}
-	if p.Status != ProspectWaiting {
-		return nil, nil, ErrProspectNotFound
-	}
-	return store, p, nil
+	return store, p, unlock, nil
 }
 
 // LinkProspect links a waiting prospect to a client record the actor may see: the verified
@@ -240,10 +243,11 @@ func (svc *Service) waitingProspect(ctx context.Context, actor string, id int64)
 // contact reaches the record. A contact another record holds is refused: sign-in by code
 // would reach neither.
 func (svc *Service) LinkProspect(ctx context.Context, actor string, prospectID, clientID int64) (*Client, error) {
-	store, p, err := svc.waitingProspect(ctx, actor, prospectID)
+	store, p, unlock, err := svc.waitingProspect(ctx, actor, prospectID)
 	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	c, err := svc.Client(ctx, actor, clientID)
 	if err != nil {
 		return nil, err
@@ -257,10 +261,11 @@ func (svc *Service) LinkProspect(ctx context.Context, actor string, prospectID, 
 // ProspectClient makes a client record from a waiting prospect (name, contact, language, time
 // zone; the portal on; the actor assigned) and links them to it.
 func (svc *Service) ProspectClient(ctx context.Context, actor string, prospectID int64) (*Client, error) {
-	store, p, err := svc.waitingProspect(ctx, actor, prospectID)
+	store, p, unlock, err := svc.waitingProspect(ctx, actor, prospectID)
 	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if err = svc.contactFree(ctx, store, 0, p.Contact); err != nil {
 		return nil, err
 	}
@@ -279,10 +284,11 @@ func (svc *Service) ProspectClient(ctx context.Context, actor string, prospectID
 
 // DismissProspect closes a waiting prospect without a record: their portal sign-in ends.
 func (svc *Service) DismissProspect(ctx context.Context, actor string, prospectID int64) error {
-	store, p, err := svc.waitingProspect(ctx, actor, prospectID)
+	store, p, unlock, err := svc.waitingProspect(ctx, actor, prospectID)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	if err = store.CloseProspect(ctx, p.ID, ProspectDismissed, 0, svc.clock.Now()); err != nil {
 		return err
 	}

@@ -226,3 +226,41 @@ func TestProspectClientAndDismiss(t *testing.T) {
 		t.Error("the dismissed prospect came back")
 	}
 }
+
+// TestTwoCliniciansLinkOneProspect: two clinicians link one prospect at once, each to a record
+// of theirs: one wins, and the verified contact is on that record alone.
+func TestTwoCliniciansLinkOneProspect(t *testing.T) {
+	f := newProspectFixture(t)
+	p := f.signUp(t, "Anna Martin", bridge.PortalContact{Email: "anna@example.org"})
+	var records [2]*bridge.Client
+	for i, dr := range []string{drA, drB} {
+		c, err := f.svc.CreateClient(f.ctx, dr, bridge.ClientRequest{DisplayName: "Anna Martin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		records[i] = c
+	}
+	var errs [2]error
+	done := make(chan struct{})
+	for i, dr := range []string{drA, drB} {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			_, errs[i] = f.svc.LinkProspect(f.ctx, dr, p.ID, records[i].ID)
+		}()
+	}
+	<-done
+	<-done
+	if (errs[0] == nil) == (errs[1] == nil) || !errors.Is(errors.Join(errs[:]...), bridge.ErrProspectNotFound) {
+		t.Fatalf("two links: %v", errs)
+	}
+	holders := 0
+	for i, dr := range []string{drA, drB} {
+		c, _ := f.svc.Client(f.ctx, dr, records[i].ID)
+		if slices.Contains(c.Emails, "anna@example.org") {
+			holders++
+		}
+	}
+	if holders != 1 {
+		t.Errorf("the verified contact is on %d records", holders)
+	}
+}

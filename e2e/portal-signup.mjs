@@ -52,6 +52,8 @@ const card = panel.locator('[data-prospect]').filter({ hasText: 'Nora Blanc' });
 await card.waitFor();
 check((await card.textContent()).includes('nora@example.org'), 'the panel does not show the verified address');
 await card.locator('input[type=search]').fill('Nora');
+await card.locator('[data-client]').first().waitFor();
+await shots(panel, 'panel-prospects');
 await card.locator('[data-client]').first().click();
 await until('"is linked"', async () => (await text(panel, '#prospects-status')).includes('Nora Blanc is linked'));
 await until('the empty list', async () => panel.locator('#prospects-none').isVisible());

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 )
@@ -98,5 +97,5 @@ func (srv *Server) panelProspectAction(r *http.Request, clinician string) (any, 
 	if err != nil {
 		return nil, prospectError(err)
 	}
-	return map[string]any{"client": clientView(c), "prospect_id": strconv.FormatInt(id, 10)}, nil
+	return map[string]any{"client": clientView(c), "prospect_id": id}, nil
 }

@@ -240,7 +240,7 @@ func (svc *Service) waitingProspect(ctx context.Context, actor string, id int64)
 
 // LinkProspect links a waiting prospect to a client record the actor may see: the verified
 // contact is added to the record if it lacks it, so that the portal's sign-in with that
-// contact reaches the record. A contact another record holds is refused: sign-in by code
+// contact reaches the record, and the record's portal is enabled. A contact another record holds is refused: sign-in by code
 // would reach neither.
 func (svc *Service) LinkProspect(ctx context.Context, actor string, prospectID, clientID int64) (*Client, error) {
 	store, p, unlock, err := svc.waitingProspect(ctx, actor, prospectID)
@@ -314,12 +314,15 @@ func (svc *Service) addVerifiedContact(ctx context.Context, store ProspectStore,
 	if err := svc.contactFree(ctx, store, c.ID, contact); err != nil {
 		return err
 	}
+	changed := !c.PortalEnabled
+	c.PortalEnabled = true // the clinic confirmed the account: the portal is open to them
 	switch {
 	case contact.Email != "" && !slices.Contains(c.Emails, contact.Email):
-		c.Emails = append(c.Emails, contact.Email)
+		c.Emails, changed = append(c.Emails, contact.Email), true
 	case contact.Phone != "" && !slices.Contains(c.Phones, contact.Phone):
-		c.Phones = append(c.Phones, contact.Phone)
-	default:
+		c.Phones, changed = append(c.Phones, contact.Phone), true
+	}
+	if !changed {
 		return nil
 	}
 	if len(c.Emails) > maxContacts || len(c.Phones) > maxContacts {

@@ -152,11 +152,11 @@ func TestLinkProspectAddsTheVerifiedContact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(c.Emails, []string{"anna@example.org"}) || !slices.Equal(c.Phones, []string{"+33612345678"}) {
+	if !slices.Equal(c.Emails, []string{"anna@example.org"}) || !slices.Equal(c.Phones, []string{"+33612345678"}) || !c.PortalEnabled {
 		t.Errorf("record after the link: %+v", c)
 	}
 	stored, _ := f.svc.Client(f.ctx, drA, mine.ID)
-	if !slices.Contains(stored.Emails, "anna@example.org") {
+	if !slices.Contains(stored.Emails, "anna@example.org") || !stored.PortalEnabled {
 		t.Errorf("stored record: %+v", stored)
 	}
 	got, _ := f.svc.ProspectForPortal(f.ctx, p.ID)
@@ -182,7 +182,7 @@ func TestLinkProspectAddsTheVerifiedContact(t *testing.T) {
 	if _, err = f.svc.ProspectClient(f.ctx, admin, q.ID); !errors.As(err, &invalid) {
 		t.Errorf("made a record with a contact another record holds: %v", err)
 	}
-	// Linking to the record that holds it already changes nothing in it.
+	// Linking to the record that holds it already adds no contact.
 	if c, err = f.svc.LinkProspect(f.ctx, admin, q.ID, other.ID); err != nil || !slices.Equal(c.Emails, []string{"ben@example.org"}) {
 		t.Errorf("link to the holder: %+v %v", c, err)
 	}

@@ -19,6 +19,8 @@ type Service struct {
 	clock   Clock
 	window  Window
 	isAdmin func(userID string) bool
+	// isClinician says who the clinic's clinicians are (prospect.go); nobody if nil.
+	isClinician func(userID string) bool
 	// Bot is the bridge's Matrix user: the actor of what the bridge does by itself.
 	bot string
 

@@ -175,7 +175,8 @@ type SMSConfig struct {
 }
 
 // PortalConfig is the client portal's part of the config: how long a sign-in lasts, and
-// whether a first booking opens the portal, and what clients may change in their sessions.
+// whether a first booking opens the portal, what clients may change in their sessions, and
+// whether people may sign up by themselves.
 type PortalConfig struct {
 	Idle   time.Duration `yaml:"idle"`
 	MaxAge time.Duration `yaml:"max_age"`
@@ -191,6 +192,9 @@ type PortalConfig struct {
 	// Messages thread before the client is told, by their reminder channel, that they have a
 	// new message (no content, no names); 0 sends no such notice.
 	MessageNoticeAfter time.Duration `yaml:"message_notice_after"`
+	// SignUp opens the public sign-up page (/portal/signup): who signs up is a prospect until a
+	// clinician links them to a client record.
+	SignUp bool `yaml:"signup"`
 }
 
 // TelephoneConfig is how the bridge places telephone sessions' calls through Twilio Voice,

@@ -86,6 +86,7 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Bool, "portal", "client_cancel")
 	helper.Copy(up.Str, "portal", "cancel_notice")
 	helper.Copy(up.Str, "portal", "message_notice_after")
+	helper.Copy(up.Bool, "portal", "signup")
 
 	helper.Copy(up.Map, "permissions")
 

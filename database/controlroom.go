@@ -54,3 +54,22 @@ func (q *ControlRoomQuery) Delete(ctx context.Context, roomID string) error {
 	_, err := q.db.Exec(ctx, deleteControlRoomQuery, roomID)
 	return err
 }
+
+// ControlRoomOf is one user's control room.
+type ControlRoomOf struct {
+	User, RoomID string
+}
+
+const allControlRoomsQuery = `SELECT clinician, room_id FROM telehealth_control_room ORDER BY clinician`
+
+// All returns every control room, by user: the clinic-wide notices go to each.
+func (q *ControlRoomQuery) All(ctx context.Context) ([]ControlRoomOf, error) {
+	rows, err := q.db.Query(ctx, allControlRoomsQuery)
+	if err != nil {
+		return nil, err
+	}
+	return dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (ControlRoomOf, error) {
+		var c ControlRoomOf
+		return c, row.Scan(&c.User, &c.RoomID)
+	}, nil).AsList()
+}

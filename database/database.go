@@ -50,6 +50,7 @@ type Database struct {
 	PortalSession    *PortalSessionQuery
 	// MessageThread is the bookkeeping of the clients' Messages threads.
 	MessageThread *MessageThreadQuery
+	Prospect      *ProspectQuery
 
 	lock *instanceLock
 }
@@ -151,6 +152,7 @@ func New(db *dbutil.Database) *Database {
 		PortalCode:       &PortalCodeQuery{db: db},
 		PortalSession:    &PortalSessionQuery{db: db},
 		MessageThread:    &MessageThreadQuery{db: db},
+		Prospect:         &ProspectQuery{db: db},
 	}
 }
 

@@ -13,8 +13,10 @@ import (
 type PortalSession struct {
 	TokenHash string
 	ClientID  int64
-	CreatedAt time.Time
-	LastSeen  time.Time
+	// ProspectID is the prospect signed in, while ClientID is 0.
+	ProspectID int64
+	CreatedAt  time.Time
+	LastSeen   time.Time
 	// IdleExpiresAt moves with activity; ExpiresAt is fixed at sign-in.
 	IdleExpiresAt time.Time
 	ExpiresAt     time.Time
@@ -26,8 +28,8 @@ type PortalSessionQuery struct {
 }
 
 const (
-	portalSessionColumns = `token_hash, client_id, created_at, last_seen, idle_expires_at, expires_at`
-	insertPortalSession  = `INSERT INTO telehealth_portal_session (` + portalSessionColumns + `) VALUES ($1, $2, $3, $4, $5, $6)`
+	portalSessionColumns = `token_hash, client_id, created_at, last_seen, idle_expires_at, expires_at, prospect_id`
+	insertPortalSession  = `INSERT INTO telehealth_portal_session (` + portalSessionColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7)`
 	getPortalSession     = `SELECT ` + portalSessionColumns + ` FROM telehealth_portal_session WHERE token_hash=$1`
 	touchPortalSession   = `UPDATE telehealth_portal_session SET last_seen=$2, idle_expires_at=$3 WHERE token_hash=$1`
 	deletePortalSession  = `DELETE FROM telehealth_portal_session WHERE token_hash=$1`
@@ -38,7 +40,7 @@ const (
 func scanPortalSession(row dbutil.Scannable) (*PortalSession, error) {
 	var s PortalSession
 	var created, seen, idle, expires int64
-	err := row.Scan(&s.TokenHash, &s.ClientID, &created, &seen, &idle, &expires)
+	err := row.Scan(&s.TokenHash, &s.ClientID, &created, &seen, &idle, &expires, &s.ProspectID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {
@@ -52,7 +54,7 @@ func scanPortalSession(row dbutil.Scannable) (*PortalSession, error) {
 // Insert stores a new portal session.
 func (q *PortalSessionQuery) Insert(ctx context.Context, s *PortalSession) error {
 	_, err := q.db.Exec(ctx, insertPortalSession, s.TokenHash, s.ClientID, s.CreatedAt.UnixMilli(), s.LastSeen.UnixMilli(),
-		s.IdleExpiresAt.UnixMilli(), s.ExpiresAt.UnixMilli())
+		s.IdleExpiresAt.UnixMilli(), s.ExpiresAt.UnixMilli(), s.ProspectID)
 	return err
 }
 
@@ -101,4 +103,13 @@ func (q *PortalSessionQuery) DeleteOthers(ctx context.Context, clientID int64, k
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+const promoteProspectSession = `UPDATE telehealth_portal_session SET client_id=$2 WHERE token_hash=$1 AND client_id=0`
+
+// BecomeClient turns a prospect's portal session into the client record's: the clinic linked
+// the prospect to it.
+func (q *PortalSessionQuery) BecomeClient(ctx context.Context, hash string, clientID int64) error {
+	_, err := q.db.Exec(ctx, promoteProspectSession, hash, clientID)
+	return err
 }

@@ -35,7 +35,7 @@ func TestSecurityHeaders(t *testing.T) {
 	if got := widget["frame-ancestors"]; got != "https://app.element.io vector://vector" {
 		t.Errorf("the widget may be framed by %q", got)
 	}
-	for _, path := range []string{"/panel", "/g/x.y.z", "/call/abc", "/l/token", "/portal", "/portal/enrol", "/assets/style.css"} {
+	for _, path := range []string{"/panel", "/g/x.y.z", "/call/abc", "/l/token", "/portal", "/portal/enrol", "/portal/signup", "/assets/style.css"} {
 		csp := s.csp(path)
 		if csp["frame-ancestors"] != "'none'" {
 			t.Errorf("%s may be framed by %q", path, csp["frame-ancestors"])

@@ -53,6 +53,8 @@ const (
 
 	purposeSignIn = "sign_in"
 	purposeEnrol  = "enrol"
+	// purposeSignUp: a code that proves a new person holds the contact (portalsignup.go).
+	purposeSignUp = "sign_up"
 )
 
 // portalLimits bound how fast anyone can ask for codes or guess them. Codes: 3 per contact and
@@ -125,10 +127,20 @@ func (srv *Server) portalReady() error {
 	return nil
 }
 
-// portalSignIn is a client signed in to the portal, as a request found them.
+// portalSignIn is a client signed in to the portal, as a request found them: or a prospect
+// (clientID 0), whom only portalSignedIn lets through.
 type portalSignIn struct {
-	clientID int64
-	hash     string
+	clientID   int64
+	prospectID int64
+	hash       string
+}
+
+// actor is the audit actor of the sign-in.
+func (in *portalSignIn) actor() string {
+	if in.clientID == 0 && in.prospectID != 0 {
+		return bridge.ProspectActor(in.prospectID)
+	}
+	return bridge.ClientActor(in.clientID)
 }
 
 // signInPortal starts a portal session for the client: a cookie only this site's pages send
@@ -145,6 +157,11 @@ func (srv *Server) signInPortal(w http.ResponseWriter, r *http.Request, clientID
 			return errPortalClosed
 		}
 	}
+	return srv.startPortalSession(w, r, &portalSignIn{clientID: clientID}, kind)
+}
+
+// startPortalSession signs in a client, or a prospect (clientID 0, prospectID set).
+func (srv *Server) startPortalSession(w http.ResponseWriter, r *http.Request, in *portalSignIn, kind bridge.PortalSignInKind) error {
 	// A sign-in the browser already had (perhaps another client's, on a shared computer) ends:
 	// one browser, one sign-in, and no token set before the sign-in survives it.
 	if old, err := r.Cookie(portalCookie); err == nil && old.Value != "" {
@@ -155,7 +172,7 @@ func (srv *Server) signInPortal(w http.ResponseWriter, r *http.Request, clientID
 	token := newToken()
 	now := srv.clock.Now()
 	err := srv.db.PortalSession.Insert(r.Context(), &database.PortalSession{
-		TokenHash: hashToken(token), ClientID: clientID, CreatedAt: now, LastSeen: now,
+		TokenHash: hashToken(token), ClientID: in.clientID, ProspectID: in.prospectID, CreatedAt: now, LastSeen: now,
 		IdleExpiresAt: now.Add(srv.cfg.PortalIdle), ExpiresAt: now.Add(srv.cfg.PortalMaxAge),
 	})
 	if err != nil {
@@ -165,8 +182,8 @@ func (srv *Server) signInPortal(w http.ResponseWriter, r *http.Request, clientID
 		Name: portalCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: strings.HasPrefix(srv.cfg.PublicURL, "https://"), MaxAge: int(srv.cfg.PortalMaxAge.Seconds()),
 	})
-	_ = srv.svc.Audit(portalCtx(r), bridge.AuditEntry{Actor: bridge.ClientActor(clientID), Action: bridge.AuditSignIn,
-		Subject: bridge.ClientActor(clientID), Detail: map[string]string{"kind": "portal", "by": string(kind), "ip": srv.limiter.key(r)}})
+	_ = srv.svc.Audit(portalCtx(r), bridge.AuditEntry{Actor: in.actor(), Action: bridge.AuditSignIn,
+		Subject: in.actor(), Detail: map[string]string{"kind": "portal", "by": string(kind), "ip": srv.limiter.key(r)}})
 	return nil
 }
 
@@ -186,10 +203,28 @@ func clearPortalCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: portalCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
 }
 
-// portalClient returns the client signed in to the portal. A sign-in ends after portal.idle
-// without a person's request (a long poll, a GET with ?after=, does not count) and after
-// portal.max_age in all.
+// errProspectWaiting is every portal door's answer to a prospect: nothing is theirs to see
+// until a clinician links them to a client record.
+var errProspectWaiting = errorf(http.StatusForbidden, "prospect_waiting", "Your clinic will confirm your account. Your sessions will show here once it has.")
+
+// portalClient returns the client signed in to the portal; a prospect still waiting is
+// refused (errProspectWaiting). A sign-in ends after portal.idle without a person's request (a
+// long poll, a GET with ?after=, does not count) and after portal.max_age in all.
 func (srv *Server) portalClient(r *http.Request) (*portalSignIn, error) {
+	in, err := srv.portalSignedIn(r)
+	if err != nil {
+		return nil, err
+	}
+	if in.clientID == 0 {
+		return nil, errProspectWaiting
+	}
+	return in, nil
+}
+
+// portalSignedIn returns whoever is signed in to the portal: a client, or a prospect. A
+// prospect a clinician linked meanwhile becomes the record's client here, on this request; a
+// dismissed one is signed out.
+func (srv *Server) portalSignedIn(r *http.Request) (*portalSignIn, error) {
 	cookie, err := r.Cookie(portalCookie)
 	if err != nil || cookie.Value == "" {
 		return nil, errorf(http.StatusUnauthorized, "signed_out", "Please sign in.")
@@ -203,7 +238,12 @@ func (srv *Server) portalClient(r *http.Request) (*portalSignIn, error) {
 	if ps == nil || !now.Before(ps.IdleExpiresAt) || !now.Before(ps.ExpiresAt) {
 		return nil, errorf(http.StatusUnauthorized, "signed_out", "Your sign-in has expired. Please sign in again.")
 	}
-	in := &portalSignIn{clientID: ps.ClientID, hash: hash}
+	in := &portalSignIn{clientID: ps.ClientID, prospectID: ps.ProspectID, hash: hash}
+	if in.clientID == 0 {
+		if err = srv.prospectLinked(r, in); err != nil {
+			return nil, err
+		}
+	}
 	if r.Method == http.MethodGet && r.URL.Query().Has("after") {
 		return in, nil
 	}
@@ -213,13 +253,22 @@ func (srv *Server) portalClient(r *http.Request) (*portalSignIn, error) {
 	return in, nil
 }
 
-// portalAPI wraps a handler for a signed-in client.
+// portalAPI wraps a handler for a signed-in client; a prospect is refused.
 func (srv *Server) portalAPI(f func(w http.ResponseWriter, r *http.Request, in *portalSignIn) (any, error)) http.HandlerFunc {
+	return srv.portalDoor(srv.portalClient, f)
+}
+
+// portalAnyAPI wraps a handler that a prospect may use too (signing out).
+func (srv *Server) portalAnyAPI(f func(w http.ResponseWriter, r *http.Request, in *portalSignIn) (any, error)) http.HandlerFunc {
+	return srv.portalDoor(srv.portalSignedIn, f)
+}
+
+func (srv *Server) portalDoor(who func(*http.Request) (*portalSignIn, error), f func(w http.ResponseWriter, r *http.Request, in *portalSignIn) (any, error)) http.HandlerFunc {
 	return srv.api(func(w http.ResponseWriter, r *http.Request) (any, error) {
 		if err := srv.portalReady(); err != nil {
 			return nil, err
 		}
-		in, err := srv.portalClient(r)
+		in, err := who(r)
 		if err != nil {
 			return nil, err
 		}
@@ -256,8 +305,8 @@ func (srv *Server) portalLogout(w http.ResponseWriter, r *http.Request, in *port
 		return nil, fmt.Errorf("ending a portal session: %w", err)
 	}
 	clearPortalCookie(w)
-	_ = srv.svc.Audit(portalCtx(r), bridge.AuditEntry{Actor: bridge.ClientActor(in.clientID), Action: bridge.AuditSignOut,
-		Subject: bridge.ClientActor(in.clientID), Detail: map[string]string{"kind": "portal"}})
+	_ = srv.svc.Audit(portalCtx(r), bridge.AuditEntry{Actor: in.actor(), Action: bridge.AuditSignOut,
+		Subject: in.actor(), Detail: map[string]string{"kind": "portal"}})
 	return map[string]bool{"signed_out": true}, nil
 }
 
@@ -298,13 +347,9 @@ func (srv *Server) portalRequestCode(_ http.ResponseWriter, r *http.Request) (an
 	if err != nil {
 		return nil, err
 	}
-	lookup := srv.keyedHash("code lookup", purposeSignIn, contact.String())
-	ip := srv.limiter.key(r)
-	if !srv.portal.codePerIP.allow(ip) || !srv.portal.codePerContact.allow(lookup) {
-		return nil, errTooManyAttempts
+	if err = srv.allowCode(r, contact); err != nil {
+		return nil, err
 	}
-	srv.portal.codePerIP.fail(ip)
-	srv.portal.codePerContact.fail(lookup)
 	clientID, known, err := srv.clients.ClientByContact(r.Context(), contact.String())
 	if err != nil {
 		return nil, fmt.Errorf("looking a contact up in the client records: %w", err)
@@ -312,28 +357,66 @@ func (srv *Server) portalRequestCode(_ http.ResponseWriter, r *http.Request) (an
 	if !known {
 		clientID = 0
 	}
+	// A prospect waiting with the contact signs in again with a sign-up code. The lookup is
+	// made for every contact, so that it takes no more time for one than for another.
+	p, err := srv.waitingProspect(r, contact)
+	if err != nil {
+		return nil, err
+	}
+	if !known && p != nil {
+		err = srv.issueCode(r, contact, purposeSignUp, 0, true, req.Lang)
+	} else {
+		err = srv.issueCode(r, contact, purposeSignIn, clientID, known, req.Lang)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"sent": true, "message": portalCodeSentMessage}, nil
+}
+
+// codeLookup is where the code of a purpose sent to a contact is kept.
+func (srv *Server) codeLookup(purpose string, contact bridge.PortalContact) string {
+	return srv.keyedHash("code lookup", purpose, contact.String())
+}
+
+// allowCode counts a request for a code to the contact against the limits (per client
+// address, per contact), whatever the code is for: sign-in and sign-up share them.
+func (srv *Server) allowCode(r *http.Request, contact bridge.PortalContact) error {
+	key := srv.codeLookup(purposeSignIn, contact)
+	ip := srv.limiter.key(r)
+	if !srv.portal.codePerIP.allow(ip) || !srv.portal.codePerContact.allow(key) {
+		return errTooManyAttempts
+	}
+	srv.portal.codePerIP.fail(ip)
+	srv.portal.codePerContact.fail(key)
+	return nil
+}
+
+// issueCode stores a new code of the purpose for the contact (replacing a live one) and, when
+// send, sends it after the answer: the time the request takes does not tell whether it went.
+func (srv *Server) issueCode(r *http.Request, contact bridge.PortalContact, purpose string, clientID int64, send bool, lang string) error {
+	lookup := srv.codeLookup(purpose, contact)
 	code := newCode()
 	now := srv.clock.Now()
-	err = srv.db.PortalCode.Put(r.Context(), &database.PortalCode{
-		Lookup: lookup, ClientID: clientID, Purpose: purposeSignIn, CodeHash: srv.keyedHash("code", lookup, code),
+	err := srv.db.PortalCode.Put(r.Context(), &database.PortalCode{
+		Lookup: lookup, ClientID: clientID, Purpose: purpose, CodeHash: srv.keyedHash("code", lookup, code),
 		CreatedAt: now, ExpiresAt: now.Add(codeTTL),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("storing a sign-in code: %w", err)
+		return fmt.Errorf("storing a %s code: %w", purpose, err)
 	}
-	if known && srv.codes != nil {
-		lang := req.Lang
+	if send && srv.codes != nil {
 		if lang != "fr" {
 			lang = "en"
 		}
-		log := zerolog.Ctx(r.Context()).With().Int64("client_id", clientID).Logger()
+		log := zerolog.Ctx(r.Context()).With().Int64("client_id", clientID).Str("purpose", purpose).Logger()
 		go func(ctx context.Context) {
 			if err := srv.codes.SendPortalCode(ctx, contact, code, lang); err != nil {
-				log.Err(err).Msg("Failed to send a portal sign-in code")
+				log.Err(err).Msg("Failed to send a portal code")
 			}
 		}(context.WithoutCancel(r.Context()))
 	}
-	return map[string]any{"sent": true, "message": portalCodeSentMessage}, nil
+	return nil
 }
 
 // newCode draws a 6-digit code, uniformly.
@@ -371,17 +454,51 @@ func (srv *Server) portalVerifyCode(w http.ResponseWriter, r *http.Request) (any
 	if err != nil {
 		return nil, err
 	}
-	lookup := srv.keyedHash("code lookup", purposeSignIn, contact.String())
+	_, known, err := srv.clients.ClientByContact(r.Context(), contact.String())
+	if err != nil {
+		return nil, fmt.Errorf("looking a contact up in the client records: %w", err)
+	}
+	p, err := srv.waitingProspect(r, contact)
+	if err != nil {
+		return nil, err
+	}
+	if !known && p != nil {
+		if _, err = srv.spendCode(r, contact, purposeSignUp, req.Code); err != nil {
+			return nil, err
+		}
+		if err = srv.startPortalSession(w, r, &portalSignIn{prospectID: p.ID}, bridge.PortalByCode); err != nil {
+			return nil, err
+		}
+		return map[string]bool{"signed_in": true}, nil
+	}
+	taken, err := srv.spendCode(r, contact, purposeSignIn, req.Code)
+	if err != nil {
+		return nil, err
+	}
+	if err = srv.signInPortal(w, r, taken.ClientID, bridge.PortalByCode); err != nil {
+		return nil, err
+	}
+	return map[string]bool{"signed_in": true}, nil
+}
+
+// spendCode checks a code of the purpose sent to the contact and, when it is the right one,
+// spends it. Guesses count against the limits (per client address, per contact: sign-in and
+// sign-up share them) and against the code itself. A sign-in code for no client (the contact
+// is unknown) never passes, even guessed right: it counts as a wrong guess, like any other. A
+// sign-up code is for no client by nature.
+func (srv *Server) spendCode(r *http.Request, contact bridge.PortalContact, purpose, code string) (*database.PortalCode, error) {
+	lookup := srv.codeLookup(purpose, contact)
+	key := srv.codeLookup(purposeSignIn, contact)
 	ip := srv.limiter.key(r)
-	if !srv.portal.failPerIP.allow(ip) || !srv.portal.failPerContact.allow(lookup) {
+	if !srv.portal.failPerIP.allow(ip) || !srv.portal.failPerContact.allow(key) {
 		return nil, errTooManyAttempts
 	}
-	code := strings.Join(strings.Fields(req.Code), "")
+	code = strings.Join(strings.Fields(code), "")
 	c, err := srv.db.PortalCode.Get(r.Context(), lookup)
 	if err != nil {
-		return nil, fmt.Errorf("reading a sign-in code: %w", err)
+		return nil, fmt.Errorf("reading a %s code: %w", purpose, err)
 	}
-	if c == nil || c.Purpose != purposeSignIn || !srv.clock.Now().Before(c.ExpiresAt) {
+	if c == nil || c.Purpose != purpose || !srv.clock.Now().Before(c.ExpiresAt) {
 		srv.portal.failPerIP.fail(ip)
 		return nil, errCodeExpired
 	}
@@ -389,23 +506,18 @@ func (srv *Server) portalVerifyCode(w http.ResponseWriter, r *http.Request) (any
 		return nil, errCodeSpent
 	}
 	hash := srv.keyedHash("code", lookup, code)
-	// A code for no client (the contact is unknown) never signs in, even guessed right: it
-	// counts as a wrong guess, like any other.
-	if hmac.Equal([]byte(hash), []byte(c.CodeHash)) && c.ClientID != 0 {
+	if hmac.Equal([]byte(hash), []byte(c.CodeHash)) && (c.ClientID != 0 || purpose == purposeSignUp) {
 		taken, err := srv.db.PortalCode.Take(r.Context(), lookup, hash, codeAttempts)
 		if err != nil {
-			return nil, fmt.Errorf("using a sign-in code: %w", err)
+			return nil, fmt.Errorf("using a %s code: %w", purpose, err)
 		}
 		if taken == nil {
 			return nil, errCodeExpired // used by a request that raced this one
 		}
-		if err = srv.signInPortal(w, r, taken.ClientID, bridge.PortalByCode); err != nil {
-			return nil, err
-		}
-		return map[string]bool{"signed_in": true}, nil
+		return taken, nil
 	}
 	srv.portal.failPerIP.fail(ip)
-	srv.portal.failPerContact.fail(lookup)
+	srv.portal.failPerContact.fail(key)
 	n, err := srv.db.PortalCode.Fail(r.Context(), lookup)
 	if err != nil {
 		return nil, fmt.Errorf("counting a wrong code: %w", err)

@@ -84,6 +84,8 @@ type Config struct {
 	// EnrolOnFirstBooking opens a newly booked client's portal and sends the enrolment
 	// (portal.enrol_on_first_booking).
 	EnrolOnFirstBooking bool
+	// PortalSignUp opens the public sign-up page (portal.signup).
+	PortalSignUp bool
 }
 
 // ClinicianNames gives the name a clinician shows participants (their Matrix display name).
@@ -203,6 +205,7 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /l/{token}", srv.serveLoginLink)
 	mux.HandleFunc("GET /portal", srv.page("portal.html"))
 	mux.HandleFunc("GET /portal/enrol", srv.page("portal.html"))
+	mux.HandleFunc("GET /portal/signup", srv.page("portal.html"))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/panel", http.StatusFound) })
 
 	// The participant's and the call page's API.
@@ -235,6 +238,8 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/panel/clients/{id}/enrolment", srv.panelAPI(srv.panelResendEnrolment))
 	mux.HandleFunc("GET /api/panel/availability", srv.panelAPI(srv.panelAvailability))
 	mux.HandleFunc("PUT /api/panel/availability", srv.panelAPI(srv.panelSetAvailability))
+	mux.HandleFunc("GET /api/panel/prospects", srv.panelAPI(srv.panelProspects))
+	mux.HandleFunc("POST /api/panel/prospects/{id}/{action}", srv.panelAPI(srv.panelProspectAction))
 	// The client portal's sign-in (web/portalauth.go, web/portalpasskey.go).
 	mux.HandleFunc("POST /api/portal/auth/code", srv.api(srv.portalRequestCode))
 	mux.HandleFunc("POST /api/portal/auth/code/verify", srv.api(srv.portalVerifyCode))
@@ -255,7 +260,11 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/portal/auth/password/set", srv.portalAPI(srv.portalSetPassword))
 	mux.HandleFunc("POST /api/portal/auth/passkey/register/begin", srv.portalAPI(srv.passkeyRegisterBegin))
 	mux.HandleFunc("POST /api/portal/auth/passkey/register/finish", srv.portalAPI(srv.passkeyRegisterFinish))
-	mux.HandleFunc("POST /api/portal/auth/logout", srv.portalAPI(srv.portalLogout))
+	mux.HandleFunc("POST /api/portal/auth/logout", srv.portalAnyAPI(srv.portalLogout))
+	// The public sign-up (web/portalsignup.go): 404 unless portal.signup is on.
+	mux.HandleFunc("GET /api/portal/signup", srv.api(srv.portalSignUpOpen))
+	mux.HandleFunc("POST /api/portal/signup/code", srv.api(srv.portalSignUpCode))
+	mux.HandleFunc("POST /api/portal/signup/verify", srv.api(srv.portalSignUpVerify))
 	mux.HandleFunc("POST /api/portal/auth/logout-everywhere", srv.portalAPI(srv.portalLogoutEverywhere))
 	// Self-scheduling for the signed-in client (web/portalslots.go, web/portalbook.go).
 	booking := srv.portalBooking()

@@ -101,6 +101,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		// What clients may change in their sessions from the portal.
 		ClientChanges: &bridge.ClientChangePolicy{Allowed: cfg.Portal.ClientCancel, Notice: cfg.Portal.CancelNotice},
 	})
+	sessions.UseClinicians(cfg.IsClinician) // they see the prospects
 	sfu, err := media.New(media.Config{
 		ListenIP: cfg.Media.ListenIP, UDPPort: cfg.Media.UDPPort, PublicIP: cfg.Media.PublicIP,
 		CredentialTTL: cfg.Media.CredentialTTL,
@@ -137,6 +138,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		PortalMaxAge:   cfg.Portal.MaxAge,
 
 		EnrolOnFirstBooking: cfg.Portal.EnrolOnFirstBooking,
+		PortalSignUp:        cfg.Portal.SignUp,
 	}, db, sessions, clock, log)
 	pages.Use(matrix, callGlue, sfu, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain,
 		net.JoinHostPort(cfg.Web.Hostname, strconv.Itoa(int(cfg.Web.Port))),

@@ -25,6 +25,12 @@ const en = {
   waitingTitle: '({n}) Waiting — {panel}', sound: 'Sound when someone waits',
   zoneSearch: 'Search a city or a zone', zoneClinic: 'Clinic time zone', zoneAll: 'All time zones', zoneNone: 'No time zone matches “{q}”.', zoneID: 'Time zone ID: {id}',
   formProblem: 'The session was not saved: see the field marked below.',
+  // Prospects (panelprospects.js): people who signed up on the portal by themselves.
+  prOpen: 'Prospects', prTitle: 'Prospects', prIntro: 'People who signed up on your portal by themselves. Link each to their client record, or create one: until then they see only that the clinic will confirm their account.',
+  prNone: 'Nobody is waiting to be confirmed.', prSignedUp: 'Signed up {when}', prLanguage: { en: 'English', fr: 'French' },
+  prSearch: 'Find their client record (name, email or phone)', prNoMatch: 'No client record matches “{q}”.', prLink: 'Link to {name}',
+  prCreate: 'Create a client record', prDismiss: 'Dismiss', prDismissConfirm: 'Dismiss this sign-up? They will be signed out of the portal.',
+  prLinked: '{name} is linked: their portal now shows their record.', prCreated: 'Record created for {name}: their portal now shows it.', prDismissed: 'Sign-up dismissed.',
   errors: {
     name: 'Enter the participant\'s name or initials (2 to 64 characters).',
     nameLong: 'The name must have at most 64 characters.',
@@ -96,6 +102,11 @@ const fr = {
   waitingTitle: '({n}) En attente — {panel}', sound: 'Son quand quelqu\'un attend',
   zoneSearch: 'Chercher une ville ou un fuseau', zoneClinic: 'Fuseau horaire du cabinet', zoneAll: 'Tous les fuseaux horaires', zoneNone: 'Aucun fuseau ne correspond à « {q} ».', zoneID: 'Identifiant du fuseau : {id}',
   formProblem: 'La séance n\'a pas été enregistrée : voyez le champ signalé ci-dessous.',
+  prOpen: 'Inscriptions', prTitle: 'Inscriptions en attente', prIntro: 'Les personnes inscrites d\'elles-mêmes sur votre portail. Reliez chacune à sa fiche client, ou créez-en une : d\'ici là, elles voient seulement que le cabinet va confirmer leur compte.',
+  prNone: 'Personne n\'attend de confirmation.', prSignedUp: 'Inscrit·e le {when}', prLanguage: { en: 'anglais', fr: 'français' },
+  prSearch: 'Trouver sa fiche client (nom, e-mail ou téléphone)', prNoMatch: 'Aucune fiche client ne correspond à « {q} ».', prLink: 'Relier à {name}',
+  prCreate: 'Créer une fiche client', prDismiss: 'Écarter', prDismissConfirm: 'Écarter cette inscription ? La personne sera déconnectée du portail.',
+  prLinked: '{name} est relié·e : son portail montre désormais sa fiche.', prCreated: 'Fiche créée pour {name} : son portail la montre désormais.', prDismissed: 'Inscription écartée.',
   errors: {
     name: 'Indiquez le nom ou les initiales du participant (2 à 64 caractères).',
     nameLong: 'Le nom ne doit pas dépasser 64 caractères.',

@@ -10,6 +10,7 @@ import { schedulePage } from './portalbook.js';
 import { showHome } from './portalhome.js';
 import { settingsPage } from './portalsettings.js';
 import './portalmessages.js';
+import { signUpPage, signUpLink, prospectPage } from './portalsignup.js';
 
 const params = new URLSearchParams(location.search);
 setLocale(params.get('lang') || '');
@@ -86,14 +87,16 @@ function signInPage() {
   const usePassword = h('button', { id: 'use-password', type: 'button', class: 'link' }, t('usePassword'));
   usePassword.addEventListener('click', () => { passwordForm.hidden = false; usePassword.hidden = true; });
 
-  show(h('main', { class: 'card', role: 'main' },
+  const main = h('main', { class: 'card', role: 'main' },
     h('h1', {}, t('signInTitle')),
     h('p', {}, t('signInIntro')),
     passkeysSupported() ? [passkeyButton, h('p', { class: 'hint' }, t('passkeyHint'))] : null,
     h('p', {}, t('orWithCode')),
     contact, h('div', { class: 'actions' }, sendButton), sent, codeForm,
     h('div', { class: 'actions' }, usePassword), passwordForm,
-    status));
+    status);
+  show(main);
+  signUpLink().then((a) => { if (a) main.append(h('p', {}, a)); });
 }
 
 // createAccessPage is "Create your access": a passkey, or a password for those who cannot.
@@ -138,6 +141,9 @@ async function home(notice = '') {
     me = await request('GET', '/api/portal/auth/me');
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return signInPage();
+    // A prospect: nothing to show until the clinic links them to their record.
+    // Checking again once linked offers "Create your access", as after an enrolment link.
+    if (e instanceof ApiError && e.code === 'prospect_waiting') return prospectPage({ again: signedUp, signOut: signedOut });
     throw e;
   }
   await showHome({ me, notice, actions: (status) => homeActions(me, status) });
@@ -164,6 +170,20 @@ function homeActions(me, status) {
   return [schedule, settings, passkeysSupported() && me.passkeys === 0 ? addPasskey : null, out, everywhere];
 }
 
+// signedUp follows an accepted sign-up code: a prospect sees that the clinic will confirm
+// their account; a client whose address it was, and who has no passkey or password yet, is
+// offered "Create your access" as after an enrolment link.
+async function signedUp() {
+  let me;
+  try {
+    me = await request('GET', '/api/portal/auth/me');
+  } catch (e) {
+    return home();
+  }
+  if (me.passkeys === 0 && !me.has_password) return createAccessPage(me);
+  return home();
+}
+
 function signedOut() {
   const again = h('button', { id: 'sign-in-again', class: 'primary', type: 'button', onclick: () => signInPage() }, t('signInAgain'));
   message(t('signedOutTitle'), t('signedOutText'), again);
@@ -186,6 +206,7 @@ async function enrol() {
 (async () => {
   try {
     if (location.pathname === '/portal/enrol' && location.hash.length > 1) await enrol();
+    else if (location.pathname === '/portal/signup') await signUpPage({ done: signedUp });
     else await home();
   } catch (e) {
     message(t('portalTitle'), errorText(e));

@@ -42,7 +42,7 @@ const (
 	homeBenchClinicians   = 100
 	homeBenchSignedIn     = 500
 	homeBenchBound        = 50 * time.Millisecond
-	homeBenchFillRevision = "3" // raise when the fill below changes: the kept copies are then rebuilt
+	homeBenchFillRevision = "3" // raise when the fill below changes: the kept PostgreSQL copy is then rebuilt
 	homeBenchURL          = "http://localhost:8080"
 	homeBenchKey          = "0123456789abcdef0123456789abcdef"
 )
@@ -60,7 +60,8 @@ func BenchmarkPortalHome(b *testing.B) {
 			if kind == "pgx" {
 				db = homeBenchPostgres(b)
 			} else {
-				db = homeBenchSQLite(b)
+				db = dbtest.Open(b, kind) // filled in seconds: nothing kept
+				fillPortalHomes(b, db)
 			}
 			clock := clockwork.NewFakeClockAt(homeBenchNow)
 			svc := bridge.New(bridge.Options{Store: db.Store(), Clock: clock, Audit: db.Audit, Bot: "@bot:hs"})
@@ -220,67 +221,6 @@ func homeBenchPostgres(b *testing.B) *database.Database {
 	}
 	b.Cleanup(func() { _ = db.Close() })
 	return db
-}
-
-// homeBenchSQLite is a copy of a filled SQLite database, kept between runs in the user's cache
-// folder under the same name as the PostgreSQL template (it is written there only once filled,
-// and only ever copied from). Files of other schemas are removed when a new one is made.
-func homeBenchSQLite(b *testing.B) *database.Database {
-	b.Helper()
-	ctx := context.Background()
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		b.Fatal(err)
-	}
-	dir := filepath.Join(cache, "telehealth-bridge")
-	kept := filepath.Join(dir, "bench_home_"+homeBenchSchemaHash(b)+".db")
-	if _, err = os.Stat(kept); err != nil {
-		stale, _ := filepath.Glob(filepath.Join(dir, "bench_home_*.db"))
-		for _, f := range stale {
-			_ = os.Remove(f)
-		}
-		start := time.Now()
-		path := filepath.Join(b.TempDir(), "bridge.db")
-		db, err := database.Open(ctx, database.Config{Type: "sqlite", URI: path, MaxOpenConns: 1, MaxIdleConns: 1}, zerolog.Nop())
-		if err != nil {
-			b.Fatal(err)
-		}
-		fillPortalHomes(b, db)
-		if _, err = db.Exec(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
-			b.Fatal(err)
-		}
-		_ = db.Close()
-		if err = os.MkdirAll(dir, 0o700); err != nil {
-			b.Fatal(err)
-		}
-		tmp := kept + ".filling-" + randomHex(4)
-		copyFile(b, path, tmp)
-		if err = os.Rename(tmp, kept); err != nil {
-			b.Fatal(err)
-		}
-		b.Logf("filled SQLite copy %s in %s", kept, time.Since(start).Round(time.Millisecond))
-	} else {
-		b.Logf("reusing SQLite copy %s", kept)
-	}
-	path := filepath.Join(b.TempDir(), "bridge.db")
-	copyFile(b, kept, path)
-	db, err := database.Open(ctx, database.Config{Type: "sqlite", URI: path, MaxOpenConns: 5, MaxIdleConns: 2}, zerolog.Nop())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = db.Close() })
-	return db
-}
-
-func copyFile(b *testing.B, from, to string) {
-	b.Helper()
-	data, err := os.ReadFile(from)
-	if err == nil {
-		err = os.WriteFile(to, data, 0o600)
-	}
-	if err != nil {
-		b.Fatalf("copying the filled database: %v", err)
-	}
 }
 
 // homeBenchSchemaHash names the schema the fill is for: the upgrade files and the fill's revision.
@@ -457,7 +397,8 @@ func fillPortalHomes(b *testing.B, db *database.Database) {
 }
 
 // insertRows inserts rows in statements of a few thousand values (both databases take that many
-// parameters).
+// parameters). SQLite gets anonymous placeholders: it binds numbered ones by looking each name
+// up in a list, which makes a statement of thousands of them take seconds.
 func insertRows(ctx context.Context, db *database.Database, table string, cols []string, rows [][]any) error {
 	per := 6000 / len(cols)
 	for len(rows) > 0 {
@@ -475,7 +416,11 @@ func insertRows(ctx context.Context, db *database.Database, table string, cols [
 				if j > 0 {
 					q.WriteString(", ")
 				}
-				fmt.Fprintf(&q, "$%d", len(args)+1)
+				if db.Dialect == dbutil.Postgres {
+					fmt.Fprintf(&q, "$%d", len(args)+1)
+				} else {
+					q.WriteByte('?')
+				}
 				args = append(args, row[j])
 			}
 			q.WriteByte(')')

@@ -32,6 +32,7 @@ bench: deps-test
 	$(GO) test -run '^$$' -bench . -benchtime=2000x ./bridge/
 	$(GO) test -run '^$$' -bench Audit -benchtime=2000x ./database/
 	$(GO) test -run '^$$' -bench SlotSearch -benchtime=500x ./database/
+	$(GO) test -run '^$$' -bench PortalHome -benchtime=2000x ./web/
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./appservice/
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./scheduler/
 	$(GO) run ./cmd/sfu-loadtest

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -113,8 +114,10 @@ func newPortalSite(t *testing.T, kind string) *portalSite {
 		t.Fatal(err)
 	}
 	url := "http://localhost:" + fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+	// The test's own loopback is a trusted proxy: a request without X-Forwarded-For comes from
+	// 127.0.0.1, one with it from the address it names (web/portalbruteforce_test.go).
 	srv := web.New(web.Config{PublicURL: url, SigningKey: []byte("0123456789abcdef0123456789abcdef"), ClinicName: "Clinique",
-		IsClinician: func(u string) bool { return u == homeClinician }},
+		IsClinician: func(u string) bool { return u == homeClinician }, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
 		db, svc, clock, zerolog.Nop())
 	codes := &sentCodes{last: map[string]string{}, sent: make(chan struct{}, 1)}
 	srv.UsePortal(&testClients{

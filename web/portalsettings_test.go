@@ -93,7 +93,9 @@ func newSettingsSite(t *testing.T, kind string) *settingsSite {
 		t.Fatal(err)
 	}
 	url := "http://localhost:" + fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
-	srv := web.New(web.Config{PublicURL: url, SigningKey: []byte("0123456789abcdef0123456789abcdef"), ClinicName: "Clinique"},
+	// Alice's and Bob's professionals may use the panel (web/portalsecurity_test.go signs one in).
+	isClinician := func(u string) bool { return u == "@dr:hs" || u == "@other:hs" }
+	srv := web.New(web.Config{PublicURL: url, SigningKey: []byte("0123456789abcdef0123456789abcdef"), ClinicName: "Clinique", IsClinician: isClinician},
 		db, svc, clock, zerolog.Nop())
 	codes := &sentCodes{last: map[string]string{}, sent: make(chan struct{}, 1)}
 	confirm := &confirmingCodes{sentCodes: codes}

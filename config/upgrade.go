@@ -83,6 +83,9 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Str, "portal", "idle")
 	helper.Copy(up.Str, "portal", "max_age")
 
+	helper.Copy(up.Bool, "metrics", "enabled")
+	helper.Copy(up.Str, "metrics", "listen")
+
 	helper.Copy(up.Map, "permissions")
 
 	helper.Copy(up.Map, "logging")

@@ -134,3 +134,12 @@ func (q *ParticipantQuery) ClinicianContacts(ctx context.Context, clinician, pre
 		return c, err
 	}).NewRowIter(q.db.Query(ctx, clinicianContactsQuery, clinician, pattern)).AsList()
 }
+
+const countWaitingQuery = `SELECT COUNT(*) FROM telehealth_participant p JOIN telehealth_session s ON s.id = p.session_id
+	WHERE p.state='waiting' AND s.status NOT IN ('ended', 'cancelled')`
+
+// CountWaiting counts the people in waiting rooms of sessions not over, for the metrics.
+func (q *ParticipantQuery) CountWaiting(ctx context.Context) (n int, err error) {
+	err = q.db.QueryRow(ctx, countWaitingQuery).Scan(&n)
+	return n, err
+}

@@ -81,6 +81,8 @@ type Config struct {
 	// PortalIdle and PortalMaxAge end a client's portal sign-in after inactivity, and in all
 	// (portal.idle and portal.max_age).
 	PortalIdle, PortalMaxAge time.Duration
+	// Middleware, if set, wraps every route (the metrics' timing).
+	Middleware func(http.Handler) http.Handler
 }
 
 // ClinicianNames gives the name a clinician shows participants (their Matrix display name).
@@ -268,7 +270,11 @@ func (srv *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("listening for web pages on %s (web.hostname and web.port): %w", srv.cfg.Listen, err)
 	}
-	srv.server = newHTTPServer(srv.Handler())
+	h := srv.Handler()
+	if srv.cfg.Middleware != nil {
+		h = srv.cfg.Middleware(h)
+	}
+	srv.server = newHTTPServer(h)
 	ctx, cancel := context.WithCancel(context.Background())
 	srv.stop = cancel
 	go srv.limiter.run(ctx)

@@ -17,6 +17,9 @@ func TestMetricsCounts(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.Database) {
 		ctx := context.Background()
 		store := db.Store()
+		if n, since, err := db.Participant.Waiting(ctx); err != nil || n != 0 || !since.IsZero() {
+			t.Errorf("nobody waiting yet: %d since %s, %v", n, since, err)
+		}
 		start := time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC)
 		live, ps := sampleSession("live23", start)
 		live.Status = bridge.StatusLive
@@ -41,8 +44,8 @@ func TestMetricsCounts(t *testing.T) {
 		if len(counts) != 3 || counts[bridge.StatusLive] != 1 || counts[bridge.StatusEnded] != 1 || counts[bridge.StatusScheduled] != 1 {
 			t.Errorf("sessions by status: %v", counts)
 		}
-		if n, err := db.Participant.CountWaiting(ctx); err != nil || n != 2 {
-			t.Errorf("waiting: %d %v", n, err)
+		if n, since, err := db.Participant.Waiting(ctx); err != nil || n != 2 || !since.Equal(ps[0].UpdatedAt) {
+			t.Errorf("waiting: %d since %s, %v", n, since, err)
 		}
 
 		now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)

@@ -43,7 +43,8 @@ func TestVersionFromLinkerFlags(t *testing.T) {
 	}
 	run := exec.Command(bin, "-c", cfg, "-r", reg)
 	run.Dir = dir
-	run.Env = append(os.Environ(), "TELEHEALTH_DATABASE__URI="+filepath.Join(dir, "missing", "folder", "bridge.db"))
+	// Under a file, the database's folder cannot be created.
+	run.Env = append(os.Environ(), "TELEHEALTH_DATABASE__URI="+filepath.Join(cfg, "bridge.db"))
 	out, err = run.CombinedOutput()
 	if err == nil {
 		t.Fatalf("the bridge started without its database:\n%s", out)

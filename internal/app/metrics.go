@@ -53,8 +53,8 @@ func (s metricsStore) SessionsByStatus(ctx context.Context) (map[string]int, err
 	return out, nil
 }
 
-func (s metricsStore) ParticipantsWaiting(ctx context.Context) (int, error) {
-	return s.db.Participant.CountWaiting(ctx)
+func (s metricsStore) ParticipantsWaiting(ctx context.Context) (int, time.Time, error) {
+	return s.db.Participant.Waiting(ctx)
 }
 
 func (s metricsStore) OutboxDue(ctx context.Context, now time.Time) (map[string]int, time.Time, error) {

@@ -117,11 +117,14 @@ func TestMetricsOfAScriptedSession(t *testing.T) {
 
 	// The clinician lets them in 90 seconds later (the bridge's clock).
 	clock.Advance(90 * time.Second)
+	m = scrape(t, scrapeURL)
+	m.expect(t, "telehealth_lobby_longest_wait_seconds", nil, 90)
 	if _, err = a.Sessions.Admit(ctx, doctor, sess.ID, "1"); err != nil {
 		t.Fatal(err)
 	}
 	m = scrape(t, scrapeURL)
 	m.expect(t, "telehealth_lobby_waiting", nil, 0)
+	m.expect(t, "telehealth_lobby_longest_wait_seconds", nil, 0)
 	m.expect(t, "telehealth_lobby_knock_to_admit_seconds_count", nil, 1)
 	m.expect(t, "telehealth_lobby_knock_to_admit_seconds_sum", nil, 90)
 	m.expect(t, "telehealth_lobby_knock_to_admit_seconds_bucket", map[string]string{"le": "60"}, 0)

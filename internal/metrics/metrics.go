@@ -12,8 +12,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
+	"regexp"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,8 +32,9 @@ const Namespace = "telehealth"
 type Store interface {
 	// SessionsByStatus counts the sessions of each status, every status present (0 for none).
 	SessionsByStatus(ctx context.Context) (map[string]int, error)
-	// ParticipantsWaiting counts the people in waiting rooms of sessions not over.
-	ParticipantsWaiting(ctx context.Context) (int, error)
+	// ParticipantsWaiting counts the people in waiting rooms of sessions not over, and gives
+	// when the one waiting longest started (zero when nobody waits).
+	ParticipantsWaiting(ctx context.Context) (int, time.Time, error)
 	// OutboxDue counts the pending notifications due at now per channel (every channel
 	// present), and gives the due time of the oldest (zero when none is due).
 	OutboxDue(ctx context.Context, now time.Time) (map[string]int, time.Time, error)
@@ -88,6 +92,9 @@ type Metrics struct {
 	outboxLag    *prometheus.HistogramVec
 	matrixTxn    *prometheus.HistogramVec
 	httpDuration *prometheus.HistogramVec
+
+	// collectors are what reg holds, for Names.
+	collectors []prometheus.Collector
 
 	server *http.Server
 	addr   net.Addr
@@ -148,17 +155,40 @@ func New(opts Options) *Metrics {
 		Help: "Always 1; its labels are the running version and commit.",
 	}, []string{"version", "commit"})
 	build.WithLabelValues(opts.Version, opts.Commit).Set(1)
-	m.reg.MustRegister(
+	m.collectors = []prometheus.Collector{
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		build, m.knockToAdmit, m.admitToCall, m.outboxSent, m.outboxFailed, m.outboxSkip, m.outboxLag,
 		m.matrixTxn, m.httpDuration, &scrape{m: m},
-	)
+	}
+	m.reg.MustRegister(m.collectors...)
 	return m
 }
 
 // UseSFU connects the media server (before serving).
 func (m *Metrics) UseSFU(sfu SFU) { m.opts.SFU = sfu }
+
+// Names lists every metric the registry describes, exported now or once its source counts
+// it (a histogram by its base name). The dashboard's test checks its queries against it.
+func (m *Metrics) Names() []string {
+	ch := make(chan *prometheus.Desc)
+	go func() {
+		for _, c := range m.collectors {
+			c.Describe(ch)
+		}
+		close(ch)
+	}()
+	seen := map[string]bool{}
+	for d := range ch {
+		if name := descName.FindStringSubmatch(d.String()); name != nil {
+			seen[name[1]] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// descName reads a descriptor's name from its String form, the one place the library shows it.
+var descName = regexp.MustCompile(`fqName: "([^"]+)"`)
 
 // Registry is the bridge's registry (tests gather from it).
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -17,6 +18,7 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 var (
 	sessionsDesc     = desc("sessions", "Sessions in the database, by status.", "status")
 	waitingDesc      = desc("lobby_waiting", "People in waiting rooms of sessions not over.")
+	longestWaitDesc  = desc("lobby_longest_wait_seconds", "How long the person waiting longest has been waiting (0 when nobody waits).")
 	outboxDueDesc    = desc("outbox_due", "Pending notifications already due, by channel.", "channel")
 	outboxOldestDesc = desc("outbox_oldest_due_seconds", "How long the oldest pending notification has been due (0 when none is).")
 	callsDesc        = desc("sfu_calls", "Calls with at least one connection on the SFU (connection checks included).")
@@ -33,11 +35,19 @@ var (
 	overflowDesc     = desc("sfu_send_queue_overflows_total", "Call connections closed because their send queue was full.")
 )
 
+// age is how long ago t was, 0 for a zero t.
+func age(now, t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return nonNegative(now.Sub(t))
+}
+
 // scrape collects the metrics read at scrape time.
 type scrape struct{ m *Metrics }
 
 func (s *scrape) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{sessionsDesc, waitingDesc, outboxDueDesc, outboxOldestDesc, callsDesc, peersDesc,
+	for _, d := range []*prometheus.Desc{sessionsDesc, waitingDesc, longestWaitDesc, outboxDueDesc, outboxOldestDesc, callsDesc, peersDesc,
 		tracksDesc, turnDesc, droppedDesc, packetsInDesc, bytesInDesc, packetsOutDesc, bytesOutDesc, nacksDesc, plisDesc, overflowDesc} {
 		ch <- d
 	}
@@ -55,23 +65,20 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 				ch <- prometheus.MustNewConstMetric(sessionsDesc, prometheus.GaugeValue, float64(counts[status]), status)
 			}
 		}
-		if n, err := opts.Store.ParticipantsWaiting(ctx); err != nil {
+		now := opts.Now()
+		if n, since, err := opts.Store.ParticipantsWaiting(ctx); err != nil {
 			ch <- prometheus.NewInvalidMetric(waitingDesc, err)
 		} else {
 			ch <- prometheus.MustNewConstMetric(waitingDesc, prometheus.GaugeValue, float64(n))
+			ch <- prometheus.MustNewConstMetric(longestWaitDesc, prometheus.GaugeValue, age(now, since))
 		}
-		now := opts.Now()
 		if due, oldest, err := opts.Store.OutboxDue(ctx, now); err != nil {
 			ch <- prometheus.NewInvalidMetric(outboxDueDesc, err)
 		} else {
 			for _, channel := range slices.Sorted(maps.Keys(due)) {
 				ch <- prometheus.MustNewConstMetric(outboxDueDesc, prometheus.GaugeValue, float64(due[channel]), channel)
 			}
-			lag := 0.0
-			if !oldest.IsZero() {
-				lag = nonNegative(now.Sub(oldest))
-			}
-			ch <- prometheus.MustNewConstMetric(outboxOldestDesc, prometheus.GaugeValue, lag)
+			ch <- prometheus.MustNewConstMetric(outboxOldestDesc, prometheus.GaugeValue, age(now, oldest))
 		}
 	}
 	if opts.SFU == nil {

@@ -125,3 +125,33 @@ func TestHTTPLabelsByPattern(t *testing.T) {
 		t.Error("a path is in the metrics")
 	}
 }
+
+// The metrics listener serves GET /metrics and nothing else.
+func TestMetricsListenerServesOnlyMetrics(t *testing.T) {
+	m := New(Options{})
+	if err := m.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Stop(t.Context())
+	base := "http://" + m.Addr().String()
+	for _, c := range []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/metrics", 200}, {"POST", "/metrics", 405}, {"GET", "/", 404}, {"GET", "/debug/pprof/", 404}, {"GET", "/panel", 404},
+	} {
+		req, _ := http.NewRequest(c.method, base+c.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s %s: %d, want %d", c.method, c.path, resp.StatusCode, c.want)
+		}
+		if c.want == 200 && !strings.Contains(string(body), "telehealth_build_info") {
+			t.Errorf("GET /metrics without the metrics:\n%s", body)
+		}
+	}
+}

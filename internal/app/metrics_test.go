@@ -20,6 +20,7 @@ import (
 	"github.com/telehealth-bridge/telehealth-bridge/internal/bridgetest"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/callclient"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/homeserver"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/smtptest"
 	"github.com/telehealth-bridge/telehealth-bridge/web"
 )
 
@@ -35,9 +36,15 @@ func TestMetricsOfAScriptedSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
+	mail := smtptest.Start(t)
+	mail.RefuseRecipient("kl@example.org", 550, "no such user")
 	env := bridgetest.New(t, bridgetest.Options{Clock: clock, Config: func(cfg map[string]any) {
 		cfg["metrics.enabled"] = true
 		cfg["metrics.listen"] = fmt.Sprintf("127.0.0.1:%d", metricsPort)
+		cfg["notifications.email.host"] = mail.Host
+		cfg["notifications.email.port"] = mail.Port
+		cfg["notifications.email.tls"] = "none"
+		cfg["notifications.email.from"] = "rdv@clinique.example"
 	}})
 	a := env.Start(t)
 	scrapeURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
@@ -56,11 +63,16 @@ func TestMetricsOfAScriptedSession(t *testing.T) {
 		t.Errorf("calls before any: %v", v)
 	}
 
-	// Booked: a web-link guest with an email address, no SMTP server configured.
+	// Booked: a web-link guest invited by email; another whose address the mail server
+	// refuses; a third by SMS, which this clinic has not configured.
 	sess, err := a.Sessions.Schedule(ctx, bridge.ScheduleRequest{
 		Clinician: doctor, Start: time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC),
 		End: time.Date(2026, 11, 24, 14, 50, 0, 0, time.UTC), TimeZone: "Europe/Paris",
-		Participants: []bridge.ParticipantRequest{{Name: "JD", Email: "jd@example.org", Invite: bridge.InviteEmail}},
+		Participants: []bridge.ParticipantRequest{
+			{Name: "JD", Email: "jd@example.org", Invite: bridge.InviteEmail},
+			{Name: "KL", Email: "kl@example.org", Invite: bridge.InviteEmail},
+			{Name: "MN", Phone: "+33612345678", Invite: bridge.InviteSMS},
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -78,31 +90,42 @@ func TestMetricsOfAScriptedSession(t *testing.T) {
 	m.expect(t, "telehealth_sessions", map[string]string{"status": "scheduled"}, 1)
 	m.expect(t, "telehealth_sessions", map[string]string{"status": "live"}, 0)
 
-	// The lobby opens; the notices to the guest's email are skipped (no SMTP server), each
-	// counted once, after being taken from the outbox.
+	// The lobby opens. Each notice the outbox settled (the confirmations, the window's
+	// opening) is counted once by channel and outcome, as the database has it, and each was
+	// taken from the outbox once.
 	clock.Advance(sess.Opens(bridge.DefaultWindow).Sub(clock.Now()))
 	bridgetest.Eventually(t, wait, "the lobby to open", func() bool {
 		got, _ := a.Sessions.Session(ctx, sess.ID)
 		return got.Status == bridge.StatusOpen
 	})
-	skipped := func() int {
+	outcomes := func() map[[2]string]int {
 		rows, err := a.DB.Outbox.ForSession(ctx, sess.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := 0
+		out := map[[2]string]int{}
 		for _, r := range rows {
-			if r.Status == bridge.NotificationSkipped && r.Channel == bridge.ChannelEmail {
-				n++
-			}
+			out[[2]string{string(r.Channel), string(r.Status)}]++
 		}
-		return n
+		return out
 	}
-	bridgetest.Eventually(t, wait, "the email notices to be skipped", func() bool { return skipped() > 0 })
+	var settled map[[2]string]int
+	bridgetest.Eventually(t, wait, "the notices sent, refused and skipped", func() bool {
+		settled = outcomes()
+		return settled[[2]string{"email", "sent"}] >= 2 && settled[[2]string{"email", "failed"}] >= 2 && settled[[2]string{"sms", "skipped"}] >= 2 &&
+			settled[[2]string{"email", "pending"}]+settled[[2]string{"email", "sending"}]+settled[[2]string{"sms", "pending"}]+settled[[2]string{"sms", "sending"}] == 0
+	})
+	t.Logf("outbox rows by channel and status: %v", settled)
+	if got := len(mail.Messages()); got != settled[[2]string{"email", "sent"}] {
+		t.Errorf("the mail server got %d messages, the outbox says %d sent", got, settled[[2]string{"email", "sent"}])
+	}
 	m = scrape(t, scrapeURL)
-	emailSkipped := map[string]string{"channel": "email", "reason": "channel_not_configured"}
-	m.expect(t, "telehealth_outbox_skipped_total", emailSkipped, float64(skipped()))
-	m.expect(t, "telehealth_outbox_lag_seconds_count", map[string]string{"channel": "email"}, float64(skipped()))
+	m.expect(t, "telehealth_outbox_sent_total", map[string]string{"channel": "email"}, float64(settled[[2]string{"email", "sent"}]))
+	m.expect(t, "telehealth_outbox_sent_total", map[string]string{"channel": "sms"}, 0)
+	m.expect(t, "telehealth_outbox_failed_total", map[string]string{"channel": "email", "reason": "provider"}, float64(settled[[2]string{"email", "failed"}]))
+	m.expect(t, "telehealth_outbox_skipped_total", map[string]string{"channel": "sms", "reason": "channel_not_configured"}, float64(settled[[2]string{"sms", "skipped"}]))
+	m.expect(t, "telehealth_outbox_lag_seconds_count", map[string]string{"channel": "email"}, float64(settled[[2]string{"email", "sent"}]+settled[[2]string{"email", "failed"}]))
+	m.expect(t, "telehealth_outbox_lag_seconds_count", map[string]string{"channel": "sms"}, float64(settled[[2]string{"sms", "skipped"}]))
 	m.expect(t, "telehealth_sessions", map[string]string{"status": "open"}, 1)
 	m.expect(t, "telehealth_lobby_waiting", nil, 0)
 
@@ -202,7 +225,7 @@ func TestMetricsOfAScriptedSession(t *testing.T) {
 	m.expect(t, "telehealth_outbox_due", map[string]string{"channel": "email"}, 0)
 	m.expect(t, "telehealth_outbox_oldest_due_seconds", nil, 0)
 	// Nothing of the session or of the people in it is a label.
-	for _, secret := range []string{sess.ID, token, doctor, access.UserID, sess.RoomID, "Jane", "jd@example.org"} {
+	for _, secret := range []string{sess.ID, token, doctor, access.UserID, sess.RoomID, "Jane", "jd@example.org", "kl@example.org", "no such user", "33612345678"} {
 		if strings.Contains(m.text, secret) {
 			t.Errorf("the metrics show %q", secret)
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/bridgetest"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/callclient"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/dbtest"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/homeserver"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/smtptest"
 	"github.com/telehealth-bridge/telehealth-bridge/web"
@@ -29,8 +30,14 @@ const wait = 20 * time.Second
 // TestMetricsOfAScriptedSession runs a session through the whole bridge (Dendrite, the web
 // API, the SFU with two synthetic call clients) and reads the metrics listener as Prometheus
 // would after each step: the values are what happened, and no label carries a session, a
-// user or a token.
+// user or a token. On SQLite and PostgreSQL.
 func TestMetricsOfAScriptedSession(t *testing.T) {
+	for _, kind := range dbtest.Kinds {
+		t.Run(kind, func(t *testing.T) { scriptedSession(t, kind) })
+	}
+}
+
+func scriptedSession(t *testing.T, kind string) {
 	metricsPort, err := homeserver.FreePort()
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +45,7 @@ func TestMetricsOfAScriptedSession(t *testing.T) {
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
 	mail := smtptest.Start(t)
 	mail.RefuseRecipient("kl@example.org", 550, "no such user")
-	env := bridgetest.New(t, bridgetest.Options{Clock: clock, Config: func(cfg map[string]any) {
+	env := bridgetest.New(t, bridgetest.Options{DB: kind, Clock: clock, Config: func(cfg map[string]any) {
 		cfg["metrics.enabled"] = true
 		cfg["metrics.listen"] = fmt.Sprintf("127.0.0.1:%d", metricsPort)
 		cfg["notifications.email.host"] = mail.Host

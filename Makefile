@@ -4,8 +4,13 @@ export CGO_ENABLED ?= 0
 
 .PHONY: build demo test bench fuzz deps-test deps-e2e
 
+# The version and commit `telehealth-bridge --version` prints and the first log line carries.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -s -w -X main.Version=$(VERSION) -X main.Commit=$(COMMIT)
+
 build:
-	$(GO) build -o bin/telehealth-bridge ./cmd/telehealth-bridge
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/telehealth-bridge ./cmd/telehealth-bridge
 
 demo:
 	$(GO) run ./cmd/telehealth-demo

@@ -40,6 +40,9 @@ type Connector struct {
 	// RegistrationChecked says that the registration file was found and matches the config,
 	// which narrows down what a refused as_token means.
 	RegistrationChecked bool
+	// Middleware, if set, wraps the homeserver's listener (the metrics' timing). Set it
+	// before Start.
+	Middleware func(http.Handler) http.Handler
 	// StartupTimeout bounds how long Start waits for the homeserver. Zero means one minute.
 	StartupTimeout time.Duration
 
@@ -147,8 +150,12 @@ func (c *Connector) Start(ctx context.Context) error {
 	c.listener = l
 	// Timeouts so that nothing (the homeserver, or anyone who reaches the port) holds a
 	// connection open: a transaction is read within a minute, idle connections close.
+	handler := c.handler()
+	if c.Middleware != nil {
+		handler = c.Middleware(handler)
+	}
 	c.server = &http.Server{
-		Handler: c.handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
 	}
 	go func() {

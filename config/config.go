@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +34,7 @@ type Config struct {
 	Notify      NotifyConfig      `yaml:"notifications"`
 	Telephone   TelephoneConfig   `yaml:"telephone"`
 	Portal      PortalConfig      `yaml:"portal"`
+	Metrics     MetricsConfig     `yaml:"metrics"`
 	Permissions Permissions       `yaml:"permissions"`
 	Logging     zeroconfig.Config `yaml:"logging"`
 
@@ -195,6 +197,12 @@ type PortalConfig struct {
 	// SignUp opens the public sign-up page (/portal/signup): who signs up is a prospect until a
 	// clinician links them to a client record.
 	SignUp bool `yaml:"signup"`
+}
+
+// MetricsConfig is the Prometheus metrics listener.
+type MetricsConfig struct {
+	Enabled bool   `yaml:"enabled"`
+	Listen  string `yaml:"listen"`
 }
 
 // TelephoneConfig is how the bridge places telephone sessions' calls through Twilio Voice,
@@ -432,6 +440,11 @@ func (c *Config) validate() error {
 			bad("notifications.email.tls", "%q is not starttls, tls or none", mail.TLS)
 		}
 	}
+	if c.Metrics.Enabled {
+		if host, port, err := net.SplitHostPort(c.Metrics.Listen); err != nil || net.ParseIP(host) == nil || !validPort(port) {
+			bad("metrics.listen", "%q is not an IP address and a port, such as 127.0.0.1:29343", c.Metrics.Listen)
+		}
+	}
 	for key, lvl := range c.Permissions {
 		if lvl != LevelClinician && lvl != LevelAdmin {
 			bad("permissions."+key, "%q is not clinician or admin", lvl)
@@ -467,6 +480,11 @@ func (c *Config) CheckTokens() error {
 		return fmt.Errorf("%s: appservice.hs_token must differ from appservice.as_token: %s", c.Path, generate)
 	}
 	return nil
+}
+
+func validPort(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n > 0 && n <= 65535
 }
 
 func validLocalpart(s string) bool {

@@ -88,6 +88,9 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Str, "portal", "message_notice_after")
 	helper.Copy(up.Bool, "portal", "signup")
 
+	helper.Copy(up.Bool, "metrics", "enabled")
+	helper.Copy(up.Str, "metrics", "listen")
+
 	helper.Copy(up.Map, "permissions")
 
 	helper.Copy(up.Map, "logging")

@@ -128,3 +128,31 @@ func (q *OutboxQuery) ByProviderID(ctx context.Context, providerID string) (*bri
 	}
 	return n, err
 }
+
+const dueByChannelQuery = `SELECT channel, COUNT(*), MIN(due_at) FROM telehealth_outbox
+	WHERE status='pending' AND due_at <= $1 GROUP BY channel`
+
+// DueByChannel counts the pending notifications due at now per channel (channels with none
+// are absent) and gives the oldest one's due time (zero when none is due), for the metrics.
+func (q *OutboxQuery) DueByChannel(ctx context.Context, now time.Time) (map[bridge.Channel]int, time.Time, error) {
+	rows, err := q.db.Query(ctx, dueByChannelQuery, now.UnixMilli())
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	defer rows.Close()
+	out := map[bridge.Channel]int{}
+	var oldest time.Time
+	for rows.Next() {
+		var channel string
+		var n int
+		var due int64
+		if err = rows.Scan(&channel, &n, &due); err != nil {
+			return nil, time.Time{}, err
+		}
+		out[bridge.Channel(channel)] = n
+		if t := time.UnixMilli(due).UTC(); oldest.IsZero() || t.Before(oldest) {
+			oldest = t
+		}
+	}
+	return out, oldest, rows.Err()
+}

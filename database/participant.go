@@ -134,3 +134,17 @@ func (q *ParticipantQuery) ClinicianContacts(ctx context.Context, clinician, pre
 		return c, err
 	}).NewRowIter(q.db.Query(ctx, clinicianContactsQuery, clinician, pattern)).AsList()
 }
+
+const waitingQuery = `SELECT COUNT(*), MIN(p.updated_at) FROM telehealth_participant p
+	JOIN telehealth_session s ON s.id = p.session_id
+	WHERE p.state='waiting' AND s.status NOT IN ('ended', 'cancelled')`
+
+// Waiting counts the people in waiting rooms of sessions not over and gives when the one
+// waiting longest knocked (their last change; zero when nobody waits), for the metrics.
+func (q *ParticipantQuery) Waiting(ctx context.Context) (n int, since time.Time, err error) {
+	var oldest sql.NullInt64
+	if err = q.db.QueryRow(ctx, waitingQuery).Scan(&n, &oldest); err != nil || !oldest.Valid {
+		return n, time.Time{}, err
+	}
+	return n, time.UnixMilli(oldest.Int64).UTC(), nil
+}

@@ -98,3 +98,23 @@ func (q *SessionQuery) Active(ctx context.Context) ([]*bridge.Session, error) {
 func (q *SessionQuery) ForClinician(ctx context.Context, clinician string, since time.Time) ([]*bridge.Session, error) {
 	return sessionRows.NewRowIter(q.db.Query(ctx, clinicianSessionsQuery, clinician, since.UnixMilli())).AsList()
 }
+
+const countByStatusQuery = `SELECT status, COUNT(*) FROM telehealth_session GROUP BY status`
+
+type statusCount struct {
+	status bridge.Status
+	n      int
+}
+
+var statusCountRows = dbutil.ConvertRowFn[statusCount](func(row dbutil.Scannable) (statusCount, error) {
+	var c statusCount
+	err := row.Scan(&c.status, &c.n)
+	return c, err
+})
+
+// CountByStatus counts the sessions of each status (statuses without one are absent), for
+// the metrics.
+func (q *SessionQuery) CountByStatus(ctx context.Context) (map[bridge.Status]int, error) {
+	return dbutil.RowIterAsMap(statusCountRows.NewRowIter(q.db.Query(ctx, countByStatusQuery)),
+		func(c statusCount) (bridge.Status, int) { return c.status, c.n })
+}

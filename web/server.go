@@ -86,6 +86,8 @@ type Config struct {
 	EnrolOnFirstBooking bool
 	// PortalSignUp opens the public sign-up page (portal.signup).
 	PortalSignUp bool
+	// Middleware, if set, wraps every route (the metrics' timing).
+	Middleware func(http.Handler) http.Handler
 }
 
 // ClinicianNames gives the name a clinician shows participants (their Matrix display name).
@@ -300,7 +302,11 @@ func (srv *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("listening for web pages on %s (web.hostname and web.port): %w", srv.cfg.Listen, err)
 	}
-	srv.server = newHTTPServer(srv.Handler())
+	h := srv.Handler()
+	if srv.cfg.Middleware != nil {
+		h = srv.cfg.Middleware(h)
+	}
+	srv.server = newHTTPServer(h)
 	ctx, cancel := context.WithCancel(context.Background())
 	srv.stop = cancel
 	go srv.limiter.run(ctx)

@@ -19,9 +19,6 @@ import (
 	"github.com/telehealth-bridge/telehealth-bridge/internal/logging"
 )
 
-// Version is set at build time with -ldflags "-X main.Version=...".
-var Version = "dev"
-
 func main() {
 	configPath := flag.String("c", "config.yaml", "path to the config file")
 	registrationPath := flag.String("r", "registration.yaml", "path to the appservice registration file")
@@ -44,7 +41,8 @@ func main() {
 func run(configPath, registrationPath string, generate, writeExample, version bool, args []string) error {
 	switch {
 	case version:
-		fmt.Println("telehealth-bridge", Version)
+		v, commit := buildVersion()
+		fmt.Printf("telehealth-bridge %s (commit %s)\n", v, commit)
 		return nil
 	case writeExample:
 		if _, err := os.Stat(configPath); err == nil {
@@ -91,10 +89,12 @@ func run(configPath, registrationPath string, generate, writeExample, version bo
 	if err != nil {
 		return fmt.Errorf("%s: %w", configPath, err)
 	}
+	v, commit := buildVersion()
+	log.Info().Str("version", v).Str("commit", commit).Msg("Starting telehealth-bridge")
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	bridge, err := app.New(ctx, cfg, *log, app.Options{})
+	bridge, err := app.New(ctx, cfg, *log, app.Options{Version: v, Commit: commit})
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func run(configPath, registrationPath string, generate, writeExample, version bo
 		shutdown(bridge)
 		return err
 	}
-	log.Info().Str("version", Version).Msg("telehealth-bridge is running")
+	log.Info().Str("version", v).Str("commit", commit).Msg("telehealth-bridge is running")
 	<-ctx.Done()
 	log.Info().Msg("Stopping")
 	shutdown(bridge)

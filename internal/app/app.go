@@ -18,6 +18,7 @@ import (
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"github.com/telehealth-bridge/telehealth-bridge/config"
 	"github.com/telehealth-bridge/telehealth-bridge/database"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/metrics"
 	"github.com/telehealth-bridge/telehealth-bridge/media"
 	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
 	"github.com/telehealth-bridge/telehealth-bridge/web"
@@ -41,12 +42,15 @@ type App struct {
 	Notifier  *scheduler.Notifier
 	Web       *web.Server
 	Calls     *media.Server
+	Metrics   *metrics.Metrics
 }
 
 // Options change how the bridge runs, for tests.
 type Options struct {
 	// Clock is the bridge's time; the real clock if nil.
 	Clock clockwork.Clock
+	// Version and Commit are the running build's, for the metrics.
+	Version, Commit string
 }
 
 // New opens the database and prepares every part; nothing is served yet.
@@ -76,7 +80,9 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		_ = db.Close()
 		return nil, err
 	}
-	notifier, sms, err := newNotifier(cfg, db, clock, window, log)
+	meters := newMetrics(db, clock, opts, log)
+	matrix.Middleware = meters.MatrixTransactions
+	notifier, sms, err := newNotifier(cfg, db, countedOutbox{db.Outbox, meters}, clock, window, log)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
@@ -119,8 +125,11 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	sessions.Use(matrix, matrix, sched, sfu)
 	matrix.SetService(sessions)
 	callGlue := calls{sfu: sfu, svc: sessions, window: window, log: log.With().Str("component", "calls").Logger()}
-	sfu.SetHooks(media.Hooks{Admitted: callGlue.admitted, Host: callGlue, Lobby: callGlue.lobby, Presence: callGlue.presence})
+	lobbyClock := newLobbyTimes(meters, clock)
+	meters.UseSFU(sfuStats{sfu})
+	sfu.SetHooks(media.Hooks{Admitted: callGlue.admitted, Host: callGlue, Lobby: callGlue.lobby, Presence: lobbyClock.presence(callGlue.presence)})
 	sessions.Watch(callGlue)
+	sessions.Watch(lobbyClock)
 	sched.Use(sessions, db.Store())
 	pages := web.New(web.Config{
 		PublicURL:      cfg.Web.PublicURL,
@@ -139,6 +148,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 
 		EnrolOnFirstBooking: cfg.Portal.EnrolOnFirstBooking,
 		PortalSignUp:        cfg.Portal.SignUp,
+		Middleware:          meters.HTTP,
 	}, db, sessions, clock, log)
 	pages.Use(matrix, callGlue, sfu, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain,
 		net.JoinHostPort(cfg.Web.Hostname, strconv.Itoa(int(cfg.Web.Port))),
@@ -181,12 +191,17 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		pages.Mount("/voice/", voice.Webhooks(sessions))
 	}
 	return &App{Config: cfg, Log: log, Clock: clock, DB: db, Sessions: sessions, Matrix: matrix, Scheduler: sched,
-		Notifier: notifier, Web: pages, Calls: sfu}, nil
+		Notifier: notifier, Web: pages, Calls: sfu, Metrics: meters}, nil
 }
 
 // Start connects to the homeserver, plans the sessions' timed work, catches up with what
 // happened in their rooms while the bridge was down, and starts serving.
 func (a *App) Start(ctx context.Context) error {
+	if a.Config.Metrics.Enabled {
+		if err := a.Metrics.Start(a.Config.Metrics.Listen); err != nil {
+			return err
+		}
+	}
 	if err := a.Matrix.Start(ctx); err != nil {
 		return fmt.Errorf("starting the Matrix side: %w", err)
 	}
@@ -201,6 +216,7 @@ func (a *App) Start(ctx context.Context) error {
 
 // Stop stops serving, lets running handlers finish and closes the database.
 func (a *App) Stop(ctx context.Context) {
+	a.Metrics.Stop(ctx)
 	a.Web.Stop(ctx)
 	_ = a.Calls.Close()
 	_ = a.Scheduler.Stop()

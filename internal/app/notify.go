@@ -19,7 +19,7 @@ import (
 // newNotifier creates the notification outbox with the SMS and email senders the config sets
 // up; a channel left unconfigured skips its rows with the reason, which the clinician sees. The
 // SMS sender, nil without one, also serves Twilio's webhooks.
-func newNotifier(cfg *config.Config, db *database.Database, clock clockwork.Clock, window bridge.Window, log zerolog.Logger) (*scheduler.Notifier, *scheduler.SMS, error) {
+func newNotifier(cfg *config.Config, db *database.Database, outbox scheduler.Outbox, clock clockwork.Clock, window bridge.Window, log zerolog.Logger) (*scheduler.Notifier, *scheduler.SMS, error) {
 	n := cfg.Notify
 	var sms *scheduler.SMS
 	var smsSender scheduler.SMSSender // a nil *SMS must stay a nil interface
@@ -60,7 +60,7 @@ func newNotifier(cfg *config.Config, db *database.Database, clock clockwork.Cloc
 		PhoneIntroBefore: n.PhoneIntroBefore,
 		SMSPerSecond:     n.SMS.PerSecond,
 		Poll:             n.Poll,
-	}, clock, log, db.Outbox, db.OptOut, db.Store(), smsSender, email), sms, nil
+	}, clock, log, outbox, db.OptOut, db.Store(), smsSender, email), sms, nil
 }
 
 // clinicDesk tells the clinician about unsent notifications in both places they look: the

@@ -33,6 +33,8 @@ type Service struct {
 	phone phoneCalls
 	// texter carries clinicians' own text messages (the outbox).
 	texter Texter
+	// forms holds the forms journey's store and room (forms.go).
+	forms formState
 
 	locks keyedLocks
 
@@ -68,6 +70,8 @@ type Options struct {
 	Audit Audit
 	// Clients keeps the clinic's client records; bookings make none if nil.
 	Clients ClientStore
+	// Forms keeps forms, their assignments and responses; forms are unavailable if nil.
+	Forms FormStore
 }
 
 // New makes a Service. Connect the transports with Use before it runs.
@@ -78,7 +82,8 @@ func New(opts Options) *Service {
 	if opts.IsAdmin == nil {
 		opts.IsAdmin = func(string) bool { return false }
 	}
-	return &Service{store: opts.Store, clock: opts.Clock, window: opts.Window, isAdmin: opts.IsAdmin, bot: opts.Bot, audit: opts.Audit, clients: opts.Clients}
+	return &Service{store: opts.Store, clock: opts.Clock, window: opts.Window, isAdmin: opts.IsAdmin, bot: opts.Bot, audit: opts.Audit, clients: opts.Clients,
+		forms: formState{store: opts.Forms}}
 }
 
 // Use connects the transports. Calls and Planner may be nil.

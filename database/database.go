@@ -47,6 +47,11 @@ type Database struct {
 	PortalCode       *PortalCodeQuery
 	PortalSession    *PortalSessionQuery
 
+	// Forms (telehealth_form: one row per version), their assignments and responses.
+	Form           *FormQuery
+	FormAssignment *FormAssignmentQuery
+	FormResponse   *FormResponseQuery
+
 	lock *instanceLock
 }
 
@@ -145,6 +150,10 @@ func New(db *dbutil.Database) *Database {
 		PortalPassword:   &PortalPasswordQuery{db: db},
 		PortalCode:       &PortalCodeQuery{db: db},
 		PortalSession:    &PortalSessionQuery{db: db},
+
+		Form:           &FormQuery{db: db},
+		FormAssignment: &FormAssignmentQuery{db: db},
+		FormResponse:   &FormResponseQuery{db: db},
 	}
 }
 

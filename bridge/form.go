@@ -123,7 +123,7 @@ func (e *InvalidFormError) Error() string {
 	if e.Path == "" {
 		return e.Msg
 	}
-	return e.Path + ": " + e.Msg
+	return e.Msg + " (at " + e.Path + ")"
 }
 
 // ParseFormDefinition reads and checks a form written as JSON: unknown keys are refused, so a

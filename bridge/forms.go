@@ -317,7 +317,7 @@ func (svc *Service) UpdateForm(ctx context.Context, actor string, id int64, data
 	if old.Standard != "" {
 		return nil, ErrStandardForm
 	}
-	if old.CreatedBy != actor && !svc.isAdmin(actor) {
+	if !svc.MayEditForm(actor, old) {
 		return nil, ErrNotYourForm
 	}
 	def, err := ParseFormDefinition(data)
@@ -330,6 +330,12 @@ func (svc *Service) UpdateForm(ctx context.Context, actor string, id int64, data
 	}
 	_ = svc.Audit(ctx, AuditEntry{Actor: actor, Action: AuditFormUpdated, Subject: FormSubject(id), Detail: map[string]string{"version": strconv.Itoa(f.Version)}})
 	return f, nil
+}
+
+// MayEditForm reports whether actor may store a new version of the form: its author or an
+// admin, for a form of the clinic's own.
+func (svc *Service) MayEditForm(actor string, f *Form) bool {
+	return actor != "" && f.Standard == "" && (f.CreatedBy == actor || svc.isAdmin(actor))
 }
 
 // AssignForm gives a form's latest version to a client the actor may see.

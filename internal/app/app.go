@@ -95,6 +95,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		IsAdmin: cfg.IsAdmin,
 		Audit:   db.Audit,
 		Clients: db.Store(),
+		Forms:   db.Store(),
 	})
 	sfu, err := media.New(media.Config{
 		ListenIP: cfg.Media.ListenIP, UDPPort: cfg.Media.UDPPort, PublicIP: cfg.Media.PublicIP,

@@ -8,6 +8,7 @@ import { AttendeesPanel, confirmDialog, bookedAndJoined } from './lobby.js';
 import { panelWords } from './panelwords.js';
 import { zonePicker } from './zones.js';
 import { availabilityPage } from './panelavailability.js';
+import { formsPage } from './panelforms.js';
 
 setLocale((navigator.language || 'en').slice(0, 2));
 const { words, w, notSent, fieldError, refusal } = panelWords(locale());
@@ -150,7 +151,8 @@ async function home() {
     show(header(), h('main', { class: 'panel' },
       h('h1', {}, words.upcoming), problemBar,
       h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', id: 'new-session', onclick: () => sessionForm(null) }, words.newSession),
-        h('button', { type: 'button', id: 'open-availability', onclick: () => { onSessions = null; availabilityPage({ api, header, back: home }); } }, t('avOpen'))),
+        h('button', { type: 'button', id: 'open-availability', onclick: () => { onSessions = null; availabilityPage({ api, header, back: home }); } }, t('avOpen')),
+        h('button', { type: 'button', id: 'open-forms', onclick: () => { onSessions = null; formsPage({ api, header, back: home }); } }, t('pfOpen'))),
       sessions.length ? h('ol', { class: 'sessions', id: 'sessions' }, sessions.map(sessionCard)) : h('p', {}, words.none)));
   };
   if (stopSessions) onSessions(); else followSessions();

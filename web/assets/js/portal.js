@@ -9,6 +9,7 @@ import { createPasskey, getPasskey, passkeysSupported } from './portalpasskey.js
 import { schedulePage } from './portalbook.js';
 import { showHome } from './portalhome.js';
 import { settingsPage } from './portalsettings.js';
+import './portaltodo.js';
 
 const params = new URLSearchParams(location.search);
 setLocale(params.get('lang') || '');

@@ -30,7 +30,7 @@ export function renderAnswers(def, answers, lang, words) {
   return h('div', { class: 'form-answers' },
     (def.sections || []).map((sec) => h('section', { class: 'form-section' },
       sec.title ? h('h3', {}, txt(sec.title, lang)) : null,
-      h('dl', {}, (sec.fields || []).map((f) => [
+      h('dl', {}, (sec.fields || []).flatMap((f) => [
         h('dt', { 'data-field': f.id }, txt(f.label, lang)),
         h('dd', { 'data-answer': f.id, class: answers[f.id] === undefined ? 'unanswered' : '' }, answerText(f, answers[f.id], lang, words)),
       ])))));

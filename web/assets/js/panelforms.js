@@ -180,8 +180,8 @@ export function clientFormsSection({ api, forms, clientId = 0 }) {
       list.replaceChildren(...(res.assignments.length ? res.assignments.map((a) => h('li', { class: 'session-card', 'data-assignment': a.id, 'data-status': a.status },
         h('strong', {}, txt(a.title, locale())), ' · ',
         h('span', { class: 'pf-status' }, t('pfStatus')[a.status] || a.status),
-        a.score ? [' · ', h('span', { class: 'score' }, t('pfScore', { score: a.score.score, max: a.score.max })),
-          a.score.band ? [' · ', h('span', { class: 'band' }, txt(a.score.band, locale()))] : null] : null,
+        a.score ? [' · ', h('span', { class: 'score' }, t('pfScore', { score: a.score.score, max: a.score.max }))] : null,
+        a.score && a.score.band ? [' · ', h('span', { class: 'band' }, txt(a.score.band, locale()))] : null,
         h('p', { class: 'hint' }, t('pfAssignedOn', { date: when(a.assigned_at), who: a.assigned_by }),
           a.submitted_at ? ' · ' + t('pfSubmittedOn', { date: when(a.submitted_at) }) : ''),
         a.status === 'done' ? h('button', { type: 'button', 'data-answers': a.id, onclick: () => showAnswers(a.id) }, t('pfAnswers')) : null))

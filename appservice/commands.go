@@ -46,6 +46,7 @@ func commandList() []command {
 			"book a session, e.g. `!schedule 2026-11-24 15:00 Europe/Paris \"J. D.\" email jd@example.org`", true, true, cmdSchedule},
 		{"lobby", "<session>", "who is booked, waiting and in the session", true, true, cmdLobby},
 		{"client", "<name, email or phone>", "find a client record: contacts, professionals and your sessions with them", true, true, cmdClient},
+		{"assign-form", "<client> <form>", "give a client a form to complete in their portal, e.g. `!assign-form #12 PHQ-9` (client: number or name; form: number or title)", true, true, cmdAssignForm},
 		{"notifications", "<session>", "the confirmations and reminders of a session: sent, planned, or why not sent", true, true, cmdNotifications},
 		{"start", "<session>", "say you are in: with automatic admission, those waiting enter", true, false, cmdStart},
 		{"admit", "<session> [participant]", "let a participant in (their number, or the only one waiting)", true, false, cmdAdmit},

@@ -114,11 +114,13 @@ type FormStore interface {
 type FormRoom interface {
 	// PostFormSummary tells the client's room that a form was submitted: its title and score.
 	PostFormSummary(ctx context.Context, client *Client, summary FormSummary) error
-	// EmitFormResponse posts the org.telehealthbridge.form_response event (docs/events.md).
-	EmitFormResponse(ctx context.Context, client *Client, form *Form, resp *FormResponse) error
+	// EmitFormResponse posts the org.telehealthbridge.form_response event (docs/events.md):
+	// ev is its content, ready to send.
+	EmitFormResponse(ctx context.Context, client *Client, ev FormResponseEvent) error
 }
 
-// FormSummary is what the client's room reads when a form is submitted: no answer.
+// FormSummary is what the client's room reads when a form is submitted: no answer. Notice is
+// its text.
 type FormSummary struct {
 	AssignmentID int64
 	FormID       int64
@@ -551,7 +553,7 @@ func (svc *Service) postFormNotices(ctx context.Context, a *FormAssignment, f *F
 		}
 	}
 	if event {
-		if err = room.EmitFormResponse(ctx, c, f, r); err != nil {
+		if err = room.EmitFormResponse(ctx, c, NewFormResponseEvent(a, f, r)); err != nil {
 			log.Err(err).Msg("Failed to post a form's response event in the client's room; it waits")
 		} else {
 			event = false

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,7 +22,7 @@ type roomLog struct {
 	mu        sync.Mutex
 	failing   bool
 	summaries []bridge.FormSummary
-	events    []*bridge.FormResponse
+	events    []bridge.FormResponseEvent
 }
 
 func (r *roomLog) PostFormSummary(_ context.Context, _ *bridge.Client, s bridge.FormSummary) error {
@@ -34,13 +35,13 @@ func (r *roomLog) PostFormSummary(_ context.Context, _ *bridge.Client, s bridge.
 	return nil
 }
 
-func (r *roomLog) EmitFormResponse(_ context.Context, _ *bridge.Client, _ *bridge.Form, resp *bridge.FormResponse) error {
+func (r *roomLog) EmitFormResponse(_ context.Context, _ *bridge.Client, ev bridge.FormResponseEvent) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.failing {
 		return errors.New("homeserver down")
 	}
-	r.events = append(r.events, resp)
+	r.events = append(r.events, ev)
 	return nil
 }
 
@@ -171,6 +172,20 @@ func TestFormsJourney(t *testing.T) {
 		}
 		if left, _ := f.svc.SendPendingFormNotices(ctx); left != 0 || len(room.summaries) != 1 {
 			t.Error("a notice was posted twice")
+		}
+		// The summary names the form and the score, never an answer; the event has them all.
+		notice := room.summaries[0].Notice()
+		if !strings.Contains(notice, "PHQ-9") || !strings.Contains(notice, "Score 10/27: Moderate depression") || strings.Contains(notice, "Several days") {
+			t.Errorf("summary: %q", notice)
+		}
+		ev := room.events[0]
+		if ev.ClientID != f.ana.ID || ev.AssignmentID != a.ID || ev.Form.Standard != "phq9" || len(ev.Answers) != 10 || ev.Answers[0].Field != "q1" ||
+			string(ev.Answers[0].Value) != `"2"` || ev.Answers[0].Text[0].In("en") != "More than half the days" || string(ev.Answers[9].Value) != "null" ||
+			ev.Score.Score != 10 || ev.AssignedBy != drForms {
+			t.Errorf("event: %+v", ev)
+		}
+		if data, _ := json.Marshal(ev); !strings.Contains(string(data), `"assignment_id"`) {
+			t.Errorf("event JSON: %s", data)
 		}
 
 		// The clinician sees the score in the list and the answers in the response, audited;

@@ -119,6 +119,12 @@ type FormRoom interface {
 	EmitFormResponse(ctx context.Context, client *Client, ev FormResponseEvent) error
 }
 
+// FormNotifier tells a client that they have something to complete before their next session
+// (the outbox: their invitation's channel, quiet hours, opt-outs). It never says what.
+type FormNotifier interface {
+	QueueFormNotice(ctx context.Context, s *Session, p *Participant) error
+}
+
 // FormSummary is what the client's room reads when a form is submitted: no answer. Notice is
 // its text.
 type FormSummary struct {
@@ -167,6 +173,8 @@ func StandardDefinition(key string) (*FormDefinition, error) {
 type formState struct {
 	store FormStore
 	room  FormRoom
+	// notifier tells clients of new assignments; none if nil.
+	notifier FormNotifier
 	// standardDone: the shipped instruments are stored (the first use of forms stores them).
 	// standardMu guards it.
 	standardMu   sync.Mutex
@@ -175,6 +183,9 @@ type formState struct {
 
 // UseForms connects the form storage; forms are unavailable without it.
 func (svc *Service) UseForms(store FormStore) { svc.forms.store = store }
+
+// UseFormNotifier connects the outbox that tells clients of a new assignment.
+func (svc *Service) UseFormNotifier(n FormNotifier) { svc.forms.notifier = n }
 
 // UseFormRoom connects the client's messages room. Until it is, submissions' room notices wait
 // (SendPendingFormNotices posts them).
@@ -361,7 +372,44 @@ func (svc *Service) AssignForm(ctx context.Context, actor string, clientID, form
 	}
 	_ = svc.Audit(ctx, AuditEntry{Actor: actor, Action: AuditFormAssigned, Subject: ClientSubject(clientID),
 		Detail: map[string]string{"assignment": strconv.FormatInt(a.ID, 10), "form": strconv.FormatInt(f.ID, 10), "version": strconv.Itoa(f.Version)}})
+	if err = svc.noticeForm(ctx, clientID); err != nil {
+		// The assignment stands: the client finds it in their portal all the same.
+		zerolog.Ctx(ctx).Err(err).Int64("assignment_id", a.ID).Msg("Failed to tell the client of a new form")
+	}
 	return a, f, nil
+}
+
+// noticeForm tells the client, through their place in their next session still to come, that
+// they have something to complete before it. Without such a session there is no notice: the
+// form waits in their portal.
+func (svc *Service) noticeForm(ctx context.Context, clientID int64) error {
+	if svc.forms.notifier == nil {
+		return nil
+	}
+	sessions, err := svc.clients.ClientSessions(ctx, clientID)
+	if err != nil {
+		return fmt.Errorf("loading the client's sessions: %w", err)
+	}
+	now := svc.clock.Now()
+	var next *Session
+	for _, s := range sessions {
+		if (s.Status == StatusScheduled || s.Status == StatusOpen) && s.Start.After(now) && (next == nil || s.Start.Before(next.Start)) {
+			next = s
+		}
+	}
+	if next == nil {
+		return nil
+	}
+	ps, err := svc.store.Participants(ctx, next.ID)
+	if err != nil {
+		return fmt.Errorf("loading session %s's participants: %w", next.ID, err)
+	}
+	for _, p := range ps {
+		if p.ClientID == clientID {
+			return svc.forms.notifier.QueueFormNotice(ctx, next, p)
+		}
+	}
+	return nil
 }
 
 // AssignedForm is an assignment with the form version it is of, and the score once submitted.

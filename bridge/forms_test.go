@@ -286,3 +286,49 @@ func TestFormVersions(t *testing.T) {
 		}
 	})
 }
+
+// formNotices records the notices a FormNotifier is asked for.
+type formNotices struct {
+	mu   sync.Mutex
+	sent []string
+}
+
+func (n *formNotices) QueueFormNotice(_ context.Context, s *bridge.Session, p *bridge.Participant) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.sent = append(n.sent, s.ID+"/"+strconv.FormatInt(p.ClientID, 10))
+	return nil
+}
+
+// TestAssignmentTellsTheClientBeforeTheirNextSession: an assigned form is announced through the
+// client's place in their next session still to come; without one, nothing is sent (the form
+// waits in the portal).
+func TestAssignmentTellsTheClientBeforeTheirNextSession(t *testing.T) {
+	f := newFormFixture(t, dbtest.Open(t, "sqlite"))
+	f.svc.Use(&numberedRooms{}, quietRooms{}, nil, nil)
+	notices := &formNotices{}
+	f.svc.UseFormNotifier(notices)
+	phq := f.phq9(t)
+	if _, _, err := f.svc.AssignForm(f.ctx, drForms, f.ana.ID, phq.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(notices.sent) != 0 {
+		t.Fatalf("a notice without a session: %v", notices.sent)
+	}
+	book := func(after time.Duration) *bridge.Session {
+		s, err := f.svc.Schedule(f.ctx, bridge.ScheduleRequest{Clinician: drForms, Start: f.clock.Now().Add(after), End: f.clock.Now().Add(after + time.Hour),
+			TimeZone: "Europe/Paris", Participants: []bridge.ParticipantRequest{{ClientID: f.ana.ID, Name: "Ana Lopez"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	book(72 * time.Hour)
+	next := book(24 * time.Hour)
+	if _, _, err := f.svc.AssignForm(f.ctx, drForms, f.ana.ID, phq.ID); err != nil {
+		t.Fatal(err)
+	}
+	if want := next.ID + "/" + strconv.FormatInt(f.ana.ID, 10); len(notices.sent) != 1 || notices.sent[0] != want {
+		t.Errorf("notices %v, want %s", notices.sent, want)
+	}
+}

@@ -25,6 +25,9 @@ const (
 	NoticePhoneIntro NoticeKind = "phone_intro"
 	// NoticeMessage: a text message the clinician wrote (!sms, the panel), by SMS.
 	NoticeMessage NoticeKind = "message"
+	// NoticeFormToDo: a form was assigned to the client: "You have something to complete
+	// before your session", with the portal's link; never the form's name.
+	NoticeFormToDo NoticeKind = "form_todo"
 )
 
 // Channel is how a notification travels.

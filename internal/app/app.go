@@ -149,6 +149,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	}
 	sessions.WatchCalls(callDesk{matrix, pages})
 	sessions.UseTexter(notifier)
+	sessions.UseFormNotifier(notifier)
 	if len(cfg.TelephoneProblems()) == 0 {
 		voice, err := scheduler.NewVoice(scheduler.VoiceConfig{
 			AccountSID: cfg.Notify.SMS.AccountSID, AuthToken: cfg.Notify.SMS.AuthToken, CallerID: cfg.Notify.ClinicPhone,

@@ -8,7 +8,7 @@ const en = {
   none: 'No upcoming sessions.', enter: 'Enter Meeting', start: 'Start Session', attendees: 'Attendees', edit: 'Edit',
   cancelSession: 'Cancel session', keepSession: 'Keep session', cancelConfirm: 'Cancel this session? The participants will be told.',
   notSent: { m: '{what} not sent: {why}', f: '{what} not sent: {why}' },
-  kinds: { confirmation: 'Confirmation', reminder: 'Reminder', window_open: 'Waiting room link', reschedule: 'New time', cancellation: 'Cancellation', phone_intro: 'Call announcement', message: 'Text message' },
+  kinds: { confirmation: 'Confirmation', reminder: 'Reminder', window_open: 'Waiting room link', reschedule: 'New time', cancellation: 'Cancellation', phone_intro: 'Call announcement', message: 'Text message', form_todo: 'Form to complete' },
   waitingNow: '{n} waiting', link: 'Link', copy: 'Copy link', copied: 'Copied', newLink: 'New link', revoke: 'Withdraw link',
   date: 'Date', time: 'Time', duration: 'Duration', zone: 'Session time zone', name: 'Participant name or initials',
   invite: 'Session invite and reminders', byEmail: 'E-mail invitation', bySMS: 'Text message invitation', noInvite: 'No invitation', email: 'Participant e-mail',
@@ -54,7 +54,7 @@ const fr = {
   cancelSession: 'Annuler la séance', keepSession: 'Garder la séance', cancelConfirm: 'Annuler cette séance ? Les participants en seront informés.',
   // The kind of notice decides the agreement: une confirmation non envoyée, un rappel non envoyé.
   notSent: { m: '{what} non envoyé : {why}', f: '{what} non envoyée : {why}' },
-  kinds: { confirmation: 'Confirmation', reminder: 'Rappel', window_open: 'Lien de la salle d\'attente', reschedule: 'Changement d\'horaire', cancellation: 'Annulation', phone_intro: 'Annonce de l\'appel', message: 'SMS' },
+  kinds: { confirmation: 'Confirmation', reminder: 'Rappel', window_open: 'Lien de la salle d\'attente', reschedule: 'Changement d\'horaire', cancellation: 'Annulation', phone_intro: 'Annonce de l\'appel', message: 'SMS', form_todo: 'Formulaire à remplir' },
   waitingNow: '{n} en attente', link: 'Lien', copy: 'Copier le lien', copied: 'Copié', newLink: 'Nouveau lien', revoke: 'Retirer le lien',
   date: 'Date', time: 'Heure', duration: 'Durée', zone: 'Fuseau horaire de la séance', name: 'Nom ou initiales du participant',
   invite: 'Invitation et rappels', byEmail: 'Par e-mail', bySMS: 'Par SMS', noInvite: 'Pas d\'invitation', email: 'E-mail du participant',

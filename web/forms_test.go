@@ -322,3 +322,51 @@ func testFormsPanelAndPortal(t *testing.T, kind string) {
 		t.Errorf("without X-Requested-With: %d", code)
 	}
 }
+
+// TestFormsBadInput: malformed requests to the forms doors get a clear 4xx and store nothing.
+func TestFormsBadInput(t *testing.T) {
+	s := newFormsSite(t, "sqlite")
+	dr := s.clinician(formsDr)
+	var assigned struct {
+		Assignment web.AssignmentView `json:"assignment"`
+	}
+	var list formsList
+	dr.call("GET", "/api/panel/forms", nil, &list)
+	if code, body := dr.call("POST", fmt.Sprintf("/api/panel/clients/%d/forms", s.alice.ID), web.AssignForm{FormID: list.Forms[0].ID}, &assigned); code != 200 {
+		t.Fatalf("assigning: %d %s", code, body)
+	}
+	alice := s.browser()
+	alice.signInWithCode(aliceEmail)
+	formPath := fmt.Sprintf("/api/portal/forms/%d", assigned.Assignment.ID)
+	huge := map[string]any{"answers": map[string]any{"q1": strings.Repeat("x", 70<<10)}}
+	for _, tc := range []struct {
+		who          *browser
+		method, path string
+		body         any
+		code         int
+		errCode      string
+	}{
+		{alice, "PUT", formPath, huge, 413, "too_large"},
+		{alice, "PUT", formPath, map[string]any{"answers": []string{"2"}}, 400, "bad_request"},
+		{alice, "PUT", formPath, map[string]any{"answers": map[string]any{}, "client_id": s.bob.ID}, 400, "bad_request"},
+		{alice, "POST", formPath + "/submit", map[string]any{"answers": map[string]any{"q1": map[string]any{"x": 1}}}, 400, "invalid_answers"},
+		{alice, "GET", "/api/portal/forms/abc", nil, 404, "not_found"},
+		{alice, "GET", "/api/portal/forms/-1", nil, 404, "not_found"},
+		{dr, "POST", "/api/panel/forms", map[string]any{"definition": map[string]any{"title": "x"}}, 400, "bad_request"},
+		{dr, "POST", "/api/panel/forms", map[string]any{"definition": strings.Repeat(" ", 70<<10)}, 413, "too_large"},
+		{dr, "POST", "/api/panel/forms", map[string]any{"definition": ""}, 400, "field:definition"},
+		{dr, "POST", fmt.Sprintf("/api/panel/clients/%d/forms", s.alice.ID), map[string]any{"form_id": "1"}, 400, "bad_request"},
+		{dr, "GET", "/api/panel/forms/abc", nil, 404, "not_found"},
+		{dr, "PUT", "/api/panel/forms/9999", web.FormEdit{Definition: "{}"}, 404, "not_found"},
+	} {
+		code, body := tc.who.call(tc.method, tc.path, tc.body, nil)
+		if r := refused(t, body); code != tc.code || r.Code != tc.errCode || r.Error == "" {
+			t.Errorf("%s %s: %d %.200s, want %d %s", tc.method, tc.path, code, body, tc.code, tc.errCode)
+		}
+	}
+	// Nothing was stored by any of them.
+	var page web.PortalForm
+	if code, _ := alice.call("GET", formPath, nil, &page); code != 200 || page.Assignment.Status != "todo" || len(page.Response.Answers) != 0 {
+		t.Errorf("after the bad requests: %d %+v", code, page.Assignment)
+	}
+}

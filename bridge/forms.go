@@ -464,8 +464,9 @@ func (svc *Service) ClientForms(ctx context.Context, actor string, clientID int6
 	return svc.assigned(ctx, store, list)
 }
 
-// ShowFormResponse is an assignment with its form and answers, for a clinician who may see the
-// client; the view is recorded in the audit trail (form_response_viewed).
+// ShowFormResponse is an assignment with its form and, once the client sent them, their
+// answers, for a clinician who may see the client; that view is recorded in the audit trail
+// (form_response_viewed). A draft is the client's own until they send it: it is not shown.
 func (svc *Service) ShowFormResponse(ctx context.Context, actor string, assignmentID int64) (*AssignedForm, *FormResponse, error) {
 	store, err := svc.formStore(ctx)
 	if err != nil {
@@ -487,6 +488,9 @@ func (svc *Service) ShowFormResponse(ctx context.Context, actor string, assignme
 	r, err := store.GetResponse(ctx, a.ID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("loading assignment %d's response: %w", a.ID, err)
+	}
+	if r == nil || !r.Submitted() {
+		return &items[0], nil, nil
 	}
 	_ = svc.Audit(ctx, AuditEntry{Actor: actor, Action: AuditFormResponseViewed, Subject: ClientSubject(a.ClientID),
 		Detail: map[string]string{"assignment": strconv.FormatInt(a.ID, 10), "form": strconv.FormatInt(a.FormID, 10)}})

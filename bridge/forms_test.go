@@ -135,6 +135,10 @@ func TestFormsJourney(t *testing.T) {
 		if err != nil || item.Assignment.Status != bridge.AssignmentInProgress || string(r.Answers["q1"]) != `"2"` {
 			t.Fatalf("after the draft: %+v %+v %v", item, r, err)
 		}
+		// The draft is Ana's until she sends it: the clinician sees the status, not the answers.
+		if item, r, err := f.svc.ShowFormResponse(ctx, drForms, a.ID); err != nil || r != nil || item.Assignment.Status != bridge.AssignmentInProgress {
+			t.Errorf("the clinician's view of a draft: %+v %+v %v", item, r, err)
+		}
 		// A submission with a required answer missing stores nothing and names it.
 		all := chosen(phq.Definition, 2, 1, 1, 1, 1, 1, 1, 2, 0)
 		delete(all, "q5")

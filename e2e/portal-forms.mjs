@@ -14,6 +14,21 @@ await panel.locator('#open-forms').click();
 await until('the forms list', async () => (await panel.locator('.form-card').count()) === 2);
 const titles = await panel.locator('.form-card strong').allTextContents();
 check(titles.some((x) => x.startsWith('PHQ-9')) && titles.some((x) => x.startsWith('GAD-7')), 'the standard forms: ' + titles.join(', '));
+// A form of the clinic's own: a refused definition says where, beside the text.
+await panel.locator('#pf-new').click();
+const bad = { title: { en: 'Sleep diary' }, sections: [{ id: 's', fields: [{ id: 'h', type: 'scale', label: { en: 'Hours slept' } }] }] };
+await panel.locator('#form-json').fill(JSON.stringify(bad));
+await panel.locator('#form-save').click();
+await until('the refusal beside the definition', async () => (await text(panel, '#form-json-error')).includes('(at sections[0].fields[0].max)'));
+await shots(panel, 'portal-forms-panel-refused');
+bad.sections[0].fields[0].min = 0;
+bad.sections[0].fields[0].max = 12;
+await panel.locator('#form-json').fill(JSON.stringify(bad, null, 2));
+await panel.locator('#form-save').click();
+await until('the form saved', async () => (await text(panel, '#form-json-status')) === 'Saved: version 1.');
+await until('three forms', async () => (await panel.locator('.form-card').count()) === 3);
+check((await text(panel, '#form-json-error')) === '', 'the refusal stays: ' + await text(panel, '#form-json-error'));
+
 await panel.locator('#pf-client-search').fill('amé');
 await panel.locator('[data-client]').first().click();
 await until('Amélie\'s forms', async () => (await text(panel, '#pf-assignments')).includes('No form assigned yet.'));

@@ -21,6 +21,7 @@ addStrings({
     pfSave: 'Save',
     pfSaved: 'Saved: version {n}.',
     pfCancel: 'Close',
+    pfCopy: 'Make a copy',
     pfEditorHelp: 'The form as JSON: sections, fields (text, long_text, single_choice, multiple_choice, scale, date, yes_no, signature), labels in "en" and "fr". Saving an edit makes a new version; forms already assigned keep theirs.',
     pfBack: 'Back',
     pfClients: 'A client\u2019s forms',
@@ -51,6 +52,7 @@ addStrings({
     pfSave: 'Enregistrer',
     pfSaved: 'Enregistré : version {n}.',
     pfCancel: 'Fermer',
+    pfCopy: 'En faire une copie',
     pfEditorHelp: 'Le formulaire en JSON : sections, champs (text, long_text, single_choice, multiple_choice, scale, date, yes_no, signature), libellés en "en" et "fr". Enregistrer une modification crée une nouvelle version ; les formulaires déjà attribués gardent la leur.',
     pfBack: 'Retour',
     pfClients: 'Les formulaires d\u2019un client',
@@ -99,7 +101,9 @@ export async function formsPage({ api, header, back, clientId = 0 }) {
   async function edit(f) {
     let def = template;
     if (f) def = (await api('GET', `/api/panel/forms/${f.id}`)).form.definition;
-    editor.replaceChildren(formEditor({ api, form: f, def, done: async () => { await reload(); clients.refreshForms(forms); } }));
+    const done = async () => { await reload(); clients.refreshForms(forms); };
+    const copy = (d) => editor.replaceChildren(formEditor({ api, form: null, def: d, done, copy }));
+    editor.replaceChildren(formEditor({ api, form: f, def, done, copy }));
     editor.scrollIntoView({ block: 'start' });
   }
   await reload();
@@ -117,7 +121,7 @@ export async function formsPage({ api, header, back, clientId = 0 }) {
 }
 
 // formEditor edits a form as JSON; the bridge's refusal shows under the text.
-function formEditor({ api, form, def, done }) {
+function formEditor({ api, form, def, done, copy }) {
   const text = h('textarea', { id: 'form-json', spellcheck: 'false', 'aria-describedby': 'form-json-error' });
   text.value = JSON.stringify(def, null, 2);
   const error = h('p', { id: 'form-json-error', class: 'error', role: 'alert' });
@@ -144,6 +148,7 @@ function formEditor({ api, form, def, done }) {
   text, error,
   h('div', { class: 'actions' },
     readOnly ? null : h('button', { type: 'submit', class: 'primary', id: 'form-save' }, t('pfSave')),
+    form ? h('button', { type: 'button', id: 'form-copy', onclick: () => copy(def) }, t('pfCopy')) : null,
     h('button', { type: 'button', onclick: () => box.remove() }, t('pfCancel'))),
   status);
   return box;

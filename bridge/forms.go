@@ -221,6 +221,10 @@ func (svc *Service) ensureStandardForms(ctx context.Context) error {
 		}
 		f := &Form{Version: 1, Standard: key, Definition: def, CreatedBy: svc.bot, CreatedAt: svc.clock.Now()}
 		if err = fs.store.InsertFormVersion(ctx, f); err != nil {
+			// Another instance may have stored it first (one row per standard version).
+			if _, again := fs.store.StandardForm(ctx, key); again == nil {
+				continue
+			}
 			return fmt.Errorf("storing the standard form %s: %w", key, err)
 		}
 	}

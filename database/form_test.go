@@ -39,6 +39,23 @@ func TestFormStorage(t *testing.T) {
 		if err := store.InsertFormVersion(ctx, &bridge.Form{ID: v1.ID, Version: 2, Definition: def("Dup"), CreatedAt: now}); err == nil {
 			t.Error("two version 2 of one form were stored")
 		}
+		if err := store.InsertFormVersion(ctx, &bridge.Form{Version: 1, Standard: "phq9", Definition: def("PHQ again"), CreatedAt: now}); err == nil {
+			t.Error("the PHQ-9 was stored twice")
+		}
+		// New forms made at once each get their own ID.
+		var made sync.WaitGroup
+		madeErrs := make([]error, 8)
+		for i := range madeErrs {
+			made.Add(1)
+			go func() {
+				defer made.Done()
+				madeErrs[i] = store.InsertFormVersion(ctx, &bridge.Form{Version: 1, Definition: def("Many"), CreatedBy: "@dr:hs", CreatedAt: now})
+			}()
+		}
+		made.Wait()
+		if err := errors.Join(madeErrs...); err != nil {
+			t.Errorf("forms made at once: %v", err)
+		}
 		if got, err := store.FormVersion(ctx, v1.VersionID); err != nil || got.Definition.Title.In("en") != "Zeta" || got.Definition.Fields()[0].Label.In("fr") != "X ?" {
 			t.Errorf("version 1: %+v %v", got, err)
 		}
@@ -46,7 +63,7 @@ func TestFormStorage(t *testing.T) {
 			t.Errorf("latest: %+v %v", got, err)
 		}
 		all, err := store.LatestForms(ctx)
-		if err != nil || len(all) != 2 || all[0].Standard != "phq9" || all[1].Version != 2 {
+		if err != nil || len(all) != 10 || all[0].Standard != "phq9" || all[9].Version != 2 {
 			t.Errorf("latest forms: %+v %v", all, err)
 		}
 		if _, err := store.StandardForm(ctx, "gad7"); !errors.Is(err, bridge.ErrFormNotFound) {

@@ -18,7 +18,8 @@ CREATE TABLE telehealth_form (
     created_at BIGINT  NOT NULL,
     UNIQUE (form_id, version)
 );
-CREATE INDEX telehealth_form_standard_idx ON telehealth_form (standard);
+-- One row per version of a standard instrument: two bridges storing the PHQ-9 at once make one.
+CREATE UNIQUE INDEX telehealth_form_standard_idx ON telehealth_form (standard, version) WHERE standard <> '';
 
 -- A form given to a client to answer, in the version that was the latest then. status is
 -- 'todo', 'in_progress' or 'done' (submitted). summary_pending and event_pending: the

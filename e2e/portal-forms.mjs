@@ -52,6 +52,7 @@ await until('the French home', async () => (await text(page, '#welcome')) === 'B
 await page.locator('nav.portal-nav a[data-tab=todo]').click();
 await until('her to-do list', async () => (await page.locator('.todo-item').count()) === 1);
 check((await text(page, '.todo-item')).includes('À faire'), 'the status: ' + await text(page, '.todo-item'));
+check(!(await text(page, '#portal-panel')).includes('null'), 'the to-do tab shows "null": ' + await text(page, '#portal-panel'));
 await shots(page, 'portal-forms-todo-fr');
 await page.locator('.todo-item button').click();
 await until('the PHQ-9', async () => (await page.locator('.fill-form [data-field]').count()) === 10);

@@ -195,11 +195,11 @@ export function clientFormsSection({ api, forms, clientId = 0 }) {
     async function showAnswers(aid) {
       const res = await api('GET', `/api/panel/assignments/${aid}`);
       const a = res.assignment;
-      answers.replaceChildren(
+      answers.replaceChildren(...[
         h('h3', {}, txt(a.title, locale())),
         a.score ? h('p', { class: 'score', id: 'pf-score' }, t('pfScore', { score: a.score.score, max: a.score.max }),
           a.score.band ? ' · ' + txt(a.score.band, locale()) : '') : null,
-        renderAnswers(res.form.definition, res.response.answers, locale(), words()));
+        renderAnswers(res.form.definition, res.response.answers, locale(), words())].filter(Boolean));
       answers.scrollIntoView({ block: 'start' });
     }
     const assign = h('button', { type: 'button', class: 'primary', id: 'pf-assign', onclick: async () => {

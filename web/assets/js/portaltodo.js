@@ -101,10 +101,10 @@ async function showList(box, notice = '') {
       a.submitted_at ? t('todoSent', { date: day(a.submitted_at) }) : t('todoAssigned', { date: day(a.assigned_at) })),
     h('button', { type: 'button', class: a.status === 'done' ? '' : 'primary', 'data-open': a.id, onclick: () => openForm(box, a.id) },
       t(a.status === 'done' ? 'todoView' : a.status === 'in_progress' ? 'todoContinue' : 'todoStart'))));
-  box.replaceChildren(
+  box.replaceChildren(...[
     notice ? h('p', { id: 'todo-notice', class: 'hint', role: 'status' }, notice) : null,
     h('p', { class: 'hint' }, t('todoIntro')),
-    items.length ? h('ol', { class: 'sessions todo-list' }, items) : h('p', { class: 'empty' }, t('todoEmpty')));
+    items.length ? h('ol', { class: 'sessions todo-list' }, items) : h('p', { class: 'empty' }, t('todoEmpty'))].filter(Boolean));
 }
 
 async function openForm(box, id) {
@@ -118,7 +118,8 @@ async function openForm(box, id) {
   }
   const back = h('button', { type: 'button', id: 'todo-back', class: 'link', onclick: () => showList(box) }, t('todoBack'));
   const def = data.definition;
-  const head = [back, h('h2', { id: 'form-title' }, txt(def.title, locale())), def.description ? h('p', { class: 'hint' }, txt(def.description, locale())) : null];
+  const head = [back, h('h2', { id: 'form-title' }, txt(def.title, locale())), def.description ? h('p', { class: 'hint' }, txt(def.description, locale())) : null]
+    .filter(Boolean); // replaceChildren would write a null as the text "null"
   if (data.assignment.status === 'done') {
     box.replaceChildren(...head, h('p', { class: 'hint', id: 'form-read-only' }, t('todoReadOnly')),
       renderAnswers(def, data.response.answers, locale(), words()));

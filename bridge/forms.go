@@ -157,7 +157,7 @@ func FormSubject(id int64) string { return "form:" + strconv.FormatInt(id, 10) }
 //go:embed instruments/*.json
 var instruments embed.FS
 
-// StandardForms are the keys of the instruments the bridge ships, in the order lists show them.
+// StandardForms are the keys of the instruments the bridge ships.
 var StandardForms = []string{"phq9", "gad7"}
 
 // StandardDefinition is a shipped instrument's definition.
@@ -187,8 +187,9 @@ func (svc *Service) UseForms(store FormStore) { svc.forms.store = store }
 // UseFormNotifier connects the outbox that tells clients of a new assignment.
 func (svc *Service) UseFormNotifier(n FormNotifier) { svc.forms.notifier = n }
 
-// UseFormRoom connects the client's messages room. Until it is, submissions' room notices wait
-// (SendPendingFormNotices posts them).
+// UseFormRoom connects the client's messages room; call it before the service runs. Until a
+// room is connected, submissions' room notices wait: SendPendingFormNotices, called once the
+// room is there (at start), posts them.
 func (svc *Service) UseFormRoom(room FormRoom) { svc.forms.room = room }
 
 func (svc *Service) formStore(ctx context.Context) (FormStore, error) {

@@ -48,6 +48,7 @@ func commandList() []command {
 		{"client", "<name, email or phone>", "find a client record: contacts, professionals and your sessions with them", true, true, cmdClient},
 		{"prospects", "", "the people who signed up on the portal, waiting to be linked to a client record", true, true, cmdProspects},
 		{"link-prospect", "<prospect> <client>", "link a sign-up to a client record (its #number, or a name that matches one)", true, true, cmdLinkProspect},
+		{"assign-form", "<client> <form>", "give a client a form to complete in their portal, e.g. `!assign-form #12 PHQ-9` (client: number or name; form: number or title)", true, true, cmdAssignForm},
 		{"notifications", "<session>", "the confirmations and reminders of a session: sent, planned, or why not sent", true, true, cmdNotifications},
 		{"start", "<session>", "say you are in: with automatic admission, those waiting enter", true, false, cmdStart},
 		{"admit", "<session> [participant]", "let a participant in (their number, or the only one waiting)", true, false, cmdAdmit},

@@ -29,6 +29,9 @@ const (
 	// been read in the portal for a while. It says only that there is a message, with the
 	// portal's link: no content, no names. It belongs to a client record, not to a session.
 	NoticeUnreadMessages NoticeKind = "unread_messages"
+	// NoticeFormToDo: a form was assigned to the client: "You have something to complete
+	// before your session", with the portal's link; never the form's name.
+	NoticeFormToDo NoticeKind = "form_todo"
 )
 
 // Channel is how a notification travels.

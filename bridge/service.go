@@ -40,6 +40,8 @@ type Service struct {
 	texter Texter
 	// messages keeps the clients' Messages rooms in line with their records.
 	messages MessagesRooms
+	// forms holds the forms journey's store and room (forms.go).
+	forms formState
 
 	locks keyedLocks
 
@@ -77,6 +79,8 @@ type Options struct {
 	Clients ClientStore
 	// ClientChanges is what clients may change from the portal; DefaultClientChanges if nil.
 	ClientChanges *ClientChangePolicy
+	// Forms keeps forms, their assignments and responses; forms are unavailable if nil.
+	Forms FormStore
 }
 
 // New makes a Service. Connect the transports with Use before it runs.
@@ -87,7 +91,8 @@ func New(opts Options) *Service {
 	if opts.IsAdmin == nil {
 		opts.IsAdmin = func(string) bool { return false }
 	}
-	return &Service{store: opts.Store, clock: opts.Clock, window: opts.Window, isAdmin: opts.IsAdmin, bot: opts.Bot, audit: opts.Audit, clients: opts.Clients, changes: opts.ClientChanges}
+	return &Service{store: opts.Store, clock: opts.Clock, window: opts.Window, isAdmin: opts.IsAdmin, bot: opts.Bot, audit: opts.Audit, clients: opts.Clients,
+		changes: opts.ClientChanges, forms: formState{store: opts.Forms}}
 }
 
 // Use connects the transports. Calls and Planner may be nil.

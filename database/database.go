@@ -52,6 +52,11 @@ type Database struct {
 	MessageThread *MessageThreadQuery
 	Prospect      *ProspectQuery
 
+	// Forms (telehealth_form: one row per version), their assignments and responses.
+	Form           *FormQuery
+	FormAssignment *FormAssignmentQuery
+	FormResponse   *FormResponseQuery
+
 	lock *instanceLock
 }
 
@@ -153,6 +158,10 @@ func New(db *dbutil.Database) *Database {
 		PortalSession:    &PortalSessionQuery{db: db},
 		MessageThread:    &MessageThreadQuery{db: db},
 		Prospect:         &ProspectQuery{db: db},
+
+		Form:           &FormQuery{db: db},
+		FormAssignment: &FormAssignmentQuery{db: db},
+		FormResponse:   &FormResponseQuery{db: db},
 	}
 }
 

@@ -376,6 +376,44 @@ func (nt *Notifier) QueueText(ctx context.Context, s *bridge.Session, p *bridge.
 
 var _ bridge.Texter = (*Notifier)(nil)
 
+// PortalLinks gives the client portal's address, for notices that send the client there. The
+// links the notifier uses (the web server) may have it.
+type PortalLinks interface {
+	PortalLink(locale string) string
+}
+
+// QueueFormNotice tells a participant, by their invitation's channels, that they have something
+// to complete before the session (a form assigned to their record): due now, held by quiet
+// hours like every text, and only one waiting at a time per participant (two forms assigned
+// together make one notice).
+func (nt *Notifier) QueueFormNotice(ctx context.Context, s *bridge.Session, p *bridge.Participant) error {
+	rows, err := nt.outbox.ForSession(ctx, s.ID)
+	if err != nil {
+		return fmt.Errorf("reading session %s's outbox: %w", s.ID, err)
+	}
+	now := nt.clock.Now()
+	var add []*bridge.Notification
+	for _, ch := range nt.channels(p) {
+		waiting := slices.ContainsFunc(rows, func(n *bridge.Notification) bool {
+			return n.ParticipantID == p.ID && n.Kind == bridge.NoticeFormToDo && n.Channel == ch &&
+				(n.Status == bridge.NotificationPending || n.Status == bridge.NotificationSending)
+		})
+		if !waiting {
+			add = append(add, &bridge.Notification{SessionID: s.ID, ParticipantID: p.ID, Kind: bridge.NoticeFormToDo, Channel: ch, Due: now,
+				Status: bridge.NotificationPending, Revision: s.Revision, CreatedAt: now, UpdatedAt: now})
+		}
+	}
+	if len(add) == 0 {
+		return nil
+	}
+	if err = nt.outbox.Insert(ctx, add...); err != nil {
+		return fmt.Errorf("queueing a form notice for session %s: %w", s.ID, err)
+	}
+	return nil
+}
+
+var _ bridge.FormNotifier = (*Notifier)(nil)
+
 func maxTime(a, b time.Time) time.Time {
 	if a.After(b) {
 		return a
@@ -532,7 +570,12 @@ func (nt *Notifier) deliver(ctx context.Context, n *bridge.Notification) {
 	}
 	notice := Notice{Kind: n.Kind, Clinic: nt.cfg.Clinic, Session: s, Participant: p, Window: nt.cfg.Window,
 		Sequence: n.Revision, Now: now, Body: n.Body}
-	if nt.links != nil {
+	if n.Kind == bridge.NoticeFormToDo {
+		// The form is in the portal, behind its sign-in: the portal's address, nobody's token.
+		if portal, ok := nt.links.(PortalLinks); ok {
+			notice.Link = portal.PortalLink(p.Locale)
+		}
+	} else if nt.links != nil {
 		if notice.Link, err = nt.links.GuestLink(ctx, s, p); err != nil {
 			nt.retry(ctx, log, n, fmt.Errorf("making the participant's link: %w", err), 0)
 			return

@@ -63,7 +63,8 @@ func whenOf(n Notice) (when, error) {
 		return when{}, fmt.Errorf("rendering a %s notice: no session or participant", n.Kind)
 	}
 	switch n.Kind {
-	case bridge.NoticeConfirmation, bridge.NoticeReminder, bridge.NoticeWindowOpen, bridge.NoticeReschedule, bridge.NoticeCancellation:
+	case bridge.NoticeConfirmation, bridge.NoticeReminder, bridge.NoticeWindowOpen, bridge.NoticeReschedule, bridge.NoticeCancellation,
+		bridge.NoticeFormToDo:
 	case bridge.NoticeMessage:
 		if strings.TrimSpace(n.Body) == "" {
 			return when{}, fmt.Errorf("rendering a text message for session %s: it is empty (or was already sent)", n.Session.ID)
@@ -96,7 +97,9 @@ func whenOf(n Notice) (when, error) {
 // for a telephone introduction, the clinician; never the participant, a reason or a
 // specialty: a text message may be read by anyone holding the phone.
 func RenderSMS(n Notice) (string, error) {
-	n = withoutVideoLink(n)
+	if n.Kind != bridge.NoticeFormToDo {
+		n = withoutVideoLink(n)
+	}
 	w, err := whenOf(n)
 	if err != nil {
 		return "", err
@@ -117,8 +120,13 @@ func RenderSMS(n Notice) (string, error) {
 		return clinic + ": " + strings.TrimSpace(n.Body), nil
 	}
 	var msg string
-	phone := n.Session.Kind == bridge.KindPhone
+	phone := n.Session.Kind == bridge.KindPhone && n.Kind != bridge.NoticeFormToDo
 	switch {
+	// Something to complete: what it is stays in the portal, behind its sign-in.
+	case n.Kind == bridge.NoticeFormToDo && w.fr:
+		msg = fmt.Sprintf("%s: vous avez quelque chose à compléter avant votre séance.%s", clinic, link)
+	case n.Kind == bridge.NoticeFormToDo:
+		msg = fmt.Sprintf("%s: you have something to complete before your session.%s", clinic, link)
 	// A telephone session's client is called on this very number: the texts say so and
 	// carry no link (there is no waiting room to open).
 	case phone && n.Kind == bridge.NoticeConfirmation && w.fr:
@@ -224,7 +232,9 @@ type emailContent struct {
 // (they show in lock-screen previews); bodies name the clinic, never the participant, a reason
 // or a specialty.
 func RenderEmail(n Notice) (Email, error) {
-	n = withoutVideoLink(n)
+	if n.Kind != bridge.NoticeFormToDo {
+		n = withoutVideoLink(n)
+	}
 	w, err := whenOf(n)
 	if err != nil {
 		return Email{}, err
@@ -288,6 +298,13 @@ func emailContentOf(n Notice, w when) emailContent {
 				from = " depuis le " + n.Clinic.Phone
 			}
 			c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("%s de %s vous appellera vers %s (%s)%s.", n.ClinicianName, clinic, lt.Start, lt.ZoneAbbr, from))
+		case bridge.NoticeFormToDo:
+			c.Subject = "Quelque chose à compléter avant votre séance"
+			c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("Vous avez quelque chose à compléter avant votre séance avec %s (%s).", clinic, lt.Date),
+				"Vous le trouverez dans votre espace client, rubrique « À faire ».")
+			c.LinkLabel = "Ouvrir mon espace client"
+			c.Footer = fmt.Sprintf("Ce message vous est envoyé par %s.", clinic)
+			return c
 		}
 		c.inviteSummary = "Rendez-vous avec " + clinic
 		if n.Session.Kind == bridge.KindPhone {
@@ -327,6 +344,13 @@ func emailContentOf(n Notice, w when) emailContent {
 			from = " from " + n.Clinic.Phone
 		}
 		c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("%s from %s will call you at about %s (%s)%s.", n.ClinicianName, clinic, lt.Start, lt.ZoneAbbr, from))
+	case bridge.NoticeFormToDo:
+		c.Subject = "Something to complete before your session"
+		c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("You have something to complete before your session with %s (%s).", clinic, lt.Date),
+			"You will find it in your client portal, under To-do.")
+		c.LinkLabel = "Open my portal"
+		c.Footer = fmt.Sprintf("This message is sent to you by %s.", clinic)
+		return c
 	}
 	c.inviteSummary = "Appointment with " + clinic
 	if n.Session.Kind == bridge.KindPhone {

@@ -60,6 +60,15 @@ func (srv *Server) ParticipantLink(ctx context.Context, s *bridge.Session, p *br
 	return srv.participantLink(ctx, s, p, false)
 }
 
+// PortalLink is the client portal's address in the client's language: it carries no token
+// (the portal asks them to sign in), so it may go by SMS or email.
+func (srv *Server) PortalLink(locale string) string {
+	if locale != "fr" {
+		locale = "en"
+	}
+	return srv.cfg.PublicURL + "/portal?lang=" + locale + "#todo"
+}
+
 // GuestLink is the participant's link if they join as a web-link guest, and "" for someone
 // booked with their own Matrix account, who joins from their Matrix client. The panel shows it
 // and notifications carry it.

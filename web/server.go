@@ -238,6 +238,14 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/panel/clients/{id}/portal", srv.panelAPI(srv.panelEnablePortal))
 	mux.HandleFunc("DELETE /api/panel/clients/{id}/portal", srv.panelAPI(srv.panelDisablePortal))
 	mux.HandleFunc("POST /api/panel/clients/{id}/enrolment", srv.panelAPI(srv.panelResendEnrolment))
+	mux.HandleFunc("GET /api/panel/clients/{id}/forms", srv.panelAPI(srv.panelClientForms))
+	mux.HandleFunc("POST /api/panel/clients/{id}/forms", srv.panelAPI(srv.panelAssignForm))
+	mux.HandleFunc("GET /api/panel/assignments/{id}", srv.panelAPI(srv.panelAssignment))
+	// The clinic's forms (web/forms.go).
+	mux.HandleFunc("GET /api/panel/forms", srv.panelAPI(srv.panelForms))
+	mux.HandleFunc("POST /api/panel/forms", srv.panelAPI(srv.panelSaveForm))
+	mux.HandleFunc("GET /api/panel/forms/{id}", srv.panelAPI(srv.panelForm))
+	mux.HandleFunc("PUT /api/panel/forms/{id}", srv.panelAPI(srv.panelSaveForm))
 	mux.HandleFunc("GET /api/panel/availability", srv.panelAPI(srv.panelAvailability))
 	mux.HandleFunc("PUT /api/panel/availability", srv.panelAPI(srv.panelSetAvailability))
 	mux.HandleFunc("GET /api/panel/prospects", srv.panelAPI(srv.panelProspects))
@@ -282,6 +290,11 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/portal/settings/password/code", srv.portalAPI(srv.portalPasswordCode))
 	mux.HandleFunc("POST /api/portal/settings/password", srv.portalAPI(srv.portalChangePassword))
 	mux.HandleFunc("GET /api/portal/settings/export", srv.portalAPI(srv.portalExport))
+	// The client's forms to fill in: their to-do list (web/forms.go).
+	mux.HandleFunc("GET /api/portal/forms", srv.portalAPI(srv.portalForms))
+	mux.HandleFunc("GET /api/portal/forms/{id}", srv.portalAPI(srv.portalForm))
+	mux.HandleFunc("PUT /api/portal/forms/{id}", srv.portalAPI(srv.portalSaveForm))
+	mux.HandleFunc("POST /api/portal/forms/{id}/submit", srv.portalAPI(srv.portalSaveForm))
 	// Anything else under /api/ is an API client's mistake: say so in JSON, like every answer there.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "There is no such API endpoint.", "code": "no_endpoint"})
@@ -408,6 +421,8 @@ type apiError struct {
 	status int
 	code   string
 	msg    string
+	// fields are the reasons by field of a refusal about several fields (a form's answers).
+	fields map[string]string
 }
 
 func (e *apiError) Error() string { return e.msg }
@@ -450,6 +465,10 @@ func (srv *Server) api(f func(w http.ResponseWriter, r *http.Request) (any, erro
 			default:
 				log.Err(err).Msg("API request failed")
 				ae = errorf(http.StatusInternalServerError, "internal", "Something went wrong on our side. Please try again.")
+			}
+			if ae.fields != nil {
+				writeJSON(w, ae.status, map[string]any{"error": ae.msg, "code": ae.code, "fields": ae.fields})
+				return
 			}
 			writeJSON(w, ae.status, map[string]string{"error": ae.msg, "code": ae.code})
 			return

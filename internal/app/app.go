@@ -106,6 +106,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		Clients: db.Store(),
 		// What clients may change in their sessions from the portal.
 		ClientChanges: &bridge.ClientChangePolicy{Allowed: cfg.Portal.ClientCancel, Notice: cfg.Portal.CancelNotice},
+		Forms:         db.Store(),
 	})
 	sessions.UseClinicians(cfg.IsClinician) // they see the prospects
 	sfu, err := media.New(media.Config{
@@ -177,6 +178,8 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	}
 	sessions.WatchCalls(callDesk{matrix, pages})
 	sessions.UseTexter(notifier)
+	sessions.UseFormNotifier(notifier)
+	sessions.UseFormRoom(matrix) // submitted forms' summaries and events, in the client's Messages room
 	if len(cfg.TelephoneProblems()) == 0 {
 		voice, err := scheduler.NewVoice(scheduler.VoiceConfig{
 			AccountSID: cfg.Notify.SMS.AccountSID, AuthToken: cfg.Notify.SMS.AuthToken, CallerID: cfg.Notify.ClinicPhone,
@@ -210,6 +213,10 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	if err := a.Matrix.Reconcile(ctx); err != nil {
 		return fmt.Errorf("reconciling sessions with their rooms: %w", err)
+	}
+	// Forms submitted while the homeserver could not take their notices get them now.
+	if n, err := a.Sessions.SendPendingFormNotices(ctx); err != nil {
+		zerolog.Ctx(ctx).Err(err).Int("left", n).Msg("Failed to post the waiting notices of submitted forms")
 	}
 	return a.Web.Start()
 }

@@ -27,7 +27,11 @@ export async function request(method, path, { auth = null, body = undefined, sig
   }
   let data = {};
   try { data = await resp.json(); } catch (e) { data = {}; }
-  if (!resp.ok) throw new ApiError(resp.status, data.code || 'error', data.error || '');
+  if (!resp.ok) {
+    const err = new ApiError(resp.status, data.code || 'error', data.error || '');
+    if (data.fields) err.fields = data.fields; // a refusal by field (a form's answers)
+    throw err;
+  }
   return data;
 }
 

@@ -10,6 +10,7 @@ import { zonePicker } from './zones.js';
 import { availabilityPage } from './panelavailability.js';
 import { clientsPage } from './panelclients.js';
 import { prospectsPage } from './panelprospects.js';
+import { formsPage } from './panelforms.js';
 
 setLocale((navigator.language || 'en').slice(0, 2));
 const { words, w, notSent, fieldError, refusal } = panelWords(locale());
@@ -154,7 +155,8 @@ async function home() {
       h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', id: 'new-session', onclick: () => sessionForm(null) }, words.newSession),
         h('button', { type: 'button', id: 'open-clients', onclick: () => { onSessions = null; clientsPage({ api, header, back: home, words, refusal, when, clinicZone: me && me.clinic_time_zone }); } }, words.clients.open),
         h('button', { type: 'button', id: 'open-availability', onclick: () => { onSessions = null; availabilityPage({ api, header, back: home }); } }, t('avOpen')),
-        h('button', { type: 'button', id: 'open-prospects', onclick: () => { onSessions = null; prospectsPage({ api, header, back: home, pw: panelWords(locale()) }); } }, words.prOpen)),
+        h('button', { type: 'button', id: 'open-prospects', onclick: () => { onSessions = null; prospectsPage({ api, header, back: home, pw: panelWords(locale()) }); } }, words.prOpen),
+        h('button', { type: 'button', id: 'open-forms', onclick: () => { onSessions = null; formsPage({ api, header, back: home }); } }, t('pfOpen'))),
       sessions.length ? h('ol', { class: 'sessions', id: 'sessions' }, sessions.map(sessionCard)) : h('p', {}, words.none)));
   };
   if (stopSessions) onSessions(); else followSessions();

@@ -11,6 +11,7 @@ import { showHome } from './portalhome.js';
 import { settingsPage } from './portalsettings.js';
 import './portalmessages.js';
 import { signUpPage, signUpLink, prospectPage } from './portalsignup.js';
+import './portaltodo.js';
 
 const params = new URLSearchParams(location.search);
 setLocale(params.get('lang') || '');

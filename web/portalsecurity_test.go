@@ -160,6 +160,18 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		types[pro] = av.Types[0].ID
 	}
 
+	// Alice has a form to complete from her professional.
+	forms := bridge.New(bridge.Options{Store: s.db.Store(), Clock: s.clock, Bot: "@bot:hs", Clients: s.db.Store(), Forms: s.db.Store()})
+	phq9, err := forms.FindForm(ctx, "@dr:hs", "PHQ-9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	aliceForm, _, err := forms.AssignForm(ctx, "@dr:hs", alice.ID, phq9.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aliceFormPath := fmt.Sprintf("/api/portal/forms/%d", aliceForm.ID)
+
 	aliceB := s.enrolled(alice.ID)
 	// Alice's free slot with her professional, and her links, as her portal shows them.
 	var slots struct {
@@ -198,6 +210,7 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		_, settings, _ := aliceB.do("GET", "/api/portal/settings", nil, nil)
 		_, home, _ := aliceB.do("GET", "/api/portal/home", nil, nil)
 		_, me, _ := aliceB.do("GET", "/api/portal/auth/me", nil, nil)
+		_, todo, _ := aliceB.do("GET", "/api/portal/forms", nil, nil)
 		pw, _ := s.db.PortalPassword.Get(ctx, alice.ID)
 		keys, _ := s.db.PortalCredential.ByClient(ctx, alice.ID)
 		var ids []string
@@ -206,7 +219,7 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		}
 		var sessions int
 		_ = s.db.QueryRow(ctx, "SELECT COUNT(*) FROM telehealth_session").Scan(&sessions)
-		return fmt.Sprintf("record %s\nsettings %s\nhome %s\nme %s\npassword %s\npasskeys %q\nsessions %d", rec, settings, home, me, pw, ids, sessions)
+		return fmt.Sprintf("record %s\nsettings %s\nhome %s\nme %s\nforms %s\npassword %s\npasskeys %q\nsessions %d", rec, settings, home, me, todo, pw, ids, sessions)
 	}
 
 	named := fmt.Sprintf("client_id=%d&client=%d&session=ali234&id=%s", alice.ID, alice.ID, aliceKey)
@@ -272,6 +285,11 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		// The Messages thread is the sign-in's own: a client or room in the request is ignored or
 		// refused. This site has no Matrix side (503); TestMessagesThread runs the thread's own
 		// table against Dendrite.
+		// Forms: Alice's assignment, by its ID, is none of Bob's.
+		{route: "GET /api/portal/forms", query: named, bob: []int{200}, private: []string{"PHQ-9"}},
+		{route: "GET /api/portal/forms/{id}", path: aliceFormPath, query: named, bob: []int{404}, private: []string{"PHQ-9"}},
+		{route: "PUT /api/portal/forms/{id}", path: aliceFormPath, query: named, body: func() any { return map[string]any{"answers": map[string]string{"q1": "3"}} }, bob: []int{404}},
+		{route: "POST /api/portal/forms/{id}/submit", path: aliceFormPath + "/submit", query: named, body: func() any { return map[string]any{"answers": map[string]string{"q1": "3"}} }, bob: []int{404}},
 		{route: "GET /api/portal/messages", query: named, bob: []int{503}},
 		{route: "POST /api/portal/messages", query: named, body: func() any { return map[string]any{"text": "hello"} }, bob: []int{503}},
 	}

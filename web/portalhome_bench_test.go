@@ -42,7 +42,7 @@ const (
 	homeBenchClinicians   = 100
 	homeBenchSignedIn     = 500
 	homeBenchBound        = 50 * time.Millisecond
-	homeBenchFillRevision = "3" // raise when the fill below changes: the kept PostgreSQL copy is then rebuilt
+	homeBenchFillRevision = "4" // raise when the fill below changes: the kept PostgreSQL copy is then rebuilt
 	homeBenchURL          = "http://localhost:8080"
 	homeBenchKey          = "0123456789abcdef0123456789abcdef"
 )
@@ -269,7 +269,7 @@ func fillPortalHomes(b *testing.B, db *database.Database) {
 	start := time.Now()
 	rng := mrand.New(mrand.NewPCG(13, 13))
 	now := homeBenchNow.UnixMilli()
-	var clients, contacts, pros, sessions, places [][]any
+	var clients, contacts, pros, sessions, places, threads [][]any
 	nSessions, light := 0, 0
 	for id := int64(1); id <= homeBenchClients; id++ {
 		name := fmt.Sprintf("Client %05d", id)
@@ -285,6 +285,14 @@ func fillPortalHomes(b *testing.B, db *database.Database) {
 		}
 		clinician := homeBenchClinician(int(id % homeBenchClinicians))
 		pros = append(pros, []any{id, clinician})
+		// Two clients in three have a Messages thread; one in five of those has unread messages.
+		if id%3 != 0 {
+			unread, last := 0, now-int64(rng.IntN(90*24))*3600_000
+			if rng.IntN(5) == 0 {
+				unread = 1 + rng.IntN(3)
+			}
+			threads = append(threads, []any{id, unread, last})
+		}
 		if id%10 == 3 {
 			pros = append(pros, []any{id, homeBenchClinician(int(id+1) % homeBenchClinicians)})
 		}
@@ -338,6 +346,7 @@ func fillPortalHomes(b *testing.B, db *database.Database) {
 				"clinician_present", "revision", "lobby_message", "created_at", "updated_at"}, sessions},
 			{"telehealth_participant", []string{"session_id", "number", "name", "matrix_id", "email", "phone", "locale", "time_zone", "invite",
 				"state", "knock_name", "admitted_by", "admitted_at", "updated_at", "client_id"}, places},
+			{"telehealth_message_thread", []string{"client_id", "unread", "last_at"}, threads},
 		} {
 			if err := insertRows(ctx, db, t.table, t.cols, t.rows); err != nil {
 				return err

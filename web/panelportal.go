@@ -117,30 +117,17 @@ func (srv *Server) sendEnrolment(ctx context.Context, actor string, c *bridge.Cl
 // panelEnablePortal opens the record's portal and sends the enrolment. Nothing changes when it
 // cannot be sent (no contact, too many sends): the clinician is told why.
 func (srv *Server) panelEnablePortal(r *http.Request, clinician string) (any, error) {
-	id, err := clientID(r)
-	if err != nil {
-		return nil, err
-	}
-	ctx := r.Context()
-	c, err := srv.svc.Client(ctx, clinician, id)
-	if err != nil {
-		return nil, err
-	}
-	if err = srv.checkEnrolment(c); err != nil {
-		return nil, err
-	}
-	if c, err = srv.svc.SetClientPortal(ctx, clinician, id, true, nil); err != nil {
-		return nil, err
-	}
-	channel, err := srv.sendEnrolment(ctx, clinician, c)
-	if err != nil {
-		return nil, err
-	}
-	return PortalAnswer{Client: clientView(c), SentBy: channel}, nil
+	return srv.enrol(r, clinician, true)
 }
 
 // panelResendEnrolment sends a new enrolment link to a record whose portal is open.
 func (srv *Server) panelResendEnrolment(r *http.Request, clinician string) (any, error) {
+	return srv.enrol(r, clinician, false)
+}
+
+// enrol sends a record's enrolment, opening its portal first (open) or only to a portal that
+// is open already.
+func (srv *Server) enrol(r *http.Request, clinician string, open bool) (any, error) {
 	id, err := clientID(r)
 	if err != nil {
 		return nil, err
@@ -150,11 +137,16 @@ func (srv *Server) panelResendEnrolment(r *http.Request, clinician string) (any,
 	if err != nil {
 		return nil, err
 	}
-	if !c.PortalEnabled {
+	if !open && !c.PortalEnabled {
 		return nil, errPortalOff
 	}
 	if err = srv.checkEnrolment(c); err != nil {
 		return nil, err
+	}
+	if open {
+		if c, err = srv.svc.SetClientPortal(ctx, clinician, id, true, nil); err != nil {
+			return nil, err
+		}
 	}
 	channel, err := srv.sendEnrolment(ctx, clinician, c)
 	if err != nil {

@@ -182,12 +182,15 @@ func (p *peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver)
 		owner: p, label: label, remote: remote,
 		id: label + "-" + strconv.FormatUint(seq, 10), streamID: "s-" + strconv.FormatUint(seq, 10),
 	}
-	local, err := webrtc.NewTrackLocalStaticRTP(remote.Codec().RTPCodecCapability, t.id, t.streamID)
+	local, err := newFanout(remote.Codec().RTPCodecCapability, t.id, t.streamID)
 	if err != nil {
 		p.log.Err(err).Msg("Failed to create a forwarding track")
 		return
 	}
 	t.local = local
+	if remote.Kind() == webrtc.RTPCodecTypeVideo {
+		t.cache = newPacketCache(videoCachePackets)
+	}
 	p.mu.Lock()
 	if old := p.published[label]; old != nil {
 		defer p.room.unpublish(old)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -68,21 +69,37 @@ func runServer() error {
 	if err != nil {
 		return err
 	}
-	if path := os.Getenv("SFU_CPUPROFILE"); path != "" {
-		// A CPU profile of the whole run, written when the generator stops the process.
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		if err = pprof.StartCPUProfile(f); err != nil {
-			return err
+	// Profiles of the whole run (SFU_CPUPROFILE) and of the heap at its end (SFU_HEAPPROFILE),
+	// written when the generator stops the process.
+	cpuPath, heapPath := os.Getenv("SFU_CPUPROFILE"), os.Getenv("SFU_HEAPPROFILE")
+	if cpuPath != "" || heapPath != "" {
+		var cpu *os.File
+		if cpuPath != "" {
+			if cpu, err = os.Create(cpuPath); err != nil {
+				return err
+			}
+			if err = pprof.StartCPUProfile(cpu); err != nil {
+				return err
+			}
 		}
 		stop := make(chan os.Signal, 1)
 		signal.Notify(stop, syscall.SIGTERM)
 		go func() {
 			<-stop
-			pprof.StopCPUProfile()
-			f.Close()
+			if cpu != nil {
+				pprof.StopCPUProfile()
+				_ = cpu.Close()
+			}
+			if heapPath != "" {
+				var m runtime.MemStats
+				runtime.ReadMemStats(&m)
+				fmt.Fprintf(os.Stderr, "memstats: heap_inuse_mb=%.1f heap_idle_mb=%.1f heap_released_mb=%.1f stack_mb=%.1f sys_mb=%.1f goroutines=%d gc=%d\n",
+					float64(m.HeapInuse)/1e6, float64(m.HeapIdle)/1e6, float64(m.HeapReleased)/1e6, float64(m.StackInuse)/1e6, float64(m.Sys)/1e6, runtime.NumGoroutine(), m.NumGC)
+				if f, err := os.Create(heapPath); err == nil {
+					_ = pprof.Lookup("heap").WriteTo(f, 0)
+					_ = f.Close()
+				}
+			}
 			os.Exit(0)
 		}()
 	}

@@ -1,11 +1,14 @@
 package media
 
 import (
+	"errors"
+	"io"
 	"sync"
 	"sync/atomic"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/transport/v5/packetio"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -183,4 +186,50 @@ func (t *upTrack) resend(nack *rtcp.TransportLayerNack, buf []byte) {
 // publisher, not with the subscribers.
 func stripExtensions(h *rtp.Header) {
 	h.Extension, h.Extensions, h.ExtensionProfile = false, h.Extensions[:0], 0
+}
+
+// Receive buffers of a PeerConnection's SRTP and SRTCP streams, between the decryption and
+// the reader (upTrack.forward, readRTCP). Pion's are allowed 1 MB and 100 KB: an SFU behind
+// (CPU saturated) would fill them all, seconds of media nobody can use, before dropping.
+// These hold a fraction of a second of a camera and a dozen RTCP compounds; past that the SFU
+// sheds the packet (counted as DropBufferFull). They grow from 2 KB as needed, as before.
+const (
+	rtpBufferLimit  = 128 << 10
+	rtcpBufferLimit = 16 << 10
+)
+
+// streamBuffer is a stream's receive buffer: a Pion packet buffer with a smaller limit,
+// counting what it sheds.
+type streamBuffer struct {
+	*packetio.Buffer
+	stats *counters
+}
+
+func (s *Server) newStreamBuffer(kind packetio.BufferPacketType, _ uint32) io.ReadWriteCloser {
+	b := &streamBuffer{Buffer: packetio.NewBuffer(), stats: &s.stats}
+	if kind == packetio.RTCPBufferPacket {
+		b.SetLimitSize(rtcpBufferLimit)
+	} else {
+		b.SetLimitSize(rtpBufferLimit)
+	}
+	return b
+}
+
+func (b *streamBuffer) Read(p []byte) (int, error) {
+	n, _, err := b.Buffer.Read(p, nil)
+	return n, err
+}
+
+func (b *streamBuffer) Write(p []byte) (int, error) { return b.WriteWithAttributes(p, nil) }
+
+func (b *streamBuffer) ReadWithAttributes(p []byte, a packetio.Attributes) (int, packetio.Attributes, error) {
+	return b.Buffer.Read(p, a)
+}
+
+func (b *streamBuffer) WriteWithAttributes(p []byte, a packetio.Attributes) (int, error) {
+	n, err := b.Buffer.Write(p, a)
+	if errors.Is(err, packetio.ErrFull) {
+		b.stats.drop(dropBufferFull)
+	}
+	return n, err
 }

@@ -220,6 +220,7 @@ func (s *Server) newAPI() (*webrtc.API, error) {
 	}
 	se := webrtc.SettingEngine{LoggerFactory: quietPion}
 	se.SetICEUDPMux(s.mux)
+	se.BufferFactory = s.newStreamBuffer
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
 	se.SetSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AEAD_AES_256_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80)

@@ -88,13 +88,18 @@ func step(rooms int, warmup, window time.Duration, baseline bool) error {
 	}
 	var cpuStart, cpuEnd float64
 	var genStart, genEnd float64
+	var mallocsStart, mallocsEnd uint64
 	measure := func(start bool) {
 		cpu, _ := loadtest.CPUSeconds(pid)
 		gen, _ := loadtest.CPUSeconds(os.Getpid())
+		var mallocs uint64
+		if st, err := sfu.Stats(ctx); err == nil {
+			mallocs = st.Mallocs
+		}
 		if start {
-			cpuStart, genStart = cpu, gen
+			cpuStart, genStart, mallocsStart = cpu, gen, mallocs
 		} else {
-			cpuEnd, genEnd = cpu, gen
+			cpuEnd, genEnd, mallocsEnd = cpu, gen, mallocs
 		}
 	}
 	stats, err := loadtest.Run(ctx, rooms, warmup, window, loadtest.SFUJoiner(api, sfu.WSURL, loadtest.Issuer(clockwork.NewRealClock())), measure)
@@ -118,16 +123,17 @@ func step(rooms int, warmup, window time.Duration, baseline bool) error {
 		baseLoss = fmt.Sprintf("%.3f%%", base.LossPct())
 	}
 	sfuCPU := cpuEnd - cpuStart
-	usPerPkt := 0.0
+	usPerPkt, allocsPerPkt := 0.0, 0.0
 	if stats.Received > 0 {
 		usPerPkt = sfuCPU * 1e6 / float64(stats.Received)
+		allocsPerPkt = float64(mallocsEnd-mallocsStart) / float64(stats.Received)
 	}
 	fmt.Printf("BENCH sfu rooms=%d us_per_pkt=%.1f cpu_pct_per_room=%.2f p50_ms=%.2f p99_ms=%.2f baseline_p99_ms=%s loss_pct=%.3f join_first_pkt_ms_p50=%.1f rss_mb=%.0f\n",
 		rooms, usPerPkt, 100*sfuCPU/window.Seconds()/float64(rooms),
 		ms(loadtest.Percentile(stats.Latencies, 50)), ms(loadtest.Percentile(stats.Latencies, 99)),
 		baseP99, stats.LossPct(), ms(loadtest.Percentile(stats.JoinFirstPkt, 50)), rss)
-	fmt.Printf("  (load generator CPU during the SFU window: %.0f%% of one core; forwarded packets: %d; SFU drops: %s; baseline loss %s)\n",
-		100*(genEnd-genStart)/window.Seconds(), stats.Received, dropped, baseLoss)
+	fmt.Printf("  (load generator CPU during the SFU window: %.0f%% of one core; forwarded packets: %d; SFU heap allocations per packet: %.2f; SFU drops: %s; baseline loss %s)\n",
+		100*(genEnd-genStart)/window.Seconds(), stats.Received, allocsPerPkt, dropped, baseLoss)
 	return nil
 }
 

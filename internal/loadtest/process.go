@@ -75,7 +75,7 @@ func ServeSFU() error {
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
 		_ = json.NewEncoder(w).Encode(ProcessStats{
-			Goroutines: runtime.NumGoroutine(), HeapInuseMB: float64(m.HeapInuse) / 1e6, SFU: srv.Stats(),
+			Goroutines: runtime.NumGoroutine(), HeapInuseMB: float64(m.HeapInuse) / 1e6, Mallocs: m.Mallocs, SFU: srv.Stats(),
 		})
 	})
 	fmt.Printf("READY ws://%s/ http://%s/stats\n", l.Addr(), l.Addr())
@@ -84,9 +84,11 @@ func ServeSFU() error {
 
 // ProcessStats is what an SFU process says about itself at /stats.
 type ProcessStats struct {
-	Goroutines  int         `json:"goroutines"`
-	HeapInuseMB float64     `json:"heap_inuse_mb"`
-	SFU         media.Stats `json:"sfu"`
+	Goroutines  int     `json:"goroutines"`
+	HeapInuseMB float64 `json:"heap_inuse_mb"`
+	// Mallocs counts the heap allocations since the process started.
+	Mallocs uint64      `json:"mallocs"`
+	SFU     media.Stats `json:"sfu"`
 }
 
 // SFUProcess is an SFU running in a process of its own, so that its memory and CPU are its own.

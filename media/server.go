@@ -210,6 +210,7 @@ func (s *Server) newAPI() (*webrtc.API, error) {
 	// REMB the SFU passes on from their receivers. No stats interceptor: nobody reads the
 	// SFU's getStats.
 	reg := &interceptor.Registry{}
+	reg.Add(newHeaderReuseFactory()) // first: innermost, next to the SRTP stream
 	generator, err := nack.NewGeneratorInterceptor()
 	if err != nil {
 		return nil, fmt.Errorf("creating the NACK generator: %w", err)

@@ -150,7 +150,7 @@ func New(cfg Config, secret []byte, clock clockwork.Clock, log zerolog.Logger) (
 			s.log.Warn().Err(err).Msg("Could not enlarge the UDP send buffer")
 		}
 	}
-	s.mux = webrtc.NewICEUDPMux(quietPion.NewLogger("ice"), udp)
+	s.mux = newUDPMux(udp.(*net.UDPConn), &s.stats)
 	if s.api, err = s.newAPI(); err != nil {
 		_ = s.Close()
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	httppprof "net/http/pprof"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -30,7 +31,7 @@ const Secret = "sfu-loadtest-secret-sfu-loadtest-secret"
 const clockTicks = 100
 
 // ServeSFU is the body of an SFU process started by StartSFU: an SFU on loopback, its
-// signalling at / and its counters at /stats, announced by a line READY <ws url> <stats url>.
+// signalling at /, its counters at /stats and its profiles at /debug/pprof/, announced by a line READY <ws url> <stats url>.
 // SFU_CPUPROFILE and SFU_HEAPPROFILE name profiles written when the process gets SIGTERM.
 func ServeSFU() error {
 	srv, err := media.New(media.Config{ListenIP: "127.0.0.1"}, []byte(Secret), clockwork.NewRealClock(), zerolog.Nop())
@@ -71,6 +72,9 @@ func ServeSFU() error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", srv)
+	// Profiles while the calls run (go tool pprof http://<addr>/debug/pprof/heap); loopback only.
+	mux.HandleFunc("/debug/pprof/", httppprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
 	mux.HandleFunc("/stats", func(w http.ResponseWriter, _ *http.Request) {
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)

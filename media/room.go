@@ -312,6 +312,11 @@ func (t *upTrack) estimate(from *peer, bitrate uint64) {
 func (t *upTrack) readRTCP(sub *peer, sender *webrtc.RTPSender) {
 	defer t.estimate(sub, 0)
 	var scratch []byte
+	// The SSRC this subscriber receives the track on: its NACKs may only name that stream.
+	var own uint32
+	if enc := sender.GetParameters().Encodings; len(enc) > 0 {
+		own = uint32(enc[0].SSRC)
+	}
 	// A new receiver's first request always goes through: the keyframe asked for when it
 	// connected may have reached it before it could decode, and the throttle would then keep it
 	// waiting for pliInterval with nothing on screen.
@@ -330,6 +335,9 @@ func (t *upTrack) readRTCP(sub *peer, sender *webrtc.RTPSender) {
 				t.estimate(sub, uint64(p.Bitrate))
 			case *rtcp.TransportLayerNack:
 				t.owner.room.srv.stats.nacks.Add(1)
+				if p.MediaSSRC != own {
+					continue
+				}
 				if scratch == nil {
 					scratch = make([]byte, packetSize)
 				}

@@ -2,7 +2,7 @@
 GO ?= go
 export CGO_ENABLED ?= 0
 
-.PHONY: build demo test bench fuzz deps-test deps-e2e
+.PHONY: build demo test bench soak fuzz deps-test deps-e2e
 
 # The version and commit `telehealth-bridge --version` prints and the first log line carries.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -42,6 +42,14 @@ bench: deps-test
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./scheduler/
 	$(GO) run ./cmd/sfu-loadtest
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./internal/e2e/
+
+# The SFU under SOAK_ROOMS rooms of 1+1 for SOAK_TIME, printing its goroutines, memory and packet
+# counters every SOAK_EVERY: they should stay flat. Never part of `make test`.
+SOAK_ROOMS ?= 20
+SOAK_TIME ?= 30m
+SOAK_EVERY ?= 1m
+soak:
+	$(GO) run ./cmd/sfu-loadtest -rooms $(SOAK_ROOMS) -soak $(SOAK_TIME) -every $(SOAK_EVERY)
 
 # Every Go fuzz target in the repository (func FuzzXxx), each for FUZZTIME; their seed corpora
 # already run in `make test`. A failing input is saved under the package's testdata/fuzz and

@@ -24,6 +24,10 @@ type peer struct {
 	ws   *websocket.Conn
 	pc   *webrtc.PeerConnection
 	log  zerolog.Logger
+	// tooSlow: the page fell behind its send queue and is being disconnected; overflows
+	// counts such disconnections for the whole SFU (Stats.SendQueueOverflows).
+	tooSlow   atomic.Bool
+	overflows *atomic.Uint64
 
 	// replaces is the same user's previous connection, closed once this one is set up.
 	replaces *peer
@@ -105,7 +109,7 @@ func newPeer(srv *Server, user string, host bool, ws *websocket.Conn, log zerolo
 		return nil, fmt.Errorf("creating the peer connection: %w", err)
 	}
 	p := &peer{
-		user: user, host: host, ws: ws, pc: pc, log: log, settingUp: true,
+		user: user, host: host, ws: ws, pc: pc, log: log, settingUp: true, overflows: &srv.stats.sendQueueOverflows,
 		out: make(chan []byte, 256), closed: make(chan struct{}),
 		labels: map[*webrtc.RTPTransceiver]string{}, down: map[*upTrack]*webrtc.RTPSender{}, published: map[string]*upTrack{},
 		states: map[stateKey]bool{}, stateReady: make(chan struct{}, 1),
@@ -182,12 +186,15 @@ func (p *peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver)
 		owner: p, label: label, remote: remote,
 		id: label + "-" + strconv.FormatUint(seq, 10), streamID: "s-" + strconv.FormatUint(seq, 10),
 	}
-	local, err := webrtc.NewTrackLocalStaticRTP(remote.Codec().RTPCodecCapability, t.id, t.streamID)
+	local, err := newFanout(remote.Codec().RTPCodecCapability, t.id, t.streamID)
 	if err != nil {
 		p.log.Err(err).Msg("Failed to create a forwarding track")
 		return
 	}
 	t.local = local
+	if remote.Kind() == webrtc.RTPCodecTypeVideo {
+		t.cache = newPacketCache(videoCachePackets)
+	}
 	p.mu.Lock()
 	if old := p.published[label]; old != nil {
 		defer p.room.unpublish(old)
@@ -441,7 +448,10 @@ func (p *peer) sendJSON(m message) {
 	case p.out <- data:
 	case <-p.closed:
 	default:
-		go p.close(4008, "Too slow")
+		if p.tooSlow.CompareAndSwap(false, true) {
+			p.overflows.Add(1)
+			go p.close(4008, "Too slow")
+		}
 	}
 }
 

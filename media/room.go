@@ -1,9 +1,7 @@
 package media
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -203,15 +201,17 @@ func (r *room) publishLobby(view LobbyView) {
 }
 
 // upTrack is a track a peer publishes. One read loop forwards each packet to every
-// subscriber through one TrackLocalStaticRTP (Pion rewrites SSRC and payload type per
-// subscriber): no goroutine hand-off and no copy on the SFU's side of the packet path.
+// subscriber (fanout): no goroutine hand-off and no copy on the SFU's side of the packet path.
 type upTrack struct {
 	owner    *peer
 	label    string
 	id       string
 	streamID string
 	remote   *webrtc.TrackRemote
-	local    *webrtc.TrackLocalStaticRTP
+	local    *fanout
+	// cache keeps a video track's latest packets for retransmissions; nil for audio.
+	cache  *packetCache
+	counts trackCounters
 
 	// lastPLI throttles keyframe requests to the publisher (Unix nanoseconds).
 	lastPLI atomic.Int64
@@ -227,10 +227,11 @@ const (
 )
 
 // forward is the packet path: read a packet from the publisher, write it to the subscribers.
-// The publisher's header extensions are dropped: their IDs were negotiated with the publisher,
-// not with the subscribers.
+// A video packet is read straight into a buffer that then joins the track's cache.
 func (t *upTrack) forward() {
-	buf := make([]byte, 1500)
+	stats := &t.owner.room.srv.stats
+	defer stats.retire(&t.counts)
+	buf := make([]byte, packetSize)
 	var pkt rtp.Packet
 	for {
 		n, _, err := t.remote.Read(buf)
@@ -238,12 +239,22 @@ func (t *upTrack) forward() {
 			return
 		}
 		if err = pkt.Unmarshal(buf[:n]); err != nil {
+			stats.drop(dropMalformed)
 			continue
 		}
-		pkt.Header.Extension, pkt.Header.Extensions, pkt.Header.ExtensionProfile = false, pkt.Header.Extensions[:0], 0
-		if err = t.local.WriteRTP(&pkt); err != nil && !errors.Is(err, io.ErrClosedPipe) {
-			t.owner.room.srv.log.Debug().Err(err).Str("track", t.id).Msg("Forwarding a packet failed for a subscriber")
+		t.counts.packetsIn.Add(1)
+		t.counts.bytesIn.Add(uint64(len(pkt.Payload)))
+		if t.cache != nil {
+			// pkt keeps pointing into buf, now the cache's: the next packet goes to another.
+			buf = t.cache.store(pkt.SequenceNumber, buf, n)
 		}
+		stripExtensions(&pkt.Header)
+		sent, failed := t.local.write(&pkt.Header, pkt.Payload)
+		if failed > 0 {
+			stats.dropped[dropWriteFailed].Add(uint64(failed))
+		}
+		t.counts.packetsOut.Add(uint64(sent))
+		t.counts.bytesOut.Add(uint64(sent * len(pkt.Payload)))
 	}
 }
 
@@ -261,6 +272,7 @@ func (t *upTrack) requestKeyframe(force bool) {
 	if !t.lastPLI.CompareAndSwap(last, now) {
 		return
 	}
+	t.owner.room.srv.stats.plis.Add(1)
 	_ = t.owner.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(t.remote.SSRC())}})
 }
 
@@ -296,10 +308,15 @@ func (t *upTrack) estimate(from *peer, bitrate uint64) {
 }
 
 // readRTCP handles what a subscriber says about a track: keyframe requests go to the
-// publisher (throttled), bandwidth estimates too; NACKs are answered by the interceptor from
-// its packet cache as they are read here.
+// publisher (throttled), bandwidth estimates too; NACKs are answered from the track's cache.
 func (t *upTrack) readRTCP(sub *peer, sender *webrtc.RTPSender) {
 	defer t.estimate(sub, 0)
+	var scratch []byte
+	// The SSRC this subscriber receives the track on: its NACKs may only name that stream.
+	var own uint32
+	if enc := sender.GetParameters().Encodings; len(enc) > 0 {
+		own = uint32(enc[0].SSRC)
+	}
 	// A new receiver's first request always goes through: the keyframe asked for when it
 	// connected may have reached it before it could decode, and the throttle would then keep it
 	// waiting for pliInterval with nothing on screen.
@@ -316,6 +333,15 @@ func (t *upTrack) readRTCP(sub *peer, sender *webrtc.RTPSender) {
 				first = false
 			case *rtcp.ReceiverEstimatedMaximumBitrate:
 				t.estimate(sub, uint64(p.Bitrate))
+			case *rtcp.TransportLayerNack:
+				t.owner.room.srv.stats.nacks.Add(1)
+				if p.MediaSSRC != own {
+					continue
+				}
+				if scratch == nil {
+					scratch = make([]byte, packetSize)
+				}
+				t.resend(p, scratch)
 			}
 		}
 	}

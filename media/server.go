@@ -22,6 +22,7 @@ import (
 	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/webrtc/v4"
 	"github.com/rs/zerolog"
 )
@@ -111,6 +112,8 @@ type Server struct {
 	gates map[string]*gate
 	// trackSeq numbers published tracks, for their IDs.
 	trackSeq uint64
+
+	stats counters
 }
 
 // New opens the ICE UDP port (and the TURN server) and prepares the WebRTC stack.
@@ -147,7 +150,7 @@ func New(cfg Config, secret []byte, clock clockwork.Clock, log zerolog.Logger) (
 			s.log.Warn().Err(err).Msg("Could not enlarge the UDP send buffer")
 		}
 	}
-	s.mux = webrtc.NewICEUDPMux(quietPion.NewLogger("ice"), udp)
+	s.mux = newUDPMux(udp.(*net.UDPConn), &s.stats)
 	if s.api, err = s.newAPI(); err != nil {
 		_ = s.Close()
 		return nil, err
@@ -200,19 +203,25 @@ func (s *Server) newAPI() (*webrtc.API, error) {
 			return nil, fmt.Errorf("registering %s: %w", c.codec.MimeType, err)
 		}
 	}
-	// Only what forwarding needs, on the packet path: NACK (generated towards publishers,
-	// answered to subscribers from a packet cache) and RTCP reports. No transport-wide
-	// congestion feedback: publishers then estimate from the REMB the SFU passes on from their
-	// receivers. No stats interceptor: nobody reads the SFU's getStats.
+	// Only what forwarding needs, on the packet path: NACKs generated towards publishers, and
+	// RTCP reports. Subscribers' NACKs are answered by the SFU from one cache per video track
+	// (upTrack.resend), not by Pion's responder, which copies every packet into a cache per
+	// subscriber. No transport-wide congestion feedback: publishers then estimate from the
+	// REMB the SFU passes on from their receivers. No stats interceptor: nobody reads the
+	// SFU's getStats.
 	reg := &interceptor.Registry{}
-	if err := webrtc.ConfigureNack(m, reg); err != nil {
-		return nil, fmt.Errorf("registering NACK: %w", err)
+	reg.Add(newHeaderReuseFactory()) // first: innermost, next to the SRTP stream
+	generator, err := nack.NewGeneratorInterceptor()
+	if err != nil {
+		return nil, fmt.Errorf("creating the NACK generator: %w", err)
 	}
+	reg.Add(generator)
 	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
 		return nil, fmt.Errorf("registering RTCP reports: %w", err)
 	}
 	se := webrtc.SettingEngine{LoggerFactory: quietPion}
 	se.SetICEUDPMux(s.mux)
+	se.BufferFactory = s.newStreamBuffer
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
 	se.SetSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AEAD_AES_256_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80)

@@ -1,195 +1,219 @@
 // Command sfu-loadtest measures the SFU under load on loopback (`make bench`): for each step
 // it starts a fresh SFU process, runs rooms of 1+1 synthetic participants through it, then the
-// same rooms connected directly (the baseline), and prints one BENCH line.
+// same rooms connected directly (the baseline), and prints one BENCH line. With -soak it runs
+// one room count for a long time instead, printing the SFU's goroutines and memory (`make soak`).
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
-	"os/signal"
-	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"github.com/rs/zerolog"
 
 	"github.com/telehealth-bridge/telehealth-bridge/internal/callclient"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/loadtest"
-	"github.com/telehealth-bridge/telehealth-bridge/media"
 )
 
-const secret = "sfu-loadtest-secret-sfu-loadtest-secret"
-
-// clockTicks is the kernel's USER_HZ, the unit of /proc/<pid>/stat's CPU times.
-const clockTicks = 100
-
 func main() {
-	serve := flag.Bool("serve", false, "run an SFU on loopback and print READY <ws url>")
+	serve := flag.Bool("serve", false, "run an SFU on loopback and print READY <ws url> <stats url>")
 	steps := flag.String("rooms", "10,20,30,40,60", "room counts, one step each")
 	warmup := flag.Duration("warmup", 5*time.Second, "warm-up before measuring")
 	window := flag.Duration("window", 20*time.Second, "measurement window")
+	baseline := flag.Bool("baseline", true, "also run each step's rooms without the SFU (the baseline arm)")
+	soak := flag.Duration("soak", 0, "instead of steps: run the first room count this long, printing the SFU's goroutines and memory every -every")
+	every := flag.Duration("every", time.Minute, "how often a soak prints")
 	flag.Parse()
 	if *serve {
-		if err := runServer(); err != nil {
+		if err := loadtest.ServeSFU(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
 		return
 	}
+	var counts []int
 	for _, s := range strings.Split(*steps, ",") {
 		rooms, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil {
+		if err != nil || rooms < 1 {
 			fmt.Fprintf(os.Stderr, "bad room count %q\n", s)
 			os.Exit(2)
 		}
-		if err = step(rooms, *warmup, *window); err != nil {
+		counts = append(counts, rooms)
+	}
+	if *soak > 0 {
+		if err := runSoak(counts[0], *soak, *every); err != nil {
+			fmt.Fprintf(os.Stderr, "soak: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
+	for _, rooms := range counts {
+		if err := step(rooms, *warmup, *window, *baseline); err != nil {
 			fmt.Fprintf(os.Stderr, "step %d rooms: %v\n", rooms, err)
 			os.Exit(1)
 		}
 	}
 }
 
-// runServer is the SFU process of one step.
-func runServer() error {
-	srv, err := media.New(media.Config{ListenIP: "127.0.0.1"}, []byte(secret), clockwork.NewRealClock(), zerolog.Nop())
+// startSFU starts this program as an SFU process.
+func startSFU(ctx context.Context) (*loadtest.SFUProcess, error) {
+	self, err := os.Executable()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	if path := os.Getenv("SFU_CPUPROFILE"); path != "" {
-		// A CPU profile of the whole run, written when the generator stops the process.
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		if err = pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		stop := make(chan os.Signal, 1)
-		signal.Notify(stop, syscall.SIGTERM)
-		go func() {
-			<-stop
-			pprof.StopCPUProfile()
-			f.Close()
-			os.Exit(0)
-		}()
-	}
-	fmt.Printf("READY ws://%s/\n", l.Addr())
-	return http.Serve(l, srv)
+	cmd := exec.CommandContext(ctx, self, "-serve")
+	cmd.Stderr = os.Stderr
+	return loadtest.StartSFU(cmd)
 }
 
 // step measures one room count: the SFU arm, then the baseline arm.
-func step(rooms int, warmup, window time.Duration) error {
+func step(rooms int, warmup, window time.Duration, baseline bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), warmup+window+2*time.Minute)
 	defer cancel()
-	self, err := os.Executable()
+	sfu, err := startSFU(ctx)
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, self, "-serve")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	cmd.Stderr = os.Stderr
-	if err = cmd.Start(); err != nil {
-		return err
-	}
-	defer func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	}()
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "READY ") {
-		return fmt.Errorf("the SFU did not start: %q %v", line, err)
-	}
-	wsURL := strings.TrimSpace(strings.TrimPrefix(line, "READY "))
-	pid := cmd.Process.Pid
-
+	defer sfu.Stop()
+	pid := sfu.Cmd.Process.Pid
 	api, err := callclient.NewAPI("127.0.0.1")
 	if err != nil {
 		return err
 	}
-	clock := clockwork.NewRealClock()
-	issue := func(room, user string) string {
-		return media.Issue([]byte(secret), media.Claims{Session: room, User: user, Expires: clock.Now().Add(time.Hour).Unix()})
-	}
 	var cpuStart, cpuEnd float64
 	var genStart, genEnd float64
+	var mallocsStart, mallocsEnd uint64
 	measure := func(start bool) {
-		sfu, _ := cpuSeconds(pid)
-		gen, _ := cpuSeconds(os.Getpid())
+		cpu, _ := loadtest.CPUSeconds(pid)
+		gen, _ := loadtest.CPUSeconds(os.Getpid())
+		var mallocs uint64
+		if st, err := sfu.Stats(ctx); err == nil {
+			mallocs = st.Mallocs
+		}
 		if start {
-			cpuStart, genStart = sfu, gen
+			cpuStart, genStart, mallocsStart = cpu, gen, mallocs
 		} else {
-			cpuEnd, genEnd = sfu, gen
+			cpuEnd, genEnd, mallocsEnd = cpu, gen, mallocs
 		}
 	}
-	stats, err := loadtest.Run(ctx, rooms, warmup, window, loadtest.SFUJoiner(api, wsURL, issue), measure)
+	stats, err := loadtest.Run(ctx, rooms, warmup, window, loadtest.SFUJoiner(api, sfu.WSURL, loadtest.Issuer(clockwork.NewRealClock())), measure)
 	if err != nil {
 		return err
 	}
-	rss, _ := rssMB(pid)
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	_ = cmd.Wait()
+	rss, _, _ := loadtest.RSSMB(pid)
+	dropped := "none"
+	if st, err := sfu.Stats(ctx); err == nil {
+		dropped = formatDrops(st.SFU.Dropped)
+	}
+	sfu.Stop()
 
-	base, err := loadtest.Run(ctx, rooms, warmup, window, loadtest.DirectJoiner(api), nil)
-	if err != nil {
-		return fmt.Errorf("baseline: %w", err)
+	baseP99, baseLoss := "-", "-"
+	if baseline {
+		base, err := loadtest.Run(ctx, rooms, warmup, window, loadtest.DirectJoiner(api), nil)
+		if err != nil {
+			return fmt.Errorf("baseline: %w", err)
+		}
+		baseP99 = fmt.Sprintf("%.2f", ms(loadtest.Percentile(base.Latencies, 99)))
+		baseLoss = fmt.Sprintf("%.3f%%", base.LossPct())
 	}
 	sfuCPU := cpuEnd - cpuStart
-	usPerPkt := 0.0
+	usPerPkt, allocsPerPkt := 0.0, 0.0
 	if stats.Received > 0 {
 		usPerPkt = sfuCPU * 1e6 / float64(stats.Received)
+		allocsPerPkt = float64(mallocsEnd-mallocsStart) / float64(stats.Received)
 	}
-	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	fmt.Printf("BENCH sfu rooms=%d us_per_pkt=%.1f cpu_pct_per_room=%.2f p50_ms=%.2f p99_ms=%.2f baseline_p99_ms=%.2f loss_pct=%.3f join_first_pkt_ms_p50=%.1f rss_mb=%.0f\n",
+	fmt.Printf("BENCH sfu rooms=%d us_per_pkt=%.1f cpu_pct_per_room=%.2f p50_ms=%.2f p99_ms=%.2f baseline_p99_ms=%s loss_pct=%.3f join_first_pkt_ms_p50=%.1f rss_mb=%.0f\n",
 		rooms, usPerPkt, 100*sfuCPU/window.Seconds()/float64(rooms),
 		ms(loadtest.Percentile(stats.Latencies, 50)), ms(loadtest.Percentile(stats.Latencies, 99)),
-		ms(loadtest.Percentile(base.Latencies, 99)), stats.LossPct(),
-		ms(loadtest.Percentile(stats.JoinFirstPkt, 50)), rss)
-	fmt.Printf("  (load generator CPU during the SFU window: %.0f%% of one core; forwarded packets: %d; baseline loss %.3f%%)\n",
-		100*(genEnd-genStart)/window.Seconds(), stats.Received, base.LossPct())
+		baseP99, stats.LossPct(), ms(loadtest.Percentile(stats.JoinFirstPkt, 50)), rss)
+	fmt.Printf("  (load generator CPU during the SFU window: %.0f%% of one core; forwarded packets: %d; SFU heap allocations per packet: %.2f; SFU drops: %s; baseline loss %s)\n",
+		100*(genEnd-genStart)/window.Seconds(), stats.Received, allocsPerPkt, dropped, baseLoss)
 	return nil
 }
 
-// cpuSeconds is a process's user plus system CPU time.
-func cpuSeconds(pid int) (float64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+// runSoak runs rooms for d through one SFU process and prints, every interval, its
+// goroutines, memory and packet counters: all should stay flat (`make soak`).
+func runSoak(rooms int, d, interval time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), d+2*time.Minute)
+	defer cancel()
+	sfu, err := startSFU(ctx)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	// Fields after the command name, which is in parentheses and may hold spaces.
-	rest := string(data[strings.LastIndexByte(string(data), ')')+2:])
-	fields := strings.Fields(rest)
-	utime, _ := strconv.ParseFloat(fields[11], 64)
-	stime, _ := strconv.ParseFloat(fields[12], 64)
-	return (utime + stime) / clockTicks, nil
+	defer sfu.Stop()
+	pid := sfu.Cmd.Process.Pid
+	api, err := callclient.NewAPI("127.0.0.1")
+	if err != nil {
+		return err
+	}
+	started := time.Now()
+	var lastCPU float64
+	var lastOut uint64
+	report := func() {
+		st, err := sfu.Stats(ctx)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return
+		}
+		rss, peak, _ := loadtest.RSSMB(pid)
+		cpu, _ := loadtest.CPUSeconds(pid)
+		now := time.Now()
+		usPerPkt := 0.0
+		if out := st.SFU.PacketsOut - lastOut; out > 0 && lastOut > 0 {
+			usPerPkt = (cpu - lastCPU) * 1e6 / float64(out)
+		}
+		fmt.Printf("SOAK t=%s rooms=%d goroutines=%d rss_mb=%.1f rss_peak_mb=%.1f heap_inuse_mb=%.1f pkts_in=%d pkts_out=%d us_per_pkt=%.1f nacks=%d retransmitted=%d dropped=%s\n",
+			now.Sub(started).Round(time.Second), rooms, st.Goroutines, rss, peak, st.HeapInuseMB,
+			st.SFU.PacketsIn, st.SFU.PacketsOut, usPerPkt, st.SFU.NACKs, st.SFU.Retransmitted, formatDrops(st.SFU.Dropped))
+		lastCPU, lastOut = cpu, st.SFU.PacketsOut
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				report()
+			}
+		}
+	}()
+	// The whole run is one window: loss is counted over all of it.
+	stats, err := loadtest.Run(ctx, rooms, time.Second, d, loadtest.SFUJoiner(api, sfu.WSURL, loadtest.Issuer(clockwork.NewRealClock())), nil)
+	close(stop)
+	<-done
+	if err != nil {
+		return err
+	}
+	report()
+	fmt.Printf("SOAK done rooms=%d duration=%s loss_pct=%.3f p99_ms=%.2f sent=%d\n", rooms, d, stats.LossPct(),
+		ms(loadtest.Percentile(stats.Latencies, 99)), stats.Sent)
+	return nil
 }
 
-// rssMB is a process's resident memory.
-func rssMB(pid int) (float64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			kb, _ := strconv.ParseFloat(strings.Fields(line)[1], 64)
-			return kb / 1024, nil
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// formatDrops prints the non-zero drop counters, reason=count.
+func formatDrops(dropped map[string]uint64) string {
+	var parts []string
+	for reason, n := range dropped {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d", reason, n))
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS")
+	if len(parts) == 0 {
+		return "none"
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ",")
 }

@@ -74,10 +74,14 @@ type sfuStats struct{ sfu *media.Server }
 
 func (s sfuStats) Stats() metrics.SFUStats {
 	st := s.sfu.Stats()
-	out := metrics.SFUStats{Calls: st.Calls, Peers: st.Peers, Tracks: st.Tracks, TURNAllocations: st.TURNAllocations}
+	out := metrics.SFUStats{Calls: st.Calls, Peers: st.Peers, Tracks: st.Tracks, TURNAllocations: st.TURNAllocations,
+		Dropped: st.Dropped, Forwarding: &metrics.Forwarding{
+			PacketsIn: st.PacketsIn, BytesIn: st.BytesIn, PacketsOut: st.PacketsOut, BytesOut: st.BytesOut,
+			NACKs: st.NACKs, PLIs: st.PLIs, SendQueueOverflows: st.SendQueueOverflows,
+		}}
 	if addr, ok := s.sfu.UDPAddr().(*net.UDPAddr); ok {
 		if drops, ok := metrics.UDPDrops(addr.Port); ok {
-			out.Dropped = map[string]uint64{"socket_buffer": drops}
+			out.Dropped["socket_buffer"] = drops
 		}
 	}
 	return out

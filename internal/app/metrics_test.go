@@ -229,6 +229,15 @@ func scriptedSession(t *testing.T, kind string) {
 	m.expect(t, "telehealth_sessions", map[string]string{"status": "ended"}, 1)
 	m.expect(t, "telehealth_sessions", map[string]string{"status": "live"}, 0)
 	m.expect(t, "telehealth_sfu_calls", nil, 0)
+	// What the call forwarded stays counted after it: the guest received the clinician's media,
+	// so the SFU received and sent packets and bytes; nothing overflowed.
+	if in, out := m.get(t, "telehealth_sfu_packets_received_total", nil), m.get(t, "telehealth_sfu_packets_sent_total", nil); in < 10 || out < 10 {
+		t.Errorf("packets received %v, sent %v: want the call's", in, out)
+	}
+	if m.get(t, "telehealth_sfu_bytes_sent_total", nil) < 1000 {
+		t.Error("no bytes counted as forwarded")
+	}
+	m.expect(t, "telehealth_sfu_send_queue_overflows_total", nil, 0)
 	m.expect(t, "telehealth_outbox_due", map[string]string{"channel": "email"}, 0)
 	m.expect(t, "telehealth_outbox_oldest_due_seconds", nil, 0)
 	// Nothing of the session or of the people in it is a label.

@@ -1,0 +1,235 @@
+package media
+
+import (
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/transport/v5/packetio"
+	"github.com/pion/webrtc/v4"
+)
+
+// packetSize is the largest packet the SFU reads: an Ethernet MTU, more than browsers send.
+const packetSize = 1500
+
+// Retransmissions are answered from one cache per published video track, shared by all its
+// subscribers (Pion's NACK responder kept a copy of every packet for each subscriber, 1024
+// packets of 1.5 KB each: 1.5 MB per video stream sent). It holds videoCachePackets, about a
+// second of a 2 Mbit/s camera (170 packets a second, three times that during a keyframe):
+// several round trips of a distant participant, after which a retransmission comes too late
+// for the receiver's jitter buffer anyway. Audio has no cache: browsers do not NACK Opus.
+const videoCachePackets = 128
+
+// packetCache holds a video track's latest packets by sequence number, in buffers it owns.
+// The forwarding loop reads each packet straight into a spare buffer and swaps it in (store),
+// so caching costs no copy; the buffer evicted becomes the next spare. Readers (NACK answers)
+// copy a packet out under the lock: a buffer handed back by store may be overwritten by the
+// next read at once.
+type packetCache struct {
+	mu    sync.Mutex
+	slots []cacheSlot
+}
+
+type cacheSlot struct {
+	buf   []byte
+	n     int
+	seq   uint16
+	valid bool
+}
+
+func newPacketCache(size int) *packetCache {
+	return &packetCache{slots: make([]cacheSlot, size)}
+}
+
+// store puts buf[:n], the packet of sequence number seq, in the cache and returns the buffer
+// to read the next packet into. The caller keeps reading buf until its next store, which
+// never hands buf back: a buffer comes back only when a later packet takes its slot.
+func (c *packetCache) store(seq uint16, buf []byte, n int) []byte {
+	c.mu.Lock()
+	s := &c.slots[int(seq)%len(c.slots)]
+	spare := s.buf
+	s.buf, s.n, s.seq, s.valid = buf, n, seq, true
+	c.mu.Unlock()
+	if spare == nil {
+		spare = make([]byte, packetSize)
+	}
+	return spare
+}
+
+// get copies the packet of sequence number seq into dst; 0 if it is not cached.
+func (c *packetCache) get(seq uint16, dst []byte) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := &c.slots[int(seq)%len(c.slots)]
+	if !s.valid || s.seq != seq {
+		return 0
+	}
+	return copy(dst, s.buf[:s.n])
+}
+
+// fanout is the local track of a published track: every subscriber's sender binds to it,
+// and the forwarding loop writes each packet to each binding with the subscriber's SSRC and
+// payload type. Unlike Pion's TrackLocalStaticRTP it can write to one binding alone, which a
+// retransmission needs. Codec matching is left to the embedded TrackLocalStaticRTP.
+type fanout struct {
+	*webrtc.TrackLocalStaticRTP
+
+	mu sync.Mutex
+	// bindings is replaced on each change, so that the packet path reads it without a lock.
+	bindings atomic.Pointer[[]binding]
+}
+
+type binding struct {
+	id          string
+	ssrc        uint32
+	payloadType uint8
+	w           webrtc.TrackLocalWriter
+}
+
+func newFanout(codec webrtc.RTPCodecCapability, id, streamID string) (*fanout, error) {
+	static, err := webrtc.NewTrackLocalStaticRTP(codec, id, streamID)
+	if err != nil {
+		return nil, err
+	}
+	f := &fanout{TrackLocalStaticRTP: static}
+	f.bindings.Store(&[]binding{})
+	return f, nil
+}
+
+// Bind is called by Pion when a subscriber's sender starts sending the track.
+func (f *fanout) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	codec, err := f.TrackLocalStaticRTP.Bind(ctx)
+	if err != nil {
+		return codec, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	old := *f.bindings.Load()
+	next := make([]binding, 0, len(old)+1)
+	next = append(next, old...)
+	next = append(next, binding{id: ctx.ID(), ssrc: uint32(ctx.SSRC()), payloadType: uint8(codec.PayloadType), w: ctx.WriteStream()})
+	f.bindings.Store(&next)
+	return codec, nil
+}
+
+// Unbind is called by Pion when a subscriber's sender stops.
+func (f *fanout) Unbind(ctx webrtc.TrackLocalContext) error {
+	err := f.TrackLocalStaticRTP.Unbind(ctx)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	old := *f.bindings.Load()
+	next := make([]binding, 0, len(old))
+	for _, b := range old {
+		if b.id != ctx.ID() {
+			next = append(next, b)
+		}
+	}
+	f.bindings.Store(&next)
+	return err
+}
+
+// write sends a packet to every subscriber; it returns how many took it and how many not.
+func (f *fanout) write(h *rtp.Header, payload []byte) (sent, failed int) {
+	for _, b := range *f.bindings.Load() {
+		h.SSRC, h.PayloadType = b.ssrc, b.payloadType
+		if _, err := b.w.WriteRTP(h, payload); err == nil {
+			sent++
+		} else {
+			failed++
+		}
+	}
+	return sent, failed
+}
+
+// binding returns the subscriber's binding of SSRC ssrc.
+func (f *fanout) binding(ssrc uint32) (binding, bool) {
+	for _, b := range *f.bindings.Load() {
+		if b.ssrc == ssrc {
+			return b, true
+		}
+	}
+	return binding{}, false
+}
+
+// resend answers a subscriber's NACK from the track's cache, to that subscriber alone. buf
+// is the caller's scratch buffer (packetSize bytes).
+func (t *upTrack) resend(nack *rtcp.TransportLayerNack, buf []byte) {
+	if t.cache == nil {
+		return
+	}
+	b, ok := t.local.binding(nack.MediaSSRC)
+	if !ok {
+		return
+	}
+	var pkt rtp.Packet
+	for _, pair := range nack.Nacks {
+		pair.Range(func(seq uint16) bool {
+			n := t.cache.get(seq, buf)
+			if n == 0 || pkt.Unmarshal(buf[:n]) != nil {
+				t.owner.room.srv.stats.drop(dropNotCached)
+				return true
+			}
+			stripExtensions(&pkt.Header)
+			pkt.Header.SSRC, pkt.Header.PayloadType = b.ssrc, b.payloadType
+			if _, err := b.w.WriteRTP(&pkt.Header, pkt.Payload); err == nil {
+				t.owner.room.srv.stats.retransmitted.Add(1)
+			}
+			return true
+		})
+	}
+}
+
+// stripExtensions drops a publisher's header extensions: their IDs were negotiated with the
+// publisher, not with the subscribers.
+func stripExtensions(h *rtp.Header) {
+	h.Extension, h.Extensions, h.ExtensionProfile = false, h.Extensions[:0], 0
+}
+
+// Receive buffers of a PeerConnection's SRTP and SRTCP streams, between the decryption and
+// the reader (upTrack.forward, readRTCP). Pion's are allowed 1 MB and 100 KB: an SFU behind
+// (CPU saturated) would fill them all, seconds of media nobody can use, before dropping.
+// These hold a fraction of a second of a camera and a dozen RTCP compounds; past that the SFU
+// sheds the packet (counted as DropBufferFull). They grow from 2 KB as needed, as before.
+const (
+	rtpBufferLimit  = 128 << 10
+	rtcpBufferLimit = 16 << 10
+)
+
+// streamBuffer is a stream's receive buffer: a Pion packet buffer with a smaller limit,
+// counting what it sheds.
+type streamBuffer struct {
+	*packetio.Buffer
+	stats *counters
+}
+
+func (s *Server) newStreamBuffer(kind packetio.BufferPacketType, _ uint32) io.ReadWriteCloser {
+	b := &streamBuffer{Buffer: packetio.NewBuffer(), stats: &s.stats}
+	if kind == packetio.RTCPBufferPacket {
+		b.SetLimitSize(rtcpBufferLimit)
+	} else {
+		b.SetLimitSize(rtpBufferLimit)
+	}
+	return b
+}
+
+func (b *streamBuffer) Read(p []byte) (int, error) {
+	n, _, err := b.Buffer.Read(p, nil)
+	return n, err
+}
+
+func (b *streamBuffer) Write(p []byte) (int, error) { return b.WriteWithAttributes(p, nil) }
+
+func (b *streamBuffer) ReadWithAttributes(p []byte, a packetio.Attributes) (int, packetio.Attributes, error) {
+	return b.Buffer.Read(p, a)
+}
+
+func (b *streamBuffer) WriteWithAttributes(p []byte, a packetio.Attributes) (int, error) {
+	n, err := b.Buffer.Write(p, a)
+	if errors.Is(err, packetio.ErrFull) {
+		b.stats.drop(dropBufferFull)
+	}
+	return n, err
+}

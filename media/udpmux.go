@@ -1,0 +1,319 @@
+package media
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pion/stun/v4"
+)
+
+// connQueue is how many received datagrams may wait for one connection's ICE reader: half a
+// second of a participant's camera, microphone and RTCP. Past it the SFU is behind and sheds
+// (DropBufferFull) rather than queueing.
+const connQueue = 128
+
+// udpMux shares the one ICE UDP port between every PeerConnection, like Pion's UDPMuxDefault,
+// with a bounded queue per connection: Pion's grows without limit, 8 KB per datagram, when
+// the SFU falls behind (the memory runaway of an overloaded SFU). A datagram is routed by its
+// source address, or for a new address by the ICE username of its STUN request.
+type udpMux struct {
+	conn   *net.UDPConn
+	local  *net.UDPAddr
+	stats  *counters
+	closed chan struct{}
+	once   sync.Once
+	// bufs holds spare datagram buffers; a queued datagram owns one until it is read.
+	bufs sync.Pool
+
+	mu      sync.RWMutex
+	byUfrag map[string]*muxConn
+	byAddr  map[netip.AddrPort]*muxConn
+}
+
+func newUDPMux(conn *net.UDPConn, stats *counters) *udpMux {
+	m := &udpMux{
+		conn: conn, local: conn.LocalAddr().(*net.UDPAddr), stats: stats, closed: make(chan struct{}),
+		byUfrag: map[string]*muxConn{}, byAddr: map[netip.AddrPort]*muxConn{},
+	}
+	m.bufs.New = func() any { b := make([]byte, packetSize); return &b }
+	go m.readLoop()
+	return m
+}
+
+// GetListenAddresses is where the port can be reached: its address, or if it listens on all
+// addresses, every address of the machine's interfaces but loopback and link-local ones.
+func (m *udpMux) GetListenAddresses() []net.Addr {
+	if !m.local.IP.IsUnspecified() {
+		return []net.Addr{m.local}
+	}
+	ifAddrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return []net.Addr{m.local}
+	}
+	v4only := m.local.IP.To4() != nil
+	var out []net.Addr
+	for _, a := range ifAddrs {
+		ipNet, ok := a.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		ip := ipNet.IP
+		if ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.IsMulticast() || (v4only && ip.To4() == nil) {
+			continue
+		}
+		out = append(out, &net.UDPAddr{IP: ip, Port: m.local.Port})
+	}
+	return out
+}
+
+// GetConn returns the connection of an ICE username fragment, creating it.
+func (m *udpMux) GetConn(ufrag string, _ net.Addr) (net.PacketConn, error) {
+	select {
+	case <-m.closed:
+		return nil, io.ErrClosedPipe
+	default:
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c := m.byUfrag[ufrag]; c != nil {
+		return c, nil
+	}
+	c := &muxConn{mux: m, ufrag: ufrag, ready: make(chan struct{}, 1), closed: make(chan struct{})}
+	m.byUfrag[ufrag] = c
+	return c, nil
+}
+
+// RemoveConnByUfrag closes a connection (its ICE agent is closing).
+func (m *udpMux) RemoveConnByUfrag(ufrag string) {
+	m.mu.RLock()
+	c := m.byUfrag[ufrag]
+	m.mu.RUnlock()
+	if c != nil {
+		_ = c.Close()
+	}
+}
+
+// Close stops the mux; the socket is its owner's.
+func (m *udpMux) Close() error {
+	m.once.Do(func() {
+		close(m.closed)
+		m.mu.Lock()
+		conns := make([]*muxConn, 0, len(m.byUfrag))
+		for _, c := range m.byUfrag {
+			conns = append(conns, c)
+		}
+		m.mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return nil
+}
+
+// readLoop routes every datagram of the socket to its connection's queue.
+func (m *udpMux) readLoop() {
+	buf := make([]byte, 2048) // larger than any datagram of a call: one cut short is unreadable
+	for {
+		n, from, err := m.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			_ = m.Close()
+			return
+		}
+		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		m.mu.RLock()
+		c := m.byAddr[from]
+		m.mu.RUnlock()
+		if c == nil {
+			if c = m.connOfSTUN(buf[:n]); c == nil {
+				continue // not a call's: nobody asked for this address
+			}
+		}
+		switch {
+		case n > packetSize:
+			m.stats.drop(dropMalformed)
+		case !c.push(buf[:n], from):
+			m.stats.drop(dropBufferFull)
+		}
+	}
+}
+
+// connOfSTUN finds the connection a STUN request from a new address is for, by the local
+// username fragment in its USERNAME (local:remote). Its integrity is the ICE agent's to check.
+func (m *udpMux) connOfSTUN(b []byte) *muxConn {
+	if !stun.IsMessage(b) {
+		return nil
+	}
+	msg := &stun.Message{Raw: append([]byte(nil), b...)}
+	if msg.Decode() != nil {
+		return nil
+	}
+	user, err := msg.Get(stun.AttrUsername)
+	if err != nil {
+		return nil
+	}
+	ufrag, _, _ := strings.Cut(string(user), ":")
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.byUfrag[ufrag]
+}
+
+// register routes an address's datagrams to c (the ICE agent sent to it).
+func (m *udpMux) register(c *muxConn, addr netip.AddrPort) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c.isClosed() {
+		return
+	}
+	if old := m.byAddr[addr]; old != c {
+		m.byAddr[addr] = c
+		c.addrs = append(c.addrs, addr)
+	}
+}
+
+// forget removes a closed connection.
+func (m *udpMux) forget(c *muxConn) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.byUfrag[c.ufrag] == c {
+		delete(m.byUfrag, c.ufrag)
+	}
+	for _, a := range c.addrs {
+		if m.byAddr[a] == c {
+			delete(m.byAddr, a)
+		}
+	}
+}
+
+// muxConn is one ICE agent's view of the shared port.
+type muxConn struct {
+	mux   *udpMux
+	ufrag string
+	// addrs are the remote addresses routed here (udpMux.mu).
+	addrs []netip.AddrPort
+
+	mu      sync.Mutex
+	queue   [connQueue]queued
+	head, n int
+	ready   chan struct{}
+	closed  chan struct{}
+	once    sync.Once
+}
+
+type queued struct {
+	buf  *[]byte
+	n    int
+	from netip.AddrPort
+}
+
+// push queues a copy of a datagram; false if the queue is full or the connection closed.
+func (c *muxConn) push(b []byte, from netip.AddrPort) bool {
+	c.mu.Lock()
+	if c.n == connQueue || c.isClosed() {
+		c.mu.Unlock()
+		return false
+	}
+	buf := c.mux.bufs.Get().(*[]byte)
+	q := &c.queue[(c.head+c.n)%connQueue]
+	q.buf, q.n, q.from = buf, copy(*buf, b), from
+	c.n++
+	c.mu.Unlock()
+	select {
+	case c.ready <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// ReadFromAddrPort returns the next datagram for this connection.
+func (c *muxConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
+	for {
+		c.mu.Lock()
+		if c.n > 0 {
+			q := c.queue[c.head]
+			c.queue[c.head] = queued{}
+			c.head, c.n = (c.head+1)%connQueue, c.n-1
+			c.mu.Unlock()
+			n := copy(p, (*q.buf)[:q.n])
+			c.mux.bufs.Put(q.buf)
+			return n, q.from, nil
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.ready:
+		case <-c.closed:
+			return 0, netip.AddrPort{}, io.EOF
+		}
+	}
+}
+
+func (c *muxConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	n, from, err := c.ReadFromAddrPort(p)
+	if err != nil {
+		return 0, nil, err
+	}
+	return n, net.UDPAddrFromAddrPort(from), nil
+}
+
+// WriteToAddrPort sends a datagram and routes the address's replies here.
+func (c *muxConn) WriteToAddrPort(p []byte, to netip.AddrPort) (int, error) {
+	if c.isClosed() {
+		return 0, io.ErrClosedPipe
+	}
+	to = netip.AddrPortFrom(to.Addr().Unmap(), to.Port())
+	c.mux.mu.RLock()
+	known := c.mux.byAddr[to] == c
+	c.mux.mu.RUnlock()
+	if !known {
+		c.mux.register(c, to)
+	}
+	return c.mux.conn.WriteToUDPAddrPort(p, to)
+}
+
+func (c *muxConn) WriteTo(p []byte, to net.Addr) (int, error) {
+	addr, ok := to.(*net.UDPAddr)
+	if !ok {
+		return 0, net.InvalidAddrError("not a UDP address")
+	}
+	return c.WriteToAddrPort(p, addr.AddrPort())
+}
+
+func (c *muxConn) isClosed() bool {
+	select {
+	case <-c.closed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Close releases the connection and its queued datagrams.
+func (c *muxConn) Close() error {
+	c.once.Do(func() {
+		c.mu.Lock()
+		close(c.closed)
+		for ; c.n > 0; c.n-- {
+			c.mux.bufs.Put(c.queue[c.head].buf)
+			c.queue[c.head] = queued{}
+			c.head = (c.head + 1) % connQueue
+		}
+		c.mu.Unlock()
+		c.mux.forget(c)
+	})
+	return nil
+}
+
+func (c *muxConn) LocalAddr() net.Addr { return c.mux.local }
+
+// Deadlines are not used by the ICE agent on a muxed connection; closing ends a read.
+func (c *muxConn) SetDeadline(time.Time) error      { return nil }
+func (c *muxConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *muxConn) SetWriteDeadline(time.Time) error { return nil }

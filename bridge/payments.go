@@ -343,7 +343,12 @@ func (svc *Service) StartCheckout(ctx context.Context, participantID int64, succ
 	} else if s.Over() {
 		return "", fmt.Errorf("%w: the session is %s", ErrSessionOver, s.Status)
 	}
+	// The key names the checkout this one replaces: a retry reuses it, a new checkout after an
+	// expired one gets its own.
 	previous := "first"
+	if pay.CheckoutID != "" {
+		previous = pay.CheckoutID
+	}
 	if pay.Status == PaymentPending && pay.CheckoutID != "" {
 		co, err := provider.GetCheckout(ctx, pay.CheckoutID)
 		if err != nil {
@@ -358,7 +363,6 @@ func (svc *Service) StartCheckout(ctx context.Context, participantID int64, succ
 		if co.State == CheckoutOpen && co.URL != "" {
 			return co.URL, nil
 		}
-		previous = pay.CheckoutID
 	}
 	if pay.ClientID != 0 && pay.CustomerID == "" {
 		if pay.CustomerID, err = svc.customerOf(ctx, pay.ClientID); err != nil {

@@ -578,3 +578,6 @@ func (svc *Service) SetClientInsurance(ctx context.Context, clientID int64, insu
 	}
 	return ins, nil
 }
+
+// MayEditPrices reports whether actor may change the price list (admins).
+func (svc *Service) MayEditPrices(actor string) bool { return actor != "" && svc.isAdmin(actor) }

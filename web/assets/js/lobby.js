@@ -3,6 +3,7 @@
 
 import { h } from './dom.js';
 import { t } from './i18n.js';
+import './paymentwords.js';
 
 export class AttendeesPanel {
   constructor(act) {
@@ -15,8 +16,15 @@ export class AttendeesPanel {
   render(participants, lobbyMessage = '') {
     const waiting = participants.filter((p) => p.state === 'waiting');
     const inside = participants.filter((p) => p.state === 'in_session' || p.state === 'admitted');
+    this.names = new Map(participants.map((p) => [String(p.number), p.name]));
+    // A participant who owes a payment shows whether they paid (never the amount's service).
+    const paid = (p) => {
+      if (!p.payment) return null;
+      const ok = ['paid', 'waived', 'refunded'].includes(p.payment.status);
+      return h('span', { class: ok ? 'badge paid' : 'badge unpaid', 'data-payment': p.payment.status }, ok ? t('paidBadge') : t('notPaid'));
+    };
     const row = (p, ...buttons) => h('li', { class: 'attendee', 'data-number': p.number, 'data-state': p.state },
-      h('span', { class: 'name' }, bookedAndJoined(p)), h('span', { class: 'buttons' }, ...buttons));
+      h('span', { class: 'name' }, bookedAndJoined(p)), paid(p), h('span', { class: 'buttons' }, ...buttons));
     const button = (label, action, p, cls = '') => h('button', {
       type: 'button', class: cls, 'data-action': action,
       'aria-label': `${label} ${p ? p.name : ''}`.trim(),
@@ -48,6 +56,12 @@ export class AttendeesPanel {
     try {
       await this.act(action, participant, text);
     } catch (e) {
+      if (e.code === 'payment_due' && action === 'admit') {
+        // Admission of someone who has not paid: the clinician confirms.
+        const name = this.names.get(participant) || '';
+        if (await confirmDialog(t('admitUnpaidQuestion', { name }), t('admitAnyway'))) return this.run('admit-anyway', participant);
+        return;
+      }
       this.status.textContent = e.message || t('error');
     }
   }

@@ -267,6 +267,11 @@ func (c *Connector) runCommand(ctx context.Context, actor string, cmd *CommandCo
 		}
 		return err
 	}
+	if req.action == "mark_paid" {
+		// The clinic's own billing: the session's clinician or an admin, as for admit.
+		_, err = svc.MarkPaid(ctx, actor, cmd.Session, cmd.Participant, cmd.Reference)
+		return err
+	}
 	return svc.HostAction(ctx, actor, cmd.Session, req.action, cmd.Participant, cmd.Text)
 }
 

@@ -46,9 +46,12 @@ func (svc *Service) OnlinePayment() bool { return svc.payments.provider != nil }
 // BlocksUnpaidAdmission reports whether admitting an unpaid participant is refused.
 func (svc *Service) BlocksUnpaidAdmission() bool { return svc.payments.block }
 
+// ErrPaymentsOff is a payment request on a bridge without payments.
+var ErrPaymentsOff = errors.New("payments are not available")
+
 func (svc *Service) paymentStore() (PaymentStore, error) {
 	if svc.payments.store == nil {
-		return nil, errors.New("payments are not available")
+		return nil, ErrPaymentsOff
 	}
 	return svc.payments.store, nil
 }

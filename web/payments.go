@@ -101,6 +101,8 @@ func (srv *Server) paymentView(p *bridge.Payment) *PaymentView {
 // paymentError turns the payment journey's refusals into what a person reads.
 func paymentError(err error) error {
 	switch {
+	case errors.Is(err, bridge.ErrPaymentsOff):
+		return errorf(http.StatusNotFound, "payments_off", "Payments are not available.")
 	case errors.Is(err, bridge.ErrPaymentNotFound):
 		return errorf(http.StatusNotFound, "not_found", "There is no such payment.")
 	case errors.Is(err, bridge.ErrServiceNotFound):

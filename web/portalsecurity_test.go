@@ -160,6 +160,28 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		types[pro] = av.Types[0].ID
 	}
 
+	// Alice owes a payment for her session and gave her insurance details.
+	s.svc.UsePayments(bridge.PaymentOptions{Store: s.db.Store()})
+	aliceParts, _ := s.db.Store().Participants(ctx, "ali234")
+	alicePay := &bridge.Payment{SessionID: "ali234", ParticipantID: aliceParts[0].ID, ClientID: alice.ID, ServiceName: "Hypnose Alice",
+		Amount: 7300, Currency: "eur", Status: bridge.PaymentDue, CreatedAt: s.clock.Now(), UpdatedAt: s.clock.Now()}
+	if err := s.db.Store().InsertPayment(ctx, alicePay); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.SetClientInsurance(ctx, alice.ID, "Mutuelle Alice", "ALICE-MEMBER-1"); err != nil {
+		t.Fatal(err)
+	}
+
+	// Alice has a form to answer.
+	phq, err := s.svc.FindForm(ctx, "@dr:hs", "PHQ-9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	aliceForm, _, err := s.svc.AssignForm(ctx, "@dr:hs", alice.ID, phq.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	aliceB := s.enrolled(alice.ID)
 	// Alice's free slot with her professional, and her links, as her portal shows them.
 	var slots struct {
@@ -173,13 +195,13 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 	}
 	aliceSlot := slots.Slots[0].Start
 	_, home := aliceB.home()
-	private := []string{"Alice", aliceEmail, alicePhone, "ali234", aliceKey}
+	private := []string{"Alice", aliceEmail, alicePhone, "ali234", aliceKey, "ALICE-MEMBER-1", "73.00"}
 	for _, it := range home.Upcoming {
 		if it.Link != "" {
 			private = append(private, it.Link[strings.LastIndex(it.Link, "/")+1:])
 		}
 	}
-	if len(private) == 5 {
+	if len(private) == 7 {
 		t.Fatalf("Alice has no link on her home: %+v", home)
 	}
 	// aliceCeremony is a passkey ceremony Alice just began (a fresh one for each use).
@@ -198,6 +220,7 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		_, settings, _ := aliceB.do("GET", "/api/portal/settings", nil, nil)
 		_, home, _ := aliceB.do("GET", "/api/portal/home", nil, nil)
 		_, me, _ := aliceB.do("GET", "/api/portal/auth/me", nil, nil)
+		_, pays, _ := aliceB.do("GET", "/api/portal/payments", nil, nil)
 		pw, _ := s.db.PortalPassword.Get(ctx, alice.ID)
 		keys, _ := s.db.PortalCredential.ByClient(ctx, alice.ID)
 		var ids []string
@@ -206,7 +229,7 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		}
 		var sessions int
 		_ = s.db.QueryRow(ctx, "SELECT COUNT(*) FROM telehealth_session").Scan(&sessions)
-		return fmt.Sprintf("record %s\nsettings %s\nhome %s\nme %s\npassword %s\npasskeys %q\nsessions %d", rec, settings, home, me, pw, ids, sessions)
+		return fmt.Sprintf("record %s\nsettings %s\nhome %s\nme %s\npassword %s\npasskeys %q\nsessions %d\npayments %s", rec, settings, home, me, pw, ids, sessions, pays)
 	}
 
 	named := fmt.Sprintf("client_id=%d&client=%d&session=ali234&id=%s", alice.ID, alice.ID, aliceKey)
@@ -274,6 +297,17 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		// table against Dendrite.
 		{route: "GET /api/portal/messages", query: named, bob: []int{503}},
 		{route: "POST /api/portal/messages", query: named, body: func() any { return map[string]any{"text": "hello"} }, bob: []int{503}},
+		// Forms: the sign-in's own to-do list; an assignment by its ID that is not theirs is as
+		// unknown (404).
+		{route: "GET /api/portal/forms", query: named, bob: []int{200}},
+		{route: "GET /api/portal/forms/{id}", path: fmt.Sprintf("/api/portal/forms/%d", aliceForm.ID), query: named, bob: []int{404}},
+		{route: "PUT /api/portal/forms/{id}", path: fmt.Sprintf("/api/portal/forms/%d", aliceForm.ID), query: named, body: func() any { return map[string]any{"answers": map[string]any{}} }, bob: []int{404}},
+		{route: "POST /api/portal/forms/{id}/submit", path: fmt.Sprintf("/api/portal/forms/%d/submit", aliceForm.ID), query: named, body: func() any { return map[string]any{"answers": map[string]any{}} }, bob: []int{404}},
+		// Payment & Insurances: the sign-in's own payments; Alice's payment, by its ID, is as
+		// unknown (404); insurance details are the sign-in's own.
+		{route: "GET /api/portal/payments", query: named, bob: []int{200}},
+		{route: "POST /api/portal/payments/{id}/pay", path: fmt.Sprintf("/api/portal/payments/%d/pay", alicePay.ID), query: named, body: func() any { return map[string]any{} }, bob: []int{404}},
+		{route: "PUT /api/portal/insurance", query: named, body: func() any { return map[string]string{"insurer": "Bob's insurer", "member_id": "BOB-1"} }, bob: []int{200}},
 	}
 
 	// Every registered portal route has its row, and every row is a registered route.

@@ -118,6 +118,13 @@ func (s *Server) Pay(id, card string) ([]byte, error) {
 	return ev, nil
 }
 
+// Events are the events the checkout page made, oldest first.
+func (s *Server) Events() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([][]byte(nil), s.events...)
+}
+
 // Sign signs a payload as Stripe signs webhooks, at the given time.
 func (s *Server) Sign(payload []byte, at time.Time) string {
 	return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: s.WebhookSecret, Timestamp: at}).Header

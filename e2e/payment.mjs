@@ -1,0 +1,78 @@
+// payment.mjs: payment before the session. Jane's session requires payment: her page says
+// "Payment required" with the amount; Pay takes her to the (loopback) Stripe Checkout page, a
+// declined card is refused there, a good one returns her to her page, which says paid. The
+// clinician's lobby shows her "Paid" and Admit lets her in at once. Ann has not paid: the lobby
+// shows "Not paid" and Admit asks "Admit without payment?" before letting her in.
+import { launch, open, signIn, control, until, check, text, shots } from './lib.mjs';
+
+const clinicianBrowser = await launch();
+const janeBrowser = await launch();
+const annBrowser = await launch();
+
+const jane = await control('/book-paid', { name: 'Jane Doe', amount: 6500, in_minutes: 20 });
+const ann = await control('/book-paid', { name: 'Ann Lee', amount: 0, in_minutes: 25 });
+await control('/open', { session_id: jane.session_id });
+await control('/open', { session_id: ann.session_id });
+
+// Jane: "Payment required", the amount, Pay.
+const janePage = await open(janeBrowser, jane.guest_link, 'jane');
+await janePage.locator('#payment[data-status="due"]').waitFor();
+const box = await text(janePage, '#payment');
+check(box.includes('Payment required') && box.includes('65.00 EUR'), `Jane's payment box: ${box}`);
+await shots(janePage, 'payment-required');
+await janePage.locator('#pay').click();
+await janePage.waitForURL(/\/pay\/cs_/);
+// A declined card stays on Stripe's page with its words.
+await janePage.locator('input[name="card"]').fill('4000 0000 0000 0002');
+await janePage.locator('button[type="submit"]').click();
+await until('the declined card refused', async () => (await text(janePage, '[role="alert"]')).includes('declined'));
+await janePage.locator('input[name="card"]').fill('4242 4242 4242 4242');
+await janePage.locator('button[type="submit"]').click();
+// Back through /paid to her own page, which says paid.
+await janePage.waitForURL((u) => u.pathname.startsWith('/g/'), { timeout: 20000 });
+await until('Jane\'s page says paid', () => janePage.locator('#payment[data-status="paid"]').isVisible());
+await janePage.locator('#join:not([disabled])').click();
+await janePage.locator('#accept:not([disabled])').click();
+await until('Jane waiting', () => janePage.locator('#waiting').isVisible());
+
+// Ann knocks without paying.
+const annPage = await open(annBrowser, ann.guest_link, 'ann');
+await annPage.locator('#payment[data-status="due"]').waitFor();
+await annPage.locator('#join:not([disabled])').click();
+await annPage.locator('#accept:not([disabled])').click();
+await until('Ann waiting', () => annPage.locator('#waiting').isVisible());
+
+// The clinician: Jane is paid and admitted without a question.
+const { url: loginLink } = await control('/login-link');
+const panel = await signIn(clinicianBrowser, loginLink);
+await panel.locator(`[data-session="${jane.session_id}"] [data-action="attendees"]`).click();
+await until('Jane paid on the lobby', () => panel.locator('.waiting-list [data-payment="paid"]').isVisible());
+check((await text(panel, '.waiting-list')).includes('Paid'), 'the lobby says Paid');
+await shots(panel, 'lobby-paid');
+await panel.locator('.waiting-list [data-action="admit"]').click();
+await until('Jane admitted', async () => {
+  const st = await control('/state?session_id=' + jane.session_id);
+  return ['admitted', 'in_session'].includes(st.participants[0]);
+});
+
+// Ann: not paid; Admit asks first.
+await panel.goto(panel.url().split('#')[0]);
+await panel.locator(`[data-session="${ann.session_id}"] [data-action="attendees"]`).click();
+await until('Ann not paid on the lobby', () => panel.locator('.waiting-list [data-payment="due"]').isVisible());
+check((await text(panel, '.waiting-list')).includes('Not paid'), 'the lobby says Not paid');
+await panel.locator('.waiting-list [data-action="admit"]').click();
+const dialog = panel.locator('dialog.confirm');
+await dialog.waitFor();
+check((await dialog.textContent()).includes('has not paid. Admit without payment?'), `the question: ${await dialog.textContent()}`);
+await shots(panel, 'admit-without-payment');
+let st = await control('/state?session_id=' + ann.session_id);
+check(st.participants[0] === 'waiting', `Ann let in before the answer: ${st.participants[0]}`);
+await dialog.locator('[data-action="confirm"]').click();
+await until('Ann admitted without payment', async () => {
+  st = await control('/state?session_id=' + ann.session_id);
+  return ['admitted', 'in_session'].includes(st.participants[0]);
+});
+console.log('payment: paid through Checkout and admitted; unpaid admitted after confirmation');
+await clinicianBrowser.close();
+await janeBrowser.close();
+await annBrowser.close();

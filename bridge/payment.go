@@ -189,6 +189,12 @@ type PaymentProvider interface {
 	PaymentMode(ctx context.Context, customerID string) (string, error)
 }
 
+// PaymentNotifier tells a participant that they have something to complete before the session
+// (a payment), with their session page's link; never the service or the amount.
+type PaymentNotifier interface {
+	QueuePaymentNotice(ctx context.Context, s *Session, p *Participant) error
+}
+
 // RefundPolicy is what cancelling a paid session refunds.
 type RefundPolicy struct {
 	// Always refunds in full; else Before > 0 refunds when cancelled at least Before ahead of

@@ -30,11 +30,30 @@ type paymentState struct {
 	provider PaymentProvider
 	block    bool
 	refund   RefundPolicy
+	// notifier tells participants that a payment is due; none if nil.
+	notifier PaymentNotifier
 }
+
+// UsePaymentNotifier sets who tells participants that a payment is due (the outbox).
+func (svc *Service) UsePaymentNotifier(n PaymentNotifier) { svc.payments.notifier = n }
 
 // UsePayments connects the payment journey; without it no session requires payment.
 func (svc *Service) UsePayments(opts PaymentOptions) {
-	svc.payments = paymentState{store: opts.Store, provider: opts.Provider, block: opts.BlockAdmission, refund: opts.Refund}
+	svc.payments = paymentState{store: opts.Store, provider: opts.Provider, block: opts.BlockAdmission, refund: opts.Refund,
+		notifier: svc.payments.notifier}
+}
+
+// noticePayments tells each participant of a new session with payment required that they have
+// something to complete. A failure is logged: the session page shows the payment all the same.
+func (svc *Service) noticePayments(ctx context.Context, s *Session, ps []*Participant) {
+	if svc.payments.notifier == nil {
+		return
+	}
+	for _, p := range ps {
+		if err := svc.payments.notifier.QueuePaymentNotice(ctx, s, p); err != nil {
+			zerolog.Ctx(ctx).Err(err).Str("session_id", s.ID).Int("participant", p.Number).Msg("Failed to queue the payment notice")
+		}
+	}
 }
 
 // PaymentsEnabled reports whether sessions can require payment.

@@ -115,6 +115,9 @@ func (svc *Service) Schedule(ctx context.Context, req ScheduleRequest) (*Session
 	for _, w := range svc.bookings {
 		w.Booked(ctx, s, participants)
 	}
+	if service != nil {
+		svc.noticePayments(ctx, s, participants)
+	}
 	zerolog.Ctx(ctx).Info().Str("session_id", s.ID).Stringer("start", s.Start).Msg("Session scheduled")
 	return s, nil
 }

@@ -180,7 +180,8 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	sessions.WatchCalls(callDesk{matrix, pages})
 	sessions.UseTexter(notifier)
 	sessions.UseFormNotifier(notifier)
-	sessions.UseFormRoom(matrix) // submitted forms' summaries and events, in the client's Messages room
+	sessions.UseFormRoom(matrix)          // submitted forms' summaries and events, in the client's Messages room
+	sessions.UsePaymentNotifier(notifier) // "something to complete before your session", with the session page's link
 	if err := usePayments(cfg, db, sessions, pages); err != nil {
 		_ = db.Close()
 		return nil, err

@@ -45,6 +45,13 @@ await until('Ann waiting', () => annPage.locator('#waiting').isVisible());
 // The clinician: Jane is paid and admitted without a question.
 const { url: loginLink } = await control('/login-link');
 const panel = await signIn(clinicianBrowser, loginLink);
+// The price list: the clinician reads it; only admins change it.
+await panel.locator('#open-services').click();
+await panel.locator('#services-page [data-service]').first().waitFor();
+const services = await text(panel, '#services-list');
+check(services.includes('Consultation') && services.includes('80.00 EUR'), `the price list: ${services}`);
+check(await panel.locator('#service-form').count() === 0, 'a clinician got the form to change prices');
+await panel.locator('#ps-back').click();
 await panel.locator(`[data-session="${jane.session_id}"] [data-action="attendees"]`).click();
 await until('Jane paid on the lobby', () => panel.locator('.waiting-list [data-payment="paid"]').isVisible());
 check((await text(panel, '.waiting-list')).includes('Paid'), 'the lobby says Paid');

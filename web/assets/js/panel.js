@@ -12,6 +12,7 @@ import { availabilityPage } from './panelavailability.js';
 import { clientsPage } from './panelclients.js';
 import { prospectsPage } from './panelprospects.js';
 import { formsPage } from './panelforms.js';
+import { servicesPage } from './panelservices.js';
 
 setLocale((navigator.language || 'en').slice(0, 2));
 const { words, w, notSent, fieldError, refusal } = panelWords(locale());
@@ -157,7 +158,8 @@ async function home() {
         h('button', { type: 'button', id: 'open-clients', onclick: () => { onSessions = null; clientsPage({ api, header, back: home, words, refusal, when, clinicZone: me && me.clinic_time_zone }); } }, words.clients.open),
         h('button', { type: 'button', id: 'open-availability', onclick: () => { onSessions = null; availabilityPage({ api, header, back: home }); } }, t('avOpen')),
         h('button', { type: 'button', id: 'open-prospects', onclick: () => { onSessions = null; prospectsPage({ api, header, back: home, pw: panelWords(locale()) }); } }, words.prOpen),
-        h('button', { type: 'button', id: 'open-forms', onclick: () => { onSessions = null; formsPage({ api, header, back: home }); } }, t('pfOpen'))),
+        h('button', { type: 'button', id: 'open-forms', onclick: () => { onSessions = null; formsPage({ api, header, back: home }); } }, t('pfOpen')),
+        h('button', { type: 'button', id: 'open-services', onclick: () => { onSessions = null; servicesPage({ api, header, back: home }).catch((e) => message(words.panel, refusal(e, t('error')))); } }, t('psOpen'))),
       sessions.length ? h('ol', { class: 'sessions', id: 'sessions' }, sessions.map(sessionCard)) : h('p', {}, words.none)));
   };
   if (stopSessions) onSessions(); else followSessions();

@@ -79,7 +79,32 @@ await until('Ann admitted without payment', async () => {
   st = await control('/state?session_id=' + ann.session_id);
   return ['admitted', 'in_session'].includes(st.participants[0]);
 });
-console.log('payment: paid through Checkout and admitted; unpaid admitted after confirmation');
+// From the call page: the clinician in the call admits Sam, who has not paid; the call page
+// asks the same question.
+const samBrowser = await launch();
+const sam = await control('/book-paid', { name: 'Sam Roe', amount: 0, in_minutes: 28 });
+await control('/open', { session_id: sam.session_id });
+const samPage = await open(samBrowser, sam.guest_link, 'sam');
+await samPage.locator('#join:not([disabled])').click();
+await samPage.locator('#accept:not([disabled])').click();
+await until('Sam waiting', () => samPage.locator('#waiting').isVisible());
+await panel.goto(panel.url().split('#')[0]);
+const [host] = await Promise.all([clinicianBrowser.waitForEvent('page'),
+  panel.locator(`[data-session="${sam.session_id}"] [data-action="enter"]`).click()]);
+await host.locator('#accept:not([disabled])').click();
+await host.locator('#attendees .waiting-list [data-payment="due"]').waitFor();
+await host.locator('#attendees .waiting-list [data-action="admit"]').click();
+const inCall = host.locator('dialog.confirm');
+await inCall.waitFor();
+check((await inCall.textContent()).includes('Sam Roe has not paid'), `the call page's question: ${await inCall.textContent()}`);
+await inCall.locator('[data-action="confirm"]').click();
+await until('Sam admitted from the call', async () => {
+  st = await control('/state?session_id=' + sam.session_id);
+  return ['admitted', 'in_session'].includes(st.participants[0]);
+});
+await samBrowser.close();
+
+console.log('payment: paid through Checkout and admitted; unpaid admitted after confirmation, from the panel and from the call');
 await clinicianBrowser.close();
 await janeBrowser.close();
 await annBrowser.close();

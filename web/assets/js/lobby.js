@@ -51,17 +51,20 @@ export class AttendeesPanel {
     ].filter(Boolean));
   }
 
+  // askUnpaid asks "Admit without payment?" about the participant last admitted, when the call
+  // page hears the refusal from the call (the panel's own requests hear it in run).
+  async askUnpaid(participant = this.lastAdmit) {
+    const name = this.names.get(participant) || '';
+    if (await confirmDialog(t('admitUnpaidQuestion', { name }), t('admitAnyway'))) await this.run('admit-anyway', participant);
+  }
+
   async run(action, participant, text = '') {
     this.status.textContent = '';
+    if (action === 'admit') this.lastAdmit = participant;
     try {
       await this.act(action, participant, text);
     } catch (e) {
-      if (e.code === 'payment_due' && action === 'admit') {
-        // Admission of someone who has not paid: the clinician confirms.
-        const name = this.names.get(participant) || '';
-        if (await confirmDialog(t('admitUnpaidQuestion', { name }), t('admitAnyway'))) return this.run('admit-anyway', participant);
-        return;
-      }
+      if (e.code === 'payment_due' && action === 'admit') return this.askUnpaid(participant); // the clinician confirms
       this.status.textContent = e.message || t('error');
     }
   }

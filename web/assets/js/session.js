@@ -399,7 +399,12 @@ export class SessionPage {
       onLobby: (msg) => { if (this.panel) this.panel.render(msg.participants || [], msg.lobby_message); },
       // Refusals of the clinician's commands come in English from the SFU; a client never
       // sends one, so anything else they could see here is the generic sentence in their language.
-      onError: (text) => { this.setStatus(this.state.me.host ? text : t('error')); if (this.panel) this.panel.status.textContent = text; },
+      onError: (text, command) => {
+        this.setStatus(this.state.me.host ? text : t('error'));
+        if (this.panel) this.panel.status.textContent = text;
+        // An admission refused for payment from the call: the clinician is asked, as on the panel.
+        if (command === 'admit' && this.panel && text.includes('has not paid') && !text.includes('does not admit')) this.panel.askUnpaid();
+      },
       onClosed: (reason, code, leaving) => this.onCallClosed(call, reason, code, leaving),
     }, resume);
     this.call = call;

@@ -160,27 +160,17 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		types[pro] = av.Types[0].ID
 	}
 
-	// Alice owes a payment for her session and gave her insurance details.
-	s.svc.UsePayments(bridge.PaymentOptions{Store: s.db.Store()})
-	aliceParts, _ := s.db.Store().Participants(ctx, "ali234")
-	alicePay := &bridge.Payment{SessionID: "ali234", ParticipantID: aliceParts[0].ID, ClientID: alice.ID, ServiceName: "Hypnose Alice",
-		Amount: 7300, Currency: "eur", Status: bridge.PaymentDue, CreatedAt: s.clock.Now(), UpdatedAt: s.clock.Now()}
-	if err := s.db.Store().InsertPayment(ctx, alicePay); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.svc.SetClientInsurance(ctx, alice.ID, "Mutuelle Alice", "ALICE-MEMBER-1"); err != nil {
-		t.Fatal(err)
-	}
-
-	// Alice has a form to answer.
-	phq, err := s.svc.FindForm(ctx, "@dr:hs", "PHQ-9")
+	// Alice has a form to complete from her professional.
+	forms := bridge.New(bridge.Options{Store: s.db.Store(), Clock: s.clock, Bot: "@bot:hs", Clients: s.db.Store(), Forms: s.db.Store()})
+	phq9, err := forms.FindForm(ctx, "@dr:hs", "PHQ-9")
 	if err != nil {
 		t.Fatal(err)
 	}
-	aliceForm, _, err := s.svc.AssignForm(ctx, "@dr:hs", alice.ID, phq.ID)
+	aliceForm, _, err := forms.AssignForm(ctx, "@dr:hs", alice.ID, phq9.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
+	aliceFormPath := fmt.Sprintf("/api/portal/forms/%d", aliceForm.ID)
 
 	aliceB := s.enrolled(alice.ID)
 	// Alice's free slot with her professional, and her links, as her portal shows them.
@@ -194,6 +184,21 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		t.Fatalf("Alice's slots: %d %s", code, data)
 	}
 	aliceSlot := slots.Slots[0].Start
+	// Alice owes a payment for her session and gave her insurance details.
+	s.svc.UsePayments(bridge.PaymentOptions{Store: s.db.Store()})
+	aliceParts, _ := s.db.Store().Participants(ctx, "ali234")
+	alicePay := &bridge.Payment{SessionID: "ali234", ParticipantID: aliceParts[0].ID, ClientID: alice.ID, ServiceName: "Hypnose Alice",
+		Amount: 7300, Currency: "eur", Status: bridge.PaymentDue, CreatedAt: s.clock.Now(), UpdatedAt: s.clock.Now()}
+	if err := s.db.Store().InsertPayment(ctx, alicePay); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.SetClientInsurance(ctx, alice.ID, "Mutuelle Alice", "ALICE-MEMBER-1"); err != nil {
+		t.Fatal(err)
+	}
+	alicePayments := func() string {
+		_, pays, _ := aliceB.do("GET", "/api/portal/payments", nil, nil)
+		return string(pays)
+	}
 	_, home := aliceB.home()
 	private := []string{"Alice", aliceEmail, alicePhone, "ali234", aliceKey, "ALICE-MEMBER-1", "73.00"}
 	for _, it := range home.Upcoming {
@@ -220,7 +225,7 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		_, settings, _ := aliceB.do("GET", "/api/portal/settings", nil, nil)
 		_, home, _ := aliceB.do("GET", "/api/portal/home", nil, nil)
 		_, me, _ := aliceB.do("GET", "/api/portal/auth/me", nil, nil)
-		_, pays, _ := aliceB.do("GET", "/api/portal/payments", nil, nil)
+		_, todo, _ := aliceB.do("GET", "/api/portal/forms", nil, nil)
 		pw, _ := s.db.PortalPassword.Get(ctx, alice.ID)
 		keys, _ := s.db.PortalCredential.ByClient(ctx, alice.ID)
 		var ids []string
@@ -229,7 +234,7 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		}
 		var sessions int
 		_ = s.db.QueryRow(ctx, "SELECT COUNT(*) FROM telehealth_session").Scan(&sessions)
-		return fmt.Sprintf("record %s\nsettings %s\nhome %s\nme %s\npassword %s\npasskeys %q\nsessions %d\npayments %s", rec, settings, home, me, pw, ids, sessions, pays)
+		return fmt.Sprintf("record %s\nsettings %s\nhome %s\nme %s\nforms %s\npassword %s\npasskeys %q\nsessions %d", rec, settings, home, me, todo, pw, ids, sessions)
 	}
 
 	named := fmt.Sprintf("client_id=%d&client=%d&session=ali234&id=%s", alice.ID, alice.ID, aliceKey)
@@ -252,6 +257,11 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		// The signed-in client's doors.
 		{route: "GET /api/portal/auth/me", query: named, bob: []int{200}},
 		{route: "GET /api/portal/home", query: named, bob: []int{200}},
+		// Payment & Insurances: the sign-in's own payments; Alice's payment, by its ID, is as
+		// unknown (404); insurance details are the sign-in's own.
+		{route: "GET /api/portal/payments", query: named, bob: []int{200}},
+		{route: "POST /api/portal/payments/{id}/pay", path: fmt.Sprintf("/api/portal/payments/%d/pay", alicePay.ID), query: named, body: func() any { return map[string]any{} }, bob: []int{404}},
+		{route: "PUT /api/portal/insurance", query: named, body: func() any { return map[string]string{"insurer": "Bob's insurer", "member_id": "BOB-1"} }, bob: []int{200}},
 		{route: "POST /api/portal/auth/password/set", query: named, body: func() any { return map[string]string{"password": "bob's brand new password"} }, bob: []int{200}},
 		{route: "POST /api/portal/auth/passkey/register/begin", query: named, bob: []int{200}},
 		{route: "POST /api/portal/auth/passkey/register/finish", query: named, body: func() any { return map[string]any{"ceremony": aliceCeremony(), "credential": map[string]string{}} }, bob: []int{400}},
@@ -295,19 +305,13 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		// The Messages thread is the sign-in's own: a client or room in the request is ignored or
 		// refused. This site has no Matrix side (503); TestMessagesThread runs the thread's own
 		// table against Dendrite.
+		// Forms: Alice's assignment, by its ID, is none of Bob's.
+		{route: "GET /api/portal/forms", query: named, bob: []int{200}, private: []string{"PHQ-9"}},
+		{route: "GET /api/portal/forms/{id}", path: aliceFormPath, query: named, bob: []int{404}, private: []string{"PHQ-9"}},
+		{route: "PUT /api/portal/forms/{id}", path: aliceFormPath, query: named, body: func() any { return map[string]any{"answers": map[string]string{"q1": "3"}} }, bob: []int{404}},
+		{route: "POST /api/portal/forms/{id}/submit", path: aliceFormPath + "/submit", query: named, body: func() any { return map[string]any{"answers": map[string]string{"q1": "3"}} }, bob: []int{404}},
 		{route: "GET /api/portal/messages", query: named, bob: []int{503}},
 		{route: "POST /api/portal/messages", query: named, body: func() any { return map[string]any{"text": "hello"} }, bob: []int{503}},
-		// Forms: the sign-in's own to-do list; an assignment by its ID that is not theirs is as
-		// unknown (404).
-		{route: "GET /api/portal/forms", query: named, bob: []int{200}},
-		{route: "GET /api/portal/forms/{id}", path: fmt.Sprintf("/api/portal/forms/%d", aliceForm.ID), query: named, bob: []int{404}},
-		{route: "PUT /api/portal/forms/{id}", path: fmt.Sprintf("/api/portal/forms/%d", aliceForm.ID), query: named, body: func() any { return map[string]any{"answers": map[string]any{}} }, bob: []int{404}},
-		{route: "POST /api/portal/forms/{id}/submit", path: fmt.Sprintf("/api/portal/forms/%d/submit", aliceForm.ID), query: named, body: func() any { return map[string]any{"answers": map[string]any{}} }, bob: []int{404}},
-		// Payment & Insurances: the sign-in's own payments; Alice's payment, by its ID, is as
-		// unknown (404); insurance details are the sign-in's own.
-		{route: "GET /api/portal/payments", query: named, bob: []int{200}},
-		{route: "POST /api/portal/payments/{id}/pay", path: fmt.Sprintf("/api/portal/payments/%d/pay", alicePay.ID), query: named, body: func() any { return map[string]any{} }, bob: []int{404}},
-		{route: "PUT /api/portal/insurance", query: named, body: func() any { return map[string]string{"insurer": "Bob's insurer", "member_id": "BOB-1"} }, bob: []int{200}},
 	}
 
 	// Every registered portal route has its row, and every row is a registered route.
@@ -412,6 +416,7 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		// she was active).
 		s.clock.Advance(16 * time.Minute)
 		before := aliceState()
+		payBefore := alicePayments()
 		bobB := s.enrolled(bob.ID)
 		for _, d := range doors {
 			if code, _ := bobB.me(); code != 200 {
@@ -455,6 +460,9 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		}
 		if after := aliceState(); after != before {
 			t.Errorf("Alice's record, settings, home, password or passkeys changed while Bob tried every door:\nbefore %s\nafter  %s", before, after)
+		}
+		if after := alicePayments(); after != payBefore || !strings.Contains(after, "ALICE-MEMBER-1") {
+			t.Errorf("Alice's payments or insurance changed while Bob tried every door:\nbefore %s\nafter  %s", payBefore, after)
 		}
 		if code, me := aliceB.me(); code != 200 || me.ClientID != alice.ID {
 			t.Errorf("Alice was signed out by Bob's requests: %d", code)

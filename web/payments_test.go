@@ -238,3 +238,34 @@ func TestAdmitWithoutPaymentOnThePanel(t *testing.T) {
 		})
 	}
 }
+
+// TestWebhookMissedWhileDownIsReconciledAtStart: the client pays while the bridge is stopped
+// (Stripe's webhook finds nobody); at the next start the bridge asks Stripe and the payment is
+// paid, with its receipt, without any webhook.
+func TestWebhookMissedWhileDownIsReconciledAtStart(t *testing.T) {
+	s, fake := paymentSite(t, false)
+	ctx := context.Background()
+	service := &bridge.PricedService{Name: "Consultation", Duration: time.Hour, Price: 5000, Currency: "eur", UpdatedBy: "@boss:x", UpdatedAt: s.clock.Now()}
+	if err := s.env.App.DB.Store().PutPricedService(ctx, service); err != nil {
+		t.Fatal(err)
+	}
+	_, token := s.paidSession(service.ID, 0)
+	var checkout struct {
+		URL string `json:"url"`
+	}
+	if code := s.call("POST", "/api/call/pay", token, map[string]any{}, &checkout); code != 200 {
+		t.Fatalf("pay: %d", code)
+	}
+	s.env.Stop()
+	if _, err := fake.Pay(checkout.URL[strings.LastIndex(checkout.URL, "/")+1:], "4242424242424242"); err != nil {
+		t.Fatal(err)
+	}
+	if code, err := fake.Deliver(fake.Events()[0], time.Now()); err == nil {
+		t.Fatalf("a webhook reached a stopped bridge: %d", code)
+	}
+	s.env.Start(t)
+	var st guestState
+	if code := s.call("GET", "/api/call/state", token, nil, &st); code != 200 || st.Me.Payment == nil || st.Me.Payment.Status != "paid" || st.Me.Payment.ReceiptURL == "" {
+		t.Errorf("after the restart: %d %+v", code, st.Me.Payment)
+	}
+}

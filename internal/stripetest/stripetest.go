@@ -177,6 +177,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "<!doctype html><title>Receipt</title><h1>Receipt</h1>")
 		return
 	}
+	if !strings.HasPrefix(r.URL.Path, "/v1/") {
+		http.NotFound(w, r) // the browser's favicon
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, r.Method+" "+r.URL.Path)
@@ -308,7 +312,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	fmt.Fprintf(w, `<!doctype html><html><head><title>Checkout</title></head><body><h1>Pay %d.%02d</h1><p role="alert">%s</p>
+	fmt.Fprintf(w, `<!doctype html><html><head><title>Checkout</title><link rel="icon" href="data:,"></head><body><h1>Pay %d.%02d</h1><p role="alert">%s</p>
 <form method="post"><label>Card number <input name="card" value="4242 4242 4242 4242"></label><button type="submit">Pay</button></form>
 <a href="%s">Back</a></body></html>`, amount/100, amount%100, html.EscapeString(msg), html.EscapeString(cancel))
 }

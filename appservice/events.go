@@ -96,6 +96,10 @@ type CommandContent struct {
 	Policy   string `json:"admission,omitempty"`
 	// Participants are the people to book, for schedule.
 	Participants []CommandParticipant `json:"participants,omitempty"`
+	// PaymentServiceID, for schedule, asks each participant for payment before joining: a
+	// service of the clinic's price list; PaymentAmount (minor units) replaces its price.
+	PaymentServiceID int64 `json:"payment_service_id,omitempty"`
+	PaymentAmount    int64 `json:"payment_amount,omitempty"`
 }
 
 // CommandParticipant is a participant to book through a command event.

@@ -261,6 +261,9 @@ func (c *Connector) runCommand(ctx context.Context, actor string, cmd *CommandCo
 				TimeZone: p.TimeZone, Invite: bridge.InviteMode(p.Invite),
 			})
 		}
+		if cmd.PaymentServiceID != 0 {
+			sreq.Payment = &bridge.RequirePayment{ServiceID: cmd.PaymentServiceID, Amount: cmd.PaymentAmount}
+		}
 		s, err := svc.Schedule(ctx, sreq)
 		if s != nil {
 			result.SessionID, result.RoomID = s.ID, s.RoomID

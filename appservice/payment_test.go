@@ -86,4 +86,28 @@ func TestPaymentInTheControlRoom(t *testing.T) {
 	l.command("!lobby "+s.ID, "waiting · paid")
 	l.command("!admit "+s.ID+" 1", "is let in")
 	l.waitMembership(s, client.UserID, event.MembershipInvite)
+
+	// An integrator books with payment required through a command event.
+	booked, err := l.clinician.SendMessageEvent(ctx, l.control, appservice.CommandEventType, &appservice.CommandContent{Action: "schedule",
+		Start: "2026-11-25T14:00:00Z", End: "2026-11-25T14:50:00Z", TimeZone: "Europe/Paris", PaymentServiceID: service.ID, PaymentAmount: 9900,
+		Participants: []appservice.CommandParticipant{{Name: "J. D.", Invite: "none"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var newSession string
+	bridgetest.WaitMessage(t, l.clinician, l.control, wait, "the schedule result", func(evt *event.Event) bool {
+		var r appservice.ResultContent
+		_ = json.Unmarshal(evt.Content.VeryRaw, &r)
+		newSession = r.SessionID
+		return evt.Type.Type == appservice.ResultEventType.Type && r.Command == booked.EventID.String() && r.OK
+	})
+	pays, err := l.env.App.Sessions.SessionPayments(ctx, l.clinician.UserID.String(), newSession)
+	if err != nil || len(pays) != 1 {
+		t.Fatalf("payments of the booked session: %v %v", pays, err)
+	}
+	for _, p := range pays {
+		if p.Amount != 9900 || p.Status != bridge.PaymentDue {
+			t.Errorf("booked payment: %+v", p)
+		}
+	}
 }

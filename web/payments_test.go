@@ -269,3 +269,38 @@ func TestWebhookMissedWhileDownIsReconciledAtStart(t *testing.T) {
 		t.Errorf("after the restart: %d %+v", code, st.Me.Payment)
 	}
 }
+
+// TestBookWithPaymentOnThePanel: "Require payment" on the panel's booking form: the amount of
+// this booking replaces the service's price; an unknown or archived service is refused next
+// to its field and books nothing.
+func TestBookWithPaymentOnThePanel(t *testing.T) {
+	s, _ := paymentSite(t, false)
+	ctx := context.Background()
+	store := s.env.App.DB.Store()
+	offered := &bridge.PricedService{Name: "Consultation", Duration: time.Hour, Price: 5000, Currency: "eur", UpdatedBy: "@boss:x", UpdatedAt: s.clock.Now()}
+	archived := &bridge.PricedService{Name: "Old", Duration: time.Hour, Price: 1000, Currency: "eur", Archived: true, UpdatedBy: "@boss:x", UpdatedAt: s.clock.Now()}
+	for _, sv := range []*bridge.PricedService{offered, archived} {
+		if err := store.PutPricedService(ctx, sv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.signInDirect()
+	form := web.ScheduleForm{Date: "2026-11-25", Time: "10:00", TimeZone: "Europe/Paris", Name: "Jane Doe", Invite: "none", Locale: "en",
+		ParticipantZone: "Europe/Paris", PaymentServiceID: offered.ID, PaymentAmount: 4200}
+	var booked panelView
+	if code := s.call("POST", "/api/panel/sessions", "", form, &booked); code != 200 || len(booked.Participants) != 1 || booked.Participants[0].Payment == nil ||
+		booked.Participants[0].Payment.Amount != 4200 || booked.Participants[0].Payment.Status != "due" {
+		t.Fatalf("booked with payment: %d %+v", code, booked)
+	}
+	for _, id := range []int64{archived.ID, 999} {
+		form.PaymentServiceID = id
+		var e apiErr
+		if code := s.call("POST", "/api/panel/sessions", "", form, &e); code != 400 || e.Code != "field:payment_service_id" {
+			t.Errorf("service %d: %d %+v", id, code, e)
+		}
+	}
+	var sessions int
+	if err := s.env.App.DB.QueryRow(ctx, "SELECT COUNT(*) FROM telehealth_session").Scan(&sessions); err != nil || sessions != 1 {
+		t.Errorf("%d sessions stored, want 1", sessions)
+	}
+}

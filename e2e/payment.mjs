@@ -52,6 +52,28 @@ const services = await text(panel, '#services-list');
 check(services.includes('Consultation') && services.includes('80.00 EUR'), `the price list: ${services}`);
 check(await panel.locator('#service-form').count() === 0, 'a clinician got the form to change prices');
 await panel.locator('#ps-back').click();
+
+// Booking with "Require payment": the service's price fills the amount, which the clinician
+// changes for this booking; the lobby then shows what Max owes.
+await panel.locator('#new-session').click();
+await panel.locator('#payment-fields:not([hidden])').waitFor();
+await panel.locator('#require_payment').check();
+await until('the amount filled in', async () => (await panel.locator('#payment_amount').inputValue()) === '80.00');
+await panel.locator('#payment_amount').fill('70.00');
+await panel.locator('#date').fill('2026-11-26');
+await panel.locator('#time').selectOption('10:00');
+await panel.locator('#name').fill('Max Payne');
+await panel.locator('input[name="invite"][value="none"]').check();
+await shots(panel, 'require-payment');
+const [created] = await Promise.all([
+  panel.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/api/panel/sessions')),
+  panel.locator('#save').click(),
+]);
+check(created.ok(), `booking with payment answered ${created.status()}`);
+const bookedView = await created.json();
+const owed = bookedView.participants[0].payment;
+check(owed && owed.amount === 7000 && owed.status === 'due', `Max owes ${JSON.stringify(owed)}`);
+await panel.locator(`[data-session="${bookedView.session.id}"]`).waitFor();
 await panel.locator(`[data-session="${jane.session_id}"] [data-action="attendees"]`).click();
 await until('Jane paid on the lobby', () => panel.locator('.waiting-list [data-payment="paid"]').isVisible());
 check((await text(panel, '.waiting-list')).includes('Paid'), 'the lobby says Paid');

@@ -3,7 +3,9 @@ package bridge_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,7 +18,21 @@ import (
 	"github.com/telehealth-bridge/telehealth-bridge/stripepay"
 )
 
+// paymentNotices records the "something to complete" notices queued.
+type paymentNotices struct {
+	mu   sync.Mutex
+	sent []string
+}
+
+func (n *paymentNotices) QueuePaymentNotice(_ context.Context, s *bridge.Session, p *bridge.Participant) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.sent = append(n.sent, fmt.Sprintf("%s/%d", s.ID, p.Number))
+	return nil
+}
+
 type payFixture struct {
+	notices  *paymentNotices
 	ctx      context.Context
 	svc      *bridge.Service
 	clock    *clockwork.FakeClock
@@ -40,6 +56,8 @@ func newPayFixture(t *testing.T, db *database.Database, block bool, refund bridg
 		IsAdmin: func(u string) bool { return u == adminPay }})
 	f.svc.UseClinicians(func(u string) bool { return u == drPay || u == otherPay })
 	f.svc.Use(&numberedRooms{}, quietRooms{}, nil, nil)
+	f.notices = &paymentNotices{}
+	f.svc.UsePaymentNotifier(f.notices)
 	f.svc.UsePayments(bridge.PaymentOptions{Store: db.Store(), Provider: f.provider, BlockAdmission: block, Refund: refund})
 	f.service = &bridge.PricedService{Name: "Consultation", Duration: 45 * time.Minute, Price: 8000, Currency: "EUR"}
 	if err := f.svc.SavePricedService(f.ctx, adminPay, f.service); err != nil {
@@ -113,6 +131,9 @@ func TestPaymentJourney(t *testing.T) {
 		pays, err := f.svc.SessionPayments(f.ctx, drPay, s.ID)
 		if err != nil || pays[p.ID] == nil || pays[p.ID].Amount != 6500 || pays[p.ID].Status != bridge.PaymentDue {
 			t.Fatalf("booked payment: %+v %v", pays, err)
+		}
+		if want := s.ID + "/1"; len(f.notices.sent) != 1 || f.notices.sent[0] != want {
+			t.Errorf("payment notices %v, want %s", f.notices.sent, want)
 		}
 		if _, err := f.svc.SessionPayments(f.ctx, otherPay, s.ID); !errors.Is(err, bridge.ErrNotYourSession) {
 			t.Errorf("another clinician saw the payments: %v", err)

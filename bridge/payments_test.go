@@ -203,6 +203,17 @@ func TestAdmitWithoutPayment(t *testing.T) {
 	if p, err := f.svc.AdmitAnyway(f.ctx, drPay, s.ID, "1"); err != nil || p.State != bridge.StateAdmitted {
 		t.Errorf("admit anyway: %+v %v", p, err)
 	}
+	// Waived: nothing is owed, admission no longer asks.
+	s3, _ := f.book(t, 0)
+	if _, err := f.svc.WaivePayment(f.ctx, otherPay, s3.ID, "1"); !errors.Is(err, bridge.ErrNotYourSession) {
+		t.Errorf("another clinician waived: %v", err)
+	}
+	if err := f.svc.HostAction(f.ctx, drPay, s3.ID, "waive", "1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Admit(f.ctx, drPay, s3.ID, "1"); err != nil {
+		t.Errorf("admitting once waived: %v", err)
+	}
 
 	blocked := newPayFixture(t, dbtest.Open(t, "sqlite"), true, bridge.RefundPolicy{})
 	s2, _ := blocked.book(t, 0)

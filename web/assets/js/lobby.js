@@ -23,8 +23,9 @@ export class AttendeesPanel {
       const ok = ['paid', 'waived', 'refunded'].includes(p.payment.status);
       return h('span', { class: ok ? 'badge paid' : 'badge unpaid', 'data-payment': p.payment.status }, ok ? t('paidBadge') : t('notPaid'));
     };
+    const unpaid = (p) => p.payment && (p.payment.status === 'due' || p.payment.status === 'pending');
     const row = (p, ...buttons) => h('li', { class: 'attendee', 'data-number': p.number, 'data-state': p.state },
-      h('span', { class: 'name' }, bookedAndJoined(p)), paid(p), h('span', { class: 'buttons' }, ...buttons));
+      h('span', { class: 'name' }, bookedAndJoined(p)), paid(p), h('span', { class: 'buttons' }, ...buttons.filter(Boolean)));
     const button = (label, action, p, cls = '') => h('button', {
       type: 'button', class: cls, 'data-action': action,
       'aria-label': `${label} ${p ? p.name : ''}`.trim(),
@@ -41,7 +42,8 @@ export class AttendeesPanel {
       h('h2', {}, t('attendees')),
       h('h3', {}, `${t('waitingList')} (${waiting.length})`),
       waiting.length
-        ? h('ul', { class: 'waiting-list' }, waiting.map((p) => row(p, button(t('admit'), 'admit', p, 'primary'), button(t('deny'), 'deny', p))))
+        ? h('ul', { class: 'waiting-list' }, waiting.map((p) => row(p, button(t('admit'), 'admit', p, 'primary'), button(t('deny'), 'deny', p),
+          unpaid(p) ? button(t('waivePayment'), 'waive', p) : null)))
         : h('p', { class: 'empty' }, t('nobodyWaiting')),
       waiting.length > 1 ? button(t('admitAll'), 'admit-all', null) : null,
       msgForm,

@@ -32,7 +32,7 @@ func TestPaymentsConfig(t *testing.T) {
 		t.Errorf("before:24h read as %v %v %v %v", always, never, before, err)
 	}
 	for bad, key := range map[string]string{
-		strings.Replace(stripe, "secret_key: sk_live_x", "secret_key: \"\"", 1):        "payments.stripe.secret_key",
+		strings.Replace(stripe, "secret_key: sk_live_x", "secret_key: \"\"", 1):       "payments.stripe.secret_key",
 		strings.Replace(stripe, "webhook_secret: whsec_x", "webhook_secret: \"\"", 1): "payments.stripe.webhook_secret",
 		strings.Replace(stripe, "provider: stripe", "provider: paypal", 1):            "payments.provider",
 		strings.Replace(stripe, "before:24h", "sometimes", 1):                         "payments.refund",

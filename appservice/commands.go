@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,7 +52,7 @@ func commandList() []command {
 		{"assign-form", "<client> <form>", "give a client a form to complete in their portal, e.g. `!assign-form #12 PHQ-9` (client: number or name; form: number or title)", true, true, cmdAssignForm},
 		{"notifications", "<session>", "the confirmations and reminders of a session: sent, planned, or why not sent", true, true, cmdNotifications},
 		{"start", "<session>", "say you are in: with automatic admission, those waiting enter", true, false, cmdStart},
-		{"admit", "<session> [participant]", "let a participant in (their number, or the only one waiting)", true, false, cmdAdmit},
+		{"admit", "<session> [participant] [anyway]", "let a participant in (their number, or the only one waiting); `anyway` admits one who has not paid", true, false, cmdAdmit},
 		{"admit-all", "<session>", "let everyone waiting in", true, false, cmdAdmitAll},
 		{"deny", "<session> [participant]", "refuse someone waiting", true, false, cmdDeny},
 		{"remove", "<session> <participant>", "take someone out of the session", true, false, cmdRemove},
@@ -262,9 +263,18 @@ func cmdLobby(ce *commandEvent) {
 		replyErr(ce, "show the lobby", err)
 		return
 	}
+	pays, err := ce.Meta.svc.SessionPayments(ce.Ctx, ce.Sender.String(), s.ID)
+	if err != nil {
+		replyErr(ce, "show the lobby", err)
+		return
+	}
 	n := (&notice{}).text(fmt.Sprintf("Session %s · %s · %s", s.ID, bridge.FormatTime(s.Start, s.Location()), s.Status)).line()
 	for _, p := range ps {
-		n.text(fmt.Sprintf("%d · ", p.Number)).user(p.DisplayName()).text(" · " + strings.ReplaceAll(string(p.State), "_", " ")).line()
+		n.text(fmt.Sprintf("%d · ", p.Number)).user(p.DisplayName()).text(" · " + strings.ReplaceAll(string(p.State), "_", " "))
+		if pay := pays[p.ID]; pay != nil {
+			n.text(" · " + paymentWords(pay.Status))
+		}
+		n.line()
 	}
 	if s.LobbyMessage != "" {
 		n.text("Message to those waiting: ").user(s.LobbyMessage)
@@ -329,8 +339,46 @@ func participantCommand(ce *commandEvent, doing, done string, act func(ctx conte
 	reply(ce, (&notice{}).user(p.DisplayName()).text(fmt.Sprintf(" %s (session %s).", done, sessionID)))
 }
 
+// paymentWords is a payment's state in the control room: whether they paid, never what for.
+func paymentWords(st bridge.PaymentStatus) string {
+	switch st {
+	case bridge.PaymentPaid:
+		return "paid"
+	case bridge.PaymentWaived:
+		return "payment waived"
+	case bridge.PaymentRefunded:
+		return "refunded"
+	case bridge.PaymentPending:
+		return "not paid (paying now)"
+	}
+	return "not paid"
+}
+
+// cmdAdmit lets a participant in; one who has not paid is let in only with "anyway" at the
+// end (!admit <session> <n> anyway), and never where the clinic blocks it.
 func cmdAdmit(ce *commandEvent) {
-	participantCommand(ce, "admit", "is let in", ce.Meta.svc.Admit)
+	if n := len(ce.Args); n > 0 && strings.EqualFold(ce.Args[n-1], "anyway") {
+		ce.Args = ce.Args[:n-1]
+		participantCommand(ce, "admit", "is let in without payment", ce.Meta.svc.AdmitAnyway)
+		return
+	}
+	sessionID, ok := sessionArg(ce)
+	if !ok {
+		return
+	}
+	ref := strings.Join(ce.Args, " ")
+	p, err := ce.Meta.svc.Admit(ce.Ctx, ce.Sender.String(), sessionID, ref)
+	if errors.Is(err, bridge.ErrPaymentDue) && p != nil {
+		number := strconv.Itoa(p.Number)
+		reply(ce, (&notice{}).text("Payment is missing: ").user(p.DisplayName()).text(" has not paid. To admit without payment: ").
+			code(fmt.Sprintf("!admit %s %s anyway", sessionID, number)))
+		return
+	}
+	if err != nil {
+		replyErr(ce, "admit", err)
+		return
+	}
+	reply(ce, (&notice{}).user(p.DisplayName()).text(fmt.Sprintf(" is let in (session %s).", sessionID)))
 }
 
 func cmdDeny(ce *commandEvent) {

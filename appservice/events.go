@@ -77,8 +77,8 @@ func participantContent(p *bridge.Participant) *ParticipantContent {
 
 // CommandContent is the content of CommandEventType.
 type CommandContent struct {
-	// Action is one of: schedule, reschedule, cancel, start, admit, admit_all, deny, remove,
-	// send_back, ban, end, message.
+	// Action is one of: schedule, reschedule, cancel, start, admit, admit_anyway, admit_all,
+	// deny, remove, send_back, ban, end, message, mark_paid, waive.
 	Action string `json:"action"`
 	// Session is the session's ID; in a session's room it may be left out.
 	Session string `json:"session,omitempty"`
@@ -86,6 +86,8 @@ type CommandContent struct {
 	Participant string `json:"participant,omitempty"`
 	// Text is the message for "message".
 	Text string `json:"text,omitempty"`
+	// Reference is the clinic's own reference of a payment (an invoice number), for mark_paid.
+	Reference string `json:"reference,omitempty"`
 	// Start and End (RFC 3339) and TimeZone are for schedule and reschedule.
 	Start    string `json:"start,omitempty"`
 	End      string `json:"end,omitempty"`
@@ -94,6 +96,10 @@ type CommandContent struct {
 	Policy   string `json:"admission,omitempty"`
 	// Participants are the people to book, for schedule.
 	Participants []CommandParticipant `json:"participants,omitempty"`
+	// PaymentServiceID, for schedule, asks each participant for payment before joining: a
+	// service of the clinic's price list; PaymentAmount (minor units) replaces its price.
+	PaymentServiceID int64 `json:"payment_service_id,omitempty"`
+	PaymentAmount    int64 `json:"payment_amount,omitempty"`
 }
 
 // CommandParticipant is a participant to book through a command event.

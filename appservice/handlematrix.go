@@ -261,10 +261,18 @@ func (c *Connector) runCommand(ctx context.Context, actor string, cmd *CommandCo
 				TimeZone: p.TimeZone, Invite: bridge.InviteMode(p.Invite),
 			})
 		}
+		if cmd.PaymentServiceID != 0 {
+			sreq.Payment = &bridge.RequirePayment{ServiceID: cmd.PaymentServiceID, Amount: cmd.PaymentAmount}
+		}
 		s, err := svc.Schedule(ctx, sreq)
 		if s != nil {
 			result.SessionID, result.RoomID = s.ID, s.RoomID
 		}
+		return err
+	}
+	if req.action == "mark_paid" {
+		// The clinic's own billing: the session's clinician or an admin, as for admit.
+		_, err = svc.MarkPaid(ctx, actor, cmd.Session, cmd.Participant, cmd.Reference)
 		return err
 	}
 	return svc.HostAction(ctx, actor, cmd.Session, req.action, cmd.Participant, cmd.Text)

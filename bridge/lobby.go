@@ -87,6 +87,10 @@ func (svc *Service) HostAction(ctx context.Context, actor, id, action, participa
 	switch action {
 	case "admit":
 		_, err = svc.Admit(ctx, actor, id, participant)
+	case "admit-anyway", "admit_anyway":
+		_, err = svc.AdmitAnyway(ctx, actor, id, participant)
+	case "waive":
+		_, err = svc.WaivePayment(ctx, actor, id, participant)
 	case "deny":
 		_, err = svc.Deny(ctx, actor, id, participant)
 	case "remove":
@@ -163,19 +167,24 @@ func (svc *Service) Admit(ctx context.Context, actor, id, ref string) (*Particip
 	})
 }
 
-// AdmitAll lets in everyone waiting and returns them.
+// AdmitAll lets in everyone waiting and returns them. Those who have not paid stay waiting:
+// the error then names them (ErrPaymentDue or ErrPaymentBlocked), after the others are in.
 func (svc *Service) AdmitAll(ctx context.Context, actor, id string) ([]*Participant, error) {
 	var admitted []*Participant
 	_, err := svc.withSession(ctx, actor, id, func(s *Session, ps []*Participant) error {
+		var unpaid []error
 		for _, p := range ps {
 			if p.State == StateWaiting {
-				if err := svc.admit(ctx, s, p, actor); err != nil {
+				if err := svc.admit(ctx, s, p, actor); errors.Is(err, ErrPaymentDue) || errors.Is(err, ErrPaymentBlocked) {
+					unpaid = append(unpaid, err)
+					continue
+				} else if err != nil {
 					return err
 				}
 				admitted = append(admitted, p)
 			}
 		}
-		return nil
+		return errors.Join(unpaid...)
 	})
 	return admitted, err
 }
@@ -307,8 +316,20 @@ func FindParticipant(ps []*Participant, ref string) (*Participant, error) {
 	return nil, fmt.Errorf("%w: several participants match; use their number", ErrParticipantUnkn)
 }
 
-// admit invites a participant, records who let them in and tells integrators.
+// admit invites a participant, records who let them in and tells integrators. A participant
+// who has not paid is not admitted (ErrPaymentDue or ErrPaymentBlocked): see AdmitAnyway.
 func (svc *Service) admit(ctx context.Context, s *Session, p *Participant, actor string) error {
+	if p.State == StateAdmitted || p.State == StateInSession {
+		return nil
+	}
+	if err := svc.admissionPaid(ctx, s, p, actor, false); err != nil {
+		return err
+	}
+	return svc.admitUnchecked(ctx, s, p, actor)
+}
+
+// admitUnchecked is admit once payment is settled or the clinician confirmed.
+func (svc *Service) admitUnchecked(ctx context.Context, s *Session, p *Participant, actor string) error {
 	if p.State == StateAdmitted || p.State == StateInSession {
 		return nil
 	}

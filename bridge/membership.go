@@ -128,7 +128,11 @@ func (svc *Service) onKnock(ctx context.Context, s *Session, ps []*Participant, 
 		return err
 	}
 	if s.Policy == PolicyAutoAdmit && s.ClinicianPresent {
-		return svc.admit(ctx, s, p, svc.bot)
+		// One who has not paid waits for the clinician instead.
+		err := svc.admit(ctx, s, p, svc.bot)
+		if !errors.Is(err, ErrPaymentDue) && !errors.Is(err, ErrPaymentBlocked) {
+			return err
+		}
 	}
 	if svc.notify != nil {
 		var waiting []*Participant

@@ -32,7 +32,15 @@ const (
 	// NoticeFormToDo: a form was assigned to the client: "You have something to complete
 	// before your session", with the portal's link; never the form's name.
 	NoticeFormToDo NoticeKind = "form_todo"
+	// NoticePaymentDue: the session asks for payment before joining: "You have something to
+	// complete before your session", with the participant's session page (where Pay is); never
+	// the service or the amount.
+	NoticePaymentDue NoticeKind = "payment_due"
 )
+
+// SomethingToComplete reports whether a notice is one of those that say only "You have
+// something to complete before your session".
+func (k NoticeKind) SomethingToComplete() bool { return k == NoticeFormToDo || k == NoticePaymentDue }
 
 // Channel is how a notification travels.
 type Channel string

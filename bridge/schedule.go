@@ -20,6 +20,8 @@ type ScheduleRequest struct {
 	Kind         Kind
 	Policy       Policy
 	Participants []ParticipantRequest
+	// Payment, if set, makes each participant owe a service of the price list before joining.
+	Payment *RequirePayment
 }
 
 // ParticipantRequest describes a participant to book.
@@ -65,6 +67,13 @@ func (svc *Service) Schedule(ctx context.Context, req ScheduleRequest) (*Session
 		Kind: req.Kind, Policy: req.Policy, Status: StatusScheduled,
 		CreatedAt: now, UpdatedAt: now,
 	}
+	var service *PricedService
+	if req.Payment != nil {
+		var err error
+		if service, err = svc.checkRequirePayment(ctx, req.Payment); err != nil {
+			return nil, err
+		}
+	}
 	var participants []*Participant
 	for i, pr := range req.Participants {
 		pr, err := svc.FromClient(ctx, req.Clinician, pr)
@@ -89,6 +98,11 @@ func (svc *Service) Schedule(ctx context.Context, req ScheduleRequest) (*Session
 	if err := svc.store.InsertSession(ctx, s, participants); err != nil {
 		return nil, fmt.Errorf("storing the session: %w", err)
 	}
+	if service != nil {
+		if err := svc.addPayments(ctx, s, participants, req.Payment, service, req.Clinician); err != nil {
+			return s, err
+		}
+	}
 	if err := svc.ensureRoom(ctx, s); err != nil {
 		return s, err
 	}
@@ -100,6 +114,9 @@ func (svc *Service) Schedule(ctx context.Context, req ScheduleRequest) (*Session
 	svc.replan(ctx, s)
 	for _, w := range svc.bookings {
 		w.Booked(ctx, s, participants)
+	}
+	if service != nil {
+		svc.noticePayments(ctx, s, participants)
 	}
 	zerolog.Ctx(ctx).Info().Str("session_id", s.ID).Stringer("start", s.Start).Msg("Session scheduled")
 	return s, nil
@@ -202,6 +219,7 @@ func (svc *Service) cancelLocked(ctx context.Context, s *Session, ps []*Particip
 		return err
 	}
 	svc.clearRoom(ctx, s, ps, "The session was cancelled")
+	svc.refundOnCancel(ctx, s)
 	svc.emit(ctx, s, Lifecycle{Action: LifeCancelled, Actor: actor})
 	svc.auditSession(ctx, s, AuditCancel, actor, detail)
 	svc.replan(ctx, s)

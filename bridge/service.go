@@ -42,6 +42,8 @@ type Service struct {
 	messages MessagesRooms
 	// forms holds the forms journey's store and room (forms.go).
 	forms formState
+	// payments holds the payment journey's store, provider and policy (payments.go).
+	payments paymentState
 
 	locks keyedLocks
 

@@ -34,6 +34,7 @@ type Config struct {
 	Notify      NotifyConfig      `yaml:"notifications"`
 	Telephone   TelephoneConfig   `yaml:"telephone"`
 	Portal      PortalConfig      `yaml:"portal"`
+	Payments    PaymentsConfig    `yaml:"payments"`
 	Metrics     MetricsConfig     `yaml:"metrics"`
 	Permissions Permissions       `yaml:"permissions"`
 	Logging     zeroconfig.Config `yaml:"logging"`
@@ -197,6 +198,47 @@ type PortalConfig struct {
 	// SignUp opens the public sign-up page (/portal/signup): who signs up is a prospect until a
 	// clinician links them to a client record.
 	SignUp bool `yaml:"signup"`
+}
+
+// PaymentsConfig is payment before the session: the provider clients pay through, whether an
+// unpaid client may be admitted, and what a cancellation refunds.
+type PaymentsConfig struct {
+	// Provider is "none" (payments are only marked paid by a command event or the panel) or
+	// "stripe" (Stripe Checkout).
+	Provider string       `yaml:"provider"`
+	Stripe   StripeConfig `yaml:"stripe"`
+	// BlockAdmission refuses to admit a participant whose payment is due (default: the
+	// clinician is asked to confirm).
+	BlockAdmission bool `yaml:"block_admission"`
+	// Refund is the policy on cancellation: "full", "none" or "before:<duration>" (a full
+	// refund when cancelled at least that long before the start).
+	Refund string `yaml:"refund"`
+}
+
+// StripeConfig is the clinic's Stripe account. The keys are secrets: never logged.
+type StripeConfig struct {
+	SecretKey     string `yaml:"secret_key"`
+	WebhookSecret string `yaml:"webhook_secret"`
+	// APIURL replaces https://api.stripe.com (tests point it at a loopback server).
+	APIURL string `yaml:"api_url"`
+}
+
+// RefundBefore parses the refund policy: always (full), never (none), or only when cancelled
+// at least the returned duration before the start.
+func (p PaymentsConfig) RefundBefore() (always, never bool, before time.Duration, err error) {
+	switch {
+	case p.Refund == "full":
+		return true, false, 0, nil
+	case p.Refund == "none" || p.Refund == "":
+		return false, true, 0, nil
+	case strings.HasPrefix(p.Refund, "before:"):
+		d, err := time.ParseDuration(strings.TrimPrefix(p.Refund, "before:"))
+		if err != nil || d <= 0 {
+			return false, false, 0, fmt.Errorf("%q is not full, none or before:<duration> such as before:24h", p.Refund)
+		}
+		return false, false, d, nil
+	}
+	return false, false, 0, fmt.Errorf("%q is not full, none or before:<duration> such as before:24h", p.Refund)
 }
 
 // MetricsConfig is the Prometheus metrics listener.
@@ -439,6 +481,26 @@ func (c *Config) validate() error {
 		default:
 			bad("notifications.email.tls", "%q is not starttls, tls or none", mail.TLS)
 		}
+	}
+	switch c.Payments.Provider {
+	case "none":
+	case "stripe":
+		if c.Payments.Stripe.SecretKey == "" {
+			bad("payments.stripe.secret_key", "is empty while payments.provider is stripe")
+		}
+		if c.Payments.Stripe.WebhookSecret == "" {
+			bad("payments.stripe.webhook_secret", "is empty while payments.provider is stripe")
+		}
+		if u := c.Payments.Stripe.APIURL; u != "" {
+			if pu, err := url.Parse(u); err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
+				bad("payments.stripe.api_url", "%q is not an http(s) URL", u)
+			}
+		}
+	default:
+		bad("payments.provider", "%q is not none or stripe", c.Payments.Provider)
+	}
+	if _, _, _, err := c.Payments.RefundBefore(); err != nil {
+		bad("payments.refund", "%s", err)
 	}
 	if c.Metrics.Enabled {
 		if host, port, err := net.SplitHostPort(c.Metrics.Listen); err != nil || net.ParseIP(host) == nil || !validPort(port) {

@@ -87,6 +87,12 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Str, "portal", "cancel_notice")
 	helper.Copy(up.Str, "portal", "message_notice_after")
 	helper.Copy(up.Bool, "portal", "signup")
+	helper.Copy(up.Str, "payments", "provider")
+	helper.Copy(up.Str, "payments", "stripe", "secret_key")
+	helper.Copy(up.Str, "payments", "stripe", "webhook_secret")
+	helper.Copy(up.Str, "payments", "stripe", "api_url")
+	helper.Copy(up.Bool, "payments", "block_admission")
+	helper.Copy(up.Str, "payments", "refund")
 
 	helper.Copy(up.Bool, "metrics", "enabled")
 	helper.Copy(up.Str, "metrics", "listen")

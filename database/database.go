@@ -57,6 +57,14 @@ type Database struct {
 	FormAssignment *FormAssignmentQuery
 	FormResponse   *FormResponseQuery
 
+	// Payment before the session: the price list, payments, Stripe customers and events,
+	// clients' insurance details.
+	PricedService   *PricedServiceQuery
+	Payment         *PaymentQuery
+	PaymentCustomer *PaymentCustomerQuery
+	StripeEvent     *StripeEventQuery
+	Insurance       *InsuranceQuery
+
 	lock *instanceLock
 }
 
@@ -162,6 +170,12 @@ func New(db *dbutil.Database) *Database {
 		Form:           &FormQuery{db: db},
 		FormAssignment: &FormAssignmentQuery{db: db},
 		FormResponse:   &FormResponseQuery{db: db},
+
+		PricedService:   &PricedServiceQuery{db: db},
+		Payment:         &PaymentQuery{db: db},
+		PaymentCustomer: &PaymentCustomerQuery{db: db},
+		StripeEvent:     &StripeEventQuery{db: db},
+		Insurance:       &InsuranceQuery{db: db},
 	}
 }
 

@@ -64,7 +64,7 @@ func RenderMatrix(n Notice, roomLink string) (MatrixMessage, error) {
 		paragraphs = append(paragraphs, "Open the session's room with this link, then choose “Ask to join”: your clinician will let you in.")
 		linkText = "Open the waiting room"
 		after = []string{"If your app cannot ask to join, stay here: your clinician can invite you directly."}
-	case n.Kind == bridge.NoticeFormToDo && n.Link != "":
+	case n.Kind.SomethingToComplete() && n.Link != "":
 		roomLink, linkText = n.Link, c.LinkLabel
 	case (n.Kind == bridge.NoticeConfirmation || n.Kind == bridge.NoticeReschedule) && w.fr:
 		paragraphs = append(paragraphs, "Je vous enverrai ici le lien de la salle d'attente à son ouverture.")

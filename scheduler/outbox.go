@@ -414,6 +414,27 @@ func (nt *Notifier) QueueFormNotice(ctx context.Context, s *bridge.Session, p *b
 
 var _ bridge.FormNotifier = (*Notifier)(nil)
 
+// QueuePaymentNotice tells a participant, by their invitation's channels, that they have
+// something to complete before the session (a payment): due now, held by quiet hours, with
+// their session page's link; never the service or the amount.
+func (nt *Notifier) QueuePaymentNotice(ctx context.Context, s *bridge.Session, p *bridge.Participant) error {
+	now := nt.clock.Now()
+	var add []*bridge.Notification
+	for _, ch := range nt.channels(p) {
+		add = append(add, &bridge.Notification{SessionID: s.ID, ParticipantID: p.ID, Kind: bridge.NoticePaymentDue, Channel: ch, Due: now,
+			Status: bridge.NotificationPending, Revision: s.Revision, CreatedAt: now, UpdatedAt: now})
+	}
+	if len(add) == 0 {
+		return nil
+	}
+	if err := nt.outbox.Insert(ctx, add...); err != nil {
+		return fmt.Errorf("queueing a payment notice for session %s: %w", s.ID, err)
+	}
+	return nil
+}
+
+var _ bridge.PaymentNotifier = (*Notifier)(nil)
+
 func maxTime(a, b time.Time) time.Time {
 	if a.After(b) {
 		return a

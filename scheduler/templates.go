@@ -64,7 +64,7 @@ func whenOf(n Notice) (when, error) {
 	}
 	switch n.Kind {
 	case bridge.NoticeConfirmation, bridge.NoticeReminder, bridge.NoticeWindowOpen, bridge.NoticeReschedule, bridge.NoticeCancellation,
-		bridge.NoticeFormToDo:
+		bridge.NoticeFormToDo, bridge.NoticePaymentDue:
 	case bridge.NoticeMessage:
 		if strings.TrimSpace(n.Body) == "" {
 			return when{}, fmt.Errorf("rendering a text message for session %s: it is empty (or was already sent)", n.Session.ID)
@@ -97,7 +97,7 @@ func whenOf(n Notice) (when, error) {
 // for a telephone introduction, the clinician; never the participant, a reason or a
 // specialty: a text message may be read by anyone holding the phone.
 func RenderSMS(n Notice) (string, error) {
-	if n.Kind != bridge.NoticeFormToDo {
+	if !n.Kind.SomethingToComplete() {
 		n = withoutVideoLink(n)
 	}
 	w, err := whenOf(n)
@@ -120,12 +120,12 @@ func RenderSMS(n Notice) (string, error) {
 		return clinic + ": " + strings.TrimSpace(n.Body), nil
 	}
 	var msg string
-	phone := n.Session.Kind == bridge.KindPhone && n.Kind != bridge.NoticeFormToDo
+	phone := n.Session.Kind == bridge.KindPhone && !n.Kind.SomethingToComplete()
 	switch {
 	// Something to complete: what it is stays in the portal, behind its sign-in.
-	case n.Kind == bridge.NoticeFormToDo && w.fr:
+	case n.Kind.SomethingToComplete() && w.fr:
 		msg = fmt.Sprintf("%s: vous avez quelque chose à compléter avant votre séance.%s", clinic, link)
-	case n.Kind == bridge.NoticeFormToDo:
+	case n.Kind.SomethingToComplete():
 		msg = fmt.Sprintf("%s: you have something to complete before your session.%s", clinic, link)
 	// A telephone session's client is called on this very number: the texts say so and
 	// carry no link (there is no waiting room to open).
@@ -232,7 +232,7 @@ type emailContent struct {
 // (they show in lock-screen previews); bodies name the clinic, never the participant, a reason
 // or a specialty.
 func RenderEmail(n Notice) (Email, error) {
-	if n.Kind != bridge.NoticeFormToDo {
+	if !n.Kind.SomethingToComplete() {
 		n = withoutVideoLink(n)
 	}
 	w, err := whenOf(n)
@@ -305,6 +305,13 @@ func emailContentOf(n Notice, w when) emailContent {
 			c.LinkLabel = "Ouvrir mon espace client"
 			c.Footer = fmt.Sprintf("Ce message vous est envoyé par %s.", clinic)
 			return c
+		case bridge.NoticePaymentDue:
+			c.Subject = "Quelque chose à compléter avant votre séance"
+			c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("Vous avez quelque chose à compléter avant votre séance avec %s (%s).", clinic, lt.Date),
+				"Ouvrez la page de votre séance pour le faire.")
+			c.LinkLabel = "Ouvrir la page de ma séance"
+			c.Footer = fmt.Sprintf("Ce message vous est envoyé par %s. Ne le transférez pas : le lien est personnel.", clinic)
+			return c
 		}
 		c.inviteSummary = "Rendez-vous avec " + clinic
 		if n.Session.Kind == bridge.KindPhone {
@@ -350,6 +357,13 @@ func emailContentOf(n Notice, w when) emailContent {
 			"You will find it in your client portal, under To-do.")
 		c.LinkLabel = "Open my portal"
 		c.Footer = fmt.Sprintf("This message is sent to you by %s.", clinic)
+		return c
+	case bridge.NoticePaymentDue:
+		c.Subject = "Something to complete before your session"
+		c.Paragraphs = append(c.Paragraphs, fmt.Sprintf("You have something to complete before your session with %s (%s).", clinic, lt.Date),
+			"Open your session's page to do it.")
+		c.LinkLabel = "Open my session's page"
+		c.Footer = fmt.Sprintf("This message is sent to you by %s. Do not forward it: the link is personal.", clinic)
 		return c
 	}
 	c.inviteSummary = "Appointment with " + clinic

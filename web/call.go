@@ -53,6 +53,8 @@ type ParticipantView struct {
 	// MoveRequested are the times they asked from the portal to move the session to, in the
 	// session's zone, until it is moved or called off (the panel only).
 	MoveRequested []MoveTime `json:"move_requested,omitempty"`
+	// Payment is what they owe before joining and where it is (the clinician's views only).
+	Payment *PaymentView `json:"payment,omitempty"`
 }
 
 // NoticeProblem is a confirmation or reminder that was not sent.
@@ -108,6 +110,8 @@ type MeView struct {
 	// InPortal: the guest is the client signed in to the portal in this browser, and the page
 	// offers their portal.
 	InPortal bool `json:"in_portal,omitempty"`
+	// Payment is what they owe before the session ("Payment required" and Pay), or none.
+	Payment *PaymentView `json:"payment,omitempty"`
 }
 
 func (srv *Server) sessionView(s *bridge.Session, zone, locale string) SessionView {
@@ -151,6 +155,7 @@ func (srv *Server) state(ctx context.Context, v *viewer) (*CallState, error) {
 		me.CanKnock = v.guest && s.Kind != bridge.KindPhone && s.AcceptsKnocks(srv.clock.Now(), srv.svc.Window()) &&
 			slices.Contains([]bridge.LobbyState{bridge.StateBooked, bridge.StateDenied, bridge.StateLeft}, p.State)
 		me.CanJoinCall = p.State == bridge.StateInSession && !s.Over()
+		me.Payment = srv.myPayment(ctx, p)
 		if s.Kind == bridge.KindPhone {
 			me.PhoneMasked = bridge.MaskPhone(p.Phone)
 		}
@@ -167,8 +172,13 @@ func (srv *Server) state(ctx context.Context, v *viewer) (*CallState, error) {
 		Clinic: ClinicView{Name: srv.cfg.ClinicName, Phone: srv.cfg.ClinicPhone}}
 	st.Session.ClinicianName = srv.clinicianName(ctx, s.Clinician)
 	if v.host {
+		pays := srv.lobbyPayments(ctx, s)
 		for _, p := range ps {
-			st.Lobby = append(st.Lobby, participantView(p))
+			view := participantView(p)
+			if pay := pays[p.ID]; pay != nil {
+				view.Payment = srv.paymentView(pay)
+			}
+			st.Lobby = append(st.Lobby, view)
 		}
 	}
 	if me.CanJoinCall {
@@ -469,5 +479,8 @@ func (srv *Server) hostAction(ctx context.Context, actor, sessionID, action stri
 	if errors.Is(err, bridge.ErrUnknownAction) {
 		return errorf(http.StatusNotFound, "unknown_action", "Unknown action %q.", action)
 	}
-	return err
+	if err != nil {
+		return paymentError(err)
+	}
+	return nil
 }

@@ -92,8 +92,12 @@ func (srv *Server) panelSession(ctx context.Context, s *bridge.Session, ps []*br
 	if err != nil {
 		return nil, fmt.Errorf("loading the session's move requests: %w", err)
 	}
+	pays := srv.lobbyPayments(ctx, s)
 	for _, p := range ps {
 		view := participantView(p)
+		if pay := pays[p.ID]; pay != nil {
+			view.Payment = srv.paymentView(pay)
+		}
 		if s.Kind == bridge.KindPhone {
 			view.Phone = bridge.ReadablePhone(p.Phone)
 		}
@@ -173,6 +177,11 @@ type ScheduleForm struct {
 	// ClientID books a known client record (from GET /api/panel/clients): the blank fields
 	// are the record's.
 	ClientID int64 `json:"client_id"`
+	// PaymentServiceID asks for payment before joining ("Require payment"): a service of the
+	// price list (GET /api/panel/services); PaymentAmount, in minor units, replaces its price
+	// (0: the price).
+	PaymentServiceID int64 `json:"payment_service_id,omitempty"`
+	PaymentAmount    int64 `json:"payment_amount,omitempty"`
 }
 
 // fieldError is an error about one form field, which the panel shows next to it.
@@ -228,10 +237,17 @@ func (srv *Server) panelSchedule(r *http.Request, clinician string) (any, error)
 	if bridge.Kind(f.Kind) == bridge.KindPhone && strings.TrimSpace(p.Phone) == "" {
 		return nil, fieldError("phone", "a telephone session needs the participant's phone number")
 	}
-	s, err := srv.svc.Schedule(r.Context(), bridge.ScheduleRequest{
+	req := bridge.ScheduleRequest{
 		Clinician: clinician, Start: start, End: end, TimeZone: f.TimeZone,
 		Kind: bridge.Kind(f.Kind), Policy: bridge.Policy(f.Admission), Participants: []bridge.ParticipantRequest{p},
-	})
+	}
+	if f.PaymentServiceID != 0 {
+		if !srv.svc.PaymentsEnabled() {
+			return nil, fieldError("payment_service_id", "payments are not available")
+		}
+		req.Payment = &bridge.RequirePayment{ServiceID: f.PaymentServiceID, Amount: f.PaymentAmount}
+	}
+	s, err := srv.svc.Schedule(r.Context(), req)
 	if err != nil {
 		return nil, scheduleFieldError(err)
 	}
@@ -256,7 +272,7 @@ func scheduleFieldError(err error) error {
 	msg := strings.TrimPrefix(err.Error(), bridge.ErrInvalidSchedule.Error()+": ")
 	for _, f := range []struct{ word, field string }{
 		{"over already", "date"}, {"time zone", "time_zone"}, {"12 hours", "duration_minutes"}, {"end must be", "duration_minutes"},
-		{"kind", "kind"}, {"admission", "admission"},
+		{"kind", "kind"}, {"admission", "admission"}, {"service", "payment_service_id"}, {"amount", "payment_amount"},
 	} {
 		if strings.Contains(msg, f.word) {
 			return fieldError(f.field, msg)

@@ -184,14 +184,29 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		t.Fatalf("Alice's slots: %d %s", code, data)
 	}
 	aliceSlot := slots.Slots[0].Start
+	// Alice owes a payment for her session and gave her insurance details.
+	s.svc.UsePayments(bridge.PaymentOptions{Store: s.db.Store()})
+	aliceParts, _ := s.db.Store().Participants(ctx, "ali234")
+	alicePay := &bridge.Payment{SessionID: "ali234", ParticipantID: aliceParts[0].ID, ClientID: alice.ID, ServiceName: "Hypnose Alice",
+		Amount: 7300, Currency: "eur", Status: bridge.PaymentDue, CreatedAt: s.clock.Now(), UpdatedAt: s.clock.Now()}
+	if err := s.db.Store().InsertPayment(ctx, alicePay); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.SetClientInsurance(ctx, alice.ID, "Mutuelle Alice", "ALICE-MEMBER-1"); err != nil {
+		t.Fatal(err)
+	}
+	alicePayments := func() string {
+		_, pays, _ := aliceB.do("GET", "/api/portal/payments", nil, nil)
+		return string(pays)
+	}
 	_, home := aliceB.home()
-	private := []string{"Alice", aliceEmail, alicePhone, "ali234", aliceKey}
+	private := []string{"Alice", aliceEmail, alicePhone, "ali234", aliceKey, "ALICE-MEMBER-1", "73.00"}
 	for _, it := range home.Upcoming {
 		if it.Link != "" {
 			private = append(private, it.Link[strings.LastIndex(it.Link, "/")+1:])
 		}
 	}
-	if len(private) == 5 {
+	if len(private) == 7 {
 		t.Fatalf("Alice has no link on her home: %+v", home)
 	}
 	// aliceCeremony is a passkey ceremony Alice just began (a fresh one for each use).
@@ -242,6 +257,11 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		// The signed-in client's doors.
 		{route: "GET /api/portal/auth/me", query: named, bob: []int{200}},
 		{route: "GET /api/portal/home", query: named, bob: []int{200}},
+		// Payment & Insurances: the sign-in's own payments; Alice's payment, by its ID, is as
+		// unknown (404); insurance details are the sign-in's own.
+		{route: "GET /api/portal/payments", query: named, bob: []int{200}},
+		{route: "POST /api/portal/payments/{id}/pay", path: fmt.Sprintf("/api/portal/payments/%d/pay", alicePay.ID), query: named, body: func() any { return map[string]any{} }, bob: []int{404}},
+		{route: "PUT /api/portal/insurance", query: named, body: func() any { return map[string]string{"insurer": "Bob's insurer", "member_id": "BOB-1"} }, bob: []int{200}},
 		{route: "POST /api/portal/auth/password/set", query: named, body: func() any { return map[string]string{"password": "bob's brand new password"} }, bob: []int{200}},
 		{route: "POST /api/portal/auth/passkey/register/begin", query: named, bob: []int{200}},
 		{route: "POST /api/portal/auth/passkey/register/finish", query: named, body: func() any { return map[string]any{"ceremony": aliceCeremony(), "credential": map[string]string{}} }, bob: []int{400}},
@@ -396,6 +416,7 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		// she was active).
 		s.clock.Advance(16 * time.Minute)
 		before := aliceState()
+		payBefore := alicePayments()
 		bobB := s.enrolled(bob.ID)
 		for _, d := range doors {
 			if code, _ := bobB.me(); code != 200 {
@@ -439,6 +460,9 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		}
 		if after := aliceState(); after != before {
 			t.Errorf("Alice's record, settings, home, password or passkeys changed while Bob tried every door:\nbefore %s\nafter  %s", before, after)
+		}
+		if after := alicePayments(); after != payBefore || !strings.Contains(after, "ALICE-MEMBER-1") {
+			t.Errorf("Alice's payments or insurance changed while Bob tried every door:\nbefore %s\nafter  %s", payBefore, after)
 		}
 		if code, me := aliceB.me(); code != 200 || me.ClientID != alice.ID {
 			t.Errorf("Alice was signed out by Bob's requests: %d", code)

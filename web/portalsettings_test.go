@@ -106,7 +106,7 @@ func newSettingsSite(t *testing.T, kind string) *settingsSite {
 	hs := &httptest.Server{Listener: l, Config: &http.Server{Handler: srv.Handler()}}
 	hs.Start()
 	t.Cleanup(hs.Close)
-	return &settingsSite{portalSite: &portalSite{t: t, url: url, clock: clock, db: db, web: srv, codes: codes}, alice: alice, bob: bob, planned: planned, confirm: confirm}
+	return &settingsSite{portalSite: &portalSite{t: t, url: url, clock: clock, db: db, web: srv, svc: svc, codes: codes}, alice: alice, bob: bob, planned: planned, confirm: confirm}
 }
 
 // confirmingCodes sends Settings codes with their own words, counted apart.

@@ -208,6 +208,7 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /portal", srv.page("portal.html"))
 	mux.HandleFunc("GET /portal/enrol", srv.page("portal.html"))
 	mux.HandleFunc("GET /portal/signup", srv.page("portal.html"))
+	mux.HandleFunc("GET /paid", srv.page("paid.html"))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/panel", http.StatusFound) })
 
 	// The participant's and the call page's API.
@@ -216,6 +217,7 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/call/join", srv.api(srv.callJoin))
 	mux.HandleFunc("POST /api/call/check", srv.api(srv.callCheck))
 	mux.HandleFunc("POST /api/call/leave", srv.api(srv.callLeave))
+	mux.HandleFunc("POST /api/call/pay", srv.api(srv.callPay))
 	mux.HandleFunc("GET /api/call/sessions", srv.api(srv.callSessions))
 	mux.HandleFunc("POST /api/call/host/{action}", srv.api(srv.callHost))
 	mux.HandleFunc("GET /api/call/chat", srv.api(srv.callChat))
@@ -249,6 +251,9 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/panel/availability", srv.panelAPI(srv.panelAvailability))
 	mux.HandleFunc("PUT /api/panel/availability", srv.panelAPI(srv.panelSetAvailability))
 	mux.HandleFunc("GET /api/panel/prospects", srv.panelAPI(srv.panelProspects))
+	mux.HandleFunc("GET /api/panel/services", srv.panelAPI(srv.panelServices))
+	mux.HandleFunc("POST /api/panel/services", srv.panelAPI(srv.panelSaveService))
+	mux.HandleFunc("PUT /api/panel/services/{id}", srv.panelAPI(srv.panelSaveService))
 	mux.HandleFunc("POST /api/panel/prospects/{id}/{action}", srv.panelAPI(srv.panelProspectAction))
 	// The client portal's sign-in (web/portalauth.go, web/portalpasskey.go).
 	mux.HandleFunc("POST /api/portal/auth/code", srv.api(srv.portalRequestCode))
@@ -295,6 +300,9 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/portal/forms/{id}", srv.portalAPI(srv.portalForm))
 	mux.HandleFunc("PUT /api/portal/forms/{id}", srv.portalAPI(srv.portalSaveForm))
 	mux.HandleFunc("POST /api/portal/forms/{id}/submit", srv.portalAPI(srv.portalSaveForm))
+	mux.HandleFunc("GET /api/portal/payments", srv.portalAPI(srv.portalPayments))
+	mux.HandleFunc("POST /api/portal/payments/{id}/pay", srv.portalAPI(srv.portalPay))
+	mux.HandleFunc("PUT /api/portal/insurance", srv.portalAPI(srv.portalSetInsurance))
 	// Anything else under /api/ is an API client's mistake: say so in JSON, like every answer there.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "There is no such API endpoint.", "code": "no_endpoint"})

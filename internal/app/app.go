@@ -21,6 +21,7 @@ import (
 	"github.com/telehealth-bridge/telehealth-bridge/internal/metrics"
 	"github.com/telehealth-bridge/telehealth-bridge/media"
 	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
+	"github.com/telehealth-bridge/telehealth-bridge/stripepay"
 	"github.com/telehealth-bridge/telehealth-bridge/web"
 )
 
@@ -179,7 +180,12 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	sessions.WatchCalls(callDesk{matrix, pages})
 	sessions.UseTexter(notifier)
 	sessions.UseFormNotifier(notifier)
-	sessions.UseFormRoom(matrix) // submitted forms' summaries and events, in the client's Messages room
+	sessions.UseFormRoom(matrix)          // submitted forms' summaries and events, in the client's Messages room
+	sessions.UsePaymentNotifier(notifier) // "something to complete before your session", with the session page's link
+	if err := usePayments(cfg, db, sessions, pages); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	if len(cfg.TelephoneProblems()) == 0 {
 		voice, err := scheduler.NewVoice(scheduler.VoiceConfig{
 			AccountSID: cfg.Notify.SMS.AccountSID, AuthToken: cfg.Notify.SMS.AuthToken, CallerID: cfg.Notify.ClinicPhone,
@@ -214,6 +220,10 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.Matrix.Reconcile(ctx); err != nil {
 		return fmt.Errorf("reconciling sessions with their rooms: %w", err)
 	}
+	// Checkouts paid or expired while the bridge was down (their webhook missed) are applied.
+	if err := a.Sessions.ReconcilePayments(ctx); err != nil {
+		zerolog.Ctx(ctx).Err(err).Msg("Failed to reconcile some payments with Stripe; they are asked again at the next start or Pay")
+	}
 	// Forms submitted while the homeserver could not take their notices get them now.
 	if n, err := a.Sessions.SendPendingFormNotices(ctx); err != nil {
 		zerolog.Ctx(ctx).Err(err).Int("left", n).Msg("Failed to post the waiting notices of submitted forms")
@@ -230,4 +240,25 @@ func (a *App) Stop(ctx context.Context) {
 	a.Sessions.Close() // the lifecycle events still queued go out before the Matrix side stops
 	a.Matrix.Stop(ctx)
 	_ = a.DB.Close()
+}
+
+// usePayments connects payment before the session: the price list and payments always (the
+// clinic's own billing marks them paid), Stripe Checkout and its webhook when configured.
+func usePayments(cfg *config.Config, db *database.Database, sessions *bridge.Service, pages *web.Server) error {
+	always, never, before, err := cfg.Payments.RefundBefore()
+	if err != nil {
+		return fmt.Errorf("payments.refund: %w", err)
+	}
+	opts := bridge.PaymentOptions{Store: db.Store(), BlockAdmission: cfg.Payments.BlockAdmission}
+	if !never {
+		opts.Refund = bridge.RefundPolicy{Always: always, Before: before}
+	}
+	if cfg.Payments.Provider == "stripe" {
+		provider := stripepay.New(stripepay.Config{SecretKey: cfg.Payments.Stripe.SecretKey, WebhookSecret: cfg.Payments.Stripe.WebhookSecret,
+			APIURL: cfg.Payments.Stripe.APIURL})
+		opts.Provider = provider
+		pages.UseStripe(provider)
+	}
+	sessions.UsePayments(opts)
+	return nil
 }

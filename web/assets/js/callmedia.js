@@ -80,7 +80,7 @@ class Call {
         this.h.onLobby(msg);
         break;
       case 'error':
-        this.h.onError(msg.message);
+        this.h.onError(msg.message, msg.command);
         break;
       case 'closed':
         this.closeReason = msg.reason;

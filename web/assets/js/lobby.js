@@ -3,6 +3,7 @@
 
 import { h } from './dom.js';
 import { t } from './i18n.js';
+import './paymentwords.js';
 
 export class AttendeesPanel {
   constructor(act) {
@@ -15,8 +16,16 @@ export class AttendeesPanel {
   render(participants, lobbyMessage = '') {
     const waiting = participants.filter((p) => p.state === 'waiting');
     const inside = participants.filter((p) => p.state === 'in_session' || p.state === 'admitted');
+    this.names = new Map(participants.map((p) => [String(p.number), p.name]));
+    // A participant who owes a payment shows whether they paid (never the amount's service).
+    const paid = (p) => {
+      if (!p.payment) return null;
+      const ok = ['paid', 'waived', 'refunded'].includes(p.payment.status);
+      return h('span', { class: ok ? 'badge paid' : 'badge unpaid', 'data-payment': p.payment.status }, ok ? t('paidBadge') : t('notPaid'));
+    };
+    const unpaid = (p) => p.payment && (p.payment.status === 'due' || p.payment.status === 'pending');
     const row = (p, ...buttons) => h('li', { class: 'attendee', 'data-number': p.number, 'data-state': p.state },
-      h('span', { class: 'name' }, bookedAndJoined(p)), h('span', { class: 'buttons' }, ...buttons));
+      h('span', { class: 'name' }, bookedAndJoined(p)), paid(p), h('span', { class: 'buttons' }, ...buttons.filter(Boolean)));
     const button = (label, action, p, cls = '') => h('button', {
       type: 'button', class: cls, 'data-action': action,
       'aria-label': `${label} ${p ? p.name : ''}`.trim(),
@@ -33,7 +42,8 @@ export class AttendeesPanel {
       h('h2', {}, t('attendees')),
       h('h3', {}, `${t('waitingList')} (${waiting.length})`),
       waiting.length
-        ? h('ul', { class: 'waiting-list' }, waiting.map((p) => row(p, button(t('admit'), 'admit', p, 'primary'), button(t('deny'), 'deny', p))))
+        ? h('ul', { class: 'waiting-list' }, waiting.map((p) => row(p, button(t('admit'), 'admit', p, 'primary'), button(t('deny'), 'deny', p),
+          unpaid(p) ? button(t('waivePayment'), 'waive', p) : null)))
         : h('p', { class: 'empty' }, t('nobodyWaiting')),
       waiting.length > 1 ? button(t('admitAll'), 'admit-all', null) : null,
       msgForm,
@@ -43,11 +53,20 @@ export class AttendeesPanel {
     ].filter(Boolean));
   }
 
+  // askUnpaid asks "Admit without payment?" about the participant last admitted, when the call
+  // page hears the refusal from the call (the panel's own requests hear it in run).
+  async askUnpaid(participant = this.lastAdmit) {
+    const name = this.names.get(participant) || '';
+    if (await confirmDialog(t('admitUnpaidQuestion', { name }), t('admitAnyway'))) await this.run('admit-anyway', participant);
+  }
+
   async run(action, participant, text = '') {
     this.status.textContent = '';
+    if (action === 'admit') this.lastAdmit = participant;
     try {
       await this.act(action, participant, text);
     } catch (e) {
+      if (e.code === 'payment_due' && action === 'admit') return this.askUnpaid(participant); // the clinician confirms
       this.status.textContent = e.message || t('error');
     }
   }

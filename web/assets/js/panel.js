@@ -5,12 +5,14 @@ import { request, follow, ApiError } from './api.js';
 import { h, show, message } from './dom.js';
 import { t, setLocale, stateName, locale } from './i18n.js';
 import { AttendeesPanel, confirmDialog, bookedAndJoined } from './lobby.js';
+import './paymentwords.js';
 import { panelWords } from './panelwords.js';
 import { zonePicker } from './zones.js';
 import { availabilityPage } from './panelavailability.js';
 import { clientsPage } from './panelclients.js';
 import { prospectsPage } from './panelprospects.js';
 import { formsPage } from './panelforms.js';
+import { servicesPage } from './panelservices.js';
 
 setLocale((navigator.language || 'en').slice(0, 2));
 const { words, w, notSent, fieldError, refusal } = panelWords(locale());
@@ -156,7 +158,8 @@ async function home() {
         h('button', { type: 'button', id: 'open-clients', onclick: () => { onSessions = null; clientsPage({ api, header, back: home, words, refusal, when, clinicZone: me && me.clinic_time_zone }); } }, words.clients.open),
         h('button', { type: 'button', id: 'open-availability', onclick: () => { onSessions = null; availabilityPage({ api, header, back: home }); } }, t('avOpen')),
         h('button', { type: 'button', id: 'open-prospects', onclick: () => { onSessions = null; prospectsPage({ api, header, back: home, pw: panelWords(locale()) }); } }, words.prOpen),
-        h('button', { type: 'button', id: 'open-forms', onclick: () => { onSessions = null; formsPage({ api, header, back: home }); } }, t('pfOpen'))),
+        h('button', { type: 'button', id: 'open-forms', onclick: () => { onSessions = null; formsPage({ api, header, back: home }); } }, t('pfOpen')),
+        h('button', { type: 'button', id: 'open-services', onclick: () => { onSessions = null; servicesPage({ api, header, back: home }).catch((e) => message(words.panel, refusal(e, t('error')))); } }, t('psOpen'))),
       sessions.length ? h('ol', { class: 'sessions', id: 'sessions' }, sessions.map(sessionCard)) : h('p', {}, words.none)));
   };
   if (stopSessions) onSessions(); else followSessions();
@@ -269,7 +272,9 @@ function attendees(id) {
     try {
       render(await act(id, action, participant, text));
     } catch (e) {
-      throw new Error(refusal(e, t('error')));
+      const err = new Error(refusal(e, t('error')));
+      err.code = e.code; // the panel asks "Admit without payment?" on payment_due
+      throw err;
     }
   });
   const title = h('h1', {});
@@ -288,6 +293,30 @@ function attendees(id) {
     onState: render,
     onError: (e) => { if (e.status === 401) signedOut(); else message(words.panel, refusal(e, t('error'))); },
   });
+}
+
+// paymentFields: "Require payment" at booking, a service of the price list and its amount
+// (filled in from the price, editable). Hidden where the bridge takes no payments.
+function paymentFields() {
+  const box = h('fieldset', { class: 'field', id: 'payment-fields', hidden: true });
+  api('GET', '/api/panel/services').then((out) => {
+    const services = out.services || [];
+    const service = h('select', { id: 'payment_service_id' }, services.map((sv) => h('option', { value: sv.id }, `${sv.name} — ${sv.price_text}`)));
+    const amount = h('input', { id: 'payment_amount', type: 'number', min: 0, step: '0.01', inputmode: 'decimal' });
+    const fill = () => {
+      const sv = services.find((x) => String(x.id) === service.value);
+      if (sv) amount.value = (sv.price / 100).toFixed(2);
+    };
+    service.onchange = fill;
+    fill();
+    const details = h('div', { hidden: true },
+      field('payment_service_id', t('paymentServiceLabel'), service), field('payment_amount', t('paymentAmountLabel'), amount));
+    const check = h('input', { id: 'require_payment', type: 'checkbox', disabled: services.length === 0, onchange: () => { details.hidden = !check.checked; } });
+    box.replaceChildren(h('label', { for: 'require_payment' }, check, ' ', t('requirePayment')),
+      services.length ? details : h('p', { class: 'hint' }, t('noServices')));
+    box.hidden = false;
+  }).catch(() => { /* no payments on this bridge: the form books without them */ });
+  return box;
 }
 
 // timeOptions lists the times of a day every quarter hour, written the panel's way
@@ -401,7 +430,7 @@ function sessionForm(existing) {
     const admission = h('select', { id: 'admission' }, h('option', { value: 'manual' }, words.manual), h('option', { value: 'auto' }, words.auto));
     fields.push(field('name', words.name, h('div', {}, name, contacts), words.nameHint), inviteBox, emailField, phoneFields,
       field('participant_time_zone', words.participantZone, participantZone), field('locale', words.language, lang),
-      field('kind', words.kind, kind), field('admission', words.admission, admission));
+      field('kind', words.kind, kind), field('admission', words.admission, admission), paymentFields());
     queueMicrotask(updateInvite);
   }
 
@@ -449,6 +478,11 @@ function sessionForm(existing) {
         phone_region: v('phone_region'), participant_time_zone: v('participant_time_zone'), locale: v('locale'), kind: v('kind'), admission: v('admission'),
         client_id: Number(form.querySelector('#name').dataset.clientId || 0),
       });
+      const required = form.querySelector('#require_payment');
+      if (required && required.checked && v('payment_service_id')) {
+        body.payment_service_id = Number(v('payment_service_id'));
+        body.payment_amount = Math.round(Number(v('payment_amount')) * 100);
+      }
     }
     const wrong = check(body);
     if (wrong) return problem(...wrong);

@@ -12,6 +12,7 @@ import { callSupported, unsupportedPage } from './setup.js';
 import { connectCall } from './callmedia.js';
 import { AttendeesPanel, confirmDialog } from './lobby.js';
 import './portalhomewords.js';
+import { paymentBox } from './paybox.js';
 
 // Call extensions: modules that add to the call page (the in-call chat). Each registers with
 // addCallExtension({ mount(ctx) }) before the page starts; mount gets
@@ -93,7 +94,7 @@ export class SessionPage {
     }
     switch (me.state) {
       case 'waiting': case 'admitted':
-        this.goto('waiting:' + me.state, () => this.waiting());
+        this.goto('waiting:' + me.state + ':' + (me.payment ? me.payment.status : ''), () => this.waiting());
         return this.showLobbyMessage();
       // The key holds can_knock: Join again shows as soon as they may ask again.
       case 'denied': return this.goto('denied:' + me.can_knock, () => this.endPage('denied', ...this.rejoinButton()));
@@ -216,7 +217,7 @@ export class SessionPage {
   // overview: the session's time and the Join button, live from the opening of the window.
   overview() {
     const { me, session } = this.state;
-    const key = `overview:${me.can_knock}:${session.lobby_message}:${session.start}`;
+    const key = `overview:${me.can_knock}:${session.lobby_message}:${session.start}:${me.payment ? me.payment.status : ''}`;
     if (this.view === key) return;
     this.view = key;
     const join = me.can_knock
@@ -227,6 +228,7 @@ export class SessionPage {
       h('p', { id: 'when', class: 'when' }, this.sessionLine()),
       me.can_knock ? null : h('p', { id: 'opens' }, t('opensAt', { time: session.local.opens, zone: session.local.zone })),
       this.lobbyMessage(),
+      this.guest ? paymentBox(me.payment, this.auth) : null,
       h('div', { class: 'actions' }, join),
       this.guest ? h('p', { class: 'links' },
         h('a', { href: location.pathname + '/setup', id: 'test-setup' }, t('testSetup')), ' · ',
@@ -365,6 +367,7 @@ export class SessionPage {
       h('p', { id: 'when', class: 'when' }, this.sessionLine()),
       h('p', { id: 'waiting', class: 'status', role: 'status' }, this.guest ? t('waiting') : t('waitingMatrix')),
       h('div', { id: 'lobby-message-box', 'aria-live': 'polite' }, this.lobbyMessage()),
+      this.guest ? paymentBox(me.payment, this.auth) : null,
       this.guest && me.state === 'waiting' ? h('div', { class: 'actions' },
         h('button', { type: 'button', onclick: () => this.leave() }, t('leaveWaiting'))) : null));
   }
@@ -396,7 +399,12 @@ export class SessionPage {
       onLobby: (msg) => { if (this.panel) this.panel.render(msg.participants || [], msg.lobby_message); },
       // Refusals of the clinician's commands come in English from the SFU; a client never
       // sends one, so anything else they could see here is the generic sentence in their language.
-      onError: (text) => { this.setStatus(this.state.me.host ? text : t('error')); if (this.panel) this.panel.status.textContent = text; },
+      onError: (text, command) => {
+        this.setStatus(this.state.me.host ? text : t('error'));
+        if (this.panel) this.panel.status.textContent = text;
+        // An admission refused for payment from the call: the clinician is asked, as on the panel.
+        if (command === 'admit' && this.panel && text.includes('has not paid') && !text.includes('does not admit')) this.panel.askUnpaid();
+      },
       onClosed: (reason, code, leaving) => this.onCallClosed(call, reason, code, leaving),
     }, resume);
     this.call = call;

@@ -57,6 +57,13 @@ type Database struct {
 	FormAssignment *FormAssignmentQuery
 	FormResponse   *FormResponseQuery
 
+	// Documents shared with clients (an index of their Messages rooms' files), the clinic's
+	// templates, sessions' packages of them and participants' acknowledgements.
+	Document         *DocumentQuery
+	DocumentTemplate *DocumentTemplateQuery
+	SessionDocument  *SessionDocumentQuery
+	DocumentAck      *DocumentAckQuery
+
 	lock *instanceLock
 }
 
@@ -162,6 +169,11 @@ func New(db *dbutil.Database) *Database {
 		Form:           &FormQuery{db: db},
 		FormAssignment: &FormAssignmentQuery{db: db},
 		FormResponse:   &FormResponseQuery{db: db},
+
+		Document:         &DocumentQuery{db: db},
+		DocumentTemplate: &DocumentTemplateQuery{db: db},
+		SessionDocument:  &SessionDocumentQuery{db: db},
+		DocumentAck:      &DocumentAckQuery{db: db},
 	}
 }
 

@@ -88,6 +88,8 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Str, "portal", "message_notice_after")
 	helper.Copy(up.Bool, "portal", "signup")
 
+	helper.Copy(up.Int, "documents", "max_size")
+
 	helper.Copy(up.Bool, "metrics", "enabled")
 	helper.Copy(up.Str, "metrics", "listen")
 

@@ -53,6 +53,9 @@ type ParticipantView struct {
 	// MoveRequested are the times they asked from the portal to move the session to, in the
 	// session's zone, until it is moved or called off (the panel only).
 	MoveRequested []MoveTime `json:"move_requested,omitempty"`
+	// Documents is "acknowledged" or "not_acknowledged" when the session's package has
+	// documents to acknowledge (the panel only).
+	Documents string `json:"documents,omitempty"`
 }
 
 // NoticeProblem is a confirmation or reminder that was not sent.

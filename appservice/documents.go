@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
@@ -19,7 +18,7 @@ import (
 
 // Documents shared in the clients' Messages rooms. A professional's m.file or m.image event
 // there (from Element, or the bot's post of a panel upload under the professional's name) is
-// indexed once per event: where the file is, its name and size, and its type sniffed from its
+// indexed once per event, dated by the bridge's clock as the thread's counts are: where the file is, its name and size, and its type sniffed from its
 // first bytes, never the sender's. The file stays in the homeserver's media repository; the
 // bridge downloads it with the bot's token when the portal or the panel serves it, after the
 // web side has checked who may. Files from the client are not indexed: the portal does not
@@ -75,20 +74,12 @@ func (c *Connector) documentEvent(ctx context.Context, evt *event.Event, cl *bri
 	}
 	ctype, _ := doctype.Sniff(name, head)
 	d := &bridge.Document{EventID: evt.ID.String(), RoomID: evt.RoomID.String(), ClientID: cl.ID, SharedBy: sender, FileName: name,
-		MXC: uri.String(), Size: size, ContentType: ctype, SharedAt: timestampOf(evt)}
+		MXC: uri.String(), Size: size, ContentType: ctype}
 	if _, err = c.svc.IndexDocument(ctx, d); err != nil {
 		log.Err(err).Msg("Failed to index a shared document")
 		return
 	}
 	log.Debug().Int64("document_id", d.ID).Msg("Indexed a shared document")
-}
-
-// timestampOf is when the event was sent (zero: the bridge's clock decides).
-func timestampOf(evt *event.Event) time.Time {
-	if evt.Timestamp > 0 {
-		return time.UnixMilli(evt.Timestamp).UTC()
-	}
-	return time.Time{}
 }
 
 // mediaHead reads a media file's first bytes (to sniff its type) and its length.

@@ -1,0 +1,253 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/bridgetest"
+	"github.com/telehealth-bridge/telehealth-bridge/web"
+)
+
+// A small PDF, and an HTML page with a script that a sender calls a PNG picture.
+var (
+	testPDF  = []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+	fakePNG  = []byte("<!DOCTYPE html><html><body><script>document.title='owned'</script></body></html>")
+	docLimit = 64 << 10
+)
+
+type documentList struct {
+	Documents []web.DocumentView `json:"documents"`
+	Packages  []web.PackageView  `json:"packages"`
+}
+
+// fetched is a file answer as the browser gets it.
+type fetched struct {
+	status      int
+	contentType string
+	disposition string
+	nosniff     string
+	body        []byte
+}
+
+// fetch GETs a file with the client's portal cookie (or the panel's, client ""), or a bearer.
+func (s *site) fetch(path, cookie, bearer string) fetched {
+	s.t.Helper()
+	req, _ := http.NewRequest("GET", s.env.Config.Web.PublicURL+path, nil)
+	if cookie != "" {
+		req.AddCookie(&http.Cookie{Name: "telehealth_portal", Value: cookie})
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	client := s.http
+	if cookie != "" {
+		client = &http.Client{}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return fetched{resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"), resp.Header.Get("X-Content-Type-Options"), body}
+}
+
+// upload POSTs a multipart form with a file, as the panel does.
+func (s *site) upload(path, name string, data []byte, fields map[string]string, out any) int {
+	s.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		_ = mw.WriteField(k, v)
+	}
+	part, _ := mw.CreatePart(map[string][]string{
+		"Content-Disposition": {fmt.Sprintf(`form-data; name="file"; filename=%q`, name)},
+		"Content-Type":        {"image/png"}, // what the browser says is never trusted
+	})
+	_, _ = part.Write(data)
+	_ = mw.Close()
+	req, _ := http.NewRequest("POST", s.env.Config.Web.PublicURL+path, &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("X-Requested-With", "telehealth")
+	resp, err := s.http.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			s.t.Fatalf("upload %s: %d %s", path, resp.StatusCode, raw)
+		}
+	}
+	return resp.StatusCode
+}
+
+// TestDocuments: Dr Martin shares files with Jane by posting them in her Messages room from
+// his Matrix client (one PDF, one HTML page he calls a PNG), and from the panel. The bridge
+// indexes each event once; Jane's portal lists them newest first with his name, and serves her
+// the PDF inline and the fake picture as a plain-text attachment, never as HTML. Another
+// client's cookie, another clinician, nobody: 404 or 401. The panel's reads are audited; an
+// upload too large or of a type not allowed is refused with words and loses nothing.
+func TestDocuments(t *testing.T) {
+	s := newSiteWith(t, func(cfg map[string]any) { cfg["documents.max_size"] = docLimit })
+	ctx := context.Background()
+	s.login(roomWithBot(t, s))
+	martin := s.clinician.UserID.String()
+	drOther := s.as("dr.other")
+	other := drOther.clinician.UserID.String()
+	call, ids := s.signedIn(map[string]bridge.ClientRequest{
+		"jane": {DisplayName: "Jane Doe", Emails: []string{"jane@example.org"}, Professionals: []string{martin}},
+		"bob":  {DisplayName: "Bob Roux", Emails: []string{"bob@example.org"}, Professionals: []string{martin}},
+		"zoe":  {DisplayName: "Zoé Petit", Emails: []string{"zoe@example.org"}, Professionals: []string{other}},
+	})
+	var list documentList
+	if code := call("GET", "/api/portal/documents", "jane", nil, &list); code != 200 || len(list.Documents) != 0 {
+		t.Fatalf("Jane's documents before any: %d %+v", code, list)
+	}
+	// Jane's room (the thread makes it); Dr Martin joins it from his Matrix client.
+	var thread web.ThreadView
+	call("GET", "/api/portal/messages", "jane", nil, &thread)
+	jane, err := s.env.App.DB.Client.Get(ctx, ids["jane"])
+	if err != nil || jane.MessagesRoom == "" {
+		t.Fatalf("Jane's record: %+v %v", jane, err)
+	}
+	room := id.RoomID(jane.MessagesRoom)
+	bridgetest.Eventually(t, wait, "Dr Martin in Jane's room", func() bool {
+		_, err := s.clinician.JoinRoomByID(ctx, room)
+		return err == nil
+	})
+	post := func(name, claimed string, data []byte, msgtype event.MessageType) id.EventID {
+		t.Helper()
+		up, err := s.clinician.UploadBytesWithName(ctx, data, claimed, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := s.clinician.SendMessageEvent(ctx, room, event.EventMessage, &event.MessageEventContent{
+			MsgType: msgtype, Body: name, FileName: name, URL: up.ContentURI.CUString(), Info: &event.FileInfo{MimeType: claimed, Size: len(data)},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.EventID
+	}
+	pdfEvent := post("consent-form.pdf", "application/octet-stream", testPDF, event.MsgFile)
+	post("photo.png", "image/png", fakePNG, event.MsgImage)
+	bridgetest.Eventually(t, wait, "both files in Jane's documents", func() bool {
+		call("GET", "/api/portal/documents", "jane", nil, &list)
+		return len(list.Documents) == 2
+	})
+	if d := list.Documents; d[0].Name != "photo.png" || d[1].Name != "consent-form.pdf" || d[1].SharedBy == "" || strings.Contains(d[1].SharedBy, "@") ||
+		d[1].ContentType != "application/pdf" || !d[1].Inline || d[0].ContentType != "text/plain; charset=utf-8" || d[0].Inline || d[1].Size != int64(len(testPDF)) {
+		t.Errorf("Jane's documents: %+v", d)
+	}
+	var indexed int
+	_ = s.env.App.DB.QueryRow(ctx, "SELECT COUNT(*) FROM telehealth_document WHERE event_id=$1", pdfEvent.String()).Scan(&indexed)
+	if indexed != 1 {
+		t.Errorf("the PDF's event is indexed %d times", indexed)
+	}
+	pdfID, fakeID := list.Documents[1].ID, list.Documents[0].ID
+	pdfPath, fakePath := fmt.Sprintf("/api/portal/documents/%d/file", pdfID), fmt.Sprintf("/api/portal/documents/%d/file", fakeID)
+
+	// Jane opens them: the PDF inline, the "picture" as text to download, both with nosniff.
+	janeCookie := "portal-token-jane"
+	if f := s.fetch(pdfPath, janeCookie, ""); f.status != 200 || f.contentType != "application/pdf" || !strings.HasPrefix(f.disposition, "inline") ||
+		f.nosniff != "nosniff" || !bytes.Equal(f.body, testPDF) {
+		t.Errorf("Jane's PDF: %d %q %q %q %d bytes", f.status, f.contentType, f.disposition, f.nosniff, len(f.body))
+	}
+	if f := s.fetch(fakePath, janeCookie, ""); f.status != 200 || f.contentType != "text/plain; charset=utf-8" || !strings.HasPrefix(f.disposition, "attachment") ||
+		f.nosniff != "nosniff" {
+		t.Errorf("the HTML called a PNG: %d %q %q %q", f.status, f.contentType, f.disposition, f.nosniff)
+	}
+
+	// Bob's cookie: his own list is empty, Jane's document is none. Nobody and a forged cookie
+	// are signed out.
+	if code := call("GET", fmt.Sprintf("/api/portal/documents?client=%d", ids["jane"]), "bob", nil, &list); code != 200 || len(list.Documents) != 0 {
+		t.Errorf("Bob's documents: %d %+v", code, list)
+	}
+	for who, want := range map[string]int{"portal-token-bob": 404, "": 401, "forged": 401} {
+		if f := s.fetch(pdfPath, who, ""); f.status != want || bytes.Contains(f.body, []byte("PDF")) {
+			t.Errorf("%q opening Jane's PDF: %d %s", who, f.status, f.body)
+		}
+	}
+	if f := s.fetch(fmt.Sprintf("/api/portal/documents/%d/file", pdfID+1000), janeCookie, ""); f.status != 404 {
+		t.Errorf("an unknown document: %d", f.status)
+	}
+
+	// The panel: Dr Martin lists Jane's documents and opens one, both audited.
+	panelList := fmt.Sprintf("/api/panel/clients/%d/documents", ids["jane"])
+	if code := s.call("GET", panelList, "", nil, &list); code != 200 || len(list.Documents) != 2 {
+		t.Fatalf("the panel's list: %d %+v", code, list)
+	}
+	if !s.env.Audited(t, martin, bridge.AuditParticipantDataViewed, "", map[string]string{"view": "documents", "via": "panel"}) {
+		t.Error("listing a record's documents is not audited")
+	}
+	panelFile := fmt.Sprintf("/api/panel/clients/%d/documents/%d/file", ids["jane"], pdfID)
+	if f := s.fetch(panelFile, "", ""); f.status != 200 || !bytes.Equal(f.body, testPDF) {
+		t.Errorf("the panel's file: %d", f.status)
+	}
+	if !s.env.Audited(t, martin, bridge.AuditDocumentViewed, "", map[string]string{"document": fmt.Sprint(pdfID), "via": "panel"}) {
+		t.Error("opening a document on the panel is not audited")
+	}
+	// Jane's document under Bob's record (whom Dr Martin also sees) is none.
+	if f := s.fetch(fmt.Sprintf("/api/panel/clients/%d/documents/%d/file", ids["bob"], pdfID), "", ""); f.status != 404 {
+		t.Errorf("Jane's document under Bob's record: %d", f.status)
+	}
+	// Another clinician, and nobody.
+	for who, c := range map[string]*site{"another clinician": drOther, "nobody": s.anonymous()} {
+		want := 404
+		if who == "nobody" {
+			want = 401
+		}
+		if code, body := c.raw("GET", panelList, nil); code != want || strings.Contains(body, "consent") {
+			t.Errorf("%s listing Jane's documents: %d %s", who, code, body)
+		}
+		if f := c.fetch(panelFile, "", ""); f.status != want {
+			t.Errorf("%s opening Jane's PDF: %d", who, f.status)
+		}
+		if code := c.upload(panelList, "x.pdf", testPDF, nil, nil); code != want {
+			t.Errorf("%s sharing with Jane: %d", who, code)
+		}
+	}
+
+	// Sharing from the panel: posted in Jane's room by the bot, listed at once under his name.
+	var shared web.DocumentView
+	if code := s.upload(panelList, "letter.pdf", testPDF, nil, &shared); code != 200 || shared.Name != "letter.pdf" || shared.ContentType != "application/pdf" {
+		t.Fatalf("sharing from the panel: %d %+v", code, shared)
+	}
+	call("GET", "/api/portal/documents", "jane", nil, &list)
+	if len(list.Documents) != 3 || list.Documents[0].ID != shared.ID || list.Documents[0].SharedBy != list.Documents[1].SharedBy {
+		t.Errorf("after the panel's share: %+v", list.Documents)
+	}
+	if f := s.fetch(fmt.Sprintf("/api/portal/documents/%d/file", shared.ID), janeCookie, ""); f.status != 200 || !bytes.Equal(f.body, testPDF) {
+		t.Errorf("the panel's share in Jane's portal: %d", f.status)
+	}
+	// Too large, or HTML called a picture: refused with words, nothing shared, nothing lost.
+	var refusal apiErr
+	if code := s.upload(panelList, "scan.pdf", append(bytes.Clone(testPDF), make([]byte, docLimit)...), nil, &refusal); code != http.StatusRequestEntityTooLarge ||
+		refusal.Code != "too_large" || !strings.Contains(refusal.Error, "64 KB") {
+		t.Errorf("an upload too large: %d %+v", code, refusal)
+	}
+	if code := s.upload(panelList, "photo.png", fakePNG, nil, &refusal); code != http.StatusUnsupportedMediaType || refusal.Code != "unsupported_type" {
+		t.Errorf("HTML called a picture: %d %+v", code, refusal)
+	}
+	call("GET", "/api/portal/documents", "jane", nil, &list)
+	if len(list.Documents) != 3 {
+		t.Errorf("after the refused uploads Jane has %d documents", len(list.Documents))
+	}
+	// Zoé's record is Dr Other's: Dr Martin shares nothing with her.
+	if code := s.upload(fmt.Sprintf("/api/panel/clients/%d/documents", ids["zoe"]), "x.pdf", testPDF, nil, nil); code != 404 {
+		t.Errorf("sharing with another clinician's client: %d", code)
+	}
+}

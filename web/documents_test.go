@@ -251,3 +251,116 @@ func TestDocuments(t *testing.T) {
 		t.Errorf("sharing with another clinician's client: %d", code)
 	}
 }
+
+// TestSessionDocuments: Dr Martin adds a consent template that needs acknowledgement and books
+// Jane with it. Jane's session page lists it and opens the file; her acknowledgement without
+// the tick or her name is refused with words; with them it is recorded with the file's
+// SHA-256, her record and the time, and the panel's lobby shows her "acknowledged". Another
+// session's link reads nothing of it; nobody is signed out; the file of a template not in the
+// package is none.
+func TestSessionDocuments(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	s.signInDirect()
+	var consent web.TemplateView
+	if code := s.upload("/api/panel/templates", "consent.pdf", testPDF, map[string]string{"title_en": "Consent", "title_fr": "Consentement", "needs_ack": "true"}, &consent); code != 200 ||
+		!consent.NeedsAck || consent.Title["fr"] != "Consentement" || len(consent.SHA256) != 64 {
+		t.Fatalf("the consent template: %d %+v", code, consent)
+	}
+	var notInPackage web.TemplateView
+	s.upload("/api/panel/templates", "other.pdf", testPDF, map[string]string{"title_en": "Other"}, &notInPackage)
+	var e apiErr
+	if code := s.upload("/api/panel/templates", "x.pdf", testPDF, map[string]string{"title_fr": "Sans titre anglais"}, &e); code != 400 || e.Code != "field:title_en" {
+		t.Errorf("a template without an English title: %d %+v", code, e)
+	}
+	book := func(name string, docs []int64) (web.PanelSession, string) {
+		t.Helper()
+		form := web.ScheduleForm{Date: "2026-11-25", Time: "10:00", TimeZone: "Europe/Paris", Name: name, Invite: "none", Locale: "en",
+			ParticipantZone: "Europe/Paris", Documents: docs}
+		var booked web.PanelSession
+		if code := s.call("POST", "/api/panel/sessions", "", form, &booked); code != 200 {
+			t.Fatalf("booking %s: %d", name, code)
+		}
+		sess, err := s.env.App.Sessions.Session(ctx, booked.Session.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ps, _ := s.env.App.Sessions.Lobby(ctx, "", sess.ID)
+		link, err := s.env.App.Web.ParticipantLink(ctx, sess, ps[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return booked, link[strings.LastIndex(link, "/")+1:]
+	}
+	if code := s.call("POST", "/api/panel/sessions", "", web.ScheduleForm{Date: "2026-11-25", Time: "10:00", TimeZone: "Europe/Paris", Name: "Nobody Here",
+		Invite: "none", Locale: "en", ParticipantZone: "Europe/Paris", Documents: []int64{99999}}, &e); code != 400 || e.Code != "field:documents" {
+		t.Errorf("booking with a template that does not exist: %d %+v", code, e)
+	}
+	booked, jane := book("Jane Doe", []int64{consent.ID})
+	if len(booked.Documents) != 1 || booked.Participants[0].Documents != "not_acknowledged" {
+		t.Errorf("the panel before Jane acknowledged: %+v %+v", booked.Documents, booked.Participants)
+	}
+	_, other := book("Paul Autre", nil)
+
+	var docs struct {
+		Documents []web.TemplateView `json:"documents"`
+	}
+	if code := s.call("GET", "/api/call/documents", jane, nil, &docs); code != 200 || len(docs.Documents) != 1 || docs.Documents[0].ID != consent.ID || docs.Documents[0].AckedAt != 0 {
+		t.Fatalf("Jane's session documents: %d %+v", code, docs)
+	}
+	if f := s.anonymous().fetch(fmt.Sprintf("/api/call/documents/%d/file", consent.ID), "", jane); f.status != 200 || !bytes.Equal(f.body, testPDF) || f.contentType != "application/pdf" {
+		t.Errorf("Jane opening the consent: %d %q", f.status, f.contentType)
+	}
+	// Paul's link, nobody, and a template outside Jane's package.
+	if code := s.call("GET", "/api/call/documents", other, nil, &docs); code != 200 || len(docs.Documents) != 0 {
+		t.Errorf("Paul's session documents: %d %+v", code, docs)
+	}
+	for who, c := range map[string]struct {
+		path, bearer string
+		want         int
+	}{
+		"Paul, Jane's consent":      {fmt.Sprintf("/api/call/documents/%d/file", consent.ID), other, 404},
+		"nobody":                    {fmt.Sprintf("/api/call/documents/%d/file", consent.ID), "", 401},
+		"Jane, a template not hers": {fmt.Sprintf("/api/call/documents/%d/file", notInPackage.ID), jane, 404},
+		"a forged link":             {fmt.Sprintf("/api/call/documents/%d/file", consent.ID), "a.b.c", 401},
+	} {
+		if f := s.anonymous().fetch(c.path, "", c.bearer); f.status != c.want || bytes.Equal(f.body, testPDF) {
+			t.Errorf("%s: %d, want %d", who, f.status, c.want)
+		}
+	}
+	ack := func(bearer string, id int64, body map[string]any, out any) int {
+		t.Helper()
+		return s.anonymous().call("POST", fmt.Sprintf("/api/call/documents/%d/ack", id), bearer, body, out)
+	}
+	if code := ack(other, consent.ID, map[string]any{"name": "Paul Autre", "ticked": true}, &e); code != 404 {
+		t.Errorf("Paul acknowledging Jane's consent: %d %+v", code, e)
+	}
+	if code := ack(jane, consent.ID, map[string]any{"name": "Jane Doe", "ticked": false}, &e); code != 400 || e.Code != "bad_acknowledgement" || !strings.Contains(e.Error, "tick") {
+		t.Errorf("without the tick: %d %+v", code, e)
+	}
+	if code := ack(jane, consent.ID, map[string]any{"name": " ", "ticked": true}, &e); code != 400 || e.Code != "bad_acknowledgement" {
+		t.Errorf("without a name: %d %+v", code, e)
+	}
+	var acked struct {
+		AckedAt int64 `json:"acked_at"`
+	}
+	if code := ack(jane, consent.ID, map[string]any{"name": "Jane  Doe", "ticked": true}, &acked); code != 200 || acked.AckedAt != s.clock.Now().UnixMilli() {
+		t.Fatalf("Jane's acknowledgement: %d %+v", code, acked)
+	}
+	rows, err := s.env.App.DB.DocumentAck.ForSession(ctx, booked.Session.ID)
+	if err != nil || len(rows) != 1 || rows[0].TypedName != "Jane Doe" || rows[0].SHA256 != consent.SHA256 || rows[0].TemplateID != consent.ID {
+		t.Errorf("the stored acknowledgement: %v %+v", err, rows)
+	}
+	var lobby web.PanelSession
+	if code := s.call("GET", "/api/panel/sessions/"+booked.Session.ID, "", nil, &lobby); code != 200 || lobby.Participants[0].Documents != "acknowledged" {
+		t.Errorf("the panel after Jane acknowledged: %d %+v", code, lobby.Participants)
+	}
+	if code := s.call("GET", "/api/call/documents", jane, nil, &docs); code != 200 || docs.Documents[0].AckedAt == 0 {
+		t.Errorf("Jane's page after acknowledging: %+v", docs)
+	}
+	// Another clinician's panel cannot set or read this session's package.
+	drOther := s.as("dr.other")
+	if code, body := drOther.raw("GET", "/api/panel/sessions/"+booked.Session.ID, nil); code == 200 || strings.Contains(body, "Consent") {
+		t.Errorf("another clinician reading the lobby: %d %s", code, body)
+	}
+}

@@ -12,6 +12,7 @@ import { settingsPage } from './portalsettings.js';
 import './portalmessages.js';
 import { signUpPage, signUpLink, prospectPage } from './portalsignup.js';
 import './portaltodo.js';
+import './portaldocuments.js';
 
 const params = new URLSearchParams(location.search);
 setLocale(params.get('lang') || '');

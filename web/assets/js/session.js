@@ -12,6 +12,7 @@ import { callSupported, unsupportedPage } from './setup.js';
 import { connectCall } from './callmedia.js';
 import { AttendeesPanel, confirmDialog } from './lobby.js';
 import './portalhomewords.js';
+import { sessionDocuments } from './sessiondocuments.js';
 
 // Call extensions: modules that add to the call page (the in-call chat). Each registers with
 // addCallExtension({ mount(ctx) }) before the page starts; mount gets
@@ -227,6 +228,7 @@ export class SessionPage {
       h('p', { id: 'when', class: 'when' }, this.sessionLine()),
       me.can_knock ? null : h('p', { id: 'opens' }, t('opensAt', { time: session.local.opens, zone: session.local.zone })),
       this.lobbyMessage(),
+      this.guest ? sessionDocuments(this.auth) : null,
       h('div', { class: 'actions' }, join),
       this.guest ? h('p', { class: 'links' },
         h('a', { href: location.pathname + '/setup', id: 'test-setup' }, t('testSetup')), ' · ',

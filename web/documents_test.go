@@ -322,7 +322,7 @@ func TestSessionDocuments(t *testing.T) {
 		"Paul, Jane's consent":      {fmt.Sprintf("/api/call/documents/%d/file", consent.ID), other, 404},
 		"nobody":                    {fmt.Sprintf("/api/call/documents/%d/file", consent.ID), "", 401},
 		"Jane, a template not hers": {fmt.Sprintf("/api/call/documents/%d/file", notInPackage.ID), jane, 404},
-		"a forged link":             {fmt.Sprintf("/api/call/documents/%d/file", consent.ID), "a.b.c", 401},
+		"a forged link":             {fmt.Sprintf("/api/call/documents/%d/file", consent.ID), "a.b.c", 403}, // as at every guest door
 	} {
 		if f := s.anonymous().fetch(c.path, "", c.bearer); f.status != c.want || bytes.Equal(f.body, testPDF) {
 			t.Errorf("%s: %d, want %d", who, f.status, c.want)

@@ -500,8 +500,10 @@ func (srv *Server) callAcknowledge(_ http.ResponseWriter, r *http.Request) (any,
 
 // PackageView is an upcoming session's package in the portal: the session's link opens it.
 type PackageView struct {
-	SessionID string         `json:"session_id"`
-	Start     int64          `json:"start"`
+	SessionID string `json:"session_id"`
+	Start     int64  `json:"start"`
+	// TimeZone is the participant's, in which the portal writes the start.
+	TimeZone  string         `json:"time_zone"`
 	Documents []TemplateView `json:"documents"`
 	// Link is the session page, where the client reads and acknowledges them.
 	Link string `json:"link"`
@@ -541,7 +543,11 @@ func (srv *Server) portalPackages(ctx context.Context, clientID int64) ([]Packag
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, PackageView{SessionID: s.ID, Start: s.Start.UnixMilli(), Documents: views, Link: link})
+		zone := p.TimeZone
+		if zone == "" {
+			zone = s.TimeZone
+		}
+		out = append(out, PackageView{SessionID: s.ID, Start: s.Start.UnixMilli(), TimeZone: zone, Documents: views, Link: link})
 	}
 	return out, nil
 }

@@ -45,8 +45,14 @@ function day(ms) {
   return new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'long', year: 'numeric' }).format(new Date(ms));
 }
 
-function when(ms) {
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'full', timeStyle: 'short' }).format(new Date(ms));
+// when is a session's start in the participant's zone (the session page's), said with it.
+function when(ms, timeZone) {
+  const opts = { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' };
+  try {
+    return new Intl.DateTimeFormat(locale(), { ...opts, timeZone }).format(new Date(ms));
+  } catch (e) {
+    return new Intl.DateTimeFormat(locale(), opts).format(new Date(ms)); // a zone the browser does not know
+  }
 }
 
 // size is a file's size, short.
@@ -70,7 +76,7 @@ async function documentsTab() {
     return box;
   }
   const packages = (data.packages || []).map((p) => h('section', { class: 'doc-package', 'data-session': p.session_id },
-    h('h3', {}, t('docsBefore', { date: when(p.start) })),
+    h('h3', {}, t('docsBefore', { date: when(p.start, p.time_zone || undefined) })),
     h('ul', { class: 'sessions' }, p.documents.map((d) => h('li', { class: 'session-item doc-item', 'data-template': d.id },
       h('span', { class: 'when' }, title(d.title)),
       h('p', { class: 'meta doc-ack', 'data-acked': d.acked_at ? 'true' : 'false' },

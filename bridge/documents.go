@@ -296,7 +296,24 @@ func (svc *Service) SetSessionPackage(ctx context.Context, actor, sessionID stri
 	if err = store.SetSessionPackage(ctx, sessionID, ids); err != nil {
 		return fmt.Errorf("storing session %s's documents: %w", sessionID, err)
 	}
+	// The pages that drew the session from its booking draw it again with its documents.
+	svc.documentsChanged(ctx, s)
 	return nil
+}
+
+// documentsChanged tells the watchers (the lobby's pages) that a session's documents or
+// acknowledgements changed.
+func (svc *Service) documentsChanged(ctx context.Context, s *Session) {
+	if len(svc.watchers) == 0 {
+		return
+	}
+	ps, err := svc.store.Participants(ctx, s.ID)
+	if err != nil {
+		return
+	}
+	for _, w := range svc.watchers {
+		w.LobbyChanged(s, ps)
+	}
 }
 
 // PackageItem is a template of a session's package as one participant sees it.
@@ -384,14 +401,7 @@ func (svc *Service) Acknowledge(ctx context.Context, s *Session, p *Participant,
 	}
 	_ = svc.Audit(ctx, AuditEntry{Actor: p.MatrixID, Action: AuditDocumentAcknowledged, SessionID: s.ID, Subject: ParticipantSubject(p),
 		Detail: map[string]string{"template": strconv.FormatInt(t.ID, 10), "sha256": t.SHA256}})
-	// The lobby's pages show who has acknowledged.
-	if len(svc.watchers) > 0 {
-		if ps, err := svc.store.Participants(ctx, s.ID); err == nil {
-			for _, w := range svc.watchers {
-				w.LobbyChanged(s, ps)
-			}
-		}
-	}
+	svc.documentsChanged(ctx, s) // the lobby's pages show who has acknowledged
 	return a, nil
 }
 

@@ -134,9 +134,11 @@ func (c *Connector) DownloadDocument(ctx context.Context, mxc string, limit int6
 }
 
 // UploadDocument puts a file in the homeserver's media repository, as the bot, and returns
-// its mxc:// URI. The name is the file's for those who download it; contentType the sniffed.
-func (c *Connector) UploadDocument(ctx context.Context, name, contentType string, data []byte) (string, error) {
-	resp, err := c.bot.UploadMedia(ctx, mautrix.ReqUploadMedia{ContentBytes: data, ContentType: contentType, FileName: name})
+// its mxc:// URI; contentType is the sniffed one. The name is not sent with the upload: it
+// would be in the request's URL, which the client library logs; the event and the bridge's
+// own answers carry it.
+func (c *Connector) UploadDocument(ctx context.Context, _, contentType string, data []byte) (string, error) {
+	resp, err := c.bot.UploadMedia(ctx, mautrix.ReqUploadMedia{ContentBytes: data, ContentType: contentType})
 	if err != nil {
 		return "", fmt.Errorf("uploading a document to the homeserver: %w", err)
 	}

@@ -105,9 +105,14 @@ func (f fileResponse) write(w http.ResponseWriter) {
 }
 
 // serveDocument downloads a file the caller may see and serves it under its sniffed type.
-func (srv *Server) serveDocument(ctx context.Context, mxc, name string) (any, error) {
+// size is what the index says of it (0: unknown): a file over documents.max_size is not
+// fetched.
+func (srv *Server) serveDocument(ctx context.Context, mxc, name string, size int64) (any, error) {
 	if err := srv.documentsReady(); err != nil {
 		return nil, err
+	}
+	if size > srv.maxDocument() {
+		return nil, errorf(http.StatusRequestEntityTooLarge, "too_large", "This file is larger than %s, the clinic's limit: ask your professional for it.", humanSize(srv.maxDocument()))
 	}
 	data, err := srv.documents.DownloadDocument(ctx, mxc, srv.maxDocument())
 	if err != nil {
@@ -187,7 +192,7 @@ func (srv *Server) portalDocumentFile(_ http.ResponseWriter, r *http.Request, in
 	if err != nil {
 		return nil, documentError(err)
 	}
-	return srv.serveDocument(r.Context(), d.MXC, d.FileName)
+	return srv.serveDocument(r.Context(), d.MXC, d.FileName, d.Size)
 }
 
 // panelDocuments answers GET /api/panel/clients/{id}/documents (audited).
@@ -217,7 +222,7 @@ func (srv *Server) panelDocumentFile(r *http.Request, clinician string) (any, er
 	if err != nil {
 		return nil, documentError(err)
 	}
-	return srv.serveDocument(r.Context(), d.MXC, d.FileName)
+	return srv.serveDocument(r.Context(), d.MXC, d.FileName, d.Size)
 }
 
 // upload is a file sent by the panel (multipart/form-data, field "file"), checked: within
@@ -404,7 +409,7 @@ func (srv *Server) panelTemplateFile(r *http.Request, clinician string) (any, er
 	if err != nil {
 		return nil, documentError(err)
 	}
-	return srv.serveDocument(r.Context(), t.MXC, t.FileName)
+	return srv.serveDocument(r.Context(), t.MXC, t.FileName, t.Size)
 }
 
 // packageViews is a session's package as one participant sees it.
@@ -468,7 +473,7 @@ func (srv *Server) callDocumentFile(_ http.ResponseWriter, r *http.Request) (any
 	if err != nil {
 		return nil, documentError(err)
 	}
-	return srv.serveDocument(r.Context(), t.MXC, t.FileName)
+	return srv.serveDocument(r.Context(), t.MXC, t.FileName, t.Size)
 }
 
 type ackRequest struct {

@@ -246,6 +246,16 @@ func TestDocuments(t *testing.T) {
 	if len(list.Documents) != 3 {
 		t.Errorf("after the refused uploads Jane has %d documents", len(list.Documents))
 	}
+	// A file over the limit shared from Element is listed, and refused with words when opened.
+	post("scan.pdf", "application/pdf", append(bytes.Clone(testPDF), make([]byte, docLimit)...), event.MsgFile)
+	bridgetest.Eventually(t, wait, "the large scan listed", func() bool {
+		call("GET", "/api/portal/documents", "jane", nil, &list)
+		return len(list.Documents) == 4
+	})
+	if f := s.fetch(fmt.Sprintf("/api/portal/documents/%d/file", list.Documents[0].ID), janeCookie, ""); f.status != http.StatusRequestEntityTooLarge ||
+		!strings.Contains(string(f.body), "64 KB") {
+		t.Errorf("opening a file over the limit: %d %s", f.status, f.body)
+	}
 	// Zoé's record is Dr Other's: Dr Martin shares nothing with her.
 	if code := s.upload(fmt.Sprintf("/api/panel/clients/%d/documents", ids["zoe"]), "x.pdf", testPDF, nil, nil); code != 404 {
 		t.Errorf("sharing with another clinician's client: %d", code)

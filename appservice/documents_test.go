@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
@@ -79,5 +80,35 @@ func TestDocumentIndex(t *testing.T) {
 	}
 	if _, err = l.env.App.Matrix.DownloadDocument(ctx, d.MXC, 10); err == nil {
 		t.Error("a file over the limit was downloaded")
+	}
+}
+
+// TestLobbyAcknowledgements: !lobby says, for a session whose package asks for it, who has and
+// has not acknowledged the documents, with no document's title.
+func TestLobbyAcknowledgements(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	ctx := context.Background()
+	dr := l.clinician.UserID.String()
+	s := l.schedule(`2026-11-24 15:00 Europe/Paris "Jane Doe" sms +33612345678`)
+	consent := &bridge.DocumentTemplate{Title: bridge.Text{"en": "Secret consent title"}, FileName: "c.pdf", MXC: "mxc://localhost/c", SHA256: "c0ffee", NeedsAck: true}
+	if err := l.env.App.Sessions.CreateTemplate(ctx, dr, consent); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.env.App.Sessions.SetSessionPackage(ctx, dr, s.ID, []int64{consent.ID}); err != nil {
+		t.Fatal(err)
+	}
+	l.command("!lobby "+s.ID, "documents not acknowledged (0 of 1)")
+	if _, err := l.env.App.Sessions.Acknowledge(ctx, s, l.participant(s, 1), consent.ID, "Jane Doe", true); err != nil {
+		t.Fatal(err)
+	}
+	l.command("!lobby "+s.ID, "booked · documents acknowledged")
+	resp, err := l.clinician.Messages(ctx, l.control, "", "", mautrix.DirectionBackward, nil, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, evt := range resp.Chunk {
+		if strings.Contains(string(evt.Content.VeryRaw), "Secret consent") {
+			t.Errorf("a document's title in the control room: %s", evt.Content.VeryRaw)
+		}
 	}
 }

@@ -76,6 +76,7 @@ await panel.locator('#share-send').click();
 await until('shared', async () => (await panel.locator('#record-documents [data-document]').count()) === 1, 30000,
   async () => console.error(await text(panel, '#client-documents')));
 check((await text(panel, '#share-status')).includes('portal'), 'the share is not confirmed');
+await shots(panel, 'panel-record-documents-en');
 
 // Jane's portal: the Documents tab lists it, by Dr Martin, and opens it.
 await client.addCookies([{ name: 'telehealth_portal', value: process.env.PORTAL_TOKEN_JANE, url: BRIDGE, httpOnly: true, sameSite: 'Strict' }]);

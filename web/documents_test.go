@@ -37,6 +37,7 @@ type fetched struct {
 	contentType string
 	disposition string
 	nosniff     string
+	csp         string
 	body        []byte
 }
 
@@ -60,7 +61,8 @@ func (s *site) fetch(path, cookie, bearer string) fetched {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	return fetched{resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"), resp.Header.Get("X-Content-Type-Options"), body}
+	return fetched{resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"), resp.Header.Get("X-Content-Type-Options"),
+		resp.Header.Get("Content-Security-Policy"), body}
 }
 
 // upload POSTs a multipart form with a file, as the panel does.
@@ -163,8 +165,8 @@ func TestDocuments(t *testing.T) {
 	// Jane opens them: the PDF inline, the "picture" as text to download, both with nosniff.
 	janeCookie := "portal-token-jane"
 	if f := s.fetch(pdfPath, janeCookie, ""); f.status != 200 || f.contentType != "application/pdf" || !strings.HasPrefix(f.disposition, "inline") ||
-		f.nosniff != "nosniff" || !bytes.Equal(f.body, testPDF) {
-		t.Errorf("Jane's PDF: %d %q %q %q %d bytes", f.status, f.contentType, f.disposition, f.nosniff, len(f.body))
+		f.nosniff != "nosniff" || !strings.Contains(f.csp, "script-src 'self'") || !bytes.Equal(f.body, testPDF) {
+		t.Errorf("Jane's PDF: %d %q %q %q %q %d bytes", f.status, f.contentType, f.disposition, f.nosniff, f.csp, len(f.body))
 	}
 	if f := s.fetch(fakePath, janeCookie, ""); f.status != 200 || f.contentType != "text/plain; charset=utf-8" || !strings.HasPrefix(f.disposition, "attachment") ||
 		f.nosniff != "nosniff" {

@@ -258,6 +258,10 @@ func TestDocuments(t *testing.T) {
 		!strings.Contains(string(f.body), "64 KB") {
 		t.Errorf("opening a file over the limit: %d %s", f.status, f.body)
 	}
+	// A file name with a path and quotes keeps its last part only, without the quotes.
+	if code := s.upload(panelList, `..\..\etc/"notes".txt`, []byte("plain notes"), nil, &shared); code != 200 || shared.Name != "notes.txt" {
+		t.Errorf("a file name with a path: %d %+v", code, shared)
+	}
 	// Zoé's record is Dr Other's: Dr Martin shares nothing with her.
 	if code := s.upload(fmt.Sprintf("/api/panel/clients/%d/documents", ids["zoe"]), "x.pdf", testPDF, nil, nil); code != 404 {
 		t.Errorf("sharing with another clinician's client: %d", code)

@@ -1,6 +1,9 @@
 package doctype
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestSniff(t *testing.T) {
 	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
@@ -29,4 +32,23 @@ func TestSniff(t *testing.T) {
 			t.Errorf("%s %q: %s %v inline %v, want %s %v inline %v", c.name, c.head[:8], got, ok, Inline(got), c.want, c.ok, c.inline)
 		}
 	}
+}
+
+// FuzzSniff: any name and bytes give a served type: one of the allowed ones only with bytes
+// that match, else plain text or binary; never HTML, never a panic.
+func FuzzSniff(f *testing.F) {
+	f.Add("a.pdf", []byte("%PDF-1.4"))
+	f.Add("a.png", []byte("<html><script>x</script>"))
+	f.Add("", []byte{})
+	f.Fuzz(func(t *testing.T, name string, head []byte) {
+		got, ok := Sniff(name, head)
+		if got == "" || (!ok && got != Plain && got != Binary) {
+			t.Fatalf("%q %q: %q %v", name, head, got, ok)
+		}
+		for _, bad := range []string{"text/html", "xml", "javascript", "svg"} {
+			if strings.Contains(got, bad) {
+				t.Fatalf("%q %q served as %q", name, head, got)
+			}
+		}
+	})
 }

@@ -198,8 +198,6 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		_, settings, _ := aliceB.do("GET", "/api/portal/settings", nil, nil)
 		_, home, _ := aliceB.do("GET", "/api/portal/home", nil, nil)
 		_, me, _ := aliceB.do("GET", "/api/portal/auth/me", nil, nil)
-		_, forms, _ := aliceB.do("GET", "/api/portal/forms", nil, nil)
-		_, docs, _ := aliceB.do("GET", "/api/portal/documents", nil, nil)
 		pw, _ := s.db.PortalPassword.Get(ctx, alice.ID)
 		keys, _ := s.db.PortalCredential.ByClient(ctx, alice.ID)
 		var ids []string
@@ -208,7 +206,7 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		}
 		var sessions int
 		_ = s.db.QueryRow(ctx, "SELECT COUNT(*) FROM telehealth_session").Scan(&sessions)
-		return fmt.Sprintf("record %s\nsettings %s\nhome %s\nme %s\nforms %s\ndocuments %s\npassword %s\npasskeys %q\nsessions %d", rec, settings, home, me, forms, docs, pw, ids, sessions)
+		return fmt.Sprintf("record %s\nsettings %s\nhome %s\nme %s\npassword %s\npasskeys %q\nsessions %d", rec, settings, home, me, pw, ids, sessions)
 	}
 
 	// A document shared with Alice: its name is hers, and its ID opens nothing for Bob.
@@ -217,17 +215,6 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 	if _, err := s.db.Store().InsertDocument(ctx, aliceDoc); err != nil {
 		t.Fatal(err)
 	}
-
-	// A form assigned to Alice: its assignment ID opens nothing for Bob.
-	phq, err := s.svc.FindForm(ctx, "@dr:hs", "phq9")
-	if err != nil {
-		t.Fatal(err)
-	}
-	aliceForm, _, err := s.svc.AssignForm(ctx, "@dr:hs", alice.ID, phq.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	aliceFormPath := fmt.Sprintf("/api/portal/forms/%d", aliceForm.ID)
 
 	named := fmt.Sprintf("client_id=%d&client=%d&session=ali234&id=%s", alice.ID, alice.ID, aliceKey)
 	const refusedOrLimited = 429
@@ -294,11 +281,6 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		// table against Dendrite.
 		{route: "GET /api/portal/messages", query: named, bob: []int{503}},
 		{route: "POST /api/portal/messages", query: named, body: func() any { return map[string]any{"text": "hello"} }, bob: []int{503}},
-		// Forms: Bob lists his own (none); Alice's assignment is as if it did not exist.
-		{route: "GET /api/portal/forms", query: named, bob: []int{200}},
-		{route: "GET /api/portal/forms/{id}", path: aliceFormPath, query: named, bob: []int{404}},
-		{route: "PUT /api/portal/forms/{id}", path: aliceFormPath, query: named, body: func() any { return map[string]any{"answers": map[string]any{}} }, bob: []int{404}},
-		{route: "POST /api/portal/forms/{id}/submit", path: aliceFormPath + "/submit", query: named, body: func() any { return map[string]any{"answers": map[string]any{}} }, bob: []int{404}},
 		// Documents: Bob lists his own (none); Alice's document by its ID is as if it did not
 		// exist. TestDocumentsSecurity downloads real files from Dendrite.
 		{route: "GET /api/portal/documents", query: named, bob: []int{200}, private: []string{"alice-diagnosis", "mxc://"}},

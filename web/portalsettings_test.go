@@ -59,7 +59,7 @@ func newSettingsSite(t *testing.T, kind string) *settingsSite {
 	db := dbtest.Open(t, kind)
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))
 	store := db.Store()
-	svc := bridge.New(bridge.Options{Store: store, Clock: clock, Audit: db.Audit, Bot: "@bot:hs", Clients: store, Documents: store, Forms: store})
+	svc := bridge.New(bridge.Options{Store: store, Clock: clock, Audit: db.Audit, Bot: "@bot:hs", Clients: store, Documents: store})
 	planned := &plannedSessions{}
 	svc.Use(nil, nil, planned, nil)
 	now := clock.Now()
@@ -106,7 +106,7 @@ func newSettingsSite(t *testing.T, kind string) *settingsSite {
 	hs := &httptest.Server{Listener: l, Config: &http.Server{Handler: srv.Handler()}}
 	hs.Start()
 	t.Cleanup(hs.Close)
-	return &settingsSite{portalSite: &portalSite{t: t, url: url, clock: clock, db: db, web: srv, svc: svc, codes: codes}, alice: alice, bob: bob, planned: planned, confirm: confirm}
+	return &settingsSite{portalSite: &portalSite{t: t, url: url, clock: clock, db: db, web: srv, codes: codes}, alice: alice, bob: bob, planned: planned, confirm: confirm}
 }
 
 // confirmingCodes sends Settings codes with their own words, counted apart.

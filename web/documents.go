@@ -557,7 +557,7 @@ func (srv *Server) portalPackages(ctx context.Context, clientID int64) ([]Packag
 	return out, nil
 }
 
-// ackWords is the lobby's word for a participant's acknowledgements.
+// ackWord is the lobby's word for a participant's acknowledgements.
 func ackWord(st bridge.AckStatus) string {
 	if len(st.Missing) == 0 {
 		return "acknowledged"

@@ -59,7 +59,8 @@ func newSettingsSite(t *testing.T, kind string) *settingsSite {
 	db := dbtest.Open(t, kind)
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))
 	store := db.Store()
-	svc := bridge.New(bridge.Options{Store: store, Clock: clock, Audit: db.Audit, Bot: "@bot:hs", Clients: store, Documents: store})
+	svc := bridge.New(bridge.Options{Store: store, Clock: clock, Audit: db.Audit, Bot: "@bot:hs", Clients: store, Forms: store})
+	svc.UseDocuments(store)
 	planned := &plannedSessions{}
 	svc.Use(nil, nil, planned, nil)
 	now := clock.Now()

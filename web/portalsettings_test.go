@@ -60,9 +60,9 @@ func newSettingsSite(t *testing.T, kind string) *settingsSite {
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))
 	store := db.Store()
 	svc := bridge.New(bridge.Options{Store: store, Clock: clock, Audit: db.Audit, Bot: "@bot:hs", Clients: store, Forms: store})
-	svc.UseDocuments(store)
 	planned := &plannedSessions{}
 	svc.Use(nil, nil, planned, nil)
+	svc.UseDocuments(store)
 	now := clock.Now()
 	alice := &bridge.Client{DisplayName: "Alice Martin", Emails: []string{aliceEmail}, Phones: []string{alicePhone}, Locale: "en",
 		TimeZone: "Europe/Paris", Professionals: []string{"@dr:hs"}, Reminders: bridge.RemindEmail, PortalEnabled: true, CreatedAt: now, UpdatedAt: now}

@@ -268,13 +268,28 @@ func cmdLobby(ce *commandEvent) {
 		replyErr(ce, "show the lobby", err)
 		return
 	}
+	// Who has acknowledged the session's documents, when its package asks for it (the
+	// documents' IDs only: their titles stay on the panel).
+	_, acks, err := ce.Meta.svc.SessionAckStatus(ce.Ctx, ce.Sender.String(), s.ID)
+	if err != nil {
+		replyErr(ce, "show the lobby", err)
+		return
+	}
+	ackOf := map[int64]string{}
+	for _, st := range acks {
+		if len(st.Missing) == 0 {
+			ackOf[st.Participant.ID] = " · documents acknowledged"
+		} else {
+			ackOf[st.Participant.ID] = fmt.Sprintf(" · documents not acknowledged (%d of %d)", len(st.Acked), len(st.Acked)+len(st.Missing))
+		}
+	}
 	n := (&notice{}).text(fmt.Sprintf("Session %s · %s · %s", s.ID, bridge.FormatTime(s.Start, s.Location()), s.Status)).line()
 	for _, p := range ps {
 		n.text(fmt.Sprintf("%d · ", p.Number)).user(p.DisplayName()).text(" · " + strings.ReplaceAll(string(p.State), "_", " "))
 		if pay := pays[p.ID]; pay != nil {
 			n.text(" · " + paymentWords(pay.Status))
 		}
-		n.line()
+		n.text(ackOf[p.ID]).line()
 	}
 	if s.LobbyMessage != "" {
 		n.text("Message to those waiting: ").user(s.LobbyMessage)

@@ -367,6 +367,8 @@ func (c *Connector) threadMessage(ctx context.Context, evt *event.Event) bool {
 	if err != nil {
 		log.Err(err).Int64("client_id", cl.ID).Msg("Failed to count a message of a Messages thread")
 	}
+	// A professional's file is a document shared with the client.
+	c.documentEvent(ctx, evt, cl)
 	if err = c.db.HandledEvent.MarkHandled(ctx, evt.ID.String(), evt.RoomID.String(), time.Now()); err != nil {
 		log.Err(err).Msg("Failed to record the event as handled")
 	}

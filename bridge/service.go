@@ -44,6 +44,8 @@ type Service struct {
 	forms formState
 	// payments holds the payment journey's store, provider and policy (payments.go).
 	payments paymentState
+	// documents keeps the documents' index, templates and packages (documents.go).
+	documents DocumentStore
 
 	locks keyedLocks
 
@@ -83,6 +85,8 @@ type Options struct {
 	ClientChanges *ClientChangePolicy
 	// Forms keeps forms, their assignments and responses; forms are unavailable if nil.
 	Forms FormStore
+	// Documents keeps shared documents, templates and packages; unavailable if nil.
+	Documents DocumentStore
 }
 
 // New makes a Service. Connect the transports with Use before it runs.
@@ -94,7 +98,7 @@ func New(opts Options) *Service {
 		opts.IsAdmin = func(string) bool { return false }
 	}
 	return &Service{store: opts.Store, clock: opts.Clock, window: opts.Window, isAdmin: opts.IsAdmin, bot: opts.Bot, audit: opts.Audit, clients: opts.Clients,
-		changes: opts.ClientChanges, forms: formState{store: opts.Forms}}
+		changes: opts.ClientChanges, forms: formState{store: opts.Forms}, documents: opts.Documents}
 }
 
 // Use connects the transports. Calls and Planner may be nil.

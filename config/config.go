@@ -35,6 +35,7 @@ type Config struct {
 	Telephone   TelephoneConfig   `yaml:"telephone"`
 	Portal      PortalConfig      `yaml:"portal"`
 	Payments    PaymentsConfig    `yaml:"payments"`
+	Documents   DocumentsConfig   `yaml:"documents"`
 	Metrics     MetricsConfig     `yaml:"metrics"`
 	Permissions Permissions       `yaml:"permissions"`
 	Logging     zeroconfig.Config `yaml:"logging"`
@@ -241,6 +242,16 @@ func (p PaymentsConfig) RefundBefore() (always, never bool, before time.Duration
 	return false, false, 0, fmt.Errorf("%q is not full, none or before:<duration> such as before:24h", p.Refund)
 }
 
+// DefaultDocumentMaxSize is documents.max_size when the config leaves it out: 20 MB.
+const DefaultDocumentMaxSize = 20 << 20
+
+// DocumentsConfig is the documents shared with clients and the clinic's templates.
+type DocumentsConfig struct {
+	// MaxSize is the largest file, in bytes, that the panel uploads, that the bridge indexes
+	// from a Messages room and that the portal serves.
+	MaxSize int64 `yaml:"max_size"`
+}
+
 // MetricsConfig is the Prometheus metrics listener.
 type MetricsConfig struct {
 	Enabled bool   `yaml:"enabled"`
@@ -371,6 +382,12 @@ func (c *Config) validate() error {
 	}
 	if c.Portal.CancelNotice < 0 || c.Portal.CancelNotice > 30*24*time.Hour {
 		bad("portal.cancel_notice", "%s is not between 0s and 720h", c.Portal.CancelNotice)
+	}
+	if c.Documents.MaxSize == 0 {
+		c.Documents.MaxSize = DefaultDocumentMaxSize
+	}
+	if c.Documents.MaxSize < 1<<10 || c.Documents.MaxSize > 1<<30 {
+		bad("documents.max_size", "%d is not between 1024 (1 KiB) and 1073741824 (1 GiB)", c.Documents.MaxSize)
 	}
 	if c.Portal.MessageNoticeAfter < 0 || c.Portal.MessageNoticeAfter > 7*24*time.Hour {
 		bad("portal.message_notice_after", "%s is not between 0 (off) and 168h", c.Portal.MessageNoticeAfter)

@@ -94,6 +94,8 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.Bool, "payments", "block_admission")
 	helper.Copy(up.Str, "payments", "refund")
 
+	helper.Copy(up.Int, "documents", "max_size")
+
 	helper.Copy(up.Bool, "metrics", "enabled")
 	helper.Copy(up.Str, "metrics", "listen")
 

@@ -64,6 +64,12 @@ type Database struct {
 	PaymentCustomer *PaymentCustomerQuery
 	StripeEvent     *StripeEventQuery
 	Insurance       *InsuranceQuery
+	// Documents shared with clients (an index of their Messages rooms' files), the clinic's
+	// templates, sessions' packages of them and participants' acknowledgements.
+	Document         *DocumentQuery
+	DocumentTemplate *DocumentTemplateQuery
+	SessionDocument  *SessionDocumentQuery
+	DocumentAck      *DocumentAckQuery
 
 	lock *instanceLock
 }
@@ -171,11 +177,15 @@ func New(db *dbutil.Database) *Database {
 		FormAssignment: &FormAssignmentQuery{db: db},
 		FormResponse:   &FormResponseQuery{db: db},
 
-		PricedService:   &PricedServiceQuery{db: db},
-		Payment:         &PaymentQuery{db: db},
-		PaymentCustomer: &PaymentCustomerQuery{db: db},
-		StripeEvent:     &StripeEventQuery{db: db},
-		Insurance:       &InsuranceQuery{db: db},
+		PricedService:    &PricedServiceQuery{db: db},
+		Payment:          &PaymentQuery{db: db},
+		PaymentCustomer:  &PaymentCustomerQuery{db: db},
+		StripeEvent:      &StripeEventQuery{db: db},
+		Insurance:        &InsuranceQuery{db: db},
+		Document:         &DocumentQuery{db: db},
+		DocumentTemplate: &DocumentTemplateQuery{db: db},
+		SessionDocument:  &SessionDocumentQuery{db: db},
+		DocumentAck:      &DocumentAckQuery{db: db},
 	}
 }
 

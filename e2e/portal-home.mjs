@@ -27,7 +27,7 @@ async function sessions() {
 await until('My sessions', async () => (await page.locator('.portal-session').count()) === 3);
 check(await page.locator('nav.portal-nav a[aria-current=page]').textContent() === 'My sessions', 'My sessions is not the open tab');
 const navEn = await page.locator('nav.portal-nav a').allTextContents();
-check(navEn.join('|') === 'My sessions|To-do|My professionals|Messages|Payment & Insurances', 'the navigation: ' + navEn.join('|'));
+check(navEn.join('|') === 'My sessions|Documents|To-do|My professionals|Messages|Payment & Insurances', 'the navigation: ' + navEn.join('|'));
 let list = await sessions();
 check(list.map((s) => s.id).join(' ') === 'soon phone held', 'sessions in order: ' + list.map((s) => s.id).join(' '));
 check(!list.some((s) => s.id === 'bobs') && !(await text(page, 'main')).includes('Bob'), "Bob's session is on Alice's page");
@@ -52,7 +52,7 @@ await page.goto(BRIDGE + '/portal?lang=fr#sessions');
 await until('the French home', async () => (await text(page, '#welcome')) === 'Bienvenue, Alice Martin');
 await until('Mes séances', async () => (await page.locator('.portal-session').count()) === 3);
 const navFr = await page.locator('nav.portal-nav a').allTextContents();
-check(navFr.join('|') === 'Mes séances|À faire|Mes praticiens|Messages|Paiement et assurances', 'the French navigation: ' + navFr.join('|'));
+check(navFr.join('|') === 'Mes séances|Documents|À faire|Mes praticiens|Messages|Paiement et assurances', 'the French navigation: ' + navFr.join('|'));
 list = await sessions();
 check(list[0].text.includes('Votre prochaine séance') && list[0].text.includes('mardi 24 novembre 2026, 10:20') && list[0].text.includes('Avec Dr Roy'), 'the next session in French: ' + list[0].text);
 check(list[1].text.includes('Dr Roy vous appellera'), 'the French telephone session: ' + list[1].text);

@@ -55,6 +55,9 @@ type ParticipantView struct {
 	MoveRequested []MoveTime `json:"move_requested,omitempty"`
 	// Payment is what they owe before joining and where it is (the clinician's views only).
 	Payment *PaymentView `json:"payment,omitempty"`
+	// Documents is "acknowledged" or "not_acknowledged" when the session's package has
+	// documents to acknowledge (the panel only).
+	Documents string `json:"documents,omitempty"`
 }
 
 // NoticeProblem is a confirmation or reminder that was not sent.

@@ -15,6 +15,12 @@ import (
 // panelAPI wraps a panel handler: the clinician must be signed in (a cookie from a one-time
 // login link or the widget); the handler gets their user ID.
 func (srv *Server) panelAPI(f func(r *http.Request, clinician string) (any, error)) http.HandlerFunc {
+	return srv.panelUploadAPI(func(_ http.ResponseWriter, r *http.Request, clinician string) (any, error) { return f(r, clinician) })
+}
+
+// panelUploadAPI is panelAPI for a handler that reads a large body (an upload) and needs the
+// ResponseWriter for http.MaxBytesReader.
+func (srv *Server) panelUploadAPI(f func(w http.ResponseWriter, r *http.Request, clinician string) (any, error)) http.HandlerFunc {
 	return srv.api(func(w http.ResponseWriter, r *http.Request) (any, error) {
 		in, err := srv.panelUser(r)
 		if err != nil {
@@ -29,7 +35,7 @@ func (srv *Server) panelAPI(f func(r *http.Request, clinician string) (any, erro
 			_ = srv.svc.Audit(r.Context(), bridge.AuditEntry{Actor: in.clinician, Action: bridge.AuditSignOut, Detail: map[string]string{"kind": "panel"}})
 			return nil, nil
 		}
-		return f(r.WithContext(context.WithValue(r.Context(), signInKey{}, in)), in.clinician)
+		return f(w, r.WithContext(context.WithValue(r.Context(), signInKey{}, in)), in.clinician)
 	})
 }
 
@@ -64,6 +70,8 @@ type PanelSession struct {
 	CanCall bool `json:"can_call,omitempty"`
 	// Call is the telephone session's latest call attempt.
 	Call *CallView `json:"call,omitempty"`
+	// Documents are the session's package ("Show participant documents").
+	Documents []TemplateView `json:"documents,omitempty"`
 }
 
 // CallView is a telephone call attempt as the panel shows it.
@@ -129,6 +137,9 @@ func (srv *Server) panelSession(ctx context.Context, s *bridge.Session, ps []*br
 		}
 		out.Participants = append(out.Participants, view)
 	}
+	if err = srv.lobbyDocuments(ctx, s, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -182,6 +193,9 @@ type ScheduleForm struct {
 	// (0: the price).
 	PaymentServiceID int64 `json:"payment_service_id,omitempty"`
 	PaymentAmount    int64 `json:"payment_amount,omitempty"`
+	// Documents are the templates shown to the participant before joining ("Show participant
+	// documents"), from GET /api/panel/templates.
+	Documents []int64 `json:"documents"`
 }
 
 // fieldError is an error about one form field, which the panel shows next to it.
@@ -237,6 +251,11 @@ func (srv *Server) panelSchedule(r *http.Request, clinician string) (any, error)
 	if bridge.Kind(f.Kind) == bridge.KindPhone && strings.TrimSpace(p.Phone) == "" {
 		return nil, fieldError("phone", "a telephone session needs the participant's phone number")
 	}
+	for _, id := range f.Documents {
+		if _, err = srv.svc.Template(r.Context(), clinician, id); err != nil {
+			return nil, fieldError("documents", "one of the chosen documents no longer exists")
+		}
+	}
 	req := bridge.ScheduleRequest{
 		Clinician: clinician, Start: start, End: end, TimeZone: f.TimeZone,
 		Kind: bridge.Kind(f.Kind), Policy: bridge.Policy(f.Admission), Participants: []bridge.ParticipantRequest{p},
@@ -250,6 +269,11 @@ func (srv *Server) panelSchedule(r *http.Request, clinician string) (any, error)
 	s, err := srv.svc.Schedule(r.Context(), req)
 	if err != nil {
 		return nil, scheduleFieldError(err)
+	}
+	if len(f.Documents) > 0 {
+		if err = srv.svc.SetSessionPackage(r.Context(), clinician, s.ID, f.Documents); err != nil {
+			return nil, documentError(err)
+		}
 	}
 	return srv.panelView(r.Context(), clinician, s.ID)
 }

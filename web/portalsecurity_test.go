@@ -237,6 +237,13 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		return fmt.Sprintf("record %s\nsettings %s\nhome %s\nme %s\nforms %s\npassword %s\npasskeys %q\nsessions %d", rec, settings, home, me, todo, pw, ids, sessions)
 	}
 
+	// A document shared with Alice: its name is hers, and its ID opens nothing for Bob.
+	aliceDoc := &bridge.Document{EventID: "$alice-doc", RoomID: "!alice:hs", ClientID: alice.ID, SharedBy: "@dr:hs", FileName: "alice-diagnosis.pdf",
+		MXC: "mxc://hs/alicedoc", Size: 100, ContentType: "application/pdf", SharedAt: s.clock.Now()}
+	if _, err := s.db.Store().InsertDocument(ctx, aliceDoc); err != nil {
+		t.Fatal(err)
+	}
+
 	named := fmt.Sprintf("client_id=%d&client=%d&session=ali234&id=%s", alice.ID, alice.ID, aliceKey)
 	const refusedOrLimited = 429
 	doors := []portalDoor{
@@ -312,6 +319,11 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		{route: "POST /api/portal/forms/{id}/submit", path: aliceFormPath + "/submit", query: named, body: func() any { return map[string]any{"answers": map[string]string{"q1": "3"}} }, bob: []int{404}},
 		{route: "GET /api/portal/messages", query: named, bob: []int{503}},
 		{route: "POST /api/portal/messages", query: named, body: func() any { return map[string]any{"text": "hello"} }, bob: []int{503}},
+		// Documents: Bob lists his own (none); Alice's document by its ID is as if it did not
+		// exist. TestDocumentsSecurity downloads real files from Dendrite.
+		{route: "GET /api/portal/documents", query: named, bob: []int{200}, private: []string{"alice-diagnosis", "mxc://"}},
+		{route: "GET /api/portal/documents/{id}/file", path: fmt.Sprintf("/api/portal/documents/%d/file", aliceDoc.ID), query: named, bob: []int{404},
+			private: []string{"alice-diagnosis", "mxc://"}},
 	}
 
 	// Every registered portal route has its row, and every row is a registered route.

@@ -62,6 +62,7 @@ func newSettingsSite(t *testing.T, kind string) *settingsSite {
 	svc := bridge.New(bridge.Options{Store: store, Clock: clock, Audit: db.Audit, Bot: "@bot:hs", Clients: store, Forms: store})
 	planned := &plannedSessions{}
 	svc.Use(nil, nil, planned, nil)
+	svc.UseDocuments(store)
 	now := clock.Now()
 	alice := &bridge.Client{DisplayName: "Alice Martin", Emails: []string{aliceEmail}, Phones: []string{alicePhone}, Locale: "en",
 		TimeZone: "Europe/Paris", Professionals: []string{"@dr:hs"}, Reminders: bridge.RemindEmail, PortalEnabled: true, CreatedAt: now, UpdatedAt: now}

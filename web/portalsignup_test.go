@@ -160,6 +160,12 @@ func testPortalSignUp(t *testing.T, kind string) {
 	if code != 403 || errCode(string(data)) != "prospect_waiting" || !strings.Contains(string(data), "Your clinic will confirm your account") {
 		t.Fatalf("a prospect's portal: %d %s", code, data)
 	}
+	// A prospect has no documents: the documents' doors refuse them as the portal does.
+	for _, path := range []string{"/api/portal/documents", "/api/portal/documents/1/file"} {
+		if code, data, _ := p.do("GET", path, nil, nil); code != 403 || errCode(string(data)) != "prospect_waiting" {
+			t.Errorf("a prospect at %s: %d %s", path, code, data)
+		}
+	}
 
 	dr := s.panel(drTwo)
 	list := s.waiting(dr)

@@ -88,6 +88,8 @@ type Config struct {
 	PortalSignUp bool
 	// Middleware, if set, wraps every route (the metrics' timing).
 	Middleware func(http.Handler) http.Handler
+	// DocumentMaxSize is the largest document uploaded or served (documents.max_size).
+	DocumentMaxSize int64
 }
 
 // ClinicianNames gives the name a clinician shows participants (their Matrix display name).
@@ -121,7 +123,9 @@ type Server struct {
 	chatLimit *limiter
 	// threads are the clients' Messages threads (web/messages.go).
 	threads Threads
-	server  *http.Server
+	// documents is the media repository and the Messages rooms' files (documents.go).
+	documents Documents
+	server    *http.Server
 	// clients and codes are the client records and the code sender of the portal's sign-in;
 	// portal limits its attempts, passkeys its WebAuthn ceremonies.
 	clients  ClientDirectory
@@ -296,6 +300,18 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/portal/settings/password", srv.portalAPI(srv.portalChangePassword))
 	mux.HandleFunc("GET /api/portal/settings/export", srv.portalAPI(srv.portalExport))
 	// The client's forms to fill in: their to-do list (web/forms.go).
+	// Documents (documents.go).
+	mux.HandleFunc("GET /api/portal/documents", srv.portalAPI(srv.portalDocuments))
+	mux.HandleFunc("GET /api/portal/documents/{id}/file", srv.portalAPI(srv.portalDocumentFile))
+	mux.HandleFunc("GET /api/panel/clients/{id}/documents", srv.panelAPI(srv.panelDocuments))
+	mux.HandleFunc("POST /api/panel/clients/{id}/documents", srv.panelUploadAPI(srv.panelShareDocument))
+	mux.HandleFunc("GET /api/panel/clients/{id}/documents/{doc}/file", srv.panelAPI(srv.panelDocumentFile))
+	mux.HandleFunc("GET /api/panel/templates", srv.panelAPI(srv.panelTemplates))
+	mux.HandleFunc("POST /api/panel/templates", srv.panelUploadAPI(srv.panelCreateTemplate))
+	mux.HandleFunc("GET /api/panel/templates/{id}/file", srv.panelAPI(srv.panelTemplateFile))
+	mux.HandleFunc("GET /api/call/documents", srv.api(srv.callDocuments))
+	mux.HandleFunc("GET /api/call/documents/{id}/file", srv.api(srv.callDocumentFile))
+	mux.HandleFunc("POST /api/call/documents/{id}/ack", srv.api(srv.callAcknowledge))
 	mux.HandleFunc("GET /api/portal/forms", srv.portalAPI(srv.portalForms))
 	mux.HandleFunc("GET /api/portal/forms/{id}", srv.portalAPI(srv.portalForm))
 	mux.HandleFunc("PUT /api/portal/forms/{id}", srv.portalAPI(srv.portalSaveForm))
@@ -483,6 +499,10 @@ func (srv *Server) api(f func(w http.ResponseWriter, r *http.Request) (any, erro
 		}
 		if img, ok := result.(imageResponse); ok {
 			img.write(w)
+			return
+		}
+		if f, ok := result.(fileResponse); ok {
+			f.write(w)
 			return
 		}
 		if result == nil {

@@ -108,6 +108,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		// What clients may change in their sessions from the portal.
 		ClientChanges: &bridge.ClientChangePolicy{Allowed: cfg.Portal.ClientCancel, Notice: cfg.Portal.CancelNotice},
 		Forms:         db.Store(),
+		Documents:     db.Store(),
 	})
 	sessions.UseClinicians(cfg.IsClinician) // they see the prospects
 	sfu, err := media.New(media.Config{
@@ -151,6 +152,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		EnrolOnFirstBooking: cfg.Portal.EnrolOnFirstBooking,
 		PortalSignUp:        cfg.Portal.SignUp,
 		Middleware:          meters.HTTP,
+		DocumentMaxSize:     cfg.Documents.MaxSize,
 	}, db, sessions, clock, log)
 	pages.Use(matrix, callGlue, sfu, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain,
 		net.JoinHostPort(cfg.Web.Hostname, strconv.Itoa(int(cfg.Web.Port))),
@@ -161,6 +163,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	// The clients' Messages threads: the portal's and the panel's, their rooms following the
 	// records, and the unread notice.
 	pages.UseThreads(matrix)
+	pages.UseDocuments(matrix) // files shared in the Messages rooms, and the clinic's templates
 	matrix.SetMessagesWatcher(pages)
 	sessions.UseMessagesRooms(matrix)
 	notifier.UseMessageNotices(db.MessageThread, db.Store(), cfg.Web.PublicURL+"/portal#messages", cfg.Portal.MessageNoticeAfter)

@@ -13,6 +13,7 @@ import { clientsPage } from './panelclients.js';
 import { prospectsPage } from './panelprospects.js';
 import { formsPage } from './panelforms.js';
 import { servicesPage } from './panelservices.js';
+import { documentsPage, templatePicker } from './paneldocuments.js';
 
 setLocale((navigator.language || 'en').slice(0, 2));
 const { words, w, notSent, fieldError, refusal } = panelWords(locale());
@@ -159,7 +160,8 @@ async function home() {
         h('button', { type: 'button', id: 'open-availability', onclick: () => { onSessions = null; availabilityPage({ api, header, back: home }); } }, t('avOpen')),
         h('button', { type: 'button', id: 'open-prospects', onclick: () => { onSessions = null; prospectsPage({ api, header, back: home, pw: panelWords(locale()) }); } }, words.prOpen),
         h('button', { type: 'button', id: 'open-forms', onclick: () => { onSessions = null; formsPage({ api, header, back: home }); } }, t('pfOpen')),
-        h('button', { type: 'button', id: 'open-services', onclick: () => { onSessions = null; servicesPage({ api, header, back: home }).catch((e) => message(words.panel, refusal(e, t('error')))); } }, t('psOpen'))),
+        h('button', { type: 'button', id: 'open-services', onclick: () => { onSessions = null; servicesPage({ api, header, back: home }).catch((e) => message(words.panel, refusal(e, t('error')))); } }, t('psOpen')),
+        h('button', { type: 'button', id: 'open-documents', onclick: () => { onSessions = null; documentsPage({ api, header, back: home }); } }, t('pdOpen'))),
       sessions.length ? h('ol', { class: 'sessions', id: 'sessions' }, sessions.map(sessionCard)) : h('p', {}, words.none)));
   };
   if (stopSessions) onSessions(); else followSessions();
@@ -194,6 +196,7 @@ function participantRow(s, p) {
     h('span', { class: 'name' }, booked),
     p.joined_name ? h('span', { class: 'joined-as' }, ' — ', w('joinedAs', { name: p.joined_name })) : null,
     ' · ', h('span', { class: 'state' }, stateName(p.state)),
+    p.documents ? h('span', { class: 'doc-ack', 'data-documents': p.documents }, ' · ', t(p.documents === 'acknowledged' ? 'pdAcked' : 'pdNotAcked')) : null,
     ...(p.problems || []).map((n) => h('p', { class: 'notice-problem', 'data-kind': n.kind }, notSent(n.kind, n.channel, n.reason))),
     p.move_requested && p.move_requested.length ? h('p', { class: 'move-requested' }, w('moveRequested', { times: p.move_requested.map((m) => `${m.local.date} ${m.local.start}`).join(words.timesSep) })) : null,
     p.link ? h('input', { class: 'link', type: 'text', readonly: true, value: p.link, 'aria-label': `${words.link} ${booked}` }) : null,
@@ -428,9 +431,10 @@ function sessionForm(existing) {
       updateInvite();
     };
     const admission = h('select', { id: 'admission' }, h('option', { value: 'manual' }, words.manual), h('option', { value: 'auto' }, words.auto));
+    const documentsPicker = templatePicker(); // "Show participant documents"
     fields.push(field('name', words.name, h('div', {}, name, contacts), words.nameHint), inviteBox, emailField, phoneFields,
       field('participant_time_zone', words.participantZone, participantZone), field('locale', words.language, lang),
-      field('kind', words.kind, kind), field('admission', words.admission, admission), paymentFields());
+      field('kind', words.kind, kind), field('admission', words.admission, admission), paymentFields(), documentsPicker);
     queueMicrotask(updateInvite);
   }
 
@@ -477,6 +481,7 @@ function sessionForm(existing) {
         name: v('name'), invite: form.querySelector('input[name="invite"]:checked').value, email: v('email'), phone: v('phone'),
         phone_region: v('phone_region'), participant_time_zone: v('participant_time_zone'), locale: v('locale'), kind: v('kind'), admission: v('admission'),
         client_id: Number(form.querySelector('#name').dataset.clientId || 0),
+        documents: [...form.querySelectorAll('#documents input[type="checkbox"]:checked')].map((c) => Number(c.value)),
       });
       const required = form.querySelector('#require_payment');
       if (required && required.checked && v('payment_service_id')) {

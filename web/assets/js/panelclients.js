@@ -7,6 +7,7 @@ import { h, show } from './dom.js';
 import { locale } from './i18n.js';
 import { confirmDialog } from './lobby.js';
 import { zonePicker } from './zones.js';
+import { recordDocuments } from './paneldocuments.js';
 
 // clientsPage shows the search and the list. ctx: api (the panel's API call: a lapsed sign-in
 // shows the signed-out page), header, back (the way home), words (panelwords.js), refusal,
@@ -159,7 +160,7 @@ function clientForm(ctx, page, query) {
     return;
   }
   show(ctx.header(), h('main', { class: 'panel client-record', 'data-client': c.id }, back, title,
-    portalSection(ctx, c), form, sessionsSection(ctx, page.sessions || []), messagesSection(ctx, c.id)));
+    portalSection(ctx, c), form, sessionsSection(ctx, page.sessions || []), messagesSection(ctx, c.id), recordDocuments(ctx.api, c.id)));
 }
 
 // portalSection: the record's portal, and the buttons that open it, send the enrolment again

@@ -13,6 +13,7 @@ import './portalmessages.js';
 import { signUpPage, signUpLink, prospectPage } from './portalsignup.js';
 import './portaltodo.js';
 import './portalpayments.js';
+import './portaldocuments.js';
 
 const params = new URLSearchParams(location.search);
 setLocale(params.get('lang') || '');

@@ -13,6 +13,7 @@ import { connectCall } from './callmedia.js';
 import { AttendeesPanel, confirmDialog } from './lobby.js';
 import './portalhomewords.js';
 import { paymentBox } from './paybox.js';
+import { sessionDocuments } from './sessiondocuments.js';
 
 // Call extensions: modules that add to the call page (the in-call chat). Each registers with
 // addCallExtension({ mount(ctx) }) before the page starts; mount gets
@@ -229,6 +230,7 @@ export class SessionPage {
       me.can_knock ? null : h('p', { id: 'opens' }, t('opensAt', { time: session.local.opens, zone: session.local.zone })),
       this.lobbyMessage(),
       this.guest ? paymentBox(me.payment, this.auth) : null,
+      this.guest ? sessionDocuments(this.auth) : null,
       h('div', { class: 'actions' }, join),
       this.guest ? h('p', { class: 'links' },
         h('a', { href: location.pathname + '/setup', id: 'test-setup' }, t('testSetup')), ' · ',

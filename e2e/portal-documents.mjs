@@ -1,0 +1,103 @@
+// portal-documents.mjs: documents before a session and shared documents. Dr Martin adds a
+// consent template needing acknowledgement on the panel's Documents page and attaches it when
+// he books Jane (picked from her record); Jane opens her session link, sees the consent, opens
+// it and acknowledges it with her typed name and the tick (refused without the tick, nothing
+// typed lost); the panel's lobby shows "acknowledged" live. Then Dr Martin shares a PDF from
+// Jane's record; her portal's Documents tab lists it, by him, and opens it.
+import { launch, open, signIn, control, check, until, text, shots, BRIDGE } from './lib.mjs';
+
+const pdf = (label) => Buffer.from(`%PDF-1.4\n% ${label}\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n`);
+
+const { url: loginLink } = await control('/panel-link');
+const panelDevice = await launch({ permissions: [] });
+const panel = await signIn(panelDevice, loginLink);
+
+// The Documents page: a consent that participants acknowledge.
+await panel.locator('#open-documents').click();
+await panel.locator('#template-title-en').fill('Consent to telehealth');
+await panel.locator('#template-title-fr').fill('Consentement à la téléconsultation');
+await panel.locator('#template-file').setInputFiles({ name: 'consent.pdf', mimeType: 'application/pdf', buffer: pdf('consent') });
+await panel.locator('#template-needs-ack').check();
+await panel.locator('#template-save').click();
+await until('the template in the list', async () => (await panel.locator('#templates-list [data-template]').count()) === 1);
+check((await text(panel, '#templates-list [data-template]')).includes('Consent to telehealth'), 'the template\'s title in the list');
+await shots(panel, 'panel-documents-en');
+await panel.locator('#documents-back').click();
+
+// Booking Jane, picked from her record, with the consent.
+await panel.locator('#new-session').click();
+await panel.locator('#date').fill('2026-11-25');
+await panel.locator('#time').selectOption('10:00');
+await panel.locator('#name').fill('Jane');
+await until('Jane offered from the records', async () => (await panel.locator('#contacts option').count()) === 1);
+await panel.locator('#name').fill(await panel.locator('#contacts option').first().getAttribute('value'));
+await until('Jane\'s record picked', async () => (await panel.locator('#name').getAttribute('data-client-id')) !== null);
+await panel.locator('input[name="invite"][value="none"]').check();
+await until('the documents to show', async () => (await panel.locator('#documents input[type="checkbox"]').count()) === 1);
+await panel.locator('#documents input[type="checkbox"]').check();
+const [created] = await Promise.all([
+  panel.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/api/panel/sessions')),
+  panel.locator('#save').click(),
+]);
+check(created.ok(), `booking answered ${created.status()}`);
+const booked = await created.json();
+const link = booked.participants[0].link;
+check(link && booked.documents.length === 1, `the booking: ${JSON.stringify({ link: !!link, documents: booked.documents })}`);
+const row = panel.locator(`[data-session="${booked.session.id}"] .participant`);
+await until('the lobby says not acknowledged', async () => (await row.locator('.doc-ack').getAttribute('data-documents')) === 'not_acknowledged');
+
+// Jane's session page: the consent, opened, acknowledged.
+const client = await launch({ permissions: [] });
+const page = await open(client, link, 'jane-session');
+await until('the session\'s documents', async () => (await page.locator('#session-documents .doc-item').count()) === 1);
+check((await text(page, '#session-documents')).includes('Consent to telehealth'), 'the consent\'s title on the session page');
+const [popup] = await Promise.all([client.waitForEvent('page'), page.locator('#session-documents .doc-open').click()]);
+check(popup.url().startsWith('blob:'), `the consent opened at ${popup.url()}`);
+await popup.close();
+await page.locator('.doc-name').fill('Jane Doe');
+await page.locator('.doc-ack-button').click();
+await until('refused without the tick', async () => (await text(page, '#session-documents .error')).includes('tick'));
+check((await page.locator('.doc-name').inputValue()) === 'Jane Doe', 'the typed name was lost');
+await page.locator('.doc-tick').check();
+await page.locator('.doc-ack-button').click();
+await until('acknowledged on the page', async () => (await page.locator('#session-documents .doc-item[data-acked="true"]').count()) === 1);
+check((await text(page, '#session-documents .doc-ack')).startsWith('Acknowledged on'), 'the acknowledgement is not said');
+await shots(page, 'session-documents-acknowledged-en');
+await until('the lobby says acknowledged, live', async () => (await row.locator('.doc-ack').getAttribute('data-documents')) === 'acknowledged');
+await shots(panel, 'panel-lobby-acknowledged-en');
+
+// Dr Martin shares a PDF from Jane's record.
+await panel.locator('#open-clients').click();
+await until('Jane in the clients', async () => (await panel.locator('#client-list .client-open').count()) >= 1);
+await panel.locator('#client-list .client-open').first().click();
+await until('the record\'s documents', async () => (await panel.locator('#client-documents').count()) === 1);
+await panel.locator('#share-file').setInputFiles({ name: 'care-plan.pdf', mimeType: 'application/pdf', buffer: pdf('care plan') });
+await panel.locator('#share-send').click();
+await until('shared', async () => (await panel.locator('#record-documents [data-document]').count()) === 1, 30000,
+  async () => console.error(await text(panel, '#client-documents')));
+check((await text(panel, '#share-status')).includes('portal'), 'the share is not confirmed');
+await shots(panel, 'panel-record-documents-en');
+
+// Jane's portal: the Documents tab lists it, by Dr Martin, and opens it.
+await client.addCookies([{ name: 'telehealth_portal', value: process.env.PORTAL_TOKEN_JANE, url: BRIDGE, httpOnly: true, sameSite: 'Strict' }]);
+const portal = await open(client, `${BRIDGE}/portal?lang=en#documents`, 'jane-portal');
+await until('the Documents tab', async () => (await portal.locator('.doc-list .doc-item').count()) === 1);
+check((await text(portal, '.doc-list .doc-name')) === 'care-plan.pdf', 'the shared file\'s name');
+check((await text(portal, '.doc-list .meta')).toLowerCase().includes('martin'), 'the file is not said shared by Dr Martin');
+check((await text(portal, '.doc-package')).includes('Acknowledged'), 'the session\'s package is not shown acknowledged');
+const href = await portal.locator('.doc-list a.button').getAttribute('href');
+const got = await portal.evaluate(async (h) => {
+  const r = await fetch(h, { credentials: 'same-origin' });
+  const body = await r.text();
+  return { status: r.status, type: r.headers.get('content-type'), disposition: r.headers.get('content-disposition'), start: body.slice(0, 5) };
+}, href);
+check(got.status === 200 && got.type === 'application/pdf' && got.disposition.startsWith('inline') && got.start === '%PDF-', `opening the PDF: ${JSON.stringify(got)}`);
+await shots(portal, 'portal-documents-en');
+const fr = await open(client, `${BRIDGE}/portal?lang=fr#documents`, 'jane-portal-fr');
+await until('the French tab', async () => (await fr.locator('.doc-list .doc-item').count()) === 1);
+check((await text(fr, '.doc-list a.button')) === 'Ouvrir', 'the French open button');
+await shots(fr, 'portal-documents-fr');
+
+await client.close();
+await panelDevice.close();
+console.log('portal documents: template added, attached at booking, acknowledged on the session page, shown in the lobby, shared and opened in the portal');

@@ -1,0 +1,281 @@
+package livekit_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/livekit/protocol/auth"
+	lkproto "github.com/livekit/protocol/livekit"
+	"github.com/rs/zerolog"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/telehealth-bridge/telehealth-bridge/internal/lkserver"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/lktest"
+	"github.com/telehealth-bridge/telehealth-bridge/media/livekit"
+)
+
+const (
+	roomA = "!sessionA:localhost"
+	roomB = "!sessionB:localhost"
+	alice = "@telehealth_guest_1:localhost"
+	drX   = "@dr.x:localhost"
+)
+
+// sessionRooms is the bridge's session → Matrix room lookup, for two sessions.
+type sessionRooms map[string]string
+
+func (s sessionRooms) SessionRoom(_ context.Context, id string) (string, error) { return s[id], nil }
+
+func backend(t *testing.T, srv *lkserver.Server, secret string) *livekit.Backend {
+	t.Helper()
+	b, err := livekit.New(livekit.Config{URL: "ws" + strings.TrimPrefix(srv.URL, "http"), APIKey: srv.Key, APISecret: secret}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.UseRooms(sessionRooms{"A": roomA, "B": roomB})
+	t.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+// The names are lk-jwt-service's, so that Element Call and the bridge's pages meet in one room
+// (the expected values computed apart, with Python: SHA-256 of the compact JSON array, unpadded base64).
+func TestNamesFollowLkJwtService(t *testing.T) {
+	if got := livekit.RoomName("!abc:example.org", "m.call#ROOM"); got != "9YzbCxM8P0fwObUtiQ9m/ujMP9ruNMxS7SOsugBEaxA" {
+		t.Errorf("room name %s", got)
+	}
+	if got := livekit.MemberIdentity("@a:example.org", "DEVICE", "member1"); got != "QIYcQpAMkr39xoRQBaDyqJ6hXd0+cjJLms35Ya54nWA" {
+		t.Errorf("identity %s", got)
+	}
+	if livekit.RoomName(roomA, livekit.RoomSlot) == livekit.RoomName(roomB, livekit.RoomSlot) {
+		t.Error("two sessions share a LiveKit room")
+	}
+}
+
+// A participant's token, read with LiveKit's own verifier: this session's room only, publish
+// and subscribe, no moderation, the Matrix user attached, ten minutes.
+func TestTokenClaims(t *testing.T) {
+	const secret = "0123456789abcdef0123456789abcdef-test"
+	b, err := livekit.New(livekit.Config{URL: "wss://lk.example.org", APIKey: "APIkey", APISecret: secret}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, host := range []bool{false, true} {
+		user := alice
+		if host {
+			user = drX
+		}
+		token, err := b.Token(roomA, user, user, host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := auth.ParseAPIToken(token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err = v.Verify("another-secret-0123456789abcdef0123"); err == nil {
+			t.Error("the token verifies with another secret")
+		}
+		claims, grants, err := v.Verify(secret)
+		if err != nil {
+			t.Fatalf("LiveKit's verifier refuses the token: %v", err)
+		}
+		video := grants.Video
+		switch {
+		case v.APIKey() != "APIkey" || grants.Identity != user:
+			t.Errorf("key %s identity %s", v.APIKey(), grants.Identity)
+		case !video.RoomJoin || video.Room != livekit.RoomName(roomA, livekit.RoomSlot):
+			t.Errorf("join %v room %s", video.RoomJoin, video.Room)
+		case !video.GetCanPublish() || !video.GetCanSubscribe() || video.GetCanUpdateOwnMetadata():
+			t.Errorf("publish %v subscribe %v update metadata %v", video.GetCanPublish(), video.GetCanSubscribe(), video.GetCanUpdateOwnMetadata())
+		case video.RoomAdmin != host || video.RoomCreate || video.RoomList || video.RoomRecord:
+			t.Errorf("host %v: admin %v create %v list %v record %v", host, video.RoomAdmin, video.RoomCreate, video.RoomList, video.RoomRecord)
+		case grants.Attributes[livekit.UserAttribute] != user:
+			t.Errorf("attributes %v", grants.Attributes)
+		}
+		if ttl := time.Until(claims.ExpiresAt.Time); ttl < 9*time.Minute || ttl > 10*time.Minute {
+			t.Errorf("the token lasts %s", ttl)
+		}
+	}
+	if _, err = b.Token("", alice, alice, false); err == nil {
+		t.Error("a token for a session without a room")
+	}
+}
+
+// participant is a LiveKit client that speaks the signalling protocol only (the LiveKit Go
+// SDK needs LiveKit's fork of Pion in the main module, which would replace the embedded
+// SFU's): connecting with a token joins the room, and the server tells it when it is taken
+// out (a leave message, then the socket closes). Media is the call page's tests' business.
+type participant struct {
+	roomName string
+	gone     atomic.Bool
+	reason   atomic.Int32
+}
+
+func join(t *testing.T, url, token string) (*participant, error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	conn, resp, err := websocket.Dial(ctx, url+"/rtc?auto_subscribe=0&protocol=16&sdk=go&access_token="+token, nil)
+	if err != nil {
+		cancel()
+		if resp != nil {
+			return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
+		}
+		return nil, err
+	}
+	conn.SetReadLimit(1 << 20)
+	t.Cleanup(func() { cancel(); _ = conn.CloseNow() })
+	p := &participant{}
+	first := make(chan error, 1)
+	go func() {
+		joined := false
+		defer p.gone.Store(true)
+		for {
+			_, data, err := conn.Read(ctx)
+			if err != nil {
+				if !joined {
+					first <- err
+				}
+				return
+			}
+			var msg lkproto.SignalResponse
+			if err = proto.Unmarshal(data, &msg); err != nil {
+				continue
+			}
+			switch m := msg.Message.(type) {
+			case *lkproto.SignalResponse_Join:
+				p.roomName, joined = m.Join.GetRoom().GetName(), true
+				first <- nil
+			case *lkproto.SignalResponse_Leave:
+				p.reason.Store(int32(m.Leave.GetReason()))
+				return
+			}
+		}
+	}()
+	// The server pings on the signalling socket; answering keeps it open for the test.
+	go func() {
+		for ctx.Err() == nil {
+			ping, _ := proto.Marshal(&lkproto.SignalRequest{Message: &lkproto.SignalRequest_Ping{Ping: time.Now().UnixMilli()}})
+			_ = conn.Write(ctx, websocket.MessageBinary, ping)
+			select {
+			case <-ctx.Done():
+			case <-time.After(2 * time.Second):
+			}
+		}
+	}()
+	select {
+	case err = <-first:
+		return p, err
+	case <-time.After(10 * time.Second):
+		return nil, errors.New("no join answer within 10 s")
+	}
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10 s: %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Against a real LiveKit server: the bridge's tokens let people into their session's room,
+// the clinician alone may moderate it, Hangup disconnects every connection of the user it
+// names and nobody else, and EndCalls disconnects everyone.
+func TestLiveKitServerAcceptsTokensAndRemoves(t *testing.T) {
+	srv := lktest.Start(t)
+	b := backend(t, srv, srv.Secret)
+	url := b.URL()
+	lkRoom := livekit.RoomName(roomA, livekit.RoomSlot)
+
+	hostToken, _ := b.Token(roomA, drX, drX, true)
+	aliceToken, _ := b.Token(roomA, alice, alice, false)
+	// Alice's second device, from Element Call: a hashed identity, her user as attribute.
+	aliceEC, _ := b.Token(roomA, livekit.MemberIdentity(alice, "PHONE", "m1"), alice, false)
+	bob := "@telehealth_guest_2:localhost"
+	bobToken, _ := b.Token(roomA, bob, bob, false)
+
+	host, err := join(t, url, hostToken)
+	if err != nil {
+		t.Fatalf("the clinician cannot join: %v", err)
+	}
+	if host.roomName != lkRoom {
+		t.Errorf("joined room %s, want %s", host.roomName, lkRoom)
+	}
+	a1, err := join(t, url, aliceToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, err := join(t, url, aliceEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobP, err := join(t, url, bobToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the room lists all four", func() bool {
+		ps, err := b.Participants(context.Background(), lkRoom)
+		return err == nil && len(ps) == 4
+	})
+
+	// A token signed with another secret gets nobody in.
+	forged := backend(t, srv, "ffffffffffffffffffffffffffffffffffff")
+	forgedToken, _ := forged.Token(roomA, "@mallory:localhost", "@mallory:localhost", true)
+	if _, err = join(t, url, forgedToken); err == nil {
+		t.Error("a token signed with another secret joined")
+	}
+
+	// Moderation with one's own token: the clinician's works, a participant's is refused.
+	if code := removeWith(t, srv.URL, aliceToken, lkRoom, bob); code == http.StatusOK {
+		t.Error("a participant's token removed someone")
+	}
+	if bobP.gone.Load() {
+		t.Fatal("bob was disconnected by a participant")
+	}
+
+	// Hangup: both of Alice's connections go, nobody else's.
+	b.Hangup("A", alice)
+	eventually(t, "both of Alice's connections are closed", func() bool { return a1.gone.Load() && a2.gone.Load() })
+	if host.gone.Load() || bobP.gone.Load() {
+		t.Error("Hangup of Alice disconnected someone else")
+	}
+	// Hangup in another session's room touches nobody here.
+	b.Hangup("B", bob)
+	if code := removeWith(t, srv.URL, hostToken, lkRoom, bob); code != http.StatusOK {
+		t.Errorf("the clinician's token could not remove a participant: HTTP %d", code)
+	}
+	eventually(t, "the clinician removed Bob", bobP.gone.Load)
+
+	// The end: the room is deleted and the clinician is disconnected too.
+	b.EndCalls("A")
+	eventually(t, "the clinician is disconnected at the end", host.gone.Load)
+	ps, err := b.Participants(context.Background(), lkRoom)
+	if err != nil || len(ps) != 0 {
+		t.Errorf("after the end: %v, %v", ps, err)
+	}
+}
+
+// removeWith calls RoomService.RemoveParticipant with a participant's own token.
+func removeWith(t *testing.T, api, token, room, identity string) int {
+	t.Helper()
+	body := `{"room":"` + room + `","identity":"` + identity + `"}`
+	req, _ := http.NewRequest(http.MethodPost, api+"/twirp/livekit.RoomService/RemoveParticipant", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}

@@ -2,19 +2,13 @@ package livekit_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/livekit/protocol/auth"
-	lkproto "github.com/livekit/protocol/livekit"
 	"github.com/rs/zerolog"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/telehealth-bridge/telehealth-bridge/internal/lkserver"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/lktest"
@@ -108,75 +102,6 @@ func TestTokenClaims(t *testing.T) {
 	}
 }
 
-// participant is a LiveKit client that speaks the signalling protocol only (the LiveKit Go
-// SDK needs LiveKit's fork of Pion in the main module, which would replace the embedded
-// SFU's): connecting with a token joins the room, and the server tells it when it is taken
-// out (a leave message, then the socket closes). Media is the call page's tests' business.
-type participant struct {
-	roomName string
-	gone     atomic.Bool
-	reason   atomic.Int32
-}
-
-func join(t *testing.T, url, token string) (*participant, error) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	conn, resp, err := websocket.Dial(ctx, url+"/rtc?auto_subscribe=0&protocol=16&sdk=go&access_token="+token, nil)
-	if err != nil {
-		cancel()
-		if resp != nil {
-			return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
-		}
-		return nil, err
-	}
-	conn.SetReadLimit(1 << 20)
-	t.Cleanup(func() { cancel(); _ = conn.CloseNow() })
-	p := &participant{}
-	first := make(chan error, 1)
-	go func() {
-		joined := false
-		defer p.gone.Store(true)
-		for {
-			_, data, err := conn.Read(ctx)
-			if err != nil {
-				if !joined {
-					first <- err
-				}
-				return
-			}
-			var msg lkproto.SignalResponse
-			if err = proto.Unmarshal(data, &msg); err != nil {
-				continue
-			}
-			switch m := msg.Message.(type) {
-			case *lkproto.SignalResponse_Join:
-				p.roomName, joined = m.Join.GetRoom().GetName(), true
-				first <- nil
-			case *lkproto.SignalResponse_Leave:
-				p.reason.Store(int32(m.Leave.GetReason()))
-				return
-			}
-		}
-	}()
-	// The server pings on the signalling socket; answering keeps it open for the test.
-	go func() {
-		for ctx.Err() == nil {
-			ping, _ := proto.Marshal(&lkproto.SignalRequest{Message: &lkproto.SignalRequest_Ping{Ping: time.Now().UnixMilli()}})
-			_ = conn.Write(ctx, websocket.MessageBinary, ping)
-			select {
-			case <-ctx.Done():
-			case <-time.After(2 * time.Second):
-			}
-		}
-	}()
-	select {
-	case err = <-first:
-		return p, err
-	case <-time.After(10 * time.Second):
-		return nil, errors.New("no join answer within 10 s")
-	}
-}
-
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -204,22 +129,22 @@ func TestLiveKitServerAcceptsTokensAndRemoves(t *testing.T) {
 	bob := "@telehealth_guest_2:localhost"
 	bobToken, _ := b.Token(roomA, bob, bob, false)
 
-	host, err := join(t, url, hostToken)
+	host, err := lktest.Join(t, url, hostToken)
 	if err != nil {
 		t.Fatalf("the clinician cannot join: %v", err)
 	}
-	if host.roomName != lkRoom {
-		t.Errorf("joined room %s, want %s", host.roomName, lkRoom)
+	if host.Room != lkRoom {
+		t.Errorf("joined room %s, want %s", host.Room, lkRoom)
 	}
-	a1, err := join(t, url, aliceToken)
+	a1, err := lktest.Join(t, url, aliceToken)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a2, err := join(t, url, aliceEC)
+	a2, err := lktest.Join(t, url, aliceEC)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bobP, err := join(t, url, bobToken)
+	bobP, err := lktest.Join(t, url, bobToken)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +156,7 @@ func TestLiveKitServerAcceptsTokensAndRemoves(t *testing.T) {
 	// A token signed with another secret gets nobody in.
 	forged := backend(t, srv, "ffffffffffffffffffffffffffffffffffff")
 	forgedToken, _ := forged.Token(roomA, "@mallory:localhost", "@mallory:localhost", true)
-	if _, err = join(t, url, forgedToken); err == nil {
+	if _, err = lktest.Join(t, url, forgedToken); err == nil {
 		t.Error("a token signed with another secret joined")
 	}
 
@@ -239,14 +164,14 @@ func TestLiveKitServerAcceptsTokensAndRemoves(t *testing.T) {
 	if code := removeWith(t, srv.URL, aliceToken, lkRoom, bob); code == http.StatusOK {
 		t.Error("a participant's token removed someone")
 	}
-	if bobP.gone.Load() {
+	if bobP.Gone() {
 		t.Fatal("bob was disconnected by a participant")
 	}
 
 	// Hangup: both of Alice's connections go, nobody else's.
 	b.Hangup("A", alice)
-	eventually(t, "both of Alice's connections are closed", func() bool { return a1.gone.Load() && a2.gone.Load() })
-	if host.gone.Load() || bobP.gone.Load() {
+	eventually(t, "both of Alice's connections are closed", func() bool { return a1.Gone() && a2.Gone() })
+	if host.Gone() || bobP.Gone() {
 		t.Error("Hangup of Alice disconnected someone else")
 	}
 	// Hangup in another session's room touches nobody here.
@@ -254,11 +179,11 @@ func TestLiveKitServerAcceptsTokensAndRemoves(t *testing.T) {
 	if code := removeWith(t, srv.URL, hostToken, lkRoom, bob); code != http.StatusOK {
 		t.Errorf("the clinician's token could not remove a participant: HTTP %d", code)
 	}
-	eventually(t, "the clinician removed Bob", bobP.gone.Load)
+	eventually(t, "the clinician removed Bob", bobP.Gone)
 
 	// The end: the room is deleted and the clinician is disconnected too.
 	b.EndCalls("A")
-	eventually(t, "the clinician is disconnected at the end", host.gone.Load)
+	eventually(t, "the clinician is disconnected at the end", host.Gone)
 	ps, err := b.Participants(context.Background(), lkRoom)
 	if err != nil || len(ps) != 0 {
 		t.Errorf("after the end: %v, %v", ps, err)

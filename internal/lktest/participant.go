@@ -1,0 +1,91 @@
+package lktest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	lkproto "github.com/livekit/protocol/livekit"
+	"google.golang.org/protobuf/proto"
+)
+
+// Participant is a LiveKit client that speaks the signalling protocol only: connecting with a
+// token joins the room, and the server tells it when it is taken out (a leave message, then
+// the socket closes). The LiveKit Go SDK is not used: it needs LiveKit's fork of Pion in the
+// main module, which would replace the embedded SFU's. Media is the call pages' tests' business.
+type Participant struct {
+	// Room is the LiveKit room the server joined it to.
+	Room string
+	gone atomic.Bool
+}
+
+// Gone reports whether the server disconnected it.
+func (p *Participant) Gone() bool { return p.gone.Load() }
+
+// Join connects to a LiveKit server (ws://…) with an access token and returns once the server
+// answered with the room, or with the error it refused the token with. The connection closes
+// at the end of the test.
+func Join(t testing.TB, url, token string) (*Participant, error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	conn, resp, err := websocket.Dial(ctx, url+"/rtc?auto_subscribe=0&protocol=16&sdk=go&access_token="+token, nil)
+	if err != nil {
+		cancel()
+		if resp != nil {
+			return nil, fmt.Errorf("the server refused: HTTP %d", resp.StatusCode)
+		}
+		return nil, err
+	}
+	conn.SetReadLimit(1 << 20)
+	t.Cleanup(func() { cancel(); _ = conn.CloseNow() })
+	p := &Participant{}
+	first := make(chan error, 1)
+	go func() {
+		joined := false
+		defer p.gone.Store(true)
+		for {
+			_, data, err := conn.Read(ctx)
+			if err != nil {
+				if !joined {
+					first <- err
+				}
+				return
+			}
+			var msg lkproto.SignalResponse
+			if proto.Unmarshal(data, &msg) != nil {
+				continue
+			}
+			switch m := msg.Message.(type) {
+			case *lkproto.SignalResponse_Join:
+				p.Room, joined = m.Join.GetRoom().GetName(), true
+				first <- nil
+			case *lkproto.SignalResponse_Leave:
+				return
+			}
+		}
+	}()
+	// Pings keep the signalling connection open for as long as the test needs it.
+	go func() {
+		for ctx.Err() == nil {
+			ping, _ := proto.Marshal(&lkproto.SignalRequest{Message: &lkproto.SignalRequest_Ping{Ping: time.Now().UnixMilli()}})
+			_ = conn.Write(ctx, websocket.MessageBinary, ping)
+			select {
+			case <-ctx.Done():
+			case <-time.After(2 * time.Second):
+			}
+		}
+	}()
+	select {
+	case err = <-first:
+		if err != nil {
+			return nil, err
+		}
+		return p, nil
+	case <-time.After(10 * time.Second):
+		return nil, errors.New("no answer to the join within 10 s")
+	}
+}

@@ -1,0 +1,270 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/livekit/protocol/auth"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/bridgetest"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/lkserver"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/lktest"
+	"github.com/telehealth-bridge/telehealth-bridge/media/livekit"
+	"github.com/telehealth-bridge/telehealth-bridge/web"
+)
+
+// newLiveKitSite is a bridge whose calls go through a real LiveKit server.
+func newLiveKitSite(t *testing.T) (*site, *lkserver.Server) {
+	lk := lktest.Start(t)
+	s := newSiteWith(t, func(cfg map[string]any) {
+		cfg["media.backend"] = "livekit"
+		cfg["media.livekit.url"] = "ws" + strings.TrimPrefix(lk.URL, "http")
+		cfg["media.livekit.api_key"] = lk.Key
+		cfg["media.livekit.api_secret"] = lk.Secret
+	})
+	return s, lk
+}
+
+// grantsOf reads a LiveKit token with LiveKit's own verifier and the server's secret.
+func grantsOf(t *testing.T, lk *lkserver.Server, token string) (*auth.ClaimGrants, time.Duration) {
+	t.Helper()
+	v, err := auth.ParseAPIToken(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims, grants, err := v.Verify(lk.Secret)
+	if err != nil {
+		t.Fatalf("LiveKit's verifier refuses the token: %v", err)
+	}
+	return grants, time.Until(claims.ExpiresAt.Time)
+}
+
+// On the LiveKit backend, /api/call/join gives a LiveKit token to those let in and to the
+// clinician only, for their session's room; the clinician alone may moderate. The token works
+// on the real server, and removing the guest in the lobby disconnects them from LiveKit.
+func TestLiveKitCallJoin(t *testing.T) {
+	s, lk := newLiveKitSite(t)
+	sess, token := s.guestSession(bridge.ParticipantRequest{Name: "J. Doe", Email: "jd@example.org", Invite: bridge.InviteEmail})
+	s.openWindow(sess)
+	var e apiErr
+	if code := s.call("POST", "/api/call/join", token, nil, &e); code != http.StatusForbidden || e.Code != "not_admitted" {
+		t.Fatalf("before being let in: %d %+v", code, e)
+	}
+	if code := s.call("POST", "/api/call/join", "", nil, &e); code != http.StatusUnauthorized && code != http.StatusForbidden {
+		t.Errorf("anonymous join: %d %+v", code, e)
+	}
+	ghost := s.admitGuest(sess, token, "Jane")
+	var access web.CallAccess
+	if code := s.call("POST", "/api/call/join", token, nil, &access); code != 200 || access.LiveKit == nil {
+		t.Fatalf("join: %d %+v", code, access)
+	}
+	if access.LiveKit.URL != s.env.Config.Media.LiveKit.URL || access.Credential == "" {
+		t.Errorf("access %+v", access)
+	}
+	lkRoom := livekit.RoomName(sess.RoomID, livekit.RoomSlot)
+	g, ttl := grantsOf(t, lk, access.LiveKit.Token)
+	if g.Identity != ghost.String() || g.Video.Room != lkRoom || g.Video.RoomAdmin || !g.Video.RoomJoin || ttl > 10*time.Minute || ttl < 9*time.Minute {
+		t.Errorf("guest's grants: %+v %+v, lasts %s", g, g.Video, ttl)
+	}
+	hostToken := s.callTokenFor(s.clinician.UserID.String(), sess)
+	var hostAccess web.CallAccess
+	if code := s.call("POST", "/api/call/join", hostToken, nil, &hostAccess); code != 200 || hostAccess.LiveKit == nil {
+		t.Fatalf("clinician's join: %d %+v", code, hostAccess)
+	}
+	if g, _ := grantsOf(t, lk, hostAccess.LiveKit.Token); !g.Video.RoomAdmin || g.Video.Room != lkRoom || g.Identity != s.clinician.UserID.String() {
+		t.Errorf("clinician's grants: %+v", g.Video)
+	}
+
+	// Both connect to the real server, into the same room; removing the guest disconnects them.
+	guest, err := lktest.Join(t, access.LiveKit.URL, access.LiveKit.Token)
+	if err != nil {
+		t.Fatalf("the guest's token: %v", err)
+	}
+	host, err := lktest.Join(t, hostAccess.LiveKit.URL, hostAccess.LiveKit.Token)
+	if err != nil {
+		t.Fatalf("the clinician's token: %v", err)
+	}
+	if guest.Room != lkRoom || host.Room != lkRoom {
+		t.Errorf("rooms %s and %s, want %s", guest.Room, host.Room, lkRoom)
+	}
+	if err = s.env.App.Sessions.HostAction(context.Background(), s.clinician.UserID.String(), sess.ID, "remove", "1", ""); err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.Eventually(t, wait, "the removed guest to be disconnected from LiveKit", guest.Gone)
+	if host.Gone() {
+		t.Error("removing the guest disconnected the clinician")
+	}
+	if code := s.call("POST", "/api/call/join", token, nil, &e); code != http.StatusForbidden {
+		t.Errorf("a removed guest's join: %d %+v", code, e)
+	}
+	// The end deletes the room: the clinician is disconnected too.
+	if err = s.env.App.Sessions.HostAction(context.Background(), s.clinician.UserID.String(), sess.ID, "end", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.Eventually(t, wait, "the clinician to be disconnected at the end", host.Gone)
+}
+
+// Element Call's token endpoints: a Matrix participant let in through the lobby gets a token
+// for the same LiveKit room as the web guests; someone not booked, someone booked but still
+// outside, a forged or mismatched token, another slot and another session's room get none.
+func TestLiveKitElementCallTokens(t *testing.T) {
+	s, lk := newLiveKitSite(t)
+	ctx := context.Background()
+	pat := s.env.User(t, "pat")
+	mallory := s.env.User(t, "mallory")
+	sess, err := s.env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{
+		Clinician: s.clinician.UserID.String(), Start: time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC),
+		End: time.Date(2026, 11, 24, 14, 50, 0, 0, time.UTC), TimeZone: "Europe/Paris",
+		Participants: []bridge.ParticipantRequest{{Name: "Pat Quinn", MatrixID: pat.UserID.String()}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another session of the same clinician, which Pat is not on.
+	other, err := s.env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{
+		Clinician: s.clinician.UserID.String(), Start: time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC),
+		End: time.Date(2026, 11, 24, 15, 50, 0, 0, time.UTC), TimeZone: "Europe/Paris",
+		Participants: []bridge.ParticipantRequest{{Name: "Someone", Email: "someone@example.org"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := id.RoomID(sess.RoomID)
+	if _, err = s.clinician.JoinRoomByID(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	s.openWindow(sess)
+
+	request := func(who *mautrix.Client, roomID, slot, claimed string) map[string]any {
+		openid, err := who.RequestOpenIDToken(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return map[string]any{
+			"room_id": roomID, "slot_id": slot,
+			"openid_token": map[string]any{"access_token": openid.AccessToken, "token_type": "Bearer", "matrix_server_name": openid.MatrixServerName, "expires_in": 3600},
+			"member":       map[string]any{"id": "member-1", "claimed_user_id": claimed, "claimed_device_id": "PHONE"},
+		}
+	}
+	type answer struct {
+		web.SFUAccess
+		ErrCode string `json:"errcode"`
+	}
+	getToken := func(body map[string]any) (int, answer) {
+		var out answer
+		code := s.call("POST", "/livekit/jwt/get_token", "", body, &out)
+		return code, out
+	}
+	patID := pat.UserID.String()
+
+	// Booked but not let in yet: no token.
+	if code, out := getToken(request(pat, sess.RoomID, livekit.RoomSlot, patID)); code != http.StatusForbidden || out.ErrCode != "M_FORBIDDEN" || out.JWT != "" {
+		t.Errorf("before being let in: %d %s", code, out.ErrCode)
+	}
+	if _, err = s.clinician.InviteUser(ctx, room, &mautrix.ReqInviteUser{UserID: pat.UserID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = pat.JoinRoomByID(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.Eventually(t, wait, "Pat to be in the session", func() bool {
+		_, ps, _ := s.env.App.Sessions.Lobby(ctx, "", sess.ID)
+		return len(ps) == 1 && ps[0].State == bridge.StateInSession
+	})
+
+	code, out := getToken(request(pat, sess.RoomID, livekit.RoomSlot, patID))
+	if code != 200 || out.URL != s.env.Config.Media.LiveKit.URL {
+		t.Fatalf("Pat's token: %d %+v", code, out)
+	}
+	lkRoom := livekit.RoomName(sess.RoomID, livekit.RoomSlot)
+	g, ttl := grantsOf(t, lk, out.JWT)
+	if g.Video.Room != lkRoom || g.Video.RoomAdmin || g.Identity != livekit.MemberIdentity(patID, "PHONE", "member-1") ||
+		g.Attributes[livekit.UserAttribute] != patID || ttl > 10*time.Minute {
+		t.Errorf("Pat's grants: %+v %+v", g, g.Video)
+	}
+	// The older endpoint gives the same room.
+	legacy := request(pat, sess.RoomID, "", "")
+	legacyBody := map[string]any{"room": sess.RoomID, "openid_token": legacy["openid_token"], "device_id": "PHONE"}
+	var legacyOut answer
+	if code := s.call("POST", "/livekit/jwt/sfu/get", "", legacyBody, &legacyOut); code != 200 {
+		t.Errorf("/sfu/get: %d %+v", code, legacyOut)
+	} else if g, _ := grantsOf(t, lk, legacyOut.JWT); g.Video.Room != lkRoom || g.Identity != patID+":PHONE" {
+		t.Errorf("/sfu/get grants: %+v", g)
+	}
+	// Pat connects with it, beside the clinician's own connection.
+	patConn, err := lktest.Join(t, out.URL, out.JWT)
+	if err != nil || patConn.Room != lkRoom {
+		t.Fatalf("Pat on LiveKit: %v %+v", err, patConn)
+	}
+	// The clinician from Element Call may moderate.
+	code, hostOut := getToken(request(s.clinician, sess.RoomID, livekit.RoomSlot, s.clinician.UserID.String()))
+	if code != 200 {
+		t.Fatalf("the clinician's token: %d", code)
+	}
+	if g, _ := grantsOf(t, lk, hostOut.JWT); !g.Video.RoomAdmin {
+		t.Error("the clinician's Element Call token may not moderate")
+	}
+
+	refusals := []struct {
+		name string
+		body map[string]any
+		code int
+	}{
+		{"someone not booked", request(mallory, sess.RoomID, livekit.RoomSlot, mallory.UserID.String()), http.StatusForbidden},
+		{"another session's room", request(pat, other.RoomID, livekit.RoomSlot, patID), http.StatusForbidden},
+		{"a room that is no session", request(pat, "!nothing:localhost", livekit.RoomSlot, patID), http.StatusForbidden},
+		{"another slot", request(pat, sess.RoomID, "m.call#side", patID), http.StatusForbidden},
+		{"claiming to be Pat", request(mallory, sess.RoomID, livekit.RoomSlot, patID), http.StatusUnauthorized},
+		{"no OpenID token", map[string]any{"room_id": sess.RoomID, "slot_id": livekit.RoomSlot, "member": map[string]any{"id": "m", "claimed_user_id": patID, "claimed_device_id": "D"}}, http.StatusBadRequest},
+	}
+	forged := request(pat, sess.RoomID, livekit.RoomSlot, patID)
+	forged["openid_token"].(map[string]any)["access_token"] = "made-up"
+	refusals = append(refusals, struct {
+		name string
+		body map[string]any
+		code int
+	}{"a made-up OpenID token", forged, http.StatusUnauthorized})
+	for _, r := range refusals {
+		if code, out := getToken(r.body); code != r.code || out.JWT != "" {
+			t.Errorf("%s: %d %s (a token: %v)", r.name, code, out.ErrCode, out.JWT != "")
+		}
+	}
+
+	// Removed in the lobby: Pat's Element Call connection is closed and no new token comes.
+	if err = s.env.App.Sessions.HostAction(ctx, s.clinician.UserID.String(), sess.ID, "remove", "1", ""); err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.Eventually(t, wait, "Pat's Element Call connection to be closed", patConn.Gone)
+	if code, out := getToken(request(pat, sess.RoomID, livekit.RoomSlot, patID)); code != http.StatusForbidden || out.JWT != "" {
+		t.Errorf("after removal: %d %s", code, out.ErrCode)
+	}
+}
+
+// Element Call runs on its own site: the token endpoints answer CORS preflights for any origin,
+// and on the embedded backend they say there is no LiveKit.
+func TestElementCallEndpointsCORSAndEmbedded(t *testing.T) {
+	s := newSite(t)
+	req, _ := http.NewRequest(http.MethodOptions, s.env.Config.Web.PublicURL+"/livekit/jwt/get_token", nil)
+	req.Header.Set("Origin", "https://call.element.io")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 || resp.Header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Content-Type") {
+		t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+	var out struct {
+		ErrCode string `json:"errcode"`
+	}
+	if code := s.call("POST", "/livekit/jwt/get_token", "", map[string]any{}, &out); code != http.StatusNotFound || out.ErrCode != "M_NOT_FOUND" {
+		t.Errorf("on the embedded backend: %d %+v", code, out)
+	}
+}

@@ -175,6 +175,9 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		net.JoinHostPort(cfg.AppService.Hostname, strconv.Itoa(int(cfg.AppService.Port)))))
 	if lk != nil {
 		pages.UseLiveKit(lk)
+		// The LiveKit server's webhooks (its webhook.urls): whoever connects without being
+		// let in is taken out.
+		pages.Mount("/livekit/webhook", lk.WebhookHandler(callGlue.admittedInRoom))
 	}
 	matrix.SetWebLinks(pages)
 	pages.UseChat(matrix) // the in-call chat: the session room's thread on the call pages

@@ -111,6 +111,16 @@ func (c calls) admitted(ctx context.Context, sessionID, userID string, host bool
 	return fmt.Errorf("%s is not in the session", userID)
 }
 
+// admittedInRoom is admitted for the call of a session's Matrix room (LiveKit's webhooks name
+// the room, not the session).
+func (c calls) admittedInRoom(ctx context.Context, roomID, userID string) error {
+	s, err := c.svc.SessionByRoom(ctx, roomID)
+	if err != nil {
+		return fmt.Errorf("finding the session of the room: %w", err)
+	}
+	return c.admitted(ctx, s.ID, userID, userID == s.Clinician)
+}
+
 // presence: the clinician's connection to the call is their being in the session.
 func (c calls) presence(sessionID, userID string, host, present bool) {
 	if strings.HasPrefix(sessionID, web.CheckSessionPrefix) {

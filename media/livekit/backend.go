@@ -95,7 +95,7 @@ func (b *Backend) Token(matrixRoomID, identity, userID string, host bool) (strin
 	if matrixRoomID == "" {
 		return "", ErrNoRoom
 	}
-	return b.sign.join(Grant{Room: RoomName(matrixRoomID, RoomSlot), Identity: identity, UserID: userID, Host: host}, b.cfg.TokenTTL)
+	return b.sign.join(Grant{Room: RoomName(matrixRoomID, RoomSlot), Identity: identity, UserID: userID, MatrixRoom: matrixRoomID, Host: host}, b.cfg.TokenTTL)
 }
 
 // Hangup takes every connection of a user out of the session's LiveKit room. It returns at

@@ -2,12 +2,18 @@ package livekit_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/livekit/protocol/auth"
+	lkproto "github.com/livekit/protocol/livekit"
+	"github.com/livekit/protocol/webhook"
 	"github.com/rs/zerolog"
 
 	"github.com/telehealth-bridge/telehealth-bridge/internal/lkserver"
@@ -203,4 +209,107 @@ func removeWith(t *testing.T, api, token, room, identity string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// admission lets in the users it holds.
+type admission struct {
+	mu  sync.Mutex
+	ids map[string]bool
+}
+
+func (a *admission) set(user string, in bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.ids[user] = in
+}
+
+func (a *admission) check(_ context.Context, room, user string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if room != roomA || !a.ids[user] {
+		return errors.New("not let in")
+	}
+	return nil
+}
+
+// LiveKit's webhooks: whoever connects without being let in (a token still valid after their
+// removal) is taken out at once; those let in stay. The events are signed and sent by LiveKit's
+// own notifier (protocol/webhook, the server's code): the server itself sends participant_joined
+// only once a participant's ICE connects, which the signalling-only test participant never
+// does. The connections and removals are the real server's. Webhooks not signed with the key
+// are refused.
+func TestWebhookTakesOutWhoIsNotLetIn(t *testing.T) {
+	var handler atomic.Value
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		handler.Load().(http.Handler).ServeHTTP(w, r)
+	}))
+	defer hook.Close()
+	srv := lktest.Start(t)
+	b := backend(t, srv, srv.Secret)
+	let := &admission{ids: map[string]bool{alice: true}}
+	handler.Store(b.WebhookHandler(let.check))
+	webhook.InitWebhookStats(nil) // the notifier counts its sends in Prometheus metrics
+	notifier := webhook.NewURLNotifier(webhook.URLNotifierParams{URL: hook.URL + "/livekit/webhook", APIKey: srv.Key, APISecret: srv.Secret})
+	defer notifier.Stop(true)
+	lkRoom := livekit.RoomName(roomA, livekit.RoomSlot)
+	joined := func(identity, user string) {
+		t.Helper()
+		err := notifier.QueueNotify(context.Background(), &lkproto.WebhookEvent{
+			Event: webhook.EventParticipantJoined, Room: &lkproto.Room{Name: lkRoom},
+			Participant: &lkproto.ParticipantInfo{Identity: identity, Attributes: map[string]string{livekit.UserAttribute: user, livekit.RoomAttribute: roomA}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	aliceToken, _ := b.Token(roomA, alice, alice, false)
+	a1, err := lktest.Join(t, b.URL(), aliceToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined(alice, alice)
+	bob := "@telehealth_guest_2:localhost"
+	bobToken, _ := b.Token(roomA, bob, bob, false)
+	bobConn, err := lktest.Join(t, b.URL(), bobToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined(bob, bob)
+	eventually(t, "Bob, not let in, is taken out", bobConn.Gone)
+	if a1.Gone() {
+		t.Error("Alice, let in, was taken out")
+	}
+
+	// Alice is removed, then comes back with the token she still holds: out again.
+	let.set(alice, false)
+	b.Hangup("A", alice)
+	eventually(t, "Alice is removed", a1.Gone)
+	a2, err := lktest.Join(t, b.URL(), aliceToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined(alice, alice)
+	eventually(t, "Alice, back with her old token, is taken out", a2.Gone)
+
+	// Webhooks not from the server: no signature, another secret, a token without the body's hash.
+	for name, sign := range map[string]string{"unsigned": "", "another secret": "x", "no body hash": "body"} {
+		req, _ := http.NewRequest(http.MethodPost, hook.URL+"/livekit/webhook", strings.NewReader(`{"event":"participant_joined"}`))
+		switch sign {
+		case "x":
+			tok, _ := backend(t, srv, "ffffffffffffffffffffffffffffffffffff").Token(roomA, alice, alice, false)
+			req.Header.Set("Authorization", tok)
+		case "body":
+			tok, _ := b.Token(roomA, alice, alice, false)
+			req.Header.Set("Authorization", tok)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s webhook: HTTP %d", name, resp.StatusCode)
+		}
+	}
 }

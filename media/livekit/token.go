@@ -24,10 +24,14 @@ import (
 // call ID "ROOM"); Element Call's legacy /sfu/get implies it.
 const RoomSlot = "m.call#ROOM"
 
-// UserAttribute is the participant attribute carrying the Matrix user a token was issued to:
-// Element Call identities are hashes, and removal must find every connection of a user.
-// Participants cannot change their attributes (no canUpdateOwnMetadata).
-const UserAttribute = "matrix_user_id"
+// Participant attributes set in the token: the Matrix user it was issued to (Element Call
+// identities are hashes, and removal must find every connection of a user) and the Matrix
+// room of the call (the webhook finds the session by it). Participants cannot change their
+// attributes (no canUpdateOwnMetadata).
+const (
+	UserAttribute = "matrix_user_id"
+	RoomAttribute = "matrix_room_id"
+)
 
 // RoomName is the LiveKit room of a MatrixRTC slot of a Matrix room, as lk-jwt-service names
 // it: unpadded base64 of the SHA-256 of the JSON array [room ID, slot ID].
@@ -55,6 +59,8 @@ type Grant struct {
 	Identity string
 	// UserID is the Matrix user the token is for.
 	UserID string
+	// MatrixRoom is the Matrix room of the call.
+	MatrixRoom string
 	// Host: the clinician, the only one who may moderate the room (roomAdmin).
 	Host bool
 }
@@ -117,5 +123,5 @@ func (s signer) join(g Grant, ttl time.Duration) (string, error) {
 		RoomJoin: true, Room: g.Room, RoomAdmin: g.Host,
 		CanPublish: &yes, CanSubscribe: &yes, CanPublishData: &yes, CanUpdateOwnMetadata: &no,
 	}
-	return s.sign(g.Identity, ttl, video, map[string]string{UserAttribute: g.UserID})
+	return s.sign(g.Identity, ttl, video, map[string]string{UserAttribute: g.UserID, RoomAttribute: g.MatrixRoom})
 }

@@ -745,7 +745,7 @@ func TestAdmittedMembersMaySendCallMembership(t *testing.T) {
 	callMember := event.Type{Type: appservice.CallMemberEventType, Class: event.StateEventType}
 	membership := map[string]any{
 		"application": "m.call", "call_id": "", "scope": "m.room", "device_id": "PHONE",
-		"focus_active": map[string]any{"type": "livekit", "focus_selection": "oldest_membership"},
+		"focus_active":   map[string]any{"type": "livekit", "focus_selection": "oldest_membership"},
 		"foci_preferred": []any{map[string]any{"type": "livekit", "livekit_service_url": "https://video.example.org/livekit/jwt"}},
 	}
 	key := "_" + client.UserID.String() + "_PHONE_m.call"

@@ -267,4 +267,15 @@ func TestElementCallEndpointsCORSAndEmbedded(t *testing.T) {
 	if code := s.call("POST", "/livekit/jwt/get_token", "", map[string]any{}, &out); code != http.StatusNotFound || out.ErrCode != "M_NOT_FOUND" {
 		t.Errorf("on the embedded backend: %d %+v", code, out)
 	}
+	// The answer itself is readable cross-origin (Element Call reads the error too).
+	req, _ = http.NewRequest(http.MethodPost, s.env.Config.Web.PublicURL+"/livekit/jwt/sfu/get", strings.NewReader("{}"))
+	req.Header.Set("Origin", "https://call.element.io")
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("POST from another origin: %d %v", resp.StatusCode, resp.Header)
+	}
 }

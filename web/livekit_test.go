@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/livekit/protocol/auth"
+	lkproto "github.com/livekit/protocol/livekit"
+	"github.com/livekit/protocol/webhook"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
 
@@ -243,6 +245,34 @@ func TestLiveKitElementCallTokens(t *testing.T) {
 	bridgetest.Eventually(t, wait, "Pat's Element Call connection to be closed", patConn.Gone)
 	if code, out := getToken(request(pat, sess.RoomID, livekit.RoomSlot, patID)); code != http.StatusForbidden || out.JWT != "" {
 		t.Errorf("after removal: %d %s", code, out.ErrCode)
+	}
+
+	// Pat comes back with the token still valid: LiveKit's participant_joined webhook reaches
+	// the bridge, which takes Pat out. (Signed and sent by LiveKit's own notifier: the server
+	// sends it once ICE connects, which the signalling-only participant does not do.)
+	back, err := lktest.Join(t, out.URL, out.JWT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webhook.InitWebhookStats(nil)
+	notifier := webhook.NewURLNotifier(webhook.URLNotifierParams{URL: s.env.Config.Web.PublicURL + "/livekit/webhook", APIKey: lk.Key, APISecret: lk.Secret})
+	defer notifier.Stop(true)
+	err = notifier.QueueNotify(ctx, &lkproto.WebhookEvent{
+		Event: webhook.EventParticipantJoined, Room: &lkproto.Room{Name: lkRoom},
+		Participant: &lkproto.ParticipantInfo{Identity: g.Identity, Attributes: g.Attributes},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.Eventually(t, wait, "Pat, back with the old token, to be taken out", back.Gone)
+	// The webhook takes nothing unsigned.
+	resp, err := http.Post(s.env.Config.Web.PublicURL+"/livekit/webhook", "application/webhook+json", strings.NewReader(`{"event":"participant_joined"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("an unsigned webhook: HTTP %d", resp.StatusCode)
 	}
 }
 

@@ -19,9 +19,14 @@ import (
 // main module, which would replace the embedded SFU's. Media is the call pages' tests' business.
 type Participant struct {
 	// Room is the LiveKit room the server joined it to.
-	Room string
-	gone atomic.Bool
+	Room      string
+	gone      atomic.Bool
+	connected atomic.Bool
 }
+
+// Connected reports whether its (receive-only) WebRTC connection to the server is up: from
+// then on LiveKit counts it as joined (and sends participant_joined).
+func (p *Participant) Connected() bool { return p.connected.Load() }
 
 // Gone reports whether the server disconnected it.
 func (p *Participant) Gone() bool { return p.gone.Load() }
@@ -30,6 +35,18 @@ func (p *Participant) Gone() bool { return p.gone.Load() }
 // answered with the room, or with the error it refused the token with. The connection closes
 // at the end of the test.
 func Join(t testing.TB, url, token string) (*Participant, error) {
+	t.Helper()
+	return join(t, url, token, false)
+}
+
+// Connect is Join that also answers the server's offer with a receive-only Pion peer
+// connection on loopback, so that the participant becomes active in the room.
+func Connect(t testing.TB, url, token string) (*Participant, error) {
+	t.Helper()
+	return join(t, url, token, true)
+}
+
+func join(t testing.TB, url, token string, connect bool) (*Participant, error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	conn, resp, err := websocket.Dial(ctx, url+"/rtc?auto_subscribe=0&protocol=16&sdk=go&access_token="+token, nil)
@@ -43,6 +60,14 @@ func Join(t testing.TB, url, token string) (*Participant, error) {
 	conn.SetReadLimit(1 << 20)
 	t.Cleanup(func() { cancel(); _ = conn.CloseNow() })
 	p := &Participant{}
+	var pc *subscriber
+	if connect {
+		if pc, err = newSubscriber(ctx, conn, p); err != nil {
+			cancel()
+			return nil, err
+		}
+		t.Cleanup(pc.close)
+	}
 	first := make(chan error, 1)
 	go func() {
 		joined := false
@@ -65,6 +90,14 @@ func Join(t testing.TB, url, token string) (*Participant, error) {
 				first <- nil
 			case *lkproto.SignalResponse_Leave:
 				return
+			case *lkproto.SignalResponse_Offer:
+				if pc != nil {
+					pc.offer(m.Offer)
+				}
+			case *lkproto.SignalResponse_Trickle:
+				if pc != nil && m.Trickle.GetTarget() == lkproto.SignalTarget_SUBSCRIBER {
+					pc.trickle(m.Trickle.GetCandidateInit())
+				}
 			}
 		}
 	}()

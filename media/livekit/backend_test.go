@@ -313,3 +313,34 @@ func TestWebhookTakesOutWhoIsNotLetIn(t *testing.T) {
 		}
 	}
 }
+
+// The real server's own webhooks: a participant whose WebRTC connection comes up is reported
+// (participant_joined), and one not let in is taken out while one let in stays.
+func TestRealServerWebhookTakesOutWhoIsNotLetIn(t *testing.T) {
+	var handler atomic.Value
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		handler.Load().(http.Handler).ServeHTTP(w, r)
+	}))
+	defer hook.Close()
+	srv := lktest.Start(t, hook.URL+"/livekit/webhook")
+	b := backend(t, srv, srv.Secret)
+	let := &admission{ids: map[string]bool{alice: true}}
+	handler.Store(b.WebhookHandler(let.check))
+
+	aliceToken, _ := b.Token(roomA, alice, alice, false)
+	a, err := lktest.Connect(t, b.URL(), aliceToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "Alice's connection is up", a.Connected)
+	bob := "@telehealth_guest_2:localhost"
+	bobToken, _ := b.Token(roomA, bob, bob, false)
+	bobConn, err := lktest.Connect(t, b.URL(), bobToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "Bob, not let in, is taken out on the server's webhook", bobConn.Gone)
+	if a.Gone() {
+		t.Error("Alice, let in, was taken out")
+	}
+}

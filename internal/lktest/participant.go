@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 	lkproto "github.com/livekit/protocol/livekit"
+	"github.com/pion/webrtc/v4"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -22,6 +24,21 @@ type Participant struct {
 	Room      string
 	gone      atomic.Bool
 	connected atomic.Bool
+	received  atomic.Int64
+
+	ctx  context.Context
+	conn *websocket.Conn
+	mu   sync.Mutex
+	pub  *peer
+}
+
+// Received is how many media packets it has received from the others' tracks.
+func (p *Participant) Received() int64 { return p.received.Load() }
+
+func (p *Participant) publisher() *peer {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pub
 }
 
 // Connected reports whether its (receive-only) WebRTC connection to the server is up: from
@@ -39,8 +56,9 @@ func Join(t testing.TB, url, token string) (*Participant, error) {
 	return join(t, url, token, false)
 }
 
-// Connect is Join that also answers the server's offer with a receive-only Pion peer
-// connection on loopback, so that the participant becomes active in the room.
+// Connect is Join that also answers the server's offers with a Pion peer connection on
+// loopback, so that the participant becomes active in the room, subscribes to every track
+// and counts the packets it receives (Received); PublishAudio sends some.
 func Connect(t testing.TB, url, token string) (*Participant, error) {
 	t.Helper()
 	return join(t, url, token, true)
@@ -49,7 +67,11 @@ func Connect(t testing.TB, url, token string) (*Participant, error) {
 func join(t testing.TB, url, token string, connect bool) (*Participant, error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	conn, resp, err := websocket.Dial(ctx, url+"/rtc?auto_subscribe=0&protocol=16&sdk=go&access_token="+token, nil)
+	sub := "0"
+	if connect {
+		sub = "1"
+	}
+	conn, resp, err := websocket.Dial(ctx, url+"/rtc?auto_subscribe="+sub+"&protocol=16&sdk=go&access_token="+token, nil)
 	if err != nil {
 		cancel()
 		if resp != nil {
@@ -59,14 +81,31 @@ func join(t testing.TB, url, token string, connect bool) (*Participant, error) {
 	}
 	conn.SetReadLimit(1 << 20)
 	t.Cleanup(func() { cancel(); _ = conn.CloseNow() })
-	p := &Participant{}
-	var pc *subscriber
+	p := &Participant{ctx: ctx}
+	var pc *peer
 	if connect {
-		if pc, err = newSubscriber(ctx, conn, p); err != nil {
+		p.conn = conn
+		if pc, err = newPeer(ctx, conn, lkproto.SignalTarget_SUBSCRIBER); err != nil {
 			cancel()
 			return nil, err
 		}
-		t.Cleanup(pc.close)
+		pc.pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+			p.connected.Store(st == webrtc.PeerConnectionStateConnected)
+		})
+		pc.pc.OnTrack(func(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+			for {
+				if _, _, err := track.ReadRTP(); err != nil {
+					return
+				}
+				p.received.Add(1)
+			}
+		})
+		t.Cleanup(func() {
+			pc.close()
+			if pub := p.publisher(); pub != nil {
+				pub.close()
+			}
+		})
 	}
 	first := make(chan error, 1)
 	go func() {
@@ -94,9 +133,15 @@ func join(t testing.TB, url, token string, connect bool) (*Participant, error) {
 				if pc != nil {
 					pc.offer(m.Offer)
 				}
+			case *lkproto.SignalResponse_Answer:
+				if pub := p.publisher(); pub != nil {
+					pub.answer(m.Answer)
+				}
 			case *lkproto.SignalResponse_Trickle:
 				if pc != nil && m.Trickle.GetTarget() == lkproto.SignalTarget_SUBSCRIBER {
 					pc.trickle(m.Trickle.GetCandidateInit())
+				} else if pub := p.publisher(); pub != nil && m.Trickle.GetTarget() == lkproto.SignalTarget_PUBLISHER {
+					pub.trickle(m.Trickle.GetCandidateInit())
 				}
 			}
 		}

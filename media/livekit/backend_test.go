@@ -344,3 +344,56 @@ func TestRealServerWebhookTakesOutWhoIsNotLetIn(t *testing.T) {
 		t.Error("Alice, let in, was taken out")
 	}
 }
+
+// Media on the real server: a removed participant's packets stop reaching the others, and
+// nothing reaches them any more. (Zero packets is measured over a window: there is no event
+// for "nothing arrives".)
+func TestRemovalEndsMedia(t *testing.T) {
+	srv := lktest.Start(t)
+	b := backend(t, srv, srv.Secret)
+	tok := func(user string) string {
+		token, _ := b.Token(roomA, user, user, false)
+		return token
+	}
+	bob, carol := "@telehealth_guest_2:localhost", "@telehealth_guest_3:localhost"
+	a, err := lktest.Connect(t, b.URL(), tok(alice))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobConn, err := lktest.Connect(t, b.URL(), tok(bob))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := lktest.Connect(t, b.URL(), tok(carol))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err = a.PublishAudio(); err != nil {
+		t.Fatal(err)
+	}
+	if err = c.PublishAudio(); err != nil {
+		t.Fatal(err)
+	}
+	// Bob hears both (two tracks), Alice hears Carol.
+	eventually(t, "Bob receives media", func() bool { return bobConn.Received() > 100 })
+	eventually(t, "Alice receives Carol's media", func() bool { return a.Received() > 50 })
+
+	b.Hangup("A", alice)
+	eventually(t, "Alice is removed", a.Gone)
+	settle := time.Now().Add(500 * time.Millisecond) // packets already in flight
+	for time.Now().Before(settle) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	bobBefore, aliceBefore := bobConn.Received(), a.Received()
+	window := time.Now().Add(2 * time.Second)
+	for time.Now().Before(window) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Bob still gets Carol's track (50 packets a second), and nothing of Alice's any more.
+	if got := bobConn.Received() - bobBefore; got < 60 || got > 120 {
+		t.Errorf("Bob received %d packets in 2 s after Alice's removal: want Carol's ~100 only", got)
+	}
+	if got := a.Received() - aliceBefore; got != 0 {
+		t.Errorf("Alice received %d packets in the 2 s after her removal", got)
+	}
+}

@@ -83,24 +83,44 @@ func TestLiveKitCallJoin(t *testing.T) {
 		t.Errorf("clinician's grants: %+v", g.Video)
 	}
 
-	// Both connect to the real server, into the same room; removing the guest disconnects them.
-	guest, err := lktest.Join(t, access.LiveKit.URL, access.LiveKit.Token)
+	// Both connect to the real server, into the same room, and hear each other; removing the
+	// guest in the lobby disconnects them and ends their media.
+	guest, err := lktest.Connect(t, access.LiveKit.URL, access.LiveKit.Token)
 	if err != nil {
 		t.Fatalf("the guest's token: %v", err)
 	}
-	host, err := lktest.Join(t, hostAccess.LiveKit.URL, hostAccess.LiveKit.Token)
+	host, err := lktest.Connect(t, hostAccess.LiveKit.URL, hostAccess.LiveKit.Token)
 	if err != nil {
 		t.Fatalf("the clinician's token: %v", err)
 	}
 	if guest.Room != lkRoom || host.Room != lkRoom {
 		t.Errorf("rooms %s and %s, want %s", guest.Room, host.Room, lkRoom)
 	}
+	if err = guest.PublishAudio(); err != nil {
+		t.Fatal(err)
+	}
+	if err = host.PublishAudio(); err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.Eventually(t, wait, "the clinician to hear the guest", func() bool { return host.Received() > 50 })
+	bridgetest.Eventually(t, wait, "the guest to hear the clinician", func() bool { return guest.Received() > 50 })
 	if err = s.env.App.Sessions.HostAction(context.Background(), s.clinician.UserID.String(), sess.ID, "remove", "1", ""); err != nil {
 		t.Fatal(err)
 	}
 	bridgetest.Eventually(t, wait, "the removed guest to be disconnected from LiveKit", guest.Gone)
 	if host.Gone() {
 		t.Error("removing the guest disconnected the clinician")
+	}
+	// Zero packets either way afterwards, over a window (no event says "nothing arrives").
+	for settle := time.Now().Add(500 * time.Millisecond); time.Now().Before(settle); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	hostBefore, guestBefore := host.Received(), guest.Received()
+	for window := time.Now().Add(2 * time.Second); time.Now().Before(window); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if h, g := host.Received()-hostBefore, guest.Received()-guestBefore; h != 0 || g != 0 {
+		t.Errorf("after the removal, the clinician received %d packets and the guest %d", h, g)
 	}
 	if code := s.call("POST", "/api/call/join", token, nil, &e); code != http.StatusForbidden {
 		t.Errorf("a removed guest's join: %d %+v", code, e)

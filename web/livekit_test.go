@@ -258,13 +258,14 @@ func TestLiveKitElementCallTokens(t *testing.T) {
 		}
 	}
 
-	// Removed in the lobby: Pat's Element Call connection is closed and no new token comes.
-	if err = s.env.App.Sessions.HostAction(ctx, s.clinician.UserID.String(), sess.ID, "remove", "1", ""); err != nil {
+	// Sent back to the waiting room (removal is TestLiveKitCallJoin's): Pat's Element Call
+	// connection is closed and no new token comes.
+	if err = s.env.App.Sessions.HostAction(ctx, s.clinician.UserID.String(), sess.ID, "send-back", "1", ""); err != nil {
 		t.Fatal(err)
 	}
 	bridgetest.Eventually(t, wait, "Pat's Element Call connection to be closed", patConn.Gone)
 	if code, out := getToken(request(pat, sess.RoomID, livekit.RoomSlot, patID)); code != http.StatusForbidden || out.JWT != "" {
-		t.Errorf("after removal: %d %s", code, out.ErrCode)
+		t.Errorf("after being sent back: %d %s", code, out.ErrCode)
 	}
 
 	// Pat comes back with the token still valid: LiveKit's participant_joined webhook reaches

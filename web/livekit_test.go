@@ -330,3 +330,41 @@ func TestElementCallEndpointsCORSAndEmbedded(t *testing.T) {
 		t.Errorf("POST from another origin: %d %v", resp.StatusCode, resp.Header)
 	}
 }
+
+// The clinician in the call through LiveKit (Element Call) is present in the session, as
+// through the call page: LiveKit's webhooks say so, and their leaving says they are away.
+func TestLiveKitClinicianPresence(t *testing.T) {
+	s, lk := newLiveKitSite(t)
+	ctx := context.Background()
+	sess, _ := s.guestSession(bridge.ParticipantRequest{Name: "J. Doe", Email: "jd@example.org", Invite: bridge.InviteEmail})
+	s.openWindow(sess)
+	webhook.InitWebhookStats(nil)
+	notifier := webhook.NewURLNotifier(webhook.URLNotifierParams{URL: s.env.Config.Web.PublicURL + "/livekit/webhook", APIKey: lk.Key, APISecret: lk.Secret})
+	defer notifier.Stop(true)
+	dr := s.clinician.UserID.String()
+	event := func(kind string) {
+		t.Helper()
+		err := notifier.QueueNotify(ctx, &lkproto.WebhookEvent{
+			Event: kind, Room: &lkproto.Room{Name: livekit.RoomName(sess.RoomID, livekit.RoomSlot)},
+			Participant: &lkproto.ParticipantInfo{Identity: livekit.MemberIdentity(dr, "LAPTOP", "m1"),
+				Attributes: map[string]string{livekit.UserAttribute: dr, livekit.RoomAttribute: sess.RoomID}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	present := func() bool {
+		got, err := s.env.App.Sessions.Session(ctx, sess.ID)
+		return err == nil && got.ClinicianPresent
+	}
+	if present() {
+		t.Fatal("present before connecting")
+	}
+	event(webhook.EventParticipantJoined)
+	bridgetest.Eventually(t, wait, "the clinician to be present", present)
+	if got, _ := s.env.App.Sessions.Session(ctx, sess.ID); got.Status != bridge.StatusLive {
+		t.Errorf("the session is %s once the clinician is in", got.Status)
+	}
+	event(webhook.EventParticipantLeft)
+	bridgetest.Eventually(t, wait, "the clinician to be away", func() bool { return !present() })
+}

@@ -147,7 +147,14 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	callGlue := calls{sfu: sfu, svc: sessions, window: window, log: log.With().Str("component", "calls").Logger()}
 	lobbyClock := newLobbyTimes(meters, clock)
 	meters.UseSFU(sfuStats{sfu})
-	sfu.SetHooks(media.Hooks{Admitted: callGlue.admitted, Host: callGlue, Lobby: callGlue.lobby, Presence: lobbyClock.presence(callGlue.presence)})
+	presence := lobbyClock.presence(callGlue.presence)
+	var merged *presenceMerge
+	if lk != nil {
+		// Presence comes from both backends: passed on when it changes overall.
+		merged = newPresenceMerge(presence)
+		presence = merged.fromSFU
+	}
+	sfu.SetHooks(media.Hooks{Admitted: callGlue.admitted, Host: callGlue, Lobby: callGlue.lobby, Presence: presence})
 	sessions.Watch(callGlue)
 	sessions.Watch(lobbyClock)
 	sched.Use(sessions, db.Store())
@@ -176,8 +183,19 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	if lk != nil {
 		pages.UseLiveKit(lk)
 		// The LiveKit server's webhooks (its webhook.urls): whoever connects without being
-		// let in is taken out.
-		pages.Mount("/livekit/webhook", lk.WebhookHandler(callGlue.admittedInRoom))
+		// let in is taken out; the others' presence (the clinician's starts the session and
+		// drives automatic admission) joins the SFU's.
+		pages.Mount("/livekit/webhook", lk.WebhookHandler(livekit.WebhookHooks{
+			Admitted: callGlue.admittedInRoom,
+			Presence: func(roomID, userID, identity string, present bool) {
+				s, err := sessions.SessionByRoom(context.Background(), roomID)
+				if err != nil {
+					log.Err(err).Msg("Failed to find the session of a LiveKit room")
+					return
+				}
+				merged.fromLiveKit(s.ID, userID, identity, userID == s.Clinician, present)
+			},
+		}))
 	}
 	matrix.SetWebLinks(pages)
 	pages.UseChat(matrix) // the in-call chat: the session room's thread on the call pages

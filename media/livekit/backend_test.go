@@ -247,7 +247,7 @@ func TestWebhookTakesOutWhoIsNotLetIn(t *testing.T) {
 	srv := lktest.Start(t)
 	b := backend(t, srv, srv.Secret)
 	let := &admission{ids: map[string]bool{alice: true}}
-	handler.Store(b.WebhookHandler(let.check))
+	handler.Store(b.WebhookHandler(livekit.WebhookHooks{Admitted: let.check}))
 	webhook.InitWebhookStats(nil) // the notifier counts its sends in Prometheus metrics
 	notifier := webhook.NewURLNotifier(webhook.URLNotifierParams{URL: hook.URL + "/livekit/webhook", APIKey: srv.Key, APISecret: srv.Secret})
 	defer notifier.Stop(true)
@@ -325,7 +325,7 @@ func TestRealServerWebhookTakesOutWhoIsNotLetIn(t *testing.T) {
 	srv := lktest.Start(t, hook.URL+"/livekit/webhook")
 	b := backend(t, srv, srv.Secret)
 	let := &admission{ids: map[string]bool{alice: true}}
-	handler.Store(b.WebhookHandler(let.check))
+	handler.Store(b.WebhookHandler(livekit.WebhookHooks{Admitted: let.check}))
 
 	aliceToken, _ := b.Token(roomA, alice, alice, false)
 	a, err := lktest.Connect(t, b.URL(), aliceToken)

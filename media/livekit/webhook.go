@@ -19,6 +19,17 @@ import (
 // session's clinician, or a participant the lobby let in, while the session is not over.
 type Admission func(ctx context.Context, matrixRoomID, userID string) error
 
+// Presence hears that a connection (a LiveKit identity) of a Matrix user let into a room's
+// call joined or left it.
+type Presence func(matrixRoomID, userID, identity string, present bool)
+
+// WebhookHooks are what the webhooks tell the bridge and ask of it.
+type WebhookHooks struct {
+	Admitted Admission
+	// Presence may be nil.
+	Presence Presence
+}
+
 // webhookEvent is the part of LiveKit's WebhookEvent (protobuf JSON) the bridge reads.
 type webhookEvent struct {
 	Event string `json:"event"`
@@ -40,8 +51,9 @@ type webhookClaims struct {
 // WebhookHandler receives the LiveKit server's webhooks (its config's webhook.urls, signed
 // with the bridge's API key). When someone connects whom the lobby has not let in, or no
 // longer does (a token issued before their removal is still valid for a few minutes), they
-// are taken out at once. Requests not signed with the key are refused.
-func (b *Backend) WebhookHandler(admitted Admission) http.Handler {
+// are taken out at once; those let in are reported present, and absent when they leave.
+// Requests not signed with the key are refused.
+func (b *Backend) WebhookHandler(hooks WebhookHooks) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.WriteHeader(http.StatusMethodNotAllowed)
@@ -63,19 +75,29 @@ func (b *Backend) WebhookHandler(admitted Admission) http.Handler {
 			return
 		}
 		w.WriteHeader(http.StatusOK)
-		if ev.Event != "participant_joined" {
-			return
-		}
 		user, room := ev.Participant.Attributes[UserAttribute], ev.Participant.Attributes[RoomAttribute]
 		if user == "" || room == "" || RoomName(room, RoomSlot) != ev.Room.Name {
 			return // not a token of the bridge's
+		}
+		switch ev.Event {
+		case "participant_joined":
+		case "participant_left", "participant_connection_aborted":
+			if hooks.Presence != nil {
+				hooks.Presence(room, user, ev.Participant.Identity, false)
+			}
+			return
+		default:
+			return
 		}
 		b.wg.Add(1)
 		go func() {
 			defer b.wg.Done()
 			ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 			defer cancel()
-			if err := admitted(ctx, room, user); err == nil {
+			if err := hooks.Admitted(ctx, room, user); err == nil {
+				if hooks.Presence != nil {
+					hooks.Presence(room, user, ev.Participant.Identity, true)
+				}
 				return
 			}
 			b.log.Info().Str("lk_room", ev.Room.Name).Msg("Took someone not let in out of a LiveKit room")

@@ -15,10 +15,11 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// Participant is a LiveKit client that speaks the signalling protocol only: connecting with a
-// token joins the room, and the server tells it when it is taken out (a leave message, then
-// the socket closes). The LiveKit Go SDK is not used: it needs LiveKit's fork of Pion in the
-// main module, which would replace the embedded SFU's. Media is the call pages' tests' business.
+// Participant is a LiveKit client of the test's own: LiveKit's signalling over a websocket
+// (connecting with a token joins the room; the server tells it when it is taken out, with a
+// leave message and then the socket closing) and, with Connect, Pion peer connections that
+// publish and receive media. The LiveKit Go SDK is not used: it needs LiveKit's fork of Pion
+// in the main module, which would replace the embedded SFU's.
 type Participant struct {
 	// Room is the LiveKit room the server joined it to.
 	Room      string

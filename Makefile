@@ -15,12 +15,14 @@ build:
 demo:
 	$(GO) run ./cmd/telehealth-demo
 
-# What the tests need: PostgreSQL running, the test homeserver built (once, into the cache),
+# What the tests need: PostgreSQL running, the test homeserver and the LiveKit server built
+# (once each, into the cache; LiveKit takes about 3 minutes on 2 cores),
 # Chromium and the browser-driving npm package, and the two calendar parsers the invite tests
 # read invites with (ical.js from npm, Debian's python3-icalendar).
 deps-test: deps-e2e
 	./scripts/ensure-postgres.sh
 	$(GO) run ./internal/tools/ensure-dendrite
+	$(GO) run ./internal/tools/ensure-livekit
 
 deps-e2e:
 	@test -x /usr/bin/chromium || { echo "Installing Chromium..."; apt-get update -qq && apt-get install -y -qq chromium; }

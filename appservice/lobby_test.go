@@ -732,3 +732,35 @@ func TestRescheduleWhileSomeoneWaits(t *testing.T) {
 	}
 	l.waitState(s, 1, bridge.StateWaiting)
 }
+
+// Element Call can run in a session room: a participant let in may announce their call device
+// (org.matrix.msc3401.call.member), as Element Call does; any other state stays the
+// clinician's, and someone not in the room can send nothing.
+func TestAdmittedMembersMaySendCallMembership(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	client := l.env.User(t, "jane")
+	s := l.clientInSession(client)
+	ctx := context.Background()
+	room := id.RoomID(s.RoomID)
+	callMember := event.Type{Type: appservice.CallMemberEventType, Class: event.StateEventType}
+	membership := map[string]any{
+		"application": "m.call", "call_id": "", "scope": "m.room", "device_id": "PHONE",
+		"focus_active":   map[string]any{"type": "livekit", "focus_selection": "oldest_membership"},
+		"foci_preferred": []any{map[string]any{"type": "livekit", "livekit_service_url": "https://video.example.org/livekit/jwt"}},
+	}
+	key := "_" + client.UserID.String() + "_PHONE_m.call"
+	if _, err := client.SendStateEvent(ctx, room, callMember, key, membership); err != nil {
+		t.Fatalf("a participant in the session cannot announce their call: %v", err)
+	}
+	var got map[string]any
+	if err := l.clinician.StateEvent(ctx, room, callMember, key, &got); err != nil || got["device_id"] != "PHONE" {
+		t.Errorf("the call membership in the room: %v %v", got, err)
+	}
+	if _, err := client.SendStateEvent(ctx, room, event.StateTopic, "", map[string]any{"topic": "mine"}); err == nil {
+		t.Error("a participant changed the room's topic")
+	}
+	stranger := l.env.User(t, "mallory")
+	if _, err := stranger.SendStateEvent(ctx, room, callMember, "_"+stranger.UserID.String()+"_X_m.call", membership); err == nil {
+		t.Error("someone not in the room announced a call in it")
+	}
+}

@@ -26,8 +26,12 @@ func roomName(s *bridge.Session) string {
 	return fmt.Sprintf("Session %s · %s", s.ID, s.Start.In(s.Location()).Format("Mon 2 Jan 2006 15:04 MST"))
 }
 
+// CallMemberEventType is Element Call's call membership state event (MSC3401/MSC4143).
+const CallMemberEventType = "org.matrix.msc3401.call.member"
+
 // sessionPowerLevels: the clinician and the bot at 100, and inviting (admitting), kicking,
-// banning and every state change need 100. Homeservers default invites to 0.
+// banning and every state change need 100, except Element Call's call membership, which
+// admitted members send. Homeservers default invites to 0.
 func (c *Connector) sessionPowerLevels(clinician id.UserID) *event.PowerLevelsEventContent {
 	hundred, fifty := 100, 50
 	return &event.PowerLevelsEventContent{
@@ -45,6 +49,9 @@ func (c *Connector) sessionPowerLevels(clinician id.UserID) *event.PowerLevelsEv
 			event.StateEncryption.Type:        100,
 			event.StateTombstone.Type:         100,
 			event.EventRedaction.Type:         fifty,
+			// Element Call's MatrixRTC membership (MSC4143): members announce their call
+			// devices. Only joined members send state, and participants join once let in.
+			CallMemberEventType: 0,
 		},
 		StateDefaultPtr: &hundred,
 		InvitePtr:       &hundred,

@@ -116,6 +116,11 @@ func parseProxy(s string) (netip.Prefix, bool) {
 
 // MediaConfig is the SFU's configuration (see media.Config, which it fills).
 type MediaConfig struct {
+	// Backend is the SFU calls go through: "embedded" (the bridge's own) or "livekit".
+	Backend string `yaml:"backend"`
+	// LiveKit is the LiveKit server of the "livekit" backend.
+	LiveKit LiveKitConfig `yaml:"livekit"`
+
 	ListenIP         string        `yaml:"listen_ip"`
 	UDPPort          int           `yaml:"udp_port"`
 	PublicIP         string        `yaml:"public_ip"`
@@ -125,6 +130,20 @@ type MediaConfig struct {
 
 	// Signalling bounds each call connection (media.SignallingConfig).
 	Signalling SignallingConfig `yaml:"signalling"`
+}
+
+// Media backends (media.backend).
+const (
+	MediaEmbedded = "embedded"
+	MediaLiveKit  = "livekit"
+)
+
+// LiveKitConfig is the LiveKit server the bridge issues access tokens for.
+type LiveKitConfig struct {
+	// URL is where clients connect (wss://…); the bridge calls its API at the same host.
+	URL       string `yaml:"url"`
+	APIKey    string `yaml:"api_key"`
+	APISecret string `yaml:"api_secret"`
 }
 
 // SignallingConfig bounds what one call connection may ask of the SFU.
@@ -397,6 +416,23 @@ func (c *Config) validate() error {
 	}
 	if c.Lobby.ClosesAfter < 0 || c.Lobby.ClosesAfter > 12*time.Hour {
 		bad("lobby.closes_after", "%s is not between 0 and 12h", c.Lobby.ClosesAfter)
+	}
+	switch c.Media.Backend {
+	case MediaEmbedded:
+	case MediaLiveKit:
+		lk := c.Media.LiveKit
+		if u, err := url.Parse(lk.URL); err != nil || u.Host == "" || (u.Scheme != "wss" && u.Scheme != "ws") {
+			bad("media.livekit.url", "must be the LiveKit server's ws:// or wss:// address")
+		}
+		if lk.APIKey == "" {
+			bad("media.livekit.api_key", "must be set (a key of the LiveKit server's keys)")
+		}
+		// LiveKit refuses secrets shorter than 32 characters too.
+		if len(lk.APISecret) < 32 {
+			bad("media.livekit.api_secret", "must be at least 32 characters (the key's secret on the LiveKit server)")
+		}
+	default:
+		bad("media.backend", "%q is neither %q nor %q", c.Media.Backend, MediaEmbedded, MediaLiveKit)
 	}
 	if net.ParseIP(c.Media.ListenIP) == nil {
 		bad("media.listen_ip", "%q is not an IP address", c.Media.ListenIP)

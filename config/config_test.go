@@ -344,3 +344,51 @@ func TestPortalChangesConfig(t *testing.T) {
 		}
 	}
 }
+
+// The embedded SFU stays the default; the LiveKit backend needs its server's address and a key
+// pair, each refused by name when missing or wrong, and the secret never appears in an error.
+func TestMediaBackendConfig(t *testing.T) {
+	cfg, err := Load(writeFile(t, "config.yaml", userConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Media.Backend != MediaEmbedded {
+		t.Errorf("default backend %q", cfg.Media.Backend)
+	}
+	const secret = "s3cret-s3cret-s3cret-s3cret-s3cret-42"
+	ready := userConfig + `media:
+  backend: livekit
+  livekit:
+    url: wss://livekit.example.org
+    api_key: APIclinic
+    api_secret: ` + secret + "\n"
+	if cfg, err = Load(writeFile(t, "config.yaml", ready)); err != nil {
+		t.Fatal(err)
+	}
+	if lk := cfg.Media.LiveKit; cfg.Media.Backend != MediaLiveKit || lk.URL != "wss://livekit.example.org" || lk.APIKey != "APIclinic" || lk.APISecret != secret {
+		t.Errorf("livekit config read as %q %+v", cfg.Media.Backend, lk)
+	}
+	for _, c := range []struct{ from, to, key string }{
+		{"backend: livekit", "backend: jitsi", "media.backend"},
+		{"url: wss://livekit.example.org", "url: https://livekit.example.org", "media.livekit.url"},
+		{"url: wss://livekit.example.org", `url: ""`, "media.livekit.url"},
+		{"api_key: APIclinic", `api_key: ""`, "media.livekit.api_key"},
+		{"api_secret: " + secret, "api_secret: short-" + secret[:20], "media.livekit.api_secret"},
+	} {
+		_, err := Load(writeFile(t, "config.yaml", strings.Replace(ready, c.from, c.to, 1)))
+		if err == nil || !strings.Contains(err.Error(), c.key) {
+			t.Errorf("%s: %v", c.to, err)
+		} else if strings.Contains(err.Error(), secret[:20]) {
+			t.Errorf("the error shows the secret: %v", err)
+		}
+	}
+	// The secret may come from the environment and then stays out of the file.
+	t.Setenv("TELEHEALTH_MEDIA__LIVEKIT__API_SECRET", "from-env-"+secret)
+	path := writeFile(t, "config.yaml", strings.Replace(ready, "api_secret: "+secret, `api_secret: ""`, 1))
+	if cfg, err = Load(path); err != nil || cfg.Media.LiveKit.APISecret != "from-env-"+secret {
+		t.Fatalf("secret from the environment: %v", err)
+	}
+	if data, _ := os.ReadFile(path); strings.Contains(string(data), "from-env-") {
+		t.Error("the secret from the environment was written into the file")
+	}
+}

@@ -35,6 +35,10 @@ func upgradeConfig(helper up.Helper) {
 	helper.Copy(up.List, "web", "trusted_proxies")
 	helper.Copy(up.List, "web", "element_origins")
 
+	helper.Copy(up.Str, "media", "backend")
+	helper.Copy(up.Str, "media", "livekit", "url")
+	helper.Copy(up.Str, "media", "livekit", "api_key")
+	helper.Copy(up.Str, "media", "livekit", "api_secret")
 	helper.Copy(up.Str, "media", "listen_ip")
 	helper.Copy(up.Int, "media", "udp_port")
 	helper.Copy(up.Str, "media", "public_ip")

@@ -280,6 +280,15 @@ type CallAccess struct {
 	// Session is the call to join with the credential: only for a connection check, whose
 	// call is the person's own and empty.
 	Session string `json:"session,omitempty"`
+	// LiveKit is the session's LiveKit room, when calls go through LiveKit.
+	LiveKit *LiveKitAccess `json:"livekit,omitempty"`
+}
+
+// LiveKitAccess is how to connect to a session's LiveKit room.
+type LiveKitAccess struct {
+	URL string `json:"url"`
+	// Token opens that room only, for a few minutes (a connection, once made, lasts).
+	Token string `json:"token"`
 }
 
 // CheckSessionPrefix starts the IDs of connection-check calls: a call with nobody else in
@@ -341,21 +350,35 @@ func (srv *Server) callJoin(w http.ResponseWriter, r *http.Request) (any, error)
 		}
 		return nil, errorf(http.StatusForbidden, "not_admitted", "The clinician has not let you in yet.")
 	}
-	if srv.calls == nil {
+	if srv.calls == nil && srv.livekit == nil {
 		return nil, errorf(http.StatusServiceUnavailable, "no_calls", "Calls are not available on this bridge.")
 	}
-	cred, err := srv.calls.Credential(v.session.ID, v.userID, v.host)
-	if err != nil {
-		return nil, err
-	}
-	ws := "ws" + srv.cfg.PublicURL[len("http"):] + "/call/ws"
 	// Always a list, empty without TURN: a page passes it as RTCConfiguration.iceServers,
 	// which refuses null.
-	ice := srv.calls.ICEServers(v.session, v.userID)
-	if ice == nil {
-		ice = []ICEServer{}
+	access := &CallAccess{ICEServers: []ICEServer{}, UserID: v.userID, Host: v.host}
+	if srv.calls != nil {
+		cred, err := srv.calls.Credential(v.session.ID, v.userID, v.host)
+		if err != nil {
+			return nil, err
+		}
+		access.Credential, access.WebSocket = cred, "ws"+srv.cfg.PublicURL[len("http"):]+"/call/ws"
+		if ice := srv.calls.ICEServers(v.session, v.userID); ice != nil {
+			access.ICEServers = ice
+		}
 	}
-	return &CallAccess{Credential: cred, WebSocket: ws, ICEServers: ice, UserID: v.userID, Host: v.host}, nil
+	if srv.livekit != nil {
+		if v.session.RoomID == "" {
+			return nil, errorf(http.StatusServiceUnavailable, "no_room", "The session's call is not ready yet. Please try again in a moment.")
+		}
+		// The page's identity is the Matrix user (a guest's ghost), so that the clinician's
+		// tiles and removal name the same person as the room does.
+		token, err := srv.livekit.Token(v.session.RoomID, v.userID, v.userID, v.host)
+		if err != nil {
+			return nil, err
+		}
+		access.LiveKit = &LiveKitAccess{URL: srv.livekit.URL(), Token: token}
+	}
+	return access, nil
 }
 
 // callLeave takes a guest out of the session: their ghost leaves the room. Matrix users stay

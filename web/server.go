@@ -48,6 +48,15 @@ type Calls interface {
 	ICEServers(s *bridge.Session, userID string) []ICEServer
 }
 
+// LiveKit is the token service of the LiveKit media backend (media.backend: livekit).
+type LiveKit interface {
+	// URL is the LiveKit server's address for clients.
+	URL() string
+	// Token is an access token to the LiveKit room of a Matrix room's call, for a user the
+	// caller checked is let in; only the clinician's (host) may moderate.
+	Token(matrixRoomID, identity, userID string, host bool) (string, error)
+}
+
 // ICEServer is one entry of RTCConfiguration.iceServers.
 type ICEServer struct {
 	URLs       []string `json:"urls"`
@@ -112,6 +121,8 @@ type Server struct {
 	extra map[string]http.Handler
 	// openid verifies Element's OpenID tokens.
 	openid OpenIDVerifier
+	// livekit issues LiveKit tokens when calls go through LiveKit; nil with the embedded SFU.
+	livekit LiveKit
 	// names gives clinicians' display names, cached in nameCache (every long poll shows one).
 	names     ClinicianNames
 	nameCache nameCache
@@ -187,6 +198,10 @@ func (srv *Server) CallChanged(_ context.Context, s *bridge.Session, _ *bridge.C
 	srv.hub.LobbyChanged(s, nil)
 }
 
+// UseLiveKit makes the bridge the token service of a LiveKit server: /api/call/join answers
+// with a LiveKit token too, and Element Call gets its tokens from /livekit/jwt/.
+func (srv *Server) UseLiveKit(lk LiveKit) { srv.livekit = lk }
+
 // Mount serves another part's handler at a path (before Start).
 func (srv *Server) Mount(path string, h http.Handler) { srv.extra[path] = h }
 
@@ -227,6 +242,11 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/call/chat", srv.api(srv.callChat))
 	mux.HandleFunc("POST /api/call/chat", srv.api(srv.callChatSend))
 	mux.HandleFunc("POST /api/widget/login", srv.api(srv.widgetLogin))
+	// Element Call's token service (MSC4195, lk-jwt-service's API), under the path the
+	// homeserver's .well-known names as the LiveKit focus's livekit_service_url.
+	mux.HandleFunc("POST /livekit/jwt/get_token", srv.elementCall(srv.elementCallToken))
+	mux.HandleFunc("POST /livekit/jwt/sfu/get", srv.elementCall(srv.elementCallLegacyToken))
+	mux.HandleFunc("OPTIONS /livekit/jwt/", srv.elementCallPreflight)
 
 	// The clinician's panel.
 	mux.HandleFunc("GET /api/panel/me", srv.panelAPI(srv.panelMe))

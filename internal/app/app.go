@@ -20,6 +20,7 @@ import (
 	"github.com/telehealth-bridge/telehealth-bridge/database"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/metrics"
 	"github.com/telehealth-bridge/telehealth-bridge/media"
+	"github.com/telehealth-bridge/telehealth-bridge/media/livekit"
 	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
 	"github.com/telehealth-bridge/telehealth-bridge/stripepay"
 	"github.com/telehealth-bridge/telehealth-bridge/web"
@@ -43,7 +44,9 @@ type App struct {
 	Notifier  *scheduler.Notifier
 	Web       *web.Server
 	Calls     *media.Server
-	Metrics   *metrics.Metrics
+	// LiveKit is the LiveKit backend (media.backend: livekit), nil with the embedded SFU only.
+	LiveKit *livekit.Backend
+	Metrics *metrics.Metrics
 }
 
 // Options change how the bridge runs, for tests.
@@ -125,12 +128,35 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		_ = db.Close()
 		return nil, err
 	}
-	sessions.Use(matrix, matrix, sched, sfu)
+	// With LiveKit, removal and the end act on both: the embedded SFU still serves the call
+	// page, and LiveKit serves Element Call (and the page once it speaks LiveKit).
+	var endCalls bridge.Calls = sfu
+	var lk *livekit.Backend
+	if cfg.Media.Backend == config.MediaLiveKit {
+		lk, err = livekit.New(livekit.Config{URL: cfg.Media.LiveKit.URL, APIKey: cfg.Media.LiveKit.APIKey, APISecret: cfg.Media.LiveKit.APISecret},
+			log.With().Str("component", "livekit").Logger())
+		if err != nil {
+			_ = sfu.Close()
+			_ = db.Close()
+			return nil, fmt.Errorf("setting up the LiveKit backend: %w", err)
+		}
+		lk.UseRooms(sessionRooms{sessions})
+		endCalls = allCalls{sfu, lk}
+		log.Info().Str("url", cfg.Media.LiveKit.URL).Msg("Calls go through LiveKit too; the bridge is its token service")
+	}
+	sessions.Use(matrix, matrix, sched, endCalls)
 	matrix.SetService(sessions)
 	callGlue := calls{sfu: sfu, svc: sessions, window: window, log: log.With().Str("component", "calls").Logger()}
 	lobbyClock := newLobbyTimes(meters, clock)
 	meters.UseSFU(sfuStats{sfu})
-	sfu.SetHooks(media.Hooks{Admitted: callGlue.admitted, Host: callGlue, Lobby: callGlue.lobby, Presence: lobbyClock.presence(callGlue.presence)})
+	presence := lobbyClock.presence(callGlue.presence)
+	var merged *presenceMerge
+	if lk != nil {
+		// Presence comes from both backends: passed on when it changes overall.
+		merged = newPresenceMerge(presence)
+		presence = merged.fromSFU
+	}
+	sfu.SetHooks(media.Hooks{Admitted: callGlue.admitted, Host: callGlue, Lobby: callGlue.lobby, Presence: presence})
 	sessions.Watch(callGlue)
 	sessions.Watch(lobbyClock)
 	sched.Use(sessions, db.Store())
@@ -157,6 +183,23 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	pages.Use(matrix, callGlue, sfu, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain,
 		net.JoinHostPort(cfg.Web.Hostname, strconv.Itoa(int(cfg.Web.Port))),
 		net.JoinHostPort(cfg.AppService.Hostname, strconv.Itoa(int(cfg.AppService.Port)))))
+	if lk != nil {
+		pages.UseLiveKit(lk)
+		// The LiveKit server's webhooks (its webhook.urls): whoever connects without being
+		// let in is taken out; the others' presence (the clinician's starts the session and
+		// drives automatic admission) joins the SFU's.
+		pages.Mount("/livekit/webhook", lk.WebhookHandler(livekit.WebhookHooks{
+			Admitted: callGlue.admittedInRoom,
+			Presence: func(roomID, userID, identity string, present bool) {
+				s, err := sessions.SessionByRoom(context.Background(), roomID)
+				if err != nil {
+					log.Err(err).Msg("Failed to find the session of a LiveKit room")
+					return
+				}
+				merged.fromLiveKit(s.ID, userID, identity, userID == s.Clinician, present)
+			},
+		}))
+	}
 	matrix.SetWebLinks(pages)
 	pages.UseChat(matrix) // the in-call chat: the session room's thread on the call pages
 	matrix.SetChatWatcher(pages)
@@ -203,7 +246,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		pages.Mount("/voice/", voice.Webhooks(sessions))
 	}
 	return &App{Config: cfg, Log: log, Clock: clock, DB: db, Sessions: sessions, Matrix: matrix, Scheduler: sched,
-		Notifier: notifier, Web: pages, Calls: sfu, Metrics: meters}, nil
+		Notifier: notifier, Web: pages, Calls: sfu, LiveKit: lk, Metrics: meters}, nil
 }
 
 // Start connects to the homeserver, plans the sessions' timed work, catches up with what
@@ -239,6 +282,9 @@ func (a *App) Stop(ctx context.Context) {
 	a.Metrics.Stop(ctx)
 	a.Web.Stop(ctx)
 	_ = a.Calls.Close()
+	if a.LiveKit != nil {
+		_ = a.LiveKit.Close() // removals under way finish first
+	}
 	_ = a.Scheduler.Stop()
 	a.Sessions.Close() // the lifecycle events still queued go out before the Matrix side stops
 	a.Matrix.Stop(ctx)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"github.com/telehealth-bridge/telehealth-bridge/media"
+	"github.com/telehealth-bridge/telehealth-bridge/media/livekit"
 	"github.com/telehealth-bridge/telehealth-bridge/web"
 )
 
@@ -26,7 +27,37 @@ var (
 	_ media.Host     = calls{}
 	_ bridge.Watcher = calls{}
 	_ bridge.Calls   = (*media.Server)(nil)
+	_ bridge.Calls   = (*livekit.Backend)(nil)
+	_ bridge.Calls   = allCalls{}
+	_ web.LiveKit    = (*livekit.Backend)(nil)
 )
+
+// allCalls ends calls on every media backend in use.
+type allCalls []bridge.Calls
+
+func (a allCalls) Hangup(sessionID, userID string) {
+	for _, c := range a {
+		c.Hangup(sessionID, userID)
+	}
+}
+
+func (a allCalls) EndCalls(sessionID string) {
+	for _, c := range a {
+		c.EndCalls(sessionID)
+	}
+}
+
+// sessionRooms finds a session's Matrix room for the LiveKit backend, which names its
+// LiveKit room after it.
+type sessionRooms struct{ svc *bridge.Service }
+
+func (r sessionRooms) SessionRoom(ctx context.Context, sessionID string) (string, error) {
+	s, err := r.svc.Session(ctx, sessionID)
+	if err != nil {
+		return "", fmt.Errorf("finding the session's room: %w", err)
+	}
+	return s.RoomID, nil
+}
 
 // Credential: the web page asks for one once the participant is let in.
 func (c calls) Credential(sessionID, userID string, host bool) (string, error) {
@@ -78,6 +109,16 @@ func (c calls) admitted(ctx context.Context, sessionID, userID string, host bool
 		}
 	}
 	return fmt.Errorf("%s is not in the session", userID)
+}
+
+// admittedInRoom is admitted for the call of a session's Matrix room (LiveKit's webhooks name
+// the room, not the session).
+func (c calls) admittedInRoom(ctx context.Context, roomID, userID string) error {
+	s, err := c.svc.SessionByRoom(ctx, roomID)
+	if err != nil {
+		return fmt.Errorf("finding the session of the room: %w", err)
+	}
+	return c.admitted(ctx, s.ID, userID, userID == s.Clinician)
 }
 
 // presence: the clinician's connection to the call is their being in the session.

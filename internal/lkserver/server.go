@@ -1,0 +1,217 @@
+package lkserver
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"text/template"
+	"time"
+
+	"github.com/telehealth-bridge/telehealth-bridge/internal/homeserver"
+)
+
+// Options describe a LiveKit server to start.
+type Options struct {
+	// Dir holds the config and the log. It must exist.
+	Dir string
+	// Redis is host:port of a Redis server, for several nodes sharing rooms; none if empty
+	// (one node, rooms in memory).
+	Redis string
+	// Webhooks are URLs the server posts its events to, signed with the API key.
+	Webhooks []string
+	// Progress receives build output the first time the server is built.
+	Progress io.Writer
+}
+
+// Server is a running LiveKit server.
+type Server struct {
+	// URL is the server's address for clients and the API, http://127.0.0.1:port (a client
+	// dials ws:// on the same port).
+	URL string
+	// Key and Secret are the API key pair the server accepts, generated for this run.
+	Key, Secret string
+	// UDPPort is the one UDP port media flows through, on 127.0.0.1.
+	UDPPort int
+	Dir     string
+
+	bin  string
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// The media port is one UDP port (muxed) on loopback, and only loopback candidates are
+// offered, so nothing outside the machine is reached or advertised.
+const configTemplate = `port: {{.Port}}
+bind_addresses: ["127.0.0.1"]
+rtc:
+  udp_port: {{.UDPPort}}
+  tcp_port: {{.TCPPort}}
+  use_external_ip: false
+  node_ip: 127.0.0.1
+  enable_loopback_candidate: true
+  interfaces: {includes: [lo]}
+keys:
+  {{.Key}}: {{.Secret}}
+logging: {level: warn, json: false}
+{{- if .Redis}}
+redis: {address: "{{.Redis}}"}
+{{- end}}
+{{- if .Webhooks}}
+webhook:
+  api_key: {{.Key}}
+  urls: [{{range $i, $u := .Webhooks}}{{if $i}}, {{end}}"{{$u}}"{{end}}]
+{{- end}}
+`
+
+// Start builds the server if needed, writes its config into opts.Dir, starts it on 127.0.0.1
+// and waits until it answers.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	if opts.Progress == nil {
+		opts.Progress = io.Discard
+	}
+	bin, err := Ensure(ctx, opts.Progress)
+	if err != nil {
+		return nil, err
+	}
+	port, err := homeserver.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	tcpPort, err := homeserver.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	udpPort, err := freeUDPPort()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		URL: fmt.Sprintf("http://127.0.0.1:%d", port), UDPPort: udpPort, Dir: opts.Dir, bin: bin,
+		Key: "API" + randomHex(6), Secret: randomHex(32),
+	}
+	var buf bytes.Buffer
+	err = template.Must(template.New("livekit").Parse(configTemplate)).Execute(&buf, map[string]any{
+		"Port": port, "UDPPort": udpPort, "TCPPort": tcpPort, "Key": s.Key, "Secret": s.Secret,
+		"Redis": opts.Redis, "Webhooks": opts.Webhooks,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err = os.WriteFile(s.configPath(), buf.Bytes(), 0o600); err != nil {
+		return nil, err
+	}
+	if err = s.start(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) configPath() string { return filepath.Join(s.Dir, "livekit.yaml") }
+
+// LogPath is the server's log file.
+func (s *Server) LogPath() string { return filepath.Join(s.Dir, "livekit.log") }
+
+func (s *Server) start(ctx context.Context) error {
+	logFile, err := os.OpenFile(s.LogPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(s.bin, "--config", s.configPath())
+	cmd.Dir = s.Dir
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	// The server dies with whoever started it, even if a test binary is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err = cmd.Start(); err != nil {
+		logFile.Close()
+		return fmt.Errorf("starting the LiveKit server: %w", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		logFile.Close()
+		close(done)
+	}()
+	s.mu.Lock()
+	s.cmd, s.done = cmd, done
+	s.mu.Unlock()
+
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-done:
+			return fmt.Errorf("the LiveKit server exited during start-up; its log says:\n%s", s.LogTail())
+		case <-ctx.Done():
+			_ = s.Stop()
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			_ = s.Stop()
+			return fmt.Errorf("the LiveKit server did not answer on %s within 60 s; its log says:\n%s", s.URL, s.LogTail())
+		}
+	}
+}
+
+// LogTail is the end of the server's log.
+func (s *Server) LogTail() string {
+	data, _ := os.ReadFile(s.LogPath())
+	if len(data) > 4000 {
+		data = data[len(data)-4000:]
+	}
+	return string(data)
+}
+
+// Stop kills the server and waits for it to exit: it keeps nothing worth a graceful stop, and
+// on SIGTERM it drains rooms without end.
+func (s *Server) Stop() error {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return nil
+	}
+	_ = cmd.Process.Kill()
+	<-done
+	return nil
+}
+
+// freeUDPPort is a UDP port on 127.0.0.1 nothing is bound to now, below the ephemeral range.
+func freeUDPPort() (int, error) {
+	for range 100 {
+		port, err := homeserver.FreePort()
+		if err != nil {
+			return 0, err
+		}
+		if c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			_ = c.Close()
+			return port, nil
+		}
+	}
+	return 0, fmt.Errorf("no free UDP port found")
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,240 @@
+package livekit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Config is the LiveKit server the bridge issues tokens for.
+type Config struct {
+	// URL is the server's address as clients dial it (wss://…); the API is at the same host
+	// over https.
+	URL       string
+	APIKey    string
+	APISecret string
+	// TokenTTL is how long a participant's token may be used to connect (once connected,
+	// LiveKit keeps the connection and refreshes it itself).
+	TokenTTL time.Duration
+}
+
+// SessionRooms finds the Matrix room of a session.
+type SessionRooms interface {
+	SessionRoom(ctx context.Context, sessionID string) (roomID string, err error)
+}
+
+// Backend issues tokens and removes people from a LiveKit server. It implements bridge.Calls.
+type Backend struct {
+	cfg    Config
+	api    string
+	sign   signer
+	http   *http.Client
+	rooms  SessionRooms
+	log    zerolog.Logger
+	wg     sync.WaitGroup
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// ErrNoRoom: the session has no Matrix room yet, so no call.
+var ErrNoRoom = errors.New("the session has no room yet")
+
+// New checks the config and makes a backend. rooms may be set later with UseRooms.
+func New(cfg Config, log zerolog.Logger) (*Backend, error) {
+	api, err := apiURL(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = 10 * time.Minute
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Backend{
+		cfg: cfg, api: api, sign: signer{key: cfg.APIKey, secret: cfg.APISecret, now: time.Now},
+		http: &http.Client{Timeout: 10 * time.Second}, log: log, ctx: ctx, cancel: cancel,
+	}, nil
+}
+
+// apiURL is the RoomService's base: the client URL with ws(s) turned into http(s).
+func apiURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("the LiveKit URL %q is not a URL", raw)
+	}
+	switch u.Scheme {
+	case "ws":
+		u.Scheme = "http"
+	case "wss":
+		u.Scheme = "https"
+	case "http", "https":
+	default:
+		return "", fmt.Errorf("the LiveKit URL %q is not ws://, wss://, http:// or https://", raw)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// UseRooms sets how session rooms are found.
+func (b *Backend) UseRooms(rooms SessionRooms) { b.rooms = rooms }
+
+// URL is the server's address for clients.
+func (b *Backend) URL() string { return b.cfg.URL }
+
+// Token is a participant's access token for the LiveKit room of a Matrix room's call. The
+// caller has checked that the user is let in.
+func (b *Backend) Token(matrixRoomID, identity, userID string, host bool) (string, error) {
+	if matrixRoomID == "" {
+		return "", ErrNoRoom
+	}
+	return b.sign.join(Grant{Room: RoomName(matrixRoomID, RoomSlot), Identity: identity, UserID: userID, MatrixRoom: matrixRoomID, Host: host}, b.cfg.TokenTTL)
+}
+
+// Hangup takes every connection of a user out of the session's LiveKit room. It returns at
+// once; the removal runs in the background (the lobby must not wait on the network).
+func (b *Backend) Hangup(sessionID, userID string) {
+	b.background("removing a participant from the LiveKit room", sessionID, func(ctx context.Context, room string) error {
+		return b.RemoveUser(ctx, room, userID)
+	})
+}
+
+// EndCalls deletes the session's LiveKit room, which disconnects everyone in it.
+func (b *Backend) EndCalls(sessionID string) {
+	b.background("deleting the LiveKit room", sessionID, b.DeleteRoom)
+}
+
+func (b *Backend) background(what, sessionID string, f func(ctx context.Context, room string) error) {
+	if b.rooms == nil {
+		return
+	}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+		defer cancel()
+		log := b.log.With().Str("session_id", sessionID).Logger()
+		roomID, err := b.rooms.SessionRoom(ctx, sessionID)
+		if err == nil && roomID == "" {
+			return // no room, no call
+		}
+		if err == nil {
+			err = f(ctx, RoomName(roomID, RoomSlot))
+		}
+		if err != nil {
+			log.Err(err).Msg("Failed " + what)
+		}
+	}()
+}
+
+// Close waits for removals under way (at most their timeout) and stops.
+func (b *Backend) Close() error {
+	done := make(chan struct{})
+	go func() { b.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		b.cancel()
+		<-done
+	}
+	b.cancel()
+	return nil
+}
+
+// Participant is a connection to a LiveKit room, as the RoomService lists it.
+type Participant struct {
+	Identity   string            `json:"identity"`
+	Attributes map[string]string `json:"attributes"`
+}
+
+// UserID is the Matrix user the participant's token was issued to.
+func (p Participant) UserID() string { return p.Attributes[UserAttribute] }
+
+// Participants lists who is connected to a LiveKit room.
+func (b *Backend) Participants(ctx context.Context, room string) ([]Participant, error) {
+	var out struct {
+		Participants []Participant `json:"participants"`
+	}
+	err := b.call(ctx, "ListParticipants", &VideoGrant{RoomAdmin: true, Room: room}, map[string]string{"room": room}, &out)
+	if errors.Is(err, errNotFound) {
+		return nil, nil // no room: nobody in it
+	}
+	return out.Participants, err
+}
+
+// RemoveUser disconnects every participant whose token was issued to the user, or whose
+// identity is the user ID (the bridge's own pages use it as identity).
+func (b *Backend) RemoveUser(ctx context.Context, room, userID string) error {
+	ps, err := b.Participants(ctx, room)
+	if err != nil {
+		return fmt.Errorf("listing the room's participants: %w", err)
+	}
+	for _, p := range ps {
+		if p.UserID() != userID && p.Identity != userID {
+			continue
+		}
+		err = b.call(ctx, "RemoveParticipant", &VideoGrant{RoomAdmin: true, Room: room},
+			map[string]string{"room": room, "identity": p.Identity}, nil)
+		if err != nil && !errors.Is(err, errNotFound) { // gone already is what we wanted
+			return fmt.Errorf("removing a participant: %w", err)
+		}
+	}
+	return nil
+}
+
+// DeleteRoom ends a LiveKit room and disconnects everyone in it.
+func (b *Backend) DeleteRoom(ctx context.Context, room string) error {
+	err := b.call(ctx, "DeleteRoom", &VideoGrant{RoomCreate: true}, map[string]string{"room": room}, nil)
+	if errors.Is(err, errNotFound) {
+		return nil
+	}
+	return err
+}
+
+var errNotFound = errors.New("not found")
+
+// call makes a RoomService request (Twirp, JSON), authorised by a one-minute token with the
+// grant it needs.
+func (b *Backend) call(ctx context.Context, method string, grant *VideoGrant, req, out any) error {
+	token, err := b.sign.sign("", time.Minute, grant, nil)
+	if err != nil {
+		return err
+	}
+	body, _ := json.Marshal(req)
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, b.api+"/twirp/livekit.RoomService/"+method, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Authorization", "Bearer "+token)
+	resp, err := b.http.Do(r)
+	if err != nil {
+		return fmt.Errorf("LiveKit %s: the server did not answer: %w", method, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusOK {
+		var te struct {
+			Code string `json:"code"`
+			Msg  string `json:"msg"`
+		}
+		_ = json.Unmarshal(data, &te)
+		if te.Code == "not_found" || resp.StatusCode == http.StatusNotFound {
+			return errNotFound
+		}
+		return fmt.Errorf("LiveKit %s: HTTP %d %s %s", method, resp.StatusCode, te.Code, te.Msg)
+	}
+	if out != nil {
+		if err = json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("LiveKit %s: unreadable answer: %w", method, err)
+		}
+	}
+	return nil
+}

@@ -128,7 +128,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	callGlue := calls{sfu: sfu, svc: sessions, window: window, log: log.With().Str("component", "calls").Logger()}
 	lobbyClock := newLobbyTimes(meters, clock)
 	meters.UseSFU(sfuStats{sfu})
-	sfu.SetHooks(media.Hooks{Admitted: callGlue.admitted, Host: callGlue, Lobby: callGlue.lobby, Presence: lobbyClock.presence(callGlue.presence)})
+	sfu.SetHooks(media.Hooks{Admitted: callGlue.admitted, Waiting: callGlue.waiting, Host: callGlue, Lobby: callGlue.lobby, Presence: lobbyClock.presence(callGlue.presence)})
 	sessions.Watch(callGlue)
 	sessions.Watch(lobbyClock)
 	sched.Use(sessions, db.Store())

@@ -33,6 +33,11 @@ func (c calls) Credential(sessionID, userID string, host bool) (string, error) {
 	return c.sfu.Credential(sessionID, userID, host), nil
 }
 
+// WaitingCredential: the web page asks for one while the participant waits.
+func (c calls) WaitingCredential(sessionID, userID string) (string, error) {
+	return c.sfu.WaitingCredential(sessionID, userID), nil
+}
+
 // ICEServers: TURN credentials for a member of a session, ending with the session's lobby.
 func (c calls) ICEServers(s *bridge.Session, userID string) []web.ICEServer {
 	var out []web.ICEServer
@@ -78,6 +83,27 @@ func (c calls) admitted(ctx context.Context, sessionID, userID string, host bool
 		}
 	}
 	return fmt.Errorf("%s is not in the session", userID)
+}
+
+// waiting checks, when a waiting connection opens, that its holder knocked on the session and
+// waits (or was just let in): a withdrawn, denied or removed knock cannot connect.
+func (c calls) waiting(ctx context.Context, sessionID, userID string) error {
+	if strings.HasPrefix(sessionID, web.CheckSessionPrefix) {
+		return errors.New("a connection check does not wait")
+	}
+	s, ps, err := c.svc.Lobby(ctx, "", sessionID)
+	if err != nil {
+		return err
+	}
+	if s.Over() {
+		return fmt.Errorf("the session is %s", s.Status)
+	}
+	for _, p := range ps {
+		if p.MatrixID == userID && (p.State == bridge.StateWaiting || p.State == bridge.StateAdmitted || p.State == bridge.StateInSession) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s is not waiting in the session", userID)
 }
 
 // presence: the clinician's connection to the call is their being in the session.

@@ -30,9 +30,11 @@ type peer struct {
 	waiting atomic.Bool
 	// placed: the peer is (or was) in its room or among the waiting connections.
 	placed atomic.Bool
-	ws     *websocket.Conn
-	pc     *webrtc.PeerConnection
-	log    zerolog.Logger
+	// entering: a waiting peer is being let in (enterRoom), by the bridge or its page.
+	entering atomic.Bool
+	ws       *websocket.Conn
+	pc       *webrtc.PeerConnection
+	log      zerolog.Logger
 	// tooSlow: the page fell behind its send queue and is being disconnected; overflows
 	// counts such disconnections for the whole SFU (Stats.SendQueueOverflows).
 	tooSlow   atomic.Bool
@@ -52,6 +54,9 @@ type peer struct {
 	labels map[*webrtc.RTPTransceiver]string
 	// down holds the sender of each track the peer receives.
 	down map[*upTrack]*webrtc.RTPSender
+	// fresh are the tracks subscribed to since the last answer: once it binds them, they are
+	// primed with the cached keyframe (upTrack.prime).
+	fresh []*upTrack
 	// published are the peer's own tracks, by label.
 	published map[string]*upTrack
 	// stoppedScreen is the screen track after an unpublish: its transceiver stays and the page
@@ -263,6 +268,9 @@ func (p *peer) subscribe(t *upTrack) error {
 	}
 	sender := tr.Sender()
 	p.down[t] = sender
+	if t.cache != nil {
+		p.fresh = append(p.fresh, t)
+	}
 	p.mu.Unlock()
 	go t.readRTCP(p, sender)
 	p.sendJSON(message{Type: "track", UserID: t.owner.user, StreamID: t.streamID, TrackID: t.id, Label: t.label})
@@ -395,7 +403,20 @@ func (p *peer) answered(sdp string) error {
 	pending := p.pendingCand
 	p.pendingCand = nil
 	again := p.needOffer
+	fresh := p.fresh
+	p.fresh = nil
+	primed := make([]*webrtc.RTPSender, len(fresh))
+	for i, t := range fresh {
+		primed[i] = p.down[t] // nil if unsubscribed meanwhile
+	}
 	p.mu.Unlock()
+	for i, t := range fresh {
+		// A renegotiation has bound the senders by now (the first answer binds them once the
+		// connection is up, and the keyframe request on connecting serves instead).
+		if primed[i] != nil {
+			t.prime(primed[i])
+		}
+	}
 	for _, c := range pending {
 		_ = p.pc.AddICECandidate(c)
 	}

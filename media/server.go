@@ -286,6 +286,23 @@ func (s *Server) Hangup(sessionID, userID string) {
 	}
 }
 
+// LetIn moves a participant's waiting connection into their session's call: the bridge has
+// stored that they are in. It does not block; the admission is checked again on entering
+// (peer.enterRoom), as for a join.
+func (s *Server) LetIn(sessionID, userID string) {
+	s.mu.Lock()
+	p := s.waiting[sessionID][userID]
+	s.mu.Unlock()
+	if p == nil {
+		return
+	}
+	go func() {
+		if err := p.enterRoom(context.Background()); err != nil {
+			p.log.Info().Err(err).Msg("A waiting connection stays waiting")
+		}
+	}()
+}
+
 // EndCalls closes every call of a session that ended.
 func (s *Server) EndCalls(sessionID string) {
 	s.mu.Lock()
@@ -371,6 +388,10 @@ func (s *Server) enter(p *peer, sessionID string, seen uint64) (ok bool, replace
 			if len(s.waiting[sessionID]) == 0 {
 				delete(s.waiting, sessionID)
 			}
+			// One offer for all the subscriptions, made by inRoom.
+			p.mu.Lock()
+			p.settingUp = true
+			p.mu.Unlock()
 		} else {
 			if s.waiting[sessionID] == nil {
 				s.waiting[sessionID] = map[string]*peer{}

@@ -138,12 +138,14 @@ func (p *peer) inRoom(ctx context.Context) error {
 // enterRoom lets a waiting peer into its session's call once the bridge says it is admitted,
 // with the same guarantee against removals as a join (admit). Its connection is up already:
 // the offer that follows only adds the others' tracks.
+//
+// Both the bridge (Server.LetIn) and the page (enter) may ask; the first does it.
 func (p *peer) enterRoom(ctx context.Context) error {
+	if !p.entering.CompareAndSwap(false, true) {
+		return nil
+	}
 	s := p.srv
 	c := Claims{Session: p.session, User: p.user}
-	p.mu.Lock()
-	p.settingUp = true // one offer for all the subscriptions (inRoom)
-	p.mu.Unlock()
 	for try := 1; ; try++ {
 		seen := s.joining(c.Session)
 		err := s.admitted(ctx, c)
@@ -159,11 +161,17 @@ func (p *peer) enterRoom(ctx context.Context) error {
 			err = errors.New("the participants changed while joining; try again")
 		}
 		if err != nil {
-			p.log.Info().Err(err).Msg("Refused a waiting connection's entry")
+			p.entering.Store(false)
 			return &closeError{closeForbidden, "Not allowed in this call: " + err.Error()}
 		}
 	}
-	return p.inRoom(ctx)
+	if err := p.inRoom(ctx); err != nil {
+		return err
+	}
+	// The connection is up: the publishers' keyframes come while the page answers, and the
+	// answer's binding sends them from the cache (answered, upTrack.prime).
+	p.requestKeyframes()
+	return nil
 }
 
 // admit checks that the credential's holder may be in the call and puts their new peer in the

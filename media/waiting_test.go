@@ -1,7 +1,9 @@
 package media_test
 
 import (
+	"encoding/binary"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -191,4 +193,95 @@ func TestWaitingCredentialIsBound(t *testing.T) {
 		}
 		t.Errorf("a withdrawn knock's credential connected (err %v)", err)
 	}
+}
+
+// TestLetInMovesTheWaitingConnection: the bridge's LetIn moves a waiting connection into the
+// call once the admission hook agrees; before that it leaves it waiting, forwarding nothing.
+func TestLetInMovesTheWaitingConnection(t *testing.T) {
+	s := newSFU(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	s.setAdmitted("sess-a/@alice:hs")
+	var atBob callclient.Counter
+	alice := s.join("sess-a", "@alice:hs", nil)
+	stream(alice, stop)
+	bob := s.waitingClient("sess-a", "@bob:hs", atBob.Add)
+	s.srv.LetIn("sess-a", "@bob:hs") // not admitted yet: stays waiting
+	eventually(t, "alice's packets at the SFU", func() bool { return s.srv.Stats().PacketsIn > 40 })
+	select {
+	case <-bob.Joined():
+		t.Fatal("let in without being admitted")
+	case <-bob.Closed():
+		t.Fatalf("closed: %s", bob.Reason())
+	default:
+	}
+	if bob.Received() != 0 || s.srv.Stats().Waiting != 1 {
+		t.Fatalf("received %d, waiting %d", bob.Received(), s.srv.Stats().Waiting)
+	}
+	s.setAdmitted("sess-a/@alice:hs", "sess-a/@bob:hs")
+	s.srv.LetIn("sess-a", "@bob:hs")
+	s.srv.LetIn("sess-a", "@bob:hs") // twice: one entry
+	bob.Enter()                      // and the page's own request meanwhile
+	select {
+	case <-bob.Joined():
+	case <-time.After(10 * time.Second):
+		t.Fatal("LetIn did not let the waiting client in")
+	}
+	eventually(t, "alice's camera at bob", func() bool { return atBob.Get("@alice:hs camera") > 20 })
+	if n := countType(bob, "joined"); n != 1 {
+		t.Errorf("%d joined messages", n)
+	}
+}
+
+// TestLetInGetsTheCachedKeyframe: a client let in from a waiting connection receives the
+// publisher's latest keyframe from the SFU's cache as soon as its renegotiation binds, though
+// the publisher sent it before (and never sends another here): its first picture does not wait
+// for a keyframe request's round trip. The publisher is asked for a keyframe on entering too.
+func TestLetInGetsTheCachedKeyframe(t *testing.T) {
+	s := newSFU(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	s.setAdmitted("sess-a/@alice:hs")
+	alice := s.join("sess-a", "@alice:hs", nil)
+	<-alice.Connected()
+	// VP8 (RFC 7741): S set, partition 0; then the P bit: clear for a keyframe.
+	vp8 := func(key bool, counter uint32) []byte {
+		b := make([]byte, 200)
+		b[0] = 0x10
+		if !key {
+			b[1] = 0x01
+		}
+		binary.BigEndian.PutUint32(b[8:12], counter)
+		return b
+	}
+	sent := make(chan uint32, 1)
+	go func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for i := uint32(1); ; i++ {
+			_ = alice.WriteVideoPayload(uint16(i), i*3000, true, vp8(i == 1, i))
+			select {
+			case sent <- i:
+			default:
+			}
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	var keyframe atomic.Bool
+	bob := s.waitingClient("sess-a", "@bob:hs", func(p callclient.Packet) {
+		if p.Seq == 1 {
+			keyframe.Store(true)
+		}
+	})
+	eventually(t, "alice's keyframe and a few more packets at the SFU", func() bool { return <-sent > 10 })
+	plis := alice.KeyframeRequests()
+	s.setAdmitted("sess-a/@alice:hs", "sess-a/@bob:hs")
+	s.srv.LetIn("sess-a", "@bob:hs")
+	<-bob.Joined()
+	eventually(t, "the cached keyframe at bob", keyframe.Load)
+	eventually(t, "a keyframe request to alice as bob entered", func() bool { return alice.KeyframeRequests() > plis })
 }

@@ -374,6 +374,12 @@ func (c *Client) WriteVideo(seq uint16, ts uint32, marker bool, counter uint32, 
 	return WriteStamped(c.video, 96, seq, ts, marker, counter, size, buf)
 }
 
+// WriteVideoPayload sends a video packet with the payload as given (tests of what depends on
+// the codec's payload, such as keyframes).
+func (c *Client) WriteVideoPayload(seq uint16, ts uint32, marker bool, payload []byte) error {
+	return c.video.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: seq, Timestamp: ts, Marker: marker, SSRC: 1}, Payload: payload})
+}
+
 // WriteAudio sends an audio packet stamped like WriteVideo.
 func (c *Client) WriteAudio(seq uint16, ts uint32, counter uint32, size int, buf []byte) error {
 	return WriteStamped(c.audio, 111, seq, ts, true, counter, size, buf)

@@ -67,6 +67,8 @@ export class SessionPage {
   async routeNow() {
     const { session, me } = this.state;
     this.frame();
+    // A connection made while waiting goes when they no longer wait (the SFU closes it too).
+    if (!['waiting', 'admitted', 'in_session'].includes(me.state) || ['ended', 'cancelled'].includes(session.status)) this.dropPreparedCall();
     if (session.status === 'ended' || session.status === 'cancelled') {
       if (this.call) this.call.close();
       this.call = null;
@@ -74,7 +76,8 @@ export class SessionPage {
       return this.goto('over', () => this.endPage(session.status === 'ended' ? 'ended' : 'cancelled'));
     }
     if (this.view === 'call') {
-      if (!me.can_join_call && !me.host) return this.leaveCall(me.state);
+      // 'admitted' is a state from before the SFU let them in (it moves on to in_session).
+      if (!me.can_join_call && !me.host && me.state !== 'admitted') return this.leaveCall(me.state);
       else if (me.host && this.panel) this.panel.render(this.state.lobby || [], session.lobby_message);
       this.nameTiles();
       this.showPresence();
@@ -94,6 +97,7 @@ export class SessionPage {
     switch (me.state) {
       case 'waiting': case 'admitted':
         this.goto('waiting:' + me.state, () => this.waiting());
+        this.prepareCall();
         return this.showLobbyMessage();
       // The key holds can_knock: Join again shows as soon as they may ask again.
       case 'denied': return this.goto('denied:' + me.can_knock, () => this.endPage('denied', ...this.rejoinButton()));
@@ -369,9 +373,52 @@ export class SessionPage {
         h('button', { type: 'button', onclick: () => this.leave() }, t('leaveWaiting'))) : null));
   }
 
+  // prepareCall connects a person who waits to the call ahead (POST /api/call/prepare): ICE
+  // and DTLS are done when they are let in, which then costs one renegotiation. The
+  // connection sends and receives nothing while they wait; the SFU closes it if they are
+  // denied or removed. Without devices opened (a Matrix user's waiting page), there is nothing
+  // to send yet: they connect when let in.
+  async prepareCall() {
+    const { me, session } = this.state;
+    if (this.pre || this.preparing || !this.stream || !me.can_prepare_call) return;
+    this.preparing = true;
+    try {
+      const access = await request('POST', '/api/call/prepare', { auth: this.auth, body: {} });
+      if (!this.view.startsWith('waiting')) return;
+      const pre = connectCall(access, session.id, this.stream, {
+        onJoined() {}, onRemoteTrack() {}, onRemoteGone() {}, onPeer() {}, onMute() {}, onLobby() {}, onError() {},
+        onClosed: () => { if (this.pre === pre) this.pre = null; },
+        // The SFU let them in (the bridge told it): into the call without waiting for the
+        // state to say so.
+        onAdmitted: () => {
+          this.routing = (this.routing || Promise.resolve())
+            .then(() => (this.pre === pre && this.view.startsWith('waiting') ? this.enterCall() : null))
+            .catch((e) => this.fail(e));
+        },
+      }, { waiting: true });
+      this.pre = pre;
+    } catch (e) {
+      // Not waiting any more, or the network: the call connects when they are let in.
+    } finally {
+      this.preparing = false;
+    }
+  }
+
+  dropPreparedCall() {
+    if (this.pre) { this.pre.close(); this.pre = null; }
+  }
+
   async enterCall() {
     if (this.meter) { this.meter.stop(); this.meter = null; }
     this.view = 'call';
+    const pre = this.pre;
+    this.pre = null;
+    if (pre && !pre.closed) {
+      // Connected while waiting: only the tracks are left to add.
+      this.renderCall();
+      this.connect(null, {}, pre);
+      return;
+    }
     let access;
     try {
       access = await request('POST', '/api/call/join', { auth: this.auth, body: {} });
@@ -385,9 +432,11 @@ export class SessionPage {
   }
 
   // connect opens one connection to the call; resume carries the previous one's state over a
-  // reconnection (mute, camera off, a shared screen).
-  connect(access, resume = {}) {
-    const call = connectCall(access, this.state.session.id, this.stream, {
+  // reconnection (mute, camera off, a shared screen). pre is a connection made while waiting,
+  // which enters the call instead.
+  connect(access, resume = {}, pre = null) {
+    let call = null;
+    const handlers = {
       onJoined: () => { this.joined = true; this.setConnection('online'); this.showPresence(); },
       onRemoteTrack: (track, stream, info) => this.addRemote(track, stream, info),
       onRemoteGone: (trackId) => this.removeRemote(trackId),
@@ -398,7 +447,8 @@ export class SessionPage {
       // sends one, so anything else they could see here is the generic sentence in their language.
       onError: (text) => { this.setStatus(this.state.me.host ? text : t('error')); if (this.panel) this.panel.status.textContent = text; },
       onClosed: (reason, code, leaving) => this.onCallClosed(call, reason, code, leaving),
-    }, resume);
+    };
+    call = pre ? pre.enter(handlers) : connectCall(access, this.state.session.id, this.stream, handlers, resume);
     this.call = call;
     // For tests and support: what the connection receives and sends.
     this.calls = (this.calls || 0) + 1;
@@ -797,6 +847,7 @@ export class SessionPage {
       return;
     }
     if (this.call) this.call.close();
+    this.dropPreparedCall();
     try {
       this.state = await request('POST', '/api/call/leave', { auth: this.auth, body: {} });
     } catch (e) { /* the page says they left either way */ }
@@ -842,6 +893,9 @@ export class SessionPage {
   // close (the network, a proxy, the SFU restarting) is retried.
   onCallClosed(call, reason, code, leaving) {
     if (this.view !== 'call' || call !== this.call || leaving) return;
+    // A connection made while waiting that the SFU would not let in (the admission changed
+    // meanwhile): a fresh join says why, or gets in.
+    if (code === 4403 && call.preconnected && !this.joined) return this.reconnect(call);
     if (code === 4000 || code === 4001 || code === 4403) {
       this.setStatus(t('close_' + code));
       return;

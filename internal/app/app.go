@@ -125,7 +125,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	}
 	sessions.Use(matrix, matrix, sched, sfu)
 	matrix.SetService(sessions)
-	callGlue := calls{sfu: sfu, svc: sessions, window: window, log: log.With().Str("component", "calls").Logger()}
+	callGlue := calls{sfu: sfu, svc: sessions, window: window, log: log.With().Str("component", "calls").Logger(), isGhost: matrix.IsGhost}
 	lobbyClock := newLobbyTimes(meters, clock)
 	meters.UseSFU(sfuStats{sfu})
 	sfu.SetHooks(media.Hooks{Admitted: callGlue.admitted, Waiting: callGlue.waiting, Host: callGlue, Lobby: callGlue.lobby, Presence: lobbyClock.presence(callGlue.presence)})

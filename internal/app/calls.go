@@ -19,6 +19,8 @@ type calls struct {
 	svc    *bridge.Service
 	window bridge.Window
 	log    zerolog.Logger
+	// isGhost tells a web-link guest's Matrix user (the bridge's ghost) from a person's account.
+	isGhost func(userID string) bool
 }
 
 var (
@@ -54,7 +56,8 @@ func (c calls) HostCommand(ctx context.Context, sessionID, actor string, cmd med
 
 // admitted checks, when someone connects to a call, that they are still let in: the
 // clinician, or a participant in the session. A credential alone is not enough once they
-// were removed.
+// were removed. A web-link guest is in from their admission: the bridge joins their ghost to
+// the room itself, and their connection made while waiting need not wait for that join.
 func (c calls) admitted(ctx context.Context, sessionID, userID string, host bool) error {
 	if strings.HasPrefix(sessionID, web.CheckSessionPrefix) {
 		// A connection check ("Test my setup"): its credential came from POST /api/call/check,
@@ -78,7 +81,7 @@ func (c calls) admitted(ctx context.Context, sessionID, userID string, host bool
 		return nil
 	}
 	for _, p := range ps {
-		if p.MatrixID == userID && p.State == bridge.StateInSession {
+		if p.MatrixID == userID && (p.State == bridge.StateInSession || (p.State == bridge.StateAdmitted && c.isGhost != nil && c.isGhost(userID))) {
 			return nil
 		}
 	}

@@ -76,8 +76,10 @@ export class SessionPage {
       return this.goto('over', () => this.endPage(session.status === 'ended' ? 'ended' : 'cancelled'));
     }
     if (this.view === 'call') {
-      // 'admitted' is a state from before the SFU let them in (it moves on to in_session).
-      if (!me.can_join_call && !me.host && me.state !== 'admitted') return this.leaveCall(me.state);
+      // A connection made while waiting may be let in by the SFU before the state says so
+      // (admitted: the bridge joins a guest to the session right after).
+      const ahead = this.call && !this.call.closed && this.call.preconnected && ['waiting', 'admitted'].includes(me.state);
+      if (!me.can_join_call && !me.host && !ahead) return this.leaveCall(me.state);
       else if (me.host && this.panel) this.panel.render(this.state.lobby || [], session.lobby_message);
       this.nameTiles();
       this.showPresence();

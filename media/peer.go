@@ -587,14 +587,15 @@ func (p *peer) close(code websocket.StatusCode, reason string) {
 		_ = p.pc.Close()
 		_ = p.ws.Close(code, closeReason(reason))
 		p.log.Info().Str("reason", reason).Int("code", int(code)).Msg("Call connection closed")
-		if p.room == nil {
-			// Waiting, or never placed (refused while joining).
-			p.srv.leaveWaiting(p)
-			return
+		// Under the server's lock: a waiting peer may be entering its room (Server.enter) on
+		// another goroutine; either it is in the room now, or it never will be.
+		rm := p.srv.leaveWaiting(p)
+		if rm == nil {
+			return // waiting, or never placed (refused while joining)
 		}
-		p.room.remove(p)
-		if h := p.room.srv.hooks.Presence; h != nil {
-			go h(p.room.id, p.user, p.host, false)
+		rm.remove(p)
+		if h := p.srv.hooks.Presence; h != nil {
+			go h(rm.id, p.user, p.host, false)
 		}
 	})
 }

@@ -415,8 +415,9 @@ func (s *Server) enter(p *peer, sessionID string, seen uint64) (ok bool, replace
 	return true, nil
 }
 
-// leaveWaiting forgets a waiting peer that closed.
-func (s *Server) leaveWaiting(p *peer) {
+// leaveWaiting forgets a peer that closed among the waiting connections, and returns its
+// room if it entered one.
+func (s *Server) leaveWaiting(p *peer) *room {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if w := s.waiting[p.session]; w != nil && w[p.user] == p {
@@ -425,6 +426,7 @@ func (s *Server) leaveWaiting(p *peer) {
 			delete(s.waiting, p.session)
 		}
 	}
+	return p.room
 }
 
 // room returns a session's room, creating it if asked.

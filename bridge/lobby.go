@@ -385,6 +385,11 @@ func (svc *Service) record(ctx context.Context, s *Session, p *Participant, a Ac
 	if a == ActRemove || a == ActBan || a == ActSendBack || a == ActDeny || a == ActLeave {
 		svc.hangup(s, p)
 	}
+	if (a == ActAdmit || a == ActJoin) && (p.State == StateAdmitted || p.State == StateInSession) && svc.calls != nil {
+		// Their page connected while they waited: the call starts without waiting for the
+		// page to hear it was let in (the SFU asks whether they may be in: Calls.LetIn).
+		svc.calls.LetIn(s.ID, p.MatrixID)
+	}
 	return nil
 }
 

@@ -86,6 +86,9 @@ type Calls interface {
 	Hangup(sessionID, userID string)
 	// EndCalls closes every call of the session.
 	EndCalls(sessionID string)
+	// LetIn moves a participant's waiting connection, if their page opened one, into the call:
+	// they are in the session now (stored before). It must not block.
+	LetIn(sessionID, userID string)
 }
 
 // Watcher hears about every change to a session or its lobby: the web pages and the call's

@@ -16,6 +16,9 @@ type Claims struct {
 	Session string `json:"s"`
 	User    string `json:"u"`
 	Host    bool   `json:"h,omitempty"`
+	// Waiting: a waiting credential, for someone who knocked and is not let in yet. It opens a
+	// connection that forwards nothing either way until the holder is admitted (Server.enterRoom).
+	Waiting bool `json:"w,omitempty"`
 	// Expires is Unix seconds.
 	Expires int64  `json:"e"`
 	Nonce   string `json:"n"`

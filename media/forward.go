@@ -31,6 +31,8 @@ const videoCachePackets = 128
 type packetCache struct {
 	mu    sync.Mutex
 	slots []cacheSlot
+	// last is the sequence number stored last.
+	last uint16
 }
 
 type cacheSlot struct {
@@ -52,6 +54,7 @@ func (c *packetCache) store(seq uint16, buf []byte, n int) []byte {
 	s := &c.slots[int(seq)%len(c.slots)]
 	spare := s.buf
 	s.buf, s.n, s.seq, s.valid = buf, n, seq, true
+	c.last = seq
 	c.mu.Unlock()
 	if spare == nil {
 		spare = make([]byte, packetSize)
@@ -68,6 +71,121 @@ func (c *packetCache) get(seq uint16, dst []byte) int {
 		return 0
 	}
 	return copy(dst, s.buf[:s.n])
+}
+
+// sinceKeyframe copies out the cached packets from the latest start of a keyframe to the
+// latest packet, in order (missing ones skipped); nil if no keyframe is cached. Only a new
+// subscriber's first moments use it (upTrack.prime), never the packet path.
+func (c *packetCache) sinceKeyframe(keyframe func(payload []byte) bool) [][]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var h rtp.Header
+	start, found := c.last, false
+	for back := range len(c.slots) {
+		seq := c.last - uint16(back)
+		s := &c.slots[int(seq)%len(c.slots)]
+		if !s.valid || s.seq != seq {
+			continue
+		}
+		n, err := h.Unmarshal(s.buf[:s.n])
+		if err == nil && keyframe(s.buf[n:s.n]) {
+			start, found = seq, true
+			break
+		}
+	}
+	if !found {
+		return nil
+	}
+	var out [][]byte
+	for seq := start; ; seq++ {
+		s := &c.slots[int(seq)%len(c.slots)]
+		if s.valid && s.seq == seq {
+			out = append(out, append([]byte(nil), s.buf[:s.n]...))
+		}
+		if seq == c.last {
+			return out
+		}
+	}
+}
+
+// keyframeStart says whether an RTP payload starts a keyframe: VP8 (RFC 7741: the first
+// packet of a frame whose VP8 header has the P bit clear) or H.264 (an SPS or IDR slice, alone,
+// aggregated first in a STAP-A, or starting an FU-A).
+func keyframeStart(mime string, p []byte) bool {
+	switch mime {
+	case webrtc.MimeTypeVP8:
+		if len(p) < 1 || p[0]&0x10 == 0 || p[0]&0x07 != 0 {
+			return false // not the start of partition 0
+		}
+		i := 1
+		if p[0]&0x80 != 0 { // extensions
+			if len(p) < 2 {
+				return false
+			}
+			x := p[1]
+			i = 2
+			if x&0x80 != 0 { // picture ID, 7 or 15 bits
+				if len(p) <= i {
+					return false
+				}
+				if p[i]&0x80 != 0 {
+					i++
+				}
+				i++
+			}
+			if x&0x40 != 0 { // TL0PICIDX
+				i++
+			}
+			if x&0x30 != 0 { // TID/KEYIDX
+				i++
+			}
+		}
+		return len(p) > i && p[i]&0x01 == 0
+	case webrtc.MimeTypeH264:
+		if len(p) < 2 {
+			return false
+		}
+		switch nal := p[0] & 0x1f; nal {
+		case 5, 7:
+			return true
+		case 24: // STAP-A: the first aggregated unit
+			return len(p) > 3 && (p[3]&0x1f == 7 || p[3]&0x1f == 5)
+		case 28: // FU-A: its start
+			return p[1]&0x80 != 0 && (p[1]&0x1f == 5 || p[1]&0x1f == 7)
+		}
+	}
+	return false
+}
+
+// prime sends a new subscriber the track's latest keyframe and what followed it, from the
+// cache, as soon as its sender is bound: it can show a picture without waiting for the
+// publisher to answer a keyframe request. Packets forwarded meanwhile may arrive twice or out
+// of order; the receiver's jitter buffer sorts them (and SRTP drops duplicates).
+func (t *upTrack) prime(sender *webrtc.RTPSender) {
+	if t.cache == nil {
+		return
+	}
+	enc := sender.GetParameters().Encodings
+	if len(enc) == 0 {
+		return
+	}
+	b, ok := t.local.binding(uint32(enc[0].SSRC))
+	if !ok {
+		return
+	}
+	mime := t.remote.Codec().MimeType
+	pkts := t.cache.sinceKeyframe(func(payload []byte) bool { return keyframeStart(mime, payload) })
+	var pkt rtp.Packet
+	for _, raw := range pkts {
+		if pkt.Unmarshal(raw) != nil {
+			continue
+		}
+		stripExtensions(&pkt.Header)
+		pkt.Header.SSRC, pkt.Header.PayloadType = b.ssrc, b.payloadType
+		if _, err := b.w.WriteRTP(&pkt.Header, pkt.Payload); err == nil {
+			t.counts.packetsOut.Add(1)
+		}
+	}
 }
 
 // fanout is the local track of a published track: every subscriber's sender binds to it,

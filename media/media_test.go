@@ -30,7 +30,9 @@ type sfu struct {
 	// admitted lists who may still connect; nil admits every valid credential.
 	mu       sync.Mutex
 	admitted map[string]bool
-	hosts    []string
+	// knocked lists who may hold a waiting connection; nil lets every waiting credential in.
+	knocked map[string]bool
+	hosts   []string
 }
 
 // newSFU starts an SFU on loopback; change adjusts its config.
@@ -52,6 +54,14 @@ func newSFU(t *testing.T, change ...func(*media.Config)) *sfu {
 			defer s.mu.Unlock()
 			if s.admitted != nil && !s.admitted[session+"/"+user] {
 				return errors.New("not let in")
+			}
+			return nil
+		},
+		Waiting: func(_ context.Context, session, user string) error {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.knocked != nil && !s.knocked[session+"/"+user] {
+				return errors.New("not waiting")
 			}
 			return nil
 		},

@@ -18,12 +18,23 @@ import (
 // peer is one participant's connection: a WebSocket for signalling and a PeerConnection for
 // media. The SFU makes every offer; a renegotiation asked while one is under way runs after it.
 type peer struct {
+	srv  *Server
 	room *room
-	user string
-	host bool
-	ws   *websocket.Conn
-	pc   *webrtc.PeerConnection
-	log  zerolog.Logger
+	// session is the session of the peer's credential (its room's, once in one).
+	session string
+	user    string
+	host    bool
+	// waiting: connected with a waiting credential and not let in yet. A waiting peer is in
+	// no room: nobody subscribes to it, it subscribes to nobody, and what it sends is dropped
+	// (onTrack). It becomes false when the peer enters its room (Server.enter).
+	waiting atomic.Bool
+	// placed: the peer is (or was) in its room or among the waiting connections.
+	placed atomic.Bool
+	// entering: a waiting peer is being let in (enterRoom), by the bridge or its page.
+	entering atomic.Bool
+	ws       *websocket.Conn
+	pc       *webrtc.PeerConnection
+	log      zerolog.Logger
 	// tooSlow: the page fell behind its send queue and is being disconnected; overflows
 	// counts such disconnections for the whole SFU (Stats.SendQueueOverflows).
 	tooSlow   atomic.Bool
@@ -43,6 +54,9 @@ type peer struct {
 	labels map[*webrtc.RTPTransceiver]string
 	// down holds the sender of each track the peer receives.
 	down map[*upTrack]*webrtc.RTPSender
+	// fresh are the tracks subscribed to since the last answer: once it binds them, they are
+	// primed with the cached keyframe (upTrack.prime).
+	fresh []*upTrack
 	// published are the peer's own tracks, by label.
 	published map[string]*upTrack
 	// stoppedScreen is the screen track after an unpublish: its transceiver stays and the page
@@ -100,7 +114,7 @@ const (
 )
 
 // newPeer sets up a participant's connection; it has no room until Server.enter puts it in one.
-func newPeer(srv *Server, user string, host bool, ws *websocket.Conn, log zerolog.Logger) (*peer, error) {
+func newPeer(srv *Server, c Claims, ws *websocket.Conn, log zerolog.Logger) (*peer, error) {
 	pc, err := srv.api.NewPeerConnection(webrtc.Configuration{
 		BundlePolicy: webrtc.BundlePolicyMaxBundle, RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire,
 		Certificates: []webrtc.Certificate{srv.cert},
@@ -109,11 +123,12 @@ func newPeer(srv *Server, user string, host bool, ws *websocket.Conn, log zerolo
 		return nil, fmt.Errorf("creating the peer connection: %w", err)
 	}
 	p := &peer{
-		user: user, host: host, ws: ws, pc: pc, log: log, settingUp: true, overflows: &srv.stats.sendQueueOverflows,
+		srv: srv, session: c.Session, user: c.User, host: c.Host, ws: ws, pc: pc, log: log, settingUp: true, overflows: &srv.stats.sendQueueOverflows,
 		out: make(chan []byte, 256), closed: make(chan struct{}),
 		labels: map[*webrtc.RTPTransceiver]string{}, down: map[*upTrack]*webrtc.RTPSender{}, published: map[string]*upTrack{},
 		states: map[stateKey]bool{}, stateReady: make(chan struct{}, 1),
 	}
+	p.waiting.Store(c.Waiting)
 	for _, label := range []string{"audio", "camera"} {
 		if err = p.addReceiver(label); err != nil {
 			_ = pc.Close()
@@ -163,8 +178,11 @@ func (p *peer) addReceiver(label string) error {
 	return nil
 }
 
-// onTrack starts forwarding a track the peer publishes.
+// onTrack starts forwarding a track the peer publishes (once it is let in).
 func (p *peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
+	if !p.dropWhileWaiting(remote) {
+		return
+	}
 	p.mu.Lock()
 	label := ""
 	for tr, l := range p.labels {
@@ -177,7 +195,7 @@ func (p *peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver)
 		p.log.Warn().Msg("Ignoring a track on an unexpected transceiver")
 		return
 	}
-	srv := p.room.srv
+	srv := p.srv
 	srv.mu.Lock()
 	srv.trackSeq++
 	seq := srv.trackSeq
@@ -215,6 +233,25 @@ func (p *peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver)
 	p.room.unpublish(t)
 }
 
+// dropWhileWaiting reads and drops what a waiting peer sends on a track (a page sends nothing
+// then; a client that does is not forwarded) until the peer is let in or the track ends. It
+// says whether the peer was let in.
+func (p *peer) dropWhileWaiting(remote *webrtc.TrackRemote) bool {
+	if !p.waiting.Load() {
+		return true
+	}
+	buf := make([]byte, packetSize)
+	for p.waiting.Load() {
+		if _, _, err := remote.Read(buf); err != nil {
+			return false
+		}
+		if p.waiting.Load() {
+			p.srv.stats.drop(dropWaiting)
+		}
+	}
+	return true
+}
+
 // subscribe sends another peer's track to this one.
 func (p *peer) subscribe(t *upTrack) error {
 	p.mu.Lock()
@@ -231,6 +268,9 @@ func (p *peer) subscribe(t *upTrack) error {
 	}
 	sender := tr.Sender()
 	p.down[t] = sender
+	if t.cache != nil {
+		p.fresh = append(p.fresh, t)
+	}
 	p.mu.Unlock()
 	go t.readRTCP(p, sender)
 	p.sendJSON(message{Type: "track", UserID: t.owner.user, StreamID: t.streamID, TrackID: t.id, Label: t.label})
@@ -320,7 +360,7 @@ func (p *peer) offer(iceRestart bool) error {
 		}
 	}
 	n := p.negotiations.Add(1)
-	srv := p.room.srv
+	srv := p.srv
 	if p.answerTimer != nil {
 		p.answerTimer.Stop()
 	}
@@ -363,7 +403,20 @@ func (p *peer) answered(sdp string) error {
 	pending := p.pendingCand
 	p.pendingCand = nil
 	again := p.needOffer
+	fresh := p.fresh
+	p.fresh = nil
+	primed := make([]*webrtc.RTPSender, len(fresh))
+	for i, t := range fresh {
+		primed[i] = p.down[t] // nil if unsubscribed meanwhile
+	}
 	p.mu.Unlock()
+	for i, t := range fresh {
+		// A renegotiation has bound the senders by now (the first answer binds them once the
+		// connection is up, and the keyframe request on connecting serves instead).
+		if primed[i] != nil {
+			t.prime(primed[i])
+		}
+	}
 	for _, c := range pending {
 		_ = p.pc.AddICECandidate(c)
 	}
@@ -520,7 +573,7 @@ func (p *peer) writeLoop(ctx context.Context) {
 func (p *peer) close(code websocket.StatusCode, reason string) {
 	p.once.Do(func() {
 		// A peer refused while joining closes like any refusal: with the close code alone.
-		if data, err := json.Marshal(message{Type: "closed", Reason: reason}); err == nil && p.room != nil {
+		if data, err := json.Marshal(message{Type: "closed", Reason: reason}); err == nil && p.placed.Load() {
 			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 			_ = p.ws.Write(ctx, websocket.MessageText, data)
 			cancel()
@@ -534,12 +587,15 @@ func (p *peer) close(code websocket.StatusCode, reason string) {
 		_ = p.pc.Close()
 		_ = p.ws.Close(code, closeReason(reason))
 		p.log.Info().Str("reason", reason).Int("code", int(code)).Msg("Call connection closed")
-		if p.room == nil {
-			return // never entered a room (refused while joining)
+		// Under the server's lock: a waiting peer may be entering its room (Server.enter) on
+		// another goroutine; either it is in the room now, or it never will be.
+		rm := p.srv.leaveWaiting(p)
+		if rm == nil {
+			return // waiting, or never placed (refused while joining)
 		}
-		p.room.remove(p)
-		if h := p.room.srv.hooks.Presence; h != nil {
-			go h(p.room.id, p.user, p.host, false)
+		rm.remove(p)
+		if h := p.srv.hooks.Presence; h != nil {
+			go h(rm.id, p.user, p.host, false)
 		}
 	})
 }

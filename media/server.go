@@ -85,6 +85,9 @@ type Hooks struct {
 	Lobby func(ctx context.Context, sessionID string) (LobbyView, error)
 	// Presence hears who connects to and leaves a session's call.
 	Presence func(sessionID, userID string, host, present bool)
+	// Waiting says whether the user knocked on the session and may hold a waiting connection
+	// (checked when it opens, besides the waiting credential). Nil refuses waiting connections.
+	Waiting func(ctx context.Context, sessionID, userID string) error
 }
 
 // socketBuffer is the size asked for the shared UDP socket's kernel buffers.
@@ -108,6 +111,9 @@ type Server struct {
 
 	mu    sync.Mutex
 	rooms map[string]*room
+	// waiting are the waiting connections, by session and user: connected (ICE, DTLS) but in
+	// no room, so nothing is forwarded to or from them until they enter one.
+	waiting map[string]map[string]*peer
 	// gates count, per session with a join under way, the removals since (see admit).
 	gates map[string]*gate
 	// trackSeq numbers published tracks, for their IDs.
@@ -132,7 +138,7 @@ func New(cfg Config, secret []byte, clock clockwork.Clock, log zerolog.Logger) (
 	}
 	s := &Server{
 		cfg: cfg, secret: secret, clock: clock, log: log.With().Str("component", "media").Logger(),
-		rooms: map[string]*room{}, gates: map[string]*gate{},
+		rooms: map[string]*room{}, gates: map[string]*gate{}, waiting: map[string]map[string]*peer{},
 	}
 	udp, err := net.ListenPacket("udp", net.JoinHostPort(cfg.ListenIP, strconv.Itoa(cfg.UDPPort)))
 	if err != nil {
@@ -241,6 +247,12 @@ func (s *Server) Credential(sessionID, userID string, host bool) string {
 	return Issue(s.secret, Claims{Session: sessionID, User: userID, Host: host, Expires: s.clock.Now().Add(s.cfg.CredentialTTL).Unix()})
 }
 
+// WaitingCredential issues a waiting credential for a participant who knocked on a session:
+// their page connects while they wait, so that being let in costs only a renegotiation.
+func (s *Server) WaitingCredential(sessionID, userID string) string {
+	return Issue(s.secret, Claims{Session: sessionID, User: userID, Waiting: true, Expires: s.clock.Now().Add(s.cfg.CredentialTTL).Unix()})
+}
+
 // ICEServer is one entry of a browser's RTCConfiguration.iceServers.
 type ICEServer struct {
 	URLs       []string
@@ -264,10 +276,31 @@ func (s *Server) Hangup(sessionID, userID string) {
 	s.mu.Lock()
 	s.removed(sessionID)
 	r := s.rooms[sessionID]
+	w := s.waiting[sessionID][userID]
 	s.mu.Unlock()
+	if w != nil {
+		w.close(4000, "You were taken out of the session")
+	}
 	if r != nil {
 		r.hangup(userID, "You were taken out of the session")
 	}
+}
+
+// LetIn moves a participant's waiting connection into their session's call: the bridge has
+// stored that they are in. It does not block; the admission is checked again on entering
+// (peer.enterRoom), as for a join.
+func (s *Server) LetIn(sessionID, userID string) {
+	s.mu.Lock()
+	p := s.waiting[sessionID][userID]
+	s.mu.Unlock()
+	if p == nil {
+		return
+	}
+	go func() {
+		if err := p.enterRoom(context.Background()); err != nil {
+			p.log.Info().Err(err).Msg("A waiting connection stays waiting")
+		}
+	}()
 }
 
 // EndCalls closes every call of a session that ended.
@@ -276,7 +309,14 @@ func (s *Server) EndCalls(sessionID string) {
 	s.removed(sessionID)
 	r := s.rooms[sessionID]
 	delete(s.rooms, sessionID)
+	var waiting []*peer
+	for _, w := range s.waiting[sessionID] {
+		waiting = append(waiting, w)
+	}
 	s.mu.Unlock()
+	for _, w := range waiting {
+		w.close(4000, "The session has ended")
+	}
 	if r != nil {
 		r.closeAll("The session has ended")
 	}
@@ -329,12 +369,38 @@ func (s *Server) removed(sessionID string) {
 }
 
 // enter puts a peer in its session's room unless a removal happened since seen was read. A
-// peer of the same user that it replaces is closed by subscribeAll, outside the locks.
-func (s *Server) enter(p *peer, sessionID string, seen uint64) bool {
+// peer of the same user that it replaces is closed by subscribeAll, outside the locks. A
+// waiting peer goes among the session's waiting connections instead (replacing the user's
+// previous one, returned for closing); one that was waiting leaves them for the room.
+func (s *Server) enter(p *peer, sessionID string, seen uint64) (ok bool, replaced *peer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if g := s.gates[sessionID]; g == nil || g.removals != seen {
-		return false
+		return false, nil
+	}
+	if p.waiting.Load() {
+		if p.placed.Load() {
+			// Let in: out of the waiting connections (unless closed meanwhile), into the room.
+			if s.waiting[sessionID][p.user] != p {
+				return false, nil
+			}
+			delete(s.waiting[sessionID], p.user)
+			if len(s.waiting[sessionID]) == 0 {
+				delete(s.waiting, sessionID)
+			}
+			// One offer for all the subscriptions, made by inRoom.
+			p.mu.Lock()
+			p.settingUp = true
+			p.mu.Unlock()
+		} else {
+			if s.waiting[sessionID] == nil {
+				s.waiting[sessionID] = map[string]*peer{}
+			}
+			replaced = s.waiting[sessionID][p.user]
+			s.waiting[sessionID][p.user] = p
+			p.placed.Store(true)
+			return true, replaced
+		}
 	}
 	r := s.rooms[sessionID]
 	if r == nil {
@@ -342,8 +408,25 @@ func (s *Server) enter(p *peer, sessionID string, seen uint64) bool {
 		s.rooms[sessionID] = r
 	}
 	p.room = r
+	p.placed.Store(true)
+	// After the room is set: a waiting peer's track reader (onTrack) reads it once this is false.
+	p.waiting.Store(false)
 	r.enter(p)
-	return true
+	return true, nil
+}
+
+// leaveWaiting forgets a peer that closed among the waiting connections, and returns its
+// room if it entered one.
+func (s *Server) leaveWaiting(p *peer) *room {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if w := s.waiting[p.session]; w != nil && w[p.user] == p {
+		delete(w, p.user)
+		if len(w) == 0 {
+			delete(s.waiting, p.session)
+		}
+	}
+	return p.room
 }
 
 // room returns a session's room, creating it if asked.

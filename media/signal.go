@@ -98,28 +98,80 @@ func (s *Server) serveSignalling(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	rm := p.room
 	go p.writeLoop(ctx)
-	if err = rm.subscribeAll(p); err != nil {
+	if p.waiting.Load() {
+		// Connected ahead while the holder waits: the offer has their receive-only m-lines
+		// and nothing else; being let in (enter) adds the others' tracks.
+		p.sendJSON(message{Type: "waiting", UserID: p.user})
+		p.setUp()
+		log.Info().Msg("Waiting connection opened")
+	} else if err = p.inRoom(ctx); err != nil {
 		log.Err(err).Msg("Failed to join the call")
 		p.close(websocket.StatusInternalError, "The call could not be set up")
 		return
 	}
+	p.readLoop(ctx)
+}
+
+// inRoom ends a peer's entry into its room: it subscribes to what is published there, makes
+// the one offer of the set-up, and tells the others.
+func (p *peer) inRoom(ctx context.Context) error {
+	rm, s := p.room, p.srv
+	if err := rm.subscribeAll(p); err != nil {
+		return err
+	}
 	p.setUp()
 	if p.host && !p.lobbySent && s.hooks.Lobby != nil {
-		if view, err := s.hooks.Lobby(ctx, claims.Session); err == nil {
+		if view, err := s.hooks.Lobby(ctx, rm.id); err == nil {
 			p.sendJSON(message{Type: "lobby", Participants: view.Participants, LobbyMessage: view.LobbyMessage})
 		}
 	}
 	host := p.host
 	rm.broadcast(p, message{Type: "peer_joined", UserID: p.user, Host: &host})
-	log.Info().Bool("host", p.host).Msg("Call connection opened")
+	p.log.Info().Bool("host", p.host).Msg("Call connection opened")
 	if h := s.hooks.Presence; h != nil {
-		go h(claims.Session, p.user, p.host, true)
+		go h(rm.id, p.user, p.host, true)
 	}
-	// No negotiation here: setUp sent the one offer that carries everything; another would
-	// cost the page a second round trip for nothing.
-	p.readLoop(ctx)
+	return nil
+}
+
+// enterRoom lets a waiting peer into its session's call once the bridge says it is admitted,
+// with the same guarantee against removals as a join (admit). Its connection is up already:
+// the offer that follows only adds the others' tracks.
+//
+// Both the bridge (Server.LetIn) and the page (enter) may ask; the first does it.
+func (p *peer) enterRoom(ctx context.Context) error {
+	if !p.entering.CompareAndSwap(false, true) {
+		return nil
+	}
+	s := p.srv
+	c := Claims{Session: p.session, User: p.user}
+	for try := 1; ; try++ {
+		seen := s.joining(c.Session)
+		err := s.admitted(ctx, c)
+		entered := false
+		if err == nil {
+			entered, _ = s.enter(p, c.Session, seen)
+		}
+		s.joined(c.Session)
+		if entered {
+			break
+		}
+		if err == nil && try == 3 {
+			err = errors.New("the participants changed while joining; try again")
+		}
+		if err != nil {
+			p.entering.Store(false)
+			return &closeError{closeForbidden, "Not allowed in this call: " + err.Error()}
+		}
+	}
+	if err := p.inRoom(ctx); err != nil {
+		return err
+	}
+	// The connection is up: the publishers' keyframes come while the page answers, and the
+	// answer's binding sends them from the cache (answered, upTrack.prime).
+	p.requestKeyframes()
+	return nil
 }
 
 // admit checks that the credential's holder may be in the call and puts their new peer in the
@@ -134,13 +186,19 @@ func (s *Server) admit(ctx context.Context, c Claims, ws *websocket.Conn, log ze
 		seen := s.joining(c.Session)
 		err := s.admitted(ctx, c)
 		if err == nil && p == nil {
-			if p, err = newPeer(s, c.User, c.Host, ws, log); err != nil {
+			if p, err = newPeer(s, c, ws, log); err != nil {
 				s.joined(c.Session)
 				return nil, &setUpError{err}
 			}
 		}
-		entered := err == nil && s.enter(p, c.Session, seen)
+		entered, replaced := false, (*peer)(nil)
+		if err == nil {
+			entered, replaced = s.enter(p, c.Session, seen)
+		}
 		s.joined(c.Session)
+		if replaced != nil {
+			replaced.close(4001, "You opened the call elsewhere")
+		}
 		if entered {
 			return p, nil
 		}
@@ -159,8 +217,15 @@ type setUpError struct{ err error }
 func (e *setUpError) Error() string { return e.err.Error() }
 func (e *setUpError) Unwrap() error { return e.err }
 
-// admitted asks the bridge whether the credential's holder may still be in the call.
+// admitted asks the bridge whether the credential's holder may still be in the call, or for
+// a waiting credential, whether they knocked and may wait connected.
 func (s *Server) admitted(ctx context.Context, c Claims) error {
+	if c.Waiting {
+		if s.hooks.Waiting == nil || c.Host {
+			return errors.New("no waiting connections here")
+		}
+		return s.hooks.Waiting(ctx, c.Session, c.User)
+	}
 	if s.hooks.Admitted == nil {
 		return nil
 	}
@@ -234,7 +299,7 @@ func (b *bucket) allow(now time.Time) bool {
 // media.signalling.message_rate of them a second, closes this socket only.
 func (p *peer) readLoop(ctx context.Context) {
 	defer p.close(websocket.StatusNormalClosure, "Left the call")
-	rate := float64(p.room.srv.cfg.Signalling.MessageRate)
+	rate := float64(p.srv.cfg.Signalling.MessageRate)
 	// Wall time, not the server's clock: this is about the machine's load.
 	limit := bucket{rate: rate, tokens: rate, last: time.Now()}
 	for {
@@ -272,7 +337,19 @@ func (p *peer) readLoop(ctx context.Context) {
 
 // handle runs one message. An error closes the socket.
 func (p *peer) handle(ctx context.Context, m *message) error {
+	if p.waiting.Load() {
+		// Not let in yet: the connection itself, and the request to enter, nothing more.
+		switch m.Type {
+		case "answer", "candidate", "restart", "leave":
+		case "enter":
+			return p.enterRoom(ctx)
+		default:
+			return fmt.Errorf("Not in the call yet: %q is refused while waiting", clip(m.Type, 20))
+		}
+	}
 	switch m.Type {
+	case "enter":
+		return nil // already in
 	case "answer":
 		return p.answered(m.SDP)
 	case "candidate":

@@ -13,6 +13,8 @@ const (
 	DropWriteFailed = "write_failed"
 	// DropNotCached: a retransmission asked for a packet no longer (or never) in the cache.
 	DropNotCached = "not_cached"
+	// DropWaiting: a packet a waiting connection sent (someone not let in yet): never forwarded.
+	DropWaiting = "waiting"
 )
 
 type dropReason int
@@ -22,10 +24,11 @@ const (
 	dropMalformed
 	dropWriteFailed
 	dropNotCached
+	dropWaiting
 	dropReasons
 )
 
-var dropNames = [dropReasons]string{DropBufferFull, DropMalformed, DropWriteFailed, DropNotCached}
+var dropNames = [dropReasons]string{DropBufferFull, DropMalformed, DropWriteFailed, DropNotCached, DropWaiting}
 
 // Stats is a snapshot of the SFU for monitoring: who is in calls now, and the packet counters
 // since it started. Reading it adds nothing to the packet path.
@@ -34,6 +37,8 @@ type Stats struct {
 	Calls int
 	// Peers are the open call connections; Hosts those of clinicians among them.
 	Peers, Hosts int
+	// Waiting are the waiting connections: people not let in yet, connected ahead.
+	Waiting int
 	// Tracks are the tracks published in all calls.
 	Tracks int
 	// TURNAllocations are the TURN relays held (0 without TURN).
@@ -92,6 +97,9 @@ func (s *Server) Stats() Stats {
 		st.Dropped[name] = s.stats.dropped[i].Load()
 	}
 	s.mu.Lock()
+	for _, w := range s.waiting {
+		st.Waiting += len(w)
+	}
 	rooms := make([]*room, 0, len(s.rooms))
 	for _, r := range s.rooms {
 		rooms = append(rooms, r)

@@ -107,6 +107,9 @@ type MeView struct {
 	CanKnock bool `json:"can_knock"`
 	// CanJoinCall: they are let in and may connect to the call now.
 	CanJoinCall bool `json:"can_join_call"`
+	// CanPrepareCall: they knocked and wait (or were just let in): their page may connect to
+	// the call ahead (POST /api/call/prepare), so that being let in is quick.
+	CanPrepareCall bool `json:"can_prepare_call,omitempty"`
 	// PhoneMasked is the number a telephone session calls, masked ("+33 6 •• •• •• 12"): the
 	// participant's own, so that they recognise it; a forwarded link does not give it away.
 	PhoneMasked string `json:"phone_masked,omitempty"`
@@ -159,6 +162,8 @@ func (srv *Server) state(ctx context.Context, v *viewer) (*CallState, error) {
 			slices.Contains([]bridge.LobbyState{bridge.StateBooked, bridge.StateDenied, bridge.StateLeft}, p.State)
 		me.CanJoinCall = p.State == bridge.StateInSession && !s.Over()
 		me.Payment = srv.myPayment(ctx, p)
+		me.CanPrepareCall = p.MatrixID != "" && s.Kind != bridge.KindPhone && !s.Over() &&
+			(p.State == bridge.StateWaiting || p.State == bridge.StateAdmitted)
 		if s.Kind == bridge.KindPhone {
 			me.PhoneMasked = bridge.MaskPhone(p.Phone)
 		}
@@ -379,6 +384,39 @@ func (srv *Server) callJoin(w http.ResponseWriter, r *http.Request) (any, error)
 		access.LiveKit = &LiveKitAccess{URL: srv.livekit.URL(), Token: token}
 	}
 	return access, nil
+}
+
+// callPrepare answers POST /api/call/prepare: a waiting credential, for the participant who
+// knocked on this session and waits (me.can_prepare_call), in the shape of /api/call/join. Its
+// connection is in no call: nothing is forwarded to or from it until the bridge lets them in
+// and the page asks to enter; a denial, removal or withdrawn knock closes it.
+func (srv *Server) callPrepare(w http.ResponseWriter, r *http.Request) (any, error) {
+	v, err := srv.viewerFrom(r)
+	if err != nil {
+		return nil, err
+	}
+	st, err := srv.state(r.Context(), v)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Me.CanPrepareCall {
+		if v.session.Over() {
+			return nil, errorf(http.StatusConflict, "session_over", "This session is over.")
+		}
+		return nil, errorf(http.StatusForbidden, "not_waiting", "Only someone waiting to be let in can connect ahead.")
+	}
+	if srv.calls == nil {
+		return nil, errorf(http.StatusServiceUnavailable, "no_calls", "Calls are not available on this bridge.")
+	}
+	cred, err := srv.calls.WaitingCredential(v.session.ID, v.userID)
+	if err != nil {
+		return nil, err
+	}
+	ice := srv.calls.ICEServers(v.session, v.userID)
+	if ice == nil {
+		ice = []ICEServer{}
+	}
+	return &CallAccess{Credential: cred, WebSocket: "ws" + srv.cfg.PublicURL[len("http"):] + "/call/ws", ICEServers: ice, UserID: v.userID}, nil
 }
 
 // callLeave takes a guest out of the session: their ghost leaves the room. Matrix users stay

@@ -43,6 +43,9 @@ type Guests interface {
 type Calls interface {
 	// Credential issues a short-lived call credential for a member of a session.
 	Credential(sessionID, userID string, host bool) (string, error)
+	// WaitingCredential issues a short-lived waiting credential for a participant who knocked:
+	// it connects ahead of admission, and forwards nothing until they are let in.
+	WaitingCredential(sessionID, userID string) (string, error)
 	// ICEServers are the STUN/TURN servers to give this user's browser, with credentials
 	// that end with the session.
 	ICEServers(s *bridge.Session, userID string) []ICEServer
@@ -235,6 +238,7 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/call/knock", srv.api(srv.callKnock))
 	mux.HandleFunc("POST /api/call/join", srv.api(srv.callJoin))
 	mux.HandleFunc("POST /api/call/check", srv.api(srv.callCheck))
+	mux.HandleFunc("POST /api/call/prepare", srv.api(srv.callPrepare))
 	mux.HandleFunc("POST /api/call/leave", srv.api(srv.callLeave))
 	mux.HandleFunc("POST /api/call/pay", srv.api(srv.callPay))
 	mux.HandleFunc("GET /api/call/sessions", srv.api(srv.callSessions))

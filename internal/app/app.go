@@ -146,7 +146,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	}
 	sessions.Use(matrix, matrix, sched, endCalls)
 	matrix.SetService(sessions)
-	callGlue := calls{sfu: sfu, svc: sessions, window: window, log: log.With().Str("component", "calls").Logger()}
+	callGlue := calls{sfu: sfu, svc: sessions, window: window, log: log.With().Str("component", "calls").Logger(), isGhost: matrix.IsGhost}
 	lobbyClock := newLobbyTimes(meters, clock)
 	meters.UseSFU(sfuStats{sfu})
 	presence := lobbyClock.presence(callGlue.presence)
@@ -156,7 +156,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		merged = newPresenceMerge(presence)
 		presence = merged.fromSFU
 	}
-	sfu.SetHooks(media.Hooks{Admitted: callGlue.admitted, Host: callGlue, Lobby: callGlue.lobby, Presence: presence})
+	sfu.SetHooks(media.Hooks{Admitted: callGlue.admitted, Waiting: callGlue.waiting, Host: callGlue, Lobby: callGlue.lobby, Presence: presence})
 	sessions.Watch(callGlue)
 	sessions.Watch(lobbyClock)
 	sched.Use(sessions, db.Store())

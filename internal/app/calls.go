@@ -20,6 +20,8 @@ type calls struct {
 	svc    *bridge.Service
 	window bridge.Window
 	log    zerolog.Logger
+	// isGhost tells a web-link guest's Matrix user (the bridge's ghost) from a person's account.
+	isGhost func(userID string) bool
 }
 
 var (
@@ -47,6 +49,12 @@ func (a allCalls) EndCalls(sessionID string) {
 	}
 }
 
+func (a allCalls) LetIn(sessionID, userID string) {
+	for _, c := range a {
+		c.LetIn(sessionID, userID)
+	}
+}
+
 // sessionRooms finds a session's Matrix room for the LiveKit backend, which names its
 // LiveKit room after it.
 type sessionRooms struct{ svc *bridge.Service }
@@ -62,6 +70,11 @@ func (r sessionRooms) SessionRoom(ctx context.Context, sessionID string) (string
 // Credential: the web page asks for one once the participant is let in.
 func (c calls) Credential(sessionID, userID string, host bool) (string, error) {
 	return c.sfu.Credential(sessionID, userID, host), nil
+}
+
+// WaitingCredential: the web page asks for one while the participant waits.
+func (c calls) WaitingCredential(sessionID, userID string) (string, error) {
+	return c.sfu.WaitingCredential(sessionID, userID), nil
 }
 
 // ICEServers: TURN credentials for a member of a session, ending with the session's lobby.
@@ -80,7 +93,8 @@ func (c calls) HostCommand(ctx context.Context, sessionID, actor string, cmd med
 
 // admitted checks, when someone connects to a call, that they are still let in: the
 // clinician, or a participant in the session. A credential alone is not enough once they
-// were removed.
+// were removed. A web-link guest is in from their admission: the bridge joins their ghost to
+// the room itself, and their connection made while waiting need not wait for that join.
 func (c calls) admitted(ctx context.Context, sessionID, userID string, host bool) error {
 	if strings.HasPrefix(sessionID, web.CheckSessionPrefix) {
 		// A connection check ("Test my setup"): its credential came from POST /api/call/check,
@@ -104,7 +118,7 @@ func (c calls) admitted(ctx context.Context, sessionID, userID string, host bool
 		return nil
 	}
 	for _, p := range ps {
-		if p.MatrixID == userID && p.State == bridge.StateInSession {
+		if p.MatrixID == userID && (p.State == bridge.StateInSession || (p.State == bridge.StateAdmitted && c.isGhost != nil && c.isGhost(userID))) {
 			return nil
 		}
 	}
@@ -119,6 +133,27 @@ func (c calls) admittedInRoom(ctx context.Context, roomID, userID string) error 
 		return fmt.Errorf("finding the session of the room: %w", err)
 	}
 	return c.admitted(ctx, s.ID, userID, userID == s.Clinician)
+}
+
+// waiting checks, when a waiting connection opens, that its holder knocked on the session and
+// waits (or was just let in): a withdrawn, denied or removed knock cannot connect.
+func (c calls) waiting(ctx context.Context, sessionID, userID string) error {
+	if strings.HasPrefix(sessionID, web.CheckSessionPrefix) {
+		return errors.New("a connection check does not wait")
+	}
+	s, ps, err := c.svc.Lobby(ctx, "", sessionID)
+	if err != nil {
+		return err
+	}
+	if s.Over() {
+		return fmt.Errorf("the session is %s", s.Status)
+	}
+	for _, p := range ps {
+		if p.MatrixID == userID && (p.State == bridge.StateWaiting || p.State == bridge.StateAdmitted || p.State == bridge.StateInSession) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s is not waiting in the session", userID)
 }
 
 // presence: the clinician's connection to the call is their being in the session.

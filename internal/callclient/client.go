@@ -64,10 +64,14 @@ type Client struct {
 
 	received  atomic.Int64
 	connected chan struct{}
-	closed    chan struct{}
-	reason    atomic.Value
-	closeCode atomic.Int32
-	closeOnce sync.Once
+	// joined is closed once the client is in the call: at once, or for a waiting connection
+	// when the SFU lets it in (Enter).
+	joined     chan struct{}
+	joinedOnce sync.Once
+	closed     chan struct{}
+	reason     atomic.Value
+	closeCode  atomic.Int32
+	closeOnce  sync.Once
 
 	// offers and answers count the SFU's offers and the answers sent to them: a join should
 	// take one of each.
@@ -82,7 +86,8 @@ func NewAPI(ip string) (*webrtc.API, error) {
 }
 
 // Dial connects to the SFU with a credential and joins. It returns once the SFU accepted the
-// join (or refused it: the error says why).
+// join (or refused it: the error says why). With a waiting credential the client is connected
+// but not in the call until Enter.
 func Dial(ctx context.Context, api *webrtc.API, wsURL, session, credential string, opts Options) (*Client, error) {
 	if opts.IP == "" {
 		opts.IP = "127.0.0.1"
@@ -101,7 +106,7 @@ func Dial(ctx context.Context, api *webrtc.API, wsURL, session, credential strin
 		_ = ws.CloseNow()
 		return nil, err
 	}
-	c := &Client{ws: ws, pc: pc, opts: opts, labels: map[string][2]string{}, connected: make(chan struct{}), closed: make(chan struct{})}
+	c := &Client{ws: ws, pc: pc, opts: opts, labels: map[string][2]string{}, connected: make(chan struct{}), joined: make(chan struct{}), closed: make(chan struct{})}
 	if opts.Publish {
 		c.audio, _ = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "me")
 		c.video, _ = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", "me")
@@ -131,7 +136,11 @@ func Dial(ctx context.Context, api *webrtc.API, wsURL, session, credential strin
 		c.Close()
 		return nil, fmt.Errorf("joining: %w", err)
 	}
-	if first["type"] != "joined" {
+	switch first["type"] {
+	case "joined":
+		c.joinedOnce.Do(func() { close(c.joined) })
+	case "waiting":
+	default:
 		c.Close()
 		return nil, fmt.Errorf("joining: got %v", first["type"])
 	}
@@ -201,6 +210,8 @@ func (c *Client) readLoop() {
 					_ = c.pc.AddICECandidate(init)
 				}
 			}
+		case "joined":
+			c.joinedOnce.Do(func() { close(c.joined) })
 		case "track":
 			c.mu.Lock()
 			c.labels[m["track_id"].(string)] = [2]string{m["user_id"].(string), m["label"].(string)}
@@ -311,6 +322,12 @@ func (c *Client) onTrack(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	}
 }
 
+// Enter asks to be let into the call from a waiting connection; Joined says when it was.
+func (c *Client) Enter() { c.send(map[string]any{"type": "enter"}) }
+
+// Joined is closed once the client is in the call.
+func (c *Client) Joined() <-chan struct{} { return c.joined }
+
 // Connected is closed once the media connection is up.
 func (c *Client) Connected() <-chan struct{} { return c.connected }
 
@@ -355,6 +372,12 @@ func (c *Client) Close() {
 // size bytes; marker ends a frame.
 func (c *Client) WriteVideo(seq uint16, ts uint32, marker bool, counter uint32, size int, buf []byte) error {
 	return WriteStamped(c.video, 96, seq, ts, marker, counter, size, buf)
+}
+
+// WriteVideoPayload sends a video packet with the payload as given (tests of what depends on
+// the codec's payload, such as keyframes).
+func (c *Client) WriteVideoPayload(seq uint16, ts uint32, marker bool, payload []byte) error {
+	return c.video.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: seq, Timestamp: ts, Marker: marker, SSRC: 1}, Payload: payload})
 }
 
 // WriteAudio sends an audio packet stamped like WriteVideo.

@@ -106,6 +106,11 @@ func (b *Backend) Hangup(sessionID, userID string) {
 	})
 }
 
+// LetIn does nothing on LiveKit: a LiveKit participant connects with the token /api/call/join
+// (or Element Call's token service) gives once they are admitted; there is no waiting
+// connection to move.
+func (b *Backend) LetIn(sessionID, userID string) {}
+
 // EndCalls deletes the session's LiveKit room, which disconnects everyone in it.
 func (b *Backend) EndCalls(sessionID string) {
 	b.background("deleting the LiveKit room", sessionID, b.DeleteRoom)

@@ -6,7 +6,9 @@
 // and microphone. handlers: onJoined(msg), onRemoteTrack(track, stream, info),
 // onRemoteGone(trackId), onPeer(userId, present, host), onMute(userId, kind, muted),
 // onLobby(msg), onError(text), onClosed(reason, code, leaving). resume carries a previous
-// connection's state over a reconnection: {audioMuted, cameraOff, screen (a MediaStream)}.
+// connection's state over a reconnection: {audioMuted, cameraOff, screen (a MediaStream)}; or
+// {waiting: true} with the access from POST /api/call/prepare: the connection comes up while
+// the person waits, sending nothing and receiving nothing, until enter(handlers) once let in.
 export function connectCall(access, session, localStream, handlers, resume = {}) {
   return new Call(access, session, localStream, handlers, resume);
 }
@@ -18,6 +20,17 @@ class Call {
     // A device the person joined without counts as muted, so the others see it at once.
     this.muted = { audio: !this.local.audio || !!resume.audioMuted, camera: !this.local.camera || !!resume.cameraOff };
     this.resumeScreen = resume.screen || null;
+    // Waiting: the senders stay empty (no packet leaves the page) until the SFU says joined.
+    this.waiting = !!resume.waiting;
+    this.preconnected = this.waiting;
+    if (this.waiting) {
+      // The page shows no call while waiting: what the connection hears is held for the call's
+      // handlers (enter), but being let in (onAdmitted) and closing.
+      this.held = [];
+      this.h = new Proxy(handlers, {
+        get: (own, name) => (name === 'onClosed' || name === 'onAdmitted' ? own[name] : (...args) => this.held.push([name, args])),
+      });
+    }
     this.senders = {};
     this.infos = new Map();
     this.closed = false;
@@ -48,11 +61,18 @@ class Call {
   async receive(msg) {
     switch (msg.type) {
       case 'joined':
+        if (this.waiting) {
+          this.waiting = false;
+          // Start sending at once; the offer that follows adds the others' tracks.
+          await Promise.all([this.refresh('audio'), this.refresh('camera')]);
+        }
         if (this.muted.audio) this.send({ type: 'mute', kind: 'audio', muted: true });
         if (this.muted.camera) this.send({ type: 'mute', kind: 'video', muted: true });
         if (this.resumeScreen) this.startScreenShare(this.resumeScreen);
         this.h.onJoined(msg);
         for (const p of msg.peers || []) this.h.onPeer(p.user_id, true, p.host, p);
+        // Let in by the bridge while the page still shows the waiting room.
+        if (this.h.onAdmitted) this.h.onAdmitted();
         break;
       case 'offer':
         await this.answer(msg);
@@ -105,8 +125,21 @@ class Call {
     this.send({ type: 'answer', sdp: answer.sdp });
   }
 
-  // outgoing is what a sender sends: nothing while muted or off.
+  // enter makes a waiting connection the call, once the person is let in: handlers replace
+  // the waiting page's and get what was held for them.
+  enter(handlers) {
+    const held = this.held || [];
+    this.held = null;
+    this.h = handlers;
+    for (const [name, args] of held) if (handlers[name]) handlers[name](...args);
+    // Not let in by the bridge yet (it normally is by now): ask.
+    if (this.waiting) this.send({ type: 'enter' });
+    return this;
+  }
+
+  // outgoing is what a sender sends: nothing while waiting, muted or off.
   outgoing(label) {
+    if (this.waiting) return null;
     if (label === 'audio' && this.muted.audio) return null;
     if (label === 'camera' && this.muted.camera) return null;
     return this.local[label];

@@ -114,16 +114,31 @@ class ChatPanel {
       this.empty, this.list, form);
     this.layout = controls.closest('.call-layout');
     this.layout.append(this.panel);
+    this.follow(auth, 0);
+  }
+
+  // follow reads the chat as it changes. A guest let into the call as the clinician admits
+  // them reaches the call a moment before the bridge has joined them to the session's room:
+  // the chat's refusal then (not_in_session) is retried a few times before it counts.
+  follow(auth, tries) {
     this.stopFollow = follow('/api/call/chat', {
       auth,
       onState: (chat) => this.render(chat),
-      onError: (e) => this.closed(e),
+      onError: (e) => {
+        if (e instanceof ApiError && e.code === 'not_in_session' && tries < 40 && !this.stopped) {
+          this.retry = setTimeout(() => { if (!this.stopped) this.follow(auth, tries + 1); }, 250);
+          return;
+        }
+        this.closed(e);
+      },
     });
   }
 
   attachedTo(controls) { return this.controls === controls && this.layout.isConnected && this.panel.isConnected; }
 
   stop() {
+    this.stopped = true;
+    clearTimeout(this.retry);
     if (this.stopFollow) this.stopFollow();
     this.button.remove();
     this.panel.remove();

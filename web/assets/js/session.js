@@ -69,6 +69,8 @@ export class SessionPage {
   async routeNow() {
     const { session, me } = this.state;
     this.frame();
+    // A connection made while waiting goes when they no longer wait (the SFU closes it too).
+    if (!['waiting', 'admitted', 'in_session'].includes(me.state) || ['ended', 'cancelled'].includes(session.status)) this.dropPreparedCall();
     if (session.status === 'ended' || session.status === 'cancelled') {
       if (this.call) this.call.close();
       this.call = null;
@@ -76,7 +78,10 @@ export class SessionPage {
       return this.goto('over', () => this.endPage(session.status === 'ended' ? 'ended' : 'cancelled'));
     }
     if (this.view === 'call') {
-      if (!me.can_join_call && !me.host) return this.leaveCall(me.state);
+      // A connection made while waiting may be let in by the SFU before the state says so
+      // (admitted: the bridge joins a guest to the session right after).
+      const ahead = this.call && !this.call.closed && this.call.preconnected && ['waiting', 'admitted'].includes(me.state);
+      if (!me.can_join_call && !me.host && !ahead) return this.leaveCall(me.state);
       else if (me.host && this.panel) this.panel.render(this.state.lobby || [], session.lobby_message);
       this.nameTiles();
       this.showPresence();
@@ -96,6 +101,7 @@ export class SessionPage {
     switch (me.state) {
       case 'waiting': case 'admitted':
         this.goto('waiting:' + me.state + ':' + (me.payment ? me.payment.status : ''), () => this.waiting());
+        this.prepareCall();
         return this.showLobbyMessage();
       // The key holds can_knock: Join again shows as soon as they may ask again.
       case 'denied': return this.goto('denied:' + me.can_knock, () => this.endPage('denied', ...this.rejoinButton()));
@@ -374,9 +380,52 @@ export class SessionPage {
         h('button', { type: 'button', onclick: () => this.leave() }, t('leaveWaiting'))) : null));
   }
 
+  // prepareCall connects a person who waits to the call ahead (POST /api/call/prepare): ICE
+  // and DTLS are done when they are let in, which then costs one renegotiation. The
+  // connection sends and receives nothing while they wait; the SFU closes it if they are
+  // denied or removed. Without devices opened (a Matrix user's waiting page), there is nothing
+  // to send yet: they connect when let in.
+  async prepareCall() {
+    const { me, session } = this.state;
+    if (this.pre || this.preparing || !this.stream || !me.can_prepare_call) return;
+    this.preparing = true;
+    try {
+      const access = await request('POST', '/api/call/prepare', { auth: this.auth, body: {} });
+      if (!this.view.startsWith('waiting')) return;
+      const pre = connectCall(access, session.id, this.stream, {
+        onJoined() {}, onRemoteTrack() {}, onRemoteGone() {}, onPeer() {}, onMute() {}, onLobby() {}, onError() {},
+        onClosed: () => { if (this.pre === pre) this.pre = null; },
+        // The SFU let them in (the bridge told it): into the call without waiting for the
+        // state to say so.
+        onAdmitted: () => {
+          this.routing = (this.routing || Promise.resolve())
+            .then(() => (this.pre === pre && this.view.startsWith('waiting') ? this.enterCall() : null))
+            .catch((e) => this.fail(e));
+        },
+      }, { waiting: true });
+      this.pre = pre;
+    } catch (e) {
+      // Not waiting any more, or the network: the call connects when they are let in.
+    } finally {
+      this.preparing = false;
+    }
+  }
+
+  dropPreparedCall() {
+    if (this.pre) { this.pre.close(); this.pre = null; }
+  }
+
   async enterCall() {
     if (this.meter) { this.meter.stop(); this.meter = null; }
     this.view = 'call';
+    const pre = this.pre;
+    this.pre = null;
+    if (pre && !pre.closed) {
+      // Connected while waiting: only the tracks are left to add.
+      this.renderCall();
+      this.connect(null, {}, pre);
+      return;
+    }
     let access;
     try {
       access = await request('POST', '/api/call/join', { auth: this.auth, body: {} });
@@ -390,9 +439,11 @@ export class SessionPage {
   }
 
   // connect opens one connection to the call; resume carries the previous one's state over a
-  // reconnection (mute, camera off, a shared screen).
-  connect(access, resume = {}) {
-    const call = connectCall(access, this.state.session.id, this.stream, {
+  // reconnection (mute, camera off, a shared screen). pre is a connection made while waiting,
+  // which enters the call instead.
+  connect(access, resume = {}, pre = null) {
+    let call = null;
+    const handlers = {
       onJoined: () => { this.joined = true; this.setConnection('online'); this.showPresence(); },
       onRemoteTrack: (track, stream, info) => this.addRemote(track, stream, info),
       onRemoteGone: (trackId) => this.removeRemote(trackId),
@@ -408,7 +459,8 @@ export class SessionPage {
         if (command === 'admit' && this.panel && text.includes('has not paid') && !text.includes('does not admit')) this.panel.askUnpaid();
       },
       onClosed: (reason, code, leaving) => this.onCallClosed(call, reason, code, leaving),
-    }, resume);
+    };
+    call = pre ? pre.enter(handlers) : connectCall(access, this.state.session.id, this.stream, handlers, resume);
     this.call = call;
     // For tests and support: what the connection receives and sends.
     this.calls = (this.calls || 0) + 1;
@@ -807,6 +859,7 @@ export class SessionPage {
       return;
     }
     if (this.call) this.call.close();
+    this.dropPreparedCall();
     try {
       this.state = await request('POST', '/api/call/leave', { auth: this.auth, body: {} });
     } catch (e) { /* the page says they left either way */ }
@@ -852,6 +905,9 @@ export class SessionPage {
   // close (the network, a proxy, the SFU restarting) is retried.
   onCallClosed(call, reason, code, leaving) {
     if (this.view !== 'call' || call !== this.call || leaving) return;
+    // A connection made while waiting that the SFU would not let in (the admission changed
+    // meanwhile): a fresh join says why, or gets in.
+    if (code === 4403 && call.preconnected && !this.joined) return this.reconnect(call);
     if (code === 4000 || code === 4001 || code === 4403) {
       this.setStatus(t('close_' + code));
       return;

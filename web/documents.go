@@ -455,7 +455,36 @@ func (srv *Server) callDocuments(_ http.ResponseWriter, r *http.Request) (any, e
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"documents": views}, nil
+	forms, portal, err := srv.packageForms(r.Context(), s, p)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"documents": views, "forms": forms, "forms_in_portal": portal}, nil
+}
+
+// packageForms are the forms the session's package gave the participant, with their status
+// (no answers: those are the portal's), and whether the client may complete them in their
+// portal (its To-do tab).
+func (srv *Server) packageForms(ctx context.Context, s *bridge.Session, p *bridge.Participant) ([]AssignmentView, bool, error) {
+	out := []AssignmentView{}
+	items, err := srv.svc.ParticipantForms(ctx, s, p)
+	if errors.Is(err, bridge.ErrNoForms) {
+		return out, false, nil
+	} else if err != nil {
+		return nil, false, err
+	}
+	for _, it := range items {
+		out = append(out, assignmentView(it, false))
+	}
+	portal := false
+	if len(out) > 0 {
+		c, err := srv.db.Client.Get(ctx, p.ClientID)
+		if err != nil {
+			return nil, false, fmt.Errorf("reading the participant's client record: %w", err)
+		}
+		portal = c.PortalEnabled && !c.PortalClosed
+	}
+	return out, portal, nil
 }
 
 // callDocumentFile answers GET /api/call/documents/{id}/file: a template of the participant's
@@ -578,6 +607,20 @@ func (srv *Server) lobbyDocuments(ctx context.Context, s *bridge.Session, out *P
 		for i := range out.Participants {
 			if out.Participants[i].Number == st.Participant.Number {
 				out.Participants[i].Documents = ackWord(st)
+			}
+		}
+	}
+	forms, err := srv.svc.SessionFormStatus(ctx, s.Clinician, s.ID)
+	if err != nil {
+		return err
+	}
+	for _, st := range forms {
+		for i := range out.Participants {
+			if out.Participants[i].Number == st.Participant.Number {
+				out.Participants[i].Forms = "forms_done"
+				if len(st.Missing) > 0 {
+					out.Participants[i].Forms = "forms_not_done"
+				}
 			}
 		}
 	}

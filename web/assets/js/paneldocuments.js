@@ -38,6 +38,9 @@ addStrings({
     pdError: 'Something went wrong. Please try again.',
     pdAcked: 'documents acknowledged',
     pdNotAcked: 'documents not acknowledged',
+    pdForms: 'Forms to complete before the session (added to the client\u2019s to-do list)',
+    pdFormsDone: 'forms done',
+    pdFormsNotDone: 'forms not done',
   },
   fr: {
     pdOpen: 'Documents',
@@ -66,6 +69,9 @@ addStrings({
     pdError: 'Une erreur est survenue. Réessayez.',
     pdAcked: 'documents acceptés',
     pdNotAcked: 'documents non acceptés',
+    pdForms: 'Questionnaires à remplir avant la séance (ajoutés à la liste de tâches du client)',
+    pdFormsDone: 'questionnaires remplis',
+    pdFormsNotDone: 'questionnaires non remplis',
   },
 });
 
@@ -222,5 +228,21 @@ export function templatePicker() {
     }
   }).catch(() => { box.hidden = true; });
   box.append(h('p', { class: 'error', id: 'documents-error' }));
-  return box;
+  // The package's forms: each is assigned to the participant's client record at booking.
+  const forms = h('fieldset', { class: 'field', id: 'forms' }, h('legend', {}, t('pdForms')));
+  forms.hidden = true;
+  request('GET', '/api/panel/forms').then((data) => {
+    for (const f of data.forms) {
+      forms.append(h('label', { class: 'check' },
+        h('input', { type: 'checkbox', name: 'forms', value: f.id, 'data-form': f.id }), ' ', title(f.title)));
+    }
+    forms.hidden = !data.forms.length;
+  }).catch(() => { forms.hidden = true; });
+  const formsError = h('p', { class: 'error', id: 'forms-error' });
+  return h('div', { class: 'package' }, box, forms, formsError);
+}
+
+// formsWord is the lobby's word for whether a participant did their package's forms.
+export function formsWord(state) {
+  return t(state === 'forms_done' ? 'pdFormsDone' : 'pdFormsNotDone');
 }

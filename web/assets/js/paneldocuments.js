@@ -31,6 +31,7 @@ addStrings({
     pdShare: 'Share a file',
     pdShared: 'Shared: the client sees it in their portal.',
     pdSharedBy: '{name}, {date}',
+    pdCard: 'insurance card, added by the client on {date}',
     pdShow: 'Show participant documents',
     pdShowNone: 'No document template yet (Documents page).',
     pdMax: 'Up to {size}.',
@@ -62,6 +63,7 @@ addStrings({
     pdShare: 'Partager un fichier',
     pdShared: 'Partagé : le client le voit dans son portail.',
     pdSharedBy: '{name}, {date}',
+    pdCard: 'carte d\u2019assurance, ajoutée par le client le {date}',
     pdShow: 'Montrer des documents au participant',
     pdShowNone: 'Aucun modèle de document pour le moment (page Documents).',
     pdMax: 'Jusqu\u2019à {size}.',
@@ -180,7 +182,8 @@ export function recordDocuments(api, clientID) {
     }
     list.replaceChildren(...data.documents.map((d) => h('li', { class: 'session-item', 'data-document': d.id },
       h('a', { href: `${base}/${d.id}/file`, ...(d.inline ? { target: '_blank', rel: 'noopener' } : { download: d.name }) }, d.name),
-      h('span', { class: 'meta' }, ' · ', t('pdSharedBy', { name: d.shared_by, date: day(d.shared_at) }), ' · ', size(d.size)))));
+      h('span', { class: 'meta' }, ' · ', d.kind === 'insurance_card' ? t('pdCard', { date: day(d.shared_at) })
+        : t('pdSharedBy', { name: d.shared_by, date: day(d.shared_at) }), ' · ', size(d.size)))));
     if (!data.documents.length) list.append(h('li', { class: 'hint' }, t('pdRecordNone')));
   };
   const form = h('form', { id: 'share-form', novalidate: true }, h('label', { for: 'share-file' }, t('pdShare')), file, share, status, error);

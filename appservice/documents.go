@@ -35,7 +35,7 @@ type fileContent struct {
 	// Kind marks a file the client uploaded from the portal (documentKindKey): the web side
 	// indexes it with its kind; it is never a professional's shared document.
 	Kind string `json:"org.telehealthbridge.document_kind"`
-	Info     struct {
+	Info struct {
 		Size int64 `json:"size"`
 	} `json:"info"`
 }

@@ -51,7 +51,6 @@ type Document struct {
 // their portal: it is theirs, never listed as shared by a professional.
 const DocumentInsuranceCard = "insurance_card"
 
-
 // DocumentTemplate is one of the clinic's documents given to sessions' participants.
 type DocumentTemplate struct {
 	ID          int64

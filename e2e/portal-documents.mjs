@@ -5,7 +5,8 @@
 // typed lost); the panel's lobby shows "acknowledged" live. He also gives her the GAD-7 at
 // booking: her session page lists it with a link to her portal, she completes it there and
 // the lobby shows her forms done, live. Then Dr Martin shares a PDF from
-// Jane's record; her portal's Documents tab lists it, by him, and opens it.
+// Jane's record; her portal's Documents tab lists it, by him, and opens it. Jane adds a
+// picture of her insurance card in Payment & Insurances; it is not among the shared documents.
 import { launch, open, signIn, control, check, until, text, shots, BRIDGE } from './lib.mjs';
 
 const pdf = (label) => Buffer.from(`%PDF-1.4\n% ${label}\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n`);
@@ -128,6 +129,24 @@ const fr = await open(client, `${BRIDGE}/portal?lang=fr#documents`, 'jane-portal
 await until('the French tab', async () => (await fr.locator('.doc-list .doc-item').count()) === 1);
 check((await text(fr, '.doc-list a.button')) === 'Ouvrir', 'the French open button');
 await shots(fr, 'portal-documents-fr');
+
+// Payment & Insurances: Jane adds a picture of her card's front; a PDF is refused with words.
+const png = Buffer.from('\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR card', 'latin1');
+const pays = await open(client, `${BRIDGE}/portal?lang=en#payments`, 'jane-payments');
+await until('the card form', async () => (await pays.locator('#card-form').count()) === 1);
+check((await text(pays, '#card-list')).includes('No picture of your card yet.'), 'the empty card list: ' + await text(pays, '#card-list'));
+await pays.locator('#card-file').setInputFiles({ name: 'card.pdf', mimeType: 'application/pdf', buffer: pdf('card') });
+await pays.locator('#card-send').click();
+await until('the PDF refused', async () => (await text(pays, '#card-error')).includes('PNG, JPEG or WebP'));
+await pays.locator('#card-side').selectOption('front');
+await pays.locator('#card-file').setInputFiles({ name: 'IMG_0042.png', mimeType: 'image/png', buffer: png });
+await pays.locator('#card-send').click();
+await until('the card listed', async () => (await pays.locator('#card-list .card-item').count()) === 1);
+check((await text(pays, '#card-list .card-item')).includes('Front'), 'the card\'s side: ' + await text(pays, '#card-list .card-item'));
+await shots(pays, 'portal-insurance-card-en');
+const docsAgain = await open(client, `${BRIDGE}/portal?lang=en#documents`, 'jane-portal-again');
+await until('the Documents tab again', async () => (await docsAgain.locator('.doc-list .doc-item').count()) === 1);
+check(!(await text(docsAgain, '.doc-list')).includes('insurance'), 'the card among the shared documents');
 
 await client.close();
 await panelDevice.close();

@@ -20,7 +20,8 @@ import (
 // Then Dr Martin shares a PDF from Jane's record (the bot posts it in her Messages room on
 // Dendrite), and Jane's portal Documents tab lists it with his name and opens it. The GAD-7
 // given at booking shows on her session page, she completes it in her portal's To-do tab, and
-// the lobby shows her forms done without a reload.
+// the lobby shows her forms done without a reload. She adds a picture of her insurance card in
+// Payment & Insurances (a PDF refused); it is not listed among the shared documents.
 func TestPortalDocumentsInTheBrowser(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
@@ -60,6 +61,11 @@ func TestPortalDocumentsInTheBrowser(t *testing.T) {
 	docs, err := h.env.App.Sessions.ClientDocuments(ctx, c.ID)
 	if err != nil || len(docs) != 1 || docs[0].ContentType != "application/pdf" || docs[0].SharedBy != dr {
 		t.Fatalf("Jane's documents after the scenario: %+v %v", docs, err)
+	}
+	// The picture of her card: hers, of its kind, not a shared document.
+	if cards, err := h.env.App.Sessions.InsuranceCards(ctx, c.ID); err != nil || len(cards) != 1 || cards[0].ContentType != "image/png" ||
+		cards[0].SharedBy != bridge.ClientActor(c.ID) {
+		t.Errorf("Jane's insurance cards after the scenario: %+v %v", cards, err)
 	}
 	// The GAD-7 of the session's package: on Jane's record, tied to the session, done.
 	forms, err := h.env.App.Sessions.TodoForms(ctx, c.ID)

@@ -21,8 +21,9 @@ import (
 // indexed once per event, dated by the bridge's clock as the thread's counts are: where the file is, its name and size, and its type sniffed from its
 // first bytes, never the sender's. The file stays in the homeserver's media repository; the
 // bridge downloads it with the bot's token when the portal or the panel serves it, after the
-// web side has checked who may. Files from the client are not indexed: the portal does not
-// take attachments.
+// web side has checked who may. Files from the client are not indexed here: the one file the
+// portal takes, a picture of an insurance card (PostClientFile), is indexed by the web side
+// with its kind.
 
 // fileContent is the part of an m.file or m.image event the index needs.
 type fileContent struct {
@@ -31,7 +32,10 @@ type fileContent struct {
 	FileName string     `json:"filename"`
 	URL      string     `json:"url"`
 	Relay    *chatRelay `json:"org.telehealthbridge.chat"`
-	Info     struct {
+	// Kind marks a file the client uploaded from the portal (documentKindKey): the web side
+	// indexes it with its kind; it is never a professional's shared document.
+	Kind string `json:"org.telehealthbridge.document_kind"`
+	Info struct {
 		Size int64 `json:"size"`
 	} `json:"info"`
 }
@@ -49,7 +53,7 @@ func (c *Connector) documentEvent(ctx context.Context, evt *event.Event, cl *bri
 	log := zerolog.Ctx(ctx).With().Int64("client_id", cl.ID).Logger()
 	sender := evt.Sender.String()
 	switch {
-	case evt.Sender == identity(cl):
+	case evt.Sender == identity(cl), content.Kind != "":
 		return // the client's own files are not shared documents
 	case evt.Sender == c.bot.UserID:
 		if content.Relay == nil || content.Relay.Sender == "" {
@@ -180,6 +184,45 @@ func (c *Connector) ShareDocument(ctx context.Context, cl *bridge.Client, profes
 		Method: http.MethodPut, URL: url, RequestJSON: content, ResponseJSON: &resp, SensitiveContent: true,
 	}); err != nil {
 		return "", "", fmt.Errorf("posting a document in client %d's Messages room: %w", cl.ID, err)
+	}
+	return resp.EventID.String(), mxc, nil
+}
+
+// documentKindKey marks, in an m.image event, a file the client uploaded from the portal.
+const documentKindKey = "org.telehealthbridge.document_kind"
+
+// PostClientFile posts a picture the client uploaded from their portal (an insurance card) in
+// their Messages room: the bot uploads it; the client's ghost posts it, or, for a client with
+// their own Matrix account (the bridge cannot speak for them), the bot with the relay marker
+// naming the client. kind goes in documentKindKey. It returns the event's ID and the file's URI.
+func (c *Connector) PostClientFile(ctx context.Context, cl *bridge.Client, kind, name, contentType string, data []byte) (string, string, error) {
+	if cl.MessagesRoom == "" {
+		return "", "", fmt.Errorf("client %d has no Messages room", cl.ID)
+	}
+	mxc, err := c.UploadDocument(ctx, name, contentType, data)
+	if err != nil {
+		return "", "", err
+	}
+	msgtype := event.MsgFile
+	if doctype.IsImage(contentType) {
+		msgtype = event.MsgImage
+	}
+	content := map[string]any{
+		"msgtype": msgtype, "body": name, "filename": name, "url": mxc, "m.mentions": map[string]any{},
+		"info": map[string]any{"size": len(data), "mimetype": contentType}, documentKindKey: kind,
+	}
+	cli := c.bot.Client
+	if cl.MatrixID == "" && cl.Ghost != "" {
+		cli = c.AS.Intent(id.UserID(cl.Ghost)).Client
+	} else {
+		content[chatRelayKey] = chatRelay{Sender: bridge.ClientActor(cl.ID)}
+	}
+	var resp mautrix.RespSendEvent
+	url := cli.BuildClientURL("v3", "rooms", id.RoomID(cl.MessagesRoom), "send", event.EventMessage.Type, cli.TxnID())
+	if _, err = cli.MakeFullRequest(ctx, mautrix.FullRequest{
+		Method: http.MethodPut, URL: url, RequestJSON: content, ResponseJSON: &resp, SensitiveContent: true,
+	}); err != nil {
+		return "", "", fmt.Errorf("posting a client's file in client %d's Messages room: %w", cl.ID, err)
 	}
 	return resp.EventID.String(), mxc, nil
 }

@@ -112,3 +112,48 @@ func TestLobbyAcknowledgements(t *testing.T) {
 		}
 	}
 }
+
+// TestClientFilesAreNotSharedDocuments: a picture of an insurance card posted for the client
+// (PostClientFile, as their ghost) and a file the bot posts with the document-kind marker, even
+// naming a professional in the relay, are never indexed as shared documents.
+func TestClientFilesAreNotSharedDocuments(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	ctx := context.Background()
+	martin := l.clinician.UserID
+	c, err := l.env.App.Sessions.CreateClient(ctx, martin.String(), bridge.ClientRequest{DisplayName: "Jane Doe",
+		Emails: []string{"jane@example.org"}, Professionals: []string{martin.String()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = l.env.App.Matrix.MessagesRoom(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR card")
+	cardEvent, mxc, err := l.env.App.Matrix.PostClientFile(ctx, c, bridge.DocumentInsuranceCard, "insurance-card-front.png", "image/png", png)
+	if err != nil || !strings.HasPrefix(mxc, "mxc://") {
+		t.Fatalf("posting the card: %q %v", mxc, err)
+	}
+	marked := map[string]any{"msgtype": "m.image", "body": "x.png", "url": mxc, "org.telehealthbridge.document_kind": "insurance_card",
+		"org.telehealthbridge.chat": map[string]string{"sender": martin.String()}}
+	relayed, err := l.env.App.Matrix.AS.BotIntent().SendMessageEvent(ctx, id.RoomID(c.MessagesRoom), event.EventMessage, marked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.Eventually(t, 20*time.Second, "both files handled", func() bool {
+		a, _ := l.env.App.DB.HandledEvent.IsHandled(ctx, cardEvent)
+		b, _ := l.env.App.DB.HandledEvent.IsHandled(ctx, relayed.EventID.String())
+		return a && b
+	})
+	if docs, err := l.env.App.Sessions.ClientDocuments(ctx, c.ID); err != nil || len(docs) != 0 {
+		t.Errorf("the client's files indexed as shared documents: %+v %v", docs, err)
+	}
+	var n int
+	if err := l.env.App.DB.QueryRow(ctx, "SELECT COUNT(*) FROM telehealth_document").Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d rows indexed by the Matrix side (%v)", n, err)
+	}
+	// The card is in the room, posted by her ghost.
+	evt, err := l.env.App.Matrix.AS.BotIntent().GetEvent(ctx, id.RoomID(c.MessagesRoom), id.EventID(cardEvent))
+	if err != nil || evt.Sender != id.UserID(c.Ghost) {
+		t.Errorf("the card's event: %+v %v", evt, err)
+	}
+}

@@ -42,7 +42,14 @@ type Document struct {
 	// ContentType is the sniffed type, never the sender's.
 	ContentType string
 	SharedAt    time.Time
+	// Kind is "" for a file a professional shared, DocumentInsuranceCard for a picture of an
+	// insurance card the client uploaded (SharedBy is then ClientActor).
+	Kind string
 }
+
+// DocumentInsuranceCard is the kind of a picture of the client's insurance card, uploaded from
+// their portal: it is theirs, never listed as shared by a professional.
+const DocumentInsuranceCard = "insurance_card"
 
 // DocumentTemplate is one of the clinic's documents given to sessions' participants.
 type DocumentTemplate struct {
@@ -151,11 +158,33 @@ func (svc *Service) IndexDocument(ctx context.Context, d *Document) (bool, error
 // ClientDocuments are the documents shared with a client, newest first: the portal's list,
 // for the client signed in (the caller has checked the sign-in).
 func (svc *Service) ClientDocuments(ctx context.Context, clientID int64) ([]*Document, error) {
+	return svc.clientDocuments(ctx, clientID, "")
+}
+
+// InsuranceCards are the pictures of the client's insurance card they uploaded, newest first.
+func (svc *Service) InsuranceCards(ctx context.Context, clientID int64) ([]*Document, error) {
+	return svc.clientDocuments(ctx, clientID, DocumentInsuranceCard)
+}
+
+func (svc *Service) clientDocuments(ctx context.Context, clientID int64, kind string) ([]*Document, error) {
 	store, err := svc.documentStore()
 	if err != nil {
 		return nil, err
 	}
-	return store.ClientDocuments(ctx, clientID)
+	all, err := store.ClientDocuments(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(all, func(d *Document) bool { return d.Kind != kind }), nil
+}
+
+// AddInsuranceCard indexes a picture of an insurance card the client uploaded from their
+// portal (the caller checked the sign-in, the size and that it is a PNG, JPEG or WebP picture,
+// and posted it in the client's Messages room).
+func (svc *Service) AddInsuranceCard(ctx context.Context, clientID int64, d *Document) error {
+	d.ClientID, d.Kind, d.SharedBy = clientID, DocumentInsuranceCard, ClientActor(clientID)
+	_, err := svc.IndexDocument(ctx, d)
+	return err
 }
 
 // ClientDocument is one of the client's own documents; another client's is ErrDocumentNotFound.

@@ -64,6 +64,8 @@ type FormAssignment struct {
 	// (no FormRoom wired yet, or it failed); SendPendingFormNotices posts them.
 	SummaryPending bool
 	EventPending   bool
+	// SessionID is the session whose package gave the form ("" for a form assigned alone).
+	SessionID string
 }
 
 // FormResponse is a client's answers to an assignment: a draft until submitted.
@@ -98,6 +100,8 @@ type FormStore interface {
 	GetAssignment(ctx context.Context, id int64) (*FormAssignment, error)
 	// ClientAssignments are a client's assignments, latest first.
 	ClientAssignments(ctx context.Context, clientID int64) ([]*FormAssignment, error)
+	// SessionAssignments are the assignments a session's package gave, oldest first.
+	SessionAssignments(ctx context.Context, sessionID string) ([]*FormAssignment, error)
 	// SaveResponse stores the response and the assignment's status, times and pending
 	// notices together, unless the assignment was submitted already (ErrFormSubmitted).
 	SaveResponse(ctx context.Context, a *FormAssignment, r *FormResponse) error
@@ -148,6 +152,9 @@ const (
 	AuditFormResponseViewed AuditAction = "form_response_viewed"
 )
 
+// ErrNoForms: the bridge runs without the forms' storage.
+var ErrNoForms = errors.New("forms are not available")
+
 // ErrNotYourForm: a clinician tried to edit a form another clinician made.
 var ErrNotYourForm = errors.New("only the clinician who made this form, or an admin, can edit it")
 
@@ -194,7 +201,7 @@ func (svc *Service) UseFormRoom(room FormRoom) { svc.forms.room = room }
 
 func (svc *Service) formStore(ctx context.Context) (FormStore, error) {
 	if svc.forms.store == nil {
-		return nil, fmt.Errorf("forms are not available")
+		return nil, ErrNoForms
 	}
 	if err := svc.ensureStandardForms(ctx); err != nil {
 		return nil, err
@@ -358,6 +365,11 @@ func (svc *Service) MayEditForm(actor string, f *Form) bool {
 
 // AssignForm gives a form's latest version to a client the actor may see.
 func (svc *Service) AssignForm(ctx context.Context, actor string, clientID, formID int64) (*FormAssignment, *Form, error) {
+	return svc.assignForm(ctx, actor, clientID, formID, "")
+}
+
+// assignForm gives a form to a client, for a session's package when sessionID is set.
+func (svc *Service) assignForm(ctx context.Context, actor string, clientID, formID int64, sessionID string) (*FormAssignment, *Form, error) {
 	store, err := svc.formStore(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -371,7 +383,7 @@ func (svc *Service) AssignForm(ctx context.Context, actor string, clientID, form
 	}
 	now := svc.clock.Now()
 	a := &FormAssignment{ClientID: clientID, FormID: f.ID, FormVersionID: f.VersionID, AssignedBy: actor, AssignedAt: now,
-		Status: AssignmentToDo, UpdatedAt: now}
+		Status: AssignmentToDo, UpdatedAt: now, SessionID: sessionID}
 	if err = store.InsertAssignment(ctx, a); err != nil {
 		return nil, nil, fmt.Errorf("storing the assignment: %w", err)
 	}
@@ -582,6 +594,12 @@ func (svc *Service) SaveFormAnswers(ctx context.Context, clientID, assignmentID 
 		_ = svc.Audit(ctx, AuditEntry{Actor: ClientActor(clientID), Action: AuditFormSubmitted, Subject: ClientSubject(clientID),
 			Detail: map[string]string{"assignment": strconv.FormatInt(a.ID, 10), "form": strconv.FormatInt(a.FormID, 10)}})
 		svc.postFormNotices(context.WithoutCancel(ctx), a, item.Form, r)
+		if a.SessionID != "" {
+			// The session's lobby shows that its package's form is done.
+			if sess, err := svc.store.GetSession(ctx, a.SessionID); err == nil {
+				svc.documentsChanged(ctx, sess)
+			}
+		}
 	}
 	return item, r, invalid
 }

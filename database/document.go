@@ -18,9 +18,9 @@ type DocumentQuery struct {
 }
 
 const (
-	documentColumns     = `id, event_id, room_id, client_id, shared_by, file_name, mxc_uri, size, content_type, shared_at`
-	insertDocumentQuery = `INSERT INTO telehealth_document (event_id, room_id, client_id, shared_by, file_name, mxc_uri, size, content_type, shared_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (event_id) DO NOTHING`
+	documentColumns     = `id, event_id, room_id, client_id, shared_by, file_name, mxc_uri, size, content_type, shared_at, kind`
+	insertDocumentQuery = `INSERT INTO telehealth_document (event_id, room_id, client_id, shared_by, file_name, mxc_uri, size, content_type, shared_at, kind)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (event_id) DO NOTHING`
 	documentByEventQuery = `SELECT ` + documentColumns + ` FROM telehealth_document WHERE event_id=$1`
 	getDocumentQuery     = `SELECT ` + documentColumns + ` FROM telehealth_document WHERE id=$1`
 	clientDocumentsQuery = `SELECT ` + documentColumns + ` FROM telehealth_document WHERE client_id=$1 ORDER BY shared_at DESC, id DESC`
@@ -29,7 +29,7 @@ const (
 func scanDocument(row dbutil.Scannable) (*bridge.Document, error) {
 	var d bridge.Document
 	var at int64
-	err := row.Scan(&d.ID, &d.EventID, &d.RoomID, &d.ClientID, &d.SharedBy, &d.FileName, &d.MXC, &d.Size, &d.ContentType, &at)
+	err := row.Scan(&d.ID, &d.EventID, &d.RoomID, &d.ClientID, &d.SharedBy, &d.FileName, &d.MXC, &d.Size, &d.ContentType, &at, &d.Kind)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, bridge.ErrDocumentNotFound
 	} else if err != nil {
@@ -45,7 +45,7 @@ var documentRows = dbutil.ConvertRowFn[*bridge.Document](scanDocument)
 // after a retried transaction); d then takes the stored row's values. It reports whether d was
 // new.
 func (q *DocumentQuery) Insert(ctx context.Context, d *bridge.Document) (bool, error) {
-	res, err := q.db.Exec(ctx, insertDocumentQuery, d.EventID, d.RoomID, d.ClientID, d.SharedBy, d.FileName, d.MXC, d.Size, d.ContentType, d.SharedAt.UnixMilli())
+	res, err := q.db.Exec(ctx, insertDocumentQuery, d.EventID, d.RoomID, d.ClientID, d.SharedBy, d.FileName, d.MXC, d.Size, d.ContentType, d.SharedAt.UnixMilli(), d.Kind)
 	if err != nil {
 		return false, err
 	}

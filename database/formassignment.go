@@ -17,12 +17,13 @@ type FormAssignmentQuery struct {
 }
 
 const (
-	assignmentColumns     = `id, client_id, form_id, form_version_id, assigned_by, assigned_at, status, updated_at, submitted_at, summary_pending, event_pending`
+	assignmentColumns     = `id, client_id, form_id, form_version_id, assigned_by, assigned_at, status, updated_at, submitted_at, summary_pending, event_pending, session_id`
 	insertAssignmentQuery = `INSERT INTO telehealth_form_assignment (client_id, form_id, form_version_id, assigned_by, assigned_at, status,
-		updated_at, submitted_at, summary_pending, event_pending) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`
-	getAssignmentQuery     = `SELECT ` + assignmentColumns + ` FROM telehealth_form_assignment WHERE id=$1`
-	clientAssignmentsQuery = `SELECT ` + assignmentColumns + ` FROM telehealth_form_assignment WHERE client_id=$1 ORDER BY assigned_at DESC, id DESC`
-	pendingNoticesQuery    = `SELECT ` + assignmentColumns + ` FROM telehealth_form_assignment
+		updated_at, submitted_at, summary_pending, event_pending, session_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`
+	getAssignmentQuery      = `SELECT ` + assignmentColumns + ` FROM telehealth_form_assignment WHERE id=$1`
+	clientAssignmentsQuery  = `SELECT ` + assignmentColumns + ` FROM telehealth_form_assignment WHERE client_id=$1 ORDER BY assigned_at DESC, id DESC`
+	sessionAssignmentsQuery = `SELECT ` + assignmentColumns + ` FROM telehealth_form_assignment WHERE session_id=$1 ORDER BY id`
+	pendingNoticesQuery     = `SELECT ` + assignmentColumns + ` FROM telehealth_form_assignment
 		WHERE status='done' AND (summary_pending OR event_pending) ORDER BY submitted_at, id`
 	// updateOpenAssignmentQuery changes an assignment not submitted yet: a submitted one is
 	// read-only, whoever raced to change it.
@@ -50,7 +51,7 @@ func scanAssignment(row dbutil.Scannable) (*bridge.FormAssignment, error) {
 	var status string
 	var assigned, updated, submitted int64
 	err := row.Scan(&a.ID, &a.ClientID, &a.FormID, &a.FormVersionID, &a.AssignedBy, &assigned, &status, &updated, &submitted,
-		&a.SummaryPending, &a.EventPending)
+		&a.SummaryPending, &a.EventPending, &a.SessionID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, bridge.ErrAssignmentNotFound
 	} else if err != nil {
@@ -66,7 +67,7 @@ var assignmentRows = dbutil.ConvertRowFn[*bridge.FormAssignment](scanAssignment)
 // Insert stores a new assignment and sets its ID.
 func (q *FormAssignmentQuery) Insert(ctx context.Context, a *bridge.FormAssignment) error {
 	return q.db.QueryRow(ctx, insertAssignmentQuery, a.ClientID, a.FormID, a.FormVersionID, a.AssignedBy, a.AssignedAt.UnixMilli(),
-		string(a.Status), a.UpdatedAt.UnixMilli(), msOrZero(a.SubmittedAt), a.SummaryPending, a.EventPending).Scan(&a.ID)
+		string(a.Status), a.UpdatedAt.UnixMilli(), msOrZero(a.SubmittedAt), a.SummaryPending, a.EventPending, a.SessionID).Scan(&a.ID)
 }
 
 // Get returns an assignment, or bridge.ErrAssignmentNotFound.
@@ -77,6 +78,11 @@ func (q *FormAssignmentQuery) Get(ctx context.Context, id int64) (*bridge.FormAs
 // ForClient are a client's assignments, latest first.
 func (q *FormAssignmentQuery) ForClient(ctx context.Context, clientID int64) ([]*bridge.FormAssignment, error) {
 	return assignmentRows.NewRowIter(q.db.Query(ctx, clientAssignmentsQuery, clientID)).AsList()
+}
+
+// ForSession are the assignments a session's package gave, oldest first.
+func (q *FormAssignmentQuery) ForSession(ctx context.Context, sessionID string) ([]*bridge.FormAssignment, error) {
+	return assignmentRows.NewRowIter(q.db.Query(ctx, sessionAssignmentsQuery, sessionID)).AsList()
 }
 
 // PendingNotices are the submitted assignments with room notices still to post, oldest first.

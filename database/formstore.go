@@ -40,6 +40,10 @@ func (s *Store) ClientAssignments(ctx context.Context, clientID int64) ([]*bridg
 	return s.db.FormAssignment.ForClient(ctx, clientID)
 }
 
+func (s *Store) SessionAssignments(ctx context.Context, sessionID string) ([]*bridge.FormAssignment, error) {
+	return s.db.FormAssignment.ForSession(ctx, sessionID)
+}
+
 // SaveResponse stores the answers and the assignment's new status in one transaction; an
 // assignment submitted in the meantime refuses both (bridge.ErrFormSubmitted).
 func (s *Store) SaveResponse(ctx context.Context, a *bridge.FormAssignment, r *bridge.FormResponse) error {

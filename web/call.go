@@ -58,6 +58,9 @@ type ParticipantView struct {
 	// Documents is "acknowledged" or "not_acknowledged" when the session's package has
 	// documents to acknowledge (the panel only).
 	Documents string `json:"documents,omitempty"`
+	// Forms is "forms_done" or "forms_not_done" when the session's package gave them forms
+	// (the panel only).
+	Forms string `json:"forms,omitempty"`
 }
 
 // NoticeProblem is a confirmation or reminder that was not sent.

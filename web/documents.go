@@ -45,6 +45,9 @@ type Documents interface {
 	// ShareDocument uploads a file and posts it in the client's Messages room under the
 	// professional's name; it returns the event ID and the file's URI.
 	ShareDocument(ctx context.Context, c *bridge.Client, professional, name, contentType string, data []byte) (eventID, mxc string, err error)
+	// PostClientFile uploads a file the client sent from the portal and posts it in their
+	// Messages room as theirs (their ghost, or the bot naming them), marked with its kind.
+	PostClientFile(ctx context.Context, c *bridge.Client, kind, name, contentType string, data []byte) (eventID, mxc string, err error)
 }
 
 // UseDocuments connects the documents' Matrix side.
@@ -152,17 +155,22 @@ type DocumentView struct {
 	Size        int64  `json:"size"`
 	ContentType string `json:"content_type"`
 	Inline      bool   `json:"inline"`
+	// Kind is "insurance_card" for a picture of an insurance card the client uploaded (no
+	// SharedBy then), absent for a file a professional shared.
+	Kind string `json:"kind,omitempty"`
 }
 
 func (srv *Server) documentViews(ctx context.Context, docs []*bridge.Document) []DocumentView {
 	out := make([]DocumentView, 0, len(docs))
 	for _, d := range docs {
-		name := srv.clinicianName(ctx, d.SharedBy)
-		if name == "" {
-			name = localpart(d.SharedBy)
+		name := ""
+		if d.Kind == "" {
+			if name = srv.clinicianName(ctx, d.SharedBy); name == "" {
+				name = localpart(d.SharedBy)
+			}
 		}
 		out = append(out, DocumentView{ID: d.ID, Name: d.FileName, SharedBy: name, SharedAt: d.SharedAt.UnixMilli(), Size: d.Size,
-			ContentType: d.ContentType, Inline: doctype.Inline(d.ContentType)})
+			ContentType: d.ContentType, Inline: doctype.Inline(d.ContentType), Kind: d.Kind})
 	}
 	return out
 }
@@ -455,7 +463,36 @@ func (srv *Server) callDocuments(_ http.ResponseWriter, r *http.Request) (any, e
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"documents": views}, nil
+	forms, portal, err := srv.packageForms(r.Context(), s, p)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"documents": views, "forms": forms, "forms_in_portal": portal}, nil
+}
+
+// packageForms are the forms the session's package gave the participant, with their status
+// (no answers: those are the portal's), and whether the client may complete them in their
+// portal (its To-do tab).
+func (srv *Server) packageForms(ctx context.Context, s *bridge.Session, p *bridge.Participant) ([]AssignmentView, bool, error) {
+	out := []AssignmentView{}
+	items, err := srv.svc.ParticipantForms(ctx, s, p)
+	if errors.Is(err, bridge.ErrNoForms) {
+		return out, false, nil
+	} else if err != nil {
+		return nil, false, err
+	}
+	for _, it := range items {
+		out = append(out, assignmentView(it, false))
+	}
+	portal := false
+	if len(out) > 0 {
+		c, err := srv.db.Client.Get(ctx, p.ClientID)
+		if err != nil {
+			return nil, false, fmt.Errorf("reading the participant's client record: %w", err)
+		}
+		portal = c.PortalEnabled && !c.PortalClosed
+	}
+	return out, portal, nil
 }
 
 // callDocumentFile answers GET /api/call/documents/{id}/file: a template of the participant's
@@ -581,5 +618,62 @@ func (srv *Server) lobbyDocuments(ctx context.Context, s *bridge.Session, out *P
 			}
 		}
 	}
+	forms, err := srv.svc.SessionFormStatus(ctx, s.Clinician, s.ID)
+	if err != nil {
+		return err
+	}
+	for _, st := range forms {
+		for i := range out.Participants {
+			if out.Participants[i].Number == st.Participant.Number {
+				out.Participants[i].Forms = "forms_done"
+				if len(st.Missing) > 0 {
+					out.Participants[i].Forms = "forms_not_done"
+				}
+			}
+		}
+	}
 	return nil
+}
+
+// cardTypes are the pictures an insurance card may be: what every browser shows.
+var cardTypes = map[string]string{"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
+
+// portalAddInsuranceCard answers POST /api/portal/insurance/cards (multipart: file, side
+// "front" or "back"): a picture of the signed-in client's insurance card, within
+// documents.max_size and a PNG, JPEG or WebP by its bytes. The bot uploads it; it is posted in
+// the client's Messages room as theirs and indexed as their document of kind insurance_card.
+func (srv *Server) portalAddInsuranceCard(w http.ResponseWriter, r *http.Request, in *portalSignIn) (any, error) {
+	if err := srv.documentsReady(); err != nil {
+		return nil, err
+	}
+	if err := srv.threadsReady(); err != nil {
+		return nil, err
+	}
+	up, err := srv.readUpload(w, r)
+	if err != nil {
+		return nil, err
+	}
+	ext, ok := cardTypes[up.contentType]
+	if !ok {
+		return nil, errorf(http.StatusUnsupportedMediaType, "unsupported_type", "Send a picture of your card: PNG, JPEG or WebP.")
+	}
+	side := up.value("side")
+	if side != "front" && side != "back" {
+		return nil, fieldError("side", "say which side of the card this is")
+	}
+	// The name says what it is, never what the client's file was called.
+	name := "insurance-card-" + side + ext
+	c, err := srv.threads.MessagesRoom(r.Context(), in.clientID)
+	if err != nil {
+		return nil, err
+	}
+	eventID, mxc, err := srv.documents.PostClientFile(r.Context(), c, bridge.DocumentInsuranceCard, name, up.contentType, up.data)
+	if err != nil {
+		return nil, err
+	}
+	d := &bridge.Document{EventID: eventID, RoomID: c.MessagesRoom, FileName: name, MXC: mxc, Size: int64(len(up.data)), ContentType: up.contentType}
+	if err = srv.svc.AddInsuranceCard(r.Context(), in.clientID, d); err != nil {
+		return nil, err
+	}
+	return srv.documentViews(r.Context(), []*bridge.Document{d})[0], nil
 }

@@ -31,6 +31,7 @@ const (
 type formsSite struct {
 	*portalSite
 	alice, bob *bridge.Client
+	svc        *bridge.Service
 }
 
 func newFormsSite(t *testing.T, kind string) *formsSite {
@@ -67,7 +68,7 @@ func newFormsSite(t *testing.T, kind string) *formsSite {
 	hs := &httptest.Server{Listener: l, Config: &http.Server{Handler: srv.Handler()}}
 	hs.Start()
 	t.Cleanup(hs.Close)
-	return &formsSite{portalSite: &portalSite{t: t, url: url, clock: clock, db: db, web: srv, codes: codes}, alice: alice, bob: bob}
+	return &formsSite{portalSite: &portalSite{t: t, url: url, clock: clock, db: db, web: srv, codes: codes}, alice: alice, bob: bob, svc: svc}
 }
 
 // clinician is a browser signed in to the panel as the clinician, with a one-time login link.

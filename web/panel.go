@@ -196,6 +196,9 @@ type ScheduleForm struct {
 	// Documents are the templates shown to the participant before joining ("Show participant
 	// documents"), from GET /api/panel/templates.
 	Documents []int64 `json:"documents"`
+	// Forms are the forms of the session's package (GET /api/panel/forms): each is assigned to
+	// the participant's client record, tied to the session.
+	Forms []int64 `json:"forms,omitempty"`
 }
 
 // fieldError is an error about one form field, which the panel shows next to it.
@@ -256,6 +259,14 @@ func (srv *Server) panelSchedule(r *http.Request, clinician string) (any, error)
 			return nil, fieldError("documents", "one of the chosen documents no longer exists")
 		}
 	}
+	for _, id := range f.Forms {
+		if f.ClientID == 0 {
+			return nil, fieldError("forms", "forms are for a participant with a client record: choose one")
+		}
+		if _, err = srv.svc.Form(r.Context(), clinician, id); err != nil {
+			return nil, fieldError("forms", "one of the chosen forms no longer exists")
+		}
+	}
 	req := bridge.ScheduleRequest{
 		Clinician: clinician, Start: start, End: end, TimeZone: f.TimeZone,
 		Kind: bridge.Kind(f.Kind), Policy: bridge.Policy(f.Admission), Participants: []bridge.ParticipantRequest{p},
@@ -273,6 +284,11 @@ func (srv *Server) panelSchedule(r *http.Request, clinician string) (any, error)
 	if len(f.Documents) > 0 {
 		if err = srv.svc.SetSessionPackage(r.Context(), clinician, s.ID, f.Documents); err != nil {
 			return nil, documentError(err)
+		}
+	}
+	if len(f.Forms) > 0 {
+		if err = srv.svc.SetSessionForms(r.Context(), clinician, s.ID, f.Forms); err != nil {
+			return nil, formsError(err)
 		}
 	}
 	return srv.panelView(r.Context(), clinician, s.ID)

@@ -180,6 +180,9 @@ type PortalPayments struct {
 	PaymentMode string         `json:"payment_mode"`
 	Insurance   *InsuranceView `json:"insurance"`
 	Online      bool           `json:"online"`
+	// InsuranceCards are the pictures of their insurance card the client uploaded, newest
+	// first (opened through GET /api/portal/documents/{id}/file).
+	InsuranceCards []DocumentView `json:"insurance_cards"`
 }
 
 // InsuranceView is the client's insurance details.
@@ -190,14 +193,21 @@ type InsuranceView struct {
 
 func (srv *Server) portalPayments(_ http.ResponseWriter, r *http.Request, in *portalSignIn) (any, error) {
 	ctx := r.Context()
+	cards := []DocumentView{}
+	if list, err := srv.svc.InsuranceCards(ctx, in.clientID); err == nil {
+		cards = srv.documentViews(ctx, list)
+	} else if !errors.Is(err, bridge.ErrNoDocuments) {
+		return nil, err
+	}
 	if !srv.svc.PaymentsEnabled() {
-		return &PortalPayments{Payments: []*PaymentView{}, Insurance: &InsuranceView{}}, nil
+		return &PortalPayments{Payments: []*PaymentView{}, Insurance: &InsuranceView{}, InsuranceCards: cards}, nil
 	}
 	pays, err := srv.svc.ClientPayments(ctx, in.clientID)
 	if err != nil {
 		return nil, err
 	}
-	out := &PortalPayments{Payments: make([]*PaymentView, 0, len(pays)), Insurance: &InsuranceView{}, Online: srv.svc.OnlinePayment()}
+	out := &PortalPayments{Payments: make([]*PaymentView, 0, len(pays)), Insurance: &InsuranceView{}, Online: srv.svc.OnlinePayment(),
+		InsuranceCards: cards}
 	for _, p := range pays {
 		out.Payments = append(out.Payments, srv.paymentView(p))
 	}

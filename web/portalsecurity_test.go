@@ -268,6 +268,9 @@ func testPortalSecurityTable(t *testing.T, kind string) {
 		// unknown (404); insurance details are the sign-in's own.
 		{route: "GET /api/portal/payments", query: named, bob: []int{200}},
 		{route: "POST /api/portal/payments/{id}/pay", path: fmt.Sprintf("/api/portal/payments/%d/pay", alicePay.ID), query: named, body: func() any { return map[string]any{} }, bob: []int{404}},
+		// Insurance card pictures: the sign-in's own record only (no client in the request). This
+		// site has no Matrix side (503); TestInsuranceCards uploads real pictures to Dendrite.
+		{route: "POST /api/portal/insurance/cards", query: named, body: func() any { return map[string]any{"client_id": alice.ID} }, bob: []int{503}},
 		{route: "PUT /api/portal/insurance", query: named, body: func() any { return map[string]string{"insurer": "Bob's insurer", "member_id": "BOB-1"} }, bob: []int{200}},
 		{route: "POST /api/portal/auth/password/set", query: named, body: func() any { return map[string]string{"password": "bob's brand new password"} }, bob: []int{200}},
 		{route: "POST /api/portal/auth/passkey/register/begin", query: named, bob: []int{200}},

@@ -343,6 +343,7 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/portal/payments", srv.portalAPI(srv.portalPayments))
 	mux.HandleFunc("POST /api/portal/payments/{id}/pay", srv.portalAPI(srv.portalPay))
 	mux.HandleFunc("PUT /api/portal/insurance", srv.portalAPI(srv.portalSetInsurance))
+	mux.HandleFunc("POST /api/portal/insurance/cards", srv.portalAPI(srv.portalAddInsuranceCard))
 	// Anything else under /api/ is an API client's mistake: say so in JSON, like every answer there.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "There is no such API endpoint.", "code": "no_endpoint"})

@@ -18,7 +18,10 @@ import (
 // books Jane; Jane opens her session link, sees the consent, opens it and acknowledges it with
 // her typed name and the tick; the panel's lobby shows her "acknowledged" without a reload.
 // Then Dr Martin shares a PDF from Jane's record (the bot posts it in her Messages room on
-// Dendrite), and Jane's portal Documents tab lists it with his name and opens it.
+// Dendrite), and Jane's portal Documents tab lists it with his name and opens it. The GAD-7
+// given at booking shows on her session page, she completes it in her portal's To-do tab, and
+// the lobby shows her forms done without a reload. She adds a picture of her insurance card in
+// Payment & Insurances (a PDF refused); it is not listed among the shared documents.
 func TestPortalDocumentsInTheBrowser(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
@@ -26,6 +29,10 @@ func TestPortalDocumentsInTheBrowser(t *testing.T) {
 	c, err := h.env.App.Sessions.CreateClient(ctx, dr, bridge.ClientRequest{DisplayName: "Jane Doe", Emails: []string{"jane@example.org"},
 		Locale: "en", TimeZone: "Europe/Paris", Professionals: []string{dr}, Reminders: bridge.RemindNone})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// Her portal is open (the session page links her package's forms to its To-do tab).
+	if err = h.env.App.DB.Client.SetPortal(ctx, c.ID, true, false, h.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	token := "e2e-portal-documents-jane"
@@ -54,6 +61,16 @@ func TestPortalDocumentsInTheBrowser(t *testing.T) {
 	docs, err := h.env.App.Sessions.ClientDocuments(ctx, c.ID)
 	if err != nil || len(docs) != 1 || docs[0].ContentType != "application/pdf" || docs[0].SharedBy != dr {
 		t.Fatalf("Jane's documents after the scenario: %+v %v", docs, err)
+	}
+	// The picture of her card: hers, of its kind, not a shared document.
+	if cards, err := h.env.App.Sessions.InsuranceCards(ctx, c.ID); err != nil || len(cards) != 1 || cards[0].ContentType != "image/png" ||
+		cards[0].SharedBy != bridge.ClientActor(c.ID) {
+		t.Errorf("Jane's insurance cards after the scenario: %+v %v", cards, err)
+	}
+	// The GAD-7 of the session's package: on Jane's record, tied to the session, done.
+	forms, err := h.env.App.Sessions.TodoForms(ctx, c.ID)
+	if err != nil || len(forms) != 1 || forms[0].Assignment.SessionID == "" || forms[0].Assignment.Status != bridge.AssignmentDone || forms[0].Form.Standard != "gad7" {
+		t.Errorf("Jane's forms after the scenario: %+v %v", forms, err)
 	}
 	var acks, matching int
 	if err = h.env.App.DB.QueryRow(ctx, `SELECT COUNT(*), COUNT(CASE WHEN a.sha256 = t.sha256 AND a.client_id = $1 AND a.typed_name = 'Jane Doe' THEN 1 END)

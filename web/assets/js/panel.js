@@ -13,7 +13,7 @@ import { clientsPage } from './panelclients.js';
 import { prospectsPage } from './panelprospects.js';
 import { formsPage } from './panelforms.js';
 import { servicesPage } from './panelservices.js';
-import { documentsPage, templatePicker } from './paneldocuments.js';
+import { documentsPage, templatePicker, formsWord } from './paneldocuments.js';
 
 setLocale((navigator.language || 'en').slice(0, 2));
 const { words, w, notSent, fieldError, refusal } = panelWords(locale());
@@ -197,6 +197,7 @@ function participantRow(s, p) {
     p.joined_name ? h('span', { class: 'joined-as' }, ' — ', w('joinedAs', { name: p.joined_name })) : null,
     ' · ', h('span', { class: 'state' }, stateName(p.state)),
     p.documents ? h('span', { class: 'doc-ack', 'data-documents': p.documents }, ' · ', t(p.documents === 'acknowledged' ? 'pdAcked' : 'pdNotAcked')) : null,
+    p.forms ? h('span', { class: 'doc-forms', 'data-forms': p.forms }, ' · ', formsWord(p.forms)) : null,
     ...(p.problems || []).map((n) => h('p', { class: 'notice-problem', 'data-kind': n.kind }, notSent(n.kind, n.channel, n.reason))),
     p.move_requested && p.move_requested.length ? h('p', { class: 'move-requested' }, w('moveRequested', { times: p.move_requested.map((m) => `${m.local.date} ${m.local.start}`).join(words.timesSep) })) : null,
     p.link ? h('input', { class: 'link', type: 'text', readonly: true, value: p.link, 'aria-label': `${words.link} ${booked}` }) : null,
@@ -481,7 +482,8 @@ function sessionForm(existing) {
         name: v('name'), invite: form.querySelector('input[name="invite"]:checked').value, email: v('email'), phone: v('phone'),
         phone_region: v('phone_region'), participant_time_zone: v('participant_time_zone'), locale: v('locale'), kind: v('kind'), admission: v('admission'),
         client_id: Number(form.querySelector('#name').dataset.clientId || 0),
-        documents: [...form.querySelectorAll('#documents input[type="checkbox"]:checked')].map((c) => Number(c.value)),
+        documents: [...form.querySelectorAll('#documents input[name="documents"]:checked')].map((c) => Number(c.value)),
+        forms: [...form.querySelectorAll('#forms input[name="forms"]:checked')].map((c) => Number(c.value)),
       });
       const required = form.querySelector('#require_payment');
       if (required && required.checked && v('payment_service_id')) {

@@ -31,6 +31,7 @@ addStrings({
     pdShare: 'Share a file',
     pdShared: 'Shared: the client sees it in their portal.',
     pdSharedBy: '{name}, {date}',
+    pdCard: 'insurance card, added by the client on {date}',
     pdShow: 'Show participant documents',
     pdShowNone: 'No document template yet (Documents page).',
     pdMax: 'Up to {size}.',
@@ -38,6 +39,9 @@ addStrings({
     pdError: 'Something went wrong. Please try again.',
     pdAcked: 'documents acknowledged',
     pdNotAcked: 'documents not acknowledged',
+    pdForms: 'Forms to complete before the session (added to the client\u2019s to-do list)',
+    pdFormsDone: 'forms done',
+    pdFormsNotDone: 'forms not done',
   },
   fr: {
     pdOpen: 'Documents',
@@ -59,6 +63,7 @@ addStrings({
     pdShare: 'Partager un fichier',
     pdShared: 'Partagé : le client le voit dans son portail.',
     pdSharedBy: '{name}, {date}',
+    pdCard: 'carte d\u2019assurance, ajoutée par le client le {date}',
     pdShow: 'Montrer des documents au participant',
     pdShowNone: 'Aucun modèle de document pour le moment (page Documents).',
     pdMax: 'Jusqu\u2019à {size}.',
@@ -66,6 +71,9 @@ addStrings({
     pdError: 'Une erreur est survenue. Réessayez.',
     pdAcked: 'documents acceptés',
     pdNotAcked: 'documents non acceptés',
+    pdForms: 'Questionnaires à remplir avant la séance (ajoutés à la liste de tâches du client)',
+    pdFormsDone: 'questionnaires remplis',
+    pdFormsNotDone: 'questionnaires non remplis',
   },
 });
 
@@ -174,7 +182,8 @@ export function recordDocuments(api, clientID) {
     }
     list.replaceChildren(...data.documents.map((d) => h('li', { class: 'session-item', 'data-document': d.id },
       h('a', { href: `${base}/${d.id}/file`, ...(d.inline ? { target: '_blank', rel: 'noopener' } : { download: d.name }) }, d.name),
-      h('span', { class: 'meta' }, ' · ', t('pdSharedBy', { name: d.shared_by, date: day(d.shared_at) }), ' · ', size(d.size)))));
+      h('span', { class: 'meta' }, ' · ', d.kind === 'insurance_card' ? t('pdCard', { date: day(d.shared_at) })
+        : t('pdSharedBy', { name: d.shared_by, date: day(d.shared_at) }), ' · ', size(d.size)))));
     if (!data.documents.length) list.append(h('li', { class: 'hint' }, t('pdRecordNone')));
   };
   const form = h('form', { id: 'share-form', novalidate: true }, h('label', { for: 'share-file' }, t('pdShare')), file, share, status, error);
@@ -222,5 +231,21 @@ export function templatePicker() {
     }
   }).catch(() => { box.hidden = true; });
   box.append(h('p', { class: 'error', id: 'documents-error' }));
-  return box;
+  // The package's forms: each is assigned to the participant's client record at booking.
+  const forms = h('fieldset', { class: 'field', id: 'forms' }, h('legend', {}, t('pdForms')));
+  forms.hidden = true;
+  request('GET', '/api/panel/forms').then((data) => {
+    for (const f of data.forms) {
+      forms.append(h('label', { class: 'check' },
+        h('input', { type: 'checkbox', name: 'forms', value: f.id, 'data-form': f.id }), ' ', title(f.title)));
+    }
+    forms.hidden = !data.forms.length;
+  }).catch(() => { forms.hidden = true; });
+  const formsError = h('p', { class: 'error', id: 'forms-error' });
+  return h('div', { class: 'package' }, box, forms, formsError);
+}
+
+// formsWord is the lobby's word for whether a participant did their package's forms.
+export function formsWord(state) {
+  return t(state === 'forms_done' ? 'pdFormsDone' : 'pdFormsNotDone');
 }

@@ -1,7 +1,7 @@
 // portalpayments.js: the portal's Payment & Insurances tab (docs/web-api.md, "Payments"): the
 // client's payments with their receipts, Pay for one still owed, the payment mode saved at the
-// provider (never card data here), and their insurance details. Insurance card images are
-// documents, shared the way documents are.
+// provider (never card data here), their insurance details, and pictures of their insurance
+// card (documents of kind insurance_card, opened through the documents' door).
 import { request } from './api.js';
 import { h } from './dom.js';
 import { t, locale } from './i18n.js';
@@ -72,6 +72,54 @@ async function paymentsTab() {
     h('h2', {}, t('paymentsTitle')), table, status,
     h('h2', {}, t('paymentModeTitle')),
     h('p', { id: 'payment-mode' }, data.payment_mode ? t('paymentModeSaved', { mode: data.payment_mode }) : t('paymentModeNone')),
-    h('h2', {}, t('insuranceTitle')), form);
+    h('h2', {}, t('insuranceTitle')), form, cardsSection(data.insurance_cards || []));
   return box;
+}
+
+// cardsSection lists the pictures of the client's insurance card and adds one.
+function cardsSection(cards) {
+  const list = h('ul', { class: 'sessions card-list', id: 'card-list' });
+  const draw = () => {
+    list.replaceChildren(...(cards.length ? cards.map((c) => h('li', { class: 'session-item card-item', 'data-document': c.id },
+      h('span', { class: 'when' }, c.name.includes('-back') ? t('cardBack') : t('cardFront')),
+      h('p', { class: 'meta' }, t('cardAdded', { date: day(c.shared_at) })),
+      h('a', { class: 'button', href: `/api/portal/documents/${c.id}/file`, target: '_blank', rel: 'noopener' }, t('cardOpen'))))
+      : [h('li', { class: 'empty' }, t('cardsNone'))]));
+  };
+  draw();
+  const side = h('select', { id: 'card-side' }, h('option', { value: 'front' }, t('cardFront')), h('option', { value: 'back' }, t('cardBack')));
+  const file = h('input', { id: 'card-file', type: 'file', accept: 'image/png,image/jpeg,image/webp' });
+  const send = h('button', { type: 'submit', id: 'card-send' }, t('cardSend'));
+  const status = h('p', { class: 'status', role: 'status', id: 'card-status' });
+  const error = h('p', { class: 'error', role: 'alert', id: 'card-error' });
+  const form = h('form', { class: 'card-form', id: 'card-form' },
+    h('div', { class: 'field' }, h('label', { for: 'card-side' }, t('cardSide')), side),
+    h('div', { class: 'field' }, h('label', { for: 'card-file' }, t('cardFile')), file),
+    h('div', { class: 'actions' }, send), status, error);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    status.textContent = '';
+    error.textContent = '';
+    const body = new FormData();
+    body.append('side', side.value);
+    if (file.files[0]) body.append('file', file.files[0]);
+    send.disabled = true;
+    status.textContent = t('cardSending');
+    try {
+      const resp = await fetch('/api/portal/insurance/cards', { method: 'POST', body, credentials: 'same-origin', headers: { 'X-Requested-With': 'telehealth' } });
+      let out = {};
+      try { out = await resp.json(); } catch (e) { out = {}; }
+      if (!resp.ok) throw new Error(out.error || t('cardError'));
+      cards.unshift(out);
+      draw();
+      form.reset();
+      status.textContent = t('cardSent');
+    } catch (e) {
+      status.textContent = '';
+      error.textContent = e.message || t('cardError'); // the chosen side and file stay
+    } finally {
+      send.disabled = false;
+    }
+  });
+  return h('section', { id: 'insurance-cards' }, h('h2', {}, t('cardsTitle')), h('p', { class: 'hint' }, t('cardsHint')), list, form);
 }

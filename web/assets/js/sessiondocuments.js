@@ -20,6 +20,10 @@ addStrings({
     sdNeedsAck: 'To acknowledge',
     sdFailed: 'This document could not be opened. Please try again in a moment.',
     sdAckFailed: 'Your acknowledgement was not recorded. Please try again.',
+    sdForms: 'Forms to complete',
+    sdFormStatus: { todo: 'To do', in_progress: 'In progress', done: 'Done' },
+    sdFormComplete: 'Complete it in your portal',
+    sdFormPortal: 'Complete it in your portal: ask your clinician for access if you do not have it.',
   },
   fr: {
     sdTitle: 'Avant votre séance',
@@ -33,6 +37,10 @@ addStrings({
     sdNeedsAck: 'À accepter',
     sdFailed: 'Ce document n\'a pas pu être ouvert. Réessayez dans un instant.',
     sdAckFailed: 'Votre acceptation n\'a pas été enregistrée. Réessayez.',
+    sdForms: 'Questionnaires à remplir',
+    sdFormStatus: { todo: 'À faire', in_progress: 'En cours', done: 'Fait' },
+    sdFormComplete: 'Le remplir dans votre portail',
+    sdFormPortal: 'À remplir dans votre portail : demandez-en l\'accès à votre praticien si vous ne l\'avez pas.',
   },
 });
 
@@ -59,12 +67,31 @@ async function load(box, auth) {
   } catch (e) {
     return; // no package to show (or not now): the page works without it
   }
-  if (!data.documents || !data.documents.length) return;
+  const docs = data.documents || [];
+  const forms = data.forms || [];
+  if (!docs.length && !forms.length) return;
   box.hidden = false;
-  box.replaceChildren(
-    h('h2', {}, t('sdTitle')),
-    h('p', { class: 'hint' }, t('sdIntro')),
-    h('ul', { class: 'sessions' }, data.documents.map((d) => item(d, auth))));
+  box.replaceChildren(h('h2', {}, t('sdTitle')));
+  if (docs.length) {
+    box.append(h('p', { class: 'hint' }, t('sdIntro')), h('ul', { class: 'sessions' }, docs.map((d) => item(d, auth))));
+  }
+  if (forms.length) {
+    box.append(h('h3', {}, t('sdForms')), h('ul', { class: 'sessions' }, forms.map((f) => formItem(f, data.forms_in_portal))));
+  }
+}
+
+// formItem is a form of the session's package: its status, and where to complete it (the
+// portal's to-do list; answers never travel through the session page).
+function formItem(f, inPortal) {
+  const li = h('li', { class: 'session-item form-item', 'data-assignment': f.id, 'data-status': f.status },
+    h('span', { class: 'when' }, title(f.title)),
+    h('p', { class: 'meta form-status' }, t('sdFormStatus')[f.status] || f.status));
+  if (f.status !== 'done') {
+    li.append(inPortal
+      ? h('a', { class: 'button form-link', href: '/portal#todo', target: '_blank', rel: 'noopener' }, t('sdFormComplete'))
+      : h('p', { class: 'hint form-portal' }, t('sdFormPortal')));
+  }
+  return li;
 }
 
 function item(d, auth) {

@@ -275,12 +275,25 @@ func cmdLobby(ce *commandEvent) {
 		replyErr(ce, "show the lobby", err)
 		return
 	}
+	// The package's forms: done or not, never which or what was answered.
+	forms, err := ce.Meta.svc.SessionFormStatus(ce.Ctx, ce.Sender.String(), s.ID)
+	if err != nil {
+		replyErr(ce, "show the lobby", err)
+		return
+	}
 	ackOf := map[int64]string{}
+	for _, st := range forms {
+		if len(st.Missing) == 0 {
+			ackOf[st.Participant.ID] = " · forms done"
+		} else {
+			ackOf[st.Participant.ID] = fmt.Sprintf(" · forms not done (%d of %d)", len(st.Done), len(st.Done)+len(st.Missing))
+		}
+	}
 	for _, st := range acks {
 		if len(st.Missing) == 0 {
-			ackOf[st.Participant.ID] = " · documents acknowledged"
+			ackOf[st.Participant.ID] += " · documents acknowledged"
 		} else {
-			ackOf[st.Participant.ID] = fmt.Sprintf(" · documents not acknowledged (%d of %d)", len(st.Acked), len(st.Acked)+len(st.Missing))
+			ackOf[st.Participant.ID] += fmt.Sprintf(" · documents not acknowledged (%d of %d)", len(st.Acked), len(st.Acked)+len(st.Missing))
 		}
 	}
 	n := (&notice{}).text(fmt.Sprintf("Session %s · %s · %s", s.ID, bridge.FormatTime(s.Start, s.Location()), s.Status)).line()

@@ -2,6 +2,8 @@ package appservice_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -155,5 +157,45 @@ func TestClientFilesAreNotSharedDocuments(t *testing.T) {
 	evt, err := l.env.App.Matrix.AS.BotIntent().GetEvent(ctx, id.RoomID(c.MessagesRoom), id.EventID(cardEvent))
 	if err != nil || evt.Sender != id.UserID(c.Ghost) {
 		t.Errorf("the card's event: %+v %v", evt, err)
+	}
+}
+
+// TestLobbyForms: !lobby says, for a session whose package gave forms, who has and has not sent
+// them, with no form's title and no answer.
+func TestLobbyForms(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	ctx := context.Background()
+	svc := l.env.App.Sessions
+	dr := l.clinician.UserID.String()
+	s := l.schedule(`2026-11-24 15:00 Europe/Paris "Jane Doe" sms +33612345678`)
+	gad7, err := svc.FindForm(ctx, dr, "GAD-7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err = svc.SetSessionForms(ctx, dr, s.ID, []int64{gad7.ID}); err != nil {
+		t.Fatal(err)
+	}
+	l.command("!lobby "+s.ID, "booked · forms not done (0 of 1)")
+	jane := l.participant(s, 1)
+	todo, err := svc.TodoForms(ctx, jane.ClientID)
+	if err != nil || len(todo) != 1 {
+		t.Fatalf("Jane's to-do list: %+v %v", todo, err)
+	}
+	answers := bridge.Answers{}
+	for i := 1; i <= 7; i++ {
+		answers[fmt.Sprintf("q%d", i)] = json.RawMessage(`"1"`)
+	}
+	if _, _, err = svc.SaveFormAnswers(ctx, jane.ClientID, todo[0].Assignment.ID, answers, "en", true); err != nil {
+		t.Fatal(err)
+	}
+	l.command("!lobby "+s.ID, "booked · forms done")
+	resp, err := l.clinician.Messages(ctx, l.control, "", "", mautrix.DirectionBackward, nil, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, evt := range resp.Chunk {
+		if raw := string(evt.Content.VeryRaw); strings.Contains(raw, "GAD") || strings.Contains(raw, "Several days") {
+			t.Errorf("the control room names the form or an answer: %s", raw)
+		}
 	}
 }

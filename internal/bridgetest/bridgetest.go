@@ -7,10 +7,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -142,6 +144,18 @@ func (e *Env) Start(t testing.TB) *app.App {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	a, err := e.TryStart(ctx, t)
+	// The web port was free when New picked it, but another test binary running beside this
+	// one may have taken it since: take another (the pages' port is nobody else's to know;
+	// the appservice's is in Dendrite's registration, so it stays).
+	for attempt := 0; err != nil && errors.Is(err, syscall.EADDRINUSE) && strings.Contains(err.Error(), "web.port") && attempt < 3; attempt++ {
+		port, perr := homeserver.FreePort()
+		if perr != nil {
+			t.Fatal(perr)
+		}
+		e.Config.Web.Port = uint16(port)
+		e.Config.Web.PublicURL = fmt.Sprintf("http://127.0.0.1:%d", port)
+		a, err = e.TryStart(ctx, t)
+	}
 	if err != nil {
 		t.Fatalf("starting the bridge: %v", err)
 	}

@@ -21,7 +21,8 @@ function visible(text) {
 // It returns stop().
 export function mountThread(el, { path, words, seen = false }) {
   const list = h('ol', { class: 'chat-list thread-list', id: 'thread-list', 'aria-live': 'polite', 'aria-label': words('title') });
-  const empty = h('p', { class: 'chat-empty', id: 'thread-empty' }, words('empty'));
+  // Hidden until the first answer: "No messages yet" only once the thread is known to be empty.
+  const empty = h('p', { class: 'chat-empty', id: 'thread-empty', hidden: true }, words('empty'));
   const note = h('p', { class: 'hint thread-note', id: 'thread-note', hidden: true });
   const error = h('p', { class: 'error', id: 'thread-error', role: 'alert' });
   const input = h('textarea', { id: 'thread-input', rows: 3, maxlength: 2000, placeholder: words('placeholder'), 'aria-label': words('label') });

@@ -72,13 +72,35 @@ type Payment struct {
 	PaidAt    time.Time
 }
 
-// FormatAmount writes an amount in minor units as the clinic's screens show it: "80.00 EUR".
+// CurrencyDigits is how many digits a currency's minor unit has (ISO 4217): an amount in minor
+// units is whole yen for JPY, cents for EUR, fils for KWD. Stripe counts amounts the same way.
+func CurrencyDigits(currency string) int {
+	switch strings.ToUpper(currency) {
+	case "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF":
+		return 0
+	case "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND":
+		return 3
+	}
+	return 2
+}
+
+// FormatAmount writes an amount in minor units as the clinic's screens show it: "80.00 EUR",
+// "8000 JPY", "12.500 KWD".
 func FormatAmount(amount int64, currency string) string {
 	sign := ""
 	if amount < 0 {
 		sign, amount = "-", -amount
 	}
-	return fmt.Sprintf("%s%d.%02d %s", sign, amount/100, amount%100, strings.ToUpper(currency))
+	code := strings.ToUpper(currency)
+	digits := CurrencyDigits(code)
+	if digits == 0 {
+		return fmt.Sprintf("%s%d %s", sign, amount, code)
+	}
+	unit := int64(1)
+	for range digits {
+		unit *= 10
+	}
+	return fmt.Sprintf("%s%d.%0*d %s", sign, amount/unit, digits, amount%unit, code)
 }
 
 // Insurance is a client's insurance details, as they gave them.

@@ -270,7 +270,9 @@ type ServiceView struct {
 	Price           int64  `json:"price"`
 	Currency        string `json:"currency"`
 	PriceText       string `json:"price_text"`
-	Archived        bool   `json:"archived"`
+	// Digits are the currency's minor-unit digits: the page turns 80.00 into 8000 with them.
+	Digits   int  `json:"digits"`
+	Archived bool `json:"archived"`
 }
 
 func (srv *Server) panelServices(r *http.Request, clinician string) (any, error) {
@@ -282,7 +284,7 @@ func (srv *Server) panelServices(r *http.Request, clinician string) (any, error)
 	out := make([]ServiceView, 0, len(list))
 	for _, s := range list {
 		out = append(out, ServiceView{ID: s.ID, Name: s.Name, DurationMinutes: int(s.Duration / time.Minute), Price: s.Price, Currency: s.Currency,
-			PriceText: bridge.FormatAmount(s.Price, s.Currency), Archived: s.Archived})
+			PriceText: bridge.FormatAmount(s.Price, s.Currency), Digits: bridge.CurrencyDigits(s.Currency), Archived: s.Archived})
 	}
 	return map[string]any{"services": out, "can_edit": srv.svc.MayEditPrices(clinician), "online": srv.svc.OnlinePayment()}, nil
 }
@@ -305,5 +307,5 @@ func (srv *Server) panelSaveService(r *http.Request, clinician string) (any, err
 		return nil, paymentError(err)
 	}
 	return ServiceView{ID: s.ID, Name: s.Name, DurationMinutes: int(s.Duration / time.Minute), Price: s.Price, Currency: s.Currency,
-		PriceText: bridge.FormatAmount(s.Price, s.Currency), Archived: s.Archived}, nil
+		PriceText: bridge.FormatAmount(s.Price, s.Currency), Digits: bridge.CurrencyDigits(s.Currency), Archived: s.Archived}, nil
 }

@@ -305,11 +305,14 @@ function paymentFields() {
   const box = h('fieldset', { class: 'field', id: 'payment-fields', hidden: true });
   api('GET', '/api/panel/services').then((out) => {
     const services = out.services || [];
-    const service = h('select', { id: 'payment_service_id' }, services.map((sv) => h('option', { value: sv.id }, `${sv.name} — ${sv.price_text}`)));
+    const service = h('select', { id: 'payment_service_id' }, services.map((sv) => h('option', { value: sv.id, 'data-digits': sv.digits }, `${sv.name} — ${sv.price_text}`)));
     const amount = h('input', { id: 'payment_amount', type: 'number', min: 0, step: '0.01', inputmode: 'decimal' });
     const fill = () => {
       const sv = services.find((x) => String(x.id) === service.value);
-      if (sv) amount.value = (sv.price / 100).toFixed(2);
+      if (sv) {
+        amount.step = sv.digits ? String(10 ** -sv.digits) : '1';
+        amount.value = (sv.price / 10 ** sv.digits).toFixed(sv.digits);
+      }
     };
     service.onchange = fill;
     fill();
@@ -488,7 +491,9 @@ function sessionForm(existing) {
       const required = form.querySelector('#require_payment');
       if (required && required.checked && v('payment_service_id')) {
         body.payment_service_id = Number(v('payment_service_id'));
-        body.payment_amount = Math.round(Number(v('payment_amount')) * 100);
+        // In the currency's minor units: cents for EUR, whole yen for JPY.
+        const digits = Number(form.querySelector('#payment_service_id').selectedOptions[0]?.dataset.digits ?? 2);
+        body.payment_amount = Math.round(Number(v('payment_amount')) * 10 ** digits);
       }
     }
     const wrong = check(body);

@@ -51,15 +51,25 @@ export async function servicesPage({ api, header, back }) {
   const field = (id, label, input) => h('div', { class: 'field' }, h('label', { for: id }, label), input);
   const name = h('input', { id: 'service-name', type: 'text', maxlength: 100, required: true });
   const minutes = h('input', { id: 'service-minutes', type: 'number', min: 5, max: 720, value: 50 });
-  const price = h('input', { id: 'service-price', type: 'number', min: 0, step: '0.01', inputmode: 'decimal' });
+  const price = h('input', { id: 'service-price', type: 'number', min: 0, step: 'any', inputmode: 'decimal' });
   const currency = h('input', { id: 'service-currency', type: 'text', maxlength: 3, value: 'EUR' });
   const form = canEdit ? h('form', { class: 'card', id: 'service-form', onsubmit: (e) => {
     e.preventDefault();
-    save('POST', '/api/panel/services', { name: name.value, duration_minutes: Number(minutes.value), price: Math.round(Number(price.value) * 100), currency: currency.value });
+    save('POST', '/api/panel/services', { name: name.value, duration_minutes: Number(minutes.value), price: Math.round(Number(price.value) * 10 ** currencyDigits(currency.value)), currency: currency.value });
   } }, field('service-name', t('psName'), name), field('service-minutes', t('psDuration'), minutes), field('service-price', t('psPrice'), price),
   field('service-currency', t('psCurrency'), currency), h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('psAdd'))))
     : h('p', { class: 'hint' }, t('psAdminOnly'));
   show(header(), h('main', { class: 'panel', id: 'services-page' },
     h('h1', {}, t('psTitle')), h('p', {}, t('psIntro')), list, status, form,
     h('div', { class: 'actions' }, h('button', { type: 'button', id: 'ps-back', onclick: back }, t('psBack')))));
+}
+
+// currencyDigits is how many digits the currency's minor unit has (ISO 4217, as the bridge's
+// CurrencyDigits): 2 for EUR, 0 for JPY. An unknown code counts 2; the bridge refuses it.
+function currencyDigits(code) {
+  try {
+    return new Intl.NumberFormat('en', { style: 'currency', currency: code.trim().toUpperCase() }).resolvedOptions().maximumFractionDigits;
+  } catch (e) {
+    return 2;
+  }
 }

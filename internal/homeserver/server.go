@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"text/template"
 	"time"
+
+	"github.com/telehealth-bridge/telehealth-bridge/internal/proc"
 )
 
 // Options describe a homeserver to start.
@@ -49,8 +51,7 @@ type Server struct {
 	secret string
 
 	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
+	proc *proc.Process
 }
 
 const configTemplate = `version: 2
@@ -143,78 +144,27 @@ func (s *Server) configPath() string { return filepath.Join(s.Dir, "dendrite.yam
 func (s *Server) LogPath() string { return filepath.Join(s.Dir, "dendrite.log") }
 
 func (s *Server) start(ctx context.Context) error {
-	logFile, err := os.OpenFile(s.LogPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
 	cmd := exec.Command(filepath.Join(s.bin, "dendrite"),
 		"-config", s.configPath(), "-http-bind-address", fmt.Sprintf("127.0.0.1:%d", s.port))
 	cmd.Dir = s.Dir
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	// Dendrite dies with whoever started it, even if a test binary is killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err = cmd.Start(); err != nil {
-		logFile.Close()
-		return fmt.Errorf("starting Dendrite: %w", err)
+	p, err := proc.Start(ctx, "Dendrite", cmd, s.LogPath(), s.URL+"/_matrix/client/versions")
+	if err != nil {
+		return err
 	}
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		logFile.Close()
-		close(done)
-	}()
 	s.mu.Lock()
-	s.cmd, s.done = cmd, done
+	s.proc = p
 	s.mu.Unlock()
-
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/_matrix/client/versions", nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-done:
-			return fmt.Errorf("Dendrite exited during start-up; its log says:\n%s", s.logTail())
-		case <-ctx.Done():
-			_ = s.Stop()
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			_ = s.Stop()
-			return fmt.Errorf("Dendrite did not answer on %s within 60 s; its log says:\n%s", s.URL, s.logTail())
-		}
-	}
-}
-
-func (s *Server) logTail() string {
-	data, _ := os.ReadFile(s.LogPath())
-	if len(data) > 4000 {
-		data = data[len(data)-4000:]
-	}
-	return string(data)
+	return nil
 }
 
 // Stop ends Dendrite and waits for it to exit.
 func (s *Server) Stop() error {
 	s.mu.Lock()
-	cmd, done := s.cmd, s.done
-	s.cmd = nil
+	p := s.proc
+	s.proc = nil
 	s.mu.Unlock()
-	if cmd == nil {
-		return nil
-	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		<-done
+	if p != nil {
+		p.Stop(syscall.SIGTERM, 10*time.Second)
 	}
 	return nil
 }

@@ -8,16 +8,15 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"syscall"
 	"text/template"
-	"time"
 
 	"github.com/telehealth-bridge/telehealth-bridge/internal/homeserver"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/proc"
 )
 
 // Options describe a LiveKit server to start.
@@ -46,8 +45,7 @@ type Server struct {
 
 	bin  string
 	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
+	proc *proc.Process
 }
 
 // The media port is one UDP port (muxed) on loopback, and only loopback candidates are
@@ -123,75 +121,31 @@ func (s *Server) configPath() string { return filepath.Join(s.Dir, "livekit.yaml
 func (s *Server) LogPath() string { return filepath.Join(s.Dir, "livekit.log") }
 
 func (s *Server) start(ctx context.Context) error {
-	logFile, err := os.OpenFile(s.LogPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	cmd := exec.Command(s.bin, "--config", s.configPath())
+	cmd.Dir = s.Dir
+	p, err := proc.Start(ctx, "the LiveKit server", cmd, s.LogPath(), s.URL+"/")
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(s.bin, "--config", s.configPath())
-	cmd.Dir = s.Dir
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	// The server dies with whoever started it, even if a test binary is killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err = cmd.Start(); err != nil {
-		logFile.Close()
-		return fmt.Errorf("starting the LiveKit server: %w", err)
-	}
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		logFile.Close()
-		close(done)
-	}()
 	s.mu.Lock()
-	s.cmd, s.done = cmd, done
+	s.proc = p
 	s.mu.Unlock()
-
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/", nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-done:
-			return fmt.Errorf("the LiveKit server exited during start-up; its log says:\n%s", s.LogTail())
-		case <-ctx.Done():
-			_ = s.Stop()
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			_ = s.Stop()
-			return fmt.Errorf("the LiveKit server did not answer on %s within 60 s; its log says:\n%s", s.URL, s.LogTail())
-		}
-	}
+	return nil
 }
 
 // LogTail is the end of the server's log.
-func (s *Server) LogTail() string {
-	data, _ := os.ReadFile(s.LogPath())
-	if len(data) > 4000 {
-		data = data[len(data)-4000:]
-	}
-	return string(data)
-}
+func (s *Server) LogTail() string { return proc.Tail(s.LogPath()) }
 
 // Stop kills the server and waits for it to exit: it keeps nothing worth a graceful stop, and
 // on SIGTERM it drains rooms without end.
 func (s *Server) Stop() error {
 	s.mu.Lock()
-	cmd, done := s.cmd, s.done
-	s.cmd = nil
+	p := s.proc
+	s.proc = nil
 	s.mu.Unlock()
-	if cmd == nil {
-		return nil
+	if p != nil {
+		p.Stop(syscall.SIGKILL, 0)
 	}
-	_ = cmd.Process.Kill()
-	<-done
 	return nil
 }
 

@@ -112,6 +112,10 @@ func (h *harness) answerAsElement(ctx context.Context, clientID int64, expect, t
 		if time.Now().After(deadline) {
 			return fmt.Errorf("the client's message never reached the clinician's Matrix client (%v)", err)
 		}
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond): // the next look at the room
+		}
 	}
 }

@@ -110,12 +110,15 @@ func TestTokenClaims(t *testing.T) {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.After(10 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
 	for !cond() {
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline:
 			t.Fatalf("after 10 s: %s", what)
+		case <-tick.C:
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -380,15 +383,18 @@ func TestRemovalEndsMedia(t *testing.T) {
 
 	b.Hangup("A", alice)
 	eventually(t, "Alice is removed", a.Gone)
-	settle := time.Now().Add(500 * time.Millisecond) // packets already in flight
-	for time.Now().Before(settle) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	// Packets already in flight to Alice arrive first: her count stops moving.
+	last := a.Received()
+	eventually(t, "Alice's packets in flight to land", func() bool {
+		<-time.After(100 * time.Millisecond)
+		now := a.Received()
+		settled := now == last
+		last = now
+		return settled
+	})
 	bobBefore, aliceBefore := bobConn.Received(), a.Received()
-	window := time.Now().Add(2 * time.Second)
-	for time.Now().Before(window) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	<-time.After(2 * time.Second) // the window measured: what each receives in it
+
 	// Bob still gets Carol's track (50 packets a second), and nothing of Alice's any more.
 	if got := bobConn.Received() - bobBefore; got < 60 || got > 120 {
 		t.Errorf("Bob received %d packets in 2 s after Alice's removal: want Carol's ~100 only", got)

@@ -68,6 +68,13 @@ func (s *site) fetch(path, cookie, bearer string) fetched {
 // upload POSTs a multipart form with a file, as the panel does.
 func (s *site) upload(path, name string, data []byte, fields map[string]string, out any) int {
 	s.t.Helper()
+	return s.postFile(s.http, "", path, name, data, fields, out)
+}
+
+// postFile POSTs a multipart form with a file through client, with a portal sign-in cookie
+// unless it is "", and decodes the answer into out.
+func (s *site) postFile(client *http.Client, cookie, path, name string, data []byte, fields map[string]string, out any) int {
+	s.t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	for k, v := range fields {
@@ -82,7 +89,10 @@ func (s *site) upload(path, name string, data []byte, fields map[string]string, 
 	req, _ := http.NewRequest("POST", s.env.Config.Web.PublicURL+path, &buf)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("X-Requested-With", "telehealth")
-	resp, err := s.http.Do(req)
+	if cookie != "" {
+		req.AddCookie(&http.Cookie{Name: "telehealth_portal", Value: cookie})
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -3,10 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -24,32 +21,7 @@ var (
 // portalUpload sends a file from the portal with the client's sign-in cookie (none: "").
 func (s *site) portalUpload(path, cookie, name string, data []byte, fields map[string]string, out any) int {
 	s.t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for k, v := range fields {
-		_ = mw.WriteField(k, v)
-	}
-	part, _ := mw.CreateFormFile("file", name)
-	_, _ = part.Write(data)
-	_ = mw.Close()
-	req, _ := http.NewRequest("POST", s.env.Config.Web.PublicURL+path, &buf)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("X-Requested-With", "telehealth")
-	if cookie != "" {
-		req.AddCookie(&http.Cookie{Name: "telehealth_portal", Value: cookie})
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			s.t.Fatalf("upload %s: %d %s", path, resp.StatusCode, raw)
-		}
-	}
-	return resp.StatusCode
+	return s.postFile(http.DefaultClient, cookie, path, name, data, fields, out)
 }
 
 // TestInsuranceCards: Jane adds pictures of her insurance card from the portal's Payment &

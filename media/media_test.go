@@ -2,6 +2,8 @@ package media_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http/httptest"
 	"strings"
@@ -33,6 +35,29 @@ type sfu struct {
 	// knocked lists who may hold a waiting connection; nil lets every waiting credential in.
 	knocked map[string]bool
 	hosts   []string
+	// commands are the host commands that reached the bridge's handler (Hooks.Host).
+	commands []hostCall
+}
+
+// hostCall is a host command as the bridge's handler received it.
+type hostCall struct {
+	session, actor string
+	cmd            media.HostCommand
+}
+
+// HostCommand records the command: the test SFU's bridge, so that a test sees which commands
+// get past the SFU's own check.
+func (s *sfu) HostCommand(_ context.Context, sessionID, actor string, cmd media.HostCommand) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.commands = append(s.commands, hostCall{session: sessionID, actor: actor, cmd: cmd})
+	return nil
+}
+
+func (s *sfu) hostCalls() []hostCall {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]hostCall(nil), s.commands...)
 }
 
 // newSFU starts an SFU on loopback; change adjusts its config.
@@ -72,6 +97,7 @@ func newSFU(t *testing.T, change ...func(*media.Config)) *sfu {
 				s.mu.Unlock()
 			}
 		},
+		Host: s,
 	})
 	web := httptest.NewServer(srv)
 	s.ws = "ws" + strings.TrimPrefix(web.URL, "http")
@@ -171,27 +197,100 @@ func TestMembersOfOneSessionOnlyHearEachOther(t *testing.T) {
 	_ = bob
 }
 
+// TestCredentialsAreChecked: every credential here names someone the bridge would let in
+// (the admission hook says yes to alice and bob in sess-a and sess-b), and is fresh unless
+// the case is expiry: so each is refused for the one thing wrong with it, the signature, the
+// session it is bound to or its age, never for another. The refusal is close code 4403, and
+// the admission hook is never asked about a credential whose signature is wrong.
 func TestCredentialsAreChecked(t *testing.T) {
 	s := newSFU(t)
-	good := s.srv.Credential("sess-a", "@alice:hs", false)
-	parts := strings.Split(good, ".")
 	expired := s.srv.Credential("sess-a", "@alice:hs", false)
-	s.clock.Advance(3 * time.Minute)
-	cases := map[string]struct{ session, credential string }{
-		"forged signature":         {"sess-a", parts[0] + "." + strings.Repeat("A", len(parts[1]))},
-		"altered claims":           {"sess-a", strings.Repeat("e", len(parts[0])) + "." + parts[1]},
-		"expired":                  {"sess-a", expired},
-		"another session's":        {"sess-b", s.srv.Credential("sess-a", "@alice:hs", false)},
-		"no longer let in (hooks)": {"sess-c", s.srv.Credential("sess-c", "@mallory:hs", false)},
+	s.clock.Advance(3 * time.Minute) // past CredentialTTL (2 minutes)
+	fresh := func(c media.Claims) media.Claims {
+		c.Expires = s.clock.Now().Add(time.Minute).Unix()
+		return c
 	}
-	s.admitted = map[string]bool{"sess-a/@alice:hs": true, "sess-b/@alice:hs": true}
+	otherKey := []byte("another-secret-another-secret-12345")
+	alice := fresh(media.Claims{Session: "sess-a", User: "@alice:hs"})
+	good := s.srv.Credential("sess-a", "@alice:hs", false)
+	payload, sig, _ := strings.Cut(good, ".")
+	// The same payload, a signature of the right length that is not its signature.
+	zeroSig := payload + "." + strings.Repeat("A", len(sig))
+	// A claim changed after signing: alice's payload says bob, with alice's signature.
+	var claims map[string]any
+	body, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err = json.Unmarshal(body, &claims); err != nil {
+		t.Fatal(err)
+	}
+	claims["u"] = "@bob:hs"
+	body, _ = json.Marshal(claims)
+	tampered := base64.RawURLEncoding.EncodeToString(body) + "." + sig
+	// The host claim added after signing.
+	claims["u"], claims["h"] = "@alice:hs", true
+	body, _ = json.Marshal(claims)
+	tamperedHost := base64.RawURLEncoding.EncodeToString(body) + "." + sig
+	hostClaim := alice
+	hostClaim.Host = true
+
+	cases := map[string]struct{ session, credential string }{
+		"fresh, signature of zeros":           {"sess-a", zeroSig},
+		"fresh, signed with another key":      {"sess-a", media.Issue(otherKey, alice)},
+		"fresh host claim, another key":       {"sess-a", media.Issue(otherKey, hostClaim)},
+		"fresh, user changed after signing":   {"sess-a", tampered},
+		"fresh, host added after signing":     {"sess-a", tamperedHost},
+		"fresh, signature cut off":            {"sess-a", payload},
+		"altered claims":                      {"sess-a", strings.Repeat("e", len(payload)) + "." + sig},
+		"expired (signed with the right key)": {"sess-a", expired},
+		"another session's":                   {"sess-b", s.srv.Credential("sess-a", "@alice:hs", false)},
+		"no longer let in (hooks)":            {"sess-c", s.srv.Credential("sess-c", "@mallory:hs", false)},
+	}
+	var asked atomic.Int64
+	s.mu.Lock()
+	s.admitted = map[string]bool{"sess-a/@alice:hs": true, "sess-a/@bob:hs": true, "sess-b/@alice:hs": true}
+	s.mu.Unlock()
+	s.srv.SetHooks(media.Hooks{
+		Admitted: func(_ context.Context, session, user string, host bool) error {
+			asked.Add(1)
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if !s.admitted[session+"/"+user] {
+				return errors.New("not let in")
+			}
+			return nil
+		},
+		Host: s,
+	})
 	for name, tc := range cases {
-		if _, err := s.dial(tc.session, tc.credential, nil); err == nil || !strings.Contains(err.Error(), "4403") {
-			t.Errorf("%s: joined (err %v)", name, err)
+		before := asked.Load()
+		c, err := s.dial(tc.session, tc.credential, nil)
+		if err == nil {
+			c.Close()
+			t.Errorf("%s: joined", name)
+			continue
+		}
+		if !strings.Contains(err.Error(), "4403") {
+			t.Errorf("%s: refused with %v, want close code 4403", name, err)
+		}
+		if strings.HasPrefix(name, "fresh") && asked.Load() != before {
+			t.Errorf("%s: the admission hook was asked about a credential with a bad signature", name)
 		}
 	}
-	if _, err := s.dial("sess-a", s.srv.Credential("sess-a", "@alice:hs", false), nil); err != nil {
-		t.Errorf("a valid credential was refused: %v", err)
+	// The same claims, signed with the SFU's key, are let in: the refusals above were the
+	// signature's doing.
+	for name, cred := range map[string]string{
+		"alice":      s.srv.Credential("sess-a", "@alice:hs", false),
+		"bob":        s.srv.Credential("sess-a", "@bob:hs", false),
+		"alice host": media.Issue(secret, hostClaim),
+	} {
+		c, err := s.dial("sess-a", cred, nil)
+		if err != nil {
+			t.Errorf("a valid credential (%s) was refused: %v", name, err)
+			continue
+		}
+		c.Close()
 	}
 }
 
@@ -229,22 +328,62 @@ func TestRemovedParticipantGetsNothingMore(t *testing.T) {
 	}
 }
 
+// TestNeverAdmittedGetsZero: someone who knocked and is not let in holds a live connection to
+// the SFU (a waiting credential, POST /api/call/prepare) while the two let in publish to each
+// other; not one media packet reaches them and none of theirs reaches the others, for as long
+// as they are not admitted, even when the bridge's LetIn is called before the admission is
+// stored. Once admitted and let in, the same connection receives the call: the zero counts
+// above are the SFU's doing, not a client that cannot receive.
 func TestNeverAdmittedGetsZero(t *testing.T) {
 	s := newSFU(t)
 	stop := make(chan struct{})
 	defer close(stop)
-	s.admitted = map[string]bool{"sess-a/@alice:hs": true}
-	alice := s.join("sess-a", "@alice:hs", nil)
+	s.setAdmitted("sess-a/@alice:hs", "sess-a/@carol:hs")
+	var atAlice, atCarol, atMallory callclient.Counter
+	alice := s.join("sess-a", "@alice:hs", atAlice.Add)
+	carol := s.join("sess-a", "@carol:hs", atCarol.Add)
+	mallory := s.waitingClient("sess-a", "@mallory:hs", atMallory.Add)
 	stream(alice, stop)
-	var received atomic.Int64
-	c, err := s.dial("sess-a", s.srv.Credential("sess-a", "@mallory:hs", false), func(callclient.Packet) { received.Add(1) })
-	if err == nil {
-		c.Close()
-		t.Fatal("a participant never let in joined")
+	stream(carol, stop)
+	stream(mallory, stop)                // sends while waiting: the SFU must drop it all
+	s.srv.LetIn("sess-a", "@mallory:hs") // not admitted: stays waiting
+	eventually(t, "media between alice and carol", func() bool {
+		return atAlice.Get("@carol:hs camera") > 50 && atCarol.Get("@alice:hs camera") > 50
+	})
+	if n := s.srv.Stats().Dropped[media.DropWaiting]; n == 0 {
+		t.Error("the SFU dropped none of what mallory sent while waiting")
 	}
-	if received.Load() != 0 {
-		t.Errorf("received %d packets", received.Load())
+	select {
+	case <-mallory.Closed():
+		t.Fatalf("the waiting connection closed: %s", mallory.Reason())
+	case <-mallory.Joined():
+		t.Error("a participant never let in joined the call")
+	default:
 	}
+	if n := mallory.Received(); n != 0 {
+		t.Errorf("mallory, never let in, received %d media packets", n)
+	}
+	for who, c := range map[string]*callclient.Counter{"alice": &atAlice, "carol": &atCarol} {
+		if n := c.Get("@mallory:hs audio") + c.Get("@mallory:hs camera"); n != 0 {
+			t.Errorf("%s received %d of mallory's packets", who, n)
+		}
+	}
+	for _, m := range mallory.Messages() {
+		if m["type"] == "track" || m["type"] == "peer_joined" || m["type"] == "joined" {
+			t.Errorf("mallory, waiting, was told %v", m)
+		}
+	}
+
+	s.setAdmitted("sess-a/@alice:hs", "sess-a/@carol:hs", "sess-a/@mallory:hs")
+	s.srv.LetIn("sess-a", "@mallory:hs")
+	select {
+	case <-mallory.Joined():
+	case <-time.After(10 * time.Second):
+		t.Fatal("mallory, admitted, was not let in")
+	}
+	eventually(t, "the call at mallory once let in", func() bool {
+		return atMallory.Get("@alice:hs camera") > 20 && atMallory.Get("@carol:hs camera") > 20
+	})
 }
 
 func TestBadMessagesCloseOnlyTheirSocket(t *testing.T) {
@@ -296,22 +435,55 @@ func TestEndCallsClosesEveryone(t *testing.T) {
 	}
 }
 
+// TestHostCommandsNeedTheHost: a participant's host command is refused by the SFU and never
+// reaches the bridge's handler; the host's own command does, named after the host and their
+// session. The refusal leaves the participant's socket open.
 func TestHostCommandsNeedTheHost(t *testing.T) {
 	s := newSFU(t)
-	c := s.join("sess-a", "@alice:hs", nil)
-	c.Send(map[string]any{"type": "host", "command": "end"})
-	eventually(t, "the refusal", func() bool {
-		for _, m := range c.Messages() {
+	alice := s.join("sess-a", "@alice:hs", nil)
+	for _, cmd := range []string{"end", "cancel", "admit", "remove"} {
+		alice.Send(map[string]any{"type": "host", "command": cmd, "participant": "1"})
+	}
+	eventually(t, "the four refusals", func() bool {
+		n := 0
+		for _, m := range alice.Messages() {
 			if m["type"] == "error" && strings.Contains(m["message"].(string), "Only the clinician") {
-				return true
+				n++
 			}
 		}
-		return false
+		return n == 4 || len(s.hostCalls()) > 0
 	})
+	if got := s.hostCalls(); len(got) != 0 {
+		t.Errorf("a participant's host commands reached the bridge: %+v", got)
+	}
 	select {
-	case <-c.Closed():
+	case <-alice.Closed():
 		t.Error("a refused host command closed the socket")
 	default:
+	}
+
+	// The host's command reaches the handler, and only theirs.
+	host, err := s.dial("sess-a", s.srv.Credential("sess-a", "@dr:hs", true), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	host.Send(map[string]any{"type": "host", "command": "admit", "participant": "1", "text": "hello"})
+	eventually(t, "the host's command at the bridge", func() bool { return len(s.hostCalls()) > 0 })
+	alice.Send(map[string]any{"type": "host", "command": "end"})
+	eventually(t, "the fifth refusal", func() bool {
+		n := 0
+		for _, m := range alice.Messages() {
+			if m["type"] == "error" {
+				n++
+			}
+		}
+		return n == 5
+	})
+	got := s.hostCalls()
+	want := hostCall{session: "sess-a", actor: "@dr:hs", cmd: media.HostCommand{Command: "admit", Participant: "1", Text: "hello"}}
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("the bridge got %+v, want only %+v", got, want)
 	}
 }
 

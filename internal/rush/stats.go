@@ -49,10 +49,11 @@ func ScrapeHistogram(ctx context.Context, url, metric string, want map[string]st
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("scraping the metrics: HTTP %d", resp.StatusCode)
 	}
-	return parseHistogram(resp.Body, metric, want)
+	return ParseHistogram(resp.Body, metric, want)
 }
 
-func parseHistogram(r io.Reader, metric string, want map[string]string) (Buckets, error) {
+// ParseHistogram reads a histogram from a Prometheus text exposition, as ScrapeHistogram does.
+func ParseHistogram(r io.Reader, metric string, want map[string]string) (Buckets, error) {
 	out := Buckets{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)

@@ -64,8 +64,8 @@ func BenchmarkMorningRush(b *testing.B) {
 }
 
 // TestMorningRushMeasures: the rush's harness with 3 guests: every guest is seen waiting on
-// their page, on the panel and in a notice, then let in; the counting proxy saw the ghosts'
-// knocks and joins, one each, and the homeserver's and the bridge's shares are measured.
+// their page, on the panel and in a notice, then let in; the counting proxy saw each ghost
+// register, knock and join, and the homeserver's and the bridge's shares are measured.
 func TestMorningRushMeasures(t *testing.T) {
 	r := run(t, 3, "sqlite")
 	t.Log(r.line())

@@ -44,6 +44,7 @@ bench: deps-test
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./scheduler/
 	$(GO) run ./cmd/sfu-loadtest
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./internal/e2e/
+	$(GO) test -run '^$$' -bench MorningRush -benchtime=1x -timeout 60m ./internal/rush/
 
 # The SFU under SOAK_ROOMS rooms of 1+1 for SOAK_TIME, printing its goroutines, memory and packet
 # counters every SOAK_EVERY: they should stay flat. Never part of `make test`.

@@ -46,6 +46,9 @@ type Env struct {
 type Options struct {
 	// DB is "sqlite" (default) or "pgx".
 	DB string
+	// HomeserverDB is where Dendrite keeps its tables: "sqlite" (default, files in memory)
+	// or "pgx" (a fresh PostgreSQL database, as a production homeserver would).
+	HomeserverDB string
 	// Config edits the config text before it is loaded (YAML keys, as a user would).
 	Config func(cfg map[string]any)
 	// Clock is the bridge's clock; tests move a fake one instead of waiting.
@@ -90,7 +93,11 @@ func New(t testing.TB, opts Options) *Env {
 	}
 	env := &Env{Dir: dir, Clock: opts.Clock}
 	env.Config = writeConfig(t, dir, values, opts.Config)
-	env.HS = hstest.Start(t, env.Config.Registration())
+	var hsPostgres string
+	if opts.HomeserverDB == "pgx" {
+		hsPostgres = dbtest.Config(t, "pgx").URI
+	}
+	env.HS = hstest.StartOn(t, hsPostgres, env.Config.Registration())
 	values["homeserver.address"] = env.HS.URL
 	env.Config = writeConfig(t, dir, values, opts.Config)
 	return env

@@ -37,6 +37,10 @@ type Options struct {
 	Port int
 	// Progress receives build output the first time Dendrite is built.
 	Progress io.Writer
+	// Postgres, if set, is a PostgreSQL connection string (an empty database of the caller's):
+	// Dendrite keeps every component's tables there instead of in SQLite files in Dir, as a
+	// production homeserver would, so that a load test measures that setup.
+	Postgres string
 }
 
 // Server is a running Dendrite.
@@ -46,9 +50,10 @@ type Server struct {
 	ServerName string
 	Dir        string
 
-	bin    string
-	port   int
-	secret string
+	bin      string
+	port     int
+	secret   string
+	postgres string
 
 	mu   sync.Mutex
 	proc *proc.Process
@@ -64,12 +69,21 @@ global:
   server_notices: {enabled: false}
   report_stats: {enabled: false}
   presence: {enable_inbound: false, enable_outbound: false}
+{{- if .Postgres}}
+  database: {connection_string: "{{.Postgres}}", max_open_conns: 50, max_idle_conns: 10, conn_max_lifetime: -1}
+{{- end}}
 app_service_api:
   config_files: [{{range $i, $f := .Registrations}}{{if $i}}, {{end}}"{{$f}}"{{end}}]
 client_api:
   registration_disabled: true
   registration_shared_secret: "{{.Secret}}"
   rate_limiting: {enabled: false}
+{{- if .Postgres}}
+federation_api: {key_perspectives: []}
+media_api: {base_path: {{.Dir}}/media}
+sync_api: {search: {enabled: false}}
+user_api: {bcrypt_cost: 4}
+{{- else}}
 federation_api: {database: {connection_string: "file:{{.Dir}}/federationapi.db"}, key_perspectives: []}
 key_server: {database: {connection_string: "file:{{.Dir}}/keyserver.db"}}
 media_api: {database: {connection_string: "file:{{.Dir}}/mediaapi.db"}, base_path: {{.Dir}}/media}
@@ -78,6 +92,7 @@ sync_api: {database: {connection_string: "file:{{.Dir}}/syncapi.db"}, search: {e
 user_api: {bcrypt_cost: 4, account_database: {connection_string: "file:{{.Dir}}/userapi.db"}}
 relay_api: {database: {connection_string: "file:{{.Dir}}/relayapi.db"}}
 mscs: {database: {connection_string: "file:{{.Dir}}/mscs.db"}}
+{{- end}}
 logging: [{type: std, level: warn}]
 `
 
@@ -94,7 +109,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{ServerName: opts.ServerName, Dir: opts.Dir, bin: binDir, port: opts.Port}
+	s := &Server{ServerName: opts.ServerName, Dir: opts.Dir, bin: binDir, port: opts.Port, postgres: opts.Postgres}
 	if s.port == 0 {
 		if s.port, err = FreePort(); err != nil {
 			return nil, err
@@ -131,6 +146,7 @@ func (s *Server) writeConfig(registrations []string) error {
 		"Dir":           s.Dir,
 		"Registrations": registrations,
 		"Secret":        s.secret,
+		"Postgres":      s.postgres,
 	})
 	if err != nil {
 		return err

@@ -23,6 +23,13 @@ const ServerName = "localhost"
 // the test.
 func Start(t testing.TB, registrations ...*appservice.Registration) *homeserver.Server {
 	t.Helper()
+	return StartOn(t, "", registrations...)
+}
+
+// StartOn is Start with Dendrite's tables in a PostgreSQL database (postgres, a connection
+// string to an empty database) instead of SQLite files; "" is Start.
+func StartOn(t testing.TB, postgres string, registrations ...*appservice.Registration) *homeserver.Server {
+	t.Helper()
 	dir := memoryDir(t)
 	var files []string
 	for i, reg := range registrations {
@@ -35,7 +42,7 @@ func Start(t testing.TB, registrations ...*appservice.Registration) *homeserver.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	hs, err := homeserver.Start(ctx, homeserver.Options{
-		Dir: dir, ServerName: ServerName, Registrations: files, Progress: os.Stderr,
+		Dir: dir, ServerName: ServerName, Registrations: files, Progress: os.Stderr, Postgres: postgres,
 	})
 	if err != nil {
 		t.Fatalf("starting Dendrite: %v", err)

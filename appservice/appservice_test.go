@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -157,12 +158,40 @@ func TestTransactionAuthAndBadBodies(t *testing.T) {
 	room := roomWithBot(t, env, alice)
 	good := helpTransaction(id.EventID("$x-"+random.String(12)), room, alice.UserID)
 
-	if resp := putTransaction(t, env, "wrong-token", "t1", good); resp.StatusCode != http.StatusForbidden {
-		t.Errorf("wrong hs_token: HTTP %d, want 403", resp.StatusCode)
+	// The bridge checks the token itself, before mautrix (which would answer 401
+	// M_UNKNOWN_TOKEN to a wrong one and never reads a token from the query string): its
+	// answers are the spec's, 403 M_FORBIDDEN for a wrong token and 401 M_UNAUTHORIZED for
+	// none, each one JSON object, and a legacy homeserver's ?access_token= is checked the same.
+	wrongURL := env.Config.AppService.Address + "/_matrix/app/v1/transactions/"
+	for _, tc := range []struct {
+		what, token, query string
+		status             int
+		errcode, message   string
+	}{
+		{"wrong hs_token", "wrong-token", "", http.StatusForbidden, "M_FORBIDDEN", "Wrong homeserver token"},
+		{"the as_token for the hs_token", env.Config.AppService.ASToken, "", http.StatusForbidden, "M_FORBIDDEN", "Wrong homeserver token"},
+		{"wrong hs_token in the query", "", "wrong-token", http.StatusForbidden, "M_FORBIDDEN", "Wrong homeserver token"},
+		{"no hs_token", "", "", http.StatusUnauthorized, "M_UNAUTHORIZED", "Missing homeserver token"},
+	} {
+		url := wrongURL + "t-" + random.String(8)
+		if tc.query != "" {
+			url += "?access_token=" + tc.query
+		}
+		status, answer := putRaw(t, url, tc.token, good)
+		var e struct{ Errcode, Error string }
+		if err := json.Unmarshal(answer, &e); status != tc.status || err != nil || e.Errcode != tc.errcode || e.Error != tc.message {
+			t.Errorf("%s: HTTP %d %q, want %d {errcode %s, error %q}", tc.what, status, answer, tc.status, tc.errcode, tc.message)
+		}
 	}
-	if resp := putTransaction(t, env, "", "t2", good); resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("no hs_token: HTTP %d, want 401", resp.StatusCode)
+	// The right token in the query is the bridge's to accept (mautrix reads only the header):
+	// the transaction is handled.
+	viaQuery := id.EventID("$q-" + random.String(12))
+	if status, answer := putRaw(t, wrongURL+"tq?access_token="+env.Config.AppService.HSToken, "", helpTransaction(viaQuery, room, alice.UserID)); status != http.StatusOK {
+		t.Errorf("the hs_token in the query: HTTP %d %s", status, answer)
 	}
+	bridgetest.Eventually(t, 10*time.Second, "the reply to a transaction authorised in the query", func() bool {
+		return repliesTo(t, alice, room, env.App.Matrix.Bot(), viaQuery) == 1
+	})
 	for i, body := range []string{`{"events": [`, `not json`, `[]`} {
 		if resp := putTransaction(t, env, env.Config.AppService.HSToken, fmt.Sprintf("bad-%d", i), []byte(body)); resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("malformed body %q: HTTP %d, want 400", body, resp.StatusCode)
@@ -178,6 +207,29 @@ func TestTransactionAuthAndBadBodies(t *testing.T) {
 	if n := repliesTo(t, alice, room, env.App.Matrix.Bot(), id.EventID(gjsonEventID(good))); n != 0 {
 		t.Errorf("a refused transaction was handled (%d replies)", n)
 	}
+}
+
+// putRaw puts a transaction at url, with a bearer token unless empty, and returns the answer.
+func putRaw(t *testing.T, url, token string, body []byte) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPut, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, answer
 }
 
 func gjsonEventID(txn []byte) string {

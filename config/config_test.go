@@ -392,3 +392,92 @@ func TestMediaBackendConfig(t *testing.T) {
 		t.Error("the secret from the environment was written into the file")
 	}
 }
+
+// TestEachSecretIsCheckedAlone: every token and secret the config checks is refused on its
+// own, the others being right, so that no check hides behind another (a placeholder hs_token
+// with a real as_token once started the bridge). The error names the key and never shows the
+// value.
+func TestEachSecretIsCheckedAlone(t *testing.T) {
+	secrets := map[string]string{
+		"as_token":          "as-0123456789abcdef0123456789abcdef",
+		"hs_token":          "hs-0123456789abcdef0123456789abcdef",
+		"signing_key":       "web-0123456789abcdef0123456789abcdef",
+		"credential_secret": "media-0123456789abcdef0123456789abcdef",
+		"turn_secret":       "turn-0123456789abcdef0123456789abcdef",
+		"auth_token":        "twilio-0123456789abcdef0123456789abcd",
+		"secret_key":        "sk_test_0123456789abcdef0123456789",
+		"webhook_secret":    "whsec_0123456789abcdef0123456789",
+	}
+	good := strings.NewReplacer(
+		"as_token: aaaa", "as_token: "+secrets["as_token"],
+		"hs_token: bbbb", "hs_token: "+secrets["hs_token"],
+		"  public_url: https://video.example.org/\n", "  public_url: https://video.example.org/\n  signing_key: "+secrets["signing_key"]+"\n",
+	).Replace(userConfig) + `media:
+  credential_secret: ` + secrets["credential_secret"] + `
+  turn:
+    enabled: true
+    listen_ip: 127.0.0.1
+    secret: ` + secrets["turn_secret"] + `
+notifications:
+  sms:
+    account_sid: AC0123456789abcdef0123456789abcdef
+    auth_token: ` + secrets["auth_token"] + `
+    from: "+33123456789"
+payments:
+  provider: stripe
+  stripe:
+    secret_key: ` + secrets["secret_key"] + `
+    webhook_secret: ` + secrets["webhook_secret"] + "\n"
+	cfg, err := Load(writeFile(t, "config.yaml", good))
+	if err != nil {
+		t.Fatalf("the config with every secret right: %v", err)
+	}
+	if err = cfg.CheckTokens(); err != nil {
+		t.Fatalf("the config with every secret right: %v", err)
+	}
+	for _, tc := range []struct {
+		secret, bad, key string
+	}{
+		{"as_token", Placeholder, "appservice.as_token"},
+		{"hs_token", Placeholder, "appservice.hs_token"},
+		{"as_token", `""`, "appservice.as_token"},
+		{"hs_token", `""`, "appservice.hs_token"},
+		{"as_token", "short-as", "appservice.as_token"},
+		{"hs_token", "short-hs", "appservice.hs_token"},
+		{"hs_token", secrets["as_token"], "appservice.hs_token"},
+		{"signing_key", "short-web", "web.signing_key"},
+		{"credential_secret", "short-media", "media.credential_secret"},
+		{"turn_secret", "short-turn", "media.turn.secret"},
+		{"auth_token", "short-twilio", "notifications.sms.auth_token"},
+		{"auth_token", `""`, "notifications.sms.auth_token"},
+		{"secret_key", `""`, "payments.stripe.secret_key"},
+		{"webhook_secret", `""`, "payments.stripe.webhook_secret"},
+	} {
+		t.Run(tc.key+"="+tc.bad, func(t *testing.T) {
+			text := strings.Replace(good, ": "+secrets[tc.secret]+"\n", ": "+tc.bad+"\n", 1)
+			if text == good {
+				t.Fatal("the case changed nothing")
+			}
+			path := writeFile(t, "config.yaml", text)
+			cfg, err := Load(path)
+			if err == nil {
+				err = cfg.CheckTokens()
+			}
+			if err == nil {
+				t.Fatalf("the bridge would start with %s %q and every other secret right", tc.key, tc.bad)
+			}
+			msg := strings.ReplaceAll(err.Error(), path, "config.yaml") // the test's directory is named after the case
+			if !strings.Contains(msg, tc.key) {
+				t.Errorf("the error does not name %s: %s", tc.key, msg)
+			}
+			for _, s := range secrets {
+				if strings.Contains(msg, s) {
+					t.Errorf("the error shows a secret: %s", msg)
+				}
+			}
+			if tc.bad != `""` && tc.bad != Placeholder && strings.Contains(msg, tc.bad) {
+				t.Errorf("the error shows the value: %s", msg)
+			}
+		})
+	}
+}

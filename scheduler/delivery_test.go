@@ -332,7 +332,7 @@ func TestStopAndStart(t *testing.T) {
 	})
 }
 
-// No SMS at night in the participant's zone, except the waiting room's link; email any time.
+// No SMS at night in the participant's zone (the exemptions: TestQuietHoursExemptions); email any time.
 func TestNoSMSAtNight(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.Database) {
 		ctx := context.Background()

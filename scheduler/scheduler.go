@@ -203,6 +203,14 @@ func (s *Scheduler) planWindow(sess *bridge.Session) error {
 }
 
 // at runs f once at the given instant, or at once if it is past.
+//
+// A job that fires before its instant (the wall clock stepped back after its timer was armed,
+// or the timer ran ahead of the clock) plans itself again for the time left instead of running:
+// the domain ignores an opening outside the window, and nothing else would run the switch again
+// before a restart, so an early run would leave the lobby shut for the whole session. Planning
+// again rather than running within a tolerance keeps the domain's window the only rule (a
+// client never finds the lobby open before the time they were given) and covers an early run
+// of any size.
 func (s *Scheduler) at(tag, name string, when time.Time, f func(ctx context.Context) error) error {
 	start := gocron.OneTimeJobStartDateTime(when)
 	if !when.After(s.clock.Now()) {
@@ -210,6 +218,13 @@ func (s *Scheduler) at(tag, name string, when time.Time, f func(ctx context.Cont
 	}
 	log := s.log.With().Str("job", name).Str("tag", tag).Logger()
 	_, err := s.cron.NewJob(gocron.OneTimeJob(start), gocron.NewTask(func() {
+		if early := when.Sub(s.clock.Now()); early > 0 {
+			log.Warn().Dur("early_by", early).Msg("Timed job fired early; planning it again for its time")
+			if err := s.at(tag, name, when, f); err != nil {
+				log.Err(err).Msg("Planning an early job again failed")
+			}
+			return
+		}
 		ctx := log.WithContext(context.Background())
 		if err := f(ctx); err != nil && !errors.Is(err, bridge.ErrNotFound) {
 			log.Err(err).Msg("Timed job failed")

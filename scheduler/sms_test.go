@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -220,9 +222,14 @@ func TestSMSWebhooks(t *testing.T) {
 		http.StatusForbidden, "")
 	expect("forged status", twiliotest.PostForged(t, statusURL, twiliotest.StatusCallback("SM1", "failed", "30003")),
 		http.StatusForbidden, "")
-	// Signed for another URL (replayed from elsewhere).
-	expect("signed for another URL", twiliotest.PostSigned(t, testAuthToken, srv.URL+"/elsewhere", twiliotest.InboundSMS(testTo, testFrom, "STOP")),
-		http.StatusNotFound, "")
+	// Signed by Twilio for another URL (a request replayed from another webhook or site) and
+	// posted to the real one: refused, and nothing is recorded (no opt-out, no status).
+	expect("signed for another URL", postSignedFor(t, inboundURL, srv.URL+"/elsewhere/sms/inbound", twiliotest.InboundSMS(testTo, testFrom, "STOP")),
+		http.StatusForbidden, "")
+	expect("a status signed for the inbound URL", postSignedFor(t, statusURL, inboundURL, twiliotest.StatusCallback("SM9", "failed", "30003")),
+		http.StatusForbidden, "")
+	expect("an inbound SMS signed for the status URL", postSignedFor(t, inboundURL, statusURL, twiliotest.InboundSMS(testTo, testFrom, "STOP")),
+		http.StatusForbidden, "")
 	expect("START", twiliotest.PostSigned(t, testAuthToken, inboundURL, twiliotest.InboundSMS(testTo, testFrom, "start")),
 		http.StatusOK, "<Response/>", "optin "+testTo)
 	expect("HELP", twiliotest.PostSigned(t, testAuthToken, inboundURL, twiliotest.InboundSMS(testTo, testFrom, "help")),
@@ -271,4 +278,22 @@ func TestHelpAnswerWithHostileClinicNames(t *testing.T) {
 			t.Errorf("%q: HELP answer %q does not start with the name", name, msg)
 		}
 	}
+}
+
+// postSignedFor posts a form to postURL with Twilio's signature of it for signedURL.
+func postSignedFor(t *testing.T, postURL, signedURL string, form url.Values) twiliotest.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, postURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", twiliotest.Signature(t, testAuthToken, signedURL, form))
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return twiliotest.Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: string(body)}
 }

@@ -1,0 +1,131 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/bridgetest"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/callclient"
+	"github.com/telehealth-bridge/telehealth-bridge/web"
+)
+
+// TestSendBackCutsTheMedia: a guest the clinician sends back to the waiting room stops
+// receiving the call at once, while another guest goes on receiving it. What is counted is the
+// clinician's camera packets reaching each guest: once the sent-back guest's stop (polled with
+// a deadline), they get none while the other guest gets 50 more.
+func TestSendBackCutsTheMedia(t *testing.T) {
+	s := newSite(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	sess, err := s.env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{
+		Clinician: s.clinician.UserID.String(), Start: time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC),
+		End: time.Date(2026, 11, 24, 14, 50, 0, 0, time.UTC), TimeZone: "Europe/Paris",
+		Participants: []bridge.ParticipantRequest{{Name: "JD"}, {Name: "KL"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = s.clinician.JoinRoomByID(ctx, id.RoomID(sess.RoomID)); err != nil {
+		t.Fatal(err)
+	}
+	_, ps, _ := s.env.App.Sessions.Lobby(ctx, "", sess.ID)
+	tokens := make([]string, len(ps))
+	for i, p := range ps {
+		link, err := s.env.App.Web.ParticipantLink(ctx, sess, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens[i] = link[strings.LastIndex(link, "/")+1:]
+	}
+	s.openWindow(sess)
+
+	// The clinician enters from the panel and connects.
+	s.login(roomWithBot(t, s))
+	var enter struct {
+		URL string `json:"url"`
+	}
+	s.call("POST", "/api/panel/sessions/"+sess.ID+"/enter", "", struct{}{}, &enter)
+	var hostAccess web.CallAccess
+	if code := s.call("POST", "/api/call/join", enter.URL[strings.Index(enter.URL, "#")+1:], struct{}{}, &hostAccess); code != 200 || !hostAccess.Host {
+		t.Fatalf("the clinician's credential: %d %+v", code, hostAccess)
+	}
+	api, err := callclient.NewAPI("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, err := callclient.Dial(ctx, api, hostAccess.WebSocket, sess.ID, hostAccess.Credential, callclient.Options{Publish: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+
+	// Both guests knock, are let in and connect.
+	received := make([]*callclient.Counter, len(tokens))
+	guests := make([]*callclient.Client, len(tokens))
+	for i, token := range tokens {
+		var st web.CallState
+		s.call("POST", "/api/call/knock", token, map[string]string{"name": ps[i].Name}, &st)
+		if _, err = s.env.App.Sessions.Admit(ctx, s.clinician.UserID.String(), sess.ID, strconv.Itoa(ps[i].Number)); err != nil {
+			t.Fatal(err)
+		}
+		var access web.CallAccess
+		bridgetest.Eventually(t, wait, "a guest's credential", func() bool {
+			return s.call("POST", "/api/call/join", token, struct{}{}, &access) == http.StatusOK
+		})
+		received[i] = &callclient.Counter{}
+		if guests[i], err = callclient.Dial(ctx, api, access.WebSocket, sess.ID, access.Credential, callclient.Options{Publish: true, OnPacket: received[i].Add}); err != nil {
+			t.Fatal(err)
+		}
+		defer guests[i].Close()
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	stream(host, stop)
+	for _, g := range guests {
+		stream(g, stop)
+	}
+	camera := s.clinician.UserID.String() + " camera"
+	bridgetest.Eventually(t, wait, "the clinician's camera reaching both guests", func() bool {
+		return received[0].Get(camera) > 10 && received[1].Get(camera) > 10
+	})
+
+	if _, err = s.env.App.Sessions.SendBack(ctx, s.clinician.UserID.String(), sess.ID, strconv.Itoa(ps[0].Number)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	// The packets already on their way may still arrive: wait (with a deadline) for a stretch
+	// in which the other guest gets 25 packets and the sent-back one none.
+	bridgetest.Eventually(t, 5*time.Second, "the sent-back guest's media to stop", func() bool {
+		sentBack, other := received[0].Get(camera), received[1].Get(camera)
+		bridgetest.Eventually(t, wait, "the other guest to go on receiving", func() bool {
+			return received[1].Get(camera) >= other+25
+		})
+		return received[0].Get(camera) == sentBack
+	})
+	t.Logf("the sent-back guest's media stopped within %s", time.Since(start))
+	// And stays stopped: the other guest gets 50 more, the sent-back one none.
+	sentBack, other := received[0].Get(camera), received[1].Get(camera)
+	bridgetest.Eventually(t, wait, "the other guest to receive 50 more packets", func() bool {
+		return received[1].Get(camera) >= other+50
+	})
+	if got := received[0].Get(camera) - sentBack; got != 0 {
+		t.Errorf("the sent-back guest received %d of the clinician's packets after being sent back", got)
+	}
+	select {
+	case <-guests[0].Closed():
+	default:
+		t.Error("the sent-back guest's call is still open")
+	}
+	// They are back in the waiting room, not out of the session: they may knock again.
+	_, after, _ := s.env.App.Sessions.Lobby(ctx, "", sess.ID)
+	if after[0].State != bridge.StateBooked {
+		t.Errorf("the sent-back guest is %s, want %s (may knock again)", after[0].State, bridge.StateBooked)
+	}
+}

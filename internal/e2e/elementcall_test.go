@@ -1,0 +1,282 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/telehealth-bridge/telehealth-bridge/appservice"
+	"github.com/telehealth-bridge/telehealth-bridge/bridge"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/lktest"
+)
+
+// callMemberType is MatrixRTC's membership state event (MSC3401/MSC4143), which Element Call
+// writes for each of its devices in a call.
+const callMemberType = "org.matrix.msc3401.call.member"
+
+// TestElementCallInTheBrowser: Element Call (@element-hq/element-call-embedded, from e2e's
+// node_modules) in Chromium, hosted as a widget by a minimal Element stand-in
+// (e2e/widgethost.mjs) that answers the widget API with a Matrix user's Dendrite account, on the
+// LiveKit backend, in the same call as a web guest. The Matrix user knocks and is let in
+// through the lobby first; Element Call gets its token from the bridge and publishes into the
+// session's LiveKit room, where the web guest decodes its video; the guest's LiveKit side is a
+// livekit-client page with the token the bridge gave the real call page (the call page itself
+// still uses the embedded SFU). What Element Call asked of Dendrite and what Dendrite answered
+// is printed. Then, as a MatrixRTC client of the test's own: someone booked but never let in,
+// and the Matrix user once removed, get no token from either endpoint.
+func TestElementCallInTheBrowser(t *testing.T) {
+	root, _ := filepath.Abs("../..")
+	dist := filepath.Join(root, "e2e", "node_modules", "@element-hq", "element-call-embedded", "dist")
+	if _, err := os.Stat(filepath.Join(dist, "index.html")); err != nil {
+		t.Fatal("@element-hq/element-call-embedded is missing: `make test` installs it (npm ci in e2e/)")
+	}
+	lk := lktest.Start(t)
+	h := newHarnessWith(t, func(cfg map[string]any, _ string) {
+		cfg["media.backend"] = "livekit"
+		cfg["media.livekit.url"] = "ws" + strings.TrimPrefix(lk.URL, "http")
+		cfg["media.livekit.api_key"] = lk.Key
+		cfg["media.livekit.api_secret"] = lk.Secret
+	})
+	bridgeURL := h.env.Config.Web.PublicURL
+	// Element Call on its own origin, as a deployment serves it, with the bridge as its LiveKit
+	// focus in its config.json (Dendrite has no way to publish one: see docs/element-call.md).
+	ecURL := serveControl(t, elementCallSite(dist, bridgeURL+"/livekit/jwt"))
+	users := map[string]*mautrix.Client{"pat": h.env.User(t, "pat"), "mallory": h.env.User(t, "mallory")}
+	sc := &ecScenario{h: h, users: users, ec: ecURL, root: root}
+	control := serveControl(t, sc.routes())
+	runNode(t, "elementcall.mjs", bridgeURL, control, "elementcall")
+
+	// What the room holds afterwards: Element Call wrote Pat's membership through the widget
+	// host, for the bridge's focus; Mallory, never let in, could write none.
+	ctx := context.Background()
+	var pats, mallorys int
+	for _, ev := range sc.callMembers(ctx) {
+		switch ev.Sender {
+		case users["pat"].UserID:
+			pats++
+		case users["mallory"].UserID:
+			mallorys++
+		}
+	}
+	if pats == 0 || mallorys != 0 {
+		t.Errorf("call.member events: %d of Pat's, %d of Mallory's", pats, mallorys)
+	}
+
+	// A MatrixRTC client of the test's own, with real OpenID tokens from Dendrite: Mallory,
+	// booked and knocking but never let in, and Pat, removed by the clinician at the end of the
+	// scenario (a kick in the room), get no token from either endpoint.
+	for _, who := range []string{"mallory", "pat"} {
+		for _, endpoint := range []string{"/livekit/jwt/get_token", "/livekit/jwt/sfu/get"} {
+			code, body := sc.askToken(ctx, users[who], endpoint)
+			if code != http.StatusForbidden || strings.Contains(body, `"jwt"`) {
+				t.Errorf("%s on %s: HTTP %d %s", who, endpoint, code, body)
+			}
+		}
+	}
+}
+
+// elementCallSite serves Element Call's embedded build: its files, index.html for any other
+// path (it routes in the page), and a config.json naming the LiveKit focus.
+func elementCallSite(dist, focus string) http.Handler {
+	files := http.FileServer(http.Dir(dist))
+	config, _ := json.Marshal(map[string]any{
+		"livekit":            map[string]any{"livekit_service_url": focus},
+		"matrix_rtc_session": map[string]any{"wait_for_key_rotation_ms": 5000},
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/config.json":
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(config)
+		case strings.HasPrefix(r.URL.Path, "/assets/"):
+			files.ServeHTTP(w, r)
+		default:
+			http.ServeFile(w, r, filepath.Join(dist, "index.html"))
+		}
+	})
+}
+
+type ecScenario struct {
+	h       *harness
+	users   map[string]*mautrix.Client
+	ec      string
+	root    string
+	session *bridge.Session
+}
+
+// routes are the harness's control endpoints plus the scenario's own under /ec/.
+func (sc *ecScenario) routes() http.Handler {
+	h := sc.h
+	ctx := context.Background()
+	mux := http.NewServeMux()
+	mux.Handle("/", h.routes())
+	reply := func(w http.ResponseWriter, v any, err error) {
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(v)
+	}
+	body := func(r *http.Request) map[string]string {
+		m := map[string]string{}
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		return m
+	}
+	// POST /ec/book: a session soon, manual admission, with a web-link guest (1, Jane Doe), Pat
+	// (2) and Mallory (3) on their Matrix accounts; the clinician is in the room.
+	mux.HandleFunc("POST /ec/book", func(w http.ResponseWriter, r *http.Request) {
+		at := h.clock.Now().Add(20 * time.Minute).Truncate(time.Minute)
+		s, err := h.env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{
+			Clinician: h.clinician.UserID.String(), Start: at, End: at.Add(50 * time.Minute), TimeZone: "Europe/Paris",
+			Policy: bridge.PolicyManual, Kind: bridge.Kind("video"),
+			Participants: []bridge.ParticipantRequest{
+				{Name: "Jane Doe", Locale: "en", TimeZone: "Europe/Paris", Invite: bridge.InviteNone},
+				{Name: "Pat Quinn", MatrixID: sc.users["pat"].UserID.String()},
+				{Name: "Mallory Roe", MatrixID: sc.users["mallory"].UserID.String()},
+			},
+		})
+		if err != nil {
+			reply(w, nil, err)
+			return
+		}
+		sc.session = s
+		if _, err = h.clinician.JoinRoomByID(ctx, id.RoomID(s.RoomID)); err != nil {
+			reply(w, nil, err)
+			return
+		}
+		_, ps, _ := h.env.App.Sessions.Lobby(ctx, "", s.ID)
+		link, err := h.env.App.Web.ParticipantLink(ctx, s, ps[0])
+		reply(w, map[string]any{"session_id": s.ID, "room_id": s.RoomID, "guest_link": link, "ec": sc.ec}, err)
+	})
+	// GET /ec/account?user=: what Element would have signed in with (the widget host uses it
+	// against Dendrite as Element Web does).
+	mux.HandleFunc("GET /ec/account", func(w http.ResponseWriter, r *http.Request) {
+		cli := sc.users[r.URL.Query().Get("user")]
+		if cli == nil {
+			http.NotFound(w, r)
+			return
+		}
+		reply(w, map[string]any{"user_id": cli.UserID, "device_id": cli.DeviceID, "access_token": cli.AccessToken,
+			"homeserver": strings.TrimSuffix(cli.HomeserverURL.String(), "/")}, nil)
+	})
+	// POST /ec/knock {user, name}: the Matrix user asks to enter (a knock, as Element sends it).
+	mux.HandleFunc("POST /ec/knock", func(w http.ResponseWriter, r *http.Request) {
+		m := body(r)
+		cli := sc.users[m["user"]]
+		err := appservice.Knock(ctx, cli, id.RoomID(sc.session.RoomID), m["name"], m["name"])
+		reply(w, map[string]any{}, err)
+	})
+	// POST /ec/lobby {action, participant, user}: the clinician's lobby action (admit, remove) on a
+	// participant by number; with user, once admitted that Matrix user accepts the invite, as
+	// Element does.
+	mux.HandleFunc("POST /ec/lobby", func(w http.ResponseWriter, r *http.Request) {
+		m := body(r)
+		if err := h.env.App.Sessions.HostAction(ctx, h.clinician.UserID.String(), sc.session.ID, m["action"], m["participant"], ""); err != nil {
+			reply(w, nil, err)
+			return
+		}
+		cli := sc.users[m["user"]]
+		if cli == nil || m["action"] != "admit" {
+			reply(w, map[string]any{}, nil)
+			return
+		}
+		err := waitFor(20*time.Second, func() bool {
+			var mem event.MemberEventContent
+			err := h.clinician.StateEvent(ctx, id.RoomID(sc.session.RoomID), event.StateMember, cli.UserID.String(), &mem)
+			return err == nil && mem.Membership == event.MembershipInvite
+		})
+		if err == nil {
+			_, err = cli.JoinRoomByID(ctx, id.RoomID(sc.session.RoomID))
+		}
+		reply(w, map[string]any{}, err)
+	})
+	// GET /ec/members: the room's call.member events as the clinician's client reads them.
+	mux.HandleFunc("GET /ec/members", func(w http.ResponseWriter, r *http.Request) {
+		var out []map[string]any
+		for _, ev := range sc.callMembers(ctx) {
+			out = append(out, map[string]any{"sender": ev.Sender, "state_key": ev.GetStateKey(), "content": ev.Content.Raw})
+		}
+		reply(w, map[string]any{"members": out}, nil)
+	})
+	// The browser's side of the scenario: the widget host (an Element stand-in) and
+	// livekit-client for the guest's stand-in.
+	mux.HandleFunc("GET /ec/host", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = fmt.Fprint(w, `<!doctype html><html><head><meta charset="utf-8"><title>Element (stand-in)</title>
+<style>body{margin:0;font:14px sans-serif} iframe{border:0;width:1200px;height:720px}</style></head>
+<body><iframe id="widget" allow="camera; microphone; display-capture; autoplay"></iframe>
+<script type="module" src="/ec/widgethost.mjs"></script></body></html>`)
+	})
+	mux.HandleFunc("GET /ec/widgethost.mjs", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		http.ServeFile(w, r, filepath.Join(sc.root, "e2e", "widgethost.mjs"))
+	})
+	mux.HandleFunc("GET /ec/guest", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = fmt.Fprint(w, `<!doctype html><html><head><meta charset="utf-8"><title>Guest (LiveKit stand-in)</title></head>
+<body><div id="tiles"></div><script src="/ec/livekit-client.js"></script></body></html>`)
+	})
+	mux.HandleFunc("GET /ec/livekit-client.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		http.ServeFile(w, r, filepath.Join(sc.root, "e2e", "node_modules", "livekit-client", "dist", "livekit-client.umd.js"))
+	})
+	return mux
+}
+
+// callMembers are the session room's MatrixRTC membership events with content (a left
+// membership is an empty one).
+func (sc *ecScenario) callMembers(ctx context.Context) []*event.Event {
+	if sc.session == nil {
+		return nil
+	}
+	state, err := sc.h.clinician.State(ctx, id.RoomID(sc.session.RoomID))
+	if err != nil {
+		sc.h.t.Errorf("reading the room's state: %v", err)
+		return nil
+	}
+	var out []*event.Event
+	for _, ev := range state[event.Type{Type: callMemberType, Class: event.StateEventType}] {
+		if len(ev.Content.Raw) > 0 {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// askToken is a MatrixRTC client's token request, as Element Call makes it: an OpenID token
+// from the user's homeserver, posted to the bridge's endpoint for the session's room. It
+// returns the HTTP status and the body.
+func (sc *ecScenario) askToken(ctx context.Context, cli *mautrix.Client, endpoint string) (int, string) {
+	t := sc.h.t
+	openid, err := cli.RequestOpenIDToken(ctx)
+	if err != nil {
+		t.Fatalf("an OpenID token from Dendrite: %v", err)
+	}
+	token := map[string]any{"access_token": openid.AccessToken, "token_type": "Bearer", "matrix_server_name": openid.MatrixServerName, "expires_in": 3600}
+	req := map[string]any{"room": sc.session.RoomID, "openid_token": token, "device_id": cli.DeviceID}
+	if strings.HasSuffix(endpoint, "/get_token") {
+		req = map[string]any{"room_id": sc.session.RoomID, "slot_id": "m.call#ROOM", "openid_token": token,
+			"member": map[string]any{"id": "m-" + cli.DeviceID.String(), "claimed_user_id": cli.UserID, "claimed_device_id": cli.DeviceID}}
+	}
+	data, _ := json.Marshal(req)
+	resp, err := http.Post(sc.h.env.Config.Web.PublicURL+endpoint, "application/json", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	_, _ = buf.ReadFrom(resp.Body)
+	return resp.StatusCode, buf.String()
+}

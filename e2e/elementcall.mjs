@@ -55,8 +55,10 @@ const access = await joinResp.json();
 check(joinResp.ok && access.livekit && access.livekit.token, `the guest's /api/call/join: ${joinResp.status} ${JSON.stringify(Object.keys(access))}`);
 const lkGuest = await open(guestBrowser, CONTROL + '/ec/guest', 'guest (LiveKit)');
 await lkGuest.evaluate(async ({ url, token }) => {
-  const { Room, RoomEvent, createLocalTracks } = window.LivekitClient;
-  const room = new Room();
+  const { Room, RoomEvent, createLocalTracks, VideoPresets } = window.LivekitClient;
+  // A small picture without simulcast: three browsers encode on a shared machine.
+  const room = new Room({ adaptiveStream: false, dynacast: false, publishDefaults: { simulcast: false },
+    videoCaptureDefaults: { resolution: VideoPresets.h180.resolution } });
   room.on(RoomEvent.TrackSubscribed, (track, _pub, participant) => {
     const el = track.attach();
     el.dataset.identity = participant.identity;
@@ -78,7 +80,16 @@ const guestView = () => lkGuest.evaluate(() => ({
 const account = await control('/ec/account?user=pat');
 const patBrowser = await launch();
 const seen = []; // every request of Pat's page and Element Call's frame, with its answer
-const host = await open(patBrowser, 'about:blank', 'Element (Pat)');
+// Not lib's open(): an uncaught error of Element Call's own is printed with its stack and kept
+// (Element Web would not stop for it either); one of the host page fails the run.
+const host = await patBrowser.newPage();
+const ecErrors = [];
+host.on('pageerror', (err) => {
+  console.error(`Element (Pat): page error: ${err.stack || err.message}`);
+  if (String(err.stack || '').includes('/ec/widgethost.mjs')) fail('the widget host failed: ' + err.message);
+  ecErrors.push(err.message);
+});
+host.on('console', (m) => { if (m.type() === 'error') console.error(`Element (Pat) console: ${m.text().slice(0, 300)}`); });
 host.on('response', (resp) => seen.push({ method: resp.request().method(), url: resp.url(), status: resp.status(), at: Date.now() }));
 host.on('requestfailed', (req) => seen.push({ method: req.method(), url: req.url(), status: 'failed: ' + (req.failure() || {}).errorText, at: Date.now() }));
 const patOpens = Date.now();
@@ -97,6 +108,9 @@ const report = async () => {
 const tokenAnswer = await until('Element Call to get a LiveKit token from the bridge',
   () => seen.find((r) => r.url.startsWith(BRIDGE + '/livekit/jwt/') && r.method === 'POST'), 60000, report);
 if (tokenAnswer.status !== 200) { await report(); fail(`the bridge answered Element Call's ${tokenAnswer.url} with ${tokenAnswer.status}`); }
+for (const r of seen.filter((x) => !x.url.includes('/assets/') && x.at <= tokenAnswer.at)) {
+  console.log(`  +${((r.at - patOpens) / 1000).toFixed(1)} s ${r.method} ${r.url.replace(/access_token=[^&]+/, 'access_token=…').slice(0, 160)} ${r.status}`);
+}
 console.log(`Element Call got its token from ${tokenAnswer.url.slice(BRIDGE.length)} ${((tokenAnswer.at - patOpens) / 1000).toFixed(1)} s after the page opened`);
 
 // The guest decodes Pat's Element Call video, in the same LiveKit room.
@@ -122,6 +136,7 @@ console.log(`Pat's call.member: state key ${patMember.state_key}, foci ${JSON.st
 // MatrixRTC membership whose backend identity is theirs, and web guests have none.
 const ecVideos = await ecFrame().evaluate(() => [...document.querySelectorAll('video')].map((v) => v.getVideoPlaybackQuality().totalVideoFrames));
 const ecText = await ecFrame().evaluate(() => document.body.innerText);
+console.log(`Element Call's uncaught errors: ${JSON.stringify(ecErrors)}`);
 console.log(`Element Call shows ${ecVideos.length} video(s) (frames ${ecVideos.join(', ')}); names the guest: ${ecText.includes('Jane')}`);
 await shot(host, 'element-call-pat');
 await shot(lkGuest, 'guest-livekit');

@@ -139,6 +139,7 @@ async function handle(action, data) {
       return {};
     case 'set_always_on_screen':
       return { success: true };
+    case 'io.element.join':
     case 'im.vector.hangup':
     case 'io.element.close':
     case 'io.element.device_mute':

@@ -73,6 +73,11 @@ func TestElementCallInTheBrowser(t *testing.T) {
 		t.Errorf("call.member events: %d of Pat's, %d of Mallory's", pats, mallorys)
 	}
 
+	// Why the host must not pass Element Call's delayed leave events on to Dendrite: MSC4140's
+	// delay parameter is not refused, it is ignored, and the "leave in 20 s unless renewed"
+	// event is sent at once (which would end the membership just written).
+	sc.probeDelayedEvent(ctx, users["mallory"])
+
 	// A MatrixRTC client of the test's own, with real OpenID tokens from Dendrite: Mallory,
 	// booked and knocking but never let in, and Pat, removed by the clinician at the end of the
 	// scenario (a kick in the room), get no token from either endpoint.
@@ -93,6 +98,9 @@ func elementCallSite(dist, focus string) http.Handler {
 	config, _ := json.Marshal(map[string]any{
 		"livekit":            map[string]any{"livekit_service_url": focus},
 		"matrix_rtc_session": map[string]any{"wait_for_key_rotation_ms": 5000},
+		// A small camera picture, one simulcast layer: three browsers encode on a shared machine.
+		"media_quality": map[string]any{"video": map[string]any{"max_resolution": 360, "max_framerate": 15,
+			"simulcast_layers": []any{map[string]any{"height": 180, "bitrate": 160000}}}},
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
@@ -216,7 +224,7 @@ func (sc *ecScenario) routes() http.Handler {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = fmt.Fprint(w, `<!doctype html><html><head><meta charset="utf-8"><title>Element (stand-in)</title>
 <style>body{margin:0;font:14px sans-serif} iframe{border:0;width:1200px;height:720px}</style></head>
-<body><iframe id="widget" allow="camera; microphone; display-capture; autoplay"></iframe>
+<body><iframe id="widget" allow="camera; microphone; display-capture; autoplay; encrypted-media; clipboard-write; screen-wake-lock; speaker-selection"></iframe>
 <script type="module" src="/ec/widgethost.mjs"></script></body></html>`)
 	})
 	mux.HandleFunc("GET /ec/widgethost.mjs", func(w http.ResponseWriter, r *http.Request) {
@@ -253,6 +261,33 @@ func (sc *ecScenario) callMembers(ctx context.Context) []*event.Event {
 		}
 	}
 	return out
+}
+
+// probeDelayedEvent sends, in a room of the user's own, a call.member state event with
+// MSC4140's delay (as Element Call's delayed leave is sent: PUT …/state/…?org.matrix.msc4140.delay=)
+// and logs what Dendrite answered and whether the event is in the room's state at once.
+func (sc *ecScenario) probeDelayedEvent(ctx context.Context, cli *mautrix.Client) {
+	t := sc.h.t
+	created, err := cli.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "private_chat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stateKey := "_" + cli.UserID.String() + "_" + cli.DeviceID.String() + "_m.call"
+	u := cli.BuildClientURL("v3", "rooms", created.RoomID, "state", callMemberType, stateKey)
+	u += "?org.matrix.msc4140.delay=20000"
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, u, strings.NewReader(`{}`))
+	req.Header.Set("Authorization", "Bearer "+cli.AccessToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer bytes.Buffer
+	_, _ = answer.ReadFrom(resp.Body)
+	resp.Body.Close()
+	var content map[string]any
+	inState := cli.StateEvent(ctx, created.RoomID, event.Type{Type: callMemberType, Class: event.StateEventType}, stateKey, &content) == nil
+	t.Logf("DENDRITE PUT /_matrix/client/v3/rooms/{room}/state/%s/{state_key}?org.matrix.msc4140.delay=20000 -> HTTP %d %s; in the room's state at once: %v",
+		callMemberType, resp.StatusCode, strings.TrimSpace(answer.String()), inState)
 }
 
 // askToken is a MatrixRTC client's token request, as Element Call makes it: an OpenID token

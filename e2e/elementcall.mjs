@@ -10,7 +10,7 @@
 // from the bridge, connects to LiveKit and publishes; the guest decodes Pat's video. The
 // clinician then removes Pat: the bridge takes Pat's Element Call out of LiveKit.
 // Prints what Element Call and the host asked of Dendrite that Dendrite did not answer.
-import { launch, open, control, until, check, fail, shot, BRIDGE, CONTROL } from './lib.mjs';
+import { launch, open, control, until, check, fail, BRIDGE, CONTROL, ARTIFACTS } from './lib.mjs';
 
 const t0 = Date.now();
 const since = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
@@ -102,7 +102,7 @@ const report = async () => {
   console.error('requests: ' + JSON.stringify(seen.map((r) => `${r.method} ${r.url.replace(/access_token=[^&]+/, 'access_token=…')} ${r.status}`)));
   const f = ecFrame();
   if (f) console.error('Element Call shows: ' + JSON.stringify((await f.evaluate(() => document.body.innerText).catch(() => '')).slice(0, 500)));
-  await shot(host, 'element-call-pat');
+  await host.screenshot({ path: `${ARTIFACTS}/element-call-pat.png`, timeout: 10000 }).catch(() => {});
 };
 
 const tokenAnswer = await until('Element Call to get a LiveKit token from the bridge',
@@ -130,7 +130,8 @@ const members = await until('Pat\'s call.member event in the room', async () => 
   return m.find((e) => e.sender === account.user_id) ? m : null;
 }, 20000, report);
 const patMember = members.find((e) => e.sender === account.user_id);
-console.log(`Pat's call.member: state key ${patMember.state_key}, foci ${JSON.stringify(patMember.content.foci_preferred || patMember.content.focus_active)}`);
+console.log(`Pat's call.member: state key ${patMember.state_key}, content ${JSON.stringify(patMember.content)}`);
+check(JSON.stringify(patMember.content.foci_preferred || []).includes(BRIDGE + '/livekit/jwt'), 'Pat\'s membership does not name the bridge\'s focus');
 
 // What Element Call shows of the web guest: it shows a LiveKit participant only beside a
 // MatrixRTC membership whose backend identity is theirs, and web guests have none.
@@ -138,8 +139,10 @@ const ecVideos = await ecFrame().evaluate(() => [...document.querySelectorAll('v
 const ecText = await ecFrame().evaluate(() => document.body.innerText);
 console.log(`Element Call's uncaught errors: ${JSON.stringify(ecErrors)}`);
 console.log(`Element Call shows ${ecVideos.length} video(s) (frames ${ecVideos.join(', ')}); names the guest: ${ecText.includes('Jane')}`);
-await shot(host, 'element-call-pat');
-await shot(lkGuest, 'guest-livekit');
+// Pictures for a person to look at, when the machine has time for them.
+const picture = (page, name) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, timeout: 10000 }).catch((e) => console.error(`no picture ${name}: ${e.message.split('\n')[0]}`));
+await picture(host, 'element-call-pat');
+await picture(lkGuest, 'guest-livekit');
 
 // What Element Call and its host asked of Dendrite that Dendrite did not give.
 const hostLog = await host.evaluate(() => ({ errors: window.homeserverErrors, widget: window.widgetLog }));

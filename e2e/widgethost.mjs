@@ -9,12 +9,18 @@
 // is not a success is kept in window.homeserverErrors for the test's log: that is how the test
 // shows exactly what Dendrite lacks.
 //
+// The LiveKit focus comes from the domain's .well-known/matrix/client (org.matrix.msc4143.rtc_foci),
+// which Dendrite cannot publish any other way.
+//
 // Its parameters are in the fragment: user (a key of the control server's /ec/account), room,
 // ec (Element Call's origin), name.
 
 const params = new URLSearchParams(location.hash.slice(1));
 const account = await (await fetch('/ec/account?user=' + encodeURIComponent(params.get('user')))).json();
 const hs = account.homeserver;
+// The domain's .well-known/matrix/client, as Element Web discovers it at sign-in (the control
+// server stands for the domain's web server).
+const wellKnown = await (await fetch('/.well-known/matrix/client')).json();
 const roomId = params.get('room');
 const ecOrigin = params.get('ec');
 const widgetId = 'element-call-' + account.device_id;
@@ -127,9 +133,13 @@ async function handle(action, data) {
       await cs('PUT', `/_matrix/client/v3/sendToDevice/${encodeURIComponent(data.type)}/${txnId()}`, { messages: data.messages });
       return {};
     case 'org.matrix.msc4515.get_rtc_transports': {
-      // Element Web asks the homeserver (MSC4143); Element Call falls back to its config.
-      const r = await cs('GET', '/_matrix/client/unstable/org.matrix.msc4143/rtc/transports');
-      return { rtc_transports: r.rtc_transports || [] };
+      // As Element Web's call store: the homeserver's transports (MSC4143), then the rtc_foci
+      // of the client well-known it discovered at sign-in.
+      let fromHomeserver = [];
+      try {
+        fromHomeserver = (await cs('GET', '/_matrix/client/unstable/org.matrix.msc4143/rtc/transports')).rtc_transports || [];
+      } catch (e) { /* recorded in homeserverErrors */ }
+      return { rtc_transports: [...fromHomeserver, ...(wellKnown['org.matrix.msc4143.rtc_foci'] || [])] };
     }
     case 'org.matrix.msc4039.get_media_config':
       return cs('GET', '/_matrix/client/v1/media/config');

@@ -49,9 +49,9 @@ func TestElementCallInTheBrowser(t *testing.T) {
 		cfg["media.livekit.api_secret"] = lk.Secret
 	})
 	bridgeURL := h.env.Config.Web.PublicURL
-	// Element Call on its own origin, as a deployment serves it, with the bridge as its LiveKit
-	// focus in its config.json (Dendrite has no way to publish one: see docs/element-call.md).
-	ecURL := serveControl(t, elementCallSite(dist, bridgeURL+"/livekit/jwt"))
+	// Element Call on its own origin, as a deployment serves it, with no focus of its own: it
+	// must come from the domain's .well-known (Dendrite has no MSC4143 transports).
+	ecURL := serveControl(t, elementCallSite(dist))
 	users := map[string]*mautrix.Client{"pat": h.env.User(t, "pat"), "mallory": h.env.User(t, "mallory")}
 	sc := &ecScenario{h: h, users: users, ec: ecURL, root: root}
 	control := serveControl(t, sc.routes())
@@ -92,11 +92,10 @@ func TestElementCallInTheBrowser(t *testing.T) {
 }
 
 // elementCallSite serves Element Call's embedded build: its files, index.html for any other
-// path (it routes in the page), and a config.json naming the LiveKit focus.
-func elementCallSite(dist, focus string) http.Handler {
+// path (it routes in the page), and a config.json with small pictures and no LiveKit focus.
+func elementCallSite(dist string) http.Handler {
 	files := http.FileServer(http.Dir(dist))
 	config, _ := json.Marshal(map[string]any{
-		"livekit":            map[string]any{"livekit_service_url": focus},
 		"matrix_rtc_session": map[string]any{"wait_for_key_rotation_ms": 5000},
 		// A small camera picture, one simulcast layer: three browsers encode on a shared machine.
 		"media_quality": map[string]any{"video": map[string]any{"max_resolution": 360, "max_framerate": 15,
@@ -217,6 +216,14 @@ func (sc *ecScenario) routes() http.Handler {
 			out = append(out, map[string]any{"sender": ev.Sender, "state_key": ev.GetStateKey(), "content": ev.Content.Raw})
 		}
 		reply(w, map[string]any{"members": out}, nil)
+	})
+	// GET /.well-known/matrix/client: the domain's client discovery, publishing the bridge as
+	// the LiveKit focus (docs/element-call.md).
+	mux.HandleFunc("GET /.well-known/matrix/client", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, map[string]any{
+			"m.homeserver":                map[string]any{"base_url": strings.TrimSuffix(sc.users["pat"].HomeserverURL.String(), "/")},
+			"org.matrix.msc4143.rtc_foci": []any{map[string]any{"type": "livekit", "livekit_service_url": h.env.Config.Web.PublicURL + "/livekit/jwt"}},
+		}, nil)
 	})
 	// The browser's side of the scenario: the widget host (an Element stand-in) and
 	// livekit-client for the guest's stand-in.

@@ -144,6 +144,43 @@ const picture = (page, name) => page.screenshot({ path: `${ARTIFACTS}/${name}.pn
 await picture(host, 'element-call-pat');
 await picture(lkGuest, 'guest-livekit');
 
+// The recipe for web guests in Element Call, which the bridge does not follow yet: the guest's
+// ghost announces a MatrixRTC membership (device WEB) and the guest joins LiveKit as
+// <ghost>:WEB (a token the test signs with the server's key). Element Call then shows the guest
+// and decodes their video.
+const recipe = await control('/ec/recipe', { ghost: access.user_id });
+await lkGuest.evaluate(async ({ url, token }) => {
+  // In place of the guest's first connection (one camera less to encode on a shared machine).
+  await window.lkRoom.disconnect();
+  document.getElementById('tiles').replaceChildren();
+  const { Room, RoomEvent, createLocalTracks, VideoPresets } = window.LivekitClient;
+  const room = new Room({ adaptiveStream: false, dynacast: false, publishDefaults: { simulcast: false },
+    videoCaptureDefaults: { resolution: VideoPresets.h180.resolution } });
+  room.on(RoomEvent.TrackSubscribed, (track, _pub, participant) => {
+    const el = track.attach();
+    el.dataset.identity = participant.identity;
+    el.dataset.kind = track.kind;
+    document.getElementById('tiles').appendChild(el);
+  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await room.connect(url, token);
+      break;
+    } catch (e) {
+      if (attempt === 3) throw e;
+    }
+  }
+  for (const track of await createLocalTracks({ audio: true, video: true })) await room.localParticipant.publishTrack(track);
+  window.lkRoom = room;
+}, { url: access.livekit.url, token: recipe.token });
+const recipeStart = Date.now();
+const ecDecodes = await until('Element Call to decode the guest\'s video (with the recipe)', async () => {
+  const frames = await ecFrame().evaluate(() => [...document.querySelectorAll('video')].map((v) => v.getVideoPlaybackQuality().totalVideoFrames));
+  return frames.length >= 2 && frames.filter((f) => f > 30).length >= 2 ? frames : null;
+}, 60000, report);
+console.log(`with the recipe, Element Call shows ${ecDecodes.length} videos (frames ${ecDecodes.join(', ')}) ${((Date.now() - recipeStart) / 1000).toFixed(1)} s after the guest's membership; names the guest: ${(await ecFrame().evaluate(() => document.body.innerText)).includes('Jane')}`);
+await picture(host, 'element-call-pat-recipe');
+
 // What Element Call and its host asked of Dendrite that Dendrite did not give.
 const hostLog = await host.evaluate(() => ({ errors: window.homeserverErrors, widget: window.widgetLog }));
 const hsOrigin = new URL(account.homeserver).origin;

@@ -26,7 +26,7 @@ deps-test: deps-e2e
 
 deps-e2e:
 	@test -x /usr/bin/chromium || { echo "Installing Chromium..."; apt-get update -qq && apt-get install -y -qq chromium; }
-	@test -d e2e/node_modules/playwright-core -a -d e2e/node_modules/@stoplight/prism-cli -a -d e2e/node_modules/ical.js || { echo "Installing playwright-core, Prism and ical.js..."; cd e2e && npm ci --no-audit --no-fund; }
+	@test -d e2e/node_modules/playwright-core -a -d e2e/node_modules/@stoplight/prism-cli -a -d e2e/node_modules/ical.js -a -d e2e/node_modules/@element-hq/element-call-embedded -a -d e2e/node_modules/livekit-client || { echo "Installing playwright-core, Prism, ical.js, Element Call and livekit-client..."; cd e2e && npm ci --no-audit --no-fund; }
 	@/usr/bin/python3 -c 'import icalendar' 2>/dev/null || { echo "Installing python3-icalendar..."; apt-get update -qq && apt-get install -y -qq python3-icalendar; }
 
 test: deps-test

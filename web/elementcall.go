@@ -122,6 +122,15 @@ func (srv *Server) elementCallPreflight(w http.ResponseWriter, _ *http.Request) 
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// elementCallNotFound answers the token service's other paths with a 404 that Element Call can
+// read: it probes POST <focus>/delegate_delayed_leave (lk-jwt-service's delegation of delayed
+// leave events, which the bridge does not offer) and takes a readable 404 as "not supported";
+// without CORS the browser hides the answer and Element Call logs a network error instead.
+func (srv *Server) elementCallNotFound(w http.ResponseWriter, _ *http.Request) {
+	corsAnyOrigin(w)
+	writeJSON(w, http.StatusNotFound, matrixErr(http.StatusNotFound, "M_NOT_FOUND", "This token service has no such endpoint."))
+}
+
 // elementCallToken answers POST /livekit/jwt/get_token.
 func (srv *Server) elementCallToken(r *http.Request, ip string) (*SFUAccess, error) {
 	var req sfuRequest

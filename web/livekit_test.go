@@ -329,6 +329,17 @@ func TestElementCallEndpointsCORSAndEmbedded(t *testing.T) {
 	if resp.Header.Get("Access-Control-Allow-Origin") != "*" {
 		t.Errorf("POST from another origin: %d %v", resp.StatusCode, resp.Header)
 	}
+	// Element Call probes for delegated delayed leave events (which the bridge does not offer)
+	// and needs a 404 it can read to take it as "not supported".
+	req, _ = http.NewRequest(http.MethodPost, s.env.Config.Web.PublicURL+"/livekit/jwt/delegate_delayed_leave", nil)
+	req.Header.Set("Origin", "https://call.element.io")
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("the delegation probe: %d %v", resp.StatusCode, resp.Header)
+	}
 }
 
 // The clinician in the call through LiveKit (Element Call) is present in the session, as

@@ -251,6 +251,7 @@ func (srv *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /livekit/jwt/get_token", srv.elementCall(srv.elementCallToken))
 	mux.HandleFunc("POST /livekit/jwt/sfu/get", srv.elementCall(srv.elementCallLegacyToken))
 	mux.HandleFunc("OPTIONS /livekit/jwt/", srv.elementCallPreflight)
+	mux.HandleFunc("/livekit/jwt/", srv.elementCallNotFound)
 
 	// The clinician's panel.
 	mux.HandleFunc("GET /api/panel/me", srv.panelAPI(srv.panelMe))

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -61,7 +62,7 @@ func (h *harness) withLiveKitControl() string {
 			users = append(users, p.UserID())
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = fmt.Fprintf(w, `{"users":%q}`, users)
+		_ = json.NewEncoder(w).Encode(map[string]any{"users": users})
 	})
 	return serveControl(h.t, mux)
 }

@@ -54,7 +54,10 @@ class LiveKitCall {
     const LK = await loadLiveKit();
     if (this.closed) return;
     this.LK = LK;
-    const room = new LK.Room({ adaptiveStream: false, dynacast: false, stopLocalTrackOnUnpublish: true, disconnectOnPageLeave: true });
+    // Two peer connections (publisher, subscriber), LiveKit's classic mode: the single one that
+    // livekit-client 2.23 tries first took 6 s to set up against LiveKit 1.13.5 and timed out
+    // negotiating on a loaded machine, where two connected in about 2 s.
+    const room = new LK.Room({ adaptiveStream: false, dynacast: false, stopLocalTrackOnUnpublish: true, disconnectOnPageLeave: true, singlePeerConnection: false });
     this.room = room;
     room
       .on(LK.RoomEvent.ParticipantConnected, (p) => this.peer(p, true))

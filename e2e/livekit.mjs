@@ -39,9 +39,11 @@ const media = (page) => page.evaluate(async () => {
 });
 const backend = (page) => page.evaluate(() => window.telehealthCall && window.telehealthCall.backend);
 
+// One browser each (a tab in the background is not painted: its buttons never settle for a click).
 const clinicianBrowser = await launch();
-const guestsBrowser = await launch();
-for (const browser of [clinicianBrowser, guestsBrowser]) await browser.addInitScript(keepConnections);
+const janeBrowser = await launch();
+const annBrowser = await launch();
+for (const browser of [clinicianBrowser, janeBrowser, annBrowser]) await browser.addInitScript(keepConnections);
 
 // The clinician starts the session from the panel: the call page, pre-join, the call.
 const panel = await signIn(clinicianBrowser, loginLink);
@@ -63,8 +65,8 @@ async function knock(page, name, waiting) {
   await page.locator('#waiting').waitFor();
   check((await text(page, '#waiting')).includes(waiting), `${name}'s waiting room: ${await text(page, '#waiting')}`);
 }
-const jane = await open(guestsBrowser, janeLink, 'jane');
-const ann = await open(guestsBrowser, annLink, 'ann');
+const jane = await open(janeBrowser, janeLink, 'jane');
+const ann = await open(annBrowser, annLink, 'ann');
 await knock(jane, 'Jane', 'Waiting for your clinician');
 await knock(ann, 'Ann', 'En attente de votre praticien');
 await shot(ann, 'livekit-waiting-fr');
@@ -143,6 +145,7 @@ await until('nobody in the LiveKit room', async () => (await inLiveKit()).length
 check((await control('/state?session_id=' + sessionId)).status === 'ended', 'the session is not ended in the bridge');
 await shot(ann, 'livekit-ended-fr');
 
-await guestsBrowser.close();
+await janeBrowser.close();
+await annBrowser.close();
 await clinicianBrowser.close();
 console.log('livekit scenario passed');

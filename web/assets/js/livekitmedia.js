@@ -175,11 +175,19 @@ class LiveKitCall {
   }
 
   async startScreenShare(stream) {
-    this.local.screen = stream.getVideoTracks()[0];
+    const track = stream.getVideoTracks()[0];
+    this.local.screen = track;
     if (!this.room || this.closed) return;
-    this.published.screen = await this.room.localParticipant.publishTrack(this.local.screen.clone(), {
+    const pub = await this.room.localParticipant.publishTrack(track.clone(), {
       source: this.LK.Track.Source.ScreenShare, name: 'screen', simulcast: false,
     });
+    if (this.local.screen !== track || this.closed) {
+      // Stopped (or shared anew) while LiveKit was publishing it: the others may already
+      // see it, so it goes now.
+      if (pub.track && !this.closed) await this.room.localParticipant.unpublishTrack(pub.track, true);
+      return;
+    }
+    this.published.screen = pub;
   }
 
   async stopScreenShare() {

@@ -207,14 +207,10 @@ func Dial(ctx context.Context, url, token string, opts Options) (*Participant, e
 	pctx, cancel := context.WithCancel(context.Background())
 	p := &Participant{opts: opts, url: wsURL(url), token: token, ctx: pctx, cancel: cancel,
 		responses: make(chan *lkproto.RequestResponse, 16), others: map[string]bool{}}
-	s, err := p.connect(ctx)
-	if err != nil {
+	if _, err := p.connect(ctx); err != nil {
 		cancel()
 		return nil, err
 	}
-	p.mu.Lock()
-	p.sess = s
-	p.mu.Unlock()
 	return p, nil
 }
 
@@ -253,6 +249,10 @@ func (p *Participant) connect(ctx context.Context) (*session, error) {
 	conn.SetReadLimit(1 << 20)
 	sctx, cancel := context.WithCancel(p.ctx)
 	s := &session{ctx: sctx, cancel: cancel, conn: conn}
+	// The current session from now on: whatever ends it after the join is handled as its loss.
+	p.mu.Lock()
+	p.sess = s
+	p.mu.Unlock()
 	if p.opts.Subscribe {
 		if s.sub, err = newPeer(sctx, p.opts.API, conn, lkproto.SignalTarget_SUBSCRIBER); err != nil {
 			s.close()
@@ -262,7 +262,9 @@ func (p *Participant) connect(ctx context.Context) (*session, error) {
 			if p.session() == s {
 				p.connected.Store(st == webrtc.PeerConnectionStateConnected)
 			}
-			if st == webrtc.PeerConnectionStateDisconnected || st == webrtc.PeerConnectionStateFailed {
+			// Failed: the media connection is gone. Disconnected (no answer for 3 s) may come
+			// back by itself; a reconnecting client, like the SDKs, does not wait for that.
+			if st == webrtc.PeerConnectionStateFailed || (st == webrtc.PeerConnectionStateDisconnected && p.opts.Reconnect) {
 				p.lost(s, false)
 			}
 		})
@@ -351,6 +353,10 @@ func (p *Participant) read(s *session, first chan<- error) {
 			}
 			p.mu.Unlock()
 		case *lkproto.SignalResponse_Leave:
+			if !joined {
+				first <- fmt.Errorf("the server sent a leave before the join (%v)", m.Leave.GetReason())
+				return
+			}
 			// Taken out (or the room deleted): disconnect. Asked to resume or reconnect (the
 			// server is going away): reconnect.
 			p.lost(s, m.Leave.GetAction() == lkproto.LeaveRequest_DISCONNECT)
@@ -401,12 +407,9 @@ func (p *Participant) reconnect() {
 	deadline := time.Now().Add(30 * time.Second)
 	for p.ctx.Err() == nil && time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(p.ctx, 3*time.Second)
-		s, err := p.connect(ctx)
+		_, err := p.connect(ctx)
 		cancel()
 		if err == nil {
-			p.mu.Lock()
-			p.sess = s
-			p.mu.Unlock()
 			p.reconnects.Add(1)
 			return
 		}

@@ -401,12 +401,13 @@ func (p *Participant) lost(s *session, removed bool) {
 	})
 }
 
-// reconnect joins again with the same token, every 250 ms for 30 s at most, as the SDKs do
-// after a failed resume.
+// reconnect joins again with the same token, for 30 s at most, as the SDKs do after a failed
+// resume. An attempt is given 2 s: until the cluster notices that a dead node is gone (5 s),
+// a join for a room it hosted waits on it.
 func (p *Participant) reconnect() {
 	deadline := time.Now().Add(30 * time.Second)
 	for p.ctx.Err() == nil && time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(p.ctx, 3*time.Second)
+		ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
 		_, err := p.connect(ctx)
 		cancel()
 		if err == nil {

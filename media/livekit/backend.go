@@ -193,7 +193,9 @@ func (b *Backend) watchRoom(room string) {
 		if !ok {
 			return
 		}
-		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+		// A short deadline: a request stuck on a node that just died must not hold the
+		// watch past the next few ticks.
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
 		ps, err := b.Participants(ctx, room)
 		for _, p := range ps {
 			if !users[p.UserID()] && !users[p.Identity] {

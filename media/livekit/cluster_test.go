@@ -42,7 +42,7 @@ func TestTwoNodesFailover(t *testing.T) {
 	for i := range 20 {
 		rooms[fmt.Sprintf("S%d", i)] = fmt.Sprintf("!session%d:localhost", i)
 	}
-	b, err := livekit.New(livekit.Config{URL: "ws" + strings.TrimPrefix(cl.URL, "http"), APIKey: cl.Key, APISecret: cl.Secret}, zerolog.Nop())
+	b, err := livekit.New(livekit.Config{URL: "ws" + strings.TrimPrefix(cl.URL, "http"), APIKey: cl.Key, APISecret: cl.Secret}, zerolog.New(zerolog.NewTestWriter(t)))
 	if err != nil {
 		t.Fatal(err)
 	}

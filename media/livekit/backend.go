@@ -57,6 +57,7 @@ type Backend struct {
 	// LiveKit room → user → until when. A watch runs per room while it has any.
 	mu      sync.Mutex
 	removed map[string]map[string]time.Time
+	watches sync.WaitGroup
 }
 
 // ErrNoRoom: the session has no Matrix room yet, so no call.
@@ -144,7 +145,7 @@ func (b *Backend) watch(room, userID string) {
 	if users == nil {
 		users = map[string]time.Time{}
 		b.removed[room] = users
-		b.wg.Add(1)
+		b.watches.Add(1)
 		go b.watchRoom(room)
 	}
 	users[userID] = until
@@ -180,7 +181,7 @@ func (b *Backend) stillRemoved(room string) (map[string]bool, bool) {
 
 // watchRoom lists the room's participants every WatchEvery and takes out anyone removed.
 func (b *Backend) watchRoom(room string) {
-	defer b.wg.Done()
+	defer b.watches.Done()
 	tick := time.NewTicker(b.cfg.WatchEvery)
 	defer tick.Stop()
 	for {
@@ -247,7 +248,8 @@ func (b *Backend) background(what, sessionID string, f func(ctx context.Context,
 	}()
 }
 
-// Close waits for removals under way (at most their timeout) and stops.
+// Close waits for removals under way (at most their timeout) and stops, the watches of
+// rooms after removals included.
 func (b *Backend) Close() error {
 	done := make(chan struct{})
 	go func() { b.wg.Wait(); close(done) }()
@@ -258,6 +260,7 @@ func (b *Backend) Close() error {
 		<-done
 	}
 	b.cancel()
+	b.watches.Wait()
 	return nil
 }
 

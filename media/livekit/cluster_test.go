@@ -92,6 +92,10 @@ func TestTwoNodesFailover(t *testing.T) {
 	if perNode[0] == 0 || perNode[1] == 0 {
 		t.Fatalf("all %d calls on one node", len(calls))
 	}
+	// LiveKit's own record of where the rooms are agrees: two node IDs.
+	if ids := roomNodes(t, cl); len(ids) != 2 {
+		t.Errorf("Redis places the rooms on %d nodes: %v", len(ids), ids)
+	}
 
 	// The node to kill hosts the first call; in it, Carol was let in and removed before the
 	// failure, and Dave is let in and connected, to be removed while the node is down.
@@ -137,6 +141,10 @@ func TestTwoNodesFailover(t *testing.T) {
 	}
 	t.Logf("all %d calls have media through node %d %s after node %d was killed", len(calls), survivor+1, slowest.Round(time.Millisecond), victim+1)
 
+	if ids := roomNodes(t, cl); len(ids) != 1 {
+		t.Errorf("after the failover Redis places the rooms on %d nodes: %v", len(ids), ids)
+	}
+
 	// Dave, removed while his node was down, reconnected to the survivor and was taken out.
 	eventually(t, "Dave, removed during the failure, is out", daveConn.Gone)
 	// Carol, back with her old token on the survivor, is taken out within a second.
@@ -158,4 +166,22 @@ func TestTwoNodesFailover(t *testing.T) {
 	if len(ps) != 2 {
 		t.Errorf("the first call lists %d participants after the failover, want its clinician and patient", len(ps))
 	}
+}
+
+// roomNodes are the node IDs LiveKit's Redis routing table (room_node_map) places rooms on.
+func roomNodes(t *testing.T, cl *lktest.Cluster) map[string]int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	vals, err := cl.Redis.Do(ctx, "HVALS", "room_node_map")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]int{}
+	for _, id := range strings.Split(vals, "\n") {
+		if id != "" {
+			ids[id]++
+		}
+	}
+	return ids
 }

@@ -180,8 +180,12 @@ func (b *Backend) stillRemoved(room string) (map[string]bool, bool) {
 }
 
 // watchRoom lists the room's participants every WatchEvery and takes out anyone removed.
+// Each removal runs on its own: one that hangs (on a node that just died, the RoomService
+// waits for it) must not hold up the others or the next look.
 func (b *Backend) watchRoom(room string) {
 	defer b.watches.Done()
+	var mu sync.Mutex
+	inflight := map[string]bool{} // identities being removed
 	tick := time.NewTicker(b.cfg.WatchEvery)
 	defer tick.Stop()
 	for {
@@ -194,23 +198,37 @@ func (b *Backend) watchRoom(room string) {
 		if !ok {
 			return
 		}
-		// A short deadline: a request stuck on a node that just died must not hold the
-		// watch past the next few ticks.
 		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
 		ps, err := b.Participants(ctx, room)
+		cancel()
+		if err != nil && b.ctx.Err() == nil {
+			b.log.Warn().Err(err).Str("lk_room", room).Msg("Failed to check a LiveKit room for someone removed")
+		}
 		for _, p := range ps {
-			if !users[p.UserID()] && !users[p.Identity] {
+			mu.Lock()
+			skip := inflight[p.Identity] || (!users[p.UserID()] && !users[p.Identity])
+			if !skip {
+				inflight[p.Identity] = true
+			}
+			mu.Unlock()
+			if skip {
 				continue
 			}
-			err = b.call(ctx, "RemoveParticipant", &VideoGrant{RoomAdmin: true, Room: room},
-				map[string]string{"room": room, "identity": p.Identity}, nil)
-			if err == nil {
-				b.log.Info().Str("lk_room", room).Msg("Took someone removed, back with an old token, out of a LiveKit room")
-			}
-		}
-		cancel()
-		if err != nil && !errors.Is(err, errNotFound) && b.ctx.Err() == nil {
-			b.log.Warn().Err(err).Str("lk_room", room).Msg("Failed to check a LiveKit room for someone removed")
+			b.watches.Add(1)
+			go func(identity string) {
+				defer b.watches.Done()
+				defer func() { mu.Lock(); delete(inflight, identity); mu.Unlock() }()
+				ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+				defer cancel()
+				err := b.call(ctx, "RemoveParticipant", &VideoGrant{RoomAdmin: true, Room: room},
+					map[string]string{"room": room, "identity": identity}, nil)
+				switch {
+				case err == nil:
+					b.log.Info().Str("lk_room", room).Msg("Took someone removed, back with an old token, out of a LiveKit room")
+				case !errors.Is(err, errNotFound) && b.ctx.Err() == nil:
+					b.log.Warn().Err(err).Str("lk_room", room).Msg("Failed to take someone removed out of a LiveKit room")
+				}
+			}(p.Identity)
 		}
 	}
 }

@@ -48,8 +48,11 @@ func TakeRedisDB(ctx context.Context, addr string) (*RedisDB, error) {
 	return nil, errors.New("all Redis databases 1-15 are taken by other test clusters")
 }
 
-// Release empties the database and lets another cluster take it.
+// Release empties the database and lets another cluster take it; once.
 func (r *RedisDB) Release() {
+	if r.lock == nil {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = r.Flush(ctx)
@@ -59,6 +62,7 @@ func (r *RedisDB) Release() {
 func (r *RedisDB) unlock() {
 	_ = syscall.Flock(int(r.lock.Fd()), syscall.LOCK_UN)
 	r.lock.Close()
+	r.lock = nil
 }
 
 // Flush empties the database.

@@ -1,11 +1,13 @@
 package lkserver_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/telehealth-bridge/telehealth-bridge/internal/lkserver"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/lktest"
 )
 
@@ -24,5 +26,49 @@ func TestServerStartsOnLoopback(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("ListRooms without a token: HTTP %d %s", resp.StatusCode, body)
+	}
+}
+
+// Two clusters take different Redis databases, each empty; a released one is emptied.
+func TestTakeRedisDB(t *testing.T) {
+	ctx := context.Background()
+	a, err := lkserver.TakeRedisDB(ctx, lktest.RedisAddr())
+	if err != nil {
+		t.Skipf("no Redis: %v", err)
+	}
+	defer a.Release()
+	b, err := lkserver.TakeRedisDB(ctx, lktest.RedisAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.DB == b.DB || a.DB == 0 || b.DB == 0 {
+		t.Fatalf("databases %d and %d", a.DB, b.DB)
+	}
+	if _, err = a.Do(ctx, "SET", "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := b.Do(ctx, "GET", "k"); got != "" {
+		t.Errorf("the other cluster's database has its key: %q", got)
+	}
+	if got, _ := a.Do(ctx, "GET", "k"); got != "v" {
+		t.Errorf("GET k = %q", got)
+	}
+	db := b.DB
+	b.Release()
+	c, err := lkserver.TakeRedisDB(ctx, lktest.RedisAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Release()
+	if c.DB != db {
+		t.Errorf("took database %d, want the released %d", c.DB, db)
+	}
+	if n, _ := a.Do(ctx, "DBSIZE"); n != "1" {
+		t.Errorf("the first cluster's database holds %s keys, want 1", n)
+	}
+	a.Release()
+	probe := &lkserver.RedisDB{Addr: a.Addr, DB: a.DB}
+	if n, _ := probe.Do(ctx, "DBSIZE"); n != "0" {
+		t.Errorf("a released database holds %s keys", n)
 	}
 }

@@ -49,6 +49,9 @@ func TestRemovedBackWithOldTokenIsTakenOutWithinASecond(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err = host.PublishAudio(); err != nil {
+		t.Fatal(err)
+	}
 	a1, err := lktest.Join(t, url, aliceToken)
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +77,7 @@ func TestRemovedBackWithOldTokenIsTakenOutWithinASecond(t *testing.T) {
 		t.Fatal(err)
 	}
 	took = within(t, time.Second, "Alice, back with her old token and media, is taken out", a3.Gone)
-	t.Logf("back with media: taken out %s after joining", took.Round(time.Millisecond))
+	t.Logf("back with media: taken out %s after joining, having received %d of the clinician's audio packets", took.Round(time.Millisecond), a3.Received())
 	if host.Gone() {
 		t.Fatal("the clinician was taken out")
 	}

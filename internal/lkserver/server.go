@@ -55,7 +55,9 @@ type Server struct {
 }
 
 // The media port is one UDP port (muxed) on loopback, and only loopback candidates are
-// offered, so nothing outside the machine is reached or advertised.
+// offered, so nothing outside the machine is reached or advertised. The STUN server LiveKit
+// hands clients in every join is the node's own port on loopback: by default it hands out
+// Google's and Twilio's, which a browser would resolve and query.
 const configTemplate = `port: {{.Port}}
 bind_addresses: ["127.0.0.1"]
 rtc:
@@ -65,6 +67,7 @@ rtc:
   node_ip: 127.0.0.1
   enable_loopback_candidate: true
   interfaces: {includes: [lo]}
+  stun_servers: ["127.0.0.1:{{.UDPPort}}"]
 keys:
   {{.Key}}: {{.Secret}}
 logging: {level: warn, json: false}

@@ -7,8 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rs/zerolog"
+
 	"github.com/telehealth-bridge/telehealth-bridge/internal/lkserver"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/lktest"
+	"github.com/telehealth-bridge/telehealth-bridge/media/livekit"
 )
 
 // The harness's server answers on loopback and refuses the API without a token signed with
@@ -71,4 +74,37 @@ func TestTakeRedisDB(t *testing.T) {
 	if n, _ := probe.Do(ctx, "DBSIZE"); n != "0" {
 		t.Errorf("a released database holds %s keys", n)
 	}
+}
+
+// The server hands joining clients only a STUN server on loopback (its default is Google's
+// and Twilio's, which a browser would query).
+func TestServerHandsOutLoopbackICEServersOnly(t *testing.T) {
+	srv := lktest.Start(t)
+	p, err := lktest.Join(t, srv.URL, joinToken(t, srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	urls := p.ICEServerURLs()
+	if len(urls) == 0 {
+		t.Fatal("no ICE servers in the join")
+	}
+	for _, u := range urls {
+		if !strings.Contains(u, "127.0.0.1:") {
+			t.Errorf("the server hands out ICE server %s", u)
+		}
+	}
+}
+
+func joinToken(t *testing.T, srv *lkserver.Server) string {
+	t.Helper()
+	b, err := livekit.New(livekit.Config{URL: srv.URL, APIKey: srv.Key, APISecret: srv.Secret}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	token, err := b.Token("!room:localhost", "@a:localhost", "@a:localhost", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
 }

@@ -52,6 +52,8 @@ type Participant struct {
 	responses chan *lkproto.RequestResponse
 	// others are the identities of the other participants the server told it about.
 	others map[string]bool
+	// iceServers are the ICE server URLs of the last join.
+	iceServers []string
 }
 
 // Options shape a participant.
@@ -127,6 +129,13 @@ func (p *Participant) Sees(identity string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.others[identity]
+}
+
+// ICEServerURLs are the STUN and TURN servers the server told it to use on joining.
+func (p *Participant) ICEServerURLs() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.iceServers...)
 }
 
 // MediaPort is the server's port its media flows through now (the selected ICE candidate
@@ -342,6 +351,10 @@ func (p *Participant) read(s *session, first chan<- error) {
 			}
 			for _, o := range m.Join.GetOtherParticipants() {
 				p.others[o.GetIdentity()] = true
+			}
+			p.iceServers = nil
+			for _, is := range m.Join.GetIceServers() {
+				p.iceServers = append(p.iceServers, is.GetUrls()...)
 			}
 			p.mu.Unlock()
 			joined = true

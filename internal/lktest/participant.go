@@ -41,6 +41,8 @@ type Participant struct {
 	connected  atomic.Bool
 	received   atomic.Int64
 	reconnects atomic.Int64
+	// keyframeWanted: the server asked for a keyframe of a published video track.
+	keyframeWanted atomic.Bool
 
 	ctx    context.Context
 	cancel context.CancelFunc

@@ -9,6 +9,7 @@ import (
 
 	"github.com/coder/websocket"
 	lkproto "github.com/livekit/protocol/livekit"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	"google.golang.org/protobuf/proto"
@@ -152,8 +153,15 @@ func (p *Participant) publish(s *session, tracks []publishedTrack) error {
 		}
 		go func() { // RTCP from the server (receiver reports, NACKs, PLIs) must be read
 			for {
-				if _, _, err := sender.ReadRTCP(); err != nil {
+				pkts, _, err := sender.ReadRTCP()
+				if err != nil {
 					return
+				}
+				for _, pkt := range pkts {
+					switch pkt.(type) {
+					case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+						p.keyframeWanted.Store(true)
+					}
 				}
 			}
 		}()
@@ -169,6 +177,10 @@ func (p *Participant) publish(s *session, tracks []publishedTrack) error {
 	s.send(&lkproto.SignalRequest{Message: &lkproto.SignalRequest_Offer{Offer: &lkproto.SessionDescription{Type: "offer", Sdp: offer.SDP}}})
 	return nil
 }
+
+// KeyframeWanted reports whether the server asked for a keyframe (PLI or FIR) since the
+// last call: a publisher answers with its next frame, as browsers do.
+func (p *Participant) KeyframeWanted() bool { return p.keyframeWanted.Swap(false) }
 
 // PublishAudio publishes a microphone track that sends a packet every 20 ms until the
 // participant is disconnected for good.

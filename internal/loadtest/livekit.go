@@ -49,7 +49,8 @@ func LiveKitJoiner(url string, token func(room, user string) (string, error)) Jo
 }
 
 // lkPublisher writes the synthetic traffic as a browser would shape it for LiveKit, which
-// reads VP8 payload descriptors (keyframes, picture IDs) to forward video: each video packet
+// reads VP8 payload descriptors (keyframes, picture IDs) to forward video, and answers
+// LiveKit's keyframe requests with its next frame, as a browser does: each video packet
 // starts with a VP8 payload descriptor carrying a 15-bit picture ID, a frame's first packet
 // with the VP8 frame header (a keyframe's with its 640×480 size). The send time and the
 // counter are the last 12 bytes of every packet.
@@ -69,7 +70,9 @@ func (l *lkPublisher) WriteVideo(seq uint16, ts uint32, marker bool, counter uin
 		l.picture = (l.picture + 1) & 0x7fff
 	}
 	l.started, l.lastTS = true, ts
-	key := (ts/3000)%KeyframeEvery == 0
+	// A keyframe every KeyframeEvery frames, and at once when LiveKit asks for one (it
+	// forwards a new subscriber's video from a keyframe, and asks the publisher for one).
+	key := (ts/3000)%KeyframeEvery == 0 || (first && l.p.KeyframeWanted())
 	payload := buf[:size]
 	clear(payload)
 	payload[0] = 0x80 // X: extensions follow

@@ -43,6 +43,7 @@ bench: deps-test
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./appservice/
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./scheduler/
 	$(GO) run ./cmd/sfu-loadtest
+	$(GO) run ./cmd/sfu-loadtest -backend livekit -rooms 10,20
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./internal/e2e/
 	$(GO) test -run '^$$' -bench MorningRush -benchtime=1x -timeout 60m ./internal/rush/
 

@@ -2,6 +2,9 @@
 // it starts a fresh SFU process, runs rooms of 1+1 synthetic participants through it, then the
 // same rooms connected directly (the baseline), and prints one BENCH line. With -soak it runs
 // one room count for a long time instead, printing the SFU's goroutines and memory (`make soak`).
+// With -backend livekit the SFU is a LiveKit server (built once into the cache, like the
+// tests'), the clients LiveKit clients with the bridge's tokens, and the same line says
+// BENCH livekit.
 package main
 
 import (
@@ -29,6 +32,7 @@ func main() {
 	baseline := flag.Bool("baseline", true, "also run each step's rooms without the SFU (the baseline arm)")
 	soak := flag.Duration("soak", 0, "instead of steps: run the first room count this long, printing the SFU's goroutines and memory every -every")
 	every := flag.Duration("every", time.Minute, "how often a soak prints")
+	backend := flag.String("backend", "embedded", "the SFU measured: embedded (the bridge's) or livekit")
 	flag.Parse()
 	if *serve {
 		if err := loadtest.ServeSFU(); err != nil {
@@ -53,8 +57,21 @@ func main() {
 		}
 		return
 	}
+	run := step
+	switch *backend {
+	case "embedded":
+	case "livekit":
+		if *soak > 0 {
+			fmt.Fprintln(os.Stderr, "-soak measures the embedded SFU only")
+			os.Exit(2)
+		}
+		run = stepLiveKit
+	default:
+		fmt.Fprintf(os.Stderr, "unknown backend %q: embedded or livekit\n", *backend)
+		os.Exit(2)
+	}
 	for _, rooms := range counts {
-		if err := step(rooms, *warmup, *window, *baseline); err != nil {
+		if err := run(rooms, *warmup, *window, *baseline); err != nil {
 			fmt.Fprintf(os.Stderr, "step %d rooms: %v\n", rooms, err)
 			os.Exit(1)
 		}

@@ -24,8 +24,13 @@ type Options struct {
 	// Dir holds the config and the log. It must exist.
 	Dir string
 	// Redis is host:port of a Redis server, for several nodes sharing rooms; none if empty
-	// (one node, rooms in memory).
+	// (one node, rooms in memory). Nodes given the same Redis and RedisDB are one cluster:
+	// each has its own API/signalling port and its own media ports, and a room lives on one
+	// node, whichever node a participant's signalling reaches.
 	Redis string
+	// RedisDB is the Redis database number (tests take one each with TakeRedisDB, so that
+	// clusters of parallel tests do not meet).
+	RedisDB int
 	// Webhooks are URLs the server posts its events to, signed with the API key.
 	Webhooks []string
 	// Progress receives build output the first time the server is built.
@@ -39,9 +44,10 @@ type Server struct {
 	URL string
 	// Key and Secret are the API key pair the server accepts, generated for this run.
 	Key, Secret string
-	// UDPPort is the one UDP port media flows through, on 127.0.0.1.
-	UDPPort int
-	Dir     string
+	// UDPPort is the one UDP port media flows through, on 127.0.0.1; TCPPort is the ICE/TCP
+	// fallback port. Every node of a cluster has its own.
+	UDPPort, TCPPort int
+	Dir              string
 
 	bin  string
 	mu   sync.Mutex
@@ -49,7 +55,9 @@ type Server struct {
 }
 
 // The media port is one UDP port (muxed) on loopback, and only loopback candidates are
-// offered, so nothing outside the machine is reached or advertised.
+// offered, so nothing outside the machine is reached or advertised. The STUN server LiveKit
+// hands clients in every join is the node's own port on loopback: by default it hands out
+// Google's and Twilio's, which a browser would resolve and query.
 const configTemplate = `port: {{.Port}}
 bind_addresses: ["127.0.0.1"]
 rtc:
@@ -59,11 +67,12 @@ rtc:
   node_ip: 127.0.0.1
   enable_loopback_candidate: true
   interfaces: {includes: [lo]}
+  stun_servers: ["127.0.0.1:{{.UDPPort}}"]
 keys:
   {{.Key}}: {{.Secret}}
 logging: {level: warn, json: false}
 {{- if .Redis}}
-redis: {address: "{{.Redis}}"}
+redis: {address: "{{.Redis}}", db: {{.RedisDB}}}
 {{- end}}
 {{- if .Webhooks}}
 webhook:
@@ -75,6 +84,10 @@ webhook:
 // Start builds the server if needed, writes its config into opts.Dir, starts it on 127.0.0.1
 // and waits until it answers.
 func Start(ctx context.Context, opts Options) (*Server, error) {
+	return start(ctx, opts, "API"+randomHex(6), randomHex(32))
+}
+
+func start(ctx context.Context, opts Options, key, secret string) (*Server, error) {
 	if opts.Progress == nil {
 		opts.Progress = io.Discard
 	}
@@ -95,13 +108,13 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		URL: fmt.Sprintf("http://127.0.0.1:%d", port), UDPPort: udpPort, Dir: opts.Dir, bin: bin,
-		Key: "API" + randomHex(6), Secret: randomHex(32),
+		URL: fmt.Sprintf("http://127.0.0.1:%d", port), UDPPort: udpPort, TCPPort: tcpPort, Dir: opts.Dir, bin: bin,
+		Key: key, Secret: secret,
 	}
 	var buf bytes.Buffer
 	err = template.Must(template.New("livekit").Parse(configTemplate)).Execute(&buf, map[string]any{
 		"Port": port, "UDPPort": udpPort, "TCPPort": tcpPort, "Key": s.Key, "Secret": s.Secret,
-		"Redis": opts.Redis, "Webhooks": opts.Webhooks,
+		"Redis": opts.Redis, "RedisDB": opts.RedisDB, "Webhooks": opts.Webhooks,
 	})
 	if err != nil {
 		return nil, err
@@ -113,6 +126,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// StartWithKeys is Start for another node of a cluster: it accepts the same API key pair as
+// first (clients and the bridge cannot tell the nodes apart).
+func StartWithKeys(ctx context.Context, opts Options, key, secret string) (*Server, error) {
+	return start(ctx, opts, key, secret)
 }
 
 func (s *Server) configPath() string { return filepath.Join(s.Dir, "livekit.yaml") }
@@ -131,6 +150,16 @@ func (s *Server) start(ctx context.Context) error {
 	s.proc = p
 	s.mu.Unlock()
 	return nil
+}
+
+// PID is the server process's id (0 once stopped), for reading its CPU time and memory.
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return 0
+	}
+	return s.proc.PID()
 }
 
 // LogTail is the end of the server's log.

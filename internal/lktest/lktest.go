@@ -1,5 +1,8 @@
 // Package lktest gives a test a real LiveKit server with one call: on 127.0.0.1, with a key
-// pair generated for the test, stopped when the test ends.
+// pair generated for the test, stopped when the test ends (Start); or several nodes sharing
+// rooms through Redis behind one loopback load balancer (StartCluster). Its Participant is a
+// LiveKit client of its own (signalling, Pion media, the SDKs' reconnect), for the tests and
+// the load test.
 package lktest
 
 import (

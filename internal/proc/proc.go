@@ -63,6 +63,9 @@ func Start(ctx context.Context, name string, cmd *exec.Cmd, logPath, readyURL st
 	}
 }
 
+// PID is the process's id.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
+
 // Stop sends sig, kills the process if it has not exited after grace, and waits for it.
 func (p *Process) Stop(sig syscall.Signal, grace time.Duration) {
 	_ = p.cmd.Process.Signal(sig)

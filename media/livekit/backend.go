@@ -26,7 +26,15 @@ type Config struct {
 	// TokenTTL is how long a participant's token may be used to connect (once connected,
 	// LiveKit keeps the connection and refreshes it itself).
 	TokenTTL time.Duration
+	// WatchEvery is how often the room of someone just removed is checked for them coming
+	// back with a token they still hold (250 ms by default).
+	WatchEvery time.Duration
 }
+
+// serverTokenTTL is how long the tokens a LiveKit server hands its connected participants
+// (every 5 minutes, to reconnect with) stay valid: 10 minutes (livekit-server's
+// tokenDefaultTTL, v1.13). Someone removed may hold one that long after their removal.
+const serverTokenTTL = 10 * time.Minute
 
 // SessionRooms finds the Matrix room of a session.
 type SessionRooms interface {
@@ -44,6 +52,12 @@ type Backend struct {
 	wg     sync.WaitGroup
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	// removed are the people taken out of each LiveKit room whose tokens may still be valid:
+	// LiveKit room → user → until when. A watch runs per room while it has any.
+	mu      sync.Mutex
+	removed map[string]map[string]time.Time
+	watches sync.WaitGroup
 }
 
 // ErrNoRoom: the session has no Matrix room yet, so no call.
@@ -58,10 +72,14 @@ func New(cfg Config, log zerolog.Logger) (*Backend, error) {
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = 10 * time.Minute
 	}
+	if cfg.WatchEvery <= 0 {
+		cfg.WatchEvery = 250 * time.Millisecond
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Backend{
 		cfg: cfg, api: api, sign: signer{key: cfg.APIKey, secret: cfg.APISecret, now: time.Now},
 		http: &http.Client{Timeout: 10 * time.Second}, log: log, ctx: ctx, cancel: cancel,
+		removed: map[string]map[string]time.Time{},
 	}, nil
 }
 
@@ -90,20 +108,129 @@ func (b *Backend) UseRooms(rooms SessionRooms) { b.rooms = rooms }
 func (b *Backend) URL() string { return b.cfg.URL }
 
 // Token is a participant's access token for the LiveKit room of a Matrix room's call. The
-// caller has checked that the user is let in.
+// caller has checked that the user is let in: if they had been removed, the watch for their
+// return stops.
 func (b *Backend) Token(matrixRoomID, identity, userID string, host bool) (string, error) {
 	if matrixRoomID == "" {
 		return "", ErrNoRoom
 	}
+	b.forgive(RoomName(matrixRoomID, RoomSlot), userID)
 	return b.sign.join(Grant{Room: RoomName(matrixRoomID, RoomSlot), Identity: identity, UserID: userID, MatrixRoom: matrixRoomID, Host: host}, b.cfg.TokenTTL)
 }
 
 // Hangup takes every connection of a user out of the session's LiveKit room. It returns at
 // once; the removal runs in the background (the lobby must not wait on the network).
+//
+// LiveKit cannot revoke a token: whoever still holds a valid one (the bridge's, or the one
+// the server refreshed while they were connected) may connect again, and is sent the room's
+// participant list on joining. The server reports a participant (participant_joined, which
+// the webhook answers) only once their media connects, and keeps one whose media never
+// connects for a minute. So for as long as their tokens may be valid, the room is watched
+// and they are taken out again within WatchEvery of connecting, whether their media
+// connects or not; a token issued to them again (let back in) ends the watch.
 func (b *Backend) Hangup(sessionID, userID string) {
 	b.background("removing a participant from the LiveKit room", sessionID, func(ctx context.Context, room string) error {
+		b.watch(room, userID)
 		return b.RemoveUser(ctx, room, userID)
 	})
+}
+
+// watch marks a user removed from a LiveKit room for as long as a token of theirs may be
+// valid, and starts the room's watch unless it runs.
+func (b *Backend) watch(room, userID string) {
+	until := time.Now().Add(max(b.cfg.TokenTTL, serverTokenTTL))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	users := b.removed[room]
+	if users == nil {
+		users = map[string]time.Time{}
+		b.removed[room] = users
+		b.watches.Add(1)
+		go b.watchRoom(room)
+	}
+	users[userID] = until
+}
+
+// forgive ends the watch for a user let back in.
+func (b *Backend) forgive(room, userID string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.removed[room], userID)
+}
+
+// stillRemoved is the room's removed users whose tokens may still be valid; false once there
+// are none (the watch ends).
+func (b *Backend) stillRemoved(room string) (map[string]bool, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := time.Now()
+	out := map[string]bool{}
+	for user, until := range b.removed[room] {
+		if now.Before(until) {
+			out[user] = true
+		} else {
+			delete(b.removed[room], user)
+		}
+	}
+	if len(out) == 0 {
+		delete(b.removed, room)
+		return nil, false
+	}
+	return out, true
+}
+
+// watchRoom lists the room's participants every WatchEvery and takes out anyone removed.
+// Each removal runs on its own: one that hangs (on a node that just died, the RoomService
+// waits for it) must not hold up the others or the next look.
+func (b *Backend) watchRoom(room string) {
+	defer b.watches.Done()
+	var mu sync.Mutex
+	inflight := map[string]bool{} // identities being removed
+	tick := time.NewTicker(b.cfg.WatchEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-b.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		users, ok := b.stillRemoved(room)
+		if !ok {
+			return
+		}
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		ps, err := b.Participants(ctx, room)
+		cancel()
+		if err != nil && b.ctx.Err() == nil {
+			b.log.Warn().Err(err).Str("lk_room", room).Msg("Failed to check a LiveKit room for someone removed")
+		}
+		for _, p := range ps {
+			mu.Lock()
+			skip := inflight[p.Identity] || (!users[p.UserID()] && !users[p.Identity])
+			if !skip {
+				inflight[p.Identity] = true
+			}
+			mu.Unlock()
+			if skip {
+				continue
+			}
+			b.watches.Add(1)
+			go func(identity string) {
+				defer b.watches.Done()
+				defer func() { mu.Lock(); delete(inflight, identity); mu.Unlock() }()
+				ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+				defer cancel()
+				err := b.call(ctx, "RemoveParticipant", &VideoGrant{RoomAdmin: true, Room: room},
+					map[string]string{"room": room, "identity": identity}, nil)
+				switch {
+				case err == nil:
+					b.log.Info().Str("lk_room", room).Msg("Took someone removed, back with an old token, out of a LiveKit room")
+				case !errors.Is(err, errNotFound) && b.ctx.Err() == nil:
+					b.log.Warn().Err(err).Str("lk_room", room).Msg("Failed to take someone removed out of a LiveKit room")
+				}
+			}(p.Identity)
+		}
+	}
 }
 
 // LetIn does nothing on LiveKit: a LiveKit participant connects with the token /api/call/join
@@ -139,7 +266,8 @@ func (b *Backend) background(what, sessionID string, f func(ctx context.Context,
 	}()
 }
 
-// Close waits for removals under way (at most their timeout) and stops.
+// Close waits for removals under way (at most their timeout) and stops, the watches of
+// rooms after removals included.
 func (b *Backend) Close() error {
 	done := make(chan struct{})
 	go func() { b.wg.Wait(); close(done) }()
@@ -150,6 +278,7 @@ func (b *Backend) Close() error {
 		<-done
 	}
 	b.cancel()
+	b.watches.Wait()
 	return nil
 }
 

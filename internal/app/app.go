@@ -148,7 +148,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	matrix.SetService(sessions)
 	callGlue := calls{sfu: sfu, svc: sessions, window: window, log: log.With().Str("component", "calls").Logger(), isGhost: matrix.IsGhost}
 	lobbyClock := newLobbyTimes(meters, clock)
-	meters.UseSFU(sfuStats{sfu})
+	meters.UseSFU(sfuStats{sfu: sfu, lk: lk})
 	presence := lobbyClock.presence(callGlue.presence)
 	var merged *presenceMerge
 	if lk != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/telehealth-bridge/telehealth-bridge/database"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/metrics"
 	"github.com/telehealth-bridge/telehealth-bridge/media"
+	"github.com/telehealth-bridge/telehealth-bridge/media/livekit"
 	"github.com/telehealth-bridge/telehealth-bridge/scheduler"
 )
 
@@ -70,7 +71,12 @@ func (s metricsStore) OutboxDue(ctx context.Context, now time.Time) (map[string]
 }
 
 // sfuStats is the SFU's snapshot, with the kernel's drops on its shared UDP port.
-type sfuStats struct{ sfu *media.Server }
+// sfuStats reports the embedded SFU and, with the LiveKit backend, the calls LiveKit's
+// webhooks report (LiveKit counts its packets itself: docs/operations.md).
+type sfuStats struct {
+	sfu *media.Server
+	lk  *livekit.Backend
+}
 
 func (s sfuStats) Stats() metrics.SFUStats {
 	st := s.sfu.Stats()
@@ -79,6 +85,10 @@ func (s sfuStats) Stats() metrics.SFUStats {
 			PacketsIn: st.PacketsIn, BytesIn: st.BytesIn, PacketsOut: st.PacketsOut, BytesOut: st.BytesOut,
 			NACKs: st.NACKs, PLIs: st.PLIs, SendQueueOverflows: st.SendQueueOverflows,
 		}}
+	if s.lk != nil {
+		lk := s.lk.Stats()
+		out.Calls, out.Peers, out.Tracks = out.Calls+lk.Calls, out.Peers+lk.Peers, out.Tracks+lk.Tracks
+	}
 	if addr, ok := s.sfu.UDPAddr().(*net.UDPAddr); ok {
 		if drops, ok := metrics.UDPDrops(addr.Port); ok {
 			out.Dropped["socket_buffer"] = drops

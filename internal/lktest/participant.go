@@ -234,6 +234,17 @@ func (p *Participant) Close() {
 	}
 }
 
+// Leave says goodbye as a client hanging up does (LiveKit ends the participant at once,
+// rather than after its departure timeout), then disconnects.
+func (p *Participant) Leave() {
+	if s := p.session(); s != nil {
+		s.send(&lkproto.SignalRequest{Message: &lkproto.SignalRequest_Leave{Leave: &lkproto.LeaveRequest{
+			Reason: lkproto.DisconnectReason_CLIENT_INITIATED, Action: lkproto.LeaveRequest_DISCONNECT,
+		}}})
+	}
+	p.Close()
+}
+
 func wsURL(url string) string {
 	switch {
 	case len(url) > 7 && url[:7] == "http://":

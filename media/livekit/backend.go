@@ -58,6 +58,9 @@ type Backend struct {
 	mu      sync.Mutex
 	removed map[string]map[string]time.Time
 	watches sync.WaitGroup
+
+	// presence counts the calls from the webhooks, for the metrics.
+	presence presence
 }
 
 // ErrNoRoom: the session has no Matrix room yet, so no call.

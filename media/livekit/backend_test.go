@@ -346,6 +346,17 @@ func TestRealServerWebhookTakesOutWhoIsNotLetIn(t *testing.T) {
 	if a.Gone() {
 		t.Error("Alice, let in, was taken out")
 	}
+	// The metrics count from the same webhooks: one call with Alice in it; Bob, taken out,
+	// is not a peer.
+	eventually(t, "the stats count one call with one peer (Alice)", func() bool {
+		s := b.Stats()
+		return s.Calls == 1 && s.Peers == 1
+	})
+	a.Leave()
+	eventually(t, "the stats count no call once Alice left", func() bool {
+		s := b.Stats()
+		return s.Calls == 0 && s.Peers == 0 && s.Tracks == 0
+	})
 }
 
 // Media on the real server: a removed participant's packets stop reaching the others, and

@@ -40,6 +40,9 @@ type webhookEvent struct {
 		Identity   string            `json:"identity"`
 		Attributes map[string]string `json:"attributes"`
 	} `json:"participant"`
+	Track struct {
+		SID string `json:"sid"`
+	} `json:"track"`
 }
 
 // webhookClaims are the claims of a webhook's Authorization token: the body's hash.
@@ -75,13 +78,26 @@ func (b *Backend) WebhookHandler(hooks WebhookHooks) http.Handler {
 			return
 		}
 		w.WriteHeader(http.StatusOK)
+		if ev.Event == "room_finished" {
+			b.presence.roomGone(ev.Room.Name)
+			return
+		}
 		user, room := ev.Participant.Attributes[UserAttribute], ev.Participant.Attributes[RoomAttribute]
 		if user == "" || room == "" || RoomName(room, RoomSlot) != ev.Room.Name {
 			return // not a token of the bridge's
 		}
 		switch ev.Event {
 		case "participant_joined":
+			// Counted at once, in the webhooks' order (a participant_left may follow before
+			// the admission check ends); uncounted again if they are taken out.
+			b.presence.set(&b.presence.peers, ev.Room.Name, ev.Participant.Identity, true)
+		case "track_published", "track_unpublished":
+			if ev.Track.SID != "" {
+				b.presence.set(&b.presence.tracks, ev.Room.Name, ev.Track.SID, ev.Event == "track_published")
+			}
+			return
 		case "participant_left", "participant_connection_aborted":
+			b.presence.set(&b.presence.peers, ev.Room.Name, ev.Participant.Identity, false)
 			if hooks.Presence != nil {
 				hooks.Presence(room, user, ev.Participant.Identity, false)
 			}
@@ -100,6 +116,7 @@ func (b *Backend) WebhookHandler(hooks WebhookHooks) http.Handler {
 				}
 				return
 			}
+			b.presence.set(&b.presence.peers, ev.Room.Name, ev.Participant.Identity, false)
 			b.log.Info().Str("lk_room", ev.Room.Name).Msg("Took someone not let in out of a LiveKit room")
 			err := b.call(ctx, "RemoveParticipant", &VideoGrant{RoomAdmin: true, Room: ev.Room.Name},
 				map[string]string{"room": ev.Room.Name, "identity": ev.Participant.Identity}, nil)

@@ -54,18 +54,11 @@ type Service struct {
 	earlyMu sync.Mutex
 	early   map[string]bool
 
-	// Lifecycle events leave through one goroutine, in the order they happened, so that the
-	// Matrix write is not on the path of the change itself: a guest's page moves into the call
-	// as soon as the join is stored, not one homeserver round trip later.
-	emitMu    sync.Mutex
-	emissions chan emission
-	emitDone  chan struct{}
-}
-
-type emission struct {
-	ctx context.Context
-	s   Session
-	e   Lifecycle
+	// Lifecycle events leave through one sender, each session's in the order they happened,
+	// so that the Matrix write is not on the path of the change itself: a guest's page moves
+	// into the call as soon as the join is stored, not one homeserver round trip later
+	// (emitter.go).
+	emitter emitter
 }
 
 // Options configure a Service.
@@ -104,40 +97,14 @@ func New(opts Options) *Service {
 // Use connects the transports. Calls and Planner may be nil.
 func (svc *Service) Use(rooms Rooms, notify Notifier, plan Planner, calls Calls) {
 	svc.rooms, svc.notify, svc.plan, svc.calls = rooms, notify, plan, calls
-	svc.emitMu.Lock()
-	defer svc.emitMu.Unlock()
-	if svc.emissions == nil {
-		svc.emissions, svc.emitDone = make(chan emission, 256), make(chan struct{})
-		go svc.sendEmissions(svc.emissions)
-	}
+	svc.emitter.start(svc.sendEmission)
 }
 
 // Close sends the lifecycle events still queued; later ones are sent by their callers.
-func (svc *Service) Close() {
-	svc.emitMu.Lock()
-	queue := svc.emissions
-	svc.emissions = nil
-	svc.emitMu.Unlock()
-	if queue != nil {
-		close(queue)
-		<-svc.emitDone
-	}
-}
+func (svc *Service) Close() { svc.emitter.close() }
 
-// sendEmissions sends the queue's events in order; it gets the queue itself because Close sets
-// the field to nil while it runs.
-func (svc *Service) sendEmissions(queue <-chan emission) {
-	defer close(svc.emitDone)
-	for em := range queue {
-		svc.sendEmission(em)
-	}
-}
-
-func (svc *Service) sendEmission(em emission) {
-	if err := svc.rooms.Emit(em.ctx, &em.s, em.e); err != nil {
-		zerolog.Ctx(em.ctx).Err(err).Str("session_id", em.s.ID).Str("action", string(em.e.Action)).Msg("Failed to emit a lifecycle event")
-	}
-}
+// PendingLifecycleEvents counts the lifecycle events queued for the rooms and not sent yet.
+func (svc *Service) PendingLifecycleEvents() int { return svc.emitter.pending() }
 
 // Watch adds a watcher of lobby changes. Call it before the service runs.
 func (svc *Service) Watch(w Watcher) { svc.watchers = append(svc.watchers, w) }
@@ -196,8 +163,8 @@ func (svc *Service) publish(ctx context.Context, s *Session) {
 	}
 }
 
-// emit queues a lifecycle event for the session's room. It is called under the session's lock,
-// so each session's events queue in the order they happened. Copies are queued: the caller
+// emit queues a lifecycle event for the session's room and returns at once. It is called under
+// the session's lock, so each session's events queue in the order they happened. Copies are queued: the caller
 // goes on changing its session and participant.
 func (svc *Service) emit(ctx context.Context, s *Session, e Lifecycle) {
 	if s.RoomID == "" {
@@ -211,13 +178,9 @@ func (svc *Service) emit(ctx context.Context, s *Session, e Lifecycle) {
 		e.Participant = &p
 	}
 	em := emission{ctx: context.WithoutCancel(ctx), s: *s, e: e}
-	svc.emitMu.Lock()
-	defer svc.emitMu.Unlock()
-	if svc.emissions == nil { // closed (or never started): send it ourselves
+	if !svc.emitter.queue(em) { // closed (or never started): send it ourselves
 		svc.sendEmission(em)
-		return
 	}
-	svc.emissions <- em // a full queue makes the caller wait rather than lose an event
 }
 
 func (svc *Service) replan(ctx context.Context, s *Session) {

@@ -493,6 +493,12 @@ func (srv *Server) api(f func(w http.ResponseWriter, r *http.Request) (any, erro
 			return
 		}
 		result, err := f(w, r)
+		if err != nil && r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+			// The page went away (a closed long poll, a reload, a tab shut): nobody is left
+			// to answer, and nothing went wrong.
+			log.Debug().Err(err).Msg("The request ended before its answer")
+			return
+		}
 		if err != nil {
 			var ae *apiError
 			switch {

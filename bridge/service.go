@@ -202,14 +202,22 @@ func (svc *Service) SessionByRoom(ctx context.Context, roomID string) (*Session,
 	return svc.store.GetSessionByRoom(ctx, roomID)
 }
 
-// Lobby returns a session and its participants, for the clinician.
+// Lobby returns a session and its participants, for the clinician. It reads without the
+// session's lock: a read never waits behind a change in flight (an admission waiting on the
+// homeserver's invite), and sees each participant as last stored.
 func (svc *Service) Lobby(ctx context.Context, actor, id string) (*Session, []*Participant, error) {
-	var participants []*Participant
-	s, err := svc.withSession(ctx, actor, id, func(s *Session, ps []*Participant) error {
-		participants = ps
-		return nil
-	})
-	return s, participants, err
+	s, err := svc.store.GetSession(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if actor != "" && actor != s.Clinician && actor != svc.bot && !svc.isAdmin(actor) {
+		return nil, nil, ErrNotYourSession
+	}
+	ps, err := svc.store.Participants(ctx, s.ID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("loading participants: %w", err)
+	}
+	return s, ps, nil
 }
 
 // Sessions lists a clinician's upcoming and ongoing sessions, next first.

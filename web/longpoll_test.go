@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,4 +65,85 @@ func TestClosedLongPollIsNoError(t *testing.T) {
 	if !strings.Contains(logs.String(), "The request ended before its answer") {
 		t.Errorf("a closed long poll left no debug line: %s", logs.String())
 	}
+}
+
+// stuckInvites is a homeserver whose invites do not come back until released.
+type stuckInvites struct {
+	noRooms
+	inviting chan string
+	release  chan struct{}
+}
+
+func (r stuckInvites) Invite(_ context.Context, _, user string) error {
+	r.inviting <- user
+	<-r.release
+	return nil
+}
+
+// TestReadsDoNotWaitOnTheHomeserver: while the homeserver takes its time over an admission's
+// invite (seconds, in a morning rush), the clinician's lobby and a guest's page still read the
+// lobby at once: a read never waits behind a change in flight.
+func TestReadsDoNotWaitOnTheHomeserver(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Open(t, "sqlite")
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 24, 13, 40, 0, 0, time.UTC))
+	svc := bridge.New(bridge.Options{Store: db.Store(), Clock: clock, Bot: "@bot:hs"})
+	rooms := stuckInvites{inviting: make(chan string, 1), release: make(chan struct{})}
+	svc.Use(rooms, noRooms{}, nil, nil)
+	srv := web.New(web.Config{PublicURL: "http://localhost:8080", SigningKey: []byte("0123456789abcdef0123456789abcdef")},
+		db, svc, clock, zerolog.Nop())
+	s, err := svc.Schedule(ctx, bridge.ScheduleRequest{Clinician: "@dr:hs", Start: clock.Now().Add(20 * time.Minute),
+		End: clock.Now().Add(70 * time.Minute), TimeZone: "Europe/Paris",
+		Participants: []bridge.ParticipantRequest{{Name: "Jane", MatrixID: "@jane:hs"}, {Name: "Joe"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err = svc.OnMembership(ctx, bridge.Membership{RoomID: s.RoomID, Target: "@jane:hs", Sender: "@jane:hs", Membership: bridge.MemberKnock}); err != nil {
+		t.Fatal(err)
+	}
+	_, ps, _ := svc.Lobby(ctx, "", s.ID)
+	link, err := srv.ParticipantLink(ctx, s, ps[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := link[strings.LastIndex(link, "/")+1:]
+
+	admitted := make(chan error, 1)
+	go func() { _, err := svc.Admit(ctx, "@dr:hs", s.ID, "1"); admitted <- err }()
+	var once sync.Once
+	release := func() { once.Do(func() { close(rooms.release) }) }
+	defer func() {
+		release()
+		if err := <-admitted; err != nil {
+			t.Errorf("admitting: %v", err)
+		}
+	}()
+	<-rooms.inviting // the admission now waits on the homeserver
+
+	read := func(what string, f func()) {
+		t.Helper()
+		done := make(chan struct{})
+		go func() { f(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Errorf("%s waited on the homeserver's invite", what)
+			release()
+			<-done
+		}
+	}
+	read("the clinician's lobby", func() {
+		if _, ps, err := svc.Lobby(ctx, "@dr:hs", s.ID); err != nil || ps[0].State != bridge.StateWaiting {
+			t.Errorf("the clinician's lobby: %v %v", ps, err)
+		}
+	})
+	read("the guest's page", func() {
+		req := httptest.NewRequest("GET", "http://localhost:8080/api/call/state", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, req)
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"state":"booked"`) {
+			t.Errorf("the guest's state: %d %s", rec.Code, rec.Body)
+		}
+	})
 }

@@ -63,6 +63,14 @@ type Connector struct {
 	// one room and one ghost per client.
 	messagesWatcher MessagesWatcher
 	clientLocks     clientLocks
+	// guests are the web participants' ghosts made ready ahead of their knocks; joins make one
+	// join per admission; noKnock remembers that the homeserver has no /knock; ownKnocks are
+	// the knocks the bridge applied itself, whose echoes change nothing (ghosts.go).
+	guests    guestGhosts
+	joins     ghostJoins
+	joinCount atomic.Int64
+	noKnock   atomic.Bool
+	ownKnocks sync.Map
 
 	server   *http.Server
 	listener net.Listener

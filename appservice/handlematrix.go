@@ -57,6 +57,11 @@ func (c *Connector) handleMember(ctx context.Context, evt *event.Event) {
 		}
 		return
 	}
+	if m.membership == event.MembershipKnock {
+		if _, mine := c.ownKnocks.LoadAndDelete(evt.ID); mine {
+			return // a guest's knock the bridge recorded as soon as the homeserver took it
+		}
+	}
 	err := c.svc.OnMembership(ctx, bridge.Membership{
 		RoomID: evt.RoomID.String(), Target: m.target.String(), Sender: evt.Sender.String(),
 		Membership: string(m.membership), Prev: string(m.prev), Reason: m.reason,

@@ -211,10 +211,32 @@ func (srv *Server) callState(w http.ResponseWriter, r *http.Request) (any, error
 	if err != nil {
 		return nil, err
 	}
+	srv.prepareGuest(r.Context(), v)
 	if after, err := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64); err == nil {
 		srv.hub.wait(r.Context(), v.session.ID, after)
 	}
 	return srv.state(r.Context(), v)
+}
+
+// prepareGuest makes a guest's ghost ready when their page first opens, in the background,
+// so that their knock later is one homeserver call instead of four (issue 19's morning rush).
+func (srv *Server) prepareGuest(ctx context.Context, v *viewer) {
+	s, p := v.session, v.participant
+	if !v.guest || p == nil || srv.guests == nil || s.Over() || s.Kind == bridge.KindPhone || s.RoomID == "" ||
+		p.State == bridge.StateRemoved || (p.MatrixID != "" && !srv.guests.IsGhost(p.MatrixID)) {
+		return
+	}
+	if _, done := srv.prepared.LoadOrStore(p.ID, true); done {
+		return
+	}
+	session, copied := *s, *p
+	ctx = context.WithoutCancel(ctx)
+	go func() {
+		if err := srv.guests.PrepareGuest(ctx, &session, &copied); err != nil {
+			srv.prepared.Delete(copied.ID) // the next poll tries again; the knock does it anyway
+			srv.log.Warn().Err(err).Msg("Failed to make a guest's ghost ready")
+		}
+	}()
 }
 
 type knockRequest struct {

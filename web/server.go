@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -33,6 +34,9 @@ var assets embed.FS
 type Guests interface {
 	// GuestKnock makes the participant's ghost (created if needed) knock with the name.
 	GuestKnock(ctx context.Context, s *bridge.Session, p *bridge.Participant, name string) error
+	// PrepareGuest makes the participant's ghost ready (registered, named) ahead of their
+	// knock, so that the knock is one homeserver call.
+	PrepareGuest(ctx context.Context, s *bridge.Session, p *bridge.Participant) error
 	// GuestLeave makes the participant's ghost leave the session room.
 	GuestLeave(ctx context.Context, s *bridge.Session, p *bridge.Participant) error
 	// IsGhost reports whether a user is one of the bridge's guest ghosts.
@@ -130,8 +134,10 @@ type Server struct {
 	names     ClinicianNames
 	nameCache nameCache
 
-	hub     *hub
-	limiter *limiter
+	hub *hub
+	// prepared holds the participants whose ghost was made ready when their page opened.
+	prepared sync.Map
+	limiter  *limiter
 	// chat is the in-call chat's Matrix side; chatLimit counts each sender's messages.
 	chat      Chat
 	chatLimit *limiter

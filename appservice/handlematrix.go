@@ -69,6 +69,9 @@ func (c *Connector) handleMember(ctx context.Context, evt *event.Event) {
 	if err != nil && !errors.Is(err, bridge.ErrNotFound) {
 		log.Err(err).Str("membership", string(m.membership)).Msg("Failed to apply a membership change")
 	}
+	if err == nil && m.membership == event.MembershipKnock && c.KnockTimer != nil && !evt.Mautrix.ReceivedAt.IsZero() {
+		c.KnockTimer("matrix_stored", time.Since(evt.Mautrix.ReceivedAt))
+	}
 	if err == nil && m.membership == event.MembershipInvite && c.IsGhost(m.target.String()) {
 		if err = c.onGhostInvite(ctx, evt.RoomID, m.target); err != nil {
 			log.Err(err).Msg("Failed to bring a guest in")

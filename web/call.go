@@ -279,11 +279,23 @@ func (srv *Server) callKnock(w http.ResponseWriter, r *http.Request) (any, error
 		// Already waiting or let in (a reload, a second tab): no second knock.
 		return srv.state(r.Context(), v)
 	}
-	before := p.State
+	before, received := p.State, time.Now()
 	if err = srv.guests.GuestKnock(r.Context(), s, p, name); err != nil {
 		return nil, err
 	}
-	return srv.waitFor(r.Context(), v, func(st *CallState) bool { return st.Me.State != string(before) })
+	srv.knockTimed("web_stored", received)
+	st, err := srv.waitFor(r.Context(), v, func(st *CallState) bool { return st.Me.State != string(before) })
+	if err == nil {
+		srv.knockTimed("web_answered", received)
+	}
+	return st, err
+}
+
+// knockTimed records a stage of a guest's knock, from when the request came in (real time).
+func (srv *Server) knockTimed(stage string, received time.Time) {
+	if srv.KnockTimer != nil {
+		srv.KnockTimer(stage, time.Since(received))
+	}
 }
 
 // waitFor returns the viewer's state once cond holds, or after a short while: a page that

@@ -135,6 +135,9 @@ type Server struct {
 	nameCache nameCache
 
 	hub *hub
+	// KnockTimer, if set, hears how long a guest's knock took (stages "web_stored" and
+	// "web_answered"). Set it before serving.
+	KnockTimer func(stage string, d time.Duration)
 	// prepared holds the participants whose ghost was made ready when their page opened.
 	prepared sync.Map
 	limiter  *limiter

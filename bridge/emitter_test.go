@@ -2,6 +2,7 @@ package bridge_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -135,6 +136,94 @@ func TestLifecycleEventsNeverBlockTheLobby(t *testing.T) {
 		for i := range lobby {
 			if lobby[i] != want[b.s.ID][i] {
 				t.Fatalf("session %s: event %d is %q, want %q (events out of order)", b.s.ID, i, lobby[i], want[b.s.ID][i])
+			}
+		}
+	}
+}
+
+// slowInvites is a homeserver whose invites wait until released, then fail if told to.
+type slowInvites struct {
+	quietRooms
+	inviting chan struct{}
+	release  chan struct{}
+	fail     bool
+}
+
+func (r *slowInvites) Invite(context.Context, string, string) error {
+	r.inviting <- struct{}{}
+	<-r.release
+	if r.fail {
+		return errors.New("the homeserver refused the invite")
+	}
+	return nil
+}
+
+// TestAdmissionDoesNotHoldTheLobby: while the homeserver takes its time over an admission's
+// invite, the same session's lobby takes another knock at once, and already shows the
+// admission. An invite that fails puts the participant back in the waiting room and says so.
+func TestAdmissionDoesNotHoldTheLobby(t *testing.T) {
+	ctx := context.Background()
+	db, err := database.Open(ctx, database.Config{Type: "sqlite", URI: filepath.Join(t.TempDir(), "admit.db"), MaxOpenConns: 5, MaxIdleConns: 2}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 24, 13, 40, 0, 0, time.UTC))
+	svc := bridge.New(bridge.Options{Store: db.Store(), Clock: clock, Bot: "@bot:hs"})
+	rooms := &slowInvites{inviting: make(chan struct{}, 1), release: make(chan struct{})}
+	svc.Use(rooms, quietRooms{}, nil, nil)
+	defer svc.Close()
+	s, err := svc.Schedule(ctx, bridge.ScheduleRequest{Clinician: "@dr:hs", Start: clock.Now().Add(20 * time.Minute), End: clock.Now().Add(70 * time.Minute),
+		TimeZone: "Europe/Paris", Participants: []bridge.ParticipantRequest{{Name: "Jane", MatrixID: "@jane:hs"}, {Name: "Joe", MatrixID: "@joe:hs"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	knock := func(user string) error {
+		return svc.OnMembership(ctx, bridge.Membership{RoomID: s.RoomID, Target: user, Sender: user, Membership: bridge.MemberKnock})
+	}
+	if err = knock("@jane:hs"); err != nil {
+		t.Fatal(err)
+	}
+	for _, fail := range []bool{false, true} {
+		rooms.fail, rooms.release = fail, make(chan struct{})
+		admitted := make(chan error, 1)
+		go func() { _, err := svc.Admit(ctx, "@dr:hs", s.ID, "1"); admitted <- err }()
+		<-rooms.inviting
+		knocked := make(chan error, 1)
+		go func() { knocked <- knock("@joe:hs") }()
+		select {
+		case err = <-knocked:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(5 * time.Second):
+			close(rooms.release)
+			<-admitted
+			t.Fatal("a knock waited on the homeserver's invite of another participant")
+		}
+		_, ps, _ := svc.Lobby(ctx, "", s.ID)
+		if ps[0].State != bridge.StateAdmitted || ps[1].State != bridge.StateWaiting {
+			t.Errorf("while the invite is out: %s, %s", ps[0].State, ps[1].State)
+		}
+		close(rooms.release)
+		err = <-admitted
+		_, ps, _ = svc.Lobby(ctx, "", s.ID)
+		if fail {
+			if err == nil || ps[0].State != bridge.StateWaiting {
+				t.Errorf("a failed invite: %v, Jane is %s", err, ps[0].State)
+			}
+		} else if err != nil || ps[0].State != bridge.StateAdmitted {
+			t.Errorf("the admission: %v, Jane is %s", err, ps[0].State)
+		}
+		if !fail { // Jane goes back to waiting for the failing round
+			if _, err = svc.SendBack(ctx, "@dr:hs", s.ID, "1"); err != nil {
+				t.Fatal(err)
+			}
+			if err = knock("@jane:hs"); err != nil {
+				t.Fatal(err)
+			}
+			if err = svc.OnMembership(ctx, bridge.Membership{RoomID: s.RoomID, Target: "@joe:hs", Sender: "@joe:hs", Membership: bridge.MemberLeave}); err != nil {
+				t.Fatal(err)
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -48,6 +49,10 @@ type Service struct {
 	documents DocumentStore
 
 	locks keyedLocks
+	// later holds, per session, the homeserver calls its lock's holder left for when the lock
+	// is released (afterUnlock).
+	laterMu sync.Mutex
+	later   map[string][]func() error
 
 	// early holds the sessions whose clinician is connected to the call before the window
 	// opened (trying the call out): the session goes live when the window opens, not before.
@@ -119,10 +124,24 @@ func (svc *Service) Window() Window { return svc.window }
 func (svc *Service) Now() time.Time { return svc.clock.Now() }
 
 // withSession loads a session and its participants under the session's lock, checks that the
-// actor may act on it (an empty actor is the bridge itself) and runs f.
+// actor may act on it (an empty actor is the bridge itself) and runs f. The homeserver calls f
+// leaves for later (afterUnlock) run once the lock is released, in order; their errors join
+// f's. A homeserver slow to answer (an invite takes seconds in a morning rush) then never
+// holds up the session's other changes.
 func (svc *Service) withSession(ctx context.Context, actor, id string, f func(*Session, []*Participant) error) (*Session, error) {
 	unlock := svc.locks.lock(id)
-	defer unlock()
+	s, err := svc.underLock(ctx, actor, id, f)
+	later := svc.takeLater(id)
+	unlock()
+	for _, call := range later {
+		if laterErr := call(); laterErr != nil {
+			err = errors.Join(err, laterErr)
+		}
+	}
+	return s, err
+}
+
+func (svc *Service) underLock(ctx context.Context, actor, id string, f func(*Session, []*Participant) error) (*Session, error) {
 	s, err := svc.store.GetSession(ctx, id)
 	if err != nil {
 		return nil, err
@@ -142,6 +161,25 @@ func (svc *Service) withSession(ctx context.Context, actor, id string, f func(*S
 		}
 	}
 	return s, err
+}
+
+// afterUnlock leaves a homeserver call for when the session's lock is released. Only the
+// lock's holder calls it, so a session's list is that holder's.
+func (svc *Service) afterUnlock(sessionID string, call func() error) {
+	svc.laterMu.Lock()
+	defer svc.laterMu.Unlock()
+	if svc.later == nil {
+		svc.later = map[string][]func() error{}
+	}
+	svc.later[sessionID] = append(svc.later[sessionID], call)
+}
+
+func (svc *Service) takeLater(sessionID string) []func() error {
+	svc.laterMu.Lock()
+	defer svc.laterMu.Unlock()
+	later := svc.later[sessionID]
+	delete(svc.later, sessionID)
+	return later
 }
 
 // fingerprint sums up what watchers care about, to tell whether an operation changed it.

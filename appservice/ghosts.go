@@ -63,11 +63,13 @@ func (c *Connector) webIdentity(ctx context.Context, p *bridge.Participant) (id.
 }
 
 // PrepareGuest makes the guest's ghost ready ahead of their knock, when their page first
-// opens: chosen, registered and named as booked, so that the knock itself is one homeserver
+// opens: chosen, registered and named, so that the knock itself is one homeserver
 // call. In a morning rush the registration and the profile round trips otherwise come right
 // before every knock. It may run any number of times; it does the work once per guest.
 func (c *Connector) PrepareGuest(ctx context.Context, s *bridge.Session, p *bridge.Participant) error {
-	_, err := c.readyGhost(ctx, p, p.Name)
+	// The name they confirmed last time, else the booked one: a knock under it makes no
+	// profile call.
+	_, err := c.readyGhost(ctx, p, p.DisplayName())
 	return err
 }
 

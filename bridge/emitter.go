@@ -32,6 +32,32 @@ type emission struct {
 	ctx context.Context
 	s   Session
 	e   Lifecycle
+	// gate, if not nil, holds the event (and its session's later ones) until it is closed: an
+	// admission's event waits for the homeserver's invite, which is sent after the session's
+	// lock is released, so that the person admitted can read it (history from the invite).
+	gate chan struct{}
+}
+
+// emitGateKey carries the gate of the events emitted under a context (withEmitGate).
+type emitGateKey struct{}
+
+// withEmitGate makes the lifecycle events emitted under ctx wait for gate to close.
+func withEmitGate(ctx context.Context, gate chan struct{}) context.Context {
+	return context.WithValue(ctx, emitGateKey{}, gate)
+}
+
+func emitGate(ctx context.Context) chan struct{} {
+	gate, _ := ctx.Value(emitGateKey{}).(chan struct{})
+	return gate
+}
+
+func closed(gate chan struct{}) bool {
+	select {
+	case <-gate:
+		return true
+	default:
+		return false
+	}
 }
 
 // start runs the sender; later calls do nothing.
@@ -59,6 +85,14 @@ func (em *emitter) queue(e emission) bool {
 		em.turns = append(em.turns, id)
 	}
 	em.queues[id] = append(em.queues[id], e)
+	if e.gate != nil {
+		go func() { // the sender looks at the session again once the gate opens
+			<-e.gate
+			em.mu.Lock()
+			defer em.mu.Unlock()
+			em.nudge()
+		}()
+	}
 	select {
 	case em.wake <- struct{}{}:
 	default:
@@ -66,16 +100,31 @@ func (em *emitter) queue(e emission) bool {
 	return true
 }
 
-// next takes the next event to send: the oldest of the session whose turn it is. The session
-// goes to the back of the line if it has more.
+// nudge wakes the sender (em.mu held).
+func (em *emitter) nudge() {
+	select {
+	case em.wake <- struct{}{}:
+	default:
+	}
+}
+
+// next takes the next event to send: the oldest of the first session in line whose oldest
+// event is not held by a gate. The session goes to the back of the line if it has more.
 func (em *emitter) next() (emission, bool) {
 	em.mu.Lock()
 	defer em.mu.Unlock()
-	if len(em.turns) == 0 {
+	turn := -1
+	for i, id := range em.turns {
+		if head := em.queues[id][0]; head.gate == nil || closed(head.gate) {
+			turn = i
+			break
+		}
+	}
+	if turn < 0 {
 		return emission{}, false
 	}
-	id := em.turns[0]
-	em.turns = em.turns[1:]
+	id := em.turns[turn]
+	em.turns = append(em.turns[:turn:turn], em.turns[turn+1:]...)
 	q := em.queues[id]
 	e := q[0]
 	q[0] = emission{} // let the sent event's session and context go
@@ -96,9 +145,9 @@ func (em *emitter) run() {
 			continue
 		}
 		em.mu.Lock()
-		closed := em.closed && len(em.turns) == 0
+		done := em.closed && len(em.turns) == 0
 		em.mu.Unlock()
-		if closed {
+		if done {
 			return
 		}
 		<-em.wake

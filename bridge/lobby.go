@@ -341,12 +341,15 @@ func (svc *Service) admitUnchecked(ctx context.Context, s *Session, p *Participa
 	// The admission is stored first and the homeserver's invite goes out once the session's
 	// lock is released: its echo then finds it done, and the session's other changes and
 	// reads do not wait on the homeserver. An invite that fails puts the participant back.
-	was := p.State
-	if err := svc.record(ctx, s, p, ActAdmit, actor); err != nil {
+	// Its lifecycle event waits for the invite: the person admitted reads the room from it.
+	was, invited := p.State, make(chan struct{})
+	if err := svc.record(withEmitGate(ctx, invited), s, p, ActAdmit, actor); err != nil {
+		close(invited)
 		return err
 	}
 	who, name := *p, p.DisplayName()
 	svc.afterUnlock(s.ID, func() error {
+		defer close(invited)
 		if err := svc.rooms.Invite(ctx, s.RoomID, who.MatrixID); err != nil {
 			svc.undoAdmit(ctx, s.ID, &who, was)
 			return fmt.Errorf("inviting %s: %w", name, err)

@@ -215,7 +215,7 @@ func (svc *Service) emit(ctx context.Context, s *Session, e Lifecycle) {
 		p := *e.Participant
 		e.Participant = &p
 	}
-	em := emission{ctx: context.WithoutCancel(ctx), s: *s, e: e}
+	em := emission{ctx: context.WithoutCancel(ctx), s: *s, e: e, gate: emitGate(ctx)}
 	if !svc.emitter.queue(em) { // closed (or never started): send it ourselves
 		svc.sendEmission(em)
 	}

@@ -43,6 +43,9 @@ type Connector struct {
 	// Middleware, if set, wraps the homeserver's listener (the metrics' timing). Set it
 	// before Start.
 	Middleware func(http.Handler) http.Handler
+	// KnockTimer, if set, hears how long a knock event took from the homeserver's transaction
+	// to the waiting state stored (stage "matrix_stored"). Set it before Start.
+	KnockTimer func(stage string, d time.Duration)
 	// StartupTimeout bounds how long Start waits for the homeserver. Zero means one minute.
 	StartupTimeout time.Duration
 
@@ -63,6 +66,14 @@ type Connector struct {
 	// one room and one ghost per client.
 	messagesWatcher MessagesWatcher
 	clientLocks     clientLocks
+	// guests are the web participants' ghosts made ready ahead of their knocks; joins make one
+	// join per admission; noKnock remembers that the homeserver has no /knock; ownKnocks are
+	// the knocks the bridge applied itself, whose echoes change nothing (ghosts.go).
+	guests    guestGhosts
+	joins     ghostJoins
+	joinCount atomic.Int64
+	noKnock   atomic.Bool
+	ownKnocks sync.Map
 
 	server   *http.Server
 	listener net.Listener
@@ -235,6 +246,9 @@ func (c *Connector) readEvents() {
 	for {
 		select {
 		case evt := <-c.AS.Events:
+			if evt.Mautrix.ReceivedAt.IsZero() {
+				evt.Mautrix.ReceivedAt = time.Now() // for the knock's timing: real time, not the bridge's clock
+			}
 			c.queue.push(evt)
 		case <-c.stop:
 			return

@@ -62,29 +62,67 @@ func (c *Connector) webIdentity(ctx context.Context, p *bridge.Participant) (id.
 	return ghost, err
 }
 
+// PrepareGuest makes the guest's ghost ready ahead of their knock, when their page first
+// opens: chosen, registered and named, so that the knock itself is one homeserver
+// call. In a morning rush the registration and the profile round trips otherwise come right
+// before every knock. It may run any number of times; it does the work once per guest.
+func (c *Connector) PrepareGuest(ctx context.Context, s *bridge.Session, p *bridge.Participant) error {
+	// The name they confirmed last time, else the booked one: a knock under it makes no
+	// profile call.
+	_, err := c.readyGhost(ctx, p, p.DisplayName())
+	return err
+}
+
+// readyGhost is the participant's ghost, registered and named: the one they have, the one
+// prepared for them, or a new one. Concurrent callers for one participant share the work.
+func (c *Connector) readyGhost(ctx context.Context, p *bridge.Participant, name string) (id.UserID, error) {
+	ghost, err := c.guests.once(ctx, p.ID, func() (id.UserID, error) {
+		ghost := id.UserID(p.MatrixID)
+		if ghost == "" {
+			var err error
+			if ghost, err = c.webIdentity(ctx, p); err != nil {
+				return "", err
+			}
+		} else if !c.IsGhost(ghost.String()) {
+			return "", fmt.Errorf("%s is not a guest of the bridge", ghost)
+		}
+		if err := c.AS.Intent(ghost).EnsureRegistered(ctx); err != nil {
+			return "", fmt.Errorf("registering the guest's ghost: %w", err)
+		}
+		return ghost, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if p.MatrixID != "" && ghost.String() != p.MatrixID {
+		ghost = id.UserID(p.MatrixID) // the row moved on (a new identity): it says who knocks
+	}
+	if !c.guests.named(ghost, name) {
+		// One call, not the intent's read-then-write: the bridge remembers what it set.
+		if err = c.AS.Intent(ghost).Client.SetDisplayName(ctx, name); err != nil {
+			return "", fmt.Errorf("setting the guest's name: %w", err)
+		}
+		c.guests.setName(ghost, name)
+	}
+	return ghost, nil
+}
+
 // GuestKnock makes a guest's ghost knock on the session room with the confirmed name, creating
 // the ghost the first time. A ghost already let in joins instead; one already in does nothing,
-// so a guest who reloads the page goes straight back in.
+// so a guest who reloads the page goes straight back in. Once the homeserver has taken the
+// knock the guest is waiting: the lobby records it then, without waiting for the knock's echo
+// (which then changes nothing).
 func (c *Connector) GuestKnock(ctx context.Context, s *bridge.Session, p *bridge.Participant, name string) error {
-	ghost := id.UserID(p.MatrixID)
-	if ghost == "" {
-		var err error
-		if ghost, err = c.webIdentity(ctx, p); err != nil {
-			return err
-		}
+	ghost, err := c.readyGhost(ctx, p, name)
+	if err != nil {
+		return err
+	}
+	if p.MatrixID == "" {
 		if err = c.svc.AttachMatrixID(ctx, s.ID, p.ID, ghost.String()); err != nil {
 			return fmt.Errorf("giving the guest a Matrix identity: %w", err)
 		}
-	} else if !c.IsGhost(ghost.String()) {
-		return fmt.Errorf("%s is not a guest of the bridge", ghost)
 	}
 	intent := c.AS.Intent(ghost)
-	if err := intent.EnsureRegistered(ctx); err != nil {
-		return fmt.Errorf("registering the guest's ghost: %w", err)
-	}
-	if err := intent.SetDisplayName(ctx, name); err != nil {
-		return fmt.Errorf("setting the guest's name: %w", err)
-	}
 	room := id.RoomID(s.RoomID)
 	// The lobby's state says where the guest is; the homeserver's may still show a membership
 	// the bridge has just ended (sending someone back kicks them right before they knock).
@@ -94,9 +132,9 @@ func (c *Connector) GuestKnock(ctx context.Context, s *bridge.Session, p *bridge
 	case bridge.StateAdmitted:
 		return c.joinGhost(ctx, s, ghost)
 	}
-	var err error
+	var evtID id.EventID
 	for attempt := 0; attempt < 10; attempt++ {
-		if err = Knock(ctx, intent.Client, room, name, name); err == nil || !forbidden(err) {
+		if evtID, err = c.knock(ctx, intent.Client, room, name, name); err == nil || !forbidden(err) {
 			break
 		}
 		if c.currentMembership(ctx, s.RoomID, ghost.String()) != event.MembershipJoin {
@@ -113,6 +151,13 @@ func (c *Connector) GuestKnock(ctx context.Context, s *bridge.Session, p *bridge
 			return fmt.Errorf("%w: the homeserver refused the request to join", bridge.ErrLobbyClosed)
 		}
 		return fmt.Errorf("knocking for the guest: %w", err)
+	}
+	if evtID != "" {
+		c.ownKnocks.Store(evtID, struct{}{})
+	}
+	err = c.svc.OnMembership(ctx, bridge.Membership{RoomID: s.RoomID, Target: ghost.String(), Sender: ghost.String(), Membership: bridge.MemberKnock, Reason: name})
+	if err != nil && !errors.Is(err, bridge.ErrNotFound) {
+		return err
 	}
 	return nil
 }
@@ -138,17 +183,26 @@ func (c *Connector) GuestLeave(ctx context.Context, s *bridge.Session, p *bridge
 }
 
 // joinGhost accepts a guest's admission: the ghost joins the room. The join is applied to the
-// lobby at once, so the guest's page moves into the call without waiting for the echo.
+// lobby at once, so the guest's page moves into the call without waiting for the echo. Both
+// the bridge's own invite and its echo bring the guest in, and the echo usually arrives before
+// the first join returns: one join per admission is made (joins), the others wait for it.
 func (c *Connector) joinGhost(ctx context.Context, s *bridge.Session, ghost id.UserID) error {
-	if _, err := c.AS.Intent(ghost).JoinRoomByID(ctx, id.RoomID(s.RoomID)); err != nil {
-		return fmt.Errorf("joining for the guest: %w", err)
-	}
-	err := c.svc.OnMembership(ctx, bridge.Membership{RoomID: s.RoomID, Target: ghost.String(), Sender: ghost.String(), Membership: bridge.MemberJoin})
-	if err != nil && !errors.Is(err, bridge.ErrNotFound) {
-		return err
-	}
-	return nil
+	return c.joins.do(s.RoomID, ghost.String(), func() error {
+		c.joinCount.Add(1)
+		if _, err := c.AS.Intent(ghost).JoinRoomByID(ctx, id.RoomID(s.RoomID)); err != nil {
+			return fmt.Errorf("joining for the guest: %w", err)
+		}
+		err := c.svc.OnMembership(ctx, bridge.Membership{RoomID: s.RoomID, Target: ghost.String(), Sender: ghost.String(), Membership: bridge.MemberJoin})
+		if err != nil && !errors.Is(err, bridge.ErrNotFound) {
+			return err
+		}
+		return nil
+	})
 }
+
+// GhostJoins counts the joins the bridge asked of the homeserver for guests' ghosts since it
+// started (one per admission).
+func (c *Connector) GhostJoins() int64 { return c.joinCount.Load() }
 
 // onGhostInvite: a guest was let in; their ghost joins for them. The bridge usually joins the
 // ghost as soon as its own invite succeeds, so the invite's echo then finds it in the session

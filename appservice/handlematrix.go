@@ -57,12 +57,20 @@ func (c *Connector) handleMember(ctx context.Context, evt *event.Event) {
 		}
 		return
 	}
+	if m.membership == event.MembershipKnock {
+		if _, mine := c.ownKnocks.LoadAndDelete(evt.ID); mine {
+			return // a guest's knock the bridge recorded as soon as the homeserver took it
+		}
+	}
 	err := c.svc.OnMembership(ctx, bridge.Membership{
 		RoomID: evt.RoomID.String(), Target: m.target.String(), Sender: evt.Sender.String(),
 		Membership: string(m.membership), Prev: string(m.prev), Reason: m.reason,
 	})
 	if err != nil && !errors.Is(err, bridge.ErrNotFound) {
 		log.Err(err).Str("membership", string(m.membership)).Msg("Failed to apply a membership change")
+	}
+	if err == nil && m.membership == event.MembershipKnock && c.KnockTimer != nil && !evt.Mautrix.ReceivedAt.IsZero() {
+		c.KnockTimer("matrix_stored", time.Since(evt.Mautrix.ReceivedAt))
 	}
 	if err == nil && m.membership == event.MembershipInvite && c.IsGhost(m.target.String()) {
 		if err = c.onGhostInvite(ctx, evt.RoomID, m.target); err != nil {

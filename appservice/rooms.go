@@ -141,6 +141,9 @@ func (c *Connector) SetLobbyOpen(ctx context.Context, s *bridge.Session, open bo
 // or joined is not an error. A guest's ghost joins at once, without waiting for the invite to
 // come back from the homeserver: the guest is waiting for their call.
 func (c *Connector) Invite(ctx context.Context, roomID, userID string) error {
+	// A new admission: its ghost joins once more (joinGhost), whoever brings it in first, the
+	// invite's echo or the goroutine below. Forgotten before the invite, which the echo follows.
+	c.joins.forget(roomID, userID)
 	_, err := c.bot.InviteUser(ctx, id.RoomID(roomID), &mautrix.ReqInviteUser{UserID: id.UserID(userID)})
 	if err != nil && forbidden(err) {
 		if m := c.currentMembership(ctx, roomID, userID); m == event.MembershipInvite || m == event.MembershipJoin {
@@ -228,13 +231,39 @@ func (c *Connector) currentMembership(ctx context.Context, roomID, userID string
 // (Dendrite), the knock membership event itself, which the homeserver checks against the join
 // rule all the same. displayName goes into that event, as /knock would put it there.
 func Knock(ctx context.Context, cli *mautrix.Client, roomID id.RoomID, reason, displayName string) error {
+	_, err := knockOn(ctx, cli, roomID, reason, displayName, false)
+	return err
+}
+
+// knockOn is Knock, skipping /knock when the homeserver is known not to have it. It returns
+// the knock's event ID when the homeserver gives it (the membership event's; /knock does not).
+func knockOn(ctx context.Context, cli *mautrix.Client, roomID id.RoomID, reason, displayName string, noKnock bool) (id.EventID, error) {
+	if !noKnock {
+		_, err := cli.KnockRoom(ctx, roomID.String(), &mautrix.ReqKnockRoom{Reason: reason})
+		if err == nil || !notImplemented(err) {
+			return "", err
+		}
+	}
+	resp, err := cli.SendStateEvent(ctx, roomID, event.StateMember, cli.UserID.String(),
+		&event.MemberEventContent{Membership: event.MembershipKnock, Reason: reason, Displayname: displayName})
+	if err != nil {
+		return "", err
+	}
+	return resp.EventID, nil
+}
+
+// knock knocks for a ghost, remembering once per process that the homeserver has no /knock
+// (Dendrite answers 404): a rush of guests then costs one homeserver call each, not two.
+func (c *Connector) knock(ctx context.Context, cli *mautrix.Client, roomID id.RoomID, reason, displayName string) (id.EventID, error) {
+	if c.noKnock.Load() {
+		return knockOn(ctx, cli, roomID, reason, displayName, true)
+	}
 	_, err := cli.KnockRoom(ctx, roomID.String(), &mautrix.ReqKnockRoom{Reason: reason})
 	if err == nil || !notImplemented(err) {
-		return err
+		return "", err
 	}
-	_, err = cli.SendStateEvent(ctx, roomID, event.StateMember, cli.UserID.String(),
-		&event.MemberEventContent{Membership: event.MembershipKnock, Reason: reason, Displayname: displayName})
-	return err
+	c.noKnock.Store(true)
+	return knockOn(ctx, cli, roomID, reason, displayName, true)
 }
 
 // forbidden is a 403, whatever the error code (Dendrite answers some with M_UNKNOWN).

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 )
@@ -337,10 +338,52 @@ func (svc *Service) admitUnchecked(ctx context.Context, s *Session, p *Participa
 	if _, err := check.Apply(ActAdmit, s, svc.clock.Now(), svc.window); err != nil {
 		return err
 	}
-	if err := svc.rooms.Invite(ctx, s.RoomID, p.MatrixID); err != nil {
-		return fmt.Errorf("inviting %s: %w", p.DisplayName(), err)
+	// The admission is stored first and the homeserver's invite goes out once the session's
+	// lock is released: its echo then finds it done, and the session's other changes and
+	// reads do not wait on the homeserver. An invite that fails puts the participant back.
+	// Its lifecycle event waits for the invite: the person admitted reads the room from it.
+	was, invited := p.State, make(chan struct{})
+	if err := svc.record(withEmitGate(ctx, invited), s, p, ActAdmit, actor); err != nil {
+		close(invited)
+		return err
 	}
-	return svc.record(ctx, s, p, ActAdmit, actor)
+	who, name := *p, p.DisplayName()
+	svc.afterUnlock(s.ID, func() error {
+		defer close(invited)
+		if err := svc.rooms.Invite(ctx, s.RoomID, who.MatrixID); err != nil {
+			svc.undoAdmit(ctx, s.ID, &who, was)
+			return fmt.Errorf("inviting %s: %w", name, err)
+		}
+		return nil
+	})
+	return nil
+}
+
+// undoAdmit puts a participant whose invite failed back where they were, unless something
+// moved them on since (they joined, the clinician took them out).
+func (svc *Service) undoAdmit(ctx context.Context, id string, admitted *Participant, was LobbyState) {
+	_, err := svc.withSession(ctx, "", id, func(s *Session, ps []*Participant) error {
+		for _, p := range ps {
+			if p.ID != admitted.ID || p.State != StateAdmitted || p.AdmittedAt.UnixMilli() != admitted.AdmittedAt.UnixMilli() {
+				continue
+			}
+			now := svc.clock.Now()
+			p.State, p.UpdatedAt, p.AdmittedBy, p.AdmittedAt = was, now, "", time.Time{}
+			if err := svc.store.UpdateParticipant(ctx, p); err != nil {
+				return fmt.Errorf("storing %s's state: %w", p.DisplayName(), err)
+			}
+			svc.hangup(s, p)
+			zerolog.Ctx(ctx).Info().Str("session_id", s.ID).Int("participant", p.Number).Str("state", string(p.State)).
+				Msg("The invite failed; the participant is back where they were")
+			if life, ok := lifecycleFor[ActKnock]; ok && was == StateWaiting {
+				svc.emit(ctx, s, Lifecycle{Action: life, Participant: p, Actor: svc.bot, Reason: "the invite failed", At: now})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		zerolog.Ctx(ctx).Err(err).Msg("Failed to undo an admission whose invite failed")
+	}
 }
 
 // takeOut kicks a participant and records why.
@@ -349,11 +392,16 @@ func (svc *Service) takeOut(ctx context.Context, s *Session, p *Participant, a A
 	if _, err := check.Apply(a, s, svc.clock.Now(), svc.window); err != nil {
 		return err
 	}
-	// The state is stored before the kick so that the kick's echo finds it done.
+	// The state is stored before the kick so that the kick's echo finds it done; the kick
+	// goes out once the session's lock is released.
 	if err := svc.record(ctx, s, p, a, actor); err != nil {
 		return err
 	}
-	svc.kick(ctx, s, p, reason)
+	session, who := *s, *p
+	svc.afterUnlock(s.ID, func() error {
+		svc.kick(ctx, &session, &who, reason)
+		return nil
+	})
 	return nil
 }
 

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -48,24 +49,21 @@ type Service struct {
 	documents DocumentStore
 
 	locks keyedLocks
+	// later holds, per session, the homeserver calls its lock's holder left for when the lock
+	// is released (afterUnlock).
+	laterMu sync.Mutex
+	later   map[string][]func() error
 
 	// early holds the sessions whose clinician is connected to the call before the window
 	// opened (trying the call out): the session goes live when the window opens, not before.
 	earlyMu sync.Mutex
 	early   map[string]bool
 
-	// Lifecycle events leave through one goroutine, in the order they happened, so that the
-	// Matrix write is not on the path of the change itself: a guest's page moves into the call
-	// as soon as the join is stored, not one homeserver round trip later.
-	emitMu    sync.Mutex
-	emissions chan emission
-	emitDone  chan struct{}
-}
-
-type emission struct {
-	ctx context.Context
-	s   Session
-	e   Lifecycle
+	// Lifecycle events leave through one sender, each session's in the order they happened,
+	// so that the Matrix write is not on the path of the change itself: a guest's page moves
+	// into the call as soon as the join is stored, not one homeserver round trip later
+	// (emitter.go).
+	emitter emitter
 }
 
 // Options configure a Service.
@@ -104,40 +102,14 @@ func New(opts Options) *Service {
 // Use connects the transports. Calls and Planner may be nil.
 func (svc *Service) Use(rooms Rooms, notify Notifier, plan Planner, calls Calls) {
 	svc.rooms, svc.notify, svc.plan, svc.calls = rooms, notify, plan, calls
-	svc.emitMu.Lock()
-	defer svc.emitMu.Unlock()
-	if svc.emissions == nil {
-		svc.emissions, svc.emitDone = make(chan emission, 256), make(chan struct{})
-		go svc.sendEmissions(svc.emissions)
-	}
+	svc.emitter.start(svc.sendEmission)
 }
 
 // Close sends the lifecycle events still queued; later ones are sent by their callers.
-func (svc *Service) Close() {
-	svc.emitMu.Lock()
-	queue := svc.emissions
-	svc.emissions = nil
-	svc.emitMu.Unlock()
-	if queue != nil {
-		close(queue)
-		<-svc.emitDone
-	}
-}
+func (svc *Service) Close() { svc.emitter.close() }
 
-// sendEmissions sends the queue's events in order; it gets the queue itself because Close sets
-// the field to nil while it runs.
-func (svc *Service) sendEmissions(queue <-chan emission) {
-	defer close(svc.emitDone)
-	for em := range queue {
-		svc.sendEmission(em)
-	}
-}
-
-func (svc *Service) sendEmission(em emission) {
-	if err := svc.rooms.Emit(em.ctx, &em.s, em.e); err != nil {
-		zerolog.Ctx(em.ctx).Err(err).Str("session_id", em.s.ID).Str("action", string(em.e.Action)).Msg("Failed to emit a lifecycle event")
-	}
-}
+// PendingLifecycleEvents counts the lifecycle events queued for the rooms and not sent yet.
+func (svc *Service) PendingLifecycleEvents() int { return svc.emitter.pending() }
 
 // Watch adds a watcher of lobby changes. Call it before the service runs.
 func (svc *Service) Watch(w Watcher) { svc.watchers = append(svc.watchers, w) }
@@ -152,10 +124,24 @@ func (svc *Service) Window() Window { return svc.window }
 func (svc *Service) Now() time.Time { return svc.clock.Now() }
 
 // withSession loads a session and its participants under the session's lock, checks that the
-// actor may act on it (an empty actor is the bridge itself) and runs f.
+// actor may act on it (an empty actor is the bridge itself) and runs f. The homeserver calls f
+// leaves for later (afterUnlock) run once the lock is released, in order; their errors join
+// f's. A homeserver slow to answer (an invite takes seconds in a morning rush) then never
+// holds up the session's other changes.
 func (svc *Service) withSession(ctx context.Context, actor, id string, f func(*Session, []*Participant) error) (*Session, error) {
 	unlock := svc.locks.lock(id)
-	defer unlock()
+	s, err := svc.underLock(ctx, actor, id, f)
+	later := svc.takeLater(id)
+	unlock()
+	for _, call := range later {
+		if laterErr := call(); laterErr != nil {
+			err = errors.Join(err, laterErr)
+		}
+	}
+	return s, err
+}
+
+func (svc *Service) underLock(ctx context.Context, actor, id string, f func(*Session, []*Participant) error) (*Session, error) {
 	s, err := svc.store.GetSession(ctx, id)
 	if err != nil {
 		return nil, err
@@ -177,6 +163,25 @@ func (svc *Service) withSession(ctx context.Context, actor, id string, f func(*S
 	return s, err
 }
 
+// afterUnlock leaves a homeserver call for when the session's lock is released. Only the
+// lock's holder calls it, so a session's list is that holder's.
+func (svc *Service) afterUnlock(sessionID string, call func() error) {
+	svc.laterMu.Lock()
+	defer svc.laterMu.Unlock()
+	if svc.later == nil {
+		svc.later = map[string][]func() error{}
+	}
+	svc.later[sessionID] = append(svc.later[sessionID], call)
+}
+
+func (svc *Service) takeLater(sessionID string) []func() error {
+	svc.laterMu.Lock()
+	defer svc.laterMu.Unlock()
+	later := svc.later[sessionID]
+	delete(svc.later, sessionID)
+	return later
+}
+
 // fingerprint sums up what watchers care about, to tell whether an operation changed it.
 func fingerprint(s *Session, ps []*Participant) string {
 	var b strings.Builder
@@ -196,8 +201,8 @@ func (svc *Service) publish(ctx context.Context, s *Session) {
 	}
 }
 
-// emit queues a lifecycle event for the session's room. It is called under the session's lock,
-// so each session's events queue in the order they happened. Copies are queued: the caller
+// emit queues a lifecycle event for the session's room and returns at once. It is called under
+// the session's lock, so each session's events queue in the order they happened. Copies are queued: the caller
 // goes on changing its session and participant.
 func (svc *Service) emit(ctx context.Context, s *Session, e Lifecycle) {
 	if s.RoomID == "" {
@@ -210,14 +215,10 @@ func (svc *Service) emit(ctx context.Context, s *Session, e Lifecycle) {
 		p := *e.Participant
 		e.Participant = &p
 	}
-	em := emission{ctx: context.WithoutCancel(ctx), s: *s, e: e}
-	svc.emitMu.Lock()
-	defer svc.emitMu.Unlock()
-	if svc.emissions == nil { // closed (or never started): send it ourselves
+	em := emission{ctx: context.WithoutCancel(ctx), s: *s, e: e, gate: emitGate(ctx)}
+	if !svc.emitter.queue(em) { // closed (or never started): send it ourselves
 		svc.sendEmission(em)
-		return
 	}
-	svc.emissions <- em // a full queue makes the caller wait rather than lose an event
 }
 
 func (svc *Service) replan(ctx context.Context, s *Session) {
@@ -239,14 +240,22 @@ func (svc *Service) SessionByRoom(ctx context.Context, roomID string) (*Session,
 	return svc.store.GetSessionByRoom(ctx, roomID)
 }
 
-// Lobby returns a session and its participants, for the clinician.
+// Lobby returns a session and its participants, for the clinician. It reads without the
+// session's lock: a read never waits behind a change in flight (an admission waiting on the
+// homeserver's invite), and sees each participant as last stored.
 func (svc *Service) Lobby(ctx context.Context, actor, id string) (*Session, []*Participant, error) {
-	var participants []*Participant
-	s, err := svc.withSession(ctx, actor, id, func(s *Session, ps []*Participant) error {
-		participants = ps
-		return nil
-	})
-	return s, participants, err
+	s, err := svc.store.GetSession(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if actor != "" && actor != s.Clinician && actor != svc.bot && !svc.isAdmin(actor) {
+		return nil, nil, ErrNotYourSession
+	}
+	ps, err := svc.store.Participants(ctx, s.ID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("loading participants: %w", err)
+	}
+	return s, ps, nil
 }
 
 // Sessions lists a clinician's upcoming and ongoing sessions, next first.

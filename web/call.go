@@ -213,10 +213,32 @@ func (srv *Server) callState(w http.ResponseWriter, r *http.Request) (any, error
 	if err != nil {
 		return nil, err
 	}
+	srv.prepareGuest(r.Context(), v)
 	if after, err := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64); err == nil {
 		srv.hub.wait(r.Context(), v.session.ID, after)
 	}
 	return srv.state(r.Context(), v)
+}
+
+// prepareGuest makes a guest's ghost ready when their page first opens, in the background,
+// so that their knock later is one homeserver call instead of four (issue 19's morning rush).
+func (srv *Server) prepareGuest(ctx context.Context, v *viewer) {
+	s, p := v.session, v.participant
+	if !v.guest || p == nil || srv.guests == nil || s.Over() || s.Kind == bridge.KindPhone || s.RoomID == "" ||
+		p.State == bridge.StateRemoved || (p.MatrixID != "" && !srv.guests.IsGhost(p.MatrixID)) {
+		return
+	}
+	if _, done := srv.prepared.LoadOrStore(p.ID, true); done {
+		return
+	}
+	session, copied := *s, *p
+	ctx = context.WithoutCancel(ctx)
+	go func() {
+		if err := srv.guests.PrepareGuest(ctx, &session, &copied); err != nil {
+			srv.prepared.Delete(copied.ID) // the next poll tries again; the knock does it anyway
+			srv.log.Warn().Err(err).Msg("Failed to make a guest's ghost ready")
+		}
+	}()
 }
 
 type knockRequest struct {
@@ -259,11 +281,23 @@ func (srv *Server) callKnock(w http.ResponseWriter, r *http.Request) (any, error
 		// Already waiting or let in (a reload, a second tab): no second knock.
 		return srv.state(r.Context(), v)
 	}
-	before := p.State
+	before, received := p.State, time.Now()
 	if err = srv.guests.GuestKnock(r.Context(), s, p, name); err != nil {
 		return nil, err
 	}
-	return srv.waitFor(r.Context(), v, func(st *CallState) bool { return st.Me.State != string(before) })
+	srv.knockTimed("web_stored", received)
+	st, err := srv.waitFor(r.Context(), v, func(st *CallState) bool { return st.Me.State != string(before) })
+	if err == nil {
+		srv.knockTimed("web_answered", received)
+	}
+	return st, err
+}
+
+// knockTimed records a stage of a guest's knock, from when the request came in (real time).
+func (srv *Server) knockTimed(stage string, received time.Time) {
+	if srv.KnockTimer != nil {
+		srv.KnockTimer(stage, time.Since(received))
+	}
 }
 
 // waitFor returns the viewer's state once cond holds, or after a short while: a page that

@@ -18,6 +18,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -34,6 +35,9 @@ var assets embed.FS
 type Guests interface {
 	// GuestKnock makes the participant's ghost (created if needed) knock with the name.
 	GuestKnock(ctx context.Context, s *bridge.Session, p *bridge.Participant, name string) error
+	// PrepareGuest makes the participant's ghost ready (registered, named) ahead of their
+	// knock, so that the knock is one homeserver call.
+	PrepareGuest(ctx context.Context, s *bridge.Session, p *bridge.Participant) error
 	// GuestLeave makes the participant's ghost leave the session room.
 	GuestLeave(ctx context.Context, s *bridge.Session, p *bridge.Participant) error
 	// IsGhost reports whether a user is one of the bridge's guest ghosts.
@@ -131,8 +135,13 @@ type Server struct {
 	names     ClinicianNames
 	nameCache nameCache
 
-	hub     *hub
-	limiter *limiter
+	hub *hub
+	// KnockTimer, if set, hears how long a guest's knock took (stages "web_stored" and
+	// "web_answered"). Set it before serving.
+	KnockTimer func(stage string, d time.Duration)
+	// prepared holds the participants whose ghost was made ready when their page opened.
+	prepared sync.Map
+	limiter  *limiter
 	// chat is the in-call chat's Matrix side; chatLimit counts each sender's messages.
 	chat      Chat
 	chatLimit *limiter
@@ -520,6 +529,12 @@ func (srv *Server) api(f func(w http.ResponseWriter, r *http.Request) (any, erro
 			return
 		}
 		result, err := f(w, r)
+		if err != nil && r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+			// The page went away (a closed long poll, a reload, a tab shut): nobody is left
+			// to answer, and nothing went wrong.
+			log.Debug().Err(err).Msg("The request ended before its answer")
+			return
+		}
 		if err != nil {
 			var ae *apiError
 			switch {

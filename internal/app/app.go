@@ -86,6 +86,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	}
 	meters := newMetrics(db, clock, opts, log)
 	matrix.Middleware = meters.MatrixTransactions
+	matrix.KnockTimer = meters.KnockHandled
 	notifier, sms, err := newNotifier(cfg, db, countedOutbox{db.Outbox, meters}, clock, window, log)
 	if err != nil {
 		_ = db.Close()
@@ -180,6 +181,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		Middleware:          meters.HTTP,
 		DocumentMaxSize:     cfg.Documents.MaxSize,
 	}, db, sessions, clock, log)
+	pages.KnockTimer = meters.KnockHandled
 	pages.Use(matrix, callGlue, sfu, appservice.NewOpenIDVerifier(cfg.Homeserver.Address, cfg.Homeserver.Domain,
 		net.JoinHostPort(cfg.Web.Hostname, strconv.Itoa(int(cfg.Web.Port))),
 		net.JoinHostPort(cfg.AppService.Hostname, strconv.Itoa(int(cfg.AppService.Port)))))

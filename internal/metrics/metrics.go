@@ -91,6 +91,7 @@ type Metrics struct {
 	outboxSkip   *prometheus.CounterVec
 	outboxLag    *prometheus.HistogramVec
 	matrixTxn    *prometheus.HistogramVec
+	knockStages  *prometheus.HistogramVec
 	httpDuration *prometheus.HistogramVec
 
 	// collectors are what reg holds, for Names.
@@ -141,6 +142,15 @@ func New(opts Options) *Metrics {
 		Help:    "Time to handle a transaction the homeserver pushed, by status code class.",
 		Buckets: prometheus.DefBuckets,
 	}, []string{"code"})
+	m.knockStages = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: Namespace, Name: "knock_handling_seconds",
+		Help: "The bridge's own share of a knock, by stage: matrix_stored (a Matrix knock event taken from the homeserver's transaction to the waiting state stored), " +
+			"web_stored (a guest's knock request received to the homeserver having taken the ghost's knock and the waiting state stored), web_answered (the same request to its answer).",
+		Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10},
+	}, []string{"stage"})
+	for _, stage := range KnockStages {
+		m.knockStages.WithLabelValues(stage)
+	}
 	m.httpDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: Namespace, Name: "http_request_duration_seconds",
 		Help:    "Time to answer a request of the public web server, by route pattern, method and status code class.",
@@ -159,7 +169,7 @@ func New(opts Options) *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		build, m.knockToAdmit, m.admitToCall, m.outboxSent, m.outboxFailed, m.outboxSkip, m.outboxLag,
-		m.matrixTxn, m.httpDuration, &scrape{m: m},
+		m.matrixTxn, m.knockStages, m.httpDuration, &scrape{m: m},
 	}
 	m.reg.MustRegister(m.collectors...)
 	return m
@@ -236,6 +246,14 @@ func (m *Metrics) Stop(ctx context.Context) {
 
 // KnockToAdmit records how long someone waited before the clinician let them in.
 func (m *Metrics) KnockToAdmit(d time.Duration) { m.knockToAdmit.Observe(nonNegative(d)) }
+
+// KnockStages are the stages of telehealth_knock_handling_seconds.
+var KnockStages = []string{"matrix_stored", "web_stored", "web_answered"}
+
+// KnockHandled records how long the bridge took over one stage of a knock (KnockStages).
+func (m *Metrics) KnockHandled(stage string, d time.Duration) {
+	m.knockStages.WithLabelValues(stage).Observe(nonNegative(d))
+}
 
 // AdmitToCall records how long an admitted participant took to be connected to the call.
 func (m *Metrics) AdmitToCall(d time.Duration) { m.admitToCall.Observe(nonNegative(d)) }

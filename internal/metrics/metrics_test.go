@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Every query of the Grafana dashboard names metrics the bridge describes: a renamed metric
@@ -152,6 +153,26 @@ func TestMetricsListenerServesOnlyMetrics(t *testing.T) {
 		}
 		if c.want == 200 && !strings.Contains(string(body), "telehealth_build_info") {
 			t.Errorf("GET /metrics without the metrics:\n%s", body)
+		}
+	}
+}
+
+// The knock's stages are scraped under their names, each present before its first knock (the
+// rush benchmark reads them by name).
+func TestKnockHandlingStages(t *testing.T) {
+	m := New(Options{})
+	m.KnockHandled("web_stored", 30*time.Millisecond)
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		`telehealth_knock_handling_seconds_count{stage="web_stored"} 1`,
+		`telehealth_knock_handling_seconds_bucket{stage="web_stored",le="0.05"} 1`,
+		`telehealth_knock_handling_seconds_count{stage="matrix_stored"} 0`,
+		`telehealth_knock_handling_seconds_count{stage="web_answered"} 0`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the scrape lacks %s", want)
 		}
 	}
 }

@@ -94,8 +94,14 @@ export function check(cond, msg) {
   if (!cond) fail(msg);
 }
 
+// WAIT is how long until waits by default. On LiveKit (CALL_BACKEND=livekit) a page that has
+// not answered the server's offer within 15 s (LiveKit's own deadline, not configurable; on
+// the loaded 2-core test machine Chromium took longer) is asked to reconnect in full, which
+// livekit-client does by itself in about 10 s: the wait covers one such recovery.
+const WAIT = process.env.CALL_BACKEND === 'livekit' ? 45000 : 20000;
+
 // until polls f until it returns a truthy value, or fails after the deadline.
-export async function until(what, f, timeoutMs = 20000, onTimeout = null) {
+export async function until(what, f, timeoutMs = WAIT, onTimeout = null) {
   const end = Date.now() + timeoutMs;
   let last;
   for (;;) {

@@ -114,6 +114,37 @@ await until('Jane\'s camera back on the clinician\'s page', () => host.evaluate(
   return t && t.dataset.videoOff === 'false' && t.dataset.audioMuted === 'false';
 }));
 
+// LiveKit reconnects Jane's page in full (as the server asks when a negotiation timed out):
+// the call goes on with the tracks republished; her microphone, muted before, stays silent
+// (no packets at all), the others see her again, muted, and decode her video; she unmutes.
+await jane.locator('#mute').click();
+const hushed = await until('Jane muted before the full reconnect', async () => {
+  const a = await stats(jane);
+  const b = await new Promise((r) => setTimeout(async () => r(await stats(jane)), 300));
+  return a.audioPacketsSent === b.audioPacketsSent && b;
+});
+const janeCall = await jane.evaluate(() => window.telehealthCall.generation);
+await jane.evaluate(() => window.telehealthCall.reconnectInFull());
+// A new publisher connection: its video counter starts again from zero.
+await until('Jane\'s page on a new LiveKit connection', async () => { const s = await stats(jane); return s && s.videoPacketsSent > 0 && s.videoPacketsSent < hushed.videoPacketsSent; }, 30000);
+check(await jane.evaluate(() => window.telehealthCall.generation) === janeCall, 'the page made a new call instead of LiveKit reconnecting');
+for (const [page, who] of [[host, 'the clinician'], [ann, 'Ann']]) {
+  await until(who + ' to see Jane again, muted, after her full reconnect', () => page.evaluate(() => {
+    const t = document.querySelector('.tile.camera[data-name="Jane"]');
+    return t && t.dataset.audioMuted === 'true' && t.dataset.videoOff === 'false' && t.querySelector('video').videoWidth > 0;
+  }), 30000);
+}
+const hostFramesAfter = (await stats(host)).framesDecoded;
+await until('the clinician decoding Jane again', async () => (await stats(host)).framesDecoded > hostFramesAfter + 10);
+const reconnected = await stats(jane);
+await new Promise((r) => setTimeout(r, 1500));
+const stillQuiet = await stats(jane);
+check(stillQuiet.audioPacketsSent === reconnected.audioPacketsSent,
+  'Jane\'s muted microphone sent after the full reconnect: ' + JSON.stringify({ reconnected, stillQuiet }));
+await jane.locator('#mute').click();
+await until('Jane\'s microphone back after the full reconnect', async () => (await stats(jane)).audioPacketsSent > stillQuiet.audioPacketsSent + 20);
+await until('Jane unmuted on the clinician\'s page', () => host.evaluate(() => document.querySelector('.tile.camera[data-name="Jane"]').dataset.audioMuted === 'false'));
+
 // Remove Jane: her page says so, every connection of hers is closed, LiveKit no longer has
 // her; Ann and the clinician go on.
 const janeBefore = await media(jane);

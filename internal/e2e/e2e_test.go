@@ -260,7 +260,10 @@ func (h *harness) run(scenario string) string {
 func runNode(t testing.TB, scenario, bridgeURL, controlURL, artifacts string) string {
 	t.Helper()
 	root, _ := filepath.Abs("../..")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	// A bound on a hung scenario, not a measure of speed: on the loaded 2-core test machine the
+	// longest (the controls on LiveKit, three browsers, four admissions) took 140 s to over
+	// 180 s (load average 27 to 45), and was killed mid-way while it was progressing.
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", filepath.Join("e2e", scenario))
 	cmd.Dir = root

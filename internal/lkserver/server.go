@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"text/template"
@@ -57,7 +58,9 @@ type Server struct {
 // The media port is one UDP port (muxed) on loopback, and only loopback candidates are
 // offered, so nothing outside the machine is reached or advertised. The STUN server LiveKit
 // hands clients in every join is the node's own port on loopback: by default it hands out
-// Google's and Twilio's, which a browser would resolve and query.
+// Google's and Twilio's, which a browser would resolve and query. It logs at info: why it
+// closes a participant or asks a page to reconnect in full (a negotiation timed out, ...) is
+// said at that level only (Events picks those lines out).
 const configTemplate = `port: {{.Port}}
 bind_addresses: ["127.0.0.1"]
 rtc:
@@ -70,7 +73,7 @@ rtc:
   stun_servers: ["127.0.0.1:{{.UDPPort}}"]
 keys:
   {{.Key}}: {{.Secret}}
-logging: {level: warn, json: false}
+logging: {level: info, json: false}
 {{- if .Redis}}
 redis: {address: "{{.Redis}}", db: {{.RedisDB}}}
 {{- end}}
@@ -164,6 +167,36 @@ func (s *Server) PID() int {
 
 // LogTail is the end of the server's log.
 func (s *Server) LogTail() string { return proc.Tail(s.LogPath()) }
+
+// connectionEvents are the log lines that say what happened to the participants' connections.
+var connectionEvents = []string{
+	"\tWARN\t", "\tERROR\t", "starting RTC session", "resuming RTC session", "cannot restart",
+	"participant closing", "negotiation failed", "full reconnect", "ice restart", "ICE restart",
+}
+
+// Events is what the server's log says about the participants' connections: its warnings and
+// errors, and each session started, resumed, failing to negotiate, reconnected in full or
+// closed (with the reason), the last 80, each cut to 400 characters. A failed test prints
+// them: at the info level the log's tail is mostly webhooks.
+func (s *Server) Events() string {
+	data, _ := os.ReadFile(s.LogPath())
+	var lines []string
+	for line := range strings.SplitSeq(string(data), "\n") {
+		for _, e := range connectionEvents {
+			if strings.Contains(line, e) {
+				if len(line) > 400 {
+					line = line[:400] + "…"
+				}
+				lines = append(lines, line)
+				break
+			}
+		}
+	}
+	if len(lines) > 80 {
+		lines = lines[len(lines)-80:]
+	}
+	return strings.Join(lines, "\n")
+}
 
 // Stop kills the server and waits for it to exit: it keeps nothing worth a graceful stop, and
 // on SIGTERM it drains rooms without end.

@@ -28,7 +28,7 @@ func Start(t testing.TB, webhooks ...string) *lkserver.Server {
 	t.Cleanup(func() {
 		_ = srv.Stop()
 		if t.Failed() {
-			t.Logf("LiveKit server log:\n%s", srv.LogTail())
+			t.Logf("LiveKit server, the connections:\n%s\nLiveKit server log:\n%s", srv.Events(), srv.LogTail())
 		}
 	})
 	return srv

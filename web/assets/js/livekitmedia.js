@@ -38,7 +38,9 @@ class LiveKitCall {
     // the self-view.
     this.local = { audio: localStream.getAudioTracks()[0] || null, camera: localStream.getVideoTracks()[0] || null, screen: null };
     this.muted = { audio: !this.local.audio || !!resume.audioMuted, camera: !this.local.camera || !!resume.cameraOff };
-    this.published = {};
+    // sending is the page's track whose clone LiveKit sends, per label (a device switched while
+    // LiveKit was reconnecting is caught up once it is back).
+    this.sending = {};
     this.closed = false;
     this.preconnected = false;
     // Connections per Matrix user: Element Call on a phone and this page may both be in.
@@ -70,11 +72,8 @@ class LiveKitCall {
       .on(LK.RoomEvent.TrackUnpublished, (pub, p) => this.mute(pub, p, true))
       .on(LK.RoomEvent.Reconnecting, () => this.connection('offline'))
       .on(LK.RoomEvent.SignalReconnecting, () => this.connection('offline'))
-      .on(LK.RoomEvent.Reconnected, () => this.connection('online'))
-      .on(LK.RoomEvent.Disconnected, (reason) => this.disconnected(reason))
-      // The local screen track ends when the browser's own Stop sharing is used: the page's
-      // own handler stops the share; the publication goes with it.
-      .on(LK.RoomEvent.LocalTrackUnpublished, (pub) => { if (pub.source === LK.Track.Source.ScreenShare) this.published.screen = null; });
+      .on(LK.RoomEvent.Reconnected, () => this.reconnected())
+      .on(LK.RoomEvent.Disconnected, (reason) => this.disconnected(reason));
     await room.connect(access.livekit.url, access.livekit.token, { autoSubscribe: true });
     if (this.closed) { room.disconnect(); return; }
     await Promise.all([this.publish('audio'), this.publish('camera')]);
@@ -125,21 +124,61 @@ class LiveKitCall {
     if (this.h.onConnection) this.h.onConnection(state);
   }
 
+  // pub is the current publication of the microphone, the camera or the screen, looked up each
+  // time: LiveKit's full reconnect unpublishes and republishes every track, and the old
+  // publications lose their track.
+  pub(label) {
+    if (!this.room) return null;
+    const S = this.LK.Track.Source;
+    return this.room.localParticipant.getTrackPublication({ audio: S.Microphone, camera: S.Camera, screen: S.ScreenShare }[label]) || null;
+  }
+
+  // reconnected follows a resume or a full reconnect. A full reconnect republishes the tracks
+  // on new senders that send whatever the track holds: a muted device is paused again (no
+  // packets, as before), and a device switched meanwhile is caught up.
+  async reconnected() {
+    try {
+      for (const label of ['audio', 'camera']) {
+        if (this.closed || !this.local[label]) continue;
+        const pub = this.pub(label);
+        if (!pub || !pub.track) {
+          await this.publish(label);
+          continue;
+        }
+        if (this.sending[label] !== this.local[label]) await this.replaceTrack(label === 'audio' ? 'audio' : 'video', this.local[label]);
+        const quiet = pub.track.isMuted && pub.track.isUpstreamPaused;
+        if (this.muted[label] !== quiet) await this.quiet(label, this.muted[label]);
+        else if (quiet) await this.hush(pub);
+      }
+    } catch (err) {
+      // The call goes on; the next reconnection tries again.
+    }
+    this.connection('online');
+  }
+
   // publish sends the microphone or the camera (a clone of the page's track); one off or
   // muted is published muted and sends nothing (upstream paused: no packets, not silence).
   async publish(label) {
     const track = this.local[label];
     if (!track || this.closed) return;
     const S = this.LK.Track.Source;
-    const pub = await this.room.localParticipant.publishTrack(track.clone(), {
+    this.sending[label] = track;
+    await this.room.localParticipant.publishTrack(track.clone(), {
       source: label === 'audio' ? S.Microphone : S.Camera, name: label, simulcast: false,
     });
-    this.published[label] = pub;
     if (this.muted[label]) await this.quiet(label, true);
   }
 
+  // hush empties the sender of a paused track: livekit-client's replaceTrack and a full
+  // reconnect's republish put the track back on a sender while it still counts as paused (its
+  // pauseUpstream then does nothing).
+  async hush(pub) {
+    const sender = pub && pub.track && pub.track.sender;
+    if (sender && sender.track) await sender.replaceTrack(null);
+  }
+
   async quiet(label, off) {
-    const pub = this.published[label];
+    const pub = this.pub(label);
     if (!pub || !pub.track) return;
     if (off) {
       await pub.track.mute();
@@ -165,13 +204,17 @@ class LiveKitCall {
   async replaceTrack(kind, track) {
     const label = kind === 'audio' ? 'audio' : 'camera';
     this.local[label] = track;
-    const pub = this.published[label];
+    // While LiveKit reconnects in full its tracks are being republished: reconnected() sends
+    // from this one once it is back.
+    if (this.room && this.room.state === this.LK.ConnectionState.Reconnecting) return;
+    const pub = this.pub(label);
     if (!pub || !pub.track) return this.publish(label);
+    this.sending[label] = track;
     const old = pub.track.mediaStreamTrack;
     await pub.track.replaceTrack(track.clone(), true);
     old.stop();
     // LiveKit sends again after a replacement: a muted device stays quiet.
-    if (this.muted[label]) await pub.track.pauseUpstream();
+    if (this.muted[label]) await this.hush(pub);
   }
 
   async startScreenShare(stream) {
@@ -185,15 +228,12 @@ class LiveKitCall {
       // Stopped (or shared anew) while LiveKit was publishing it: the others may already
       // see it, so it goes now.
       if (pub.track && !this.closed) await this.room.localParticipant.unpublishTrack(pub.track, true);
-      return;
     }
-    this.published.screen = pub;
   }
 
   async stopScreenShare() {
     this.local.screen = null;
-    const pub = this.published.screen;
-    this.published.screen = null;
+    const pub = this.pub('screen');
     if (pub && pub.track && this.room) await this.room.localParticipant.unpublishTrack(pub.track, true);
   }
 
@@ -223,6 +263,12 @@ class LiveKitCall {
   // dropSignalling cuts the signalling as a network would (tests): LiveKit resumes by itself.
   dropSignalling() {
     if (this.room) this.room.simulateScenario('signal-reconnect');
+  }
+
+  // reconnectInFull makes livekit-client reconnect in full, as the server asks when it gives up
+  // on a connection (tests): it keeps the Room and republishes the tracks.
+  reconnectInFull() {
+    if (this.room) this.room.simulateScenario('full-reconnect');
   }
 
   // stats sums up the connection for the page's tests, as callmedia.js's does: decoded frames,

@@ -473,6 +473,8 @@ export class SessionPage {
       stats: () => (this.call === call ? call.stats() : null),
       state: () => this.state,
       dropSignalling: () => call.dropSignalling(),
+      // LiveKit only: a full reconnect, as its server asks for.
+      reconnectInFull: () => call.reconnectInFull(),
       // Ends the shared screen as the browser's own Stop sharing does.
       endScreenCapture: () => { if (this.screen) this.screen.getTracks().forEach((tr) => { tr.stop(); tr.dispatchEvent(new Event('ended')); }); },
       // The devices the call sends from (a switch in Settings shows here).

@@ -147,7 +147,10 @@ func (c *Connector) Invite(ctx context.Context, roomID, userID string) error {
 	_, err := c.bot.InviteUser(ctx, id.RoomID(roomID), &mautrix.ReqInviteUser{UserID: id.UserID(userID)})
 	if err != nil && forbidden(err) {
 		if m := c.currentMembership(ctx, roomID, userID); m == event.MembershipInvite || m == event.MembershipJoin {
-			return nil
+			// Already in (a send-back's kick that did not reach the homeserver before the
+			// guest knocked again and was let in): a ghost's join is then recorded by
+			// joinGhost below, or the admitted guest would never be in the session.
+			err = nil
 		}
 	}
 	if err == nil && c.IsGhost(userID) {

@@ -134,3 +134,51 @@ func TestGuestKnockIsOneCallAndJoinsOnce(t *testing.T) {
 		t.Errorf("%d joins for 2 admissions", got)
 	}
 }
+
+// TestAdmittingAGhostAlreadyInTheRoom: a send-back's kick that had not reached the homeserver
+// when the guest knocked again and was let in leaves their ghost joined while the lobby says
+// waiting. The homeserver then refuses the invite ("already joined"): the admission must still
+// bring the guest into the session, or their page waits for ever.
+func TestAdmittingAGhostAlreadyInTheRoom(t *testing.T) {
+	l := newLobby(t, "sqlite")
+	ctx := context.Background()
+	s, err := l.env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{
+		Clinician: l.clinician.UserID.String(), Start: time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC),
+		End: time.Date(2026, 11, 24, 14, 50, 0, 0, time.UTC), TimeZone: "Europe/Paris",
+		Participants: []bridge.ParticipantRequest{{Name: "Jane"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = l.clinician.JoinRoomByID(ctx, id.RoomID(s.RoomID)); err != nil {
+		t.Fatal(err)
+	}
+	l.openWindow(s)
+	s, _ = l.env.App.Sessions.Session(ctx, s.ID)
+	p := l.participant(s, 1)
+	if err = l.env.App.Matrix.PrepareGuest(ctx, s, p); err != nil {
+		t.Fatal(err)
+	}
+	if err = l.env.App.Matrix.GuestKnock(ctx, s, p, "Jane"); err != nil {
+		t.Fatal(err)
+	}
+	p = l.participant(s, 1)
+	ghost := id.UserID(p.MatrixID)
+	l.waitMembership(s, ghost, event.MembershipKnock)
+	// Let in, sent back, knocking again: but the send-back's kick never reached the
+	// homeserver. The store says waiting; the homeserver still has the ghost joined.
+	if _, err = l.env.App.Sessions.Admit(ctx, l.clinician.UserID.String(), s.ID, "1"); err != nil {
+		t.Fatal(err)
+	}
+	l.waitState(s, 1, bridge.StateInSession)
+	l.waitMembership(s, ghost, event.MembershipJoin)
+	p = l.participant(s, 1)
+	p.State = bridge.StateWaiting
+	if err = l.env.App.DB.Store().UpdateParticipant(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = l.env.App.Sessions.Admit(ctx, l.clinician.UserID.String(), s.ID, "1"); err != nil {
+		t.Fatalf("admitting: %v", err)
+	}
+	l.waitState(s, 1, bridge.StateInSession)
+}

@@ -27,8 +27,8 @@ var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 
 // ParseList reads the list: blocks of `key: value` lines, each block opened by `[id]`. Lines
 // starting with # are comments. A value is taken as written after the colon and its spaces,
-// or, when it starts with a double quote, as a Go string literal (for tabs, leading or trailing
-// spaces, or a line break).
+// or, when it is a Go string literal ("..."), unquoted (for tabs, leading or trailing spaces, or
+// a line break).
 func ParseList(r io.Reader) ([]Mutation, error) {
 	var (
 		list []Mutation
@@ -79,12 +79,12 @@ func ParseList(r io.Reader) ([]Mutation, error) {
 			return nil, fmt.Errorf("line %d: want `key: value`, got %q", n, trimmed)
 		}
 		value = strings.TrimSpace(value)
-		if strings.HasPrefix(value, `"`) {
-			unquoted, err := strconv.Unquote(value)
-			if err != nil {
-				return nil, fmt.Errorf("line %d: %s: bad quoted string: %w", n, key, err)
+		if len(value) >= 2 && strings.HasPrefix(value, `"`) && strings.HasSuffix(value, `"`) {
+			// Code may start and end with a quote too ("open-window", f(), "x"): a value that is
+			// no Go string literal is taken as written.
+			if unquoted, err := strconv.Unquote(value); err == nil {
+				value = unquoted
 			}
-			value = unquoted
 		}
 		if err := cur.set(strings.TrimSpace(key), value); err != nil {
 			return nil, fmt.Errorf("line %d: %w", n, err)

@@ -17,7 +17,7 @@ func TestParseList(t *testing.T) {
 [web-host-check]
 rule: Web | ` + "`POST /api/call/host/<action>`" + `
 file: web/call.go
-find: if !v.host {
+find: "if !v.host {"
 replace: "if false {\t"
 run: TestHostActions|TestCall
 packages: ./web/ ./media/

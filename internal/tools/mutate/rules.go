@@ -59,11 +59,15 @@ func ParseRules(r io.Reader) ([]Rule, error) {
 }
 
 // MatchRules ties each entry to the one row its rule starts: an entry that names no row, or
-// several, is stale (the page changed; update the entry). It returns the rows no entry breaks.
+// several, is stale (the page changed; update the entry). An entry whose rule is "none: why"
+// breaks something no row describes. It returns the rows no entry breaks.
 func MatchRules(rules []Rule, list []Mutation) (stale map[string]string, uncovered []Rule) {
 	stale = map[string]string{}
 	covered := make([]bool, len(rules))
 	for _, m := range list {
+		if strings.HasPrefix(m.Rule, "none:") { // a breakage no row describes yet (say why after the colon)
+			continue
+		}
 		want := strings.Join(strings.Fields(m.Rule), " ")
 		var hits []int
 		for i, r := range rules {

@@ -4,12 +4,16 @@
 // (they all passed: the rule has no working test). `make mutate` runs it; it takes minutes, so
 // it is not part of `make test`.
 //
-// The copy is made once per run (and per worker) in a temporary directory; each breakage is
-// made there and undone after its tests, so the developer's tree is never touched.
+// The breakages are made in a copy of the tree (one per worker), kept in the user cache
+// directory between runs so that the build cache serves it; each is undone after its tests, and
+// the copy is brought back in line with the tree at the start of every run, so the developer's
+// tree is never touched, even by a run that is killed.
 package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -42,6 +46,7 @@ type options struct {
 	listOnly, uncovered  bool
 	baseline             bool
 	jobs                 int
+	work                 string
 	timeout              time.Duration
 }
 
@@ -57,6 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 	fs.BoolVar(&o.listOnly, "list", false, "print the entries and exit")
 	fs.BoolVar(&o.uncovered, "uncovered", false, "print the rows of docs/security.md that no entry breaks, and exit")
 	fs.BoolVar(&o.baseline, "baseline", true, "first run the entries' tests without any breakage (a failing test would read as a catch)")
+	fs.StringVar(&o.work, "work", "", "where the copies of the tree live between runs (default: in the user cache directory)")
 	fs.IntVar(&o.jobs, "j", 1, "entries run at once (each in its own copy of the tree)")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "go test -timeout for each entry")
 	if err := fs.Parse(args); err != nil {
@@ -161,11 +167,31 @@ func execute(ctx context.Context, o options, stdout, stderr io.Writer) (int, err
 	start := time.Now()
 	if len(todo) > 0 {
 		links := []string{"e2e/node_modules"}
-		tree, err := CopyTree(ctx, o.root, os.TempDir(), links)
+		work := o.work
+		if work == "" {
+			cache, err := os.UserCacheDir()
+			if err != nil {
+				return 2, fmt.Errorf("finding the cache directory (give -work): %w", err)
+			}
+			sum := sha256.Sum256([]byte(o.root))
+			work = filepath.Join(cache, "telehealth-bridge", "mutate", hex.EncodeToString(sum[:6]))
+		}
+		if err := os.MkdirAll(work, 0o755); err != nil {
+			return 2, fmt.Errorf("creating the work directory: %w", err)
+		}
+		// Two runs on the same copies would undo each other's breakages.
+		lock, err := os.OpenFile(filepath.Join(work, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+		if err != nil {
+			return 2, fmt.Errorf("opening the work directory's lock: %w", err)
+		}
+		defer lock.Close()
+		if err = syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			return 2, fmt.Errorf("another mutate run is using %s", work)
+		}
+		tree, err := SyncTree(ctx, o.root, filepath.Join(work, "tree-1"), links)
 		if err != nil {
 			return 2, err
 		}
-		defer func() { _ = tree.Remove() }()
 		if o.baseline {
 			var runnable []Mutation
 			for _, i := range todo {
@@ -187,11 +213,10 @@ func execute(ctx context.Context, o options, stdout, stderr io.Writer) (int, err
 		}
 		trees := []*Tree{tree}
 		for len(trees) < o.jobs && len(trees) < len(todo) {
-			t, err := CopyTree(ctx, o.root, os.TempDir(), links)
+			t, err := SyncTree(ctx, o.root, filepath.Join(work, fmt.Sprintf("tree-%d", len(trees)+1)), links)
 			if err != nil {
 				return 2, err
 			}
-			defer func() { _ = t.Remove() }()
 			trees = append(trees, t)
 		}
 		queue := make(chan int)

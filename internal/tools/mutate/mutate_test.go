@@ -172,7 +172,8 @@ func TestFixtureModule(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	code, err := run(ctx, []string{"-root", dir, "-security", filepath.Join(dir, "none.md"), "-timeout", "1m"}, &stdout, &stderr)
+	work := t.TempDir()
+	code, err := run(ctx, []string{"-root", dir, "-work", work, "-security", filepath.Join(dir, "none.md"), "-timeout", "1m"}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, stderr.String())
 	}
@@ -193,11 +194,23 @@ func TestFixtureModule(t *testing.T) {
 		t.Errorf("the module's own file changed: %v\n%s", err, got)
 	}
 
-	// Only the caught entry: exit 0.
+	// A run killed with a breakage in the copy, and a stray file there: the next run starts
+	// from the module as it is. Only the caught entry: exit 0.
+	copied := filepath.Join(work, "tree-1", "guard.go")
+	if err := os.WriteFile(copied, []byte(strings.Replace(files["guard.go"], "if !host {", "if false {", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stray := filepath.Join(work, "tree-1", "stray_test.go")
+	if err := os.WriteFile(stray, []byte("package fixture\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	stdout.Reset()
-	code, err = run(ctx, []string{"-root", dir, "-security", filepath.Join(dir, "none.md"), "-only", "host-check", "-baseline=false"}, &stdout, &stderr)
+	code, err = run(ctx, []string{"-root", dir, "-work", work, "-security", filepath.Join(dir, "none.md"), "-only", "host-check", "-baseline=false"}, &stdout, &stderr)
 	if err != nil || code != 0 || !strings.Contains(stdout.String(), "MUTATE caught=1 missed=0 invalid=0 stale=0 error=0") {
 		t.Errorf("-only host-check: code %d, %v\n%s", code, err, stdout.String())
+	}
+	if _, err := os.Stat(stray); err == nil {
+		t.Error("a file the module does not have stayed in the copy")
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,34 +39,37 @@ type Result struct {
 }
 
 // Tree is a copy of the module the breakages are made in, so that the developer's own tree is
-// never left broken, even if the run is killed.
+// never left broken, even if the run is killed. It lives in the same directory from run to run:
+// the build cache keys a package on its directory, so a copy in a new place each time would
+// compile the whole module again (and -trimpath, which drops the directory, would not share the
+// developer's cached dependencies either).
 type Tree struct {
 	Dir string
 }
 
-// CopyTree copies the module's files (tracked, and untracked but not ignored: a test being
-// written counts) into a new directory under tmp. The links (relative paths, such as
+// SyncTree makes dir a copy of the module's files (tracked, and untracked but not ignored: a
+// test being written counts): it writes what differs, and removes what the module no longer
+// has, including a breakage left by a run that was killed. The links (relative paths, such as
 // e2e/node_modules) are made as symbolic links to the source's own if it has them.
-func CopyTree(ctx context.Context, src, tmp string, links []string) (*Tree, error) {
-	dir, err := os.MkdirTemp(tmp, "telehealth-mutate-")
-	if err != nil {
+func SyncTree(ctx context.Context, src, dir string, links []string) (*Tree, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the copy's directory: %w", err)
 	}
-	cmd := exec.CommandContext(ctx, "git", "-C", src, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-	out, err := cmd.Output()
+	out, err := exec.CommandContext(ctx, "git", "-C", src, "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
 	if err != nil {
-		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("listing the module's files: %w", err)
 	}
-	seen := map[string]bool{}
+	keep := map[string]bool{}
 	for _, name := range strings.Split(string(out), "\x00") {
-		if name == "" || seen[name] {
+		if name == "" || keep[name] {
 			continue
 		}
-		seen[name] = true
-		if err = copyOne(filepath.Join(src, name), filepath.Join(dir, name)); err != nil {
-			_ = os.RemoveAll(dir)
+		copied, err := copyOne(filepath.Join(src, name), filepath.Join(dir, name))
+		if err != nil {
 			return nil, err
+		}
+		if copied {
+			keep[name] = true
 		}
 	}
 	for _, l := range links {
@@ -76,48 +80,81 @@ func CopyTree(ctx context.Context, src, tmp string, links []string) (*Tree, erro
 		if real, err := filepath.EvalSymlinks(target); err == nil {
 			target = real
 		}
-		if err = os.MkdirAll(filepath.Dir(filepath.Join(dir, l)), 0o755); err == nil {
-			err = os.Symlink(target, filepath.Join(dir, l))
+		to := filepath.Join(dir, l)
+		if current, err := os.Readlink(to); err != nil || current != target {
+			_ = os.RemoveAll(to)
+			if err = os.MkdirAll(filepath.Dir(to), 0o755); err == nil {
+				err = os.Symlink(target, to)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("linking %s into the copy: %w", l, err)
+			}
 		}
+		keep[l] = true
+	}
+	// Whatever else is in the copy: files the module dropped, or test output.
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
-			_ = os.RemoveAll(dir)
-			return nil, fmt.Errorf("linking %s into the copy: %w", l, err)
+			return err
 		}
+		rel, _ := filepath.Rel(dir, path)
+		rel = filepath.ToSlash(rel)
+		if rel == "." || d.IsDir() {
+			if keep[rel] { // a linked directory: not walked
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !keep[rel] {
+			return os.Remove(path)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cleaning the copy: %w", err)
 	}
 	return &Tree{Dir: dir}, nil
 }
 
-func copyOne(from, to string) error {
+// copyOne copies a file, link or not, unless the copy already holds the same; it reports
+// whether the source exists (a file deleted in the work tree is left out, as the developer
+// sees it).
+func copyOne(from, to string) (bool, error) {
 	info, err := os.Lstat(from)
-	if errors.Is(err, os.ErrNotExist) { // deleted in the work tree, not yet in git: as the developer sees it
-		return nil
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
 	}
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", from, err)
+		return false, fmt.Errorf("reading %s: %w", from, err)
 	}
 	if err = os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
-		return fmt.Errorf("creating %s: %w", filepath.Dir(to), err)
+		return false, fmt.Errorf("creating %s: %w", filepath.Dir(to), err)
 	}
 	switch {
 	case info.Mode()&os.ModeSymlink != 0:
 		target, err := os.Readlink(from)
 		if err != nil {
-			return fmt.Errorf("reading link %s: %w", from, err)
+			return false, fmt.Errorf("reading link %s: %w", from, err)
 		}
-		return os.Symlink(target, to)
+		if current, err := os.Readlink(to); err == nil && current == target {
+			return true, nil
+		}
+		_ = os.RemoveAll(to)
+		return true, os.Symlink(target, to)
 	case info.Mode().IsRegular():
 		data, err := os.ReadFile(from)
 		if err != nil {
-			return fmt.Errorf("reading %s: %w", from, err)
+			return false, fmt.Errorf("reading %s: %w", from, err)
 		}
-		return os.WriteFile(to, data, info.Mode().Perm())
+		if current, err := os.ReadFile(to); err == nil && bytes.Equal(current, data) {
+			return true, nil
+		}
+		_ = os.RemoveAll(to)
+		return true, os.WriteFile(to, data, info.Mode().Perm())
 	default: // a submodule's directory and the like: nothing to compile
-		return nil
+		return false, nil
 	}
 }
-
-// Remove deletes the copy.
-func (t *Tree) Remove() error { return os.RemoveAll(t.Dir) }
 
 // TestRun is what one go test invocation reported.
 type TestRun struct {
@@ -129,13 +166,12 @@ type TestRun struct {
 	Output      string
 }
 
-// GoTest runs `go test -run filter packages` in dir. -trimpath keeps the build cache's keys free
-// of the copy's directory, so a run reuses what the previous runs compiled; vet is off because
-// a vet complaint is neither a catch nor a miss.
+// GoTest runs `go test -run filter packages` in dir. Vet is off: a vet complaint is neither a
+// catch nor a miss.
 func GoTest(ctx context.Context, dir, filter string, packages []string, timeout time.Duration) (*TestRun, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout+time.Minute)
 	defer cancel()
-	args := append([]string{"test", "-trimpath", "-vet=off", "-count=1", "-json", "-timeout", timeout.String(), "-run", filter}, packages...)
+	args := append([]string{"test", "-vet=off", "-count=1", "-json", "-timeout", timeout.String(), "-run", filter}, packages...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOFLAGS=") // the developer's GOFLAGS (-mod=…, -count) would change what runs

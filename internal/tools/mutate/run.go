@@ -169,7 +169,9 @@ type TestRun struct {
 // GoTest runs `go test -run filter packages` in dir. Vet is off: a vet complaint is neither a
 // catch nor a miss.
 func GoTest(ctx context.Context, dir, filter string, packages []string, timeout time.Duration) (*TestRun, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout+time.Minute)
+	// go test's -timeout stops a test binary that hangs; this backstop also covers the build,
+	// which takes minutes on a busy machine.
+	ctx, cancel := context.WithTimeout(ctx, timeout+30*time.Minute)
 	defer cancel()
 	args := append([]string{"test", "-vet=off", "-count=1", "-json", "-timeout", timeout.String(), "-run", filter}, packages...)
 	cmd := exec.CommandContext(ctx, "go", args...)

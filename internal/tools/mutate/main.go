@@ -312,11 +312,7 @@ func report(w io.Writer, results []*Result, uncovered int, took time.Duration) i
 		if r.Output == "" {
 			continue
 		}
-		lines := strings.Split(strings.TrimSpace(r.Output), "\n")
-		if len(lines) > 15 {
-			lines = lines[len(lines)-15:]
-		}
-		fmt.Fprintf(w, "\n--- %s (%s): %s\n%s\n", r.ID, r.Outcome, r.Detail, strings.Join(lines, "\n"))
+		fmt.Fprintf(w, "\n--- %s (%s): %s\n%s\n", r.ID, r.Outcome, r.Detail, tail(r.Output, 15))
 	}
 	fmt.Fprintf(w, "MUTATE caught=%d missed=%d invalid=%d stale=%d error=%d (%d entries, %s; %d rows of docs/security.md without an entry: -uncovered lists them)\n",
 		counts[Caught], counts[Missed], counts[Invalid], counts[Stale], counts[Error], len(results), took.Round(time.Second), uncovered)

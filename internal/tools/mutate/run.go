@@ -296,6 +296,9 @@ func Baseline(ctx context.Context, dir string, list []Mutation, timeout time.Dur
 			return nil, err
 		}
 		_, _ = fmt.Fprintf(progress, " %d tests, %d failed, %s\n", len(run.Ran), len(run.Failed), time.Since(start).Round(time.Second))
+		if len(run.Failed) > 0 || run.PackageFail || run.BuildFailed || run.TimedOut {
+			_, _ = fmt.Fprintln(progress, tail(run.Output, 20))
+		}
 		runs[p] = run
 	}
 	return runs, nil
@@ -331,6 +334,9 @@ func FromBaseline(m Mutation, runs map[string]*TestRun) (outcome, detail string)
 		if run.BuildFailed {
 			return Error, p + " does not build without the breakage: " + firstErrorLine(run.Output)
 		}
+		if run.TimedOut || run.PackageFail && len(run.Failed) == 0 {
+			return Error, p + " fails without the breakage, outside any test: " + firstErrorLine(run.Output)
+		}
 		for _, t := range run.Ran {
 			if re.MatchString(t) {
 				ran = append(ran, t)
@@ -349,4 +355,13 @@ func FromBaseline(m Mutation, runs map[string]*TestRun) (outcome, detail string)
 		return Invalid, "the filter selects no test"
 	}
 	return "", ""
+}
+
+// tail is the last n lines of a test run's output.
+func tail(output string, n int) string {
+	lines := strings.Split(strings.TrimSpace(output), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }

@@ -44,6 +44,7 @@ type options struct {
 	root, list, security string
 	only                 map[string]bool
 	listOnly, uncovered  bool
+	check                bool
 	baseline             bool
 	jobs                 int
 	work                 string
@@ -60,6 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 	fs.StringVar(&o.security, "security", "", "the rules (default: <root>/docs/security.md)")
 	fs.StringVar(&only, "only", "", "run only these entries (comma-separated IDs)")
 	fs.BoolVar(&o.listOnly, "list", false, "print the entries and exit")
+	fs.BoolVar(&o.check, "check", false, "only check that every entry's snippet and rule are where it says (stale), and exit")
 	fs.BoolVar(&o.uncovered, "uncovered", false, "print the rows of docs/security.md that no entry breaks, and exit")
 	fs.BoolVar(&o.baseline, "baseline", true, "first run the entries' tests without any breakage (a failing test would read as a catch)")
 	fs.StringVar(&o.work, "work", "", "where the copies of the tree live between runs (default: in the user cache directory)")
@@ -164,6 +166,20 @@ func execute(ctx context.Context, o options, stdout, stderr io.Writer) (int, err
 		}
 	}
 
+	if o.check {
+		stale := 0
+		for _, r := range results {
+			if r.Outcome == Stale {
+				stale++
+				fmt.Fprintf(stdout, "%s (%s:%d): %s\n", r.ID, filepath.Base(o.list), r.Line, r.Detail)
+			}
+		}
+		fmt.Fprintf(stdout, "%d entries, %d stale\n", len(results), stale)
+		if stale > 0 {
+			return 1, nil
+		}
+		return 0, nil
+	}
 	start := time.Now()
 	if len(todo) > 0 {
 		links := []string{"e2e/node_modules"}

@@ -66,7 +66,7 @@ func TestStaleSnippet(t *testing.T) {
 }
 
 const securityDoc = "# Security\n\n## The actors\n\n| actor | who |\n|---|---|\n| clinician | a user |\n\n" +
-	"## What each may do\n\n### Web\n\n| endpoint | who |\n|---|---|\n| `GET /a` | anyone |\n| `POST /b` | a clinician |\n\n" +
+	"## What each may do\n\n### Web\n\n| endpoint | who |\n|---|---|\n| `GET /a` | anyone |\n| `GET /a` with more | anyone |\n| `POST /b` | a clinician |\n\n" +
 	"## The controls, and the tests that prove them\n\n### Rate limits\n\n| attack | control | test |\n|---|---|---|\n" +
 	"| Spoofed `X-Forwarded-For` escapes the limit | trusted proxies | `TestSpoof` |\n| Spoofed again | x | y |\n\n## Left as they are\n\n| not | a rule |\n|---|---|\n| x | y |\n"
 
@@ -79,7 +79,7 @@ func TestRulesCoverage(t *testing.T) {
 	for _, r := range rules {
 		keys = append(keys, r.Key)
 	}
-	want := "Web | `GET /a`;Web | `POST /b`;Rate limits | Spoofed `X-Forwarded-For` escapes the limit;Rate limits | Spoofed again"
+	want := "Web | `GET /a`;Web | `GET /a` with more;Web | `POST /b`;Rate limits | Spoofed `X-Forwarded-For` escapes the limit;Rate limits | Spoofed again"
 	if strings.Join(keys, ";") != want {
 		t.Fatalf("rules:\n%s\nwant\n%s", strings.Join(keys, ";"), want)
 	}
@@ -87,6 +87,7 @@ func TestRulesCoverage(t *testing.T) {
 		{ID: "ok", Rule: "Rate limits | Spoofed `X-Forwarded-For`"},
 		{ID: "gone", Rule: "Web | `PUT /c`"},
 		{ID: "vague", Rule: "Rate limits | Spoofed"},
+		{ID: "whole", Rule: "Web | `GET /a`"},
 	})
 	if len(stale) != 2 || stale["gone"] == "" || !strings.Contains(stale["vague"], "2 rows") {
 		t.Fatalf("stale: %v", stale)

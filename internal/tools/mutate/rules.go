@@ -59,7 +59,8 @@ func ParseRules(r io.Reader) ([]Rule, error) {
 }
 
 // MatchRules ties each entry to the one row its rule starts: an entry that names no row, or
-// several, is stale (the page changed; update the entry). An entry whose rule is "none: why"
+// several, is stale (the page changed; update the entry); a rule that is a whole row's key names
+// that row. An entry whose rule is "none: why"
 // breaks something no row describes. It returns the rows no entry breaks.
 func MatchRules(rules []Rule, list []Mutation) (stale map[string]string, uncovered []Rule) {
 	stale = map[string]string{}
@@ -71,6 +72,10 @@ func MatchRules(rules []Rule, list []Mutation) (stale map[string]string, uncover
 		want := strings.Join(strings.Fields(m.Rule), " ")
 		var hits []int
 		for i, r := range rules {
+			if r.Key == want { // a whole first cell that also starts a longer one
+				hits = []int{i}
+				break
+			}
 			if strings.HasPrefix(r.Key, want) {
 				hits = append(hits, i)
 			}

@@ -264,6 +264,8 @@ func execute(ctx context.Context, o options, stdout, stderr io.Writer) (int, err
 		close(queue)
 		wg.Wait()
 		if ctx.Err() != nil {
+			// Interrupted: the table of what ran so far, the rest "not run".
+			report(stdout, results, len(uncovered), time.Since(start))
 			return 2, fmt.Errorf("interrupted: %w", ctx.Err())
 		}
 	}
@@ -295,6 +297,10 @@ func tryOne(ctx context.Context, t *Tree, r *Result, timeout time.Duration) {
 		}
 	}()
 	run, err := GoTest(ctx, t.Dir, r.Run, r.Packages, timeout)
+	if ctx.Err() != nil { // interrupted: this entry did not run to the end
+		r.Outcome, r.Detail, r.Output = "", "", ""
+		return
+	}
 	if err != nil {
 		r.Outcome, r.Detail = Error, err.Error()
 		return
@@ -320,8 +326,12 @@ func report(w io.Writer, results []*Result, uncovered int, took time.Duration) i
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tRESULT\tTIME\tCAUGHT BY / WHY")
 	for _, r := range results {
-		counts[r.Outcome]++
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Outcome, r.Took.Round(time.Second), summaryOf(r))
+		outcome := r.Outcome
+		if outcome == "" {
+			outcome = NotRun
+		}
+		counts[outcome]++
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, outcome, r.Took.Round(time.Second), summaryOf(r))
 	}
 	_ = tw.Flush()
 	for _, r := range results {
@@ -330,8 +340,12 @@ func report(w io.Writer, results []*Result, uncovered int, took time.Duration) i
 		}
 		fmt.Fprintf(w, "\n--- %s (%s): %s\n%s\n", r.ID, r.Outcome, r.Detail, tail(r.Output, 15))
 	}
-	fmt.Fprintf(w, "MUTATE caught=%d missed=%d invalid=%d stale=%d error=%d (%d entries, %s; %d rows of docs/security.md without an entry: -uncovered lists them)\n",
-		counts[Caught], counts[Missed], counts[Invalid], counts[Stale], counts[Error], len(results), took.Round(time.Second), uncovered)
+	notRun := ""
+	if counts[NotRun] > 0 {
+		notRun = fmt.Sprintf(" not-run=%d", counts[NotRun])
+	}
+	fmt.Fprintf(w, "MUTATE caught=%d missed=%d invalid=%d stale=%d error=%d%s (%d entries, %s; %d rows of docs/security.md without an entry: -uncovered lists them)\n",
+		counts[Caught], counts[Missed], counts[Invalid], counts[Stale], counts[Error], notRun, len(results), took.Round(time.Second), uncovered)
 	if counts[Caught] != len(results) {
 		return 1
 	}

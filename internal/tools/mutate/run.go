@@ -26,6 +26,7 @@ const (
 	Invalid = "invalid" // the breakage does not build, or the filter selects no test
 	Stale   = "stale"   // the snippet or the rule is no longer where the entry says
 	Error   = "error"   // the tests could not tell: they fail without the breakage, or crashed outside a test
+	NotRun  = "not-run" // the run was interrupted first
 )
 
 // Result is what happened to one entry.
@@ -173,7 +174,9 @@ func GoTest(ctx context.Context, dir, filter string, packages []string, timeout 
 	// which takes minutes on a busy machine.
 	ctx, cancel := context.WithTimeout(ctx, timeout+30*time.Minute)
 	defer cancel()
-	args := append([]string{"test", "-vet=off", "-count=1", "-json", "-timeout", timeout.String(), "-run", filter}, packages...)
+	// Test binaries are linked without symbol tables and DWARF: linking the big ones is most of
+	// an entry's time on a busy machine, and stack traces do not need them.
+	args := append([]string{"test", "-vet=off", "-count=1", "-json", "-ldflags=-s -w", "-timeout", timeout.String(), "-run", filter}, packages...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOFLAGS=") // the developer's GOFLAGS (-mod=…, -count) would change what runs

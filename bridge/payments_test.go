@@ -40,6 +40,7 @@ type payFixture struct {
 	provider *stripepay.Provider
 	service  *bridge.PricedService
 	ana      *bridge.Client
+	audit    *auditLog
 }
 
 const (
@@ -52,7 +53,8 @@ func newPayFixture(t *testing.T, db *database.Database, block bool, refund bridg
 	f := &payFixture{ctx: context.Background(), clock: clockwork.NewFakeClockAt(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))}
 	f.fake = stripetest.New(t)
 	f.provider = stripepay.New(stripepay.Config{SecretKey: "sk_test_x", WebhookSecret: f.fake.WebhookSecret, APIURL: f.fake.URL})
-	f.svc = bridge.New(bridge.Options{Store: db.Store(), Clock: f.clock, Bot: "@bot:hs", Clients: db.Store(), Audit: &auditLog{},
+	f.audit = &auditLog{}
+	f.svc = bridge.New(bridge.Options{Store: db.Store(), Clock: f.clock, Bot: "@bot:hs", Clients: db.Store(), Audit: f.audit,
 		IsAdmin: func(u string) bool { return u == adminPay }})
 	f.svc.UseClinicians(func(u string) bool { return u == drPay || u == otherPay })
 	f.svc.Use(&numberedRooms{}, quietRooms{}, nil, nil)

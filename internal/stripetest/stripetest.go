@@ -78,6 +78,13 @@ func (s *Server) Requests() []string {
 	return append([]string(nil), s.requests...)
 }
 
+// Sessions counts the Checkout Sessions created (an idempotent replay creates none).
+func (s *Server) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
 // Refunds are the payment intents refunded.
 func (s *Server) Refunds() []string {
 	s.mu.Lock()

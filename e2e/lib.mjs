@@ -124,9 +124,13 @@ export async function shots(page, name) {
   await page.setViewportSize({ width: 1280, height: 800 });
 }
 
-// stats reads the call page's connection summary.
-export function stats(page) {
-  return page.evaluate(() => (window.telehealthCall ? window.telehealthCall.stats() : null));
+// stats reads the call page's connection summary. With CALL_BACKEND set (the Go test runs the
+// bridge on that media backend: 'livekit'), a call going through another fails the scenario.
+const BACKEND = process.env.CALL_BACKEND || '';
+export async function stats(page) {
+  const [s, backend] = await page.evaluate(async () => (window.telehealthCall ? [await window.telehealthCall.stats(), window.telehealthCall.backend] : [null, '']));
+  if (s && BACKEND && backend !== BACKEND) fail(`the call goes through ${backend}, not ${BACKEND}`);
+  return s;
 }
 
 export async function text(page, selector) {

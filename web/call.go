@@ -165,7 +165,9 @@ func (srv *Server) state(ctx context.Context, v *viewer) (*CallState, error) {
 			slices.Contains([]bridge.LobbyState{bridge.StateBooked, bridge.StateDenied, bridge.StateLeft}, p.State)
 		me.CanJoinCall = p.State == bridge.StateInSession && !s.Over()
 		me.Payment = srv.myPayment(ctx, p)
-		me.CanPrepareCall = p.MatrixID != "" && s.Kind != bridge.KindPhone && !s.Over() &&
+		// Not on LiveKit: its token opens the room itself, so nobody gets one before being let
+		// in (the page connects once the state says they are in).
+		me.CanPrepareCall = p.MatrixID != "" && s.Kind != bridge.KindPhone && !s.Over() && srv.livekit == nil &&
 			(p.State == bridge.StateWaiting || p.State == bridge.StateAdmitted)
 		if s.Kind == bridge.KindPhone {
 			me.PhoneMasked = bridge.MaskPhone(p.Phone)

@@ -61,6 +61,24 @@ func TestLiveKitCallJoin(t *testing.T) {
 	if code := s.call("POST", "/api/call/join", "", nil, &e); code != http.StatusUnauthorized && code != http.StatusForbidden {
 		t.Errorf("anonymous join: %d %+v", code, e)
 	}
+	// Waiting: no connection ahead on LiveKit (a token would open the room before the lobby
+	// lets them in).
+	var waiting web.CallState
+	if code := s.call("POST", "/api/call/knock", token, map[string]string{"name": "Jane"}, &waiting); code != 200 || waiting.Me.State != "waiting" || waiting.Me.CanPrepareCall {
+		t.Errorf("waiting on LiveKit: %d %s, may connect ahead: %v", code, waiting.Me.State, waiting.Me.CanPrepareCall)
+	}
+	if code := s.call("POST", "/api/call/prepare", token, nil, &e); code != http.StatusForbidden {
+		t.Errorf("a waiting connection on LiveKit: %d %+v", code, e)
+	}
+	// The pages may reach the LiveKit server (its socket, and its HTTP side where
+	// livekit-client asks why it was refused), nothing else new.
+	socket := "ws" + strings.TrimPrefix(s.env.Config.Web.PublicURL, "http") + "/call/ws"
+	lkWS := "ws" + strings.TrimPrefix(lk.URL, "http")
+	for _, path := range []string{"/g/x.y.z", "/call/abc", "/widget"} {
+		if got, want := s.csp(path)["connect-src"], "'self' "+socket+" "+lkWS+" "+lk.URL; got != want {
+			t.Errorf("%s may connect to %q, want %q", path, got, want)
+		}
+	}
 	ghost := s.admitGuest(sess, token, "Jane")
 	var access web.CallAccess
 	if code := s.call("POST", "/api/call/join", token, nil, &access); code != 200 || access.LiveKit == nil {

@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -356,7 +357,28 @@ func (srv *Server) Handler() http.Handler {
 	for path, h := range srv.extra {
 		mux.Handle(path, h)
 	}
-	return securityHeaders(srv.cfg.PublicURL, srv.cfg.ElementOrigins, mux)
+	var connect []string
+	if srv.livekit != nil {
+		connect = liveKitOrigins(srv.livekit.URL())
+	}
+	return securityHeaders(srv.cfg.PublicURL, srv.cfg.ElementOrigins, connect, mux)
+}
+
+// liveKitOrigins are the origins the call page reaches the LiveKit server at: its signalling
+// socket (ws:// or wss://) and the same host over http(s), where livekit-client asks why a
+// connection was refused.
+func liveKitOrigins(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return nil
+	}
+	switch u.Scheme {
+	case "ws", "http":
+		return []string{"ws://" + u.Host, "http://" + u.Host}
+	case "wss", "https":
+		return []string{"wss://" + u.Host, "https://" + u.Host}
+	}
+	return nil
 }
 
 // Start listens and serves.
@@ -428,10 +450,14 @@ func (srv *Server) Stop(ctx context.Context) {
 }
 
 // securityHeaders keeps the pages to themselves: no framing except of the widget by the
-// configured Matrix clients, no inline scripts, connections only to this site and its call
-// socket, no referrer (addresses carry tokens).
-func securityHeaders(publicURL string, elementOrigins []string, next http.Handler) http.Handler {
+// configured Matrix clients, no inline scripts, connections only to this site, its call
+// socket and the LiveKit server if calls go through one (connect), no referrer (addresses
+// carry tokens).
+func securityHeaders(publicURL string, elementOrigins, connect []string, next http.Handler) http.Handler {
 	socket := "ws" + strings.TrimPrefix(publicURL, "http") + "/call/ws"
+	for _, origin := range connect {
+		socket += " " + origin
+	}
 	widgetFrame := "'none'"
 	if len(elementOrigins) > 0 {
 		widgetFrame = strings.Join(elementOrigins, " ")

@@ -2,6 +2,8 @@
 // for signalling (docs/signalling.md). The SFU makes every offer; this page only answers, so
 // adding a screen or restarting ICE is a request and never collides with the SFU's offers.
 
+import { connectLiveKit } from './livekitmedia.js';
+
 // connectCall joins the call with the access from POST /api/call/join and the local camera
 // and microphone. handlers: onJoined(msg), onRemoteTrack(track, stream, info),
 // onRemoteGone(trackId), onPeer(userId, present, host), onMute(userId, kind, muted),
@@ -9,12 +11,16 @@
 // connection's state over a reconnection: {audioMuted, cameraOff, screen (a MediaStream)}; or
 // {waiting: true} with the access from POST /api/call/prepare: the connection comes up while
 // the person waits, sending nothing and receiving nothing, until enter(handlers) once let in.
+// On the LiveKit backend (access.livekit: the server's URL and a token), the same call goes
+// through livekit-client instead (livekitmedia.js), with the same face.
 export function connectCall(access, session, localStream, handlers, resume = {}) {
+  if (access.livekit) return connectLiveKit(access, localStream, handlers, resume);
   return new Call(access, session, localStream, handlers, resume);
 }
 
 class Call {
   constructor(access, session, localStream, handlers, resume) {
+    this.backend = 'embedded';
     this.h = handlers;
     this.local = { audio: localStream.getAudioTracks()[0] || null, camera: localStream.getVideoTracks()[0] || null, screen: null };
     // A device the person joined without counts as muted, so the others see it at once.
@@ -181,6 +187,8 @@ class Call {
     this.send({ type: 'unpublish', label: 'screen' });
   }
 
+  // hostCommand sends the clinician's command over the signalling (LiveKit's calls have none:
+  // the page uses the API).
   hostCommand(cmd) {
     this.send({ type: 'host', ...cmd });
   }

@@ -459,6 +459,8 @@ export class SessionPage {
         if (command === 'admit' && this.panel && text.includes('has not paid') && !text.includes('does not admit')) this.panel.askUnpaid();
       },
       onClosed: (reason, code, leaving) => this.onCallClosed(call, reason, code, leaving),
+      // LiveKit resumes a dropped connection by itself: the page says so meanwhile.
+      onConnection: (state) => { if (this.call === call) this.setConnection(state); },
     };
     call = pre ? pre.enter(handlers) : connectCall(access, this.state.session.id, this.stream, handlers, resume);
     this.call = call;
@@ -466,6 +468,8 @@ export class SessionPage {
     this.calls = (this.calls || 0) + 1;
     window.telehealthCall = {
       generation: this.calls,
+      // 'embedded' (the bridge's SFU) or 'livekit'.
+      backend: call.backend,
       stats: () => (this.call === call ? call.stats() : null),
       state: () => this.state,
       dropSignalling: () => call.dropSignalling(),
@@ -703,7 +707,8 @@ export class SessionPage {
     if (!present) {
       this.removePeer(userId);
     } else {
-      this.hosts[userId] = host;
+      // LiveKit does not say who hosts (null): the state's people do.
+      this.hosts[userId] = host ?? (this.state.people || []).some((p) => p.user_id === userId && p.host);
       const tile = this.tileFor(userId);
       if (info) {
         tile.audioMuted = !!info.audio_muted;
@@ -807,9 +812,10 @@ export class SessionPage {
   }
 
   // hostAction sends the clinician's command over the call's signalling; the lobby comes back
-  // the same way, and a refusal as an error message.
+  // the same way, and a refusal as an error message. A call without signalling of the bridge's
+  // (LiveKit), or no call, uses the API; the lobby then comes with the state.
   async hostAction(action, participant, text) {
-    if (this.call && !this.call.closed) {
+    if (this.call && !this.call.closed && this.call.hostCommand) {
       this.call.hostCommand({ command: action, participant, text });
       return;
     }

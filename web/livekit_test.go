@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	lkproto "github.com/livekit/protocol/livekit"
 	"github.com/livekit/protocol/webhook"
 	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
@@ -89,7 +91,8 @@ func TestLiveKitCallJoin(t *testing.T) {
 	}
 	lkRoom := livekit.RoomName(sess.RoomID, livekit.RoomSlot)
 	g, ttl := grantsOf(t, lk, access.LiveKit.Token)
-	if g.Identity != ghost.String() || g.Video.Room != lkRoom || g.Video.RoomAdmin || !g.Video.RoomJoin || ttl > 10*time.Minute || ttl < 9*time.Minute {
+	// A web guest connects as their ghost's device WEB, the ghost in the user attribute.
+	if g.Identity != ghost.String()+":WEB" || g.Attributes[livekit.UserAttribute] != ghost.String() || g.Video.Room != lkRoom || g.Video.RoomAdmin || !g.Video.RoomJoin || ttl > 10*time.Minute || ttl < 9*time.Minute {
 		t.Errorf("guest's grants: %+v %+v, lasts %s", g, g.Video, ttl)
 	}
 	hostToken := s.callTokenFor(s.clinician.UserID.String(), sess)
@@ -396,4 +399,90 @@ func TestLiveKitClinicianPresence(t *testing.T) {
 	}
 	event(webhook.EventParticipantLeft)
 	bridgetest.Eventually(t, wait, "the clinician to be away", func() bool { return !present() })
+}
+
+// A web guest's call page on LiveKit is shown in Element Call: once it is connected (LiveKit's
+// participant_joined webhook), the guest's ghost holds a MatrixRTC membership for its device
+// WEB naming the bridge's focus, matching the page's LiveKit identity <ghost>:WEB; the
+// clinician's removal disconnects the page and ends the membership (empty content). Nothing
+// the guest sends chooses the identity; the clinician's stays their user ID, with no
+// membership written for them.
+func TestLiveKitWebGuestMembership(t *testing.T) {
+	var lk *lkserver.Server
+	s := newSiteWith(t, func(cfg map[string]any) {
+		lk = lktest.Start(t, fmt.Sprint(cfg["web.public_url"])+"/livekit/webhook")
+		cfg["media.backend"] = "livekit"
+		cfg["media.livekit.url"] = "ws" + strings.TrimPrefix(lk.URL, "http")
+		cfg["media.livekit.api_key"] = lk.Key
+		cfg["media.livekit.api_secret"] = lk.Secret
+	})
+	ctx := context.Background()
+	sess, token := s.guestSession(bridge.ParticipantRequest{Name: "J. Doe", Email: "jd@example.org", Invite: bridge.InviteEmail})
+	s.openWindow(sess)
+	ghost := s.admitGuest(sess, token, "Jane")
+	member := func(user string) map[string]any {
+		var content map[string]any
+		if err := s.clinician.StateEvent(ctx, id.RoomID(sess.RoomID), event.Type{Type: livekit.CallMemberType, Class: event.StateEventType},
+			"_"+user+"_WEB_m.call", &content); err != nil {
+			return nil
+		}
+		return content
+	}
+	// Not before the page connects: a token alone announces nobody.
+	var access web.CallAccess
+	if code := s.call("POST", "/api/call/join", token, map[string]string{"identity": "@someone:else:WEB", "user_id": "@someone:else"}, &access); code != 200 || access.LiveKit == nil {
+		t.Fatalf("join: %d %+v", code, access)
+	}
+	if g, _ := grantsOf(t, lk, access.LiveKit.Token); g.Identity != ghost.String()+":WEB" || g.Attributes[livekit.UserAttribute] != ghost.String() {
+		t.Errorf("the guest chose their identity: %q for %q", g.Identity, g.Attributes[livekit.UserAttribute])
+	}
+	if m := member(ghost.String()); len(m) != 0 {
+		t.Errorf("a membership before the page connected: %v", m)
+	}
+	var hostAccess web.CallAccess
+	if code := s.call("POST", "/api/call/join", s.callTokenFor(s.clinician.UserID.String(), sess), nil, &hostAccess); code != 200 || hostAccess.LiveKit == nil {
+		t.Fatalf("clinician's join: %d", code)
+	}
+	if g, _ := grantsOf(t, lk, hostAccess.LiveKit.Token); g.Identity != s.clinician.UserID.String() {
+		t.Errorf("the clinician's identity %q", g.Identity)
+	}
+	host, err := lktest.Connect(t, hostAccess.LiveKit.URL, hostAccess.LiveKit.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	guest, err := lktest.Connect(t, access.LiveKit.URL, access.LiveKit.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	bridgetest.Eventually(t, wait, "the guest's call membership", func() bool { got = member(ghost.String()); return len(got) > 0 })
+	foci, _ := got["foci_preferred"].([]any)
+	focus, _ := func() (map[string]any, bool) {
+		if len(foci) != 1 {
+			return nil, false
+		}
+		f, ok := foci[0].(map[string]any)
+		return f, ok
+	}()
+	if got["membershipID"] != ghost.String()+":WEB" || got["device_id"] != "WEB" || got["application"] != "m.call" ||
+		focus["livekit_service_url"] != s.env.Config.Web.PublicURL+"/livekit/jwt" || focus["livekit_alias"] != sess.RoomID {
+		t.Errorf("the guest's membership: %v", got)
+	}
+	if m := member(s.clinician.UserID.String()); len(m) != 0 {
+		t.Errorf("a membership for the clinician: %v", m)
+	}
+	// Removal: out of LiveKit, and the membership ends.
+	if err = s.env.App.Sessions.HostAction(ctx, s.clinician.UserID.String(), sess.ID, "remove", "1", ""); err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.Eventually(t, wait, "the removed guest to be disconnected from LiveKit", guest.Gone)
+	bridgetest.Eventually(t, wait, "the removed guest's membership to end", func() bool {
+		var content map[string]any
+		err := s.clinician.StateEvent(ctx, id.RoomID(sess.RoomID), event.Type{Type: livekit.CallMemberType, Class: event.StateEventType},
+			"_"+ghost.String()+"_WEB_m.call", &content)
+		return err == nil && len(content) == 0
+	})
+	if host.Gone() {
+		t.Error("the guest's removal disconnected the clinician")
+	}
 }

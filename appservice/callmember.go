@@ -1,0 +1,36 @@
+package appservice
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+)
+
+// callMemberType is MatrixRTC's membership state event (MSC3401/MSC4143).
+var callMemberType = event.Type{Type: "org.matrix.msc3401.call.member", Class: event.StateEventType}
+
+// SetCallMember writes a web guest's MatrixRTC membership in a session room as their ghost (the
+// LiveKit backend's port: Element Call shows a LiveKit participant only beside one). Only the
+// bridge's ghosts, and only state keys of their own (_<ghost>_…), are written. The ghost sends
+// without joining: a ghost not in the room (taken out already) has no membership to write,
+// and its end is then written by the bot (legacy MatrixRTC state keys are not tied to their
+// sender), so that Element Call stops showing a guest who is gone.
+func (c *Connector) SetCallMember(ctx context.Context, roomID, ghost, stateKey string, content map[string]any) error {
+	if !c.IsGhost(ghost) {
+		return fmt.Errorf("writing a call membership: %s is not a ghost of the bridge", ghost)
+	}
+	if !strings.HasPrefix(stateKey, "_"+ghost+"_") {
+		return fmt.Errorf("writing a call membership: the state key is not the ghost's")
+	}
+	_, err := c.AS.Intent(id.UserID(ghost)).Client.SendStateEvent(ctx, id.RoomID(roomID), callMemberType, stateKey, content)
+	if err != nil && len(content) == 0 && forbidden(err) {
+		_, err = c.bot.Client.SendStateEvent(ctx, id.RoomID(roomID), callMemberType, stateKey, content)
+	}
+	if err != nil {
+		return fmt.Errorf("writing a call membership: %w", err)
+	}
+	return nil
+}

@@ -410,7 +410,9 @@ func TestLiveKitClinicianPresence(t *testing.T) {
 func TestLiveKitWebGuestMembership(t *testing.T) {
 	var lk *lkserver.Server
 	s := newSiteWith(t, func(cfg map[string]any) {
-		lk = lktest.Start(t, fmt.Sprint(cfg["web.public_url"])+"/livekit/webhook")
+		if lk == nil { // the config may be written more than once; one server
+			lk = lktest.Start(t, fmt.Sprint(cfg["web.public_url"])+"/livekit/webhook")
+		}
 		cfg["media.backend"] = "livekit"
 		cfg["media.livekit.url"] = "ws" + strings.TrimPrefix(lk.URL, "http")
 		cfg["media.livekit.api_key"] = lk.Key

@@ -34,3 +34,17 @@ func (c *Connector) SetCallMember(ctx context.Context, roomID, ghost, stateKey s
 	}
 	return nil
 }
+
+// EndCallMember ends a web guest's MatrixRTC membership as the bot: the guest is being taken
+// out of the room, and the ghost's own write, racing the kick, would be accepted (200) and then
+// rejected by the homeserver's state resolution (measured on Dendrite: the membership stayed).
+// Only the ghosts' state keys.
+func (c *Connector) EndCallMember(ctx context.Context, roomID, ghost, stateKey string) error {
+	if !c.IsGhost(ghost) || !strings.HasPrefix(stateKey, "_"+ghost+"_") {
+		return fmt.Errorf("ending a call membership: not a ghost's")
+	}
+	if _, err := c.bot.Client.SendStateEvent(ctx, id.RoomID(roomID), callMemberType, stateKey, map[string]any{}); err != nil {
+		return fmt.Errorf("ending a call membership: %w", err)
+	}
+	return nil
+}

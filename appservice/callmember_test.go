@@ -15,7 +15,8 @@ import (
 // the bridge's ghosts only and their own state keys only: the clinician's account, another
 // ghost's state key and a ghost not in the room (which must not be joined to write) are
 // refused, nothing written; a membership's end for a ghost not in the room is written by the
-// bot, so that Element Call stops showing a guest already taken out.
+// bot, so that Element Call stops showing a guest already taken out. EndCallMember (the bot's
+// end, for a guest being taken out) likewise refuses anyone but a ghost and its own key.
 func TestSetCallMemberOnlyForGhosts(t *testing.T) {
 	l := newLobby(t, "")
 	ctx := context.Background()
@@ -42,6 +43,12 @@ func TestSetCallMemberOnlyForGhosts(t *testing.T) {
 		if err := l.env.App.Matrix.SetCallMember(ctx, s.RoomID, c.user, c.key, content); err == nil {
 			t.Errorf("%s: written", c.who)
 		}
+	}
+	if err := l.env.App.Matrix.EndCallMember(ctx, s.RoomID, doctor, "_"+doctor+"_WEB_m.call"); err == nil {
+		t.Error("the bot ended the clinician's account's membership")
+	}
+	if err := l.env.App.Matrix.EndCallMember(ctx, s.RoomID, ghost, "_"+other+"_WEB_m.call"); err == nil {
+		t.Error("the bot ended another ghost's membership through this one")
 	}
 	state, err := l.clinician.State(ctx, room)
 	if err != nil {

@@ -34,6 +34,9 @@ type Memberships interface {
 	// SetCallMember sends the ghost's call.member state event with this state key; an empty
 	// content ends the membership. It refuses users who are not ghosts.
 	SetCallMember(ctx context.Context, matrixRoomID, ghost, stateKey string, content map[string]any) error
+	// EndCallMember ends the ghost's membership as the bridge's bot: a guest being taken out
+	// of the room (the kick races the write, and a ghost's write that loses is rejected).
+	EndCallMember(ctx context.Context, matrixRoomID, ghost, stateKey string) error
 }
 
 // webMembers is the backend's side of the memberships: what it last wrote for each guest, so
@@ -79,11 +82,12 @@ func (b *Backend) syncWebMember(ctx context.Context, lkRoom, matrixRoomID, ghost
 			present = true
 		}
 	}
-	b.writeWebMember(ctx, matrixRoomID, ghost, present)
+	b.writeWebMember(ctx, matrixRoomID, ghost, present, false)
 }
 
-// writeWebMember writes the membership (present) or its end; the caller holds m.mu.
-func (b *Backend) writeWebMember(ctx context.Context, matrixRoomID, ghost string, present bool) {
+// writeWebMember writes the membership (present) or its end, as the ghost or (byBot, for a
+// guest taken out) the bot; the caller holds m.mu.
+func (b *Backend) writeWebMember(ctx context.Context, matrixRoomID, ghost string, present, byBot bool) {
 	m := b.members
 	key := matrixRoomID + "\x00" + ghost
 	if last, ok := m.written[key]; ok && last == present {
@@ -99,7 +103,13 @@ func (b *Backend) writeWebMember(ctx context.Context, matrixRoomID, ghost string
 			"m.call.intent":  "video", "membershipID": WebIdentity(ghost),
 		}
 	}
-	if err := m.port.SetCallMember(ctx, matrixRoomID, ghost, WebMemberStateKey(ghost), content); err != nil {
+	var err error
+	if byBot && !present {
+		err = m.port.EndCallMember(ctx, matrixRoomID, ghost, WebMemberStateKey(ghost))
+	} else {
+		err = m.port.SetCallMember(ctx, matrixRoomID, ghost, WebMemberStateKey(ghost), content)
+	}
+	if err != nil {
 		b.log.Err(err).Bool("present", present).Msg("Failed to write a web guest's call membership")
 		delete(m.written, key) // unknown now: the next event writes again
 		return
@@ -107,9 +117,11 @@ func (b *Backend) writeWebMember(ctx context.Context, matrixRoomID, ghost string
 	m.written[key] = present
 }
 
-// endWebMembers ends the memberships of the web guests who were in a LiveKit room (listed
-// before the removal) and of those the backend wrote for the Matrix room, restricted to one
-// user when only is set.
+// endWebMembers ends, as the bot, the memberships of the web guests who were in a LiveKit room
+// (listed before the removal) and of those the backend wrote for the Matrix room, restricted
+// to one user when only is set: the lobby is taking them out of the room (removal, denial,
+// send-back, leave, the end), and a write of the ghost's racing its kick would be rejected by
+// the homeserver although answered 200.
 func (b *Backend) endWebMembers(ctx context.Context, matrixRoomID string, listed []Participant, only string) {
 	m := b.members
 	if m == nil {
@@ -130,7 +142,7 @@ func (b *Backend) endWebMembers(ctx context.Context, matrixRoomID string, listed
 		}
 	}
 	for ghost := range ghosts {
-		b.writeWebMember(ctx, matrixRoomID, ghost, false)
+		b.writeWebMember(ctx, matrixRoomID, ghost, false, true)
 	}
 	if only == "" { // the call is over: nothing of it to remember
 		for key := range m.written {

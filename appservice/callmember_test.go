@@ -60,6 +60,30 @@ func TestSetCallMemberOnlyForGhosts(t *testing.T) {
 	if m := state[event.StateMember][ghost]; m != nil && m.Content.AsMember().Membership == event.MembershipJoin {
 		t.Error("the ghost was joined to write")
 	}
+	// A ghost in the room (as a guest let in): its own membership is written, by the ghost;
+	// another ghost's state key still is not (the homeserver would take it: legacy MatrixRTC
+	// keys are not tied to their sender).
+	joined := "@" + l.env.Config.AppService.GhostPrefix + "guest_joined:" + l.env.Config.Homeserver.Domain
+	if err := l.env.App.Matrix.AS.Intent(id.UserID(joined)).EnsureJoined(ctx, room); err != nil {
+		t.Fatalf("joining a ghost: %v", err)
+	}
+	if err := l.env.App.Matrix.SetCallMember(ctx, s.RoomID, joined, "_"+other+"_WEB_m.call", content); err == nil {
+		t.Error("a joined ghost wrote another ghost's membership")
+	}
+	if err := l.env.App.Matrix.SetCallMember(ctx, s.RoomID, joined, "_"+joined+"_WEB_m.call", content); err != nil {
+		t.Errorf("a joined ghost's own membership: %v", err)
+	}
+	state, err = l.clinician.State(ctx, room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := state[memberType]["_"+other+"_WEB_m.call"]; ev != nil {
+		t.Errorf("another ghost's membership written by %s", ev.Sender)
+	}
+	if ev := state[memberType]["_"+joined+"_WEB_m.call"]; ev == nil || ev.Sender.String() != joined || len(ev.Content.Raw) == 0 {
+		t.Errorf("the joined ghost's membership: %+v", ev)
+	}
+
 	// The end of a membership, for a ghost out of the room: the bot writes it.
 	if err := l.env.App.Matrix.SetCallMember(ctx, s.RoomID, ghost, "_"+ghost+"_WEB_m.call", map[string]any{}); err != nil {
 		t.Fatalf("ending the membership of a ghost out of the room: %v", err)

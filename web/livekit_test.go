@@ -405,8 +405,9 @@ func TestLiveKitClinicianPresence(t *testing.T) {
 // participant_joined webhook), the guest's ghost holds a MatrixRTC membership for its device
 // WEB naming the bridge's focus, matching the page's LiveKit identity <ghost>:WEB; the
 // clinician's removal disconnects the page and ends the membership (empty content). Nothing
-// the guest sends chooses the identity; the clinician's stays their user ID, with no
-// membership written for them.
+// the guest sends chooses the identity; the clinician's stays their user ID, and neither they
+// nor a Matrix user connected through Element Call's endpoint as a device WEB get a
+// membership from the bridge.
 func TestLiveKitWebGuestMembership(t *testing.T) {
 	var lk *lkserver.Server
 	s := newSiteWith(t, func(cfg map[string]any) {
@@ -419,7 +420,25 @@ func TestLiveKitWebGuestMembership(t *testing.T) {
 		cfg["media.livekit.api_secret"] = lk.Secret
 	})
 	ctx := context.Background()
-	sess, token := s.guestSession(bridge.ParticipantRequest{Name: "J. Doe", Email: "jd@example.org", Invite: bridge.InviteEmail})
+	pat := s.env.User(t, "pat")
+	sess, err := s.env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{
+		Clinician: s.clinician.UserID.String(), Start: time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC),
+		End: time.Date(2026, 11, 24, 14, 50, 0, 0, time.UTC), TimeZone: "Europe/Paris",
+		Participants: []bridge.ParticipantRequest{{Name: "J. Doe", Email: "jd@example.org", Invite: bridge.InviteEmail},
+			{Name: "Pat Quinn", MatrixID: pat.UserID.String()}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = s.clinician.JoinRoomByID(ctx, id.RoomID(sess.RoomID)); err != nil {
+		t.Fatal(err)
+	}
+	_, ps, _ := s.env.App.Sessions.Lobby(ctx, "", sess.ID)
+	link, err := s.env.App.Web.ParticipantLink(ctx, sess, ps[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := link[strings.LastIndex(link, "/")+1:]
 	s.openWindow(sess)
 	ghost := s.admitGuest(sess, token, "Jane")
 	member := func(user string) map[string]any {
@@ -436,7 +455,7 @@ func TestLiveKitWebGuestMembership(t *testing.T) {
 		t.Fatalf("join: %d %+v", code, access)
 	}
 	if g, _ := grantsOf(t, lk, access.LiveKit.Token); g.Identity != ghost.String()+":WEB" || g.Attributes[livekit.UserAttribute] != ghost.String() {
-		t.Errorf("the guest chose their identity: %q for %q", g.Identity, g.Attributes[livekit.UserAttribute])
+		t.Errorf("the guest's identity %q for %q, want their ghost's, device WEB (nothing they send chooses it)", g.Identity, g.Attributes[livekit.UserAttribute])
 	}
 	if m := member(ghost.String()); len(m) != 0 {
 		t.Errorf("a membership before the page connected: %v", m)
@@ -450,6 +469,37 @@ func TestLiveKitWebGuestMembership(t *testing.T) {
 	}
 	host, err := lktest.Connect(t, hostAccess.LiveKit.URL, hostAccess.LiveKit.Token)
 	if err != nil {
+		t.Fatal(err)
+	}
+	// Pat, a Matrix user let in, connects through Element Call's endpoint with a device named
+	// WEB: their identity is <user>:WEB too, but their memberships are their own client's
+	// business; the bridge writes none for them.
+	if _, err = s.clinician.InviteUser(ctx, id.RoomID(sess.RoomID), &mautrix.ReqInviteUser{UserID: pat.UserID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = pat.JoinRoomByID(ctx, id.RoomID(sess.RoomID)); err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.Eventually(t, wait, "Pat to be in the session", func() bool {
+		_, ps, _ := s.env.App.Sessions.Lobby(ctx, "", sess.ID)
+		return ps[1].State == bridge.StateInSession
+	})
+	openid, err := pat.RequestOpenIDToken(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var patAccess struct {
+		URL string `json:"url"`
+		JWT string `json:"jwt"`
+	}
+	if code := s.call("POST", "/livekit/jwt/sfu/get", "", map[string]any{"room": sess.RoomID, "device_id": "WEB",
+		"openid_token": map[string]any{"access_token": openid.AccessToken, "token_type": "Bearer", "matrix_server_name": openid.MatrixServerName, "expires_in": 3600}}, &patAccess); code != 200 {
+		t.Fatalf("Pat's token: %d", code)
+	}
+	if g, _ := grantsOf(t, lk, patAccess.JWT); g.Identity != pat.UserID.String()+":WEB" {
+		t.Fatalf("Pat's identity %q", g.Identity)
+	}
+	if _, err = lktest.Connect(t, patAccess.URL, patAccess.JWT); err != nil {
 		t.Fatal(err)
 	}
 	guest, err := lktest.Connect(t, access.LiveKit.URL, access.LiveKit.Token)
@@ -472,6 +522,9 @@ func TestLiveKitWebGuestMembership(t *testing.T) {
 	}
 	if m := member(s.clinician.UserID.String()); len(m) != 0 {
 		t.Errorf("a membership for the clinician: %v", m)
+	}
+	if m := member(pat.UserID.String()); len(m) != 0 {
+		t.Errorf("a membership written for Pat's Matrix account: %v", m)
 	}
 	// Removal: out of LiveKit, and the membership ends.
 	if err = s.env.App.Sessions.HostAction(ctx, s.clinician.UserID.String(), sess.ID, "remove", "1", ""); err != nil {

@@ -43,8 +43,19 @@ func (c *Connector) EndCallMember(ctx context.Context, roomID, ghost, stateKey s
 	if !c.IsGhost(ghost) || !strings.HasPrefix(stateKey, "_"+ghost+"_") {
 		return fmt.Errorf("ending a call membership: not a ghost's")
 	}
-	if _, err := c.bot.Client.SendStateEvent(ctx, id.RoomID(roomID), callMemberType, stateKey, map[string]any{}); err != nil {
-		return fmt.Errorf("ending a call membership: %w", err)
+	// Read back and written again while the room still holds a membership: a write of the
+	// ghost's racing this one (or the kick) can leave the homeserver's resolved state on the
+	// older event (seen once in a few runs on Dendrite).
+	for attempt := 1; ; attempt++ {
+		if _, err := c.bot.Client.SendStateEvent(ctx, id.RoomID(roomID), callMemberType, stateKey, map[string]any{}); err != nil {
+			return fmt.Errorf("ending a call membership: %w", err)
+		}
+		var now map[string]any
+		if err := c.bot.Client.StateEvent(ctx, id.RoomID(roomID), callMemberType, stateKey, &now); err != nil || len(now) == 0 {
+			return nil // ended (Dendrite answers 404 for an empty state event)
+		}
+		if attempt == 3 {
+			return fmt.Errorf("ending a call membership: the room still holds it after %d writes", attempt)
+		}
 	}
-	return nil
 }

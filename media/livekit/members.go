@@ -90,7 +90,9 @@ func (b *Backend) syncWebMember(ctx context.Context, lkRoom, matrixRoomID, ghost
 func (b *Backend) writeWebMember(ctx context.Context, matrixRoomID, ghost string, present, byBot bool) {
 	m := b.members
 	key := matrixRoomID + "\x00" + ghost
-	if last, ok := m.written[key]; ok && last == present {
+	// The bot's end is always written: an end the ghost wrote just before (LiveKit's
+	// participant_left for the removed page) may have lost the race with the kick.
+	if last, ok := m.written[key]; ok && last == present && !byBot {
 		return
 	}
 	content := map[string]any{}

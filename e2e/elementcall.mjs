@@ -1,16 +1,17 @@
 // elementcall.mjs: Element Call (the embedded build, as a widget of e2e/widgethost.mjs, an
-// Element stand-in signed in to Dendrite) in the same LiveKit call as a web guest. Run by
-// internal/e2e's TestElementCallInTheBrowser, which serves Element Call, the host and the
-// /ec/ control endpoints.
+// Element stand-in signed in to Dendrite) in the same LiveKit call as a web guest on the
+// bridge's own call page. Run by internal/e2e's TestElementCallInTheBrowser (LiveKit backend,
+// its webhooks reaching the bridge), which serves Element Call, the host and the /ec/ control
+// endpoints.
 //
-// The web guest asks to enter on the real call page and is let in; the call page still uses
-// the embedded SFU, so the guest's LiveKit side is a livekit-client page (fake camera) with
-// the LiveKit token the bridge gave that call page's own /api/call/join. Pat knocks from
-// Matrix and is let in through the lobby; then Element Call, in Pat's browser, gets its token
-// from the bridge, connects to LiveKit and publishes; the guest decodes Pat's video. The
-// clinician then removes Pat: the bridge takes Pat's Element Call out of LiveKit.
+// The web guest asks to enter on the call page and is let in: the page connects to LiveKit as
+// <ghost>:WEB and the bridge writes the ghost's call.member. Pat knocks from Matrix and is let
+// in through the lobby; then Element Call, in Pat's browser, gets its token from the bridge,
+// connects to LiveKit and publishes. Both ways: the guest's call page decodes Pat's video, and
+// Element Call shows the guest by name and decodes theirs. The clinician removes the guest
+// (out of LiveKit, their membership ended), then Pat (Element Call out of LiveKit).
 // Prints what Element Call and the host asked of Dendrite that Dendrite did not answer.
-import { launch, open, control, until, check, fail, BRIDGE, CONTROL, ARTIFACTS } from './lib.mjs';
+import { launch, open, control, until, check, fail, stats, BRIDGE, CONTROL, ARTIFACTS } from './lib.mjs';
 
 const t0 = Date.now();
 const since = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
@@ -22,11 +23,6 @@ const dumpLobby = async () => console.error('lobby: ' + JSON.stringify(await con
 // The web guest asks to enter on the call page; its bearer credential is what the page sends.
 const guestBrowser = await launch();
 const guest = await open(guestBrowser, book.guest_link, 'guest');
-let guestAuth = null;
-guest.on('request', (req) => {
-  const auth = req.headers().authorization;
-  if (auth && req.url().startsWith(BRIDGE + '/api/call/')) guestAuth = auth;
-});
 await guest.locator('#join:not([disabled])').click();
 await guest.locator('#accept:not([disabled])').click();
 await until('the guest in the waiting room', () => guest.locator('#waiting').isVisible());
@@ -46,35 +42,19 @@ await until('the guest and Pat in the session', async () => {
   return s[0] === 'in_session' && s[1] === 'in_session' && s[2] === 'waiting';
 }, 20000, dumpLobby);
 
-// The guest's LiveKit side.
-check(guestAuth, 'the call page sent no bearer credential');
-const joinResp = await fetch(BRIDGE + '/api/call/join', {
-  method: 'POST', headers: { Authorization: guestAuth, 'X-Requested-With': 'telehealth', 'Content-Type': 'application/json' }, body: '{}',
-});
-const access = await joinResp.json();
-check(joinResp.ok && access.livekit && access.livekit.token, `the guest's /api/call/join: ${joinResp.status} ${JSON.stringify(Object.keys(access))}`);
-const lkGuest = await open(guestBrowser, CONTROL + '/ec/guest', 'guest (LiveKit)');
-await lkGuest.evaluate(async ({ url, token }) => {
-  const { Room, RoomEvent, createLocalTracks, VideoPresets } = window.LivekitClient;
-  // A small picture without simulcast: three browsers encode on a shared machine.
-  const room = new Room({ adaptiveStream: false, dynacast: false, publishDefaults: { simulcast: false },
-    videoCaptureDefaults: { resolution: VideoPresets.h180.resolution } });
-  room.on(RoomEvent.TrackSubscribed, (track, _pub, participant) => {
-    const el = track.attach();
-    el.dataset.identity = participant.identity;
-    el.dataset.kind = track.kind;
-    document.getElementById('tiles').appendChild(el);
-  });
-  await room.connect(url, token);
-  for (const track of await createLocalTracks({ audio: true, video: true })) await room.localParticipant.publishTrack(track);
-  window.lkRoom = room;
-}, access.livekit);
-const guestView = () => lkGuest.evaluate(() => ({
-  identity: window.lkRoom.localParticipant.identity,
-  room: window.lkRoom.name,
-  remotes: [...window.lkRoom.remoteParticipants.values()].map((p) => p.identity),
-  videos: [...document.querySelectorAll('video')].map((v) => ({ identity: v.dataset.identity, frames: v.getVideoPlaybackQuality().totalVideoFrames, width: v.videoWidth })),
-}));
+// The guest's call page connects to LiveKit once let in, as their ghost's device WEB; the
+// bridge then writes the ghost's MatrixRTC membership for that device.
+const inLiveKit = async () => (await control('/ec/livekit')).participants || [];
+const guestLK = await until('the guest\'s call page in the LiveKit room', async () =>
+  (await inLiveKit()).find((p) => p.identity.endsWith(':WEB')), 60000, async () => console.error('LiveKit has: ' + JSON.stringify(await inLiveKit())));
+const ghost = guestLK.user;
+check(guestLK.identity === ghost + ':WEB', `the guest's LiveKit identity ${guestLK.identity} for ${ghost}`);
+check((await stats(guest)) !== null, 'the guest\'s call page has no call');
+const guestMember = await until('the ghost\'s call.member', async () =>
+  ((await control('/ec/members')).members || []).find((e) => e.sender === ghost), 30000);
+console.log(`the guest's call page: LiveKit identity ${guestLK.identity}; the bridge wrote state key ${guestMember.state_key}, content ${JSON.stringify(guestMember.content)}`);
+check(guestMember.state_key === `_${ghost}_WEB_m.call` && guestMember.content.membershipID === ghost + ':WEB' &&
+  JSON.stringify(guestMember.content.foci_preferred || []).includes(BRIDGE + '/livekit/jwt'), 'the ghost\'s membership');
 
 // Pat opens the session room's call: Element Call in the Element stand-in.
 const account = await control('/ec/account?user=pat');
@@ -113,16 +93,18 @@ for (const r of seen.filter((x) => !x.url.includes('/assets/') && x.at <= tokenA
 }
 console.log(`Element Call got its token from ${tokenAnswer.url.slice(BRIDGE.length)} ${((tokenAnswer.at - patOpens) / 1000).toFixed(1)} s after the page opened`);
 
-// The guest decodes Pat's Element Call video, in the same LiveKit room.
-const patVideo = await until('the guest to decode video from Pat\'s Element Call', async () => {
-  const v = await guestView();
-  const pat = v.videos.find((x) => x.kind !== 'audio' && x.identity && x.identity.startsWith(account.user_id) && x.frames > 30);
-  return pat ? { view: v, video: pat } : null;
-}, 60000, async () => { console.error('guest sees: ' + JSON.stringify(await guestView())); await report(); });
+// The guest's call page decodes Pat's Element Call video, in the same LiveKit room (nobody else
+// publishes in it: the clinician is not on a call page).
+const patVideo = await until('the guest\'s call page to decode Pat\'s Element Call video', async () => {
+  const ps = await inLiveKit();
+  const pat = ps.find((p) => p.user === account.user_id);
+  const st = await stats(guest);
+  return pat && ps.length === 2 && st && st.framesDecoded > 30 ? { pat, st } : null;
+}, 60000, async () => { console.error('LiveKit has: ' + JSON.stringify(await inLiveKit()) + '; the guest\'s page: ' + JSON.stringify(await stats(guest))); await report(); });
 const firstFrames = Date.now();
-console.log(`the guest (${patVideo.view.identity}) decodes ${patVideo.video.frames} frames of Pat's Element Call (${patVideo.video.identity}, ${patVideo.video.width} px wide) in LiveKit room ${patVideo.view.room}, ${((firstFrames - admitPat) / 1000).toFixed(1)} s after Pat's admission`);
+console.log(`the guest's call page decodes ${patVideo.st.framesDecoded} frames of Pat's Element Call (${patVideo.pat.identity}), ${((firstFrames - admitPat) / 1000).toFixed(1)} s after Pat's admission`);
 // /sfu/get names the participant by user and device (lk-jwt-service's identity).
-if (tokenAnswer.url.endsWith('/sfu/get')) check(patVideo.video.identity === `${account.user_id}:${account.device_id}`, `Pat's LiveKit identity ${patVideo.video.identity}`);
+if (tokenAnswer.url.endsWith('/sfu/get')) check(patVideo.pat.identity === `${account.user_id}:${account.device_id}`, `Pat's LiveKit identity ${patVideo.pat.identity}`);
 
 // Element Call wrote Pat's membership in the room, naming the bridge's focus.
 const members = await until('Pat\'s call.member event in the room', async () => {
@@ -133,53 +115,19 @@ const patMember = members.find((e) => e.sender === account.user_id);
 console.log(`Pat's call.member: state key ${patMember.state_key}, content ${JSON.stringify(patMember.content)}`);
 check(JSON.stringify(patMember.content.foci_preferred || []).includes(BRIDGE + '/livekit/jwt'), 'Pat\'s membership does not name the bridge\'s focus');
 
-// What Element Call shows of the web guest: it shows a LiveKit participant only beside a
-// MatrixRTC membership whose backend identity is theirs, and web guests have none.
-const ecVideos = await ecFrame().evaluate(() => [...document.querySelectorAll('video')].map((v) => v.getVideoPlaybackQuality().totalVideoFrames));
-const ecText = await ecFrame().evaluate(() => document.body.innerText);
-console.log(`Element Call's uncaught errors: ${JSON.stringify(ecErrors)}`);
-console.log(`Element Call shows ${ecVideos.length} video(s) (frames ${ecVideos.join(', ')}); names the guest: ${ecText.includes('Jane')}`);
+// Element Call shows the web guest, by their ghost's name, and decodes their video: it pairs
+// the guest's LiveKit participant with the membership the bridge wrote.
+const ecFrames = () => ecFrame().evaluate(() => [...document.querySelectorAll('video')].map((v) => v.getVideoPlaybackQuality().totalVideoFrames));
+const ecDecodes = await until('Element Call to show the guest and decode their video', async () => {
+  const frames = await ecFrames();
+  const named = (await ecFrame().evaluate(() => document.body.innerText)).includes('Jane');
+  return named && frames.length >= 2 && frames.filter((f) => f > 30).length >= 2 ? frames : null;
+}, 60000, report);
+console.log(`Element Call shows the guest (Jane) and ${ecDecodes.length} videos (frames ${ecDecodes.join(', ')}), ${((Date.now() - firstFrames) / 1000).toFixed(1)} s after the guest's page decoded Pat's; uncaught errors of its own: ${JSON.stringify(ecErrors)}`);
 // Pictures for a person to look at, when the machine has time for them.
 const picture = (page, name) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, timeout: 10000 }).catch((e) => console.error(`no picture ${name}: ${e.message.split('\n')[0]}`));
 await picture(host, 'element-call-pat');
-await picture(lkGuest, 'guest-livekit');
-
-// The recipe for web guests in Element Call, which the bridge does not follow yet: the guest's
-// ghost announces a MatrixRTC membership (device WEB) and the guest joins LiveKit as
-// <ghost>:WEB (a token the test signs with the server's key). Element Call then shows the guest
-// and decodes their video.
-const recipe = await control('/ec/recipe', { ghost: access.user_id });
-await lkGuest.evaluate(async ({ url, token }) => {
-  // In place of the guest's first connection (one camera less to encode on a shared machine).
-  await window.lkRoom.disconnect();
-  document.getElementById('tiles').replaceChildren();
-  const { Room, RoomEvent, createLocalTracks, VideoPresets } = window.LivekitClient;
-  const room = new Room({ adaptiveStream: false, dynacast: false, publishDefaults: { simulcast: false },
-    videoCaptureDefaults: { resolution: VideoPresets.h180.resolution } });
-  room.on(RoomEvent.TrackSubscribed, (track, _pub, participant) => {
-    const el = track.attach();
-    el.dataset.identity = participant.identity;
-    el.dataset.kind = track.kind;
-    document.getElementById('tiles').appendChild(el);
-  });
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await room.connect(url, token);
-      break;
-    } catch (e) {
-      if (attempt === 3) throw e;
-    }
-  }
-  for (const track of await createLocalTracks({ audio: true, video: true })) await room.localParticipant.publishTrack(track);
-  window.lkRoom = room;
-}, { url: access.livekit.url, token: recipe.token });
-const recipeStart = Date.now();
-const ecDecodes = await until('Element Call to decode the guest\'s video (with the recipe)', async () => {
-  const frames = await ecFrame().evaluate(() => [...document.querySelectorAll('video')].map((v) => v.getVideoPlaybackQuality().totalVideoFrames));
-  return frames.length >= 2 && frames.filter((f) => f > 30).length >= 2 ? frames : null;
-}, 60000, report);
-console.log(`with the recipe, Element Call shows ${ecDecodes.length} videos (frames ${ecDecodes.join(', ')}) ${((Date.now() - recipeStart) / 1000).toFixed(1)} s after the guest's membership; names the guest: ${(await ecFrame().evaluate(() => document.body.innerText)).includes('Jane')}`);
-await picture(host, 'element-call-pat-recipe');
+await picture(guest, 'guest-livekit');
 
 // What Element Call and its host asked of Dendrite that Dendrite did not give.
 const hostLog = await host.evaluate(() => ({ errors: window.homeserverErrors, widget: window.widgetLog }));
@@ -192,10 +140,22 @@ const versions = await (await fetch(account.homeserver + '/_matrix/client/versio
 console.log(`DENDRITE /versions unstable_features: msc4140=${!!(versions.unstable_features || {})['org.matrix.msc4140']} msc4143=${!!(versions.unstable_features || {})['org.matrix.msc4143']} msc4354=${!!(versions.unstable_features || {})['org.matrix.msc4354']}`);
 for (const w of hostLog.widget.filter((x) => !x.ok)) console.log(`WIDGET ${w.action} refused: ${w.error}`);
 
+// The clinician removes the guest: their call page leaves LiveKit and their membership ends,
+// so Element Call stops showing them.
+await control('/ec/lobby', { action: 'remove', participant: '1' });
+await until('the guest\'s call page out of LiveKit', async () => !(await inLiveKit()).some((p) => p.user === ghost), 20000);
+await until('the ghost\'s membership to end', async () => !((await control('/ec/members')).members || []).some((e) => e.sender === ghost), 20000);
+const goneAt = Date.now();
+const ecAfter = await until('Element Call to stop showing the guest', async () => {
+  const frames = await ecFrames();
+  return frames.length === 1 ? frames : null;
+}, 30000, report);
+console.log(`the guest removed: out of LiveKit, membership ended; Element Call shows ${ecAfter.length} video ${((Date.now() - goneAt) / 1000).toFixed(1)} s later`);
+
 // The clinician removes Pat: the bridge takes Pat's Element Call out of LiveKit.
 await control('/ec/lobby', { action: 'remove', participant: '2' });
-await until('Pat\'s Element Call to leave the guest\'s LiveKit room', async () =>
-  !(await guestView()).remotes.some((id) => id.startsWith(account.user_id)), 20000, report);
+await until('Pat\'s Element Call to leave the LiveKit room', async () =>
+  !(await inLiveKit()).some((p) => p.user === account.user_id), 20000, report);
 console.log(`Pat removed: out of LiveKit at ${since()}`);
 
 await guestBrowser.close();

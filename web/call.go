@@ -328,6 +328,10 @@ type CallAccess struct {
 	LiveKit *LiveKitAccess `json:"livekit,omitempty"`
 }
 
+// LiveKitWebDevice is the MatrixRTC device of a web guest's call page (media/livekit's
+// WebDevice; web does not depend on the backend).
+const LiveKitWebDevice = "WEB"
+
 // LiveKitAccess is how to connect to a session's LiveKit room.
 type LiveKitAccess struct {
 	URL string `json:"url"`
@@ -414,9 +418,16 @@ func (srv *Server) callJoin(w http.ResponseWriter, r *http.Request) (any, error)
 		if v.session.RoomID == "" {
 			return nil, errorf(http.StatusServiceUnavailable, "no_room", "The session's call is not ready yet. Please try again in a moment.")
 		}
-		// The page's identity is the Matrix user (a guest's ghost), so that the clinician's
-		// tiles and removal name the same person as the room does.
-		token, err := srv.livekit.Token(v.session.RoomID, v.userID, v.userID, v.host)
+		// The page's identity is the Matrix user, so that the clinician's tiles and removal
+		// name the same person as the room does; a web guest's ghost connects as its device
+		// WEB (<ghost>:WEB), the identity Element Call derives from the membership the bridge
+		// writes for them once connected (media/livekit). The token's user attribute stays the
+		// ghost: tiles, presence and removal read it.
+		identity := v.userID
+		if !v.host && srv.guests != nil && srv.guests.IsGhost(v.userID) {
+			identity = v.userID + ":" + LiveKitWebDevice
+		}
+		token, err := srv.livekit.Token(v.session.RoomID, identity, v.userID, v.host)
 		if err != nil {
 			return nil, err
 		}

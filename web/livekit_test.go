@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	lkproto "github.com/livekit/protocol/livekit"
 	"github.com/livekit/protocol/webhook"
 	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
@@ -89,7 +91,8 @@ func TestLiveKitCallJoin(t *testing.T) {
 	}
 	lkRoom := livekit.RoomName(sess.RoomID, livekit.RoomSlot)
 	g, ttl := grantsOf(t, lk, access.LiveKit.Token)
-	if g.Identity != ghost.String() || g.Video.Room != lkRoom || g.Video.RoomAdmin || !g.Video.RoomJoin || ttl > 10*time.Minute || ttl < 9*time.Minute {
+	// A web guest connects as their ghost's device WEB, the ghost in the user attribute.
+	if g.Identity != ghost.String()+":WEB" || g.Attributes[livekit.UserAttribute] != ghost.String() || g.Video.Room != lkRoom || g.Video.RoomAdmin || !g.Video.RoomJoin || ttl > 10*time.Minute || ttl < 9*time.Minute {
 		t.Errorf("guest's grants: %+v %+v, lasts %s", g, g.Video, ttl)
 	}
 	hostToken := s.callTokenFor(s.clinician.UserID.String(), sess)
@@ -396,4 +399,149 @@ func TestLiveKitClinicianPresence(t *testing.T) {
 	}
 	event(webhook.EventParticipantLeft)
 	bridgetest.Eventually(t, wait, "the clinician to be away", func() bool { return !present() })
+}
+
+// A web guest's call page on LiveKit is shown in Element Call: once it is connected (LiveKit's
+// participant_joined webhook), the guest's ghost holds a MatrixRTC membership for its device
+// WEB naming the bridge's focus, matching the page's LiveKit identity <ghost>:WEB; the
+// clinician's removal disconnects the page and ends the membership (empty content). Nothing
+// the guest sends chooses the identity; the clinician's stays their user ID, and neither they
+// nor a Matrix user connected through Element Call's endpoint as a device WEB get a
+// membership from the bridge.
+func TestLiveKitWebGuestMembership(t *testing.T) {
+	var lk *lkserver.Server
+	s := newSiteWith(t, func(cfg map[string]any) {
+		if lk == nil { // the config may be written more than once; one server
+			lk = lktest.Start(t, fmt.Sprint(cfg["web.public_url"])+"/livekit/webhook")
+		}
+		cfg["media.backend"] = "livekit"
+		cfg["media.livekit.url"] = "ws" + strings.TrimPrefix(lk.URL, "http")
+		cfg["media.livekit.api_key"] = lk.Key
+		cfg["media.livekit.api_secret"] = lk.Secret
+	})
+	ctx := context.Background()
+	pat := s.env.User(t, "pat")
+	sess, err := s.env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{
+		Clinician: s.clinician.UserID.String(), Start: time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC),
+		End: time.Date(2026, 11, 24, 14, 50, 0, 0, time.UTC), TimeZone: "Europe/Paris",
+		Participants: []bridge.ParticipantRequest{{Name: "J. Doe", Email: "jd@example.org", Invite: bridge.InviteEmail},
+			{Name: "Pat Quinn", MatrixID: pat.UserID.String()}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = s.clinician.JoinRoomByID(ctx, id.RoomID(sess.RoomID)); err != nil {
+		t.Fatal(err)
+	}
+	_, ps, _ := s.env.App.Sessions.Lobby(ctx, "", sess.ID)
+	link, err := s.env.App.Web.ParticipantLink(ctx, sess, ps[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := link[strings.LastIndex(link, "/")+1:]
+	s.openWindow(sess)
+	ghost := s.admitGuest(sess, token, "Jane")
+	member := func(user string) map[string]any {
+		var content map[string]any
+		if err := s.clinician.StateEvent(ctx, id.RoomID(sess.RoomID), event.Type{Type: livekit.CallMemberType, Class: event.StateEventType},
+			"_"+user+"_WEB_m.call", &content); err != nil {
+			return nil
+		}
+		return content
+	}
+	// Not before the page connects: a token alone announces nobody.
+	var access web.CallAccess
+	if code := s.call("POST", "/api/call/join", token, map[string]string{"identity": "@someone:else:WEB", "user_id": "@someone:else"}, &access); code != 200 || access.LiveKit == nil {
+		t.Fatalf("join: %d %+v", code, access)
+	}
+	if g, _ := grantsOf(t, lk, access.LiveKit.Token); g.Identity != ghost.String()+":WEB" || g.Attributes[livekit.UserAttribute] != ghost.String() {
+		t.Errorf("the guest's identity %q for %q, want their ghost's, device WEB (nothing they send chooses it)", g.Identity, g.Attributes[livekit.UserAttribute])
+	}
+	if m := member(ghost.String()); len(m) != 0 {
+		t.Errorf("a membership before the page connected: %v", m)
+	}
+	var hostAccess web.CallAccess
+	if code := s.call("POST", "/api/call/join", s.callTokenFor(s.clinician.UserID.String(), sess), nil, &hostAccess); code != 200 || hostAccess.LiveKit == nil {
+		t.Fatalf("clinician's join: %d", code)
+	}
+	if g, _ := grantsOf(t, lk, hostAccess.LiveKit.Token); g.Identity != s.clinician.UserID.String() {
+		t.Errorf("the clinician's identity %q", g.Identity)
+	}
+	host, err := lktest.Connect(t, hostAccess.LiveKit.URL, hostAccess.LiveKit.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pat, a Matrix user let in, connects through Element Call's endpoint with a device named
+	// WEB: their identity is <user>:WEB too, but their memberships are their own client's
+	// business; the bridge writes none for them.
+	if _, err = s.clinician.InviteUser(ctx, id.RoomID(sess.RoomID), &mautrix.ReqInviteUser{UserID: pat.UserID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = pat.JoinRoomByID(ctx, id.RoomID(sess.RoomID)); err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.Eventually(t, wait, "Pat to be in the session", func() bool {
+		_, ps, _ := s.env.App.Sessions.Lobby(ctx, "", sess.ID)
+		return ps[1].State == bridge.StateInSession
+	})
+	openid, err := pat.RequestOpenIDToken(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var patAccess struct {
+		URL string `json:"url"`
+		JWT string `json:"jwt"`
+	}
+	if code := s.call("POST", "/livekit/jwt/sfu/get", "", map[string]any{"room": sess.RoomID, "device_id": "WEB",
+		"openid_token": map[string]any{"access_token": openid.AccessToken, "token_type": "Bearer", "matrix_server_name": openid.MatrixServerName, "expires_in": 3600}}, &patAccess); code != 200 {
+		t.Fatalf("Pat's token: %d", code)
+	}
+	if g, _ := grantsOf(t, lk, patAccess.JWT); g.Identity != pat.UserID.String()+":WEB" {
+		t.Fatalf("Pat's identity %q", g.Identity)
+	}
+	if _, err = lktest.Connect(t, patAccess.URL, patAccess.JWT); err != nil {
+		t.Fatal(err)
+	}
+	guest, err := lktest.Connect(t, access.LiveKit.URL, access.LiveKit.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	bridgetest.Eventually(t, wait, "the guest's call membership", func() bool { got = member(ghost.String()); return len(got) > 0 })
+	foci, _ := got["foci_preferred"].([]any)
+	focus, _ := func() (map[string]any, bool) {
+		if len(foci) != 1 {
+			return nil, false
+		}
+		f, ok := foci[0].(map[string]any)
+		return f, ok
+	}()
+	if got["membershipID"] != ghost.String()+":WEB" || got["device_id"] != "WEB" || got["application"] != "m.call" ||
+		focus["livekit_service_url"] != s.env.Config.Web.PublicURL+"/livekit/jwt" || focus["livekit_alias"] != sess.RoomID {
+		t.Errorf("the guest's membership: %v", got)
+	}
+	if m := member(s.clinician.UserID.String()); len(m) != 0 {
+		t.Errorf("a membership for the clinician: %v", m)
+	}
+	if m := member(pat.UserID.String()); len(m) != 0 {
+		t.Errorf("a membership written for Pat's Matrix account: %v", m)
+	}
+	// Removal: out of LiveKit, and the membership ends.
+	if err = s.env.App.Sessions.HostAction(ctx, s.clinician.UserID.String(), sess.ID, "remove", "1", ""); err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.Eventually(t, wait, "the removed guest to be disconnected from LiveKit", guest.Gone)
+	// Read from the room's whole state: Dendrite answers 404 for a single state event whose
+	// content is empty.
+	bridgetest.Eventually(t, wait, "the removed guest's membership to end", func() bool {
+		state, err := s.clinician.State(ctx, id.RoomID(sess.RoomID))
+		if err != nil {
+			return false
+		}
+		ev := state[event.Type{Type: livekit.CallMemberType, Class: event.StateEventType}]["_"+ghost.String()+"_WEB_m.call"]
+		return ev != nil && len(ev.Content.Raw) == 0
+	})
+	if host.Gone() {
+		t.Error("the guest's removal disconnected the clinician")
+	}
 }

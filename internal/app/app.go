@@ -187,6 +187,9 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		net.JoinHostPort(cfg.AppService.Hostname, strconv.Itoa(int(cfg.AppService.Port)))))
 	if lk != nil {
 		pages.UseLiveKit(lk)
+		// Web guests' call pages shown in Element Call: their ghost's call.member while
+		// connected, naming the bridge's token service as the focus.
+		lk.UseMemberships(matrix, cfg.Web.PublicURL+"/livekit/jwt")
 		// The LiveKit server's webhooks (its webhook.urls): whoever connects without being
 		// let in is taken out; the others' presence (the clinician's starts the session and
 		// drives automatic admission) joins the SFU's.

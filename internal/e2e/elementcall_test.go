@@ -12,15 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livekit/protocol/auth"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/telehealth-bridge/telehealth-bridge/appservice"
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
-	"github.com/telehealth-bridge/telehealth-bridge/internal/lkserver"
-	"github.com/telehealth-bridge/telehealth-bridge/internal/lktest"
 	"github.com/telehealth-bridge/telehealth-bridge/media/livekit"
 )
 
@@ -31,32 +28,28 @@ const callMemberType = "org.matrix.msc3401.call.member"
 // TestElementCallInTheBrowser: Element Call (@element-hq/element-call-embedded, from e2e's
 // node_modules) in Chromium, hosted as a widget by a minimal Element stand-in
 // (e2e/widgethost.mjs) that answers the widget API with a Matrix user's Dendrite account, on the
-// LiveKit backend, in the same call as a web guest. The Matrix user knocks and is let in
-// through the lobby first; Element Call gets its token from the bridge and publishes into the
-// session's LiveKit room, where the web guest decodes its video; the guest's LiveKit side is a
-// livekit-client page with the token the bridge gave the real call page (the call page itself
-// still uses the embedded SFU). What Element Call asked of Dendrite and what Dendrite answered
-// is printed. Then, as a MatrixRTC client of the test's own: someone booked but never let in,
-// and the Matrix user once removed, get no token from either endpoint.
+// LiveKit backend (its webhooks reaching the bridge), in the same call as a web guest on the
+// bridge's real call page. The web guest and the Matrix user are let in through the lobby
+// first; Element Call gets its token from the bridge and publishes into the session's LiveKit
+// room. Both ways: the guest's call page decodes Pat's video, and Element Call shows the guest
+// (by the ghost's name) and decodes theirs, through the membership the bridge writes for the
+// guest's ghost. The guest's removal ends their membership; Pat's takes Element Call out of
+// LiveKit. What Element Call asked of Dendrite and what Dendrite answered is printed. Then, as
+// a MatrixRTC client of the test's own: someone booked but never let in, and the Matrix user
+// once removed, get no token from either endpoint.
 func TestElementCallInTheBrowser(t *testing.T) {
 	root, _ := filepath.Abs("../..")
 	dist := filepath.Join(root, "e2e", "node_modules", "@element-hq", "element-call-embedded", "dist")
 	if _, err := os.Stat(filepath.Join(dist, "index.html")); err != nil {
 		t.Fatal("@element-hq/element-call-embedded is missing: `make test` installs it (npm ci in e2e/)")
 	}
-	lk := lktest.Start(t)
-	h := newHarnessWith(t, func(cfg map[string]any, _ string) {
-		cfg["media.backend"] = "livekit"
-		cfg["media.livekit.url"] = "ws" + strings.TrimPrefix(lk.URL, "http")
-		cfg["media.livekit.api_key"] = lk.Key
-		cfg["media.livekit.api_secret"] = lk.Secret
-	})
+	h, _ := newLiveKitHarness(t)
 	bridgeURL := h.env.Config.Web.PublicURL
 	// Element Call on its own origin, as a deployment serves it, with no focus of its own: it
 	// must come from the domain's .well-known (Dendrite has no MSC4143 transports).
 	ecURL := serveControl(t, elementCallSite(dist))
 	users := map[string]*mautrix.Client{"pat": h.env.User(t, "pat"), "mallory": h.env.User(t, "mallory")}
-	sc := &ecScenario{h: h, users: users, ec: ecURL, root: root, lk: lk}
+	sc := &ecScenario{h: h, users: users, ec: ecURL, root: root}
 	control := serveControl(t, sc.routes())
 	runNode(t, "elementcall.mjs", bridgeURL, control, "elementcall")
 
@@ -124,7 +117,6 @@ type ecScenario struct {
 	ec      string
 	root    string
 	session *bridge.Session
-	lk      *lkserver.Server
 }
 
 // routes are the harness's control endpoints plus the scenario's own under /ec/.
@@ -222,30 +214,15 @@ func (sc *ecScenario) routes() http.Handler {
 		}
 		reply(w, map[string]any{"members": out}, nil)
 	})
-	// POST /ec/recipe {ghost}: what the bridge does not do yet, for a web guest to show in
-	// Element Call: the guest's ghost announces a MatrixRTC membership for a device WEB, and the
-	// guest joins LiveKit as <ghost>:WEB, the identity Element Call derives from it (the token
-	// signed here with the server's key, standing in for the bridge's).
-	mux.HandleFunc("POST /ec/recipe", func(w http.ResponseWriter, r *http.Request) {
-		ghost := id.UserID(body(r)["ghost"])
-		roomID := id.RoomID(sc.session.RoomID)
-		content := map[string]any{
-			"application": "m.call", "call_id": "", "scope": "m.room", "device_id": "WEB", "expires": 14400000,
-			"focus_active":   map[string]any{"type": "livekit", "focus_selection": "multi_sfu"},
-			"foci_preferred": []any{map[string]any{"type": "livekit", "livekit_service_url": h.env.Config.Web.PublicURL + "/livekit/jwt", "livekit_alias": roomID}},
-			"m.call.intent":  "video", "membershipID": ghost.String() + ":WEB",
+	// GET /ec/livekit: who is connected to the session's LiveKit room, as LiveKit lists them
+	// (identity and the Matrix user of their token).
+	mux.HandleFunc("GET /ec/livekit", func(w http.ResponseWriter, r *http.Request) {
+		ps, err := h.env.App.LiveKit.Participants(ctx, livekit.RoomName(sc.session.RoomID, livekit.RoomSlot))
+		out := []map[string]string{}
+		for _, p := range ps {
+			out = append(out, map[string]string{"identity": p.Identity, "user": p.UserID()})
 		}
-		_, err := h.env.App.Matrix.AS.Intent(ghost).SendStateEvent(ctx, roomID, event.Type{Type: callMemberType, Class: event.StateEventType},
-			"_"+ghost.String()+"_WEB_m.call", content)
-		if err != nil {
-			reply(w, nil, err)
-			return
-		}
-		at := auth.NewAccessToken(sc.lk.Key, sc.lk.Secret)
-		at.SetIdentity(ghost.String() + ":WEB").SetName("Jane Doe").SetValidFor(10 * time.Minute).
-			SetVideoGrant(&auth.VideoGrant{RoomJoin: true, Room: livekit.RoomName(roomID.String(), livekit.RoomSlot)})
-		token, err := at.ToJWT()
-		reply(w, map[string]any{"token": token}, err)
+		reply(w, map[string]any{"participants": out}, err)
 	})
 	// GET /.well-known/matrix/client: the domain's client discovery, publishing the bridge as
 	// the LiveKit focus (docs/element-call.md).
@@ -255,8 +232,7 @@ func (sc *ecScenario) routes() http.Handler {
 			"org.matrix.msc4143.rtc_foci": []any{map[string]any{"type": "livekit", "livekit_service_url": h.env.Config.Web.PublicURL + "/livekit/jwt"}},
 		}, nil)
 	})
-	// The browser's side of the scenario: the widget host (an Element stand-in) and
-	// livekit-client for the guest's stand-in.
+	// The browser's side of the scenario: the widget host (an Element stand-in).
 	mux.HandleFunc("GET /ec/host", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = fmt.Fprint(w, `<!doctype html><html><head><meta charset="utf-8"><title>Element (stand-in)</title>
@@ -267,15 +243,6 @@ func (sc *ecScenario) routes() http.Handler {
 	mux.HandleFunc("GET /ec/widgethost.mjs", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript")
 		http.ServeFile(w, r, filepath.Join(sc.root, "e2e", "widgethost.mjs"))
-	})
-	mux.HandleFunc("GET /ec/guest", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = fmt.Fprint(w, `<!doctype html><html><head><meta charset="utf-8"><title>Guest (LiveKit stand-in)</title></head>
-<body><div id="tiles"></div><script src="/ec/livekit-client.js"></script></body></html>`)
-	})
-	mux.HandleFunc("GET /ec/livekit-client.js", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/javascript")
-		http.ServeFile(w, r, filepath.Join(sc.root, "e2e", "node_modules", "livekit-client", "dist", "livekit-client.umd.js"))
 	})
 	return mux
 }

@@ -43,15 +43,17 @@ type SessionRooms interface {
 
 // Backend issues tokens and removes people from a LiveKit server. It implements bridge.Calls.
 type Backend struct {
-	cfg    Config
-	api    string
-	sign   signer
-	http   *http.Client
-	rooms  SessionRooms
-	log    zerolog.Logger
-	wg     sync.WaitGroup
-	ctx    context.Context
-	cancel context.CancelFunc
+	cfg   Config
+	api   string
+	sign  signer
+	http  *http.Client
+	rooms SessionRooms
+	// members announces web guests' call pages to Element Call; nil without UseMemberships.
+	members *webMembers
+	log     zerolog.Logger
+	wg      sync.WaitGroup
+	ctx     context.Context
+	cancel  context.CancelFunc
 
 	// removed are the people taken out of each LiveKit room whose tokens may still be valid:
 	// LiveKit room → user → until when. A watch runs per room while it has any.
@@ -121,8 +123,8 @@ func (b *Backend) Token(matrixRoomID, identity, userID string, host bool) (strin
 	return b.sign.join(Grant{Room: RoomName(matrixRoomID, RoomSlot), Identity: identity, UserID: userID, MatrixRoom: matrixRoomID, Host: host}, b.cfg.TokenTTL)
 }
 
-// Hangup takes every connection of a user out of the session's LiveKit room. It returns at
-// once; the removal runs in the background (the lobby must not wait on the network).
+// Hangup takes every connection of a user out of the session's LiveKit room, and ends a web
+// guest's call membership. It returns at once; the removal runs in the background (the lobby must not wait on the network).
 //
 // LiveKit cannot revoke a token: whoever still holds a valid one (the bridge's, or the one
 // the server refreshed while they were connected) may connect again, and is sent the room's
@@ -132,9 +134,11 @@ func (b *Backend) Token(matrixRoomID, identity, userID string, host bool) (strin
 // and they are taken out again within WatchEvery of connecting, whether their media
 // connects or not; a token issued to them again (let back in) ends the watch.
 func (b *Backend) Hangup(sessionID, userID string) {
-	b.background("removing a participant from the LiveKit room", sessionID, func(ctx context.Context, room string) error {
+	b.background("removing a participant from the LiveKit room", sessionID, func(ctx context.Context, matrixRoomID, room string) error {
 		b.watch(room, userID)
-		return b.RemoveUser(ctx, room, userID)
+		removed, err := b.removeUser(ctx, room, userID)
+		b.endWebMembers(ctx, matrixRoomID, removed, userID)
+		return err
 	})
 }
 
@@ -241,12 +245,21 @@ func (b *Backend) watchRoom(room string) {
 // connection to move.
 func (b *Backend) LetIn(sessionID, userID string) {}
 
-// EndCalls deletes the session's LiveKit room, which disconnects everyone in it.
+// EndCalls deletes the session's LiveKit room, which disconnects everyone in it, and ends the
+// web guests' call memberships.
 func (b *Backend) EndCalls(sessionID string) {
-	b.background("deleting the LiveKit room", sessionID, b.DeleteRoom)
+	b.background("deleting the LiveKit room", sessionID, func(ctx context.Context, matrixRoomID, room string) error {
+		var listed []Participant
+		if b.members != nil {
+			listed, _ = b.Participants(ctx, room) // who was there, for their memberships
+		}
+		err := b.DeleteRoom(ctx, room)
+		b.endWebMembers(ctx, matrixRoomID, listed, "")
+		return err
+	})
 }
 
-func (b *Backend) background(what, sessionID string, f func(ctx context.Context, room string) error) {
+func (b *Backend) background(what, sessionID string, f func(ctx context.Context, matrixRoomID, room string) error) {
 	if b.rooms == nil {
 		return
 	}
@@ -261,7 +274,7 @@ func (b *Backend) background(what, sessionID string, f func(ctx context.Context,
 			return // no room, no call
 		}
 		if err == nil {
-			err = f(ctx, RoomName(roomID, RoomSlot))
+			err = f(ctx, roomID, RoomName(roomID, RoomSlot))
 		}
 		if err != nil {
 			log.Err(err).Msg("Failed " + what)
@@ -308,11 +321,19 @@ func (b *Backend) Participants(ctx context.Context, room string) ([]Participant,
 
 // RemoveUser disconnects every participant whose token was issued to the user, or whose
 // identity is the user ID (the bridge's own pages use it as identity).
+// A web guest's call page connects as <ghost>:WEB and carries the ghost in its attributes.
 func (b *Backend) RemoveUser(ctx context.Context, room, userID string) error {
+	_, err := b.removeUser(ctx, room, userID)
+	return err
+}
+
+// removeUser is RemoveUser, returning the connections it took out.
+func (b *Backend) removeUser(ctx context.Context, room, userID string) ([]Participant, error) {
 	ps, err := b.Participants(ctx, room)
 	if err != nil {
-		return fmt.Errorf("listing the room's participants: %w", err)
+		return nil, fmt.Errorf("listing the room's participants: %w", err)
 	}
+	var removed []Participant
 	for _, p := range ps {
 		if p.UserID() != userID && p.Identity != userID {
 			continue
@@ -320,10 +341,11 @@ func (b *Backend) RemoveUser(ctx context.Context, room, userID string) error {
 		err = b.call(ctx, "RemoveParticipant", &VideoGrant{RoomAdmin: true, Room: room},
 			map[string]string{"room": room, "identity": p.Identity}, nil)
 		if err != nil && !errors.Is(err, errNotFound) { // gone already is what we wanted
-			return fmt.Errorf("removing a participant: %w", err)
+			return removed, fmt.Errorf("removing a participant: %w", err)
 		}
+		removed = append(removed, p)
 	}
-	return nil
+	return removed, nil
 }
 
 // DeleteRoom ends a LiveKit room and disconnects everyone in it.

@@ -101,6 +101,17 @@ func (b *Backend) WebhookHandler(hooks WebhookHooks) http.Handler {
 			if hooks.Presence != nil {
 				hooks.Presence(room, user, ev.Participant.Identity, false)
 			}
+			if b.webGuest(user, ev.Participant.Identity) {
+				// The guest's call page left: their membership ends (unless LiveKit still has
+				// a newer connection of theirs).
+				b.wg.Add(1)
+				go func() {
+					defer b.wg.Done()
+					ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+					defer cancel()
+					b.syncWebMember(ctx, ev.Room.Name, room, user, false)
+				}()
+			}
 			return
 		default:
 			return
@@ -113,6 +124,11 @@ func (b *Backend) WebhookHandler(hooks WebhookHooks) http.Handler {
 			if err := hooks.Admitted(ctx, room, user); err == nil {
 				if hooks.Presence != nil {
 					hooks.Presence(room, user, ev.Participant.Identity, true)
+				}
+				if b.webGuest(user, ev.Participant.Identity) {
+					// A web guest's call page is connected: Element Call shows them once their
+					// ghost has a membership naming that connection.
+					b.syncWebMember(ctx, ev.Room.Name, room, user, true)
 				}
 				return
 			}

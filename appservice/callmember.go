@@ -25,9 +25,15 @@ func (c *Connector) SetCallMember(ctx context.Context, roomID, ghost, stateKey s
 	if !strings.HasPrefix(stateKey, "_"+ghost+"_") {
 		return fmt.Errorf("writing a call membership: the state key is not the ghost's")
 	}
-	_, err := c.AS.Intent(id.UserID(ghost)).Client.SendStateEvent(ctx, id.RoomID(roomID), callMemberType, stateKey, content)
+	resp, err := c.AS.Intent(id.UserID(ghost)).Client.SendStateEvent(ctx, id.RoomID(roomID), callMemberType, stateKey, content)
+	if err == nil {
+		c.log.Debug().Str("room_id", roomID).Str("ghost", ghost).Bool("present", len(content) > 0).Stringer("event_id", resp.EventID).Msg("Wrote a web guest's call membership as the ghost")
+	}
 	if err != nil && len(content) == 0 && forbidden(err) {
-		_, err = c.bot.Client.SendStateEvent(ctx, id.RoomID(roomID), callMemberType, stateKey, content)
+		resp, err = c.bot.Client.SendStateEvent(ctx, id.RoomID(roomID), callMemberType, stateKey, content)
+		if err == nil {
+			c.log.Debug().Str("room_id", roomID).Str("ghost", ghost).Stringer("event_id", resp.EventID).Msg("Ended a web guest's call membership as the bot, the ghost being out")
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("writing a call membership: %w", err)
@@ -45,15 +51,21 @@ func (c *Connector) EndCallMember(ctx context.Context, roomID, ghost, stateKey s
 	}
 	// Read back and written again while the room still holds a membership: a write of the
 	// ghost's racing this one (or the kick) can leave the homeserver's resolved state on the
-	// older event (seen once in a few runs on Dendrite).
+	// older event (seen once in a few runs on Dendrite). The read back cannot see one case:
+	// when the room's state holds an end the ghost wrote, Dendrite answers this identical
+	// write with that event's ID and sends nothing, and state resolution may drop the ghost's
+	// end later; so the backend stops the ghost's writes before taking a guest out.
 	for attempt := 1; ; attempt++ {
-		if _, err := c.bot.Client.SendStateEvent(ctx, id.RoomID(roomID), callMemberType, stateKey, map[string]any{}); err != nil {
+		resp, err := c.bot.Client.SendStateEvent(ctx, id.RoomID(roomID), callMemberType, stateKey, map[string]any{})
+		if err != nil {
 			return fmt.Errorf("ending a call membership: %w", err)
 		}
+		c.log.Debug().Str("room_id", roomID).Str("ghost", ghost).Int("attempt", attempt).Stringer("event_id", resp.EventID).Msg("Ended a web guest's call membership as the bot")
 		var now map[string]any
 		if err := c.bot.Client.StateEvent(ctx, id.RoomID(roomID), callMemberType, stateKey, &now); err != nil || len(now) == 0 {
 			return nil // ended (Dendrite answers 404 for an empty state event)
 		}
+		c.log.Debug().Str("room_id", roomID).Str("ghost", ghost).Msg("A web guest's call membership is still in the room's state: writing its end again")
 		if attempt == 3 {
 			return fmt.Errorf("ending a call membership: the room still holds it after %d writes", attempt)
 		}

@@ -120,6 +120,9 @@ func (b *Backend) Token(matrixRoomID, identity, userID string, host bool) (strin
 		return "", ErrNoRoom
 	}
 	b.forgive(RoomName(matrixRoomID, RoomSlot), userID)
+	if b.members != nil {
+		b.members.letBackIn(matrixRoomID, userID)
+	}
 	return b.sign.join(Grant{Room: RoomName(matrixRoomID, RoomSlot), Identity: identity, UserID: userID, MatrixRoom: matrixRoomID, Host: host}, b.cfg.TokenTTL)
 }
 
@@ -136,6 +139,9 @@ func (b *Backend) Token(matrixRoomID, identity, userID string, host bool) (strin
 func (b *Backend) Hangup(sessionID, userID string) {
 	b.background("removing a participant from the LiveKit room", sessionID, func(ctx context.Context, matrixRoomID, room string) error {
 		b.watch(room, userID)
+		if b.members != nil {
+			b.members.takeOut(matrixRoomID, userID) // before the removal: its participant_left writes nothing
+		}
 		removed, err := b.removeUser(ctx, room, userID)
 		b.endWebMembers(ctx, matrixRoomID, removed, userID)
 		return err
@@ -252,6 +258,9 @@ func (b *Backend) EndCalls(sessionID string) {
 		var listed []Participant
 		if b.members != nil {
 			listed, _ = b.Participants(ctx, room) // who was there, for their memberships
+		}
+		if b.members != nil {
+			b.members.takeOut(matrixRoomID, "") // the participant_left webhooks of the deletion write nothing
 		}
 		err := b.DeleteRoom(ctx, room)
 		b.endWebMembers(ctx, matrixRoomID, listed, "")

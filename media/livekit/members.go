@@ -47,13 +47,36 @@ type webMembers struct {
 	serviceURL string
 	mu         sync.Mutex // one write at a time: a join and a leave of one guest stay in order
 	written    map[string]bool
+	// takenOut are the guests (room\x00ghost; room\x00 for everyone, the call ended) the lobby
+	// took out, from before their LiveKit removal until a token is issued to them again: their
+	// ghost writes nothing meanwhile, the bot's end is the last word. A ghost's write then
+	// races its kick: Dendrite answers 200 and state resolution later drops the event, and
+	// the bot's identical end that follows is answered with the ghost's event ID and never
+	// sent (seen: the membership stayed, in about 1 run in 8).
+	takenOut map[string]bool
+}
+
+// takeOut marks a guest (or, ghost empty, everyone in the room) taken out: their ghost's
+// writes stop until letBackIn.
+func (m *webMembers) takeOut(matrixRoomID, ghost string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.takenOut[matrixRoomID+"\x00"+ghost] = true
+}
+
+// letBackIn ends a guest's taken-out mark (and the room's): a token is issued to them again.
+func (m *webMembers) letBackIn(matrixRoomID, ghost string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.takenOut, matrixRoomID+"\x00"+ghost)
+	delete(m.takenOut, matrixRoomID+"\x00")
 }
 
 // UseMemberships makes the backend announce web guests' call pages to Element Call: their
 // ghost's call.member (device WEB) while the page is connected to LiveKit, naming the bridge's
 // token service (serviceURL, the .well-known's livekit_service_url) as the focus.
 func (b *Backend) UseMemberships(m Memberships, serviceURL string) {
-	b.members = &webMembers{port: m, serviceURL: serviceURL, written: map[string]bool{}}
+	b.members = &webMembers{port: m, serviceURL: serviceURL, written: map[string]bool{}, takenOut: map[string]bool{}}
 }
 
 // webGuest says whether a LiveKit participant is a web guest's call page: a ghost connected
@@ -70,6 +93,12 @@ func (b *Backend) syncWebMember(ctx context.Context, lkRoom, matrixRoomID, ghost
 	m := b.members
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.takenOut[matrixRoomID+"\x00"+ghost] || m.takenOut[matrixRoomID+"\x00"] {
+		// A webhook of a connection the lobby took out (its participant_left, or a
+		// participant_joined let through just before the removal): the bot ends the membership.
+		b.log.Debug().Bool("joined", joined).Msg("Skipped a taken-out web guest's call membership")
+		return
+	}
 	identity := WebIdentity(ghost)
 	present := false
 	ps, err := b.Participants(ctx, lkRoom)

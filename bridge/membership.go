@@ -92,6 +92,12 @@ func (svc *Service) applyMembership(ctx context.Context, s *Session, ps []*Parti
 		switch {
 		case m.Sender == m.Target || m.Sender == "":
 			err = svc.record(ctx, s, p, ActLeave, m.Target)
+		case m.Sender == svc.bot:
+			// The echo of the bridge's own kick, whose action was stored before the kick.
+			// A kick sent after the lock is released may land after the guest knocked again
+			// (a send-back, then a new knock): it must not turn the new knock into a denial.
+			log.Debug().Msg("The bridge's own kick came back")
+			return nil
 		case p.State == StateWaiting || p.State == StateAdmitted || m.Prev == MemberKnock:
 			err = svc.record(ctx, s, p, ActDeny, m.Sender)
 		default:

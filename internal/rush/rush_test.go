@@ -87,8 +87,10 @@ func TestMorningRushMeasures(t *testing.T) {
 	if got := len(r.hs["knock"]) + len(r.hs["member"]); got < 3 {
 		t.Errorf("the proxy saw %d knocks, want 3 at least", got)
 	}
-	if got := len(r.hs["register"]); got != 3 {
-		t.Errorf("the proxy saw %d registrations, want the 3 ghosts'", got)
+	// Ghosts are registered when each guest's page first reads its state, in the background
+	// and mostly before the rush: never more than once each.
+	if got := len(r.hs["register"]); got > 3 {
+		t.Errorf("the proxy saw %d registrations for 3 ghosts", got)
 	}
 	if r.bridgeTxn.Count() == 0 {
 		t.Error("the bridge's metrics recorded no Matrix transaction during the rush")

@@ -30,6 +30,7 @@ await panel.evaluate(() => document.addEventListener('click', (e) => {
 }, true));
 
 const samples = [];
+const stages = [];
 for (let i = 0; i < runs; i++) {
   const debug = async () => console.error(JSON.stringify(await control('/state?session_id=' + sessionId)));
   await until('the guest in the waiting room', () => guest.locator('#waiting').isVisible(), 20000, debug);
@@ -38,25 +39,35 @@ for (let i = 0; i < runs; i++) {
   await panel.locator('.waiting-list [data-action="admit"]').click();
   // The first decoded frame of a new call (each admission is a new connection), seen from
   // inside the page every 10 ms.
-  const decoded = await guest.evaluate(async (n) => {
+  // Where the time goes, from inside the page every 10 ms: the call joined (the SFU let the
+  // waiting connection in), the first video packet, the first decoded frame.
+  const t = await guest.evaluate(async (n) => {
     const end = Date.now() + 20000;
+    const at = { joined: 0, packet: 0, frame: 0, pli: 0, nack: 0 };
     while (Date.now() < end) {
       const c = window.telehealthCall;
       const s = c && c.generation === n ? await c.stats() : null;
-      if (s && s.framesDecoded > 0) return Date.now();
+      if (s) {
+        if (!at.joined) at.joined = Date.now();
+        if (!at.packet && s.videoPacketsReceived > 0) at.packet = Date.now();
+        if (s.framesDecoded > 0) { at.frame = Date.now(); at.pli = s.pliSent; at.nack = s.nackSent; return at; }
+      }
       await new Promise((r) => setTimeout(r, 10));
     }
-    return 0;
+    return at;
   }, i + 1);
+  const decoded = t.frame;
   if (!decoded) fail(`no decoded frame after admission ${i + 1}`);
   const clickAt = await panel.evaluate(() => window.admitClickAt);
   if (!clickAt || clickAt < start) fail(`the panel saw no click on Admit for admission ${i + 1}`);
   samples.push(decoded - clickAt);
+  stages.push(`${decoded - clickAt}:joined=${t.joined - clickAt},packet=${t.packet - clickAt},pli=${t.pli},nack=${t.nack}`);
   await panel.locator('.inside-list [data-action="send-back"]').click();
   await until('the guest back in the waiting room', () => guest.locator('#waiting').isVisible(), 20000,
     async () => console.error(JSON.stringify(await control('/state?session_id=' + sessionId))));
 }
 console.log(`samples_ms=${samples.join(',')}`);
+console.log(`stages_ms=${stages.join(' ')}`);
 console.log(`ADMIT_TO_FRAME_MS runs=${runs} p50=${percentile(samples, 50)} p95=${percentile(samples, 95)}`);
 await clinicianBrowser.close();
 await guestBrowser.close();

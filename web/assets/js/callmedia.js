@@ -223,11 +223,15 @@ class Call {
 
   // stats sums up the connection for the page's tests: decoded frames, audio sent.
   async stats() {
-    const out = { framesDecoded: 0, inboundVideo: 0, audioPacketsReceived: 0, audioPacketsSent: 0, audioBytesSent: 0, videoPacketsSent: 0, screenTracks: 0 };
+    const out = { framesDecoded: 0, inboundVideo: 0, videoPacketsReceived: 0, keyFramesDecoded: 0, pliSent: 0, nackSent: 0, audioPacketsReceived: 0, audioPacketsSent: 0, audioBytesSent: 0, videoPacketsSent: 0, screenTracks: 0 };
     if (this.closed) return out;
     const report = await this.pc.getStats();
     report.forEach((s) => {
-      if (s.type === 'inbound-rtp' && s.kind === 'video') { out.framesDecoded += s.framesDecoded || 0; out.inboundVideo++; }
+      if (s.type === 'inbound-rtp' && s.kind === 'video') {
+        out.framesDecoded += s.framesDecoded || 0; out.inboundVideo++;
+        out.videoPacketsReceived += s.packetsReceived || 0; out.keyFramesDecoded += s.keyFramesDecoded || 0;
+        out.pliSent += s.pliCount || 0; out.nackSent += s.nackCount || 0;
+      }
       if (s.type === 'inbound-rtp' && s.kind === 'audio') out.audioPacketsReceived += s.packetsReceived || 0;
       if (s.type === 'outbound-rtp' && s.kind === 'audio') { out.audioPacketsSent += s.packetsSent || 0; out.audioBytesSent += s.bytesSent || 0; }
       if (s.type === 'outbound-rtp' && s.kind === 'video') out.videoPacketsSent += s.packetsSent || 0;

@@ -87,6 +87,11 @@ func TestDocumentsJourney(t *testing.T) {
 		if consent.Title["en"] != "Consent" || consent.Title["de"] != "" {
 			t.Errorf("the title kept: %+v", consent.Title)
 		}
+		for _, tp := range []*bridge.DocumentTemplate{consent, info} {
+			if n := len(audit.find(bridge.AuditDocumentTemplateCreated, bridge.TemplateSubject(tp.ID))); n != 1 {
+				t.Errorf("template %d's creation audited %d times, want once", tp.ID, n)
+			}
+		}
 
 		start := clock.Now().Add(24 * time.Hour)
 		s := &bridge.Session{ID: "docs01", Clinician: dr, Start: start, End: start.Add(50 * time.Minute), TimeZone: "Europe/Paris",

@@ -65,7 +65,7 @@ type Connector struct {
 	// messagesWatcher hears of new messages in the clients' Messages rooms; clientLocks make
 	// one room and one ghost per client.
 	messagesWatcher MessagesWatcher
-	clientLocks     clientLocks
+	clientLocks     keyedLocks[int64]
 	// guests are the web participants' ghosts made ready ahead of their knocks; joins make one
 	// join per admission; noKnock remembers that the homeserver has no /knock; ownKnocks are
 	// the knocks the bridge applied itself, whose echoes change nothing (ghosts.go).
@@ -101,6 +101,7 @@ func New(cfg *config.Config, db *database.Database, log zerolog.Logger, clock cl
 	}
 	as.Log = log.With().Str("component", "matrix").Logger()
 	as.UserAgent = "telehealth-bridge"
+	as.HTTPClient.Transport = newRoomWrites(as.HTTPClient.Transport)
 	c := &Connector{
 		cfg:      cfg,
 		log:      log.With().Str("component", "matrix").Logger(),

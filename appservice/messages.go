@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -72,27 +71,6 @@ func (c *Connector) messagesPowerLevels(cl *bridge.Client) *event.PowerLevelsEve
 		BanPtr:          &hundred,
 		RedactPtr:       &fifty,
 	}
-}
-
-// clientLocks serialises the creation of one client's room and ghost.
-type clientLocks struct {
-	mu    sync.Mutex
-	locks map[int64]*sync.Mutex
-}
-
-func (l *clientLocks) lock(clientID int64) func() {
-	l.mu.Lock()
-	if l.locks == nil {
-		l.locks = map[int64]*sync.Mutex{}
-	}
-	m := l.locks[clientID]
-	if m == nil {
-		m = &sync.Mutex{}
-		l.locks[clientID] = m
-	}
-	l.mu.Unlock()
-	m.Lock()
-	return m.Unlock
 }
 
 // clientGhost gives a web client their one ghost, registered, the first time it is needed.

@@ -221,6 +221,37 @@ func TestChatBridgedWithTheRoom(t *testing.T) {
 	}
 }
 
+// chatSettled waits until the chat shows last, the latest message sent, and its version counts
+// every message in the session's room: the pages have been told of each, and no wake-up is
+// still on its way. (The homeserver's history may show a message late; last shows all are in.)
+func (s *site) chatSettled(token string, sess *bridge.Session, last string) web.ChatView {
+	s.t.Helper()
+	var chat, again web.ChatView
+	filter := &mautrix.FilterPart{Types: []event.Type{event.EventMessage}}
+	bridgetest.Eventually(s.t, wait, "every message to reach the call pages", func() bool {
+		if s.call("GET", "/api/call/chat", token, nil, &chat) != http.StatusOK || !hasText(chat, last) {
+			return false
+		}
+		messages := 0
+		for from := ""; ; {
+			resp, err := s.clinician.Messages(context.Background(), id.RoomID(sess.RoomID), from, "", mautrix.DirectionBackward, filter, 100)
+			if err != nil {
+				return false
+			}
+			messages += len(resp.Chunk)
+			if resp.End == "" || len(resp.Chunk) == 0 {
+				break
+			}
+			from = resp.End
+		}
+		// The chat's version starts at 1 and goes up by one per message; it held still while
+		// they were counted.
+		return s.call("GET", "/api/call/chat", token, nil, &again) == http.StatusOK &&
+			chat.Version == uint64(1+messages) && again.Version == chat.Version
+	})
+	return chat
+}
+
 func TestChatRefusals(t *testing.T) {
 	s := newSite(t)
 	ctx := context.Background()
@@ -291,13 +322,20 @@ func TestChatRefusals(t *testing.T) {
 		t.Errorf("after the window: %d", code)
 	}
 
-	// Removed: no more chat, not even a long poll already waiting.
-	s.call("GET", "/api/call/chat", token, nil, &chat)
+	// Removed: no more chat, not even a long poll already waiting. The poll starts once every
+	// message so far has woken the pages (the bridge tells them as each shows in the room's
+	// history, in its own time), so only the removal can end it.
+	chat = s.chatSettled(token, sess, "later")
 	polled := make(chan int, 1)
 	go func() {
-		var e apiErr
-		polled <- s.call("GET", fmt.Sprintf("/api/call/chat?after=%d", chat.Version), token, nil, &e)
+		var got web.ChatView
+		code := s.call("GET", fmt.Sprintf("/api/call/chat?after=%d", chat.Version), token, nil, &got)
+		if code == http.StatusOK {
+			t.Logf("the poll after %d answered with version %d, %d messages", chat.Version, got.Version, len(got.Messages))
+		}
+		polled <- code
 	}()
+	bridgetest.Eventually(t, wait, "the guest's long poll to wait", func() bool { return s.env.App.Web.ChatPolls(sess.ID) == 1 || len(polled) > 0 })
 	if err := s.env.App.Sessions.HostAction(ctx, s.clinician.UserID.String(), sess.ID, "remove", "1", ""); err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,8 @@ type hub struct {
 type feed struct {
 	version uint64
 	changed chan struct{}
+	// waiting counts the long polls waiting on the feed.
+	waiting int
 }
 
 func newHub() *hub { return &hub{feeds: map[string]*feed{}, done: make(chan struct{})} }
@@ -76,7 +78,13 @@ func (h *hub) wait(ctx context.Context, key string, after uint64) {
 		return
 	}
 	ch := f.changed
+	f.waiting++
 	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		f.waiting--
+		h.mu.Unlock()
+	}()
 	timer := time.NewTimer(longPoll)
 	defer timer.Stop()
 	select {
@@ -85,6 +93,13 @@ func (h *hub) wait(ctx context.Context, key string, after uint64) {
 	case <-timer.C:
 	case <-h.done:
 	}
+}
+
+// waiting is how many long polls wait on a key.
+func (h *hub) waiting(key string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.feed(key).waiting
 }
 
 func (h *hub) close() {

@@ -134,6 +134,9 @@ for (const [page, who] of [[host, 'the clinician'], [ann, 'Ann']]) {
     return t && t.dataset.audioMuted === 'true' && t.dataset.videoOff === 'false' && t.querySelector('video').videoWidth > 0;
   }), 30000);
 }
+// Jane's page is back online: LiveKit has finished its restart (its republished microphone
+// was told to stay quiet as it came back).
+await until('Jane\'s page online again', () => jane.evaluate(() => document.querySelector('main.call').dataset.connection === 'online'), 30000);
 const hostFramesAfter = (await stats(host)).framesDecoded;
 await until('the clinician decoding Jane again', async () => (await stats(host)).framesDecoded > hostFramesAfter + 10);
 const reconnected = await stats(jane);

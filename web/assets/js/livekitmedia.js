@@ -73,6 +73,7 @@ class LiveKitCall {
       .on(LK.RoomEvent.Reconnecting, () => this.connection('offline'))
       .on(LK.RoomEvent.SignalReconnecting, () => this.connection('offline'))
       .on(LK.RoomEvent.Reconnected, () => this.reconnected())
+      .on(LK.RoomEvent.LocalTrackPublished, (pub) => this.published(pub))
       .on(LK.RoomEvent.Disconnected, (reason) => this.disconnected(reason));
     await room.connect(access.livekit.url, access.livekit.token, { autoSubscribe: true });
     if (this.closed) { room.disconnect(); return; }
@@ -131,6 +132,16 @@ class LiveKitCall {
     if (!this.room) return null;
     const S = this.LK.Track.Source;
     return this.room.localParticipant.getTrackPublication({ audio: S.Microphone, camera: S.Camera, screen: S.ScreenShare }[label]) || null;
+  }
+
+  // published keeps a muted device quiet from the moment LiveKit (re)publishes it. A full
+  // reconnect republishes every track on a new sender, which sends the disabled track (silence)
+  // until told otherwise; Reconnected comes only after the whole restart, too late.
+  published(pub) {
+    const label = this.label(pub);
+    if (label === 'screen' || !this.muted[label] || !pub.track || this.closed) return;
+    const quiet = pub.track.isUpstreamPaused ? this.hush(pub) : this.quiet(label, true);
+    quiet.catch(() => {}); // the next (re)publication tries again
   }
 
   // reconnected follows a resume or a full reconnect. A full reconnect republishes the tracks

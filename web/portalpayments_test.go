@@ -33,6 +33,18 @@ func TestPortalPaymentsTab(t *testing.T) {
 			if err := s.db.Store().InsertPayment(ctx, pay); err != nil {
 				t.Fatal(err)
 			}
+			// A second payment, newer (listed first): paying the older one pays that one only.
+			group, _ := s.db.Store().Participants(ctx, "grp234")
+			other := &bridge.Payment{SessionID: "grp234", ClientID: s.alice.ID, ServiceName: "Groupe",
+				Amount: 3000, Currency: "eur", Status: bridge.PaymentDue, CreatedAt: s.clock.Now(), UpdatedAt: s.clock.Now()}
+			for _, p := range group {
+				if p.ClientID == s.alice.ID {
+					other.ParticipantID = p.ID
+				}
+			}
+			if err := s.db.Store().InsertPayment(ctx, other); err != nil {
+				t.Fatal(err)
+			}
 			alice := s.enrolled(s.alice.ID)
 			tab := func() web.PortalPayments {
 				var out web.PortalPayments
@@ -42,7 +54,7 @@ func TestPortalPaymentsTab(t *testing.T) {
 				return out
 			}
 			got := tab()
-			if len(got.Payments) != 1 || got.Payments[0].Service != "Consultation" || got.Payments[0].AmountText != "80.00 EUR" || !got.Payments[0].CanPay || got.PaymentMode != "" || !got.Online {
+			if len(got.Payments) != 2 || got.Payments[1].Service != "Consultation" || got.Payments[1].AmountText != "80.00 EUR" || !got.Payments[1].CanPay || got.PaymentMode != "" || !got.Online {
 				t.Fatalf("before paying: %+v", got)
 			}
 			var checkout struct {
@@ -67,8 +79,11 @@ func TestPortalPaymentsTab(t *testing.T) {
 				t.Fatal(err)
 			}
 			got = tab()
-			if p := got.Payments[0]; p.Status != "paid" || p.ReceiptURL == "" || p.CanPay || got.PaymentMode != "Visa ending 4242" {
+			if p := got.Payments[1]; p.Status != "paid" || p.ReceiptURL == "" || p.CanPay || got.PaymentMode != "Visa ending 4242" {
 				t.Errorf("after paying %s: %+v mode %q", id, p, got.PaymentMode)
+			}
+			if p := got.Payments[0]; p.Service != "Groupe" || p.Status != "due" || !p.CanPay {
+				t.Errorf("the other payment after paying the consultation: %+v", p)
 			}
 			raw, _ := json.Marshal(got)
 			if strings.Contains(string(raw), "4242424242424242") {

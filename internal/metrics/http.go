@@ -17,7 +17,7 @@ func (m *Metrics) HTTP(next http.Handler) http.Handler {
 			return
 		}
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &StatusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		// The mux sets the pattern on the request it was given, which is r as long as
 		// nothing between here and the mux replaced it.
@@ -40,7 +40,7 @@ func (m *Metrics) MatrixTransactions(next http.Handler) http.Handler {
 			return
 		}
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &StatusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		m.matrixTxn.WithLabelValues(sw.class()).Observe(time.Since(start).Seconds())
 	})
@@ -55,41 +55,46 @@ func method(m string) string {
 	return "other"
 }
 
-// statusWriter remembers the status code; Unwrap lets http.ResponseController and WebSocket
-// libraries reach the connection underneath.
-type statusWriter struct {
+// StatusWriter remembers the status code of an answer (for metrics, and the rush bench's
+// proxy); Unwrap lets http.ResponseController and WebSocket libraries reach the connection
+// underneath.
+type StatusWriter struct {
 	http.ResponseWriter
 	status int
 }
 
-func (w *statusWriter) WriteHeader(code int) {
+func (w *StatusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *statusWriter) Write(b []byte) (int, error) {
+func (w *StatusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
 	return w.ResponseWriter.Write(b)
 }
 
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *StatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Flush keeps streaming answers streaming.
-func (w *statusWriter) Flush() {
+func (w *StatusWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
 }
 
-// class is the status code's class: "2xx", "4xx"... (200 when nothing was written).
-func (w *statusWriter) class() string {
-	code := w.status
-	if code == 0 {
-		code = http.StatusOK
+// Code is the status code answered (200 when nothing was written).
+func (w *StatusWriter) Code() int {
+	if w.status == 0 {
+		return http.StatusOK
 	}
-	return strconv.Itoa(code/100) + "xx"
+	return w.status
+}
+
+// class is the status code's class: "2xx", "4xx"... (200 when nothing was written).
+func (w *StatusWriter) class() string {
+	return strconv.Itoa(w.Code()/100) + "xx"
 }

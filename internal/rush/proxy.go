@@ -16,6 +16,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/telehealth-bridge/telehealth-bridge/internal/metrics"
 )
 
 // Call is one request the bridge made to the homeserver.
@@ -63,9 +65,9 @@ func StartProxy(target string) (*Proxy, error) {
 	p := &Proxy{URL: "http://" + l.Addr().String()}
 	p.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &metrics.StatusWriter{ResponseWriter: w}
 		rp.ServeHTTP(sw, r)
-		c := Call{Endpoint: Endpoint(r.Method, r.URL.Path), User: r.URL.Query().Get("user_id"), Status: sw.code(), Took: time.Since(start)}
+		c := Call{Endpoint: Endpoint(r.Method, r.URL.Path), User: r.URL.Query().Get("user_id"), Status: sw.Code(), Took: time.Since(start)}
 		p.mu.Lock()
 		p.log = append(p.log, c)
 		p.mu.Unlock()
@@ -123,36 +125,4 @@ func Endpoint(method, path string) string {
 		}
 	}
 	return "other"
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (w *statusWriter) code() int {
-	if w.status == 0 {
-		return http.StatusOK
-	}
-	return w.status
 }

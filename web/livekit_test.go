@@ -36,6 +36,19 @@ func newLiveKitSite(t *testing.T) (*site, *lkserver.Server) {
 }
 
 // grantsOf reads a LiveKit token with LiveKit's own verifier and the server's secret.
+// observerToken lets a listener into a LiveKit room, without publishing.
+func observerToken(t *testing.T, lk *lkserver.Server, room string) string {
+	t.Helper()
+	canPublish := false
+	at := auth.NewAccessToken(lk.Key, lk.Secret).SetIdentity("observer").SetValidFor(10 * time.Minute).
+		SetVideoGrant(&auth.VideoGrant{RoomJoin: true, Room: room, CanPublish: &canPublish})
+	token, err := at.ToJWT()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
 func grantsOf(t *testing.T, lk *lkserver.Server, token string) (*auth.ClaimGrants, time.Duration) {
 	t.Helper()
 	v, err := auth.ParseAPIToken(token)
@@ -125,6 +138,18 @@ func TestLiveKitCallJoin(t *testing.T) {
 	}
 	bridgetest.Eventually(t, wait, "the clinician to hear the guest", func() bool { return host.Received() > 50 })
 	bridgetest.Eventually(t, wait, "the guest to hear the clinician", func() bool { return guest.Received() > 50 })
+	// An observer in the room, listening only (a token made here, not the bridge's): what it
+	// hears of the clinician is the clock of the "nothing arrives" windows below.
+	observer, err := lktest.Connect(t, lk.URL, observerToken(t, lk, lkRoom))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.Eventually(t, wait, "the observer to hear the clinician", func() bool { return observer.Received() > 50 })
+	heard := func(what string, packets int64) {
+		t.Helper()
+		from := observer.Received()
+		bridgetest.Eventually(t, wait, what, func() bool { return observer.Received() >= from+packets })
+	}
 	if err = s.env.App.Sessions.HostAction(context.Background(), s.clinician.UserID.String(), sess.ID, "remove", "1", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -132,14 +157,11 @@ func TestLiveKitCallJoin(t *testing.T) {
 	if host.Gone() {
 		t.Error("removing the guest disconnected the clinician")
 	}
-	// Zero packets either way afterwards, over a window (no event says "nothing arrives").
-	for settle := time.Now().Add(500 * time.Millisecond); time.Now().Before(settle); {
-		time.Sleep(20 * time.Millisecond)
-	}
+	// Zero packets either way afterwards, while the observer hears the clinician's next 100
+	// (2 s of audio; first 25 for what was already on its way).
+	heard("packets in flight before the removal to arrive", 25)
 	hostBefore, guestBefore := host.Received(), guest.Received()
-	for window := time.Now().Add(2 * time.Second); time.Now().Before(window); {
-		time.Sleep(50 * time.Millisecond)
-	}
+	heard("the clinician's next 100 packets at the observer", 100)
 	if h, g := host.Received()-hostBefore, guest.Received()-guestBefore; h != 0 || g != 0 {
 		t.Errorf("after the removal, the clinician received %d packets and the guest %d", h, g)
 	}

@@ -206,6 +206,24 @@ func TestCredentialsGoOnlyToControlRooms(t *testing.T) {
 	say(t, jane, dm, "!join "+s.ID)
 	bridgetest.WaitMessage(t, jane, dm, wait, "the patient's link in their direct chat",
 		bridgetest.IsNoticeFrom(l.bot(), "Your link to session "+s.ID))
+
+	// Another client, booked on another session, asks for this one's link: refused, no link.
+	pat := l.env.User(t, "pat")
+	if _, err := l.env.App.Sessions.Schedule(context.Background(), bridge.ScheduleRequest{
+		Clinician: "@dr.martin:localhost", Start: time.Now().Add(48 * time.Hour), End: time.Now().Add(49 * time.Hour),
+		TimeZone: "Europe/Paris", Participants: []bridge.ParticipantRequest{{Name: "Pat", MatrixID: pat.UserID.String()}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	patDM := roomWithBot(t, l.env, pat)
+	say(t, pat, patDM, "!join "+s.ID)
+	bridgetest.WaitMessage(t, pat, patDM, wait, "the refusal of another session's link",
+		bridgetest.IsNoticeFrom(l.bot(), "You are not booked on session "+s.ID))
+	for _, evt := range bridgetest.Messages(t, pat, patDM) {
+		if evt.Sender == l.bot() && strings.Contains(evt.Content.AsMessage().Body, "http") {
+			t.Errorf("another session's client got a link: %q", evt.Content.AsMessage().Body)
+		}
+	}
 }
 
 // Item 2: a control room someone else joined is no place for a credential: the bot makes a new

@@ -30,6 +30,7 @@ func TestThrottleSendsNothingAfterClose(t *testing.T) {
 	<-closed
 	clock.Advance(time.Minute)
 	th.offer("s2", func(string) { sent.Add(1) })
+	th.close() // waits for any send the offer started
 	if n := sent.Load(); n != 1 {
 		t.Fatalf("%d notices sent, want 1: the one in flight at close, none after", n)
 	}

@@ -251,6 +251,14 @@ func TestDocuments(t *testing.T) {
 		refusal.Code != "too_large" || !strings.Contains(refusal.Error, "64 KB") {
 		t.Errorf("an upload too large: %d %+v", code, refusal)
 	}
+	// A small file behind a pile of other form fields: the request as a whole is bounded too.
+	padding := map[string]string{}
+	for i := range 40 {
+		padding[fmt.Sprintf("pad%d", i)] = strings.Repeat("x", 4000)
+	}
+	if code := s.upload(panelList, "padded.pdf", testPDF, padding, &refusal); code != http.StatusRequestEntityTooLarge || refusal.Code != "too_large" {
+		t.Errorf("an upload padded with %d KB of fields: %d %+v", 40*4000/1000, code, refusal)
+	}
 	if code := s.upload(panelList, "photo.png", fakePNG, nil, &refusal); code != http.StatusUnsupportedMediaType || refusal.Code != "unsupported_type" {
 		t.Errorf("HTML called a picture: %d %+v", code, refusal)
 	}

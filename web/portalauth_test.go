@@ -563,6 +563,23 @@ func TestPortalEnrolLink(t *testing.T) {
 	if code, _ := s.browser().post("/api/portal/auth/enrol", map[string]string{"token": token}); code != 410 {
 		t.Error("an enrolment link worked twice")
 	}
+	// A link works for a week, no longer.
+	week, err := s.web.PortalEnrolLink(context.Background(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale, err := s.web.PortalEnrolLink(context.Background(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.clock.Advance(7*24*time.Hour - time.Minute)
+	if code, body := s.browser().post("/api/portal/auth/enrol", map[string]string{"token": strings.TrimPrefix(week, prefix)}); code != 200 {
+		t.Errorf("a link on its seventh day: %d %s", code, body)
+	}
+	s.clock.Advance(2 * time.Minute)
+	if code, body := s.browser().post("/api/portal/auth/enrol", map[string]string{"token": strings.TrimPrefix(stale, prefix)}); code != 410 {
+		t.Errorf("a link a week and a minute old: %d %s", code, body)
+	}
 	// The page of the link is the portal's.
 	code, data, _ := s.browser().do("GET", "/portal/enrol", nil, nil)
 	if code != 200 || !strings.Contains(string(data), "portal.js") {

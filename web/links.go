@@ -110,7 +110,11 @@ func (srv *Server) participantLink(ctx context.Context, s *bridge.Session, p *br
 
 // RevokeParticipantLink makes the participant's link useless until a new one is made.
 func (srv *Server) RevokeParticipantLink(ctx context.Context, p *bridge.Participant) error {
-	return srv.db.GuestLink.Revoke(ctx, p.ID, srv.clock.Now())
+	if err := srv.db.GuestLink.Revoke(ctx, p.ID, srv.clock.Now()); err != nil {
+		return err
+	}
+	srv.hub.bump(p.SessionID) // the panels show the session without its link
+	return nil
 }
 
 func (srv *Server) putLink(ctx context.Context, s *bridge.Session, link *database.GuestLink) error {
@@ -120,6 +124,7 @@ func (srv *Server) putLink(ctx context.Context, s *bridge.Session, link *databas
 	if err := srv.db.GuestLink.Put(ctx, link); err != nil {
 		return fmt.Errorf("storing the guest link: %w", err)
 	}
+	srv.hub.bump(s.ID) // the panels show the session with its new link
 	return nil
 }
 

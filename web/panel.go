@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
@@ -72,6 +74,9 @@ type PanelSession struct {
 	Call *CallView `json:"call,omitempty"`
 	// Documents are the session's package ("Show participant documents").
 	Documents []TemplateView `json:"documents,omitempty"`
+
+	// participantIDs are the participants' row IDs, in the order of Participants.
+	participantIDs []int64
 }
 
 // CallView is a telephone call attempt as the panel shows it.
@@ -136,6 +141,7 @@ func (srv *Server) panelSession(ctx context.Context, s *bridge.Session, ps []*br
 			out.Waiting++
 		}
 		out.Participants = append(out.Participants, view)
+		out.participantIDs = append(out.participantIDs, p.ID)
 	}
 	if err = srv.lobbyDocuments(ctx, s, out); err != nil {
 		return nil, err
@@ -156,17 +162,87 @@ func (srv *Server) panelSessions(r *http.Request, clinician string) (any, error)
 	}
 	out := []*PanelSession{}
 	for _, s := range sessions {
-		_, ps, err := srv.svc.Lobby(r.Context(), clinician, s.ID)
-		if err != nil {
-			return nil, err
-		}
-		view, err := srv.panelSession(r.Context(), s, ps)
+		view, err := srv.panelListed(r.Context(), clinician, s)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, view)
 	}
 	return map[string]any{"sessions": out, "version": version}, nil
+}
+
+// panelListed is a session's view in a panel's list: made again only when the session changed
+// since its view was made (its version), so that a panel woken by one session's change (a
+// morning rush wakes each panel for every knock of its sessions) reads that session only.
+// Payments change without waking the panels: they are read each time.
+func (srv *Server) panelListed(ctx context.Context, clinician string, s *bridge.Session) (*PanelSession, error) {
+	version := srv.hub.version(s.ID)
+	view := srv.panelCache.get(s.ID, version)
+	if view == nil {
+		_, ps, err := srv.svc.Lobby(ctx, clinician, s.ID)
+		if err != nil {
+			return nil, err
+		}
+		if view, err = srv.panelSession(ctx, s, ps); err != nil {
+			return nil, err
+		}
+		// Stored under the version read before the session was: a change meanwhile makes the
+		// next list read it again.
+		srv.panelCache.put(s.ID, version, view)
+	}
+	// A copy with the payments of now (the cached view is shared).
+	out := *view
+	out.Participants = slices.Clone(view.Participants)
+	pays := srv.lobbyPayments(ctx, s)
+	for i := range out.Participants {
+		out.Participants[i].Payment = nil
+		if pay := pays[view.participantIDs[i]]; pay != nil {
+			out.Participants[i].Payment = srv.paymentView(pay)
+		}
+	}
+	return &out, nil
+}
+
+// panelCache holds the sessions' panel views with the session's version they were made at.
+type panelCache struct {
+	mu    sync.Mutex
+	views map[string]cachedPanel
+}
+
+type cachedPanel struct {
+	version uint64
+	view    *PanelSession
+	used    time.Time
+}
+
+// panelCacheIdle is how long an unused view is kept (sessions leave the lists when they end).
+const panelCacheIdle = 10 * time.Minute
+
+func (c *panelCache) get(id string, version uint64) *PanelSession {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.views[id]
+	if !ok || e.version != version {
+		return nil
+	}
+	e.used = time.Now()
+	c.views[id] = e
+	return e.view
+}
+
+func (c *panelCache) put(id string, version uint64, view *PanelSession) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.views == nil {
+		c.views = map[string]cachedPanel{}
+	}
+	now := time.Now()
+	for k, e := range c.views {
+		if now.Sub(e.used) > panelCacheIdle {
+			delete(c.views, k)
+		}
+	}
+	c.views[id] = cachedPanel{version: version, view: view, used: now}
 }
 
 // ScheduleForm is the New Scheduled Session form.

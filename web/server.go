@@ -136,6 +136,8 @@ type Server struct {
 	nameCache nameCache
 
 	hub *hub
+	// panelCache keeps the panel lists' session views (panelListed).
+	panelCache panelCache
 	// KnockTimer, if set, hears how long a guest's knock took (stages "web_stored" and
 	// "web_answered"). Set it before serving.
 	KnockTimer func(stage string, d time.Duration)

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -60,6 +61,11 @@ type Backend struct {
 	mu      sync.Mutex
 	removed map[string]map[string]time.Time
 	watches sync.WaitGroup
+	// order numbers the hang-ups and the tokens issued; letIn is, per LiveKit room and user,
+	// the number of the last token issued. A hang-up runs in the background: when the user
+	// was let back in (a token) after it was asked for, it leaves alone the new connection.
+	order atomic.Uint64
+	letIn map[roomUser]uint64
 
 	// presence counts the calls from the webhooks, for the metrics.
 	presence presence
@@ -85,6 +91,7 @@ func New(cfg Config, log zerolog.Logger) (*Backend, error) {
 		cfg: cfg, api: api, sign: signer{key: cfg.APIKey, secret: cfg.APISecret, now: time.Now},
 		http: &http.Client{Timeout: 10 * time.Second}, log: log, ctx: ctx, cancel: cancel,
 		removed: map[string]map[string]time.Time{},
+		letIn:   map[roomUser]uint64{},
 	}, nil
 }
 
@@ -120,6 +127,9 @@ func (b *Backend) Token(matrixRoomID, identity, userID string, host bool) (strin
 		return "", ErrNoRoom
 	}
 	b.forgive(RoomName(matrixRoomID, RoomSlot), userID)
+	b.mu.Lock()
+	b.letIn[roomUser{RoomName(matrixRoomID, RoomSlot), userID}] = b.order.Add(1)
+	b.mu.Unlock()
 	if b.members != nil {
 		b.members.letBackIn(matrixRoomID, userID)
 	}
@@ -136,24 +146,43 @@ func (b *Backend) Token(matrixRoomID, identity, userID string, host bool) (strin
 // connects for a minute. So for as long as their tokens may be valid, the room is watched
 // and they are taken out again within WatchEvery of connecting, whether their media
 // connects or not; a token issued to them again (let back in) ends the watch.
+//
+// The hang-up is numbered when asked for: if the user is let back in (a token issued) before
+// it runs, or while it runs, it does nothing more (a send-back followed at once by a new
+// admission must not take out the new connection).
 func (b *Backend) Hangup(sessionID, userID string) {
+	asked := b.order.Add(1)
 	b.background("removing a participant from the LiveKit room", sessionID, func(ctx context.Context, matrixRoomID, room string) error {
-		b.watch(room, userID)
+		if !b.watch(room, userID, asked) {
+			return nil
+		}
 		if b.members != nil {
 			b.members.takeOut(matrixRoomID, userID) // before the removal: its participant_left writes nothing
 		}
-		removed, err := b.removeUser(ctx, room, userID)
+		removed, err := b.removeUser(ctx, room, userID, asked)
 		b.endWebMembers(ctx, matrixRoomID, removed, userID)
 		return err
 	})
 }
 
+// letBackInSince reports whether the user got a token for the room after the hang-up asked.
+// The caller holds b.mu.
+func (b *Backend) letBackInSince(room, userID string, asked uint64) bool {
+	return b.letIn[roomUser{room, userID}] > asked
+}
+
+type roomUser struct{ room, user string }
+
 // watch marks a user removed from a LiveKit room for as long as a token of theirs may be
-// valid, and starts the room's watch unless it runs.
-func (b *Backend) watch(room, userID string) {
+// valid, and starts the room's watch unless it runs; not if they were let back in since the
+// hang-up asked (false).
+func (b *Backend) watch(room, userID string, asked uint64) bool {
 	until := time.Now().Add(max(b.cfg.TokenTTL, serverTokenTTL))
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.letBackInSince(room, userID, asked) {
+		return false
+	}
 	users := b.removed[room]
 	if users == nil {
 		users = map[string]time.Time{}
@@ -162,6 +191,7 @@ func (b *Backend) watch(room, userID string) {
 		go b.watchRoom(room)
 	}
 	users[userID] = until
+	return true
 }
 
 // forgive ends the watch for a user let back in.
@@ -264,6 +294,13 @@ func (b *Backend) EndCalls(sessionID string) {
 		}
 		err := b.DeleteRoom(ctx, room)
 		b.endWebMembers(ctx, matrixRoomID, listed, "")
+		b.mu.Lock()
+		for k := range b.letIn {
+			if k.room == room {
+				delete(b.letIn, k)
+			}
+		}
+		b.mu.Unlock()
 		return err
 	})
 }
@@ -332,12 +369,13 @@ func (b *Backend) Participants(ctx context.Context, room string) ([]Participant,
 // identity is the user ID (the bridge's own pages use it as identity).
 // A web guest's call page connects as <ghost>:WEB and carries the ghost in its attributes.
 func (b *Backend) RemoveUser(ctx context.Context, room, userID string) error {
-	_, err := b.removeUser(ctx, room, userID)
+	_, err := b.removeUser(ctx, room, userID, b.order.Add(1))
 	return err
 }
 
-// removeUser is RemoveUser, returning the connections it took out.
-func (b *Backend) removeUser(ctx context.Context, room, userID string) ([]Participant, error) {
+// removeUser is RemoveUser, returning the connections it took out; it stops if the user is
+// let back in after asked.
+func (b *Backend) removeUser(ctx context.Context, room, userID string, asked uint64) ([]Participant, error) {
 	ps, err := b.Participants(ctx, room)
 	if err != nil {
 		return nil, fmt.Errorf("listing the room's participants: %w", err)
@@ -346,6 +384,12 @@ func (b *Backend) removeUser(ctx context.Context, room, userID string) ([]Partic
 	for _, p := range ps {
 		if p.UserID() != userID && p.Identity != userID {
 			continue
+		}
+		b.mu.Lock()
+		back := b.letBackInSince(room, userID, asked)
+		b.mu.Unlock()
+		if back {
+			break
 		}
 		err = b.call(ctx, "RemoveParticipant", &VideoGrant{RoomAdmin: true, Room: room},
 			map[string]string{"room": room, "identity": p.Identity}, nil)

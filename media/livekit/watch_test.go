@@ -171,3 +171,38 @@ func TestParticipantCannotRewriteOwnAttributes(t *testing.T) {
 		t.Errorf("the room lists %+v (%v), want Alice as issued", ps, err)
 	}
 }
+
+// Sent back, then let in again at once: the hang-up runs in the background and may come after
+// the new token. It then leaves the new connection alone: no removal, no watch. (It took out
+// the re-admitted guest's connection in the admit bench, about once in 20 admissions.)
+func TestLetBackInAtOnceKeepsTheNewConnection(t *testing.T) {
+	srv := lktest.Start(t)
+	b := backend(t, srv, srv.Secret)
+	url := b.URL()
+	hostToken, _ := b.Token(roomA, drX, drX, true)
+	host, err := lktest.Connect(t, url, hostToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 3 {
+		b.Hangup("A", alice)
+		token, _ := b.Token(roomA, alice, alice, false)
+		a, err := lktest.Connect(t, url, token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err = a.PublishAudio(); err != nil {
+			t.Fatal(err)
+		}
+		b.Settle()
+		// Connected through three of the watch's looks: the clinician hears 150 more of her
+		// packets (3 s), and she is still there.
+		from := host.Received()
+		within(t, 10*time.Second, "the clinician to hear Alice let back in", func() bool { return host.Received() >= from+150 || a.Gone() })
+		if a.Gone() {
+			t.Fatalf("round %d: Alice, let back in right after being sent back, was taken out", round)
+		}
+		a.Close()
+		eventually(t, "Alice's connection to close", func() bool { return !a.Connected() || a.Gone() })
+	}
+}

@@ -423,6 +423,9 @@ func BenchmarkAdmitToFirstFrame(b *testing.B) {
 func admitToFirstFrame(b *testing.B, out string) (p50, p95 float64) {
 	var runs float64
 	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "stages_ms=") {
+			fmt.Println("  " + line) // where each admission's time went
+		}
 		if strings.HasPrefix(line, "ADMIT_TO_FRAME_MS ") {
 			if _, err := fmt.Sscanf(line, "ADMIT_TO_FRAME_MS runs=%g p50=%g p95=%g", &runs, &p50, &p95); err != nil {
 				b.Fatalf("reading %q: %v", line, err)

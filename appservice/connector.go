@@ -25,6 +25,7 @@ import (
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
 	"github.com/telehealth-bridge/telehealth-bridge/config"
 	"github.com/telehealth-bridge/telehealth-bridge/database"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/keyed"
 )
 
 // Connector connects the bridge to the homeserver.
@@ -65,7 +66,7 @@ type Connector struct {
 	// messagesWatcher hears of new messages in the clients' Messages rooms; clientLocks make
 	// one room and one ghost per client.
 	messagesWatcher MessagesWatcher
-	clientLocks     keyedLocks[int64]
+	clientLocks     keyed.Locks[int64]
 	// guests are the web participants' ghosts made ready ahead of their knocks; joins make one
 	// join per admission; noKnock remembers that the homeserver has no /knock; ownKnocks are
 	// the knocks the bridge applied itself, whose echoes change nothing (ghosts.go).

@@ -47,7 +47,7 @@ func (c *Connector) webIdentity(ctx context.Context, p *bridge.Participant) (id.
 	if p.ClientID == 0 {
 		return c.newGhostID(), nil
 	}
-	unlock := c.clientLocks.lock(p.ClientID)
+	unlock := c.clientLocks.Lock(p.ClientID)
 	defer unlock()
 	cl, err := c.db.Client.Get(ctx, p.ClientID)
 	if errors.Is(err, bridge.ErrClientNotFound) {

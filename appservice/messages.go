@@ -93,7 +93,7 @@ func (c *Connector) clientGhost(ctx context.Context, cl *bridge.Client) (ghost i
 // MessagesRoom returns the client's Messages room, creating it (and the client's ghost) the
 // first time. Two requests at once make one room.
 func (c *Connector) MessagesRoom(ctx context.Context, clientID int64) (*bridge.Client, error) {
-	unlock := c.clientLocks.lock(clientID)
+	unlock := c.clientLocks.Lock(clientID)
 	defer unlock()
 	cl, err := c.db.Client.Get(ctx, clientID)
 	if err != nil {
@@ -163,7 +163,7 @@ func (c *Connector) SyncMessagesRoom(ctx context.Context, record *bridge.Client)
 	if err != nil {
 		return err
 	}
-	unlock := c.clientLocks.lock(cl.ID)
+	unlock := c.clientLocks.Lock(cl.ID)
 	defer unlock()
 	room := id.RoomID(cl.MessagesRoom)
 	if cl.MatrixID == "" {

@@ -3,6 +3,8 @@ package appservice
 import (
 	"net/http"
 	"strings"
+
+	"github.com/telehealth-bridge/telehealth-bridge/internal/keyed"
 )
 
 // roomWrites lets one of the bridge's writes into a room reach the homeserver at a time, across
@@ -14,7 +16,7 @@ import (
 // Writes to different rooms, and reads, go through side by side.
 type roomWrites struct {
 	next  http.RoundTripper
-	rooms keyedLocks[string]
+	rooms keyed.Locks[string]
 }
 
 func newRoomWrites(next http.RoundTripper) *roomWrites {
@@ -30,7 +32,7 @@ func (t *roomWrites) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.next.RoundTrip(req)
 	}
 	// Held until the answer's headers: the homeserver has then taken the event in (or not).
-	defer t.rooms.lock(room)()
+	defer t.rooms.Lock(room)()
 	return t.next.RoundTrip(req)
 }
 

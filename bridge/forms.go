@@ -333,7 +333,7 @@ func (svc *Service) UpdateForm(ctx context.Context, actor string, id int64, data
 	if err != nil {
 		return nil, err
 	}
-	unlock := svc.locks.lock(FormSubject(id))
+	unlock := svc.locks.Lock(FormSubject(id))
 	defer unlock()
 	old, err := svc.Form(ctx, actor, id)
 	if err != nil {
@@ -561,7 +561,7 @@ func (svc *Service) SaveFormAnswers(ctx context.Context, clientID, assignmentID 
 	if err != nil {
 		return nil, nil, err
 	}
-	unlock := svc.locks.lock("form-assignment:" + strconv.FormatInt(assignmentID, 10))
+	unlock := svc.locks.Lock("form-assignment:" + strconv.FormatInt(assignmentID, 10))
 	defer unlock()
 	item, old, err := svc.TodoForm(ctx, clientID, assignmentID)
 	if err != nil {

@@ -352,7 +352,7 @@ func (svc *Service) StartCheckout(ctx context.Context, participantID int64, succ
 	if err != nil {
 		return "", err
 	}
-	unlock := svc.locks.lock(pay.SessionID)
+	unlock := svc.locks.Lock(pay.SessionID)
 	defer unlock()
 	if pay, err = store.GetPayment(ctx, pay.ID); err != nil {
 		return "", err
@@ -481,7 +481,7 @@ func (svc *Service) CheckoutChanged(ctx context.Context, eventID string, co *Che
 	if co.Reference != "" && co.Reference != strconv.FormatInt(pay.ID, 10) {
 		return fmt.Errorf("%w: the checkout's reference is not its payment's", ErrInvalidPayment)
 	}
-	unlock := svc.locks.lock(pay.SessionID)
+	unlock := svc.locks.Lock(pay.SessionID)
 	defer unlock()
 	if pay, err = store.GetPayment(ctx, pay.ID); err != nil {
 		return err
@@ -511,7 +511,7 @@ func (svc *Service) ReconcilePayments(ctx context.Context) error {
 			continue
 		}
 		func() {
-			unlock := svc.locks.lock(pay.SessionID)
+			unlock := svc.locks.Lock(pay.SessionID)
 			defer unlock()
 			fresh, err := svc.payments.store.GetPayment(ctx, pay.ID)
 			if err == nil {

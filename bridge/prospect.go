@@ -227,7 +227,7 @@ func (svc *Service) waitingProspect(ctx context.Context, actor string, id int64)
 	if !svc.mayHandleProspects(actor) {
 		return nil, nil, nil, ErrNotClinician
 	}
-	unlock = svc.locks.lock(ProspectSubject(id))
+	unlock = svc.locks.Lock(ProspectSubject(id))
 	if p, err = store.GetProspect(ctx, id); err == nil && p.Status != ProspectWaiting {
 		err = ErrProspectNotFound
 	}

@@ -93,7 +93,7 @@ func (svc *Service) Schedule(ctx context.Context, req ScheduleRequest) (*Session
 	if err := svc.recordClients(ctx, req.Clinician, participants); err != nil {
 		return nil, err
 	}
-	unlock := svc.locks.lock(s.ID)
+	unlock := svc.locks.Lock(s.ID)
 	defer unlock()
 	if err := svc.store.InsertSession(ctx, s, participants); err != nil {
 		return nil, fmt.Errorf("storing the session: %w", err)

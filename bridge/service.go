@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/telehealth-bridge/telehealth-bridge/internal/keyed"
 )
 
 // Service runs sessions: scheduling, the join window, the lobby and the end. Every change to
@@ -48,7 +50,7 @@ type Service struct {
 	// documents keeps the documents' index, templates and packages (documents.go).
 	documents DocumentStore
 
-	locks keyedLocks
+	locks keyed.Locks[string]
 	// later holds, per session, the homeserver calls its lock's holder left for when the lock
 	// is released (afterUnlock).
 	laterMu sync.Mutex
@@ -129,7 +131,7 @@ func (svc *Service) Now() time.Time { return svc.clock.Now() }
 // f's. A homeserver slow to answer (an invite takes seconds in a morning rush) then never
 // holds up the session's other changes.
 func (svc *Service) withSession(ctx context.Context, actor, id string, f func(*Session, []*Participant) error) (*Session, error) {
-	unlock := svc.locks.lock(id)
+	unlock := svc.locks.Lock(id)
 	s, err := svc.underLock(ctx, actor, id, f)
 	later := svc.takeLater(id)
 	unlock()
@@ -266,38 +268,4 @@ func (svc *Service) Sessions(ctx context.Context, clinician string) ([]*Session,
 	}
 	slices.SortStableFunc(sessions, func(a, b *Session) int { return a.Start.Compare(b.Start) })
 	return sessions, nil
-}
-
-// keyedLocks is one mutex per session ID, created on demand and dropped when unused.
-type keyedLocks struct {
-	mu    sync.Mutex
-	locks map[string]*keyedLock
-}
-
-type keyedLock struct {
-	sync.Mutex
-	users int
-}
-
-func (k *keyedLocks) lock(key string) (unlock func()) {
-	k.mu.Lock()
-	if k.locks == nil {
-		k.locks = make(map[string]*keyedLock)
-	}
-	l := k.locks[key]
-	if l == nil {
-		l = &keyedLock{}
-		k.locks[key] = l
-	}
-	l.users++
-	k.mu.Unlock()
-	l.Lock()
-	return func() {
-		l.Unlock()
-		k.mu.Lock()
-		if l.users--; l.users == 0 {
-			delete(k.locks, key)
-		}
-		k.mu.Unlock()
-	}
 }

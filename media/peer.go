@@ -153,7 +153,10 @@ func newPeer(srv *Server, c Claims, ws *websocket.Conn, log zerolog.Logger) (*pe
 	pc.OnConnectionStateChange(func(state webrtc.PeerConnectionState) {
 		switch state {
 		case webrtc.PeerConnectionStateConnected:
-			// Now the peer can receive: keyframes asked for before would have been lost.
+			// Now the peer can receive: what was sent before was lost (Pion drops writes
+			// until SRTP is up). The cached keyframe goes at once, and the publishers are
+			// asked for a new one.
+			p.primeAll()
 			p.requestKeyframes()
 		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 			p.close(4002, "The connection was lost")
@@ -284,6 +287,21 @@ func (p *peer) setUp() {
 	p.settingUp = false
 	p.mu.Unlock()
 	p.negotiate(false)
+}
+
+// primeAll sends each video track the peer receives its cached keyframe (upTrack.prime), so
+// that a new connection shows a picture without waiting for a publisher's keyframe.
+func (p *peer) primeAll() {
+	p.mu.Lock()
+	tracks := make([]*upTrack, 0, len(p.down))
+	senders := make([]*webrtc.RTPSender, 0, len(p.down))
+	for t, sender := range p.down {
+		tracks, senders = append(tracks, t), append(senders, sender)
+	}
+	p.mu.Unlock()
+	for i, t := range tracks {
+		t.prime(senders[i])
+	}
 }
 
 // requestKeyframes asks the publishers of every video track the peer receives for a keyframe:

@@ -246,6 +246,48 @@ func TestLetInGetsTheCachedKeyframe(t *testing.T) {
 	s.setAdmitted("sess-a/@alice:hs")
 	alice := s.join("sess-a", "@alice:hs", nil)
 	<-alice.Connected()
+	sent := publishOneKeyframe(alice, stop)
+	var keyframe atomic.Bool
+	bob := s.waitingClient("sess-a", "@bob:hs", func(p callclient.Packet) {
+		if p.Seq == 1 {
+			keyframe.Store(true)
+		}
+	})
+	eventually(t, "alice's keyframe and a few more packets at the SFU", func() bool { return <-sent > 10 })
+	plis := alice.KeyframeRequests()
+	s.setAdmitted("sess-a/@alice:hs", "sess-a/@bob:hs")
+	s.srv.LetIn("sess-a", "@bob:hs")
+	<-bob.Joined()
+	eventually(t, "the cached keyframe at bob", keyframe.Load)
+	eventually(t, "a keyframe request to alice as bob entered", func() bool { return alice.KeyframeRequests() > plis })
+}
+
+// TestNewConnectionGetsTheCachedKeyframe: a client admitted before connecting (a new call
+// connection, no waiting one) receives the publisher's latest keyframe from the cache once its
+// connection is up, though the publisher sent it long before and never sends another: writes
+// before SRTP is up are dropped, so the cache is sent again when the connection comes up.
+func TestNewConnectionGetsTheCachedKeyframe(t *testing.T) {
+	s := newSFU(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	s.setAdmitted("sess-a/@alice:hs", "sess-a/@bob:hs")
+	alice := s.join("sess-a", "@alice:hs", nil)
+	<-alice.Connected()
+	sent := publishOneKeyframe(alice, stop)
+	eventually(t, "alice's keyframe and a few more packets at the SFU", func() bool { return <-sent > 10 })
+	var keyframe atomic.Bool
+	bob := s.join("sess-a", "@bob:hs", func(p callclient.Packet) {
+		if p.Seq == 1 {
+			keyframe.Store(true)
+		}
+	})
+	<-bob.Connected()
+	eventually(t, "the cached keyframe at bob", keyframe.Load)
+}
+
+// publishOneKeyframe has a client send VP8 video every 20 ms until stop, a keyframe as its first
+// packet only (sequence number 1); sent says how many went.
+func publishOneKeyframe(c *callclient.Client, stop <-chan struct{}) <-chan uint32 {
 	// VP8 (RFC 7741): S set, partition 0; then the P bit: clear for a keyframe.
 	vp8 := func(key bool, counter uint32) []byte {
 		b := make([]byte, 200)
@@ -261,7 +303,7 @@ func TestLetInGetsTheCachedKeyframe(t *testing.T) {
 		tick := time.NewTicker(20 * time.Millisecond)
 		defer tick.Stop()
 		for i := uint32(1); ; i++ {
-			_ = alice.WriteVideoPayload(uint16(i), i*3000, true, vp8(i == 1, i))
+			_ = c.WriteVideoPayload(uint16(i), i*3000, true, vp8(i == 1, i))
 			select {
 			case sent <- i:
 			default:
@@ -273,17 +315,5 @@ func TestLetInGetsTheCachedKeyframe(t *testing.T) {
 			}
 		}
 	}()
-	var keyframe atomic.Bool
-	bob := s.waitingClient("sess-a", "@bob:hs", func(p callclient.Packet) {
-		if p.Seq == 1 {
-			keyframe.Store(true)
-		}
-	})
-	eventually(t, "alice's keyframe and a few more packets at the SFU", func() bool { return <-sent > 10 })
-	plis := alice.KeyframeRequests()
-	s.setAdmitted("sess-a/@alice:hs", "sess-a/@bob:hs")
-	s.srv.LetIn("sess-a", "@bob:hs")
-	<-bob.Joined()
-	eventually(t, "the cached keyframe at bob", keyframe.Load)
-	eventually(t, "a keyframe request to alice as bob entered", func() bool { return alice.KeyframeRequests() > plis })
+	return sent
 }

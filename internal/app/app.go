@@ -193,6 +193,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		// The LiveKit server's webhooks (its webhook.urls): whoever connects without being
 		// let in is taken out; the others' presence (the clinician's starts the session and
 		// drives automatic admission) joins the SFU's.
+		lk.UseAdmission(callGlue.admittedInRoom) // a hang-up leaves alone someone let back in
 		pages.Mount("/livekit/webhook", lk.WebhookHandler(livekit.WebhookHooks{
 			Admitted: callGlue.admittedInRoom,
 			Presence: func(roomID, userID, identity string, present bool) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -64,8 +65,9 @@ type Backend struct {
 	// order numbers the hang-ups and the tokens issued; letIn is, per LiveKit room and user,
 	// the number of the last token issued. A hang-up runs in the background: when the user
 	// was let back in (a token) after it was asked for, it leaves alone the new connection.
-	order atomic.Uint64
-	letIn map[roomUser]uint64
+	order    atomic.Uint64
+	letIn    map[roomUser]uint64
+	admitted func(ctx context.Context, matrixRoomID, userID string) error
 
 	// presence counts the calls from the webhooks, for the metrics.
 	presence presence
@@ -116,6 +118,12 @@ func apiURL(raw string) (string, error) {
 // UseRooms sets how session rooms are found.
 func (b *Backend) UseRooms(rooms SessionRooms) { b.rooms = rooms }
 
+// UseAdmission sets how a hang-up checks, when it runs, that its user is let in again (the
+// lobby; nil error: let in). Without it a hang-up always takes the user out.
+func (b *Backend) UseAdmission(admitted func(ctx context.Context, matrixRoomID, userID string) error) {
+	b.admitted = admitted
+}
+
 // URL is the server's address for clients.
 func (b *Backend) URL() string { return b.cfg.URL }
 
@@ -126,10 +134,16 @@ func (b *Backend) Token(matrixRoomID, identity, userID string, host bool) (strin
 	if matrixRoomID == "" {
 		return "", ErrNoRoom
 	}
-	b.forgive(RoomName(matrixRoomID, RoomSlot), userID)
-	b.mu.Lock()
-	b.letIn[roomUser{RoomName(matrixRoomID, RoomSlot), userID}] = b.order.Add(1)
-	b.mu.Unlock()
+	// Let back in: the watch for their return ends, and a hang-up still to run leaves them
+	// alone. The lobby is asked again: a token asked for just before a removal was stored
+	// (a race) must not end the removal's watch.
+	if b.letsIn(matrixRoomID, userID) {
+		room := RoomName(matrixRoomID, RoomSlot)
+		b.forgive(room, userID)
+		b.mu.Lock()
+		b.letIn[roomUser{room, userID}] = b.order.Add(1)
+		b.mu.Unlock()
+	}
 	if b.members != nil {
 		b.members.letBackIn(matrixRoomID, userID)
 	}
@@ -147,12 +161,16 @@ func (b *Backend) Token(matrixRoomID, identity, userID string, host bool) (strin
 // and they are taken out again within WatchEvery of connecting, whether their media
 // connects or not; a token issued to them again (let back in) ends the watch.
 //
-// The hang-up is numbered when asked for: if the user is let back in (a token issued) before
-// it runs, or while it runs, it does nothing more (a send-back followed at once by a new
-// admission must not take out the new connection).
+// The hang-up is numbered when asked for: if the user is let back in before it runs, or while
+// it runs (a token issued since, and the lobby lets them in now), it does nothing more: a
+// send-back followed at once by a new admission must not take out the new connection. A token
+// issued in a race with a removal (the lobby no longer lets them in) changes nothing.
 func (b *Backend) Hangup(sessionID, userID string) {
 	asked := b.order.Add(1)
 	b.background("removing a participant from the LiveKit room", sessionID, func(ctx context.Context, matrixRoomID, room string) error {
+		if b.admitted == nil || b.admitted(ctx, matrixRoomID, userID) != nil {
+			asked = math.MaxUint64 // not let in now: no token counts as coming after
+		}
 		if !b.watch(room, userID, asked) {
 			return nil
 		}
@@ -163,6 +181,17 @@ func (b *Backend) Hangup(sessionID, userID string) {
 		b.endWebMembers(ctx, matrixRoomID, removed, userID)
 		return err
 	})
+}
+
+// letsIn asks the lobby whether the user is let in now (yes without UseAdmission: the caller
+// of Token has checked).
+func (b *Backend) letsIn(matrixRoomID, userID string) bool {
+	if b.admitted == nil {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	return b.admitted(ctx, matrixRoomID, userID) == nil
 }
 
 // letBackInSince reports whether the user got a token for the room after the hang-up asked.

@@ -2,6 +2,8 @@ package livekit_test
 
 import (
 	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -179,11 +181,28 @@ func TestLetBackInAtOnceKeepsTheNewConnection(t *testing.T) {
 	srv := lktest.Start(t)
 	b := backend(t, srv, srv.Secret)
 	url := b.URL()
+	var letIn atomic.Bool // what the lobby says of Alice
+	b.UseAdmission(func(_ context.Context, _, userID string) error {
+		if userID == alice && letIn.Load() {
+			return nil
+		}
+		return errors.New("not let in")
+	})
 	hostToken, _ := b.Token(roomA, drX, drX, true)
 	host, err := lktest.Connect(t, url, hostToken)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Removed, with a token issued in a race (asked for just before the removal was stored):
+	// the lobby does not let her in, so the hang-up takes her out all the same.
+	b.Hangup("A", alice)
+	raced, _ := b.Token(roomA, alice, alice, false)
+	r, err := lktest.Connect(t, url, raced)
+	if err != nil {
+		t.Fatal(err)
+	}
+	within(t, 10*time.Second, "Alice, removed, with a token from a race, to be taken out", r.Gone)
+	letIn.Store(true)
 	for round := range 3 {
 		b.Hangup("A", alice)
 		token, _ := b.Token(roomA, alice, alice, false)

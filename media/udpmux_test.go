@@ -55,12 +55,15 @@ func TestUDPMuxShedsWhenAConnectionFallsBehind(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.After(5 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
 	for stats.dropped[dropBufferFull].Load() < 20 {
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline:
 			t.Fatalf("dropped %d datagrams, want 20", stats.dropped[dropBufferFull].Load())
+		case <-tick.C:
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 	for i := range connQueue {
 		n, _, err := conn.ReadFrom(buf)

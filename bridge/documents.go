@@ -333,14 +333,18 @@ func (svc *Service) SetSessionPackage(ctx context.Context, actor, sessionID stri
 // documentsChanged tells the watchers (the lobby's pages) that a session's documents or
 // acknowledgements changed.
 func (svc *Service) documentsChanged(ctx context.Context, s *Session) {
-	if len(svc.watchers) == 0 {
-		return
-	}
-	ps, err := svc.store.Participants(ctx, s.ID)
-	if err != nil {
-		return
-	}
+	var ps []*Participant
 	for _, w := range svc.watchers {
+		if pw, ok := w.(DetailsWatcher); ok {
+			pw.DetailsChanged(s)
+			continue
+		}
+		if ps == nil {
+			var err error
+			if ps, err = svc.store.Participants(ctx, s.ID); err != nil {
+				return
+			}
+		}
 		w.LobbyChanged(s, ps)
 	}
 }

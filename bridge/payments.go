@@ -196,14 +196,42 @@ func (svc *Service) auditPayment(ctx context.Context, pay *Payment, action Audit
 		Detail:  map[string]string{"payment": strconv.FormatInt(pay.ID, 10), "amount": strconv.FormatInt(pay.Amount, 10), "currency": pay.Currency}})
 }
 
+// updatePayment stores a payment's change and tells the lobby's pages (Paid, Not paid).
+func (svc *Service) updatePayment(ctx context.Context, pay *Payment) error {
+	if err := svc.payments.store.UpdatePayment(ctx, pay); err != nil {
+		return err
+	}
+	var s *Session
+	for _, w := range svc.watchers {
+		if dw, ok := w.(DetailsWatcher); ok {
+			if s == nil {
+				var err error
+				if s, err = svc.store.GetSession(ctx, pay.SessionID); err != nil {
+					return nil // stored; the pages see it on their next change
+				}
+			}
+			dw.DetailsChanged(s)
+		}
+	}
+	return nil
+}
+
 // SessionPayments are a session's payments by participant ID, for its clinician or an admin.
+// It reads without the session's lock, as Lobby does: the panel's list reads every session's
+// payments each time one of them changes, and must not wait behind a change in flight.
 func (svc *Service) SessionPayments(ctx context.Context, actor, id string) (map[int64]*Payment, error) {
 	out := map[int64]*Payment{}
 	if svc.payments.store == nil {
 		return out, nil
 	}
-	if _, err := svc.withSession(ctx, actor, id, func(*Session, []*Participant) error { return nil }); err != nil {
-		return nil, err
+	if actor != "" {
+		s, err := svc.store.GetSession(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if !svc.mayAct(actor, s) {
+			return nil, ErrNotYourSession
+		}
 	}
 	list, err := svc.payments.store.SessionPayments(ctx, id)
 	if err != nil {
@@ -318,7 +346,7 @@ func (svc *Service) settleByHand(ctx context.Context, actor, id, ref string, sta
 		if status == PaymentPaid {
 			pay.PaidAt = now
 		}
-		if err := store.UpdatePayment(ctx, pay); err != nil {
+		if err := svc.updatePayment(ctx, pay); err != nil {
 			return fmt.Errorf("storing the payment: %w", err)
 		}
 		action := AuditPaymentPaid
@@ -400,7 +428,7 @@ func (svc *Service) StartCheckout(ctx context.Context, participantID int64, succ
 		return "", fmt.Errorf("opening the checkout: %w", err)
 	}
 	pay.Status, pay.CheckoutID, pay.UpdatedAt = PaymentPending, co.ID, svc.clock.Now()
-	if err := store.UpdatePayment(ctx, pay); err != nil {
+	if err := svc.updatePayment(ctx, pay); err != nil {
 		return "", fmt.Errorf("storing the checkout: %w", err)
 	}
 	zerolog.Ctx(ctx).Info().Int64("payment_id", pay.ID).Str("checkout_id", co.ID).Msg("Checkout opened")
@@ -441,7 +469,7 @@ func (svc *Service) applyCheckout(ctx context.Context, pay *Payment, co *Checkou
 	default:
 		return false, nil
 	}
-	if err := svc.payments.store.UpdatePayment(ctx, pay); err != nil {
+	if err := svc.updatePayment(ctx, pay); err != nil {
 		return false, fmt.Errorf("storing the payment: %w", err)
 	}
 	if pay.Status == PaymentPaid {
@@ -554,7 +582,7 @@ func (svc *Service) refundOnCancel(ctx context.Context, s *Session) {
 			continue
 		}
 		pay.Status, pay.UpdatedAt = PaymentRefunded, now
-		if err := svc.payments.store.UpdatePayment(ctx, pay); err != nil {
+		if err := svc.updatePayment(ctx, pay); err != nil {
 			zerolog.Ctx(ctx).Err(err).Int64("payment_id", pay.ID).Msg("Failed to store a refund")
 			continue
 		}

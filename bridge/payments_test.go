@@ -41,6 +41,26 @@ type payFixture struct {
 	service  *bridge.PricedService
 	ana      *bridge.Client
 	audit    *auditLog
+	details  *detailsLog
+}
+
+// detailsLog is a lobby page: it hears of changes beside the lobby's people (payments).
+type detailsLog struct {
+	mu      sync.Mutex
+	changes []string
+}
+
+func (d *detailsLog) LobbyChanged(*bridge.Session, []*bridge.Participant) {}
+func (d *detailsLog) DetailsChanged(s *bridge.Session) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.changes = append(d.changes, s.ID)
+}
+
+func (d *detailsLog) count() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.changes)
 }
 
 const (
@@ -58,6 +78,8 @@ func newPayFixture(t *testing.T, db *database.Database, block bool, refund bridg
 		IsAdmin: func(u string) bool { return u == adminPay }})
 	f.svc.UseClinicians(func(u string) bool { return u == drPay || u == otherPay })
 	f.svc.Use(&numberedRooms{}, quietRooms{}, nil, nil)
+	f.details = &detailsLog{}
+	f.svc.Watch(f.details)
 	f.notices = &paymentNotices{}
 	f.svc.UsePaymentNotifier(f.notices)
 	f.svc.UsePayments(bridge.PaymentOptions{Store: db.Store(), Provider: f.provider, BlockAdmission: block, Refund: refund})
@@ -140,6 +162,21 @@ func TestPaymentJourney(t *testing.T) {
 		if _, err := f.svc.SessionPayments(f.ctx, otherPay, s.ID); !errors.Is(err, bridge.ErrNotYourSession) {
 			t.Errorf("another clinician saw the payments: %v", err)
 		}
+		// The panel reads payments without waiting behind a change of the session in flight.
+		release := f.svc.HoldSession(s.ID)
+		read := make(chan error, 1)
+		go func() { _, err := f.svc.SessionPayments(f.ctx, drPay, s.ID); read <- err }()
+		select {
+		case err := <-read:
+			if err != nil {
+				t.Error(err)
+			}
+			release()
+		case <-time.After(5 * time.Second):
+			release()
+			t.Error("reading the payments waited on the session's lock")
+		}
+		changes := f.details.count()
 		if _, err := f.svc.Admit(f.ctx, drPay, s.ID, "1"); !errors.Is(err, bridge.ErrPaymentDue) {
 			t.Fatalf("admitting unpaid: %v", err)
 		}
@@ -153,6 +190,10 @@ func TestPaymentJourney(t *testing.T) {
 		if st := f.status(t, p); st != bridge.PaymentPending {
 			t.Errorf("status with an open checkout: %s", st)
 		}
+		if f.details.count() == changes {
+			t.Error("the lobby's pages did not hear of the open checkout")
+		}
+		changes = f.details.count()
 		id := url[strings.LastIndex(url, "/")+1:]
 		if _, err := f.fake.Pay(id, stripetest.DeclinedCard); err == nil {
 			t.Fatal("a declined card paid")
@@ -174,6 +215,9 @@ func TestPaymentJourney(t *testing.T) {
 		pay, _ := f.svc.ParticipantPayment(f.ctx, p.ID)
 		if pay.Status != bridge.PaymentPaid || pay.ReceiptURL == "" || pay.PaidAt.IsZero() {
 			t.Errorf("after the webhook: %+v", pay)
+		}
+		if f.details.count() == changes {
+			t.Error("the lobby's pages did not hear of the payment")
 		}
 		if _, err := f.svc.Admit(f.ctx, drPay, s.ID, "1"); err != nil {
 			t.Errorf("admitting the paid client: %v", err)

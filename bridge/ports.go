@@ -97,6 +97,15 @@ type Watcher interface {
 	LobbyChanged(s *Session, ps []*Participant)
 }
 
+// DetailsWatcher is a Watcher that also hears of changes to what a lobby shows beside its
+// people (the session's documents and forms and their acknowledgements, the participants'
+// payments), told apart from a change of the people themselves: the panel patches its view of
+// the people, and reads the rest again. A Watcher without it hears documents and forms
+// through LobbyChanged, and payments not at all.
+type DetailsWatcher interface {
+	DetailsChanged(s *Session)
+}
+
 // BookingWatcher hears of each new booking once it is stored, with its participants pointed at
 // their client records (the web pages send the portal enrolment on a first booking). It must
 // not block.

@@ -143,12 +143,18 @@ func (svc *Service) withSession(ctx context.Context, actor, id string, f func(*S
 	return s, err
 }
 
+// mayAct says whether actor may read or change the session: its clinician, the bot, an admin,
+// or the bridge itself (no actor: a change the bridge makes, or a caller that checked).
+func (svc *Service) mayAct(actor string, s *Session) bool {
+	return actor == "" || actor == s.Clinician || actor == svc.bot || svc.isAdmin(actor)
+}
+
 func (svc *Service) underLock(ctx context.Context, actor, id string, f func(*Session, []*Participant) error) (*Session, error) {
 	s, err := svc.store.GetSession(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if actor != "" && actor != s.Clinician && actor != svc.bot && !svc.isAdmin(actor) {
+	if !svc.mayAct(actor, s) {
 		return nil, ErrNotYourSession
 	}
 	ps, err := svc.store.Participants(ctx, s.ID)
@@ -250,7 +256,7 @@ func (svc *Service) Lobby(ctx context.Context, actor, id string) (*Session, []*P
 	if err != nil {
 		return nil, nil, err
 	}
-	if actor != "" && actor != s.Clinician && actor != svc.bot && !svc.isAdmin(actor) {
+	if !svc.mayAct(actor, s) {
 		return nil, nil, ErrNotYourSession
 	}
 	ps, err := svc.store.Participants(ctx, s.ID)

@@ -19,6 +19,10 @@ type hub struct {
 	feeds  map[string]*feed
 	done   chan struct{}
 	closed bool
+	// onLobby hears each change of a session with the session's version before and after it
+	// (ps nil: something beside its people changed), under the hub's lock: the panel's cache
+	// is brought up to date before a page woken by the change reads it.
+	onLobby func(s *bridge.Session, ps []*bridge.Participant, before, after uint64)
 }
 
 type feed struct {
@@ -39,17 +43,24 @@ func (h *hub) feed(key string) *feed {
 	return f
 }
 
-// LobbyChanged wakes the pages following the session, and its clinician's panel list.
-func (h *hub) LobbyChanged(s *bridge.Session, _ []*bridge.Participant) {
+// LobbyChanged wakes the pages following the session, and its clinician's panel list. ps are
+// the session's people as they now are, or nil when something else changed.
+func (h *hub) LobbyChanged(s *bridge.Session, ps []*bridge.Participant) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, key := range []string{s.ID, s.Clinician} {
 		f := h.feed(key)
 		f.version++
+		if key == s.ID && h.onLobby != nil {
+			h.onLobby(s, ps, f.version-1, f.version)
+		}
 		close(f.changed)
 		f.changed = make(chan struct{})
 	}
 }
+
+// DetailsChanged wakes the same pages when the session's documents, forms or payments changed.
+func (h *hub) DetailsChanged(s *bridge.Session) { h.LobbyChanged(s, nil) }
 
 // bump wakes the pages following one key (a session's chat).
 func (h *hub) bump(key string) {

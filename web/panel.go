@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -107,14 +106,10 @@ func (srv *Server) panelSession(ctx context.Context, s *bridge.Session, ps []*br
 	}
 	pays := srv.lobbyPayments(ctx, s)
 	for _, p := range ps {
-		view := participantView(p)
+		view := panelPerson(s, p, ParticipantView{})
 		if pay := pays[p.ID]; pay != nil {
 			view.Payment = srv.paymentView(pay)
 		}
-		if s.Kind == bridge.KindPhone {
-			view.Phone = bridge.ReadablePhone(p.Phone)
-		}
-		view.CanText = p.Phone != "" && !s.Over()
 		for _, n := range notices {
 			if n.ParticipantID == p.ID && (n.Status == bridge.NotificationFailed || n.Status == bridge.NotificationSkipped) {
 				view.Problems = append(view.Problems, NoticeProblem{Kind: string(n.Kind), Channel: string(n.Channel), Reason: n.LastError})
@@ -149,6 +144,19 @@ func (srv *Server) panelSession(ctx context.Context, s *bridge.Session, ps []*br
 	return out, nil
 }
 
+// panelPerson is a participant's view on the panel: what their row says (name, state, phone)
+// from p, the rest (link, problems, move requests, payment, documents, forms) from extras.
+func panelPerson(s *bridge.Session, p *bridge.Participant, extras ParticipantView) ParticipantView {
+	view := participantView(p)
+	if s.Kind == bridge.KindPhone {
+		view.Phone = bridge.ReadablePhone(p.Phone)
+	}
+	view.CanText = p.Phone != "" && !s.Over()
+	view.Link, view.Problems, view.MoveRequested = extras.Link, extras.Problems, extras.MoveRequested
+	view.Payment, view.Documents, view.Forms = extras.Payment, extras.Documents, extras.Forms
+	return view
+}
+
 // panelSessions lists the clinician's upcoming and ongoing sessions, next first; ?after=<version>
 // waits for a change to any of them.
 func (srv *Server) panelSessions(r *http.Request, clinician string) (any, error) {
@@ -173,34 +181,25 @@ func (srv *Server) panelSessions(r *http.Request, clinician string) (any, error)
 
 // panelListed is a session's view in a panel's list: made again only when the session changed
 // since its view was made (its version), so that a panel woken by one session's change (a
-// morning rush wakes each panel for every knock of its sessions) reads that session only.
-// Payments change without waking the panels: they are read each time.
+// morning rush wakes each panel for every knock of its sessions) reads that session only, and
+// patched rather than made again when only its people changed (patchPanel).
 func (srv *Server) panelListed(ctx context.Context, clinician string, s *bridge.Session) (*PanelSession, error) {
 	version := srv.hub.version(s.ID)
-	view := srv.panelCache.get(s.ID, version)
-	if view == nil {
-		_, ps, err := srv.svc.Lobby(ctx, clinician, s.ID)
-		if err != nil {
-			return nil, err
-		}
-		if view, err = srv.panelSession(ctx, s, ps); err != nil {
-			return nil, err
-		}
-		// Stored under the version read before the session was: a change meanwhile makes the
-		// next list read it again.
-		srv.panelCache.put(s.ID, version, view)
+	if view := srv.panelCache.get(s.ID, version); view != nil {
+		return view, nil
 	}
-	// A copy with the payments of now (the cached view is shared).
-	out := *view
-	out.Participants = slices.Clone(view.Participants)
-	pays := srv.lobbyPayments(ctx, s)
-	for i := range out.Participants {
-		out.Participants[i].Payment = nil
-		if pay := pays[view.participantIDs[i]]; pay != nil {
-			out.Participants[i].Payment = srv.paymentView(pay)
-		}
+	_, ps, err := srv.svc.Lobby(ctx, clinician, s.ID)
+	if err != nil {
+		return nil, err
 	}
-	return &out, nil
+	view, err := srv.panelSession(ctx, s, ps)
+	if err != nil {
+		return nil, err
+	}
+	// Stored under the version read before the session was: a change meanwhile makes the
+	// next list read it again.
+	srv.panelCache.put(s.ID, version, view)
+	return view, nil
 }
 
 // panelCache holds the sessions' panel views with the session's version they were made at.
@@ -242,7 +241,44 @@ func (c *panelCache) put(id string, version uint64, view *PanelSession) {
 			delete(c.views, k)
 		}
 	}
+	if e, ok := c.views[id]; ok && e.version > version {
+		return // patched meanwhile to a later change
+	}
 	c.views[id] = cachedPanel{version: version, view: view, used: now}
+}
+
+// patchPanel brings a session's cached view from version before to after with the session and
+// people of a change, without reading the database: a knock, an admission or a join changes
+// nothing else the view shows, and in a morning rush every panel is woken by each of them.
+// Anything else (ps nil: a link, a notice, a call, documents), a new session status, someone
+// added or removed, or a view not made at before drops the view: the next list makes it again.
+func (srv *Server) patchPanel(s *bridge.Session, ps []*bridge.Participant, before, after uint64) {
+	c := &srv.panelCache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.views[s.ID]
+	if !ok {
+		return
+	}
+	old := e.view
+	if e.version != before || ps == nil || len(ps) != len(old.participantIDs) || old.Session.Status != string(s.Status) {
+		delete(c.views, s.ID)
+		return
+	}
+	view := *old
+	view.Session, view.Version, view.Waiting = srv.sessionView(s, s.TimeZone, "en"), after, 0
+	view.Participants = make([]ParticipantView, len(ps))
+	for i, p := range ps {
+		if p.ID != old.participantIDs[i] {
+			delete(c.views, s.ID)
+			return
+		}
+		view.Participants[i] = panelPerson(s, p, old.Participants[i])
+		if p.State == bridge.StateWaiting {
+			view.Waiting++
+		}
+	}
+	c.views[s.ID] = cachedPanel{version: after, view: &view, used: e.used}
 }
 
 // ScheduleForm is the New Scheduled Session form.

@@ -165,6 +165,9 @@ func (srv *Server) myPayment(ctx context.Context, p *bridge.Participant) *Paymen
 func (srv *Server) lobbyPayments(ctx context.Context, s *bridge.Session) map[int64]*bridge.Payment {
 	pays, err := srv.svc.SessionPayments(ctx, "", s.ID)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // the page went away
+		}
 		zerolog.Ctx(ctx).Err(err).Str("session_id", s.ID).Msg("Failed to load the session's payments")
 		return nil
 	}

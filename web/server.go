@@ -192,6 +192,7 @@ func New(cfg Config, db *database.Database, svc *bridge.Service, clock clockwork
 	srv.portal = newPortalLimits(srv)
 	srv.passkeys = newPasskeys(srv)
 	srv.enrolLimit = newLimiter(clock, enrolPerHour, enrolWindow, nil)
+	srv.hub.onLobby = srv.patchPanel
 	svc.Watch(srv.hub)
 	return srv
 }

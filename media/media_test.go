@@ -742,3 +742,42 @@ func TestScreenShareAgainAfterStopping(t *testing.T) {
 	before := got.Get("@alice:hs screen")
 	eventually(t, "bob to receive alice's screen again", func() bool { return got.Get("@alice:hs screen") > before+10 })
 }
+
+// TestStuckConnectionIsClosed: the connection the shared UDP port gave up on (its packets went
+// unread, udpMux) is the one closed, with the code that makes its page connect again; the other
+// participant stays in the call.
+func TestStuckConnectionIsClosed(t *testing.T) {
+	s := newSFU(t)
+	alice := s.join("s1", "@alice:hs", nil)
+	bob := s.join("s1", "@bob:hs", nil)
+	for _, c := range []*callclient.Client{alice, bob} {
+		select {
+		case <-c.Connected():
+		case <-time.After(10 * time.Second):
+			t.Fatal("not connected")
+		}
+	}
+	ufrag := ""
+	for _, m := range alice.Messages() {
+		if sdp, _ := m["sdp"].(string); m["type"] == "offer" {
+			ufrag = media.ICEUfrag(sdp)
+		}
+	}
+	if ufrag == "" {
+		t.Fatal("alice got no offer with an ICE username fragment")
+	}
+	s.srv.CloseStuck(ufrag)
+	select {
+	case <-alice.Closed():
+		if alice.CloseCode() != 4002 {
+			t.Errorf("alice's connection closed with %d, want 4002 (connect again)", alice.CloseCode())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stuck connection was not closed")
+	}
+	select {
+	case <-bob.Closed():
+		t.Errorf("bob's connection closed too: %s", bob.Reason())
+	default:
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -93,6 +94,20 @@ type peer struct {
 	stateReady chan struct{}
 
 	negotiations atomic.Int64
+	// ufrag is the ICE username fragment of the SFU's latest offer: its connection on the
+	// shared UDP port (udpMux), read from the offer rather than asked of the ICE agent, which
+	// may be the part that is stuck (Server.closeStuck).
+	ufrag atomic.Value
+}
+
+// iceUfrag is the ICE username fragment of a session description ("a=ice-ufrag:"), or "".
+func iceUfrag(sdp string) string {
+	_, rest, ok := strings.Cut(sdp, "a=ice-ufrag:")
+	if !ok {
+		return ""
+	}
+	ufrag, _, _ := strings.Cut(rest, "\n")
+	return strings.TrimSpace(ufrag)
 }
 
 // stateKey names one participant's microphone or camera.
@@ -368,6 +383,7 @@ func (p *peer) offer(iceRestart bool) error {
 	if err = p.pc.SetLocalDescription(offer); err != nil {
 		return fmt.Errorf("setting the offer: %w", err)
 	}
+	p.ufrag.Store(iceUfrag(offer.SDP))
 	labels := map[string]string{}
 	p.mu.Lock()
 	for _, tr := range p.pc.GetTransceivers() {

@@ -156,7 +156,7 @@ func New(cfg Config, secret []byte, clock clockwork.Clock, log zerolog.Logger) (
 			s.log.Warn().Err(err).Msg("Could not enlarge the UDP send buffer")
 		}
 	}
-	s.mux = newUDPMux(udp.(*net.UDPConn), &s.stats)
+	s.mux = newUDPMux(udp.(*net.UDPConn), &s.stats, s.closeStuck)
 	if s.api, err = s.newAPI(); err != nil {
 		_ = s.Close()
 		return nil, err
@@ -413,6 +413,37 @@ func (s *Server) enter(p *peer, sessionID string, seen uint64) (ok bool, replace
 	p.waiting.Store(false)
 	r.enter(p)
 	return true, nil
+}
+
+// closeStuck closes the call connection of an ICE username fragment whose packets the shared
+// port went on shedding because they were not read (udpMux): its page connects again.
+func (s *Server) closeStuck(ufrag string) {
+	s.mu.Lock()
+	rooms := make([]*room, 0, len(s.rooms))
+	for _, r := range s.rooms {
+		rooms = append(rooms, r)
+	}
+	var peers []*peer
+	for _, w := range s.waiting {
+		for _, p := range w {
+			peers = append(peers, p)
+		}
+	}
+	s.mu.Unlock()
+	for _, r := range rooms {
+		r.mu.Lock()
+		for _, p := range r.peers {
+			peers = append(peers, p)
+		}
+		r.mu.Unlock()
+	}
+	for _, p := range peers {
+		if u, _ := p.ufrag.Load().(string); u == ufrag {
+			p.log.Warn().Msg("The connection's packets were not read for too long: closing it")
+			p.close(4002, "The connection was lost")
+			return
+		}
+	}
 }
 
 // leaveWaiting forgets a peer that closed among the waiting connections, and returns its

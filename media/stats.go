@@ -55,6 +55,9 @@ type Stats struct {
 	// SendQueueOverflows counts the call connections closed because their page fell behind
 	// the messages queued for it.
 	SendQueueOverflows uint64
+	// StuckConnections counts the call connections closed because they went on shedding
+	// their incoming packets (their reader no longer kept up) for connStuck.
+	StuckConnections uint64
 	// Dropped counts the packets not forwarded, by reason (the Drop* constants).
 	Dropped map[string]uint64
 }
@@ -65,7 +68,7 @@ type Stats struct {
 type counters struct {
 	packetsIn, bytesIn, packetsOut, bytesOut atomic.Uint64
 	nacks, retransmitted, plis               atomic.Uint64
-	sendQueueOverflows                       atomic.Uint64
+	sendQueueOverflows, stuckConns           atomic.Uint64
 	dropped                                  [dropReasons]atomic.Uint64
 }
 
@@ -91,7 +94,7 @@ func (s *Server) Stats() Stats {
 		PacketsIn: s.stats.packetsIn.Load(), BytesIn: s.stats.bytesIn.Load(),
 		PacketsOut: s.stats.packetsOut.Load(), BytesOut: s.stats.bytesOut.Load(),
 		NACKs: s.stats.nacks.Load(), Retransmitted: s.stats.retransmitted.Load(), PLIs: s.stats.plis.Load(),
-		SendQueueOverflows: s.stats.sendQueueOverflows.Load(), Dropped: map[string]uint64{},
+		SendQueueOverflows: s.stats.sendQueueOverflows.Load(), StuckConnections: s.stats.stuckConns.Load(), Dropped: map[string]uint64{},
 	}
 	for i, name := range dropNames {
 		st.Dropped[name] = s.stats.dropped[i].Load()

@@ -17,6 +17,12 @@ import (
 // (DropBufferFull) rather than queueing.
 const connQueue = 128
 
+// connStuck is how long a connection's queue may stay more than half full, shedding, before the
+// connection is taken as stuck: its reader has stopped keeping up for good (a starved reader
+// under load once went on shedding a participant's packets for 20 minutes after the load had
+// passed). Such a connection is closed, and its page connects again.
+const connStuck = 5 * time.Second
+
 // udpMux shares the one ICE UDP port between every PeerConnection, like Pion's UDPMuxDefault,
 // with a bounded queue per connection: Pion's grows without limit, 8 KB per datagram, when
 // the SFU falls behind (the memory runaway of an overloaded SFU). A datagram is routed by its
@@ -27,6 +33,11 @@ type udpMux struct {
 	stats  *counters
 	closed chan struct{}
 	once   sync.Once
+	// stuck is how long a connection may shed before it is closed (connStuck), and onStuck
+	// hears of it with the connection's ICE username fragment, once, after its closing.
+	stuck   time.Duration
+	onStuck func(ufrag string)
+	now     func() time.Time
 	// bufs holds spare datagram buffers; a queued datagram owns one until it is read.
 	bufs sync.Pool
 
@@ -35,9 +46,10 @@ type udpMux struct {
 	byAddr  map[netip.AddrPort]*muxConn
 }
 
-func newUDPMux(conn *net.UDPConn, stats *counters) *udpMux {
+func newUDPMux(conn *net.UDPConn, stats *counters, onStuck func(ufrag string)) *udpMux {
 	m := &udpMux{
 		conn: conn, local: conn.LocalAddr().(*net.UDPAddr), stats: stats, closed: make(chan struct{}),
+		stuck: connStuck, onStuck: onStuck, now: time.Now,
 		byUfrag: map[string]*muxConn{}, byAddr: map[netip.AddrPort]*muxConn{},
 	}
 	m.bufs.New = func() any { b := make([]byte, packetSize); return &b }
@@ -203,9 +215,14 @@ type muxConn struct {
 	mu      sync.Mutex
 	queue   [connQueue]queued
 	head, n int
-	ready   chan struct{}
-	closed  chan struct{}
-	once    sync.Once
+	// shedding is when the queue, full, started shedding, zero once the reader has brought
+	// it under half full again.
+	shedding time.Time
+	// stuck: taken as stuck, being closed.
+	stuck  bool
+	ready  chan struct{}
+	closed chan struct{}
+	once   sync.Once
 }
 
 type queued struct {
@@ -217,8 +234,21 @@ type queued struct {
 // push queues a copy of a datagram; false if the queue is full or the connection closed.
 func (c *muxConn) push(b []byte, from netip.AddrPort) bool {
 	c.mu.Lock()
-	if c.n == connQueue || c.isClosed() {
+	if c.isClosed() {
 		c.mu.Unlock()
+		return true // a datagram of a connection closing, not one shed
+	}
+	if c.n == connQueue {
+		stuck := false
+		if now := c.mux.now(); c.shedding.IsZero() {
+			c.shedding = now
+		} else if !c.stuck && now.Sub(c.shedding) >= c.mux.stuck {
+			c.stuck, stuck = true, true
+		}
+		c.mu.Unlock()
+		if stuck {
+			go c.closeStuck()
+		}
 		return false
 	}
 	buf := c.mux.bufs.Get().(*[]byte)
@@ -241,6 +271,9 @@ func (c *muxConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
 			q := c.queue[c.head]
 			c.queue[c.head] = queued{}
 			c.head, c.n = (c.head+1)%connQueue, c.n-1
+			if c.n < connQueue/2 {
+				c.shedding = time.Time{}
+			}
 			c.mu.Unlock()
 			n := copy(p, (*q.buf)[:q.n])
 			c.mux.bufs.Put(q.buf)
@@ -284,6 +317,15 @@ func (c *muxConn) WriteTo(p []byte, to net.Addr) (int, error) {
 		return 0, net.InvalidAddrError("not a UDP address")
 	}
 	return c.WriteToAddrPort(p, addr.AddrPort())
+}
+
+// closeStuck closes a connection whose reader stopped keeping up, and tells the mux's owner.
+func (c *muxConn) closeStuck() {
+	_ = c.Close()
+	c.mux.stats.stuckConns.Add(1)
+	if c.mux.onStuck != nil {
+		c.mux.onStuck(c.ufrag)
+	}
 }
 
 func (c *muxConn) isClosed() bool {

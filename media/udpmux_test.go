@@ -3,6 +3,7 @@ package media
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ func TestUDPMuxShedsWhenAConnectionFallsBehind(t *testing.T) {
 	}
 	defer sock.Close()
 	var stats counters
-	mux := newUDPMux(sock, &stats)
+	mux := newUDPMux(sock, &stats, nil)
 	defer mux.Close()
 	conn, err := mux.GetConn("alice", nil)
 	if err != nil {
@@ -92,5 +93,133 @@ func TestUDPMuxShedsWhenAConnectionFallsBehind(t *testing.T) {
 	mux.mu.RUnlock()
 	if routed {
 		t.Error("a closed connection's address is still routed")
+	}
+}
+
+// TestUDPMuxClosesAStuckConnection: a connection whose reader stops keeping up, so that its
+// queue stays full and shedding, is closed once it has shed for the mux's stuck time, and its
+// owner hears of it once; a connection whose reader keeps up beside it stays open.
+func TestUDPMuxClosesAStuckConnection(t *testing.T) {
+	sock, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sock.Close()
+	var stats counters
+	stuck := make(chan string, 4)
+	mux := newUDPMux(sock, &stats, func(ufrag string) { stuck <- ufrag })
+	mux.stuck = time.Second // bob's reader would have to stall for over a second to be taken as stuck
+	defer mux.Close()
+	// connect gives a connection a remote address of its own, as an ICE agent's answer does.
+	connect := func(ufrag string) (net.PacketConn, *net.UDPConn) {
+		conn, err := mux.GetConn(ufrag, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		remote, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { remote.Close() })
+		if _, err = conn.WriteTo([]byte("answer"), remote.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+		return conn, remote
+	}
+	alice, aliceRemote := connect("alice")
+	bob, bobRemote := connect("bob")
+	read := make(chan error, 1)
+	go func() { // bob's reader keeps up
+		buf := make([]byte, 2048)
+		for {
+			if _, _, err := bob.ReadFrom(buf); err != nil {
+				read <- err
+				return
+			}
+		}
+	}()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(10 * time.Second)
+	var closed string
+	for closed == "" {
+		select {
+		case closed = <-stuck:
+		case <-deadline:
+			t.Fatalf("no connection closed as stuck; dropped %d", stats.dropped[dropBufferFull].Load())
+		case <-tick.C:
+			for range 2 { // a camera's rate: alice's queue is full within 64 ticks
+				_, _ = aliceRemote.WriteTo([]byte("media"), sock.LocalAddr())
+				_, _ = bobRemote.WriteTo([]byte("media"), sock.LocalAddr())
+			}
+		}
+	}
+	if closed != "alice" || stats.stuckConns.Load() != 1 {
+		t.Fatalf("closed %q as stuck (%d), want alice once", closed, stats.stuckConns.Load())
+	}
+	if _, _, err := alice.ReadFrom(make([]byte, 2048)); err == nil {
+		t.Error("the stuck connection still reads")
+	}
+	select {
+	case err := <-read:
+		t.Errorf("bob's connection, read all along, ended: %v", err)
+	default:
+	}
+	select {
+	case again := <-stuck:
+		t.Errorf("heard of a stuck connection again: %q", again)
+	default:
+	}
+}
+
+// TestSheddingCountsFromTheLatestFullQueue: a connection is taken as stuck only after shedding
+// for the stuck time since its reader last brought its queue under half full: a reader that
+// fell behind once and caught up starts afresh.
+func TestSheddingCountsFromTheLatestFullQueue(t *testing.T) {
+	sock, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sock.Close()
+	var stats counters
+	stuck := make(chan string, 4)
+	mux := newUDPMux(sock, &stats, func(ufrag string) { stuck <- ufrag })
+	defer mux.Close()
+	now := time.Now()
+	mux.now = func() time.Time { return now }
+	conn, err := mux.GetConn("carol", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := conn.(*muxConn)
+	from := netip.MustParseAddrPort("127.0.0.1:9")
+	fill := func() {
+		for c.push([]byte("media"), from) {
+		}
+	}
+	buf := make([]byte, 2048)
+	fill() // full: shedding from now
+	now = now.Add(2 * mux.stuck)
+	for range connQueue - 10 { // caught up
+		if _, _, err := c.ReadFromAddrPort(buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fill() // behind again: a new streak
+	c.mu.Lock()
+	taken := c.stuck // set as the push that finds it stuck returns
+	c.mu.Unlock()
+	if taken {
+		t.Fatal("a connection that had caught up was taken as stuck at its next full queue")
+	}
+	now = now.Add(mux.stuck)
+	c.push([]byte("media"), from)
+	select {
+	case got := <-stuck:
+		if got != "carol" {
+			t.Errorf("stuck: %q", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a connection shedding for the stuck time was not closed")
 	}
 }

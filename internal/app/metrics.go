@@ -83,7 +83,7 @@ func (s sfuStats) Stats() metrics.SFUStats {
 	out := metrics.SFUStats{Calls: st.Calls, Peers: st.Peers, Tracks: st.Tracks, TURNAllocations: st.TURNAllocations,
 		Dropped: st.Dropped, Forwarding: &metrics.Forwarding{
 			PacketsIn: st.PacketsIn, BytesIn: st.BytesIn, PacketsOut: st.PacketsOut, BytesOut: st.BytesOut,
-			NACKs: st.NACKs, PLIs: st.PLIs, SendQueueOverflows: st.SendQueueOverflows,
+			NACKs: st.NACKs, PLIs: st.PLIs, SendQueueOverflows: st.SendQueueOverflows, StuckConnections: st.StuckConnections,
 		}}
 	if s.lk != nil {
 		lk := s.lk.Stats()

@@ -62,6 +62,7 @@ type Forwarding struct {
 	PacketsIn, BytesIn, PacketsOut, BytesOut uint64
 	NACKs, PLIs                              uint64
 	SendQueueOverflows                       uint64
+	StuckConnections                         uint64
 }
 
 // Options are what the metrics read and how.

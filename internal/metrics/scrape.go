@@ -33,6 +33,7 @@ var (
 	nacksDesc        = desc("sfu_nacks_total", "NACKs (retransmission requests) the SFU received from subscribers.")
 	plisDesc         = desc("sfu_plis_total", "Keyframe requests (PLI) the SFU sent to publishers.")
 	overflowDesc     = desc("sfu_send_queue_overflows_total", "Call connections closed because their send queue was full.")
+	stuckDesc        = desc("sfu_stuck_connections_total", "Call connections closed because they kept shedding incoming packets (their reader stopped keeping up).")
 )
 
 // age is how long ago t was, 0 for a zero t.
@@ -48,7 +49,7 @@ type scrape struct{ m *Metrics }
 
 func (s *scrape) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{sessionsDesc, waitingDesc, longestWaitDesc, outboxDueDesc, outboxOldestDesc, callsDesc, peersDesc,
-		tracksDesc, turnDesc, droppedDesc, packetsInDesc, bytesInDesc, packetsOutDesc, bytesOutDesc, nacksDesc, plisDesc, overflowDesc} {
+		tracksDesc, turnDesc, droppedDesc, packetsInDesc, bytesInDesc, packetsOutDesc, bytesOutDesc, nacksDesc, plisDesc, overflowDesc, stuckDesc} {
 		ch <- d
 	}
 }
@@ -106,5 +107,6 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 		counter(nacksDesc, f.NACKs)
 		counter(plisDesc, f.PLIs)
 		counter(overflowDesc, f.SendQueueOverflows)
+		counter(stuckDesc, f.StuckConnections)
 	}
 }

@@ -228,8 +228,11 @@ func (p *peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver)
 		return
 	}
 	t.local = local
-	if remote.Kind() == webrtc.RTPCodecTypeVideo {
-		t.cache = newPacketCache(videoCachePackets)
+	switch {
+	case label == "screen":
+		t.cache = newPacketCache(screenCachePackets)
+	case remote.Kind() == webrtc.RTPCodecTypeVideo:
+		t.cache = newPacketCache(cameraCachePackets)
 	}
 	p.mu.Lock()
 	if old := p.published[label]; old != nil {

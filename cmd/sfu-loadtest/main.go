@@ -13,15 +13,18 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jonboulle/clockwork"
 
 	"github.com/telehealth-bridge/telehealth-bridge/internal/callclient"
 	"github.com/telehealth-bridge/telehealth-bridge/internal/loadtest"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/sfuproc"
 )
 
 func main() {
@@ -35,7 +38,7 @@ func main() {
 	backend := flag.String("backend", "embedded", "the SFU measured: embedded (the bridge's) or livekit")
 	flag.Parse()
 	if *serve {
-		if err := loadtest.ServeSFU(); err != nil {
+		if err := sfuproc.ServeSFU(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
@@ -78,13 +81,38 @@ func main() {
 	}
 }
 
-// startSFU starts this program as an SFU process.
-func startSFU(ctx context.Context) (*loadtest.SFUProcess, error) {
+// serveCommand is the program measured: cmd/sfu-serve, the SFU alone, built at the start of a
+// run into the cache directory (quick from Go's build cache). This program links the load
+// generator and LiveKit's SDK, whose code pages and start-up tables (some 20 MB) would count
+// in the SFU's memory if it served the SFU itself; it does so (-serve) only where no Go
+// toolchain can build the other.
+var serveCommand = sync.OnceValue(func() []string {
 	self, err := os.Executable()
 	if err != nil {
-		return nil, err
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
-	cmd := exec.CommandContext(ctx, self, "-serve")
+	dir, err := os.UserCacheDir()
+	if err == nil {
+		dir = filepath.Join(dir, "telehealth-bridge")
+		err = os.MkdirAll(dir, 0o755)
+	}
+	if err == nil {
+		bin := filepath.Join(dir, "sfu-serve")
+		build := exec.Command("go", "build", "-o", bin, "github.com/telehealth-bridge/telehealth-bridge/cmd/sfu-serve")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err = build.Run(); err == nil {
+			return []string{bin}
+		}
+	}
+	fmt.Fprintf(os.Stderr, "sfu-loadtest: cannot build cmd/sfu-serve (%v): the SFU runs in this program, and its rss_mb counts the load generator's code too\n", err)
+	return []string{self, "-serve"}
+})
+
+// startSFU starts an SFU process.
+func startSFU(ctx context.Context) (*loadtest.SFUProcess, error) {
+	argv := serveCommand()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Stderr = os.Stderr
 	return loadtest.StartSFU(cmd)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/telehealth-bridge/telehealth-bridge/internal/callclient"
+	"github.com/telehealth-bridge/telehealth-bridge/internal/sfuproc"
 	"github.com/telehealth-bridge/telehealth-bridge/media"
 )
 
@@ -53,12 +54,13 @@ func TestSmoke(t *testing.T) {
 		Percentile(stats.Latencies, 50), Percentile(stats.Latencies, 99), Percentile(stats.JoinFirstPkt, 50))
 }
 
-// sfuProcessEnv makes the test binary an SFU process (ServeSFU) for TestSFUMemoryIsBounded.
+// sfuProcessEnv makes the test binary an SFU process (sfuproc.ServeSFU) for
+// TestSFUMemoryIsBounded.
 const sfuProcessEnv = "LOADTEST_SFU_PROCESS"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(sfuProcessEnv) == "1" {
-		if err := ServeSFU(); err != nil {
+		if err := sfuproc.ServeSFU(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}

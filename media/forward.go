@@ -17,16 +17,13 @@ const packetSize = 1500
 
 // Retransmissions are answered from one cache per published video track, shared by all its
 // subscribers (Pion's NACK responder kept a copy of every packet for each subscriber, 1024
-// packets of 1.5 KB each: 1.5 MB per video stream sent). Its size is what the track is for:
-// cameraCachePackets, about 0.6 s of a 1.5 Mbit/s camera (160 packets a second; a camera's
-// keyframe is a few dozen), several round trips of a distant participant, after which a
-// retransmission comes too late for the receiver's jitter buffer anyway; screenCachePackets
-// for a shared screen, whose keyframes (a page of text, sharp) run to a hundred packets. Audio
-// has no cache: browsers do not NACK Opus.
-const (
-	cameraCachePackets = 96
-	screenCachePackets = 160
-)
+// packets of 1.5 KB each: 1.5 MB per video stream sent). It holds videoCachePackets, about a
+// second of a 2 Mbit/s camera (170 packets a second, three times that during a keyframe):
+// several round trips of a distant participant, after which a retransmission comes too late
+// for the receiver's jitter buffer anyway. Audio has no cache: browsers do not NACK Opus.
+// (96 would save 1 MB at 20 rooms of 1+1, but a let-in guest's first frame, primed from the
+// cache, measured p95 219-274 ms with it against 176-237 ms with 128.)
+const videoCachePackets = 128
 
 // packetCache holds a video track's latest packets by sequence number, in buffers it owns.
 // The forwarding loop reads each packet straight into a spare buffer and swaps it in (store),

@@ -228,11 +228,8 @@ func (p *peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver)
 		return
 	}
 	t.local = local
-	switch {
-	case label == "screen":
-		t.cache = newPacketCache(screenCachePackets)
-	case remote.Kind() == webrtc.RTPCodecTypeVideo:
-		t.cache = newPacketCache(cameraCachePackets)
+	if remote.Kind() == webrtc.RTPCodecTypeVideo {
+		t.cache = newPacketCache(videoCachePackets)
 	}
 	p.mu.Lock()
 	if old := p.published[label]; old != nil {

@@ -37,7 +37,7 @@ type udpMux struct {
 	// hears of it with the connection's ICE username fragment, once, after its closing.
 	stuck   time.Duration
 	onStuck func(ufrag string)
-	now     func() time.Time
+	now     func() time.Time // the clock of shedding (a test's own)
 	// bufs holds spare datagram buffers; a queued datagram owns one until it is read.
 	bufs sync.Pool
 
@@ -231,7 +231,8 @@ type queued struct {
 	from netip.AddrPort
 }
 
-// push queues a copy of a datagram; false if the queue is full or the connection closed.
+// push queues a copy of a datagram; false if the queue is full (the datagram is shed). A
+// connection that goes on shedding for the mux's stuck time is closed (closeStuck).
 func (c *muxConn) push(b []byte, from netip.AddrPort) bool {
 	c.mu.Lock()
 	if c.isClosed() {

@@ -321,10 +321,18 @@ func (t *upTrack) readRTCP(sub *peer, sender *webrtc.RTPSender) {
 	// connected may have reached it before it could decode, and the throttle would then keep it
 	// waiting for pliInterval with nothing on screen.
 	first := true
+	// One buffer for the subscriber's RTCP, and its packets as the interceptors parsed them
+	// (Pion's ReadRTCP allocates a buffer per packet and parses it again: a third of what the
+	// SFU allocated once the calls were up).
+	buf := make([]byte, packetSize)
 	for {
-		pkts, _, err := sender.ReadRTCP()
+		n, attrs, err := sender.Read(buf)
 		if err != nil {
 			return
+		}
+		pkts, err := attrs.GetRTCPPackets(buf[:n])
+		if err != nil {
+			continue // not RTCP the SFU can read: nothing to act on
 		}
 		for _, pkt := range pkts {
 			switch p := pkt.(type) {

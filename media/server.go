@@ -120,6 +120,8 @@ type Server struct {
 	trackSeq uint64
 
 	stats counters
+	// packets are spare packet buffers of the streams' receive buffers (streamBuffer).
+	packets sync.Pool
 }
 
 // New opens the ICE UDP port (and the TURN server) and prepares the WebRTC stack.
@@ -140,6 +142,7 @@ func New(cfg Config, secret []byte, clock clockwork.Clock, log zerolog.Logger) (
 		cfg: cfg, secret: secret, clock: clock, log: log.With().Str("component", "media").Logger(),
 		rooms: map[string]*room{}, gates: map[string]*gate{}, waiting: map[string]map[string]*peer{},
 	}
+	s.packets.New = func() any { b := make([]byte, packetSize); return &b }
 	udp, err := net.ListenPacket("udp", net.JoinHostPort(cfg.ListenIP, strconv.Itoa(cfg.UDPPort)))
 	if err != nil {
 		return nil, fmt.Errorf("opening the ICE UDP port %s:%d (media.listen_ip, media.udp_port): %w", cfg.ListenIP, cfg.UDPPort, err)

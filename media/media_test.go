@@ -781,3 +781,17 @@ func TestStuckConnectionIsClosed(t *testing.T) {
 	default:
 	}
 }
+
+// TestSenderReportsAreRead: the SFU reads what a publisher says about its own streams (sender
+// reports) and answers them in its receiver reports. Unread, they filled the stream's RTCP
+// buffer after about ten minutes of a call, and every report after was shed.
+func TestSenderReportsAreRead(t *testing.T) {
+	s := newSFU(t)
+	alice := s.join("s1", "@alice:hs", nil)
+	bob := s.join("s1", "@bob:hs", nil)
+	stop := make(chan struct{})
+	defer close(stop)
+	stream(alice, stop)
+	stream(bob, stop)
+	eventually(t, "a receiver report from the SFU answering alice's sender reports", func() bool { return alice.AnsweredReports() > 0 })
+}

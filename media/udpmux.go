@@ -18,9 +18,9 @@ import (
 const connQueue = 128
 
 // connStuck is how long a connection's queue may stay more than half full, shedding, before the
-// connection is taken as stuck: its reader has stopped keeping up for good (a starved reader
-// under load once went on shedding a participant's packets for 20 minutes after the load had
-// passed). Such a connection is closed, and its page connects again.
+// connection is taken as stuck: its reader has stopped keeping up for good (a blocked ICE
+// agent, a bug), and the participant's packets would otherwise be shed for as long as the call
+// lasts. Such a connection is closed, and its page connects again.
 const connStuck = 5 * time.Second
 
 // udpMux shares the one ICE UDP port between every PeerConnection, like Pion's UDPMuxDefault,

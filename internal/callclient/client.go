@@ -57,6 +57,9 @@ type Client struct {
 	audio, video, screen *webrtc.TrackLocalStaticRTP
 	screenAdded          bool
 	plis                 atomic.Int64
+	// answeredReports counts the SFU's receiver reports that answer one of the client's own
+	// sender reports (their LastSenderReport set): the SFU read them.
+	answeredReports atomic.Int64
 	// labels maps a remote track ID to its owner and label, from "track" messages.
 	mu     sync.Mutex
 	labels map[string][2]string
@@ -273,8 +276,15 @@ func (c *Client) readRTCP(sender *webrtc.RTPSender) {
 			return
 		}
 		for _, p := range pkts {
-			if _, ok := p.(*rtcp.PictureLossIndication); ok {
+			switch p := p.(type) {
+			case *rtcp.PictureLossIndication:
 				c.plis.Add(1)
+			case *rtcp.ReceiverReport:
+				for _, r := range p.Reports {
+					if r.LastSenderReport != 0 {
+						c.answeredReports.Add(1)
+					}
+				}
 			}
 		}
 	}
@@ -282,6 +292,10 @@ func (c *Client) readRTCP(sender *webrtc.RTPSender) {
 
 // KeyframeRequests is how many keyframe requests (PLI) the SFU sent this client.
 func (c *Client) KeyframeRequests() int64 { return c.plis.Load() }
+
+// AnsweredReports is how many of the SFU's receiver reports answered the client's sender
+// reports (the SFU read them and says when).
+func (c *Client) AnsweredReports() int64 { return c.answeredReports.Load() }
 
 // ShareScreen asks the SFU for a screen m-line; the client sends on it from the next offer.
 func (c *Client) ShareScreen() {

@@ -100,16 +100,9 @@ func TestUDPMuxShedsWhenAConnectionFallsBehind(t *testing.T) {
 // queue stays full and shedding, is closed once it has shed for the mux's stuck time, and its
 // owner hears of it once; a connection whose reader keeps up beside it stays open.
 func TestUDPMuxClosesAStuckConnection(t *testing.T) {
-	sock, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sock.Close()
-	var stats counters
-	stuck := make(chan string, 4)
-	mux := newUDPMux(sock, &stats, func(ufrag string) { stuck <- ufrag })
+	mux, stats, stuck := stuckMux(t)
+	sock := mux.conn
 	mux.stuck = time.Second // bob's reader would have to stall for over a second to be taken as stuck
-	defer mux.Close()
 	// connect gives a connection a remote address of its own, as an ICE agent's answer does.
 	connect := func(ufrag string) (net.PacketConn, *net.UDPConn) {
 		conn, err := mux.GetConn(ufrag, nil)
@@ -176,15 +169,7 @@ func TestUDPMuxClosesAStuckConnection(t *testing.T) {
 // for the stuck time since its reader last brought its queue under half full: a reader that
 // fell behind once and caught up starts afresh.
 func TestSheddingCountsFromTheLatestFullQueue(t *testing.T) {
-	sock, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sock.Close()
-	var stats counters
-	stuck := make(chan string, 4)
-	mux := newUDPMux(sock, &stats, func(ufrag string) { stuck <- ufrag })
-	defer mux.Close()
+	mux, _, stuck := stuckMux(t)
 	now := time.Now()
 	mux.now = func() time.Time { return now }
 	conn, err := mux.GetConn("carol", nil)
@@ -222,4 +207,21 @@ func TestSheddingCountsFromTheLatestFullQueue(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("a connection shedding for the stuck time was not closed")
 	}
+}
+
+// stuckMux is a mux on a loopback socket whose stuck connections are told on the channel.
+func stuckMux(t *testing.T) (*udpMux, *counters, chan string) {
+	t.Helper()
+	sock, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats := &counters{}
+	stuck := make(chan string, 4)
+	mux := newUDPMux(sock, stats, func(ufrag string) { stuck <- ufrag })
+	t.Cleanup(func() {
+		_ = mux.Close()
+		_ = sock.Close()
+	})
+	return mux, stats, stuck
 }

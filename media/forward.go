@@ -319,27 +319,17 @@ const (
 	rtcpQueue = 32
 )
 
-// streamBuffer is a stream's receive buffer: a ring of at most limit packets, each in a buffer
-// of a pool the whole SFU shares, so that the memory of a burst goes back to the pool once
-// read. (A Pion packet buffer keeps what it grew to for the connection's life: 7 MB at 20
-// rooms after ten minutes of calls, and rising with each scheduling hiccup.)
+// streamBuffer is a stream's receive buffer: a packetRing of at most rtpQueue or rtcpQueue
+// packets, with their attributes.
 type streamBuffer struct {
 	stats *counters
-	pool  *sync.Pool
 
-	mu      sync.Mutex
-	ring    []streamPacket
-	head, n int
-	closed  bool
+	mu     sync.Mutex
+	ring   packetRing[packetio.Attributes]
+	closed bool
 	// ready wakes the reader; deadline is its read deadline (SetReadDeadline).
 	ready    chan struct{}
 	deadline *deadline.Deadline
-}
-
-type streamPacket struct {
-	buf   *[]byte
-	n     int
-	attrs packetio.Attributes
 }
 
 // errStreamTimeout is a read past the stream's deadline, as a net.Error.
@@ -355,7 +345,7 @@ func (s *Server) newStreamBuffer(kind packetio.BufferPacketType, _ uint32) io.Re
 	if kind == packetio.RTCPBufferPacket {
 		limit = rtcpQueue
 	}
-	return &streamBuffer{stats: &s.stats, pool: &s.packets, ring: make([]streamPacket, limit),
+	return &streamBuffer{stats: &s.stats, ring: newPacketRing[packetio.Attributes](&s.packets, limit),
 		ready: make(chan struct{}, 1), deadline: deadline.New()}
 }
 
@@ -371,15 +361,12 @@ func (b *streamBuffer) Write(p []byte) (int, error) { return b.WriteWithAttribut
 func (b *streamBuffer) ReadWithAttributes(p []byte, a packetio.Attributes) (int, packetio.Attributes, error) {
 	for {
 		b.mu.Lock()
-		if b.n > 0 {
-			e := &b.ring[b.head]
-			buf, size := e.buf, e.n
-			a = append(a[:0], e.attrs...)
-			e.buf, e.attrs = nil, e.attrs[:0]
-			b.head, b.n = (b.head+1)%len(b.ring), b.n-1
+		if b.ring.n > 0 {
+			buf, size, attrs := b.ring.pop()
+			a = append(a[:0], *attrs...)
 			b.mu.Unlock()
 			n := copy(p, (*buf)[:size])
-			b.pool.Put(buf)
+			b.ring.release(buf)
 			if n < size {
 				return n, a, io.ErrShortBuffer
 			}
@@ -409,15 +396,13 @@ func (b *streamBuffer) WriteWithAttributes(p []byte, a packetio.Attributes) (int
 	case b.closed:
 		b.mu.Unlock()
 		return 0, io.ErrClosedPipe
-	case b.n == len(b.ring):
+	case b.ring.full():
 		b.mu.Unlock()
 		b.stats.drop(dropBufferFull)
 		return 0, packetio.ErrFull
 	}
-	buf := b.pool.Get().(*[]byte)
-	e := &b.ring[(b.head+b.n)%len(b.ring)]
-	e.buf, e.n, e.attrs = buf, copy(*buf, p), append(e.attrs[:0], a...)
-	b.n++
+	attrs := b.ring.push(p)
+	*attrs = append((*attrs)[:0], a...)
 	b.wake()
 	b.mu.Unlock()
 	return len(p), nil

@@ -95,7 +95,7 @@ func (m *udpMux) GetConn(ufrag string, _ net.Addr) (net.PacketConn, error) {
 	if c := m.byUfrag[ufrag]; c != nil {
 		return c, nil
 	}
-	c := &muxConn{mux: m, ufrag: ufrag, ready: make(chan struct{}, 1), closed: make(chan struct{})}
+	c := &muxConn{mux: m, ufrag: ufrag, queue: newPacketRing[netip.AddrPort](&m.bufs, connQueue), ready: make(chan struct{}, 1), closed: make(chan struct{})}
 	m.byUfrag[ufrag] = c
 	return c, nil
 }
@@ -212,9 +212,8 @@ type muxConn struct {
 	// addrs are the remote addresses routed here (udpMux.mu).
 	addrs []netip.AddrPort
 
-	mu      sync.Mutex
-	queue   [connQueue]queued
-	head, n int
+	mu    sync.Mutex
+	queue packetRing[netip.AddrPort] // each datagram with its sender
 	// shedding is when the queue, full, started shedding, zero once the reader has brought
 	// it under half full again.
 	shedding time.Time
@@ -225,12 +224,6 @@ type muxConn struct {
 	once   sync.Once
 }
 
-type queued struct {
-	buf  *[]byte
-	n    int
-	from netip.AddrPort
-}
-
 // push queues a copy of a datagram; false if the queue is full (the datagram is shed). A
 // connection that goes on shedding for the mux's stuck time is closed (closeStuck).
 func (c *muxConn) push(b []byte, from netip.AddrPort) bool {
@@ -239,7 +232,7 @@ func (c *muxConn) push(b []byte, from netip.AddrPort) bool {
 		c.mu.Unlock()
 		return true // a datagram of a connection closing, not one shed
 	}
-	if c.n == connQueue {
+	if c.queue.full() {
 		stuck := false
 		if now := c.mux.now(); c.shedding.IsZero() {
 			c.shedding = now
@@ -252,10 +245,7 @@ func (c *muxConn) push(b []byte, from netip.AddrPort) bool {
 		}
 		return false
 	}
-	buf := c.mux.bufs.Get().(*[]byte)
-	q := &c.queue[(c.head+c.n)%connQueue]
-	q.buf, q.n, q.from = buf, copy(*buf, b), from
-	c.n++
+	*c.queue.push(b) = from
 	c.mu.Unlock()
 	select {
 	case c.ready <- struct{}{}:
@@ -268,17 +258,16 @@ func (c *muxConn) push(b []byte, from netip.AddrPort) bool {
 func (c *muxConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
 	for {
 		c.mu.Lock()
-		if c.n > 0 {
-			q := c.queue[c.head]
-			c.queue[c.head] = queued{}
-			c.head, c.n = (c.head+1)%connQueue, c.n-1
-			if c.n < connQueue/2 {
+		if c.queue.n > 0 {
+			buf, size, from := c.queue.pop()
+			addr := *from
+			if c.queue.n < connQueue/2 {
 				c.shedding = time.Time{}
 			}
 			c.mu.Unlock()
-			n := copy(p, (*q.buf)[:q.n])
-			c.mux.bufs.Put(q.buf)
-			return n, q.from, nil
+			n := copy(p, (*buf)[:size])
+			c.queue.release(buf)
+			return n, addr, nil
 		}
 		c.mu.Unlock()
 		select {
@@ -343,11 +332,7 @@ func (c *muxConn) Close() error {
 	c.once.Do(func() {
 		c.mu.Lock()
 		close(c.closed)
-		for ; c.n > 0; c.n-- {
-			c.mux.bufs.Put(c.queue[c.head].buf)
-			c.queue[c.head] = queued{}
-			c.head = (c.head + 1) % connQueue
-		}
+		c.queue.drain()
 		c.mu.Unlock()
 		c.mux.forget(c)
 	})

@@ -74,14 +74,14 @@ func TestUDPMuxShedsWhenAConnectionFallsBehind(t *testing.T) {
 	}
 	mc := conn.(*muxConn)
 	mc.mu.Lock()
-	left := mc.n
+	left := mc.queue.n
 	mc.mu.Unlock()
 	if left != 0 {
 		t.Errorf("%d datagrams beyond the queue were kept", left)
 	}
 	oc := other.(*muxConn)
 	oc.mu.Lock()
-	got := oc.n
+	got := oc.queue.n
 	oc.mu.Unlock()
 	if got != 0 {
 		t.Errorf("bob's connection got %d of alice's datagrams", got)

@@ -191,6 +191,11 @@ func TestMembersOfOneSessionOnlyHearEachOther(t *testing.T) {
 	if got.Get("@eve:hs audio")+got.Get("@eve:hs camera") != 0 {
 		t.Error("bob received packets from another session")
 	}
+	// Every track is forwarded by the goroutine that decrypts it: a reader goroutine per
+	// track is a goroutine hand-off per packet more.
+	if inline, all := s.srv.TracksReadInline(); all != 4 || inline != all {
+		t.Errorf("%d of %d published tracks forwarded inline, want 4 of 4", inline, all)
+	}
 	if n := other.Get("@alice:hs audio") + other.Get("@alice:hs camera"); n != 0 {
 		t.Errorf("eve, in another session, received %d of alice's packets", n)
 	}

@@ -12,6 +12,8 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"fmt"
+	"github.com/pion/transport/v5/packetio"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -101,7 +103,10 @@ type Server struct {
 	clock  clockwork.Clock
 	hooks  Hooks
 
-	api *webrtc.API
+	// engine, interceptors and settings make each connection's WebRTC stack (newAPI).
+	engine       *webrtc.MediaEngine
+	interceptors *interceptor.Registry
+	settings     webrtc.SettingEngine
 	// cert is the DTLS certificate of every connection: generating one per call costs the
 	// joining participant a key generation.
 	cert webrtc.Certificate
@@ -160,7 +165,7 @@ func New(cfg Config, secret []byte, clock clockwork.Clock, log zerolog.Logger) (
 		}
 	}
 	s.mux = newUDPMux(udp.(*net.UDPConn), &s.stats, s.closeStuck)
-	if s.api, err = s.newAPI(); err != nil {
+	if err = s.prepareAPI(); err != nil {
 		_ = s.Close()
 		return nil, err
 	}
@@ -191,10 +196,10 @@ func (s *Server) SetHooks(h Hooks) { s.hooks = h }
 // UDPAddr is where the ICE UDP port listens.
 func (s *Server) UDPAddr() net.Addr { return s.udp.LocalAddr() }
 
-// newAPI builds the WebRTC stack: Opus, VP8 and H.264; NACK (with a packet cache for
+// prepareAPI prepares the WebRTC stack: Opus, VP8 and H.264; NACK (with a packet cache for
 // retransmissions), receiver reports and transport-wide congestion feedback; AES-GCM SRTP
 // first; every connection on the one UDP port.
-func (s *Server) newAPI() (*webrtc.API, error) {
+func (s *Server) prepareAPI() error {
 	m := &webrtc.MediaEngine{}
 	videoFeedback := []webrtc.RTCPFeedback{
 		{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"},
@@ -209,7 +214,7 @@ func (s *Server) newAPI() (*webrtc.API, error) {
 	}
 	for _, c := range codecs {
 		if err := m.RegisterCodec(c.codec, c.kind); err != nil {
-			return nil, fmt.Errorf("registering %s: %w", c.codec.MimeType, err)
+			return fmt.Errorf("registering %s: %w", c.codec.MimeType, err)
 		}
 	}
 	// Only what forwarding needs, on the packet path: NACKs generated towards publishers, and
@@ -222,15 +227,14 @@ func (s *Server) newAPI() (*webrtc.API, error) {
 	reg.Add(newHeaderReuseFactory()) // first: innermost, next to the SRTP stream
 	generator, err := nack.NewGeneratorInterceptor()
 	if err != nil {
-		return nil, fmt.Errorf("creating the NACK generator: %w", err)
+		return fmt.Errorf("creating the NACK generator: %w", err)
 	}
 	reg.Add(generator)
 	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
-		return nil, fmt.Errorf("registering RTCP reports: %w", err)
+		return fmt.Errorf("registering RTCP reports: %w", err)
 	}
 	se := webrtc.SettingEngine{LoggerFactory: quietPion}
 	se.SetICEUDPMux(s.mux)
-	se.BufferFactory = s.newStreamBuffer
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
 	se.SetSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AEAD_AES_256_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80)
@@ -242,7 +246,16 @@ func (s *Server) newAPI() (*webrtc.API, error) {
 		se.SetIPFilter(func(candidate net.IP) bool { return candidate.Equal(ip) })
 		se.SetIncludeLoopbackCandidate(ip.IsLoopback())
 	}
-	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
+	s.engine, s.interceptors, s.settings = m, reg, se
+	return nil
+}
+
+// newAPI is the WebRTC stack of one connection: its own only for the receive buffers, made by
+// buffers (the connection's peer keeps them, to read them inline).
+func (s *Server) newAPI(buffers func(packetio.BufferPacketType, uint32) io.ReadWriteCloser) *webrtc.API {
+	se := s.settings
+	se.BufferFactory = buffers
+	return webrtc.NewAPI(webrtc.WithMediaEngine(s.engine), webrtc.WithInterceptorRegistry(s.interceptors), webrtc.WithSettingEngine(se))
 }
 
 // Credential issues a call credential for a member of a session.

@@ -121,3 +121,59 @@ func TestStreamBufferWakesAWaitingReader(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamBufferSink: read inline, a buffer's packets are read by its sink in the writer's
+// own call, in order: those queued before the sink was set at once, each later one before
+// its Write returns. A closed buffer takes no sink, and its end is told on ended.
+func TestStreamBufferSink(t *testing.T) {
+	srv := &Server{}
+	srv.packets.New = func() any { b := make([]byte, packetSize); return &b }
+	b := srv.newStreamBuffer(packetio.RTPBufferPacket, 1).(*streamBuffer)
+	for _, p := range []string{"early 1", "early 2"} {
+		if _, err := b.Write([]byte(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	buf := make([]byte, 64)
+	sink := func() {
+		for b.queued() {
+			n, err := b.Read(buf)
+			if err != nil {
+				t.Errorf("a sink's read: %v", err)
+				return
+			}
+			got = append(got, string(buf[:n]))
+		}
+	}
+	if !b.setSink(sink) {
+		t.Fatal("an open buffer refused a sink")
+	}
+	if want := "[early 1 early 2]"; fmt.Sprint(got) != want {
+		t.Fatalf("read when the sink was set: %v, want %s", got, want)
+	}
+	for i := range 3 {
+		if _, err := b.Write(fmt.Appendf(nil, "packet %d", i)); err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("packet %d", i); got[len(got)-1] != want {
+			t.Fatalf("after writing %q the sink had read %v", want, got)
+		}
+	}
+	b.stopSink()
+	if _, err := b.Write([]byte("after stopSink")); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 5 || !b.queued() {
+		t.Errorf("a stopped sink read on: %v", got)
+	}
+	_ = b.Close()
+	select {
+	case <-b.ended:
+	default:
+		t.Error("a closed buffer's end was not told")
+	}
+	if b.setSink(sink) {
+		t.Error("a closed buffer took a sink")
+	}
+}

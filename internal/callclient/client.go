@@ -189,9 +189,13 @@ func (c *Client) read(ctx context.Context) (map[string]any, error) {
 
 func (c *Client) readLoop() {
 	defer c.finish("socket closed")
+	reason := "" // the reason the SFU gave in its closed message
 	for {
 		m, err := c.read(context.Background())
 		if err != nil {
+			if reason != "" {
+				err = errors.New(reason)
+			}
 			c.finish(err.Error())
 			return
 		}
@@ -220,7 +224,8 @@ func (c *Client) readLoop() {
 			c.labels[m["track_id"].(string)] = [2]string{m["user_id"].(string), m["label"].(string)}
 			c.mu.Unlock()
 		case "closed":
-			c.finish(fmt.Sprint(m["reason"]))
+			// The close frame follows, with its code: the call is closed when it arrives.
+			reason = fmt.Sprint(m["reason"])
 		}
 	}
 }

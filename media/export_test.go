@@ -27,3 +27,18 @@ func (s *Server) TracksReadInline() (inline, all int) {
 	}
 	return inline, all
 }
+
+// ConnectionsWithOwnSocket counts the connections on the shared ICE port, and those with a
+// socket of their own (udpMux).
+func (s *Server) ConnectionsWithOwnSocket() (own, all int) {
+	m := s.mux.(*udpMux)
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, c := range m.byUfrag {
+		all++
+		if c.direct.Load() != nil {
+			own++
+		}
+	}
+	return own, all
+}

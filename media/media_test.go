@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -195,6 +196,11 @@ func TestMembersOfOneSessionOnlyHearEachOther(t *testing.T) {
 	// track is a goroutine hand-off per packet more.
 	if inline, all := s.srv.TracksReadInline(); all != 4 || inline != all {
 		t.Errorf("%d of %d published tracks forwarded inline, want 4 of 4", inline, all)
+	}
+	// Every connection reads its participant's datagrams from a socket of its own (Linux):
+	// through the shared socket's reader each would cost a goroutine hand-off more.
+	if own, all := s.srv.ConnectionsWithOwnSocket(); runtime.GOOS == "linux" && (all != 3 || own != all) {
+		t.Errorf("%d of %d connections have a socket of their own, want 3 of 3", own, all)
 	}
 	if n := other.Get("@alice:hs audio") + other.Get("@alice:hs camera"); n != 0 {
 		t.Errorf("eve, in another session, received %d of alice's packets", n)

@@ -148,23 +148,21 @@ func New(cfg Config, secret []byte, clock clockwork.Clock, log zerolog.Logger) (
 		rooms: map[string]*room{}, gates: map[string]*gate{}, waiting: map[string]map[string]*peer{},
 	}
 	s.packets.New = func() any { b := make([]byte, packetSize); return &b }
-	udp, err := net.ListenPacket("udp", net.JoinHostPort(cfg.ListenIP, strconv.Itoa(cfg.UDPPort)))
+	udp, err := listenShared(net.JoinHostPort(cfg.ListenIP, strconv.Itoa(cfg.UDPPort)))
 	if err != nil {
 		return nil, fmt.Errorf("opening the ICE UDP port %s:%d (media.listen_ip, media.udp_port): %w", cfg.ListenIP, cfg.UDPPort, err)
 	}
 	s.udp = udp
-	if c, ok := udp.(*net.UDPConn); ok {
-		// Every call shares this one socket: the kernel's default buffer (about 200 KB, some
-		// 150 video packets) overflows during a scheduling pause of a few milliseconds at a
-		// few dozen rooms. The kernel caps the request at net.core.rmem_max/wmem_max.
-		if err := c.SetReadBuffer(socketBuffer); err != nil {
-			s.log.Warn().Err(err).Msg("Could not enlarge the UDP receive buffer")
-		}
-		if err := c.SetWriteBuffer(socketBuffer); err != nil {
-			s.log.Warn().Err(err).Msg("Could not enlarge the UDP send buffer")
-		}
+	// Every call's first datagrams share this one socket: the kernel's default buffer (about
+	// 200 KB, some 150 video packets) overflows during a scheduling pause of a few
+	// milliseconds at a few dozen rooms. The kernel caps the request at net.core.rmem_max/wmem_max.
+	if err := udp.SetReadBuffer(socketBuffer); err != nil {
+		s.log.Warn().Err(err).Msg("Could not enlarge the UDP receive buffer")
 	}
-	s.mux = newUDPMux(udp.(*net.UDPConn), &s.stats, s.closeStuck)
+	if err := udp.SetWriteBuffer(socketBuffer); err != nil {
+		s.log.Warn().Err(err).Msg("Could not enlarge the UDP send buffer")
+	}
+	s.mux = newUDPMux(udp, &s.stats, s.closeStuck)
 	if err = s.prepareAPI(); err != nil {
 		_ = s.Close()
 		return nil, err

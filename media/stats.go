@@ -58,6 +58,9 @@ type Stats struct {
 	// StuckConnections counts the call connections closed because they went on shedding
 	// their incoming packets (their reader no longer kept up) for connStuck.
 	StuckConnections uint64
+	// DirectSocketFailures counts the connections' own sockets on the ICE port that could
+	// not be opened (udpMux): those connections' packets go through the shared socket.
+	DirectSocketFailures uint64
 	// Dropped counts the packets not forwarded, by reason (the Drop* constants).
 	Dropped map[string]uint64
 }
@@ -69,7 +72,9 @@ type counters struct {
 	packetsIn, bytesIn, packetsOut, bytesOut atomic.Uint64
 	nacks, retransmitted, plis               atomic.Uint64
 	sendQueueOverflows, stuckConns           atomic.Uint64
-	dropped                                  [dropReasons]atomic.Uint64
+	// directFailed counts the connections' own sockets that could not be opened (udpMux).
+	directFailed atomic.Uint64
+	dropped      [dropReasons]atomic.Uint64
 }
 
 func (c *counters) drop(r dropReason) { c.dropped[r].Add(1) }
@@ -94,7 +99,8 @@ func (s *Server) Stats() Stats {
 		PacketsIn: s.stats.packetsIn.Load(), BytesIn: s.stats.bytesIn.Load(),
 		PacketsOut: s.stats.packetsOut.Load(), BytesOut: s.stats.bytesOut.Load(),
 		NACKs: s.stats.nacks.Load(), Retransmitted: s.stats.retransmitted.Load(), PLIs: s.stats.plis.Load(),
-		SendQueueOverflows: s.stats.sendQueueOverflows.Load(), StuckConnections: s.stats.stuckConns.Load(), Dropped: map[string]uint64{},
+		SendQueueOverflows: s.stats.sendQueueOverflows.Load(), StuckConnections: s.stats.stuckConns.Load(),
+		DirectSocketFailures: s.stats.directFailed.Load(), Dropped: map[string]uint64{},
 	}
 	for i, name := range dropNames {
 		st.Dropped[name] = s.stats.dropped[i].Load()

@@ -5,8 +5,10 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/stun/v4"
@@ -27,12 +29,21 @@ const connStuck = 5 * time.Second
 // with a bounded queue per connection: Pion's grows without limit, 8 KB per datagram, when
 // the SFU falls behind (the memory runaway of an overloaded SFU). A datagram is routed by its
 // source address, or for a new address by the ICE username of its STUN request.
+//
+// Once a connection's ICE agent sends DTLS or media to an address (its selected pair), the
+// connection gets a socket of its own on the port, connected to that address, where the port
+// allows it (direct, see listenShared): the kernel then hands the participant's datagrams
+// straight to the ICE agent's reader. Through the mux's reader each datagram cost a copy and
+// a goroutine hand-off more. The shared socket still brings the rest: STUN from other
+// addresses, and what arrived before.
 type udpMux struct {
 	conn   *net.UDPConn
 	local  *net.UDPAddr
 	stats  *counters
 	closed chan struct{}
 	once   sync.Once
+	// direct: connections get sockets of their own (directCapable).
+	direct bool
 	// stuck is how long a connection may shed before it is closed (connStuck), and onStuck
 	// hears of it with the connection's ICE username fragment, once, after its closing.
 	stuck   time.Duration
@@ -49,7 +60,7 @@ type udpMux struct {
 func newUDPMux(conn *net.UDPConn, stats *counters, onStuck func(ufrag string)) *udpMux {
 	m := &udpMux{
 		conn: conn, local: conn.LocalAddr().(*net.UDPAddr), stats: stats, closed: make(chan struct{}),
-		stuck: connStuck, onStuck: onStuck, now: time.Now,
+		direct: directCapable(conn), stuck: connStuck, onStuck: onStuck, now: time.Now,
 		byUfrag: map[string]*muxConn{}, byAddr: map[netip.AddrPort]*muxConn{},
 	}
 	m.bufs.New = func() any { b := make([]byte, packetSize); return &b }
@@ -222,6 +233,17 @@ type muxConn struct {
 	ready  chan struct{}
 	closed chan struct{}
 	once   sync.Once
+
+	// direct is the connection's own socket, connected to the address its ICE agent sends
+	// media to; nil before that, or without direct sockets. Replaced (under mu) when the
+	// agent moves to another address; the packet path reads it without a lock.
+	direct atomic.Pointer[directSocket]
+}
+
+// directSocket is a connection's own socket and the address it is connected to.
+type directSocket struct {
+	conn *net.UDPConn
+	to   netip.AddrPort
 }
 
 // push queues a copy of a datagram; false if the queue is full (the datagram is shed). A
@@ -251,10 +273,18 @@ func (c *muxConn) push(b []byte, from netip.AddrPort) bool {
 	case c.ready <- struct{}{}:
 	default:
 	}
+	if d := c.direct.Load(); d != nil {
+		// The reader may be waiting on its own socket: a deadline in the past ends the wait.
+		_ = d.conn.SetReadDeadline(aLongTimeAgo)
+	}
 	return true
 }
 
-// ReadFromAddrPort returns the next datagram for this connection.
+// aLongTimeAgo is a deadline that has passed.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// ReadFromAddrPort returns the next datagram for this connection: from its queue first, then
+// from its own socket if it has one.
 func (c *muxConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
 	for {
 		c.mu.Lock()
@@ -270,11 +300,27 @@ func (c *muxConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
 			return n, addr, nil
 		}
 		c.mu.Unlock()
-		select {
-		case <-c.ready:
-		case <-c.closed:
-			return 0, netip.AddrPort{}, io.EOF
+		d := c.direct.Load()
+		if d == nil {
+			select {
+			case <-c.ready:
+			case <-c.closed:
+				return 0, netip.AddrPort{}, io.EOF
+			}
+			continue
 		}
+		n, from, err := d.conn.ReadFromUDPAddrPort(p)
+		switch {
+		case err == nil:
+			return n, netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), nil
+		case c.isClosed():
+			return 0, netip.AddrPort{}, io.EOF
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			// A datagram was queued (push): clear the deadline, then look at the queue.
+			_ = d.conn.SetReadDeadline(time.Time{})
+		}
+		// Otherwise the socket was replaced (closed), or it reported an ICMP error of an
+		// earlier datagram (connection refused): read on.
 	}
 }
 
@@ -286,19 +332,59 @@ func (c *muxConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	return n, net.UDPAddrFromAddrPort(from), nil
 }
 
-// WriteToAddrPort sends a datagram and routes the address's replies here.
+// WriteToAddrPort sends a datagram and routes the address's replies here. DTLS or media sent
+// to an address makes it the connection's own socket's (connect).
 func (c *muxConn) WriteToAddrPort(p []byte, to netip.AddrPort) (int, error) {
 	if c.isClosed() {
 		return 0, io.ErrClosedPipe
 	}
 	to = netip.AddrPortFrom(to.Addr().Unmap(), to.Port())
+	if d := c.direct.Load(); d != nil && d.to == to {
+		return d.conn.Write(p)
+	}
 	c.mux.mu.RLock()
 	known := c.mux.byAddr[to] == c
 	c.mux.mu.RUnlock()
 	if !known {
 		c.mux.register(c, to)
 	}
+	if c.mux.direct && !stun.IsMessage(p) {
+		if d := c.connect(to); d != nil {
+			return d.conn.Write(p)
+		}
+	}
 	return c.mux.conn.WriteToUDPAddrPort(p, to)
+}
+
+// connect gives the connection a socket of its own connected to to, in place of the one it
+// had; nil if none can be opened (the shared socket serves on).
+func (c *muxConn) connect(to netip.AddrPort) *directSocket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.direct.Load()
+	if old != nil && old.to == to {
+		return old // another writer connected it first
+	}
+	if c.isClosed() {
+		return nil
+	}
+	conn, err := dialDirect(c.mux.local, to)
+	if err != nil {
+		c.mux.stats.directFailed.Add(1)
+		return nil
+	}
+	d := &directSocket{conn: conn, to: to}
+	c.direct.Store(d)
+	if old != nil {
+		_ = old.conn.Close()
+	} else {
+		// The reader may be waiting for the queue alone: it reads the socket from now on.
+		select {
+		case c.ready <- struct{}{}:
+		default:
+		}
+	}
+	return d
 }
 
 func (c *muxConn) WriteTo(p []byte, to net.Addr) (int, error) {
@@ -333,6 +419,9 @@ func (c *muxConn) Close() error {
 		c.mu.Lock()
 		close(c.closed)
 		c.queue.drain()
+		if d := c.direct.Load(); d != nil {
+			_ = d.conn.Close()
+		}
 		c.mu.Unlock()
 		c.mux.forget(c)
 	})

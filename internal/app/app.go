@@ -149,7 +149,11 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	matrix.SetService(sessions)
 	callGlue := calls{sfu: sfu, svc: sessions, window: window, log: log.With().Str("component", "calls").Logger(), isGhost: matrix.IsGhost}
 	lobbyClock := newLobbyTimes(meters, clock)
-	meters.UseSFU(sfuStats{sfu: sfu, lk: lk})
+	stats := sfuStats{sfu: sfu, lk: lk}
+	if addr, ok := sfu.UDPAddr().(*net.UDPAddr); ok {
+		stats.drops = &metrics.UDPDrops{Port: addr.Port}
+	}
+	meters.UseSFU(stats)
 	presence := lobbyClock.presence(callGlue.presence)
 	var merged *presenceMerge
 	if lk != nil {

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"net"
 	"strings"
 	"sync"
 	"time"
@@ -76,6 +75,8 @@ func (s metricsStore) OutboxDue(ctx context.Context, now time.Time) (map[string]
 type sfuStats struct {
 	sfu *media.Server
 	lk  *livekit.Backend
+	// drops reads the kernel's drops on the SFU's UDP port; nil if it has none.
+	drops *metrics.UDPDrops
 }
 
 func (s sfuStats) Stats() metrics.SFUStats {
@@ -84,13 +85,14 @@ func (s sfuStats) Stats() metrics.SFUStats {
 		Dropped: st.Dropped, Forwarding: &metrics.Forwarding{
 			PacketsIn: st.PacketsIn, BytesIn: st.BytesIn, PacketsOut: st.PacketsOut, BytesOut: st.BytesOut,
 			NACKs: st.NACKs, PLIs: st.PLIs, SendQueueOverflows: st.SendQueueOverflows, StuckConnections: st.StuckConnections,
+			DirectSocketFailures: st.DirectSocketFailures,
 		}}
 	if s.lk != nil {
 		lk := s.lk.Stats()
 		out.Calls, out.Peers, out.Tracks = out.Calls+lk.Calls, out.Peers+lk.Peers, out.Tracks+lk.Tracks
 	}
-	if addr, ok := s.sfu.UDPAddr().(*net.UDPAddr); ok {
-		if drops, ok := metrics.UDPDrops(addr.Port); ok {
+	if s.drops != nil {
+		if drops, ok := s.drops.Read(); ok {
 			out.Dropped["socket_buffer"] = drops
 		}
 	}

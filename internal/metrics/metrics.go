@@ -63,6 +63,7 @@ type Forwarding struct {
 	NACKs, PLIs                              uint64
 	SendQueueOverflows                       uint64
 	StuckConnections                         uint64
+	DirectSocketFailures                     uint64
 }
 
 // Options are what the metrics read and how.

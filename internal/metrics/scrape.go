@@ -34,6 +34,7 @@ var (
 	plisDesc         = desc("sfu_plis_total", "Keyframe requests (PLI) the SFU sent to publishers.")
 	overflowDesc     = desc("sfu_send_queue_overflows_total", "Call connections closed because their send queue was full.")
 	stuckDesc        = desc("sfu_stuck_connections_total", "Call connections closed because they kept shedding incoming packets (their reader stopped keeping up).")
+	directFailDesc   = desc("sfu_direct_socket_failures_total", "Call connections whose own socket on the ICE UDP port could not be opened: their packets go through the shared socket.")
 )
 
 // age is how long ago t was, 0 for a zero t.
@@ -49,7 +50,7 @@ type scrape struct{ m *Metrics }
 
 func (s *scrape) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{sessionsDesc, waitingDesc, longestWaitDesc, outboxDueDesc, outboxOldestDesc, callsDesc, peersDesc,
-		tracksDesc, turnDesc, droppedDesc, packetsInDesc, bytesInDesc, packetsOutDesc, bytesOutDesc, nacksDesc, plisDesc, overflowDesc, stuckDesc} {
+		tracksDesc, turnDesc, droppedDesc, packetsInDesc, bytesInDesc, packetsOutDesc, bytesOutDesc, nacksDesc, plisDesc, overflowDesc, stuckDesc, directFailDesc} {
 		ch <- d
 	}
 }
@@ -108,5 +109,6 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 		counter(plisDesc, f.PLIs)
 		counter(overflowDesc, f.SendQueueOverflows)
 		counter(stuckDesc, f.StuckConnections)
+		counter(directFailDesc, f.DirectSocketFailures)
 	}
 }

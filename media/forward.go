@@ -321,13 +321,6 @@ const (
 
 // streamBuffer is a stream's receive buffer: a packetRing of at most rtpQueue or rtcpQueue
 // packets, with their attributes.
-//
-// A published track reads its buffer inline (setSink): the writer, the SRTP session's
-// goroutine that has just decrypted the packet, runs the sink after queueing it, and the sink
-// reads it back through the interceptors and forwards it. A reader goroutine of its own
-// would cost a goroutine hand-off per packet, about a fifth of the SFU's CPU per packet on
-// two cores (waking a goroutine on the other core), for nothing the SFU needs: the SRTP
-// session's goroutine serves one publisher, whose packets are forwarded in order anyway.
 type streamBuffer struct {
 	stats *counters
 
@@ -337,14 +330,6 @@ type streamBuffer struct {
 	// ready wakes the reader; deadline is its read deadline (SetReadDeadline).
 	ready    chan struct{}
 	deadline *deadline.Deadline
-	// ended is closed with the buffer, for an inline reader waiting for the stream's end.
-	ended chan struct{}
-
-	// sink reads and forwards what is queued (b.mu); run alone (sinkMu), outside b.mu.
-	sink   func()
-	sinkMu sync.Mutex
-	// forget, if set, is told of the buffer's closing (its peer's index of buffers).
-	forget func()
 }
 
 // errStreamTimeout is a read past the stream's deadline, as a net.Error.
@@ -361,41 +346,7 @@ func (s *Server) newStreamBuffer(kind packetio.BufferPacketType, _ uint32) io.Re
 		limit = rtcpQueue
 	}
 	return &streamBuffer{stats: &s.stats, ring: newPacketRing[packetio.Attributes](&s.packets, limit),
-		ready: make(chan struct{}, 1), deadline: deadline.New(), ended: make(chan struct{})}
-}
-
-// setSink makes the buffer's reading inline: sink runs after each packet written, and once
-// now for what is already queued. Its reads must not block: it reads while queued says so.
-// False if the buffer is closed (the stream has ended).
-func (b *streamBuffer) setSink(sink func()) bool {
-	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
-		return false
-	}
-	b.sink = sink
-	b.mu.Unlock()
-	b.sinkMu.Lock()
-	sink()
-	b.sinkMu.Unlock()
-	return true
-}
-
-// stopSink ends inline reading, waiting for a sink running now to return.
-func (b *streamBuffer) stopSink() {
-	b.mu.Lock()
-	b.sink = nil
-	b.mu.Unlock()
-	b.sinkMu.Lock()
-	//nolint:staticcheck // an empty critical section: waiting for the running sink is the point
-	b.sinkMu.Unlock()
-}
-
-// queued says whether a packet waits to be read.
-func (b *streamBuffer) queued() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.ring.n > 0
+		ready: make(chan struct{}, 1), deadline: deadline.New()}
 }
 
 func (b *streamBuffer) Read(p []byte) (int, error) {
@@ -452,16 +403,8 @@ func (b *streamBuffer) WriteWithAttributes(p []byte, a packetio.Attributes) (int
 	}
 	attrs := b.ring.push(p)
 	*attrs = append((*attrs)[:0], a...)
-	sink := b.sink
-	if sink == nil {
-		b.wake()
-	}
+	b.wake()
 	b.mu.Unlock()
-	if sink != nil {
-		b.sinkMu.Lock()
-		sink()
-		b.sinkMu.Unlock()
-	}
 	return len(p), nil
 }
 
@@ -476,16 +419,9 @@ func (b *streamBuffer) wake() {
 // Close ends the stream: the reader gets what is queued, then io.EOF.
 func (b *streamBuffer) Close() error {
 	b.mu.Lock()
-	first := !b.closed
-	if first {
-		b.closed = true
-		close(b.ended)
-	}
+	defer b.mu.Unlock()
+	b.closed = true
 	b.wake()
-	b.mu.Unlock()
-	if first && b.forget != nil {
-		b.forget()
-	}
 	return nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/jonboulle/clockwork"
-	"github.com/pion/transport/v5/packetio"
 	"github.com/pion/webrtc/v4"
 	"github.com/rs/zerolog"
 )
@@ -66,11 +64,6 @@ type peer struct {
 	// sends on it again when it shares again (same SSRC, so no new track arrives), and it is
 	// published again then.
 	stoppedScreen *upTrack
-	// received are the receive buffers of the peer's RTP streams, by SSRC (newStreamBuffer).
-	// A lock of its own, held around nothing else: Pion makes and closes them under its own
-	// locks, which p.mu is held around.
-	receivedMu sync.Mutex
-	received   map[uint32]*streamBuffer
 	// settingUp holds back offers until the peer has joined its room and subscribed to what
 	// is published there, so that one negotiation carries it all: media flows one round trip
 	// sooner than with an offer for the peer's own receivers first.
@@ -137,20 +130,19 @@ const (
 
 // newPeer sets up a participant's connection; it has no room until Server.enter puts it in one.
 func newPeer(srv *Server, c Claims, ws *websocket.Conn, log zerolog.Logger) (*peer, error) {
-	p := &peer{
-		srv: srv, session: c.Session, user: c.User, host: c.Host, ws: ws, log: log, settingUp: true, overflows: &srv.stats.sendQueueOverflows,
-		out: make(chan []byte, 256), closed: make(chan struct{}),
-		labels: map[*webrtc.RTPTransceiver]string{}, down: map[*upTrack]*webrtc.RTPSender{}, published: map[string]*upTrack{},
-		states: map[stateKey]bool{}, stateReady: make(chan struct{}, 1), received: map[uint32]*streamBuffer{},
-	}
-	pc, err := srv.newAPI(p.newStreamBuffer).NewPeerConnection(webrtc.Configuration{
+	pc, err := srv.api.NewPeerConnection(webrtc.Configuration{
 		BundlePolicy: webrtc.BundlePolicyMaxBundle, RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire,
 		Certificates: []webrtc.Certificate{srv.cert},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the peer connection: %w", err)
 	}
-	p.pc = pc
+	p := &peer{
+		srv: srv, session: c.Session, user: c.User, host: c.Host, ws: ws, pc: pc, log: log, settingUp: true, overflows: &srv.stats.sendQueueOverflows,
+		out: make(chan []byte, 256), closed: make(chan struct{}),
+		labels: map[*webrtc.RTPTransceiver]string{}, down: map[*upTrack]*webrtc.RTPSender{}, published: map[string]*upTrack{},
+		states: map[stateKey]bool{}, stateReady: make(chan struct{}, 1),
+	}
 	p.waiting.Store(c.Waiting)
 	for _, label := range []string{"audio", "camera"} {
 		if err = p.addReceiver(label); err != nil {
@@ -247,10 +239,7 @@ func (p *peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver)
 	p.published[label] = t
 	p.mu.Unlock()
 	p.room.publish(t)
-	p.receivedMu.Lock()
-	in := p.received[uint32(remote.SSRC())]
-	p.receivedMu.Unlock()
-	t.forward(in)
+	t.forward()
 	// The publisher stopped sending on this transceiver.
 	p.mu.Lock()
 	if p.published[label] == t {
@@ -261,27 +250,6 @@ func (p *peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver)
 	}
 	p.mu.Unlock()
 	p.room.unpublish(t)
-}
-
-// newStreamBuffer makes the receive buffer of one of the peer's SRTP or SRTCP streams (Pion's
-// BufferFactory), and keeps those of RTP streams by SSRC for the tracks to read inline
-// (upTrack.forward) until they close.
-func (p *peer) newStreamBuffer(kind packetio.BufferPacketType, ssrc uint32) io.ReadWriteCloser {
-	b := p.srv.newStreamBuffer(kind, ssrc).(*streamBuffer)
-	if kind != packetio.RTPBufferPacket {
-		return b
-	}
-	b.forget = func() {
-		p.receivedMu.Lock()
-		if p.received[ssrc] == b {
-			delete(p.received, ssrc)
-		}
-		p.receivedMu.Unlock()
-	}
-	p.receivedMu.Lock()
-	p.received[ssrc] = b
-	p.receivedMu.Unlock()
-	return b
 }
 
 // readSenderReports reads what a publisher says about its own stream (sender reports) until

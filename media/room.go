@@ -212,11 +212,6 @@ type upTrack struct {
 	// cache keeps a video track's latest packets for retransmissions; nil for audio.
 	cache  *packetCache
 	counts trackCounters
-	// buf and pkt are the packet being forwarded (the one reader's: forward, or its sink).
-	buf []byte
-	pkt rtp.Packet
-	// inline: forward reads the track's buffer inline (the SRTP session's goroutine forwards).
-	inline atomic.Bool
 
 	// lastPLI throttles keyframe requests to the publisher (Unix nanoseconds).
 	lastPLI atomic.Int64
@@ -231,67 +226,36 @@ const (
 	rembInterval = 250 * time.Millisecond
 )
 
-// forward is the packet path: it forwards the publisher's packets to the subscribers until
-// the track ends. Given the track's receive buffer, it reads it inline (streamBuffer.setSink):
-// each packet is forwarded by the goroutine that decrypted it, and this one only waits for
-// the end. Without it (never expected: Pion made the buffer for this peer), it reads itself.
-func (t *upTrack) forward(in *streamBuffer) {
-	defer t.owner.srv.stats.retire(&t.counts)
-	t.buf = make([]byte, packetSize)
-	if in == nil {
-		for {
-			n, _, err := t.remote.Read(t.buf)
-			if err != nil {
-				return
-			}
-			t.send(n)
+// forward is the packet path: read a packet from the publisher, write it to the subscribers.
+// A video packet is read straight into a buffer that then joins the track's cache.
+func (t *upTrack) forward() {
+	stats := &t.owner.room.srv.stats
+	defer stats.retire(&t.counts)
+	buf := make([]byte, packetSize)
+	var pkt rtp.Packet
+	for {
+		n, _, err := t.remote.Read(buf)
+		if err != nil {
+			return
 		}
-	}
-	failed, stopped := make(chan struct{}), false // stopped: the sink's own (run alone)
-	if in.setSink(func() {
-		for !stopped && in.queued() {
-			n, _, err := t.remote.Read(t.buf)
-			if err != nil {
-				// A packet of a payload type nobody negotiated, or the receiver stopped:
-				// the track ends, as when a reader of its own stops at an error.
-				stopped = true
-				close(failed)
-				return
-			}
-			t.send(n)
+		if err = pkt.Unmarshal(buf[:n]); err != nil {
+			stats.drop(dropMalformed)
+			continue
 		}
-	}) {
-		t.inline.Store(true)
-		select {
-		case <-in.ended:
-		case <-failed:
+		t.counts.packetsIn.Add(1)
+		t.counts.bytesIn.Add(uint64(len(pkt.Payload)))
+		if t.cache != nil {
+			// pkt keeps pointing into buf, now the cache's: the next packet goes to another.
+			buf = t.cache.store(pkt.SequenceNumber, buf, n)
 		}
+		stripExtensions(&pkt.Header)
+		sent, failed := t.local.write(&pkt.Header, pkt.Payload)
+		if failed > 0 {
+			stats.dropped[dropWriteFailed].Add(uint64(failed))
+		}
+		t.counts.packetsOut.Add(uint64(sent))
+		t.counts.bytesOut.Add(uint64(sent * len(pkt.Payload)))
 	}
-	in.stopSink()
-}
-
-// send forwards the packet in t.buf[:n]. A video packet's buffer then joins the track's
-// cache, and the next packet is read into another.
-func (t *upTrack) send(n int) {
-	stats := &t.owner.srv.stats
-	pkt := &t.pkt
-	if err := pkt.Unmarshal(t.buf[:n]); err != nil {
-		stats.drop(dropMalformed)
-		return
-	}
-	t.counts.packetsIn.Add(1)
-	t.counts.bytesIn.Add(uint64(len(pkt.Payload)))
-	if t.cache != nil {
-		// pkt keeps pointing into the buffer, now the cache's: the next packet goes to another.
-		t.buf = t.cache.store(pkt.SequenceNumber, t.buf, n)
-	}
-	stripExtensions(&pkt.Header)
-	sent, failed := t.local.write(&pkt.Header, pkt.Payload)
-	if failed > 0 {
-		stats.dropped[dropWriteFailed].Add(uint64(failed))
-	}
-	t.counts.packetsOut.Add(uint64(sent))
-	t.counts.bytesOut.Add(uint64(sent * len(pkt.Payload)))
 }
 
 // requestKeyframe asks the publisher for a keyframe, at most every pliInterval unless forced

@@ -12,7 +12,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -24,7 +23,6 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
-	"github.com/pion/transport/v5/packetio"
 	"github.com/pion/webrtc/v4"
 	"github.com/rs/zerolog"
 )
@@ -103,10 +101,7 @@ type Server struct {
 	clock  clockwork.Clock
 	hooks  Hooks
 
-	// engine, interceptors and settings make each connection's WebRTC stack (newAPI).
-	engine       *webrtc.MediaEngine
-	interceptors *interceptor.Registry
-	settings     webrtc.SettingEngine
+	api *webrtc.API
 	// cert is the DTLS certificate of every connection: generating one per call costs the
 	// joining participant a key generation.
 	cert webrtc.Certificate
@@ -163,7 +158,7 @@ func New(cfg Config, secret []byte, clock clockwork.Clock, log zerolog.Logger) (
 		s.log.Warn().Err(err).Msg("Could not enlarge the UDP send buffer")
 	}
 	s.mux = newUDPMux(udp, &s.stats, s.closeStuck)
-	if err = s.prepareAPI(); err != nil {
+	if s.api, err = s.newAPI(); err != nil {
 		_ = s.Close()
 		return nil, err
 	}
@@ -194,10 +189,10 @@ func (s *Server) SetHooks(h Hooks) { s.hooks = h }
 // UDPAddr is where the ICE UDP port listens.
 func (s *Server) UDPAddr() net.Addr { return s.udp.LocalAddr() }
 
-// prepareAPI prepares the WebRTC stack: Opus, VP8 and H.264; NACK (with a packet cache for
+// newAPI builds the WebRTC stack: Opus, VP8 and H.264; NACK (with a packet cache for
 // retransmissions), receiver reports and transport-wide congestion feedback; AES-GCM SRTP
 // first; every connection on the one UDP port.
-func (s *Server) prepareAPI() error {
+func (s *Server) newAPI() (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	videoFeedback := []webrtc.RTCPFeedback{
 		{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"},
@@ -212,7 +207,7 @@ func (s *Server) prepareAPI() error {
 	}
 	for _, c := range codecs {
 		if err := m.RegisterCodec(c.codec, c.kind); err != nil {
-			return fmt.Errorf("registering %s: %w", c.codec.MimeType, err)
+			return nil, fmt.Errorf("registering %s: %w", c.codec.MimeType, err)
 		}
 	}
 	// Only what forwarding needs, on the packet path: NACKs generated towards publishers, and
@@ -225,14 +220,15 @@ func (s *Server) prepareAPI() error {
 	reg.Add(newHeaderReuseFactory()) // first: innermost, next to the SRTP stream
 	generator, err := nack.NewGeneratorInterceptor()
 	if err != nil {
-		return fmt.Errorf("creating the NACK generator: %w", err)
+		return nil, fmt.Errorf("creating the NACK generator: %w", err)
 	}
 	reg.Add(generator)
 	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
-		return fmt.Errorf("registering RTCP reports: %w", err)
+		return nil, fmt.Errorf("registering RTCP reports: %w", err)
 	}
 	se := webrtc.SettingEngine{LoggerFactory: quietPion}
 	se.SetICEUDPMux(s.mux)
+	se.BufferFactory = s.newStreamBuffer
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
 	se.SetSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AEAD_AES_256_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80)
@@ -244,16 +240,7 @@ func (s *Server) prepareAPI() error {
 		se.SetIPFilter(func(candidate net.IP) bool { return candidate.Equal(ip) })
 		se.SetIncludeLoopbackCandidate(ip.IsLoopback())
 	}
-	s.engine, s.interceptors, s.settings = m, reg, se
-	return nil
-}
-
-// newAPI is the WebRTC stack of one connection: its own only for the receive buffers, made by
-// buffers (the connection's peer keeps them, to read them inline).
-func (s *Server) newAPI(buffers func(packetio.BufferPacketType, uint32) io.ReadWriteCloser) *webrtc.API {
-	se := s.settings
-	se.BufferFactory = buffers
-	return webrtc.NewAPI(webrtc.WithMediaEngine(s.engine), webrtc.WithInterceptorRegistry(s.interceptors), webrtc.WithSettingEngine(se))
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
 }
 
 // Credential issues a call credential for a member of a session.

@@ -66,7 +66,7 @@ type Stats struct {
 }
 
 // counters are the live counters behind Stats. The packet path counts per track (trackCounters,
-// written by the one goroutine forwarding it) to keep the cores from fighting over one cache line; a
+// written by its own goroutine only) to keep the cores from fighting over one cache line; a
 // track's counts move here when it ends.
 type counters struct {
 	packetsIn, bytesIn, packetsOut, bytesOut atomic.Uint64

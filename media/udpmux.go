@@ -42,8 +42,9 @@ type udpMux struct {
 	stats  *counters
 	closed chan struct{}
 	once   sync.Once
-	// direct: connections get sockets of their own (directCapable).
+	// direct: connections get sockets of their own (directCapable), opened by dial.
 	direct bool
+	dial   func(local *net.UDPAddr, remote netip.AddrPort) (*net.UDPConn, error)
 	// stuck is how long a connection may shed before it is closed (connStuck), and onStuck
 	// hears of it with the connection's ICE username fragment, once, after its closing.
 	stuck   time.Duration
@@ -60,7 +61,7 @@ type udpMux struct {
 func newUDPMux(conn *net.UDPConn, stats *counters, onStuck func(ufrag string)) *udpMux {
 	m := &udpMux{
 		conn: conn, local: conn.LocalAddr().(*net.UDPAddr), stats: stats, closed: make(chan struct{}),
-		direct: directCapable(conn), stuck: connStuck, onStuck: onStuck, now: time.Now,
+		direct: directCapable(conn), dial: dialDirect, stuck: connStuck, onStuck: onStuck, now: time.Now,
 		byUfrag: map[string]*muxConn{}, byAddr: map[netip.AddrPort]*muxConn{},
 	}
 	m.bufs.New = func() any { b := make([]byte, packetSize); return &b }
@@ -238,6 +239,9 @@ type muxConn struct {
 	// media to; nil before that, or without direct sockets. Replaced (under mu) when the
 	// agent moves to another address; the packet path reads it without a lock.
 	direct atomic.Pointer[directSocket]
+	// directFailed is the address an own socket could not be connected to (mu): not tried
+	// again for each datagram sent there.
+	directFailed netip.AddrPort
 }
 
 // directSocket is a connection's own socket and the address it is connected to.
@@ -365,11 +369,12 @@ func (c *muxConn) connect(to netip.AddrPort) *directSocket {
 	if old != nil && old.to == to {
 		return old // another writer connected it first
 	}
-	if c.isClosed() {
+	if c.isClosed() || c.directFailed == to {
 		return nil
 	}
-	conn, err := dialDirect(c.mux.local, to)
+	conn, err := c.mux.dial(c.mux.local, to)
 	if err != nil {
+		c.directFailed = to
 		c.mux.stats.directFailed.Add(1)
 		return nil
 	}

@@ -359,3 +359,51 @@ func TestSecondSFUOnTheSamePortFails(t *testing.T) {
 		t.Fatalf("a second listener took %v too", first.LocalAddr())
 	}
 }
+
+// TestUDPMuxFallsBackToTheSharedSocket: a connection whose own socket cannot be opened (out of
+// file descriptors, say) sends and receives through the shared socket, counts the failure
+// once, and does not try again for each datagram.
+func TestUDPMuxFallsBackToTheSharedSocket(t *testing.T) {
+	sock, err := listenShared("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sock.Close()
+	var stats counters
+	mux := newUDPMux(sock, &stats, nil)
+	defer mux.Close()
+	mux.direct = true
+	dials := 0
+	mux.dial = func(*net.UDPAddr, netip.AddrPort) (*net.UDPConn, error) {
+		dials++
+		return nil, fmt.Errorf("too many open files")
+	}
+	conn, err := mux.GetConn("alice", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	buf := make([]byte, 64)
+	for i := range 5 {
+		if _, err = conn.WriteTo([]byte{0x80, 96, byte(i)}, peer.LocalAddr()); err != nil {
+			t.Fatalf("media %d: %v", i, err)
+		}
+		_ = peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if n, from, err := peer.ReadFrom(buf); err != nil || n != 3 || buf[2] != byte(i) || from.String() != sock.LocalAddr().String() {
+			t.Fatalf("the peer got %d bytes from %v (%v), not media %d from the shared port", n, from, err, i)
+		}
+	}
+	if _, err = peer.WriteTo([]byte("reply"), sock.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, err := conn.ReadFrom(buf); err != nil || string(buf[:n]) != "reply" {
+		t.Fatalf("read %q (%v), not the reply", buf[:n], err)
+	}
+	if dials != 1 || stats.directFailed.Load() != 1 {
+		t.Errorf("%d attempts to open the own socket, %d counted, want 1 and 1", dials, stats.directFailed.Load())
+	}
+}

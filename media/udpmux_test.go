@@ -2,7 +2,6 @@ package media
 
 import (
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"testing"
@@ -15,31 +14,17 @@ import (
 // connQueue datagrams; the rest are dropped and counted, and what it holds arrives in order.
 // A STUN request from a new address reaches the connection its username names, and no other.
 func TestUDPMuxShedsWhenAConnectionFallsBehind(t *testing.T) {
-	sock, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sock.Close()
+	sock := loopbackUDP(t)
 	var stats counters
 	mux := newUDPMux(sock, &stats, nil)
 	defer mux.Close()
-	conn, err := mux.GetConn("alice", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := mux.GetConn("bob", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	peer, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
+	conn := getConn(t, mux, "alice")
+	other := getConn(t, mux, "bob")
+	peer := loopbackUDP(t)
 
 	// A new address is routed by the username of its STUN request.
 	req := stun.MustBuild(stun.TransactionID, stun.BindingRequest, stun.NewUsername("alice:remote"))
-	if _, err = peer.WriteTo(req.Raw, sock.LocalAddr()); err != nil {
+	if _, err := peer.WriteTo(req.Raw, sock.LocalAddr()); err != nil {
 		t.Fatal(err)
 	}
 	buf := make([]byte, 2048)
@@ -110,11 +95,7 @@ func TestUDPMuxClosesAStuckConnection(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		remote, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { remote.Close() })
+		remote := loopbackUDP(t)
 		if _, err = conn.WriteTo([]byte("answer"), remote.LocalAddr()); err != nil {
 			t.Fatal(err)
 		}
@@ -173,10 +154,7 @@ func TestSheddingCountsFromTheLatestFullQueue(t *testing.T) {
 	mux, _, stuck := stuckMux(t)
 	now := time.Now()
 	mux.now = func() time.Time { return now }
-	conn, err := mux.GetConn("carol", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := getConn(t, mux, "carol")
 	c := conn.(*muxConn)
 	from := netip.MustParseAddrPort("127.0.0.1:9")
 	fill := func() {
@@ -213,10 +191,7 @@ func TestSheddingCountsFromTheLatestFullQueue(t *testing.T) {
 // stuckMux is a mux on a loopback socket whose stuck connections are told on the channel.
 func stuckMux(t *testing.T) (*udpMux, *counters, chan string) {
 	t.Helper()
-	sock, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sock := loopbackUDP(t)
 	stats := &counters{}
 	stuck := make(chan string, 4)
 	mux := newUDPMux(sock, stats, func(ufrag string) { stuck <- ufrag })
@@ -227,169 +202,22 @@ func stuckMux(t *testing.T) (*udpMux, *counters, chan string) {
 	return mux, stats, stuck
 }
 
-// TestUDPMuxGivesAConnectionItsOwnSocket: once a connection sends DTLS or media to an address,
-// that address's datagrams reach it through a socket of its own on the port, connected to the
-// address (not through the mux's reader, which is told nothing of them here); STUN sent to
-// another address does not move it. A datagram from another address still arrives through
-// the shared socket, even while the reader waits on its own; sending media to a new address
-// moves the socket there; closing the connection ends a read waiting on its socket.
-func TestUDPMuxGivesAConnectionItsOwnSocket(t *testing.T) {
-	if !kernelAtLeast(5, 2) {
-		t.Skip("connected sockets are not preferred by this kernel: the mux uses none")
-	}
-	sock, err := listenShared("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sock.Close()
-	var stats counters
-	mux := newUDPMux(sock, &stats, nil)
-	defer mux.Close()
-	if !mux.direct {
-		t.Fatal("the shared port takes no sockets of the connections' own")
-	}
-	conn, err := mux.GetConn("alice", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mc := conn.(*muxConn)
-	remote := func() *net.UDPConn {
-		r, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { r.Close() })
-		return r
-	}
-	a, b, c := remote(), remote(), remote()
-	addrOf := func(r *net.UDPConn) netip.AddrPort { return r.LocalAddr().(*net.UDPAddr).AddrPort() }
-	reads := make(chan string, 16)
-	go func() {
-		buf := make([]byte, 2048)
-		for {
-			n, from, err := conn.ReadFrom(buf)
-			if err != nil {
-				reads <- "error: " + err.Error()
-				return
-			}
-			reads <- from.String() + " " + string(buf[:n])
-		}
-	}()
-	next := func(what string) string {
-		t.Helper()
-		select {
-		case r := <-reads:
-			return r
-		case <-time.After(5 * time.Second):
-			t.Fatalf("nothing read: %s", what)
-			return ""
-		}
-	}
-
-	binding := stun.MustBuild(stun.TransactionID, stun.BindingRequest)
-	if _, err = conn.WriteTo(binding.Raw, b.LocalAddr()); err != nil {
-		t.Fatal(err)
-	}
-	if mc.direct.Load() != nil {
-		t.Fatal("a STUN check gave the connection a socket of its own")
-	}
-	// A DTLS record (content type 22) to a: a's socket now.
-	if _, err = conn.WriteTo([]byte{22, 0xfe, 0xfd}, a.LocalAddr()); err != nil {
-		t.Fatal(err)
-	}
-	d := mc.direct.Load()
-	if d == nil || d.to != addrOf(a) {
-		t.Fatalf("after sending DTLS to %v the connection's own socket is %+v", a.LocalAddr(), d)
-	}
-	// The mux forgets a's address: what comes from a can only arrive through the own socket.
-	mux.mu.Lock()
-	delete(mux.byAddr, addrOf(a))
-	mux.mu.Unlock()
-	buf := make([]byte, 64)
-	if n, _, err := a.ReadFrom(buf); err != nil || n != 3 {
-		t.Fatalf("a got %d bytes (%v), not the DTLS record", n, err)
-	}
-	for i := range 3 {
-		if _, err = a.WriteTo(fmt.Appendf(nil, "media %d", i), sock.LocalAddr()); err != nil {
-			t.Fatal(err)
-		}
-		if got, want := next("media from a"), fmt.Sprintf("%s media %d", a.LocalAddr(), i); got != want {
-			t.Fatalf("read %q, want %q", got, want)
-		}
-	}
-	// b's datagram comes through the shared socket, while the reader waits on its own.
-	if _, err = b.WriteTo([]byte("from b"), sock.LocalAddr()); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := next("b's datagram"), b.LocalAddr().String()+" from b"; got != want {
-		t.Fatalf("read %q, want %q", got, want)
-	}
-	// Media to c: the socket moves to c.
-	if _, err = conn.WriteTo([]byte{0x80, 96}, c.LocalAddr()); err != nil {
-		t.Fatal(err)
-	}
-	if d := mc.direct.Load(); d == nil || d.to != addrOf(c) {
-		t.Fatalf("after sending media to %v the own socket is %+v", c.LocalAddr(), d)
-	}
-	if _, err = c.WriteTo([]byte("from c"), sock.LocalAddr()); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := next("c's datagram"), c.LocalAddr().String()+" from c"; got != want {
-		t.Fatalf("read %q, want %q", got, want)
-	}
-	_ = conn.Close()
-	if got := next("the end of the read"); got != "error: "+io.EOF.Error() {
-		t.Fatalf("a read waiting on the closed connection's socket: %q", got)
-	}
-	if stats.directFailed.Load() != 0 {
-		t.Errorf("%d own sockets failed to open", stats.directFailed.Load())
-	}
-}
-
-// TestSecondSFUOnTheSamePortFails: the port is shared by a connection's own sockets, not with
-// another process: a second bridge given the same port fails to start, as it always did.
-func TestSecondSFUOnTheSamePortFails(t *testing.T) {
-	first, err := listenShared("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer first.Close()
-	if second, err := listenShared(first.LocalAddr().String()); err == nil {
-		second.Close()
-		t.Fatalf("a second listener took %v too", first.LocalAddr())
-	}
-}
-
 // TestUDPMuxFallsBackToTheSharedSocket: a connection whose own socket cannot be opened (out of
 // file descriptors, say) sends and receives through the shared socket, counts the failure
 // once, and does not try again for each datagram.
 func TestUDPMuxFallsBackToTheSharedSocket(t *testing.T) {
-	sock, err := listenShared("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sock.Close()
-	var stats counters
-	mux := newUDPMux(sock, &stats, nil)
-	defer mux.Close()
+	mux, stats, sock := sharedMux(t)
 	mux.direct = true
 	dials := 0
 	mux.dial = func(*net.UDPAddr, netip.AddrPort) (*net.UDPConn, error) {
 		dials++
 		return nil, fmt.Errorf("too many open files")
 	}
-	conn, err := mux.GetConn("alice", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	peer, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
+	conn := getConn(t, mux, "alice")
+	peer := loopbackUDP(t)
 	buf := make([]byte, 64)
 	for i := range 5 {
-		if _, err = conn.WriteTo([]byte{0x80, 96, byte(i)}, peer.LocalAddr()); err != nil {
+		if _, err := conn.WriteTo([]byte{0x80, 96, byte(i)}, peer.LocalAddr()); err != nil {
 			t.Fatalf("media %d: %v", i, err)
 		}
 		_ = peer.SetReadDeadline(time.Now().Add(5 * time.Second))
@@ -397,7 +225,7 @@ func TestUDPMuxFallsBackToTheSharedSocket(t *testing.T) {
 			t.Fatalf("the peer got %d bytes from %v (%v), not media %d from the shared port", n, from, err, i)
 		}
 	}
-	if _, err = peer.WriteTo([]byte("reply"), sock.LocalAddr()); err != nil {
+	if _, err := peer.WriteTo([]byte("reply"), sock.LocalAddr()); err != nil {
 		t.Fatal(err)
 	}
 	if n, _, err := conn.ReadFrom(buf); err != nil || string(buf[:n]) != "reply" {
@@ -406,4 +234,40 @@ func TestUDPMuxFallsBackToTheSharedSocket(t *testing.T) {
 	if dials != 1 || stats.directFailed.Load() != 1 {
 		t.Errorf("%d attempts to open the own socket, %d counted, want 1 and 1", dials, stats.directFailed.Load())
 	}
+}
+
+// loopbackUDP is a UDP socket on loopback, closed when the test ends.
+func loopbackUDP(t *testing.T) *net.UDPConn {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// getConn is the mux's connection of an ICE username fragment.
+func getConn(t *testing.T, mux *udpMux, ufrag string) net.PacketConn {
+	t.Helper()
+	c, err := mux.GetConn(ufrag, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// sharedMux is a mux over a port opened as the SFU opens it (listenShared), closed when the
+// test ends.
+func sharedMux(t *testing.T) (*udpMux, *counters, *net.UDPConn) {
+	t.Helper()
+	sock, err := listenShared("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sock.Close() })
+	stats := &counters{}
+	mux := newUDPMux(sock, stats, nil)
+	t.Cleanup(func() { mux.Close() })
+	return mux, stats, sock
 }

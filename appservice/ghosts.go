@@ -206,7 +206,8 @@ func (c *Connector) GhostJoins() int64 { return c.joinCount.Load() }
 
 // onGhostInvite: a guest was let in; their ghost joins for them. The bridge usually joins the
 // ghost as soon as its own invite succeeds, so the invite's echo then finds it in the session
-// and does not ask the homeserver for a second join.
+// and does not ask the homeserver for a second join. Only a guest admitted now joins: an
+// invite that arrives after the clinician sent them back (or its echo) lets nobody in.
 func (c *Connector) onGhostInvite(ctx context.Context, roomID id.RoomID, ghost id.UserID) error {
 	s, err := c.svc.SessionByRoom(ctx, roomID.String())
 	if err != nil {
@@ -217,11 +218,11 @@ func (c *Connector) onGhostInvite(ctx context.Context, roomID id.RoomID, ghost i
 		return err
 	}
 	for _, p := range ps {
-		if p.MatrixID == ghost.String() && p.State == bridge.StateInSession {
-			return nil
+		if p.MatrixID == ghost.String() && p.State == bridge.StateAdmitted {
+			return c.joinGhost(ctx, s, ghost)
 		}
 	}
-	return c.joinGhost(ctx, s, ghost)
+	return nil
 }
 
 // refusedRequest is a 400 answer: the homeserver understood the request and will not do it.

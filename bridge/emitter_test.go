@@ -228,3 +228,83 @@ func TestAdmissionDoesNotHoldTheLobby(t *testing.T) {
 		}
 	}
 }
+
+// orderedRooms records the order in which the homeserver gets invites and kicks; its invites
+// wait for release.
+type orderedRooms struct {
+	slowInvites
+	mu    sync.Mutex
+	calls []string
+}
+
+func (r *orderedRooms) Invite(ctx context.Context, room, user string) error {
+	err := r.slowInvites.Invite(ctx, room, user)
+	r.mu.Lock()
+	r.calls = append(r.calls, "invite "+user)
+	r.mu.Unlock()
+	return err
+}
+
+func (r *orderedRooms) Kick(_ context.Context, _, user, _ string) error {
+	r.mu.Lock()
+	r.calls = append(r.calls, "kick "+user)
+	r.mu.Unlock()
+	return nil
+}
+
+// TestSendBackKickFollowsTheInvite: a send-back stored while the admission's invite is still
+// on its way has its kick reach the homeserver after the invite, not before (the invite would
+// then leave the participant invited, their next knock refused); the lobby shows the
+// send-back at once all the same, and the echo of the late invite lets nobody in again.
+func TestSendBackKickFollowsTheInvite(t *testing.T) {
+	ctx := context.Background()
+	db, err := database.Open(ctx, database.Config{Type: "sqlite", URI: filepath.Join(t.TempDir(), "order.db"), MaxOpenConns: 5, MaxIdleConns: 2}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 24, 13, 40, 0, 0, time.UTC))
+	svc := bridge.New(bridge.Options{Store: db.Store(), Clock: clock, Bot: "@bot:hs"})
+	rooms := &orderedRooms{slowInvites: slowInvites{inviting: make(chan struct{}, 1), release: make(chan struct{})}}
+	svc.Use(rooms, quietRooms{}, nil, nil)
+	defer svc.Close()
+	s, err := svc.Schedule(ctx, bridge.ScheduleRequest{Clinician: "@dr:hs", Start: clock.Now().Add(20 * time.Minute), End: clock.Now().Add(70 * time.Minute),
+		TimeZone: "Europe/Paris", Participants: []bridge.ParticipantRequest{{Name: "Jane", MatrixID: "@jane:hs"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err = svc.OnMembership(ctx, bridge.Membership{RoomID: s.RoomID, Target: "@jane:hs", Sender: "@jane:hs", Membership: bridge.MemberKnock}); err != nil {
+		t.Fatal(err)
+	}
+	admitted := make(chan error, 1)
+	go func() { _, err := svc.Admit(ctx, "@dr:hs", s.ID, "1"); admitted <- err }()
+	<-rooms.inviting
+	sentBack := make(chan error, 1)
+	go func() { _, err := svc.SendBack(ctx, "@dr:hs", s.ID, "1"); sentBack <- err }()
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if _, ps, _ := svc.Lobby(ctx, "", s.ID); ps[0].State == bridge.StateBooked {
+			break
+		}
+		if time.Now().After(deadline) {
+			close(rooms.release)
+			t.Fatal("the send-back waited on the admission's invite to be shown")
+		}
+		<-time.After(5 * time.Millisecond)
+	}
+	close(rooms.release)
+	for _, done := range []chan error{admitted, sentBack} {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := fmt.Sprint(rooms.calls); got != "[invite @jane:hs kick @jane:hs]" {
+		t.Errorf("the homeserver got %s, want the invite and then the kick", got)
+	}
+	// The late invite's echo, from the bot.
+	if err = svc.OnMembership(ctx, bridge.Membership{RoomID: s.RoomID, Target: "@jane:hs", Sender: "@bot:hs", Membership: bridge.MemberInvite, Prev: bridge.MemberLeave}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ps, _ := svc.Lobby(ctx, "", s.ID); ps[0].State != bridge.StateBooked {
+		t.Errorf("after the echo of the bridge's own late invite Jane is %s, want %s", ps[0].State, bridge.StateBooked)
+	}
+}

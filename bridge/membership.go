@@ -83,6 +83,13 @@ func (svc *Service) applyMembership(ctx context.Context, s *Session, ps []*Parti
 	case MemberKnock:
 		return svc.onKnock(ctx, s, ps, p, m.Reason)
 	case MemberInvite:
+		if m.Sender == svc.bot {
+			// The echo of the bridge's own invite, whose admission was stored before it. One
+			// that comes back after the participant was sent back or denied must not let them
+			// in again.
+			log.Debug().Msg("The bridge's own invite came back")
+			return nil
+		}
 		err = svc.record(ctx, s, p, ActAdmit, m.Sender)
 	case MemberJoin:
 		err = svc.record(ctx, s, p, ActJoin, m.Target)

@@ -55,6 +55,10 @@ type Service struct {
 	// is released (afterUnlock).
 	laterMu sync.Mutex
 	later   map[string][]func() error
+	// lastWrites is, per session, the end of the latest batch of such calls (closed when it
+	// has run): each batch waits for the one before, so that the homeserver gets a session's
+	// writes in the order the lock's holders stored their changes (laterMu).
+	lastWrites map[string]chan struct{}
 
 	// early holds the sessions whose clinician is connected to the call before the window
 	// opened (trying the call out): the session goes live when the window opens, not before.
@@ -133,8 +137,17 @@ func (svc *Service) Now() time.Time { return svc.clock.Now() }
 func (svc *Service) withSession(ctx context.Context, actor, id string, f func(*Session, []*Participant) error) (*Session, error) {
 	unlock := svc.locks.Lock(id)
 	s, err := svc.underLock(ctx, actor, id, f)
-	later := svc.takeLater(id)
+	later, prev, done := svc.takeLater(id)
 	unlock()
+	if len(later) == 0 {
+		return s, err
+	}
+	// An admission's invite must not overtake the kick of a send-back stored after it (the
+	// invite would then leave the participant invited, their next knock refused).
+	if prev != nil {
+		<-prev
+	}
+	defer svc.writesDone(id, done)
 	for _, call := range later {
 		if laterErr := call(); laterErr != nil {
 			err = errors.Join(err, laterErr)
@@ -182,12 +195,32 @@ func (svc *Service) afterUnlock(sessionID string, call func() error) {
 	svc.later[sessionID] = append(svc.later[sessionID], call)
 }
 
-func (svc *Service) takeLater(sessionID string) []func() error {
+// takeLater takes the calls left for after the lock (called under it), with the end of the
+// previous batch to wait for and this batch's own end; none when there are no calls.
+func (svc *Service) takeLater(sessionID string) (later []func() error, prev, done chan struct{}) {
 	svc.laterMu.Lock()
 	defer svc.laterMu.Unlock()
-	later := svc.later[sessionID]
+	later = svc.later[sessionID]
 	delete(svc.later, sessionID)
-	return later
+	if len(later) == 0 {
+		return nil, nil, nil
+	}
+	if svc.lastWrites == nil {
+		svc.lastWrites = map[string]chan struct{}{}
+	}
+	prev, done = svc.lastWrites[sessionID], make(chan struct{})
+	svc.lastWrites[sessionID] = done
+	return later, prev, done
+}
+
+// writesDone ends a batch of a session's homeserver calls.
+func (svc *Service) writesDone(sessionID string, done chan struct{}) {
+	svc.laterMu.Lock()
+	defer svc.laterMu.Unlock()
+	close(done)
+	if svc.lastWrites[sessionID] == done {
+		delete(svc.lastWrites, sessionID)
+	}
 }
 
 // fingerprint sums up what watchers care about, to tell whether an operation changed it.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/telehealth-bridge/telehealth-bridge/bridge"
@@ -127,5 +128,70 @@ func TestSendBackCutsTheMedia(t *testing.T) {
 	_, after, _ := s.env.App.Sessions.Lobby(ctx, "", sess.ID)
 	if after[0].State != bridge.StateBooked {
 		t.Errorf("the sent-back guest is %s, want %s (may knock again)", after[0].State, bridge.StateBooked)
+	}
+}
+
+// TestSendBackRightAfterAdmitStaysSentBack: a clinician who sends a guest back while the
+// admission's invite is still on its way to the homeserver (two clicks in quick succession on
+// the panel) has the last word: the guest ends booked, not let in again by the echo of the
+// bridge's own invite, their ghost out of the room on the homeserver, and they may knock
+// again. Ten rounds, each admission and send-back on their own goroutines as two requests are.
+func TestSendBackRightAfterAdmitStaysSentBack(t *testing.T) {
+	s := newSite(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	sess, err := s.env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{
+		Clinician: s.clinician.UserID.String(), Start: time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC),
+		End: time.Date(2026, 11, 24, 14, 50, 0, 0, time.UTC), TimeZone: "Europe/Paris",
+		Participants: []bridge.ParticipantRequest{{Name: "JD"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = s.clinician.JoinRoomByID(ctx, id.RoomID(sess.RoomID)); err != nil {
+		t.Fatal(err)
+	}
+	_, ps, _ := s.env.App.Sessions.Lobby(ctx, "", sess.ID)
+	link, err := s.env.App.Web.ParticipantLink(ctx, sess, ps[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := link[strings.LastIndex(link, "/")+1:]
+	s.openWindow(sess)
+	clinician, number := s.clinician.UserID.String(), strconv.Itoa(ps[0].Number)
+	state := func() bridge.LobbyState {
+		_, now, _ := s.env.App.Sessions.Lobby(ctx, "", sess.ID)
+		return now[0].State
+	}
+	for round := range 10 {
+		var st web.CallState
+		bridgetest.Eventually(t, wait, "the guest's knock", func() bool {
+			return s.call("POST", "/api/call/knock", token, map[string]string{"name": "JD"}, &st) == http.StatusOK && state() == bridge.StateWaiting
+		})
+		admitted := make(chan error, 1)
+		go func() {
+			_, err := s.env.App.Sessions.Admit(ctx, clinician, sess.ID, number)
+			admitted <- err
+		}()
+		bridgetest.Eventually(t, wait, "the admission stored", func() bool { return state() != bridge.StateWaiting })
+		if _, err = s.env.App.Sessions.SendBack(ctx, clinician, sess.ID, number); err != nil {
+			t.Fatalf("round %d: sending back: %v", round, err)
+		}
+		if err = <-admitted; err != nil {
+			t.Fatalf("round %d: admitting: %v", round, err)
+		}
+		ghost := id.UserID(ps[0].MatrixID)
+		if ghost == "" {
+			_, now, _ := s.env.App.Sessions.Lobby(ctx, "", sess.ID)
+			ghost = id.UserID(now[0].MatrixID)
+		}
+		bridgetest.Eventually(t, wait, "the guest's ghost out of the room on the homeserver", func() bool {
+			var m event.MemberEventContent
+			err := s.clinician.StateEvent(ctx, id.RoomID(sess.RoomID), event.StateMember, ghost.String(), &m)
+			return err == nil && m.Membership == event.MembershipLeave
+		})
+		if got := state(); got != bridge.StateBooked {
+			t.Fatalf("round %d: the guest sent back right after being admitted is %s, want %s", round, got, bridge.StateBooked)
+		}
 	}
 }

@@ -43,13 +43,8 @@ func (r *stuckRooms) Emit(ctx context.Context, s *bridge.Session, e bridge.Lifec
 // the order the changes happened.
 func TestLifecycleEventsNeverBlockTheLobby(t *testing.T) {
 	ctx := context.Background()
-	db, err := database.Open(ctx, database.Config{Type: "sqlite", URI: filepath.Join(t.TempDir(), "rush.db"), MaxOpenConns: 5, MaxIdleConns: 2}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 24, 13, 40, 0, 0, time.UTC))
-	svc := bridge.New(bridge.Options{Store: db.Store(), Clock: clock, Bot: "@bot:hs"})
+	svc, clock := newLobbyService(t)
+	var err error
 	rooms := &stuckRooms{release: make(chan struct{}), got: map[string][]string{}}
 	released := false
 	release := func() {
@@ -163,13 +158,8 @@ func (r *slowInvites) Invite(context.Context, string, string) error {
 // admission. An invite that fails puts the participant back in the waiting room and says so.
 func TestAdmissionDoesNotHoldTheLobby(t *testing.T) {
 	ctx := context.Background()
-	db, err := database.Open(ctx, database.Config{Type: "sqlite", URI: filepath.Join(t.TempDir(), "admit.db"), MaxOpenConns: 5, MaxIdleConns: 2}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 24, 13, 40, 0, 0, time.UTC))
-	svc := bridge.New(bridge.Options{Store: db.Store(), Clock: clock, Bot: "@bot:hs"})
+	svc, clock := newLobbyService(t)
+	var err error
 	rooms := &slowInvites{inviting: make(chan struct{}, 1), release: make(chan struct{})}
 	svc.Use(rooms, quietRooms{}, nil, nil)
 	defer svc.Close()
@@ -258,13 +248,8 @@ func (r *orderedRooms) Kick(_ context.Context, _, user, _ string) error {
 // send-back at once all the same, and the echo of the late invite lets nobody in again.
 func TestSendBackKickFollowsTheInvite(t *testing.T) {
 	ctx := context.Background()
-	db, err := database.Open(ctx, database.Config{Type: "sqlite", URI: filepath.Join(t.TempDir(), "order.db"), MaxOpenConns: 5, MaxIdleConns: 2}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 24, 13, 40, 0, 0, time.UTC))
-	svc := bridge.New(bridge.Options{Store: db.Store(), Clock: clock, Bot: "@bot:hs"})
+	svc, clock := newLobbyService(t)
+	var err error
 	rooms := &orderedRooms{slowInvites: slowInvites{inviting: make(chan struct{}, 1), release: make(chan struct{})}}
 	svc.Use(rooms, quietRooms{}, nil, nil)
 	defer svc.Close()
@@ -307,4 +292,16 @@ func TestSendBackKickFollowsTheInvite(t *testing.T) {
 	if _, ps, _ := svc.Lobby(ctx, "", s.ID); ps[0].State != bridge.StateBooked {
 		t.Errorf("after the echo of the bridge's own late invite Jane is %s, want %s", ps[0].State, bridge.StateBooked)
 	}
+}
+
+// newLobbyService is a lobby on SQLite with the bot @bot:hs, at 13:40 on a fake clock.
+func newLobbyService(t *testing.T) (*bridge.Service, *clockwork.FakeClock) {
+	t.Helper()
+	db, err := database.Open(context.Background(), database.Config{Type: "sqlite", URI: filepath.Join(t.TempDir(), "lobby.db"), MaxOpenConns: 5, MaxIdleConns: 2}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 24, 13, 40, 0, 0, time.UTC))
+	return bridge.New(bridge.Options{Store: db.Store(), Clock: clock, Bot: "@bot:hs"}), clock
 }

@@ -452,16 +452,8 @@ func TestLiveKitWebGuestMembership(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err = s.clinician.JoinRoomByID(ctx, id.RoomID(sess.RoomID)); err != nil {
-		t.Fatal(err)
-	}
-	_, ps, _ := s.env.App.Sessions.Lobby(ctx, "", sess.ID)
-	link, err := s.env.App.Web.ParticipantLink(ctx, sess, ps[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	token := link[strings.LastIndex(link, "/")+1:]
-	s.openWindow(sess)
+	_, tokens := s.openWithGuests(ctx, sess)
+	token := tokens[0]
 	ghost := s.admitGuest(sess, token, "Jane")
 	member := func(user string) map[string]any {
 		var content map[string]any

@@ -25,27 +25,8 @@ func TestSendBackCutsTheMedia(t *testing.T) {
 	s := newSite(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
-	sess, err := s.env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{
-		Clinician: s.clinician.UserID.String(), Start: time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC),
-		End: time.Date(2026, 11, 24, 14, 50, 0, 0, time.UTC), TimeZone: "Europe/Paris",
-		Participants: []bridge.ParticipantRequest{{Name: "JD"}, {Name: "KL"}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err = s.clinician.JoinRoomByID(ctx, id.RoomID(sess.RoomID)); err != nil {
-		t.Fatal(err)
-	}
-	_, ps, _ := s.env.App.Sessions.Lobby(ctx, "", sess.ID)
-	tokens := make([]string, len(ps))
-	for i, p := range ps {
-		link, err := s.env.App.Web.ParticipantLink(ctx, sess, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tokens[i] = link[strings.LastIndex(link, "/")+1:]
-	}
-	s.openWindow(sess)
+	sess := s.scheduleGuests(ctx, "JD", "KL")
+	ps, tokens := s.openWithGuests(ctx, sess)
 
 	// The clinician enters from the panel and connects.
 	s.login(roomWithBot(t, s))
@@ -140,24 +121,9 @@ func TestSendBackRightAfterAdmitStaysSentBack(t *testing.T) {
 	s := newSite(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	sess, err := s.env.App.Sessions.Schedule(ctx, bridge.ScheduleRequest{
-		Clinician: s.clinician.UserID.String(), Start: time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC),
-		End: time.Date(2026, 11, 24, 14, 50, 0, 0, time.UTC), TimeZone: "Europe/Paris",
-		Participants: []bridge.ParticipantRequest{{Name: "JD"}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err = s.clinician.JoinRoomByID(ctx, id.RoomID(sess.RoomID)); err != nil {
-		t.Fatal(err)
-	}
-	_, ps, _ := s.env.App.Sessions.Lobby(ctx, "", sess.ID)
-	link, err := s.env.App.Web.ParticipantLink(ctx, sess, ps[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	token := link[strings.LastIndex(link, "/")+1:]
-	s.openWindow(sess)
+	sess := s.scheduleGuests(ctx, "JD")
+	ps, tokens := s.openWithGuests(ctx, sess)
+	token := tokens[0]
 	clinician, number := s.clinician.UserID.String(), strconv.Itoa(ps[0].Number)
 	state := func() bridge.LobbyState {
 		_, now, _ := s.env.App.Sessions.Lobby(ctx, "", sess.ID)
@@ -174,10 +140,10 @@ func TestSendBackRightAfterAdmitStaysSentBack(t *testing.T) {
 			admitted <- err
 		}()
 		bridgetest.Eventually(t, wait, "the admission stored", func() bool { return state() != bridge.StateWaiting })
-		if _, err = s.env.App.Sessions.SendBack(ctx, clinician, sess.ID, number); err != nil {
+		if _, err := s.env.App.Sessions.SendBack(ctx, clinician, sess.ID, number); err != nil {
 			t.Fatalf("round %d: sending back: %v", round, err)
 		}
-		if err = <-admitted; err != nil {
+		if err := <-admitted; err != nil {
 			t.Fatalf("round %d: admitting: %v", round, err)
 		}
 		ghost := id.UserID(ps[0].MatrixID)
@@ -194,4 +160,21 @@ func TestSendBackRightAfterAdmitStaysSentBack(t *testing.T) {
 			t.Fatalf("round %d: the guest sent back right after being admitted is %s, want %s", round, got, bridge.StateBooked)
 		}
 	}
+}
+
+// scheduleGuests schedules a session of the site's clinician at 14:00 for web-link guests.
+func (s *site) scheduleGuests(ctx context.Context, names ...string) *bridge.Session {
+	s.t.Helper()
+	req := bridge.ScheduleRequest{
+		Clinician: s.clinician.UserID.String(), Start: time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC),
+		End: time.Date(2026, 11, 24, 14, 50, 0, 0, time.UTC), TimeZone: "Europe/Paris",
+	}
+	for _, name := range names {
+		req.Participants = append(req.Participants, bridge.ParticipantRequest{Name: name})
+	}
+	sess, err := s.env.App.Sessions.Schedule(ctx, req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return sess
 }

@@ -117,6 +117,32 @@ func (s *site) openWindow(sess *bridge.Session) {
 	})
 }
 
+// openWithGuests has the clinician join the session's room, makes the web-link token of each
+// participant who has no Matrix account ("" for the others) and opens the join window.
+func (s *site) openWithGuests(ctx context.Context, sess *bridge.Session) ([]*bridge.Participant, []string) {
+	s.t.Helper()
+	if _, err := s.clinician.JoinRoomByID(ctx, id.RoomID(sess.RoomID)); err != nil {
+		s.t.Fatal(err)
+	}
+	_, ps, err := s.env.App.Sessions.Lobby(ctx, "", sess.ID)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	tokens := make([]string, len(ps))
+	for i, p := range ps {
+		if p.MatrixID != "" && !s.env.App.Matrix.IsGhost(p.MatrixID) {
+			continue
+		}
+		link, err := s.env.App.Web.ParticipantLink(ctx, sess, p)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		tokens[i] = link[strings.LastIndex(link, "/")+1:]
+	}
+	s.openWindow(sess)
+	return ps, tokens
+}
+
 type apiErr struct {
 	Error string `json:"error"`
 	Code  string `json:"code"`

@@ -131,8 +131,8 @@ func (svc *Service) Now() time.Time { return svc.clock.Now() }
 
 // withSession loads a session and its participants under the session's lock, checks that the
 // actor may act on it (an empty actor is the bridge itself) and runs f. The homeserver calls f
-// leaves for later (afterUnlock) run once the lock is released, in order; their errors join
-// f's. A homeserver slow to answer (an invite takes seconds in a morning rush) then never
+// leaves for later (afterUnlock) run once the lock is released, in order, after the session's
+// earlier ones have run; their errors join f's. A homeserver slow to answer (an invite takes seconds in a morning rush) then never
 // holds up the session's other changes.
 func (svc *Service) withSession(ctx context.Context, actor, id string, f func(*Session, []*Participant) error) (*Session, error) {
 	unlock := svc.locks.Lock(id)

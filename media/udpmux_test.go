@@ -15,9 +15,7 @@ import (
 // A STUN request from a new address reaches the connection its username names, and no other.
 func TestUDPMuxShedsWhenAConnectionFallsBehind(t *testing.T) {
 	sock := loopbackUDP(t)
-	var stats counters
-	mux := newUDPMux(sock, &stats, nil)
-	defer mux.Close()
+	mux, stats := muxOver(t, sock, nil)
 	conn := getConn(t, mux, "alice")
 	other := getConn(t, mux, "bob")
 	peer := loopbackUDP(t)
@@ -191,14 +189,8 @@ func TestSheddingCountsFromTheLatestFullQueue(t *testing.T) {
 // stuckMux is a mux on a loopback socket whose stuck connections are told on the channel.
 func stuckMux(t *testing.T) (*udpMux, *counters, chan string) {
 	t.Helper()
-	sock := loopbackUDP(t)
-	stats := &counters{}
 	stuck := make(chan string, 4)
-	mux := newUDPMux(sock, stats, func(ufrag string) { stuck <- ufrag })
-	t.Cleanup(func() {
-		_ = mux.Close()
-		_ = sock.Close()
-	})
+	mux, stats := muxOver(t, loopbackUDP(t), func(ufrag string) { stuck <- ufrag })
 	return mux, stats, stuck
 }
 
@@ -266,8 +258,15 @@ func sharedMux(t *testing.T) (*udpMux, *counters, *net.UDPConn) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sock.Close() })
-	stats := &counters{}
-	mux := newUDPMux(sock, stats, nil)
-	t.Cleanup(func() { mux.Close() })
+	mux, stats := muxOver(t, sock, nil)
 	return mux, stats, sock
+}
+
+// muxOver is a mux over sock, closed when the test ends.
+func muxOver(t *testing.T, sock *net.UDPConn, onStuck func(ufrag string)) (*udpMux, *counters) {
+	t.Helper()
+	stats := &counters{}
+	mux := newUDPMux(sock, stats, onStuck)
+	t.Cleanup(func() { mux.Close() })
+	return mux, stats
 }
